@@ -1,0 +1,271 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// setting is one configuration value: an environment variable with a flag of the same
+// meaning (the flag wins), a default, and what it is for.
+type setting struct {
+	env, flag, def, usage string
+	value                 *string
+}
+
+// Config is the validated process configuration.
+type Config struct {
+	Addr         string
+	BaseURL      *url.URL
+	DatabaseURL  string
+	Database     models.DSN
+	OIDCIssuer   string
+	OIDCClientID string
+	OIDCSecret   string
+	MasterKeys   [][]byte
+	SessionKeys  [][]byte
+	SigningAlg   string
+	AdminEmails  []string
+	KeyMaxLife   time.Duration
+	StatusTTL    time.Duration
+	KeyRotation  time.Duration
+	SessionIdle  time.Duration
+	SessionMax   time.Duration
+	LogFormat    string
+
+	// DevSignIn is true when no OIDC provider is configured: the in-process development
+	// provider signs people in, which is allowed only on a loopback base URL.
+	DevSignIn bool
+	// DataDir holds development-only generated keys (the SQLite file's directory).
+	DataDir string
+}
+
+// rawConfig holds every setting as text, before validation.
+type rawConfig struct {
+	addr, baseURL, databaseURL, oidcIssuer, oidcClientID, oidcSecret string
+	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
+	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
+}
+
+func (r *rawConfig) settings() []setting {
+	return []setting{
+		{"GATEHOUSE_ADDR", "addr", "127.0.0.1:8080", "listen address", &r.addr},
+		{"GATEHOUSE_BASE_URL", "base-url", "http://127.0.0.1:8080", "public URL; the iss of every token", &r.baseURL},
+		{"GATEHOUSE_DATABASE_URL", "database-url", "sqlite://./data/gatehouse.db", "sqlite://PATH or postgres://…", &r.databaseURL},
+		{"GATEHOUSE_OIDC_ISSUER", "oidc-issuer", "", "developers' OpenID provider; unset = development sign-in", &r.oidcIssuer},
+		{"GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id", "", "client id at the OpenID provider", &r.oidcClientID},
+		{"GATEHOUSE_OIDC_CLIENT_SECRET", "oidc-client-secret", "", "client secret at the OpenID provider", &r.oidcSecret},
+		{"GATEHOUSE_MASTER_KEY", "master-key", "", "base64 of 32 bytes; comma-separated to rotate (first encrypts)", &r.masterKey},
+		{"GATEHOUSE_SESSION_KEYS", "session-keys", "", "base64 cookie signing keys (≥32 bytes), comma-separated to rotate", &r.sessionKeys},
+		{"GATEHOUSE_SIGNING_ALG", "signing-alg", "ES256", "default algorithm for new credentials (ES256, EdDSA, RS256)", &r.signingAlg},
+		{"GATEHOUSE_ADMIN_EMAILS", "admin-emails", "", "comma-separated operator emails", &r.adminEmails},
+		{"GATEHOUSE_KEY_MAX_LIFETIME", "key-max-lifetime", "8760h", "longest expiry an API key may be given", &r.keyMaxLife},
+		{"GATEHOUSE_STATUS_LIST_TTL", "status-list-ttl", "60s", "ttl of status lists: bound on revocation delay", &r.statusTTL},
+		{"GATEHOUSE_SIGNING_KEY_ROTATION", "signing-key-rotation", "2160h", "automatic signing-key rotation period", &r.keyRotation},
+		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "12h", "a session unused this long ends", &r.sessionIdle},
+		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", "168h", "a session ends this long after sign-in", &r.sessionMax},
+		{"GATEHOUSE_LOG_FORMAT", "log-format", "text", "text or json", &r.logFormat},
+	}
+}
+
+// loadConfig reads the environment, then flags, then validates.
+func loadConfig(args []string, getenv func(string) string) (*Config, error) {
+	var raw rawConfig
+	fs := flag.NewFlagSet("gatehouse", flag.ContinueOnError)
+	for _, s := range raw.settings() {
+		v := getenv(s.env)
+		if v == "" {
+			v = s.def
+		}
+		fs.StringVar(s.value, s.flag, v, s.usage+" ("+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return raw.validate()
+}
+
+// configError names the variable (and flag) that is wrong and how.
+func configError(env, flagName, format string, a ...any) error {
+	return fmt.Errorf("%s (--%s): %s", env, flagName, fmt.Sprintf(format, a...))
+}
+
+func (r *rawConfig) validate() (*Config, error) {
+	c := &Config{Addr: r.addr, DatabaseURL: r.databaseURL, OIDCIssuer: r.oidcIssuer, OIDCClientID: r.oidcClientID, OIDCSecret: r.oidcSecret}
+	var errs []error
+	bad := func(env, fl, format string, a ...any) { errs = append(errs, configError(env, fl, format, a...)) }
+
+	if _, _, err := net.SplitHostPort(r.addr); err != nil {
+		bad("GATEHOUSE_ADDR", "addr", "want host:port, got %q", r.addr)
+	}
+	u, err := url.Parse(r.baseURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		bad("GATEHOUSE_BASE_URL", "base-url", "want an absolute http(s) URL, got %q", r.baseURL)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		bad("GATEHOUSE_BASE_URL", "base-url", "must not carry a query, fragment or credentials")
+	default:
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		c.BaseURL = u
+	}
+	if dsn, err := models.ParseDatabaseURL(r.databaseURL); err != nil {
+		bad("GATEHOUSE_DATABASE_URL", "database-url", "%v", err)
+	} else {
+		c.Database = dsn
+		c.DataDir = "./data"
+		if dsn.Dialect == models.SQLite {
+			c.DataDir = filepath.Dir(dsn.Path)
+		}
+	}
+
+	oidcSet := r.oidcIssuer != "" || r.oidcClientID != "" || r.oidcSecret != ""
+	c.DevSignIn = !oidcSet
+	if oidcSet {
+		if iu, err := url.Parse(r.oidcIssuer); err != nil || iu.Scheme == "" || iu.Host == "" {
+			bad("GATEHOUSE_OIDC_ISSUER", "oidc-issuer", "want the provider's issuer URL, got %q", r.oidcIssuer)
+		} else if iu.Scheme != "https" && !isLoopback(iu.Hostname()) {
+			bad("GATEHOUSE_OIDC_ISSUER", "oidc-issuer", "must be https (http only on loopback)")
+		}
+		if r.oidcClientID == "" {
+			bad("GATEHOUSE_OIDC_CLIENT_ID", "oidc-client-id", "is required when GATEHOUSE_OIDC_ISSUER is set")
+		}
+		if r.oidcSecret == "" {
+			bad("GATEHOUSE_OIDC_CLIENT_SECRET", "oidc-client-secret", "is required when GATEHOUSE_OIDC_ISSUER is set")
+		}
+	} else if c.BaseURL != nil && !isLoopback(c.BaseURL.Hostname()) {
+		bad("GATEHOUSE_OIDC_ISSUER", "oidc-issuer",
+			"is not set, so Gatehouse would sign people in with its development provider, which accepts any email; "+
+				"that is only allowed when GATEHOUSE_BASE_URL is a loopback address (it is %s). "+
+				"Set GATEHOUSE_OIDC_ISSUER, GATEHOUSE_OIDC_CLIENT_ID and GATEHOUSE_OIDC_CLIENT_SECRET", c.BaseURL)
+	}
+
+	if c.MasterKeys, err = parseKeys(r.masterKey, 32, true); err != nil {
+		bad("GATEHOUSE_MASTER_KEY", "master-key", "%v", err)
+	} else if len(c.MasterKeys) == 0 && !c.DevSignIn {
+		bad("GATEHOUSE_MASTER_KEY", "master-key", "is required outside development (generate one: openssl rand -base64 32)")
+	}
+	if c.SessionKeys, err = parseKeys(r.sessionKeys, 32, false); err != nil {
+		bad("GATEHOUSE_SESSION_KEYS", "session-keys", "%v", err)
+	} else if len(c.SessionKeys) == 0 && !c.DevSignIn {
+		bad("GATEHOUSE_SESSION_KEYS", "session-keys", "is required outside development (generate one: openssl rand -base64 32)")
+	}
+	switch r.signingAlg {
+	case "ES256", "EdDSA", "RS256":
+		c.SigningAlg = r.signingAlg
+	default:
+		bad("GATEHOUSE_SIGNING_ALG", "signing-alg", "want ES256, EdDSA or RS256, got %q", r.signingAlg)
+	}
+	for _, e := range strings.Split(r.adminEmails, ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			if !strings.Contains(e, "@") {
+				bad("GATEHOUSE_ADMIN_EMAILS", "admin-emails", "%q is not an email address", e)
+			}
+			c.AdminEmails = append(c.AdminEmails, e)
+		}
+	}
+	durations := []struct {
+		env, fl, raw string
+		min          time.Duration
+		dst          *time.Duration
+	}{
+		{"GATEHOUSE_KEY_MAX_LIFETIME", "key-max-lifetime", r.keyMaxLife, time.Hour, &c.KeyMaxLife},
+		{"GATEHOUSE_STATUS_LIST_TTL", "status-list-ttl", r.statusTTL, time.Second, &c.StatusTTL},
+		{"GATEHOUSE_SIGNING_KEY_ROTATION", "signing-key-rotation", r.keyRotation, time.Hour, &c.KeyRotation},
+		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", r.sessionIdle, time.Minute, &c.SessionIdle},
+		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", r.sessionMax, time.Minute, &c.SessionMax},
+	}
+	for _, d := range durations {
+		v, err := time.ParseDuration(d.raw)
+		if err != nil {
+			bad(d.env, d.fl, "want a duration such as 90s, 15m or 24h, got %q", d.raw)
+			continue
+		}
+		if v < d.min {
+			bad(d.env, d.fl, "must be at least %s, got %s", d.min, v)
+			continue
+		}
+		*d.dst = v
+	}
+	if c.SessionIdle > c.SessionMax && c.SessionMax > 0 {
+		bad("GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "must not exceed GATEHOUSE_SESSION_MAX_AGE")
+	}
+	switch r.logFormat {
+	case "text", "json":
+		c.LogFormat = r.logFormat
+	default:
+		bad("GATEHOUSE_LOG_FORMAT", "log-format", "want text or json, got %q", r.logFormat)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// parseKeys decodes a comma-separated list of base64 keys. exact requires each key to be
+// exactly n bytes; otherwise at least n.
+func parseKeys(raw string, n int, exact bool) ([][]byte, error) {
+	var keys [][]byte
+	for i, part := range strings.Split(raw, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, err := base64.StdEncoding.DecodeString(part)
+		if err != nil {
+			if k, err = base64.RawURLEncoding.DecodeString(part); err != nil {
+				return nil, fmt.Errorf("key %d is not base64", i+1)
+			}
+		}
+		if (exact && len(k) != n) || len(k) < n {
+			return nil, fmt.Errorf("key %d is %d bytes, want %d", i+1, len(k), n)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// devKey returns the development key stored in DataDir/name, creating it on first use.
+// Only development sign-in uses generated keys; production configures them.
+func devKey(dir, name string) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("%s is not a base64 32-byte key; delete it to generate a new one", path)
+		}
+		return k, nil
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return k, nil
+}

@@ -1,0 +1,190 @@
+// Command gatehouse runs the Gatehouse developer portal.
+//
+//	gatehouse [serve] [flags]   start the portal (migrates first)
+//	gatehouse migrate [flags]   apply database migrations and exit
+//	gatehouse version           print the version
+//
+// Every flag has an environment variable of the same meaning; see --help.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/devoidc"
+	"github.com/gatehouse-dev/gatehouse/handlers"
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches the subcommand; it returns when the command is done or ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "gatehouse", version)
+		return nil
+	case "serve", "migrate":
+	default:
+		return fmt.Errorf("unknown command %q (want serve, migrate or version)", cmd)
+	}
+	cfg, err := loadConfig(args, getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg.LogFormat, stderr)
+	store, err := models.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v, err := store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", "dialect", string(store.Dialect()), "schema_version", v)
+	if cmd == "migrate" {
+		fmt.Fprintf(stdout, "migrated %s database to version %d\n", store.Dialect(), v)
+		return nil
+	}
+	return serve(ctx, cfg, store, log)
+}
+
+// newLogger builds the process logger.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// serve runs the portal until ctx ends, then drains in-flight requests.
+func serve(ctx context.Context, cfg *Config, store *models.Store, log *slog.Logger) error {
+	hc := handlers.Config{
+		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
+		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
+		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
+	}
+	if cfg.DevSignIn {
+		if err := setupDevSignIn(cfg, &hc); err != nil {
+			return err
+		}
+		log.Warn("development sign-in is on: anyone can sign in with any email. Set GATEHOUSE_OIDC_ISSUER for real sign-in.",
+			"issuer", hc.OIDC.Issuer)
+	}
+	h, err := handlers.New(hc, store)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h.Echo(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("GATEHOUSE_ADDR: %w", err)
+	}
+	go pruneSessions(ctx, store, hc.Sessions, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// setupDevSignIn starts the in-process development identity provider and points the
+// portal's sign-in at it. Session keys it needs are generated into the data directory.
+func setupDevSignIn(cfg *Config, hc *handlers.Config) error {
+	if len(hc.SessionKeys) == 0 {
+		k, err := devKey(cfg.DataDir, "session.key")
+		if err != nil {
+			return fmt.Errorf("development session key: %w", err)
+		}
+		hc.SessionKeys = [][]byte{k}
+	}
+	issuer := cfg.BaseURL.JoinPath(handlers.DevProviderPath).String()
+	secret := devClientSecret()
+	p, err := devoidc.New(devoidc.Config{
+		Issuer: issuer,
+		Clients: []devoidc.Client{{
+			ID: "gatehouse-dev", Secret: secret, RedirectURIs: []string{cfg.BaseURL.JoinPath("/auth/callback").String()},
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("development sign-in provider: %w", err)
+	}
+	hc.DevProvider = p.Handler()
+	hc.OIDC = handlers.OIDCConfig{Issuer: issuer, ClientID: "gatehouse-dev", ClientSecret: secret, DisplayName: "the development provider"}
+	return nil
+}
+
+// devClientSecret is a fresh random secret for the portal's client at the in-process
+// provider; it lives only in memory.
+func devClientSecret() string {
+	k := make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, k); err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%x", k)
+}
+
+// pruneSessions deletes ended sessions every ten minutes.
+func pruneSessions(ctx context.Context, store *models.Store, p models.SessionPolicy, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := store.PruneSessions(ctx, p); err != nil {
+				log.Warn("pruning sessions failed", "error", err.Error())
+			} else if n > 0 {
+				log.Info("pruned ended sessions", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// errorMessages are the words shown for statuses whose handler gave none.
+var errorMessages = map[int]string{
+	http.StatusNotFound:              "There is nothing here, or you do not have access to it.",
+	http.StatusMethodNotAllowed:      "This address does not accept that kind of request.",
+	http.StatusRequestEntityTooLarge: "The request was too large.",
+	http.StatusForbidden:             "You are not allowed to do that.",
+	http.StatusUnauthorized:          "Sign in to continue.",
+	http.StatusTooManyRequests:       "Too many requests. Wait a moment and try again.",
+	http.StatusServiceUnavailable:    "Gatehouse is not ready. Try again shortly.",
+}
+
+// handleError is Echo's HTTPErrorHandler: the one place errors become responses.
+// ErrNotFound is 404, *echo.HTTPError keeps its code and message, anything else is
+// logged and answered with a generic 500 that reveals nothing.
+func (h *Handler) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, ""
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, models.ErrForbidden):
+		code = http.StatusForbidden
+	case errors.As(err, &he):
+		code = he.Code
+		if s, ok := he.Message.(string); ok && code < 500 {
+			msg = s
+		}
+	}
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if code >= 500 {
+		h.log.Error("request failed", "error", err.Error(), "path", c.Request().URL.Path, "request_id", reqID)
+	}
+	if msg == "" || msg == http.StatusText(code) {
+		msg = errorMessages[code]
+		if msg == "" {
+			msg = "Something went wrong on our side. It has been logged; try again, and quote the request ID if it keeps happening."
+		}
+	}
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(code)
+	case wantsJSON(c):
+		werr = c.JSON(code, map[string]string{"error": jsonErrorCode(code), "error_description": msg})
+	default:
+		werr = render(c, code, views.ErrorPage(h.page(c, statusText(code)), views.ErrorVM{
+			Status: code, Title: statusText(code), Message: msg, RequestID: reqID,
+		}))
+	}
+	if werr != nil {
+		h.log.Error("writing error response failed", "error", werr.Error(), "request_id", reqID)
+	}
+}
+
+// jsonErrorCode is a short machine-readable code for generic JSON errors.
+func jsonErrorCode(code int) string {
+	switch code {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "request_too_large"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	if code >= 500 {
+		return "server_error"
+	}
+	return fmt.Sprintf("http_%d", code)
+}

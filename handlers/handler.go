@@ -1,0 +1,89 @@
+// Package handlers is Gatehouse's HTTP layer: Echo routes, middleware, request parsing,
+// rendering views and choosing status codes. Decisions about data live in models.
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// Config is what the HTTP layer needs from the process configuration.
+type Config struct {
+	// BaseURL is the portal's public URL.
+	BaseURL *url.URL
+	// OIDC is the identity provider developers sign in with.
+	OIDC OIDCConfig
+	// DevProvider, when set, is the in-process development identity provider, mounted
+	// at DevProviderPath. The layout then shows a development sign-in banner.
+	DevProvider http.Handler
+	// SessionKeys sign session cookies; the first signs, all verify.
+	SessionKeys [][]byte
+	// Sessions bounds session lifetimes.
+	Sessions models.SessionPolicy
+	// Logger receives the access log and errors. Never a secret or token.
+	Logger *slog.Logger
+	// Version is shown by /healthz.
+	Version string
+	// RequestTimeout bounds each request's context.
+	RequestTimeout time.Duration
+	// BodyLimit bounds request bodies, in Echo's notation ("256K").
+	BodyLimit string
+}
+
+// DevProviderPath is where the development identity provider is mounted.
+const DevProviderPath = "/dev-oidc"
+
+// Handler serves every route. Build it with New and mount it with Echo.
+type Handler struct {
+	cfg      Config
+	store    *models.Store
+	sessions *DBStore
+	auth     *authenticator
+	log      *slog.Logger
+	secure   bool
+	cookie   string
+}
+
+// New builds the handler.
+func New(cfg Config, store *models.Store) (*Handler, error) {
+	if cfg.BaseURL == nil {
+		return nil, errors.New("handlers: BaseURL is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Sessions == (models.SessionPolicy{}) {
+		cfg.Sessions = models.DefaultSessionPolicy
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "256K"
+	}
+	secure := cfg.BaseURL.Scheme == "https"
+	sessions, err := NewDBStore(store, cfg.SessionKeys, cfg.Sessions, secure)
+	if err != nil {
+		return nil, err
+	}
+	cookie := "gatehouse_session"
+	if secure {
+		// __Host- binds the cookie to this exact origin: Secure, Path=/, no Domain.
+		cookie = "__Host-gatehouse_session"
+	}
+	if cfg.OIDC.RedirectURL == "" {
+		cfg.OIDC.RedirectURL = cfg.BaseURL.JoinPath("/auth/callback").String()
+	}
+	return &Handler{
+		cfg: cfg, store: store, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
+		log: cfg.Logger, secure: secure, cookie: cookie,
+	}, nil
+}
+
+// SessionCookieName is the name of the session cookie.
+func (h *Handler) SessionCookieName() string { return h.cookie }

@@ -1,0 +1,34 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// healthz handles "GET /healthz": the process is alive.
+func (h *Handler) healthz(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": h.cfg.Version})
+}
+
+// readyz handles "GET /readyz": the database answers and the schema is current.
+func (h *Handler) readyz(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok"}
+	status := http.StatusOK
+	if err := h.store.Ping(ctx); err != nil {
+		checks["database"], status = "unreachable", http.StatusServiceUnavailable
+	} else if cur, latest, err := h.store.MigrationStatus(ctx); err != nil || cur < latest {
+		checks["database"], status = "schema not migrated", http.StatusServiceUnavailable
+	}
+	state := "ready"
+	if status != http.StatusOK {
+		state = "not ready"
+	}
+	return c.JSON(status, map[string]any{"status": state, "checks": checks})
+}

@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// render writes a templ component as the response with the given status.
+func render(c echo.Context, status int, t templ.Component) error {
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := t.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page builds the layout's view model for this request and takes the pending flashes.
+func (h *Handler) page(c echo.Context, title string) views.Page {
+	p := views.Page{Title: title, CSRF: h.csrfToken(c), DevSignIn: h.cfg.DevProvider != nil}
+	if u := currentUser(c); u != nil {
+		p.User = &views.CurrentUser{Name: u.DisplayName(), Email: u.Email}
+	}
+	p.Flashes = h.takeFlashes(c)
+	return p
+}
+
+// flash queues a one-time message for the next page this session renders.
+func (h *Handler) flash(c echo.Context, kind, message string) error {
+	s, err := h.session(c)
+	if err != nil {
+		return err
+	}
+	var list []views.Flash
+	if raw, _ := s.Values[keyFlash].(string); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &list)
+	}
+	list = append(list, views.Flash{Kind: kind, Message: message})
+	b, _ := json.Marshal(list)
+	s.Values[keyFlash] = string(b)
+	return h.saveSession(c, s)
+}
+
+// takeFlashes removes and returns the session's queued messages.
+func (h *Handler) takeFlashes(c echo.Context) []views.Flash {
+	s, err := h.session(c)
+	if err != nil || s.IsNew {
+		return nil
+	}
+	raw, _ := s.Values[keyFlash].(string)
+	if raw == "" {
+		return nil
+	}
+	delete(s.Values, keyFlash)
+	if err := h.saveSession(c, s); err != nil {
+		h.log.Warn("session save failed", "error", err.Error())
+	}
+	var list []views.Flash
+	_ = json.Unmarshal([]byte(raw), &list)
+	return list
+}
+
+// wantsJSON reports whether the request is a machine endpoint that answers in JSON.
+func wantsJSON(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, "/oauth/") || strings.HasPrefix(p, "/.well-known/") ||
+		strings.HasPrefix(p, "/statuslists/") || p == "/healthz" || p == "/readyz"
+}
+
+// statusText is the title of an error page.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t
+	}
+	return "Error"
+}

@@ -1,0 +1,236 @@
+// Package models is Gatehouse's domain: the GORM entities, their queries and rules,
+// sessions, permission checks and audit events. It knows nothing of HTTP or templ.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/gatehouse-dev/gatehouse/migrations"
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is the domain's access to the database. Every method takes a context first.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+	// Now is the clock every rule that depends on time reads; tests replace it.
+	Now func() time.Time
+}
+
+// DSN is a parsed GATEHOUSE_DATABASE_URL.
+type DSN struct {
+	Dialect Dialect
+	// Path is the SQLite file (sqlite only).
+	Path string
+	// URL is the connection string handed to the driver.
+	URL string
+}
+
+// ParseDatabaseURL accepts "sqlite://PATH" (relative or absolute, e.g.
+// sqlite://./data/gatehouse.db or sqlite:///var/lib/gatehouse/db) and "postgres://…" or
+// "postgresql://…".
+func ParseDatabaseURL(raw string) (DSN, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		path := strings.TrimPrefix(raw, "sqlite://")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			return DSN{}, errors.New("sqlite URLs take no query parameters; Gatehouse sets the pragmas itself")
+		}
+		if path == "" {
+			return DSN{}, errors.New("sqlite URL has no file path (want sqlite://./data/gatehouse.db)")
+		}
+		return DSN{Dialect: SQLite, Path: path, URL: sqliteDSN(path)}, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return DSN{}, fmt.Errorf("not a valid postgres URL: %w", err)
+		}
+		return DSN{Dialect: Postgres, URL: raw}, nil
+	default:
+		return DSN{}, errors.New("must start with sqlite:// or postgres://")
+	}
+}
+
+// sqliteDSN opens SQLite the way concurrent writers need: WAL, a busy timeout, write
+// transactions that take the lock up front (no upgrade deadlocks), foreign keys on.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "NORMAL")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open connects to the database named by rawURL. It does not migrate; call Migrate.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	dsn, err := ParseDatabaseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+	}
+	var db *gorm.DB
+	switch dsn.Dialect {
+	case SQLite:
+		if dir := filepath.Dir(dsn.Path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		db, err = gorm.Open(sqlite.Open(dsn.URL), cfg)
+	case Postgres:
+		db, err = gorm.Open(postgres.Open(dsn.URL), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dsn.Dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dsn.Dialect == SQLite {
+		// One writer at a time is SQLite's rule anyway; a few readers share WAL snapshots.
+		sqlDB.SetMaxOpenConns(8)
+	} else {
+		sqlDB.SetMaxOpenConns(25)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, dialect: dsn.Dialect, Now: func() time.Time { return time.Now().UTC() }}
+	if err := s.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect reports which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// now returns the store's clock in UTC.
+func (s *Store) now() time.Time { return s.Now().UTC() }
+
+// migrationProvider builds a goose provider for the store's dialect. On PostgreSQL it
+// holds an advisory lock, so instances starting together migrate once.
+func (s *Store) migrationProvider() (*goose.Provider, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		dialect goose.Dialect
+		dir     string
+		opts    []goose.ProviderOption
+	)
+	switch s.dialect {
+	case SQLite:
+		dialect, dir = goose.DialectSQLite3, "sqlite"
+	case Postgres:
+		dialect, dir = goose.DialectPostgres, "postgres"
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	sub, err := fs.Sub(migrations.FS, dir)
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(dialect, sqlDB, sub, opts...)
+}
+
+// Migrate applies every pending migration and returns the schema version reached.
+func (s *Store) Migrate(ctx context.Context) (int64, error) {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// MigrationStatus reports the schema version in the database and the newest one known.
+func (s *Store) MigrationStatus(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	sources := p.ListSources()
+	if len(sources) > 0 {
+		latest = sources[len(sources)-1].Version
+	}
+	return current, latest, nil
+}
+
+// SQLDB exposes the underlying connection pool (for integrity checks and tests).
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
+
+// tx runs fn in a transaction. On SQLite the transaction takes the write lock at BEGIN
+// (_txlock=immediate), so concurrent writers queue on busy_timeout instead of failing.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// notFound turns GORM's record-not-found into the domain's ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,109 @@
+// Gatehouse front-end behaviour.
+//
+// Loaded with `defer` under a CSP of `script-src 'self'`: no inline handlers,
+// no eval, and everything works with or without htmx. All listeners are
+// delegated from the document, so content swapped in by htmx is covered too.
+(function () {
+  "use strict";
+
+  // csrfToken returns the session's CSRF token from <meta name="csrf-token">.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") || "" : "";
+  }
+
+  // (a) htmx requests carry the CSRF token as a header.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token && event.detail && event.detail.headers) {
+      event.detail.headers["X-CSRF-Token"] = token;
+    }
+  });
+
+  // copyText writes text to the clipboard, falling back to a hidden
+  // textarea and execCommand where the async Clipboard API is unavailable
+  // (for example over plain HTTP on a non-localhost address).
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (e) {
+        ok = false;
+      }
+      document.body.removeChild(area);
+      if (ok) {
+        resolve();
+      } else {
+        reject(new Error("copy failed"));
+      }
+    });
+  }
+
+  // flashLabel shows a short message on the button, then restores it.
+  function flashLabel(button, label) {
+    if (!button.dataset.label) {
+      button.dataset.label = button.textContent;
+    }
+    button.textContent = label;
+    button.classList.add("is-copied");
+    window.clearTimeout(Number(button.dataset.timer || 0));
+    var timer = window.setTimeout(function () {
+      button.textContent = button.dataset.label;
+      button.classList.remove("is-copied");
+      delete button.dataset.timer;
+    }, 1500);
+    button.dataset.timer = String(timer);
+  }
+
+  // (b) Copy buttons: <button data-copy-target="ID"> copies #ID's text.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) {
+      return;
+    }
+    var button = target.closest("button[data-copy-target]");
+    if (!button) {
+      return;
+    }
+    event.preventDefault();
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) {
+      return;
+    }
+    copyText(source.textContent.trim()).then(
+      function () {
+        flashLabel(button, "Copied");
+      },
+      function () {
+        flashLabel(button, "Copy failed");
+      }
+    );
+  });
+
+  // (c) Confirmation: <form data-confirm="Question?"> asks before submitting.
+  // Registered in the capture phase so a declined confirm also stops htmx.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) {
+        return;
+      }
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+})();

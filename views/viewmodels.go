@@ -1,0 +1,86 @@
+// Package views holds the templ components of every page and the view models they render.
+package views
+
+import "time"
+
+// Page carries what the base layout needs on every page.
+type Page struct {
+	// Title is the page's title, shown in the tab after "Gatehouse".
+	Title string
+	// User is the signed-in user, or nil on public pages.
+	User *CurrentUser
+	// CSRF is the session-bound token every POST form carries as the hidden field
+	// "_csrf" and htmx sends as the "X-CSRF-Token" header (from the meta tag).
+	CSRF string
+	// Flashes are one-time messages set by the previous request.
+	Flashes []Flash
+	// DevSignIn is true when the portal runs with the development identity provider;
+	// the layout then shows a visible "development sign-in" banner.
+	DevSignIn bool
+}
+
+// CurrentUser is the signed-in user as the layout shows it.
+type CurrentUser struct {
+	Name  string
+	Email string
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	// Kind is "success", "error" or "info".
+	Kind    string
+	Message string
+}
+
+// SignInVM is the view model of the sign-in page.
+type SignInVM struct {
+	// ProviderName names the identity provider on the button ("your company account",
+	// or "the development provider").
+	ProviderName string
+	// ReturnTo is the safe, relative path to land on after sign-in ("" for the dashboard).
+	ReturnTo string
+	// Error is a message from a failed sign-in attempt, or "".
+	Error string
+}
+
+// DashboardVM is the view model of the signed-in dashboard.
+type DashboardVM struct {
+	Teams []TeamSummary
+}
+
+// TeamSummary is one of the user's teams on the dashboard.
+type TeamSummary struct {
+	ID       string
+	Name     string
+	Role     string
+	Personal bool
+	Members  int
+	JoinedAt time.Time
+}
+
+// ErrorVM is the view model of the error page.
+type ErrorVM struct {
+	Status    int
+	Title     string
+	Message   string
+	RequestID string
+}
+
+// AccountVM is the view model of the account page: who the user is and their sessions.
+type AccountVM struct {
+	Name      string
+	Email     string
+	Issuer    string
+	Subject   string
+	CreatedAt time.Time
+	Sessions  []SessionSummary
+}
+
+// SessionSummary is one of the user's signed-in sessions.
+type SessionSummary struct {
+	Current    bool
+	UserAgent  string
+	IP         string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+}
