@@ -123,3 +123,12 @@ func (s *Store) UserByID(ctx context.Context, id string) (*User, error) {
 	}
 	return &u, nil
 }
+
+// UserByIdentity returns the user with this (issuer, subject), or ErrNotFound.
+func (s *Store) UserByIdentity(ctx context.Context, issuer, subject string) (*User, error) {
+	var u User
+	if err := s.db.WithContext(ctx).Where("issuer = ? AND subject = ?", issuer, subject).Take(&u).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &u, nil
+}

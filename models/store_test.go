@@ -1,0 +1,69 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
+)
+
+func TestParseDatabaseURL(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		dialect models.Dialect
+		ok      bool
+	}{
+		{"sqlite://./data/gatehouse.db", models.SQLite, true},
+		{"sqlite:///var/lib/gatehouse/g.db", models.SQLite, true},
+		{"postgres://u@localhost:5432/db?sslmode=disable", models.Postgres, true},
+		{"postgresql://u@localhost/db", models.Postgres, true},
+		{"sqlite://", "", false},
+		{"sqlite://x.db?_foreign_keys=off", "", false},
+		{"mysql://x", "", false},
+		{"", "", false},
+	} {
+		d, err := models.ParseDatabaseURL(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("ParseDatabaseURL(%q) err = %v, want ok=%v", tc.in, err, tc.ok)
+			continue
+		}
+		if tc.ok && d.Dialect != tc.dialect {
+			t.Errorf("ParseDatabaseURL(%q) dialect = %s, want %s", tc.in, d.Dialect, tc.dialect)
+		}
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		cur, latest, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur != latest || latest < 1 {
+			t.Errorf("version %d of %d after Migrate, want latest", cur, latest)
+		}
+		again, err := s.Migrate(ctx)
+		if err != nil || again != latest {
+			t.Errorf("second Migrate = %d, %v; want %d and no error (idempotent)", again, err, latest)
+		}
+	})
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	s := storetest.SQLite(t)
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000"} {
+		var got string
+		if err := db.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+// Package storetest opens real, migrated stores for tests: a fresh SQLite file per test,
+// and, when GATEHOUSE_TEST_POSTGRES_URL is set, a fresh PostgreSQL schema per test.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema setup
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// PostgresEnv names the variable that points the tests at a PostgreSQL server.
+const PostgresEnv = "GATEHOUSE_TEST_POSTGRES_URL"
+
+// SQLite returns a migrated store on a new SQLite file in the test's temp dir.
+func SQLite(tb testing.TB) *models.Store {
+	tb.Helper()
+	return open(tb, "sqlite://"+filepath.Join(tb.TempDir(), "gatehouse.db"))
+}
+
+// Postgres returns a migrated store in a new schema of the test PostgreSQL database,
+// dropped when the test ends. It skips the test when PostgreSQL is not configured.
+func Postgres(tb testing.TB) *models.Store {
+	tb.Helper()
+	return open(tb, PostgresURL(tb))
+}
+
+// PostgresURL creates a fresh schema and returns a URL whose search_path is that schema.
+// It skips the test when GATEHOUSE_TEST_POSTGRES_URL is unset.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		tb.Skipf("%s is not set: PostgreSQL variant skipped", PostgresEnv)
+	}
+	schema := "t_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		tb.Fatalf("open postgres: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// open opens and migrates the store at rawURL and closes it at the end of the test.
+func open(tb testing.TB, rawURL string) *models.Store {
+	tb.Helper()
+	s, err := models.Open(context.Background(), rawURL)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// Each runs fn once per available database: SQLite always, PostgreSQL when configured.
+func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+	t.Helper()
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *models.Store
+	}{{"sqlite", SQLite}, {"postgres", Postgres}} {
+		t.Run(d.name, func(t *testing.T) { fn(t, d.open(t)) })
+	}
+}
+
+// Name describes the store's database for messages.
+func Name(s *models.Store) string { return fmt.Sprint(s.Dialect()) }

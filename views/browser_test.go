@@ -1,0 +1,207 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-dev/gatehouse/static"
+)
+
+// testCSP is as strict as the portal's policy is expected to be.
+const testCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// findChromium returns a Chromium/Chrome binary, or "" when none is installed.
+func findChromium() string {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowserBehaviour loads a rendered page with the embedded assets in headless
+// Chromium under a strict CSP and checks app.js: no CSP violation or JS error,
+// the htmx CSRF header, copy buttons and data-confirm forms.
+func TestBrowserBehaviour(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chrome := findChromium()
+	if chrome == "" {
+		t.Skip("no Chromium installed")
+	}
+
+	var (
+		mu         sync.Mutex
+		confirmed  int
+		htmxHeader string
+	)
+	pg := Page{Title: "Browser", User: &CurrentUser{Name: "Ada", Email: "ada@example.com"}, CSRF: "tok-123", DevSignIn: true,
+		Flashes: []Flash{{Kind: "info", Message: "Hello"}}}
+	body := templ.Join(
+		CopyBox("cid", "gh_client_0123456789", "client-id"),
+		templ.Raw(`<form method="post" action="/confirmed" data-confirm="Really?" id="confirm-form"><button type="submit" id="confirm-btn">Go</button></form>`),
+		templ.Raw(`<button type="button" id="hx-btn" hx-post="/echo" hx-target="#hx-out">htmx</button><div id="hx-out"></div>`),
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServer(http.FS(static.FS))))
+	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", testCSP)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = Layout(pg).Render(templ.WithChildren(r.Context(), body), w)
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		htmxHeader = r.Header.Get("X-CSRF-Token")
+		mu.Unlock()
+		fmt.Fprintf(w, `<span id="hx-done">ok</span>`)
+	})
+	mux.HandleFunc("/confirmed", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		confirmed++
+		mu.Unlock()
+		w.Header().Set("Content-Security-Policy", testCSP)
+		fmt.Fprintf(w, `<!doctype html><title>done</title><p id="done">done</p>`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// Start the browser before anything else, without the test's timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start browser: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+
+	// Collect every console message (CSP violations, errors, exceptions).
+	var consoleLog []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+				mu.Lock()
+				consoleLog = append(consoleLog, fmt.Sprintf("%s (%s)", m, m.URL))
+				mu.Unlock()
+			}
+		}
+	}()
+	defer func() {
+		time.Sleep(200 * time.Millisecond) // let the last messages arrive
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range consoleLog {
+			t.Errorf("browser console: %s", m)
+		}
+	}()
+	var (
+		acceptNext  bool
+		dialogCount int
+	)
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			dialogCount++
+			accept := acceptNext
+			mu.Unlock()
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+		}
+	}()
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		_, _ = chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
+			Setting:    browser.PermissionSettingGranted,
+			Origin:     srv.URL,
+		})
+	}
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/page"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="client-id"]`)),
+	); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`typeof htmx === "object" && htmx.version.startsWith("2.")`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("htmx not loaded: %v", err)
+	}
+
+	// (a) htmx sends the CSRF token from the meta tag.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("hx-btn")),
+		chromedp.WaitVisible(chromedp.ID("hx-done")),
+	); err != nil {
+		t.Fatalf("htmx request: %v", err)
+	}
+	mu.Lock()
+	if htmxHeader != "tok-123" {
+		t.Errorf("X-CSRF-Token = %q, want tok-123", htmxHeader)
+	}
+	mu.Unlock()
+
+	// (b) Copy button: the label changes and the clipboard holds the value.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-copy-target="cid"]`))); err != nil {
+		t.Fatalf("copy click: %v", err)
+	}
+	label, err := chromedp.Run(ctx, chromedp.Poll[string](
+		`(() => { const t = document.querySelector('button[data-copy-target="cid"]').textContent; return t === "Copy" ? false : t })()`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil {
+		t.Fatalf("copy label: %v", err)
+	}
+	if label != "Copied" {
+		t.Errorf("copy button label = %q, want Copied", label)
+	} else if clip, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)); err == nil && clip != "gh_client_0123456789" {
+		t.Errorf("clipboard = %q", clip)
+	}
+
+	// (c) data-confirm: declining keeps the page, accepting submits.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("confirm-btn")), chromedp.Sleep(500*time.Millisecond)); err != nil {
+		t.Fatalf("confirm decline: %v", err)
+	}
+	mu.Lock()
+	if dialogCount != 1 || confirmed != 0 {
+		t.Errorf("after declining: %d dialogs, %d submits; want 1, 0", dialogCount, confirmed)
+	}
+	acceptNext = true
+	mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("confirm-btn")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
+		t.Fatalf("confirm accept: %v", err)
+	}
+	mu.Lock()
+	if dialogCount != 2 || confirmed != 1 {
+		t.Errorf("after accepting: %d dialogs, %d submits; want 2, 1", dialogCount, confirmed)
+	}
+	mu.Unlock()
+}
