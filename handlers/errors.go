@@ -63,6 +63,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 			Status: code, Title: statusText(code), Message: msg, RequestID: reqID,
 		}))
 	}
+	if werr != nil && !c.Response().Committed {
+		werr = c.String(code, msg)
+	}
 	if werr != nil {
 		h.log.Error("writing error response failed", "error", werr.Error(), "request_id", reqID)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -15,7 +16,9 @@ import (
 func render(c echo.Context, status int, t templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
-	if err := t.Render(c.Request().Context(), buf); err != nil {
+	// Rendering is in-memory and quick; it must also work in the error handler, after
+	// the timeout middleware has cancelled the request's context.
+	if err := t.Render(context.WithoutCancel(c.Request().Context()), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())

@@ -63,7 +63,7 @@ func (s *Store) TeamsOf(ctx context.Context, userID string) ([]Membership, error
 	var rows []row
 	err := s.db.WithContext(ctx).
 		Table("team_members AS m").
-		Select("t.*, m.role AS role, m.created_at AS joined_at, " +
+		Select("t.*, m.role AS role, m.created_at AS joined_at, "+
 			"(SELECT COUNT(*) FROM team_members c WHERE c.team_id = t.id) AS members").
 		Joins("JOIN teams t ON t.id = m.team_id").
 		Where("m.user_id = ?", userID).

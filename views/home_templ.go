@@ -144,7 +144,7 @@ func DashboardPage(p Page, vm DashboardVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(vm.Teams) == 0 {
-				templ_7745c5c3_Err = EmptyState("No teams yet", "You are not a member of any team. Ask a team owner to add you, then sign in again.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = EmptyState("No teams yet", "You are not a member of any team yet. Ask a team owner to add you.").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
