@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -99,8 +100,8 @@ func (h *Handler) saveSession(c echo.Context, s *sessions.Session) error {
 // from the database each time, so a deleted user or ended session is out at once.
 func (h *Handler) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, err := c.Cookie(h.cookie); err != nil {
-			return next(c) // no cookie, no session: do not touch the database
+		if _, err := c.Cookie(h.cookie); err != nil || wantsJSON(c) || isAsset(c) {
+			return next(c) // no cookie, or not a page: do not touch the database
 		}
 		s, err := h.session(c)
 		if err != nil {
@@ -118,6 +119,9 @@ func (h *Handler) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// isAsset reports whether the request is for an embedded static file.
+func isAsset(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/static/") }
 
 // currentUser is the signed-in user, or nil.
 func currentUser(c echo.Context) *models.User {

@@ -25,6 +25,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.Use(middleware.BodyLimit(h.cfg.BodyLimit))
 	e.Use(middleware.ContextTimeout(h.cfg.RequestTimeout))
 	e.Use(withRealIP)
+	e.Use(h.loadUser)
 	h.Register(e)
 	return e
 }
@@ -41,16 +42,17 @@ func (h *Handler) Register(e *echo.Echo) {
 		e.Any(DevProviderPath+"/*", dev)
 	}
 
-	// Browser pages: the session's user is loaded, every unsafe method needs the CSRF token.
-	web := e.Group("", h.loadUser, h.csrf)
-	web.GET("/", h.showHome)
-	web.GET("/login", h.startLogin)
-	web.GET("/auth/callback", h.finishLogin)
-	web.POST("/logout", h.logout)
-
-	auth := web.Group("", h.requireUser)
-	auth.POST("/logout/everywhere", h.logoutEverywhere)
-	auth.GET("/account", h.showAccount)
+	// Browser pages: every unsafe method needs the session's CSRF token. (Per-route
+	// middleware rather than groups: an Echo group with middleware also catches every
+	// unknown path, which would turn 404s into sign-in redirects.)
+	page := []echo.MiddlewareFunc{h.csrf}
+	signedIn := []echo.MiddlewareFunc{h.csrf, h.requireUser}
+	e.GET("/", h.showHome, page...)
+	e.GET("/login", h.startLogin, page...)
+	e.GET("/auth/callback", h.finishLogin, page...)
+	e.POST("/logout", h.logout, page...)
+	e.POST("/logout/everywhere", h.logoutEverywhere, signedIn...)
+	e.GET("/account", h.showAccount, signedIn...)
 }
 
 // staticHandler serves the embedded assets with long-lived caching.

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envMap turns a map into a getenv function.
+func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const testKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // base64 of 32 bytes
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(nil, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.BaseURL.String() != "http://127.0.0.1:8080" {
+		t.Errorf("addr/base = %s %s, want 127.0.0.1:8080 http://127.0.0.1:8080", c.Addr, c.BaseURL)
+	}
+	if !c.DevSignIn {
+		t.Error("DevSignIn = false with no OIDC provider configured")
+	}
+	if c.Database.Path != "./data/gatehouse.db" || c.DataDir != "data" {
+		t.Errorf("database path %q, data dir %q; want ./data/gatehouse.db in data", c.Database.Path, c.DataDir)
+	}
+	if c.SigningAlg != "ES256" || c.KeyMaxLife != 8760*time.Hour || c.StatusTTL != time.Minute || c.KeyRotation != 2160*time.Hour {
+		t.Errorf("defaults = %s %v %v %v", c.SigningAlg, c.KeyMaxLife, c.StatusTTL, c.KeyRotation)
+	}
+}
+
+func TestConfigFlagsOverrideEnv(t *testing.T) {
+	c, err := loadConfig([]string{"--addr", "127.0.0.1:9999", "--status-list-ttl=30s"}, envMap(map[string]string{
+		"GATEHOUSE_ADDR": "127.0.0.1:7777", "GATEHOUSE_STATUS_LIST_TTL": "90s", "GATEHOUSE_SIGNING_ALG": "EdDSA",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || c.StatusTTL != 30*time.Second || c.SigningAlg != "EdDSA" {
+		t.Errorf("got addr %s ttl %v alg %s; want the flags to win and env to apply", c.Addr, c.StatusTTL, c.SigningAlg)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	prod := map[string]string{
+		"GATEHOUSE_BASE_URL": "https://portal.example.com", "GATEHOUSE_OIDC_ISSUER": "https://idp.example.com",
+		"GATEHOUSE_OIDC_CLIENT_ID": "gatehouse", "GATEHOUSE_OIDC_CLIENT_SECRET": "s3cret",
+		"GATEHOUSE_MASTER_KEY": testKey, "GATEHOUSE_SESSION_KEYS": testKey,
+	}
+	if _, err := loadConfig(nil, envMap(prod)); err != nil {
+		t.Fatalf("a complete production configuration failed: %v", err)
+	}
+	for _, tc := range []struct {
+		name, key, value, want string
+	}{
+		{"DevSignInOnPublicURL", "GATEHOUSE_OIDC_ISSUER", "", "GATEHOUSE_OIDC_ISSUER"},
+		{"BadAddr", "GATEHOUSE_ADDR", "8080", "GATEHOUSE_ADDR"},
+		{"BadBaseURL", "GATEHOUSE_BASE_URL", "portal.example.com", "GATEHOUSE_BASE_URL"},
+		{"BaseURLWithQuery", "GATEHOUSE_BASE_URL", "https://p.example.com/?x=1", "GATEHOUSE_BASE_URL"},
+		{"BadDatabase", "GATEHOUSE_DATABASE_URL", "mysql://x", "GATEHOUSE_DATABASE_URL"},
+		{"HTTPIssuer", "GATEHOUSE_OIDC_ISSUER", "http://idp.example.com", "GATEHOUSE_OIDC_ISSUER"},
+		{"MissingClientID", "GATEHOUSE_OIDC_CLIENT_ID", "", "GATEHOUSE_OIDC_CLIENT_ID"},
+		{"MissingClientSecret", "GATEHOUSE_OIDC_CLIENT_SECRET", "", "GATEHOUSE_OIDC_CLIENT_SECRET"},
+		{"MissingMasterKey", "GATEHOUSE_MASTER_KEY", "", "GATEHOUSE_MASTER_KEY"},
+		{"ShortMasterKey", "GATEHOUSE_MASTER_KEY", "c2hvcnQ=", "GATEHOUSE_MASTER_KEY"},
+		{"NotBase64MasterKey", "GATEHOUSE_MASTER_KEY", "!!!", "GATEHOUSE_MASTER_KEY"},
+		{"MissingSessionKeys", "GATEHOUSE_SESSION_KEYS", "", "GATEHOUSE_SESSION_KEYS"},
+		{"BadAlg", "GATEHOUSE_SIGNING_ALG", "HS256", "GATEHOUSE_SIGNING_ALG"},
+		{"BadAdminEmail", "GATEHOUSE_ADMIN_EMAILS", "ops", "GATEHOUSE_ADMIN_EMAILS"},
+		{"BadDuration", "GATEHOUSE_STATUS_LIST_TTL", "soon", "GATEHOUSE_STATUS_LIST_TTL"},
+		{"TooShortRotation", "GATEHOUSE_SIGNING_KEY_ROTATION", "1m", "GATEHOUSE_SIGNING_KEY_ROTATION"},
+		{"BadLogFormat", "GATEHOUSE_LOG_FORMAT", "xml", "GATEHOUSE_LOG_FORMAT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range prod {
+				env[k] = v
+			}
+			env[tc.key] = tc.value
+			if tc.name == "DevSignInOnPublicURL" {
+				delete(env, "GATEHOUSE_OIDC_CLIENT_ID")
+				delete(env, "GATEHOUSE_OIDC_CLIENT_SECRET")
+			}
+			_, err := loadConfig(nil, envMap(env))
+			if err == nil {
+				t.Fatalf("%s=%q accepted", tc.key, tc.value)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDevSignInRefusalExplains(t *testing.T) {
+	_, err := loadConfig(nil, envMap(map[string]string{"GATEHOUSE_BASE_URL": "https://portal.example.com"}))
+	if err == nil {
+		t.Fatal("development sign-in accepted on a public base URL")
+	}
+	for _, want := range []string{"GATEHOUSE_OIDC_ISSUER", "development", "loopback", "https://portal.example.com"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	for _, base := range []string{"http://localhost:8080", "http://127.0.0.1:9000", "http://[::1]:8080", "http://app.localhost"} {
+		if _, err := loadConfig(nil, envMap(map[string]string{"GATEHOUSE_BASE_URL": base})); err != nil {
+			t.Errorf("loopback base URL %s refused: %v", base, err)
+		}
+	}
+}
+
+func TestRunMigrateAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, envMap(nil), &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "gatehouse ") {
+		t.Errorf("version = %q, %v", out.String(), err)
+	}
+	out.Reset()
+	db := "sqlite://" + filepath.Join(t.TempDir(), "g.db")
+	if err := run(context.Background(), []string{"migrate", "--database-url", db}, envMap(nil), &out, &errOut); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "migrated sqlite database to version") {
+		t.Errorf("migrate printed %q", out.String())
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, envMap(nil), &out, &errOut); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+	if err := run(context.Background(), []string{"serve", "--base-url", "ftp://x"}, envMap(nil), &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "GATEHOUSE_BASE_URL") {
+		t.Errorf("serve with a bad base URL: err = %v, want one naming GATEHOUSE_BASE_URL", err)
+	}
+}
+
+func TestDevKeyIsStable(t *testing.T) {
+	dir := t.TempDir()
+	a, err := devKey(dir, "session.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := devKey(dir, "session.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) || len(a) != 32 {
+		t.Errorf("dev key changed between starts or is %d bytes", len(a))
+	}
+}

@@ -1,0 +1,144 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	for _, path := range []string{"/", "/nope", "/healthz", "/static/css/app.css"} {
+		res := b.get(path)
+		csp := res.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP allows unsafe-inline/unsafe-eval: %q", path, csp)
+		}
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options = %q, want nosniff", path, got)
+		}
+		if got := res.Header.Get("Referrer-Policy"); got == "" {
+			t.Errorf("%s: no Referrer-Policy", path)
+		}
+		if got := res.Header.Get("X-Request-Id"); got == "" {
+			t.Errorf("%s: no X-Request-Id", path)
+		}
+		if got := res.Header.Get("Strict-Transport-Security"); got != "" {
+			t.Errorf("%s: HSTS %q on a plain-http portal", path, got)
+		}
+	}
+}
+
+func TestPagesHaveNoInlineScript(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.mustSignIn("inline@example.com")
+	for _, path := range []string{"/", "/account", "/nope"} {
+		d := doc(t, b.get(path))
+		d.Find("script").Each(func(_ int, s *goquery.Selection) {
+			if src, ok := s.Attr("src"); !ok || src == "" || strings.TrimSpace(s.Text()) != "" {
+				t.Errorf("%s: inline <script> found", path)
+			}
+		})
+		if n := d.Find("[style]").Length(); n > 0 {
+			t.Errorf("%s: %d elements with a style attribute (blocked by the CSP)", path, n)
+		}
+		if cfg, _ := d.Find(`meta[name="htmx-config"]`).Attr("content"); !strings.Contains(cfg, `"allowEval":false`) || !strings.Contains(cfg, `"selfRequestsOnly":true`) {
+			t.Errorf("%s: htmx-config = %q, want allowEval false and selfRequestsOnly true", path, cfg)
+		}
+	}
+}
+
+func TestErrorPages(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+
+	res := b.get("/no/such/page")
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /no/such/page = %d, want 404", res.StatusCode)
+	}
+	d := doc(t, res)
+	if got := strings.TrimSpace(d.Find(`[data-testid="error-status"]`).Text()); got != "404" {
+		t.Errorf("error page status = %q, want 404", got)
+	}
+	if got := d.Find(`[data-testid="request-id"]`).Text(); !strings.Contains(got, res.Header.Get("X-Request-Id")) {
+		t.Errorf("error page request id = %q, want the response's X-Request-Id %q", got, res.Header.Get("X-Request-Id"))
+	}
+
+	res = b.do(http.MethodPost, "/logout", strings.NewReader(strings.Repeat("a", 300<<10)),
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized POST = %d, want 413", res.StatusCode)
+	}
+
+	res = b.get("/healthz/nope")
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /healthz/nope = %d, want 404", res.StatusCode)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready"} {
+		res := b.get(path)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, res.StatusCode)
+			continue
+		}
+		var body struct{ Status string }
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.Status != want {
+			t.Errorf("GET %s status = %q (%v), want %q", path, body.Status, err, want)
+		}
+	}
+	// With the database closed, the portal is alive but not ready.
+	_ = e.store.Close()
+	if res := b.get("/readyz"); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz with the database closed = %d, want 503", res.StatusCode)
+	}
+	if res := b.get("/healthz"); res.StatusCode != http.StatusOK {
+		t.Errorf("GET /healthz with the database closed = %d, want 200", res.StatusCode)
+	}
+}
+
+func TestStaticAssets(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	for path, ctype := range map[string]string{
+		"/static/css/pico.min.css": "text/css", "/static/css/app.css": "text/css",
+		"/static/js/htmx.min.js": "javascript", "/static/js/app.js": "javascript",
+	} {
+		res := b.get(path)
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), ctype) {
+			t.Errorf("GET %s = %d %q, want 200 %s", path, res.StatusCode, res.Header.Get("Content-Type"), ctype)
+		}
+	}
+	if res := b.get("/static/nope.js"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /static/nope.js = %d, want 404", res.StatusCode)
+	}
+}
+
+func TestAccessLogHasNoSecrets(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	cb := b.authorize(b.startLogin("/account"), "logs@example.com")
+	b.get(cb)
+	logs := e.logs.String()
+	if !strings.Contains(logs, "path=/auth/callback") {
+		t.Fatalf("access log lacks the callback request:\n%s", logs)
+	}
+	for _, secret := range []string{"code=", "state=", b.cookie(), "portal-secret"} {
+		if secret != "" && strings.Contains(logs, secret) {
+			t.Errorf("access log contains %q", secret)
+		}
+	}
+}
