@@ -43,14 +43,27 @@ type Membership struct {
 	Members  int
 }
 
-// createPersonalTeam gives a new user a team of their own, which they own.
+// createPersonalTeam gives a new user a team of their own, which they own, holding a
+// first project so that the portal is useful from the first page.
 func (s *Store) createPersonalTeam(tx *gorm.DB, u *User, now time.Time) error {
-	t := Team{ID: newID("team"), Name: truncate(u.DisplayName(), 60) + "'s team", Personal: true, CreatedAt: now, UpdatedAt: now}
+	t := Team{ID: newID("team"), Name: truncate(u.DisplayName(), 50) + "'s team", Personal: true, CreatedAt: now, UpdatedAt: now}
 	if err := tx.Create(&t).Error; err != nil {
 		return err
 	}
-	return tx.Create(&TeamMember{TeamID: t.ID, UserID: u.ID, Role: RoleOwner, CreatedAt: now}).Error
+	if err := tx.Create(&TeamMember{TeamID: t.ID, UserID: u.ID, Role: RoleOwner, CreatedAt: now}).Error; err != nil {
+		return err
+	}
+	actor := Actor{User: u}
+	if err := s.audit(tx, actor, event{team: t.ID, action: "team.create", targetType: "team", targetID: t.ID, target: t.Name}); err != nil {
+		return err
+	}
+	_, err := s.createProject(tx, actor, t.ID, FirstProjectName,
+		"A project to try Gatehouse with: create an API key or a client secret and call an API with it.", "")
+	return err
 }
+
+// FirstProjectName is the name of the project every new user finds in their personal team.
+const FirstProjectName = "My first project"
 
 // TeamsOf lists the teams the user belongs to, personal team first, then by name.
 func (s *Store) TeamsOf(ctx context.Context, userID string) ([]Membership, error) {

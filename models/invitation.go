@@ -1,0 +1,208 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// DefaultInvitationTTL is how long an invitation link works unless chosen otherwise.
+const DefaultInvitationTTL = 7 * 24 * time.Hour
+
+// Invitation states, as the invitation page shows them.
+const (
+	InviteOpen     = "open"
+	InviteAccepted = "accepted"
+	InviteExpired  = "expired"
+	InviteRevoked  = "revoked"
+)
+
+// Errors of accepting an invitation.
+var (
+	ErrInvitationUsed    = errors.New("this invitation has already been used")
+	ErrInvitationExpired = errors.New("this invitation has expired")
+	ErrInvitationRevoked = errors.New("this invitation was revoked")
+	ErrAlreadyMember     = errors.New("you are already a member of this team")
+)
+
+// Invitation is a single-use, expiring link that adds whoever opens it (once signed in)
+// to a team with a role. Only the token's SHA-256 is stored.
+type Invitation struct {
+	ID         string `gorm:"primaryKey"`
+	TeamID     string
+	TokenHash  string
+	Role       Role
+	CreatedBy  *string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+	AcceptedBy *string
+	RevokedAt  *time.Time
+}
+
+// State is the invitation's state at now.
+func (i *Invitation) State(now time.Time) string {
+	switch {
+	case i.AcceptedAt != nil:
+		return InviteAccepted
+	case i.RevokedAt != nil:
+		return InviteRevoked
+	case !now.Before(i.ExpiresAt):
+		return InviteExpired
+	}
+	return InviteOpen
+}
+
+// InvitationInfo is an invitation with its team's name and inviter's label.
+type InvitationInfo struct {
+	Invitation
+	TeamName       string
+	CreatedByLabel string
+}
+
+// CreateInvitation creates an invitation to the team with role and returns it with the
+// token for the link, shown once. Admins invite up to admin; owners may invite owners.
+func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string, role Role, ttl time.Duration, formToken string) (*Invitation, string, error) {
+	var v ValidationError
+	if !role.Valid() {
+		v.add("role", "choose a role")
+	}
+	if ttl < time.Hour || ttl > 30*24*time.Hour {
+		v.add("expires_in_days", "choose one of the offered lifetimes")
+	}
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	token := randomToken(32)
+	now := s.now()
+	inv := &Invitation{ID: newID("inv"), TeamID: teamID, TokenHash: sha256Hex(token), Role: role,
+		CreatedBy: optional(actor.id()), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		mine, err := authorize(tx, actor, teamID, ActMemberInvite)
+		if err != nil {
+			return err
+		}
+		if !mine.CanGrant(role) {
+			return ErrForbidden
+		}
+		if err := s.claimForm(tx, actor, formToken, inv.ID); err != nil {
+			return err
+		}
+		if err := tx.Create(inv).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "invitation.create", targetType: "invitation", targetID: inv.ID,
+			target: string(role), details: map[string]any{"role": role, "expires_at": inv.ExpiresAt.Format(time.RFC3339)}})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return inv, token, nil
+}
+
+// PendingInvitations lists the team's open invitations, newest first.
+func (s *Store) PendingInvitations(ctx context.Context, actor Actor, teamID string) ([]InvitationInfo, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := authorize(db, actor, teamID, ActMemberInvite); err != nil {
+		return nil, err
+	}
+	var out []InvitationInfo
+	err := db.Table("invitations AS i").
+		Select("i.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Joins("LEFT JOIN users u ON u.id = i.created_by").
+		Where("i.team_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?", teamID, s.now()).
+		Order("i.created_at DESC").Scan(&out).Error
+	return out, err
+}
+
+// RevokeInvitation makes an open invitation unusable.
+func (s *Store) RevokeInvitation(ctx context.Context, actor Actor, teamID, invitationID string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		mine, err := authorize(tx, actor, teamID, ActMemberInvite)
+		if err != nil {
+			return err
+		}
+		var inv Invitation
+		if err := tx.Where("id = ? AND team_id = ?", invitationID, teamID).Take(&inv).Error; err != nil {
+			return notFound(err)
+		}
+		if !mine.CanGrant(inv.Role) {
+			return ErrForbidden
+		}
+		if inv.State(s.now()) != InviteOpen {
+			return nil
+		}
+		if err := tx.Model(&inv).Update("revoked_at", s.now()).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "invitation.revoke", targetType: "invitation", targetID: inv.ID,
+			target: string(inv.Role)})
+	})
+}
+
+// InvitationByToken looks an invitation up by the token in its link. It reveals only
+// the team's name, the role and the inviter, to whoever holds the link.
+func (s *Store) InvitationByToken(ctx context.Context, token string) (*InvitationInfo, error) {
+	if token == "" || len(token) > 128 {
+		return nil, ErrNotFound
+	}
+	var out InvitationInfo
+	err := s.db.WithContext(ctx).Table("invitations AS i").
+		Select("i.*, t.name AS team_name, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Joins("JOIN teams t ON t.id = i.team_id").
+		Joins("LEFT JOIN users u ON u.id = i.created_by").
+		Where("i.token_hash = ?", sha256Hex(token)).Take(&out).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &out, nil
+}
+
+// AcceptInvitation adds the actor to the invitation's team with its role, once: the
+// invitation is marked used in the same transaction, conditionally, so two concurrent
+// acceptances cannot both succeed.
+func (s *Store) AcceptInvitation(ctx context.Context, actor Actor, token string) (*Invitation, error) {
+	if actor.User == nil {
+		return nil, ErrForbidden
+	}
+	var inv Invitation
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("token_hash = ?", sha256Hex(token)).Take(&inv).Error; err != nil {
+			return notFound(err)
+		}
+		now := s.now()
+		switch inv.State(now) {
+		case InviteAccepted:
+			return ErrInvitationUsed
+		case InviteRevoked:
+			return ErrInvitationRevoked
+		case InviteExpired:
+			return ErrInvitationExpired
+		}
+		if _, err := member(tx, inv.TeamID, actor.User.ID); err == nil {
+			return ErrAlreadyMember
+		}
+		res := tx.Model(&Invitation{}).Where("id = ? AND accepted_at IS NULL AND revoked_at IS NULL", inv.ID).
+			Updates(map[string]any{"accepted_at": now, "accepted_by": actor.User.ID})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrInvitationUsed
+		}
+		if err := tx.Create(&TeamMember{TeamID: inv.TeamID, UserID: actor.User.ID, Role: inv.Role, CreatedAt: now}).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return ErrAlreadyMember
+			}
+			return err
+		}
+		return s.audit(tx, actor, event{team: inv.TeamID, action: "member.join", targetType: "user", targetID: actor.User.ID,
+			target: actor.label(), details: map[string]any{"role": inv.Role, "invitation": inv.ID}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}

@@ -1,0 +1,280 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ErrLastOwner refuses a change that would leave a team without an owner.
+var ErrLastOwner = errors.New("a team must keep at least one owner")
+
+// ErrPersonalTeam refuses deleting a user's personal team.
+var ErrPersonalTeam = errors.New("a personal team cannot be deleted")
+
+// TeamView is a team as one member sees it.
+type TeamView struct {
+	Team
+	MyRole Role
+}
+
+// Member is a team member with the user's name and email.
+type Member struct {
+	UserID   string
+	Name     string
+	Email    string
+	Role     Role
+	JoinedAt time.Time
+}
+
+// CreateTeam creates a team owned by the actor.
+func (s *Store) CreateTeam(ctx context.Context, actor Actor, name, formToken string) (*Team, error) {
+	var v ValidationError
+	name = cleanName(&v, "name", name, 60)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if actor.User == nil {
+		return nil, ErrForbidden
+	}
+	now := s.now()
+	t := Team{ID: newID("team"), Name: name, CreatedAt: now, UpdatedAt: now}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.claimForm(tx, actor, formToken, t.ID); err != nil {
+			return err
+		}
+		if err := tx.Create(&t).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&TeamMember{TeamID: t.ID, UserID: actor.User.ID, Role: RoleOwner, CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: t.ID, action: "team.create", targetType: "team", targetID: t.ID, target: t.Name})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// TeamFor returns the team and the actor's role in it; ErrNotFound for non-members.
+func (s *Store) TeamFor(ctx context.Context, actor Actor, teamID string) (*TeamView, error) {
+	db := s.db.WithContext(ctx)
+	role, err := authorize(db, actor, teamID, ActTeamView)
+	if err != nil {
+		return nil, err
+	}
+	var t Team
+	if err := db.Where("id = ?", teamID).Take(&t).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &TeamView{Team: t, MyRole: role}, nil
+}
+
+// Members lists the team's members, owners first, then by name.
+func (s *Store) Members(ctx context.Context, actor Actor, teamID string) ([]Member, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := authorize(db, actor, teamID, ActTeamView); err != nil {
+		return nil, err
+	}
+	var out []Member
+	err := db.Table("team_members AS m").
+		Select("m.user_id, u.name, u.email, m.role, m.created_at AS joined_at").
+		Joins("JOIN users u ON u.id = m.user_id").
+		Where("m.team_id = ?", teamID).
+		Order("CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'developer' THEN 2 ELSE 3 END, u.name, u.id").
+		Scan(&out).Error
+	return out, err
+}
+
+// RenameTeam changes the team's name.
+func (s *Store) RenameTeam(ctx context.Context, actor Actor, teamID, name string) error {
+	var v ValidationError
+	name = cleanName(&v, "name", name, 60)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := authorize(tx, actor, teamID, ActTeamRename); err != nil {
+			return err
+		}
+		var t Team
+		if err := tx.Where("id = ?", teamID).Take(&t).Error; err != nil {
+			return notFound(err)
+		}
+		if t.Name == name {
+			return nil
+		}
+		if err := tx.Model(&t).Updates(map[string]any{"name": name, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "team.rename", targetType: "team", targetID: teamID, target: name,
+			details: map[string]any{"from": t.Name, "to": name}})
+	})
+}
+
+// DeleteTeam deletes the team with its projects, members and invitations. Only an owner
+// may, and never a personal team.
+func (s *Store) DeleteTeam(ctx context.Context, actor Actor, teamID string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if _, err := authorize(tx, actor, teamID, ActTeamDelete); err != nil {
+			return err
+		}
+		var t Team
+		if err := tx.Where("id = ?", teamID).Take(&t).Error; err != nil {
+			return notFound(err)
+		}
+		if t.Personal {
+			return ErrPersonalTeam
+		}
+		if err := s.beforeTeamDelete(tx, actor, teamID); err != nil {
+			return err
+		}
+		if err := tx.Delete(&t).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "team.delete", targetType: "team", targetID: teamID, target: t.Name})
+	})
+}
+
+// beforeTeamDelete runs what must happen to a team's credentials before the rows go
+// (API keys are revoked in their status lists by the API-key store).
+func (s *Store) beforeTeamDelete(tx *gorm.DB, actor Actor, teamID string) error {
+	var projects []Project
+	if err := tx.Where("team_id = ?", teamID).Find(&projects).Error; err != nil {
+		return err
+	}
+	for i := range projects {
+		if err := s.beforeProjectDelete(tx, actor, &projects[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ChangeRole gives a member another role. Owners may change anyone; admins may change
+// non-owners to roles up to admin; nobody changes their own role (so a developer cannot
+// promote itself and the last owner cannot demote itself).
+func (s *Store) ChangeRole(ctx context.Context, actor Actor, teamID, userID string, role Role) error {
+	if !role.Valid() {
+		return &ValidationError{Fields: map[string]string{"role": "is not a role"}}
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		mine, err := authorize(tx, actor, teamID, ActMemberManage)
+		if err != nil {
+			return err
+		}
+		if err := s.lockTeam(tx, teamID); err != nil {
+			return err
+		}
+		target, err := member(tx, teamID, userID)
+		if err != nil {
+			return err
+		}
+		if userID == actor.id() || !mine.CanManage(target.Role) || !mine.CanGrant(role) {
+			return ErrForbidden
+		}
+		if target.Role == role {
+			return nil
+		}
+		if target.Role == RoleOwner {
+			if err := ensureAnotherOwner(tx, teamID); err != nil {
+				return err
+			}
+		}
+		if err := tx.Model(&TeamMember{}).Where("team_id = ? AND user_id = ?", teamID, userID).Update("role", role).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "member.role_change", targetType: "user", targetID: userID,
+			target: userLabel(tx, userID), details: map[string]any{"from": target.Role, "to": role}})
+	})
+}
+
+// RemoveMember removes someone else from the team.
+func (s *Store) RemoveMember(ctx context.Context, actor Actor, teamID, userID string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		mine, err := authorize(tx, actor, teamID, ActMemberManage)
+		if err != nil {
+			return err
+		}
+		if err := s.lockTeam(tx, teamID); err != nil {
+			return err
+		}
+		target, err := member(tx, teamID, userID)
+		if err != nil {
+			return err
+		}
+		if userID == actor.id() || !mine.CanManage(target.Role) {
+			return ErrForbidden
+		}
+		if target.Role == RoleOwner {
+			if err := ensureAnotherOwner(tx, teamID); err != nil {
+				return err
+			}
+		}
+		label := userLabel(tx, userID)
+		if err := tx.Where("team_id = ? AND user_id = ?", teamID, userID).Delete(&TeamMember{}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "member.remove", targetType: "user", targetID: userID, target: label,
+			details: map[string]any{"role": target.Role}})
+	})
+}
+
+// LeaveTeam removes the actor from the team, unless they are its last owner.
+func (s *Store) LeaveTeam(ctx context.Context, actor Actor, teamID string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		mine, err := authorize(tx, actor, teamID, ActTeamView)
+		if err != nil {
+			return err
+		}
+		if err := s.lockTeam(tx, teamID); err != nil {
+			return err
+		}
+		if mine == RoleOwner {
+			if err := ensureAnotherOwner(tx, teamID); err != nil {
+				return err
+			}
+		}
+		if err := tx.Where("team_id = ? AND user_id = ?", teamID, actor.id()).Delete(&TeamMember{}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "member.leave", targetType: "user", targetID: actor.id(), target: actor.label(),
+			details: map[string]any{"role": mine}})
+	})
+}
+
+// member returns a membership row, or ErrNotFound.
+func member(tx *gorm.DB, teamID, userID string) (*TeamMember, error) {
+	var m TeamMember
+	if err := tx.Where("team_id = ? AND user_id = ?", teamID, userID).Take(&m).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
+}
+
+// ensureAnotherOwner fails with ErrLastOwner unless the team has two or more owners.
+func ensureAnotherOwner(tx *gorm.DB, teamID string) error {
+	var n int64
+	if err := tx.Model(&TeamMember{}).Where("team_id = ? AND role = ?", teamID, RoleOwner).Count(&n).Error; err != nil {
+		return err
+	}
+	if n < 2 {
+		return ErrLastOwner
+	}
+	return nil
+}
+
+// userLabel names a user for the audit log.
+func userLabel(tx *gorm.DB, userID string) string {
+	var u User
+	if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
+		return userID
+	}
+	if u.Email != "" {
+		return u.Email
+	}
+	return u.DisplayName()
+}
