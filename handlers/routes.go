@@ -36,6 +36,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(staticHandler()))
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, "/static/img/favicon.svg")
+	})
 	if h.cfg.DevProvider != nil {
 		dev := echo.WrapHandler(h.cfg.DevProvider)
 		e.Any(DevProviderPath, dev)

@@ -1,0 +1,482 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+const (
+	// browserTimeout bounds every browser action of a test.
+	browserTimeout = 60 * time.Second
+	// browserLifetime bounds the browser process as a whole, start and close included.
+	browserLifetime = 90 * time.Second
+	// chromiumMissing explains a skipped browser test, chromiumRequired a failed one
+	// (GATEHOUSE_E2E=require).
+	chromiumMissing  = "Chromium not found: browser test skipped (apt-get install chromium; GATEHOUSE_E2E=require makes this fail)"
+	chromiumRequired = "Chromium not found and GATEHOUSE_E2E=require: browser test failed (apt-get install chromium, or set CHROME_PATH; unset GATEHOUSE_E2E to skip instead)"
+)
+
+// findChromium returns a Chromium/Chrome binary, or "" when none is installed. As in
+// the views package's browser test, CHROME_PATH wins over the PATH lookup.
+func findChromium() string {
+	if p := os.Getenv("CHROME_PATH"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// requireChromium returns the Chromium binary, or skips the test (fails it with
+// GATEHOUSE_E2E=require) when there is none; it also skips in -short mode.
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chrome := findChromium()
+	if chrome == "" {
+		if os.Getenv("GATEHOUSE_E2E") == "require" {
+			t.Fatal(chromiumRequired)
+		}
+		t.Skip(chromiumMissing)
+	}
+	return chrome
+}
+
+// browser is a headless Chromium with one tab.
+type browser struct {
+	// ctx runs actions in the tab; it ends after browserTimeout.
+	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string // console errors, CSP violations and uncaught exceptions
+	notes    []string // console errors that are not the page's fault (see isFaviconMiss)
+	dialogs  []string // messages of the JavaScript dialogs that were accepted
+}
+
+// newBrowser starts headless Chromium with a fresh profile, records every console
+// error, CSP violation and uncaught exception of its pages, and accepts every
+// JavaScript dialog (confirm()). It closes the browser, reaps its processes and
+// removes the profile when the test ends.
+func newBrowser(t *testing.T, chrome string) *browser {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "gatehouse-e2e-chromium-")
+	if err != nil {
+		t.Fatalf("creating the Chromium profile directory: %v", err)
+	}
+	var chromeOut syncBuffer
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		// Chromium's sandbox does not work as root (nor in most containers); the
+		// browser only visits the portal this test started.
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+		chromedp.CombinedOutput(&chromeOut),
+	)
+	life, cancelLife := context.WithTimeout(context.Background(), browserLifetime)
+	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
+	tab, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		closeCtx, cancel := context.WithTimeout(tab, 10*time.Second)
+		if err := chromedp.Cancel(closeCtx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("closing Chromium: %v", err)
+		}
+		cancel()
+		cancelTab()
+		cancelAlloc()
+		cancelLife()
+		reapChromium(t, profile)
+		if err := removeAllRetry(profile, 5*time.Second); err != nil {
+			t.Errorf("removing the Chromium profile: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("Chromium output (without D-Bus noise):\n%s", withoutLines(chromeOut.String(), "dbus/"))
+		}
+	})
+	// Start the browser and open the tab under browserLifetime only: the first call
+	// binds the browser's life to its context, and the action timeout below must end
+	// the actions, not kill the browser before the cleanup closes it.
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("starting Chromium (%s): %v", chrome, err)
+	}
+	ctx, cancel := context.WithTimeout(tab, browserTimeout)
+	t.Cleanup(cancel)
+	b := &browser{ctx: ctx}
+
+	// Console joins runtime.ExceptionThrown, log.EntryAdded (chromedp enables the Log
+	// domain for every tab) and console API calls. A CSP violation is a log entry of
+	// level error; a report-only one is a warning that names the policy.
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type != chromedp.ConsoleError && !m.IsException() && !strings.Contains(m.Text, "Content Security Policy") {
+				continue
+			}
+			desc := fmt.Sprintf("%s [source %q, url %s]", m, m.Source, m.URL)
+			b.mu.Lock()
+			if isFaviconMiss(m) {
+				b.notes = append(b.notes, desc)
+			} else {
+				b.problems = append(b.problems, desc)
+			}
+			b.mu.Unlock()
+		}
+	}()
+	// A confirm() blocks the page, and with it the click that opened it, so a second
+	// goroutine accepts it.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, ev.Message)
+			b.mu.Unlock()
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}); err != nil {
+				b.mu.Lock()
+				b.problems = append(b.problems, fmt.Sprintf("accepting the dialog %q: %v", ev.Message, err))
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// do runs actions in the tab; step says what for in the failure message, which also
+// gives the tab's location.
+func (b *browser) do(t *testing.T, step string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+		t.Fatalf("%s: %v (browser at %s)", step, err, loc)
+	}
+}
+
+// location returns the URL of the tab's page.
+func (b *browser) location(t *testing.T) *url.URL {
+	t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		t.Fatalf("reading the location: %v", err)
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatalf("parsing the location %q: %v", loc, err)
+	}
+	return u
+}
+
+// text returns the rendered text of the first element that matches the CSS selector.
+func (b *browser) text(t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading the text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// count returns how many elements match the CSS selector now, without waiting.
+func (b *browser) count(t *testing.T, sel string) int {
+	t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int]("document.querySelectorAll("+strconv.Quote(sel)+").length"))
+	if err != nil {
+		t.Fatalf("counting %s: %v", sel, err)
+	}
+	return n
+}
+
+// isFaviconMiss reports whether m is the browser's own failed request for
+// /favicon.ico. A browser asks for it on every page without a <link rel="icon">,
+// which the development provider's pages do not have; the portal answers 404.
+func isFaviconMiss(m chromedp.ConsoleMessage) bool {
+	u, err := url.Parse(m.URL)
+	return err == nil && m.Source == "network" && u.Path == "/favicon.ico"
+}
+
+// checkConsole fails the test for every console error, CSP violation, uncaught
+// exception or dialog failure seen so far, and logs the tolerated ones.
+func (b *browser) checkConsole(t *testing.T) {
+	t.Helper()
+	time.Sleep(250 * time.Millisecond) // let the last events arrive
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		t.Errorf("browser console: got %s, want no errors", p)
+	}
+	for _, n := range b.notes {
+		t.Logf("browser console (tolerated): %s", n)
+	}
+	b.problems, b.notes = nil, nil
+}
+
+// acceptedDialogs returns the messages of the dialogs accepted so far.
+func (b *browser) acceptedDialogs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.dialogs...)
+}
+
+// testid is the CSS selector of the elements with the data-testid id.
+func testid(id string) string { return `[data-testid="` + id + `"]` }
+
+// TestBrowserSignIn drives the whole development sign-in in headless Chromium against
+// the real binary: the sign-in page with the development banner, the development
+// provider's form, the dashboard with the new user's personal team, the account page
+// with its one session, "Sign out everywhere" through its confirm() dialog, and that
+// the account page then asks to sign in again. Signing in again returns to the account
+// page with exactly one (new) session. No page may log a console error, CSP violation
+// or uncaught exception, and the portal must answer no request with a 5xx.
+func TestBrowserSignIn(t *testing.T) {
+	t.Parallel()
+	chrome := requireChromium(t)
+	p := startPortal(t)
+	b := newBrowser(t, chrome)
+
+	// 1. The root of a fresh portal is the sign-in page, with the development banner.
+	b.do(t, "open the sign-in page",
+		chromedp.Navigate(p.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(testid("sign-in"))),
+		chromedp.WaitVisible(chromedp.CSS(testid("dev-banner"))),
+	)
+	if got := b.location(t).Path; got != "/" {
+		t.Errorf("sign-in page path: got %q, want \"/\"", got)
+	}
+
+	// 2. The sign-in button leads to the development provider's form.
+	b.do(t, "go to the development provider",
+		chromedp.Click(chromedp.CSS(testid("sign-in"))),
+		chromedp.WaitVisible(chromedp.CSS(testid("dev-email"))),
+	)
+	if got := b.location(t).Path; !strings.HasPrefix(got, "/dev-oidc/login") {
+		t.Errorf("provider form path: got %q, want a /dev-oidc/login… path", got)
+	}
+	if got := b.text(t, "h1"); !strings.Contains(got, "Development sign-in") {
+		t.Errorf("provider form heading: got %q, want it to contain \"Development sign-in\"", got)
+	}
+
+	// 3. Signing in as a new user lands on the dashboard with their personal team.
+	b.do(t, "sign in at the development provider",
+		chromedp.SendKeys(chromedp.CSS(testid("dev-email")), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS(testid("dev-name")), "Ada Lovelace"),
+		chromedp.Click(chromedp.CSS(testid("dev-submit"))),
+		chromedp.WaitVisible(chromedp.CSS(testid("dashboard"))),
+	)
+	if got := b.location(t).Path; got != "/" {
+		t.Errorf("dashboard path: got %q, want \"/\"", got)
+	}
+	if got := b.count(t, testid("team-card")); got != 1 {
+		t.Errorf("team cards: got %d, want 1", got)
+	}
+	if got := b.text(t, testid("team-card")); !strings.Contains(got, "Ada Lovelace's team") {
+		t.Errorf("team card: got %q, want it to contain \"Ada Lovelace's team\"", got)
+	}
+	saveScreenshot(t, b, "dashboard.png")
+
+	// 4. The account page shows the email and this one session.
+	b.do(t, "open the account page",
+		chromedp.Navigate(p.URL+"/account"),
+		chromedp.WaitVisible(chromedp.CSS(testid("account"))),
+	)
+	if got := b.text(t, testid("account-email")); got != "ada@example.com" {
+		t.Errorf("account email: got %q, want \"ada@example.com\"", got)
+	}
+	if got := b.text(t, testid("account-name")); got != "Ada Lovelace" {
+		t.Errorf("account name: got %q, want \"Ada Lovelace\"", got)
+	}
+	if got := b.count(t, testid("session-row")); got != 1 {
+		t.Errorf("session rows: got %d, want 1", got)
+	}
+	if got := b.count(t, testid("current-session")); got != 1 {
+		t.Errorf("sessions marked current: got %d, want 1", got)
+	}
+
+	// 5. "Sign out everywhere" asks for confirmation, then signs out.
+	b.do(t, "sign out everywhere",
+		chromedp.Click(chromedp.CSS(testid("sign-out-everywhere")+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(testid("sign-in"))),
+	)
+	wantDialog := "Sign out of every session, including this one?"
+	if got := b.acceptedDialogs(); len(got) != 1 || got[0] != wantDialog {
+		t.Errorf("confirm dialogs: got %q, want [%q]", got, wantDialog)
+	}
+	if got := b.location(t).Path; got != "/" {
+		t.Errorf("path after signing out: got %q, want \"/\"", got)
+	}
+	if got := b.count(t, testid("user-menu")); got != 0 {
+		t.Errorf("user menus after signing out: got %d, want 0", got)
+	}
+
+	// 6. The account page now sends the browser to sign in again.
+	b.do(t, "open the account page signed out",
+		chromedp.Navigate(p.URL+"/account"),
+		chromedp.WaitVisible(chromedp.CSS(testid("dev-email")+", "+testid("sign-in"))),
+	)
+	loc := b.location(t)
+	if loc.Path == "/account" || b.count(t, testid("account")) != 0 {
+		t.Fatalf("signed out, /account: got the account page at %s, want a sign-in step", loc)
+	}
+	if !strings.HasPrefix(loc.Path, "/dev-oidc/login") && loc.Path != "/login" && loc.Path != "/" {
+		t.Errorf("signed out, /account: got %s, want the sign-in page or the provider's form", loc)
+	}
+
+	// 7. Signing in from there returns to the account page, whose only session is the
+	// new one: the old one really ended on the server.
+	if b.count(t, testid("dev-email")) == 1 {
+		b.do(t, "sign in again",
+			chromedp.SendKeys(chromedp.CSS(testid("dev-email")), "ada@example.com"),
+			chromedp.Click(chromedp.CSS(testid("dev-submit"))),
+			chromedp.WaitVisible(chromedp.CSS(testid("account"))),
+		)
+		if got := b.location(t).Path; got != "/account" {
+			t.Errorf("path after signing in again: got %q, want \"/account\"", got)
+		}
+		if got := b.count(t, testid("session-row")); got != 1 {
+			t.Errorf("session rows after signing in again: got %d, want 1", got)
+		}
+	}
+
+	b.checkConsole(t)
+	for _, line := range strings.Split(p.Log(), "\n") {
+		if strings.Contains(line, "msg=request") && strings.Contains(line, " status=5") {
+			t.Errorf("portal access log: got %q, want no 5xx", line)
+		}
+	}
+}
+
+// saveScreenshot takes a full-page PNG of the tab into the test's temporary directory
+// and, when GATEHOUSE_E2E_SCREENSHOTS names a directory, into that directory too.
+// A failing screenshot is logged, not fatal: it is for humans.
+func saveScreenshot(t *testing.T, b *browser, name string) {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("screenshot %s: got %d bytes that are not a PNG, want a PNG", name, len(png))
+		return
+	}
+	dirs := []string{t.TempDir()}
+	if d := os.Getenv("GATEHOUSE_E2E_SCREENSHOTS"); d != "" {
+		dirs = append(dirs, d)
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+			continue
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+			continue
+		}
+		t.Logf("screenshot: %s", path)
+	}
+}
+
+// reapChromium waits for the processes that run with the profile directory (Chromium
+// passes --user-data-dir to each of its children) to exit after the browser closed,
+// and kills the ones still there after five seconds. It reads /proc and does nothing
+// where there is none.
+func reapChromium(t *testing.T, profile string) {
+	t.Helper()
+	flag := "--user-data-dir=" + profile
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pids := processesWithArg(flag)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("killing Chromium processes left after the browser closed: %v", pids)
+			for _, pid := range pids {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// processesWithArg returns the ids of the processes with arg on their command line.
+func processesWithArg(arg string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for _, a := range strings.Split(string(cmdline), "\x00") {
+			if a == arg {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+// removeAllRetry is os.RemoveAll, retried for up to timeout: a Chromium child that
+// is still exiting can write into the profile while it is removed.
+func removeAllRetry(dir string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := os.RemoveAll(dir)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// withoutLines drops the lines of s that contain substr.
+func withoutLines(s, substr string) string {
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.Contains(line, substr) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
