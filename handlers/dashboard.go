@@ -10,17 +10,18 @@ import (
 
 // showDashboard renders the signed-in user's teams (part of "GET /").
 func (h *Handler) showDashboard(c echo.Context) error {
-	u := currentUser(c)
-	teams, err := h.store.TeamsOf(c.Request().Context(), u.ID)
+	teams, err := h.teamSummaries(c)
 	if err != nil {
 		return err
 	}
-	vm := views.DashboardVM{Teams: make([]views.TeamSummary, len(teams))}
-	for i, m := range teams {
-		vm.Teams[i] = views.TeamSummary{
-			ID: m.Team.ID, Name: m.Team.Name, Role: string(m.Role), Personal: m.Team.Personal,
-			Members: m.Members, JoinedAt: m.JoinedAt,
-		}
+	projects, err := h.store.ProjectsOf(c.Request().Context(), actor(c))
+	if err != nil {
+		return err
+	}
+	vm := views.DashboardVM{Teams: teams}
+	for _, p := range projects {
+		vm.Projects = append(vm.Projects, views.ProjectSummary{ID: p.ID, Name: p.Name, Description: p.Description,
+			TeamID: p.TeamID, TeamName: p.TeamName, CreatedAt: p.CreatedAt})
 	}
 	return render(c, http.StatusOK, views.DashboardPage(h.page(c, "Dashboard"), vm))
 }

@@ -65,7 +65,7 @@ func (h *Handler) accessLog() echo.MiddlewareFunc {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
-				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.String("method", v.Method), slog.String("path", redactPath(v.URIPath)), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID),
 				slog.String("ip", v.RemoteIP), slog.Int64("bytes", v.ResponseSize),
 			}
@@ -76,6 +76,14 @@ func (h *Handler) accessLog() echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// redactPath hides the secret part of paths that carry one (invitation links).
+func redactPath(p string) string {
+	if strings.HasPrefix(p, "/invitations/") {
+		return "/invitations/[redacted]"
+	}
+	return p
 }
 
 // session returns the request's session (loaded on first use).

@@ -56,6 +56,28 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/logout", h.logout, page...)
 	e.POST("/logout/everywhere", h.logoutEverywhere, signedIn...)
 	e.GET("/account", h.showAccount, signedIn...)
+
+	e.GET("/teams", h.listTeams, signedIn...)
+	e.POST("/teams", h.createTeam, signedIn...)
+	e.GET("/teams/:team", h.showTeam, signedIn...)
+	e.POST("/teams/:team/rename", h.renameTeam, signedIn...)
+	e.POST("/teams/:team/delete", h.deleteTeam, signedIn...)
+	e.POST("/teams/:team/leave", h.leaveTeam, signedIn...)
+	e.POST("/teams/:team/members/:user/role", h.changeRole, signedIn...)
+	e.POST("/teams/:team/members/:user/remove", h.removeMember, signedIn...)
+	e.POST("/teams/:team/invitations", h.createInvitation, signedIn...)
+	e.POST("/teams/:team/invitations/:id/revoke", h.revokeInvitation, signedIn...)
+	e.GET("/teams/:team/audit", h.showAudit, signedIn...)
+	e.GET("/invitations/:token", h.showInvitation, signedIn...)
+	e.POST("/invitations/:token", h.acceptInvitation, signedIn...)
+
+	e.GET("/projects/new", h.newProject, signedIn...)
+	e.POST("/projects", h.createProject, signedIn...)
+	e.GET("/projects/:project", h.showProject, signedIn...)
+	e.POST("/projects/:project/settings", h.updateProject, signedIn...)
+	e.POST("/projects/:project/delete", h.deleteProject, signedIn...)
+	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
+	e.POST("/projects/:project/secrets/:id/revoke", h.revokeSecret, signedIn...)
 }
 
 // staticHandler serves the embedded assets with long-lived caching.

@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// actor is the signed-in user and where the request came from, for the store's
+// permission checks and audit events.
+func actor(c echo.Context) models.Actor {
+	return models.Actor{User: currentUser(c), IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+}
+
+// validation returns the field messages of a validation error, or nil.
+func validation(err error) map[string]string {
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Fields
+	}
+	return nil
+}
+
+// duplicate returns what the first submission of a double-submitted form created.
+func duplicate(err error) (string, bool) {
+	var de *models.DuplicateSubmitError
+	if errors.As(err, &de) {
+		return de.Result, true
+	}
+	return "", false
+}
+
+// redirectWithFlash queues a message and sends the browser to target (Post/Redirect/Get).
+func (h *Handler) redirectWithFlash(c echo.Context, target, kind, msg string) error {
+	if err := h.flash(c, kind, msg); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// roleOptions turns roles into select options.
+func roleOptions(roles []models.Role) []views.RoleOption {
+	out := make([]views.RoleOption, len(roles))
+	for i, r := range roles {
+		out[i] = views.RoleOption{Value: string(r), Label: roleLabel(r)}
+	}
+	return out
+}
+
+// roleLabel is a role as shown to people.
+func roleLabel(r models.Role) string {
+	switch r {
+	case models.RoleOwner:
+		return "Owner"
+	case models.RoleAdmin:
+		return "Admin"
+	case models.RoleDeveloper:
+		return "Developer"
+	case models.RoleViewer:
+		return "Viewer"
+	}
+	return string(r)
+}
+
+// dayOptions are the lifetimes offered by a form; value "0" means no expiry.
+func dayOptions(days ...int) []views.Option {
+	out := make([]views.Option, 0, len(days))
+	for _, d := range days {
+		label := strconv.Itoa(d) + " days"
+		switch d {
+		case 0:
+			label = "Never"
+		case 1:
+			label = "1 day"
+		case 365:
+			label = "1 year"
+		}
+		out = append(out, views.Option{Value: strconv.Itoa(d), Label: label})
+	}
+	return out
+}
+
+// parseDays reads a lifetime in days from a form, accepting only the offered values.
+func parseDays(raw string, offered []views.Option) (time.Duration, bool) {
+	for _, o := range offered {
+		if o.Value == raw {
+			d, _ := strconv.Atoi(raw)
+			return time.Duration(d) * 24 * time.Hour, true
+		}
+	}
+	return 0, false
+}

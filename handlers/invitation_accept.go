@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// showInvitation handles "GET /invitations/:token": what the invitation offers, and an
+// Accept button. Anonymous visitors sign in first and come back here.
+func (h *Handler) showInvitation(c echo.Context) error {
+	token := c.Param("token")
+	noStore(c)
+	info, err := h.store.InvitationByToken(c.Request().Context(), token)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.renderInvitation(c, http.StatusNotFound, views.InvitationVM{State: "invalid"})
+	}
+	if err != nil {
+		return err
+	}
+	vm := views.InvitationVM{
+		State: info.State(h.store.Now()), TeamID: info.TeamID, TeamName: info.TeamName, Role: string(info.Role),
+		InvitedBy: info.CreatedByLabel, ExpiresAt: info.ExpiresAt, Token: token,
+	}
+	if vm.State == models.InviteOpen {
+		if _, err := h.store.TeamFor(c.Request().Context(), actor(c), info.TeamID); err == nil {
+			vm.State = "member"
+		}
+	}
+	status := http.StatusOK
+	if vm.State != models.InviteOpen && vm.State != "member" {
+		status = http.StatusGone
+	}
+	return h.renderInvitation(c, status, vm)
+}
+
+// acceptInvitation handles "POST /invitations/:token".
+func (h *Handler) acceptInvitation(c echo.Context) error {
+	token := c.Param("token")
+	inv, err := h.store.AcceptInvitation(c.Request().Context(), actor(c), token)
+	state := ""
+	switch {
+	case err == nil:
+		return h.redirectWithFlash(c, "/teams/"+inv.TeamID, "success", "Welcome! You joined the team as "+roleLabel(inv.Role)+".")
+	case errors.Is(err, models.ErrNotFound):
+		state = "invalid"
+	case errors.Is(err, models.ErrInvitationUsed):
+		state = models.InviteAccepted
+	case errors.Is(err, models.ErrInvitationExpired):
+		state = models.InviteExpired
+	case errors.Is(err, models.ErrInvitationRevoked):
+		state = models.InviteRevoked
+	case errors.Is(err, models.ErrAlreadyMember):
+		state = "member"
+	default:
+		return err
+	}
+	vm := views.InvitationVM{State: state}
+	if info, err := h.store.InvitationByToken(c.Request().Context(), token); err == nil {
+		vm.TeamID, vm.TeamName, vm.Role = info.TeamID, info.TeamName, string(info.Role)
+	}
+	status := http.StatusGone
+	if state == "invalid" {
+		status = http.StatusNotFound
+	} else if state == "member" {
+		status = http.StatusConflict
+	}
+	return h.renderInvitation(c, status, vm)
+}
+
+func (h *Handler) renderInvitation(c echo.Context, status int, vm views.InvitationVM) error {
+	return render(c, status, views.InvitationPage(h.page(c, "Invitation"), vm))
+}

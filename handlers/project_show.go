@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// secretExpiry are the lifetimes a client secret may be given, in days (0 = never).
+var secretExpiry = dayOptions(30, 90, 180, 365, 0)
+
+// showProject handles "GET /projects/:project".
+func (h *Handler) showProject(c echo.Context) error {
+	return h.renderProject(c, http.StatusOK, nil)
+}
+
+// renderProject renders a project page; adjust may fill in form state or a new secret.
+func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.ProjectVM)) error {
+	ctx, a := c.Request().Context(), actor(c)
+	pv, err := h.store.ProjectFor(ctx, a, c.Param("project"))
+	if err != nil {
+		return err
+	}
+	secrets, err := h.store.ClientSecrets(ctx, a, pv.ID)
+	if err != nil {
+		return err
+	}
+	role := pv.MyRole
+	vm := views.ProjectVM{
+		ID: pv.ID, Name: pv.Name, Description: pv.Description, ClientID: pv.ClientID(), TeamID: pv.TeamID, TeamName: pv.TeamName,
+		MyRole: string(role), CreatedAt: pv.CreatedAt,
+		Can: views.ProjectPermissions{
+			ManageSecrets: role.Can(models.ActSecretManage), EditSettings: role.Can(models.ActProjectUpdate),
+			Delete: role.Can(models.ActProjectDelete), ManageKeys: role.Can(models.ActKeyManage), ViewCredential: true,
+		},
+		GettingStarted: len(secrets) == 0,
+		BaseURL:        h.cfg.BaseURL.String(),
+		TokenURL:       h.cfg.BaseURL.JoinPath("/oauth/token").String(),
+		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewFormToken()},
+		Settings:       settingsForm(&pv.Project),
+	}
+	now := h.store.Now()
+	for _, s := range secrets {
+		vm.Secrets = append(vm.Secrets, views.SecretRow{ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,
+			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt, Status: s.Status(now)})
+	}
+	if adjust != nil {
+		adjust(&vm)
+	}
+	return render(c, status, views.ProjectPage(h.page(c, pv.Name), vm))
+}
+
+// settingsForm fills the settings form from the stored project.
+func settingsForm(p *models.Project) views.SettingsForm {
+	f := views.SettingsForm{Name: p.Name, Description: p.Description, Scopes: p.Scopes, Audiences: p.Audiences,
+		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute))}
+	for _, g := range models.SupportedGrantTypes {
+		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
+	}
+	return f
+}
+
+// grantLabel names a grant type for people.
+func grantLabel(g string) string {
+	if g == models.GrantClientCredentials {
+		return "Client credentials (client_credentials)"
+	}
+	return g
+}
+
+// updateProject handles "POST /projects/:project/settings". Only the named fields are
+// read; anything else in the form (team_id, role, …) is ignored.
+func (h *Handler) updateProject(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	ttl, convErr := strconv.Atoi(strings.TrimSpace(form.Get("token_ttl_minutes")))
+	in := models.ProjectSettings{
+		Name: form.Get("name"), Description: form.Get("description"), Scopes: form.Get("scopes"),
+		Audiences: form.Get("audiences"), TokenTTLMinutes: ttl, GrantTypes: form["grant_types"],
+	}
+	if convErr != nil {
+		in.TokenTTLMinutes = -1
+	}
+	err = h.store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
+	if f := validation(err); f != nil {
+		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+			vm.Settings.Name, vm.Settings.Description, vm.Settings.Scopes = in.Name, in.Description, in.Scopes
+			vm.Settings.Audiences, vm.Settings.TokenTTLMinutes, vm.Settings.Errors = in.Audiences, form.Get("token_ttl_minutes"), f
+			for i := range vm.Settings.GrantTypes {
+				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
+			}
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, "/projects/"+c.Param("project"), "success", "Settings saved.")
+}
+
+// deleteProject handles "POST /projects/:project/delete".
+func (h *Handler) deleteProject(c echo.Context) error {
+	pv, err := h.store.ProjectFor(c.Request().Context(), actor(c), c.Param("project"))
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteProject(c.Request().Context(), actor(c), pv.ID); err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, "/teams/"+pv.TeamID, "success", "Project “"+pv.Name+"” deleted. Its credentials no longer work.")
+}
