@@ -37,12 +37,18 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## check-generated: fail when a .templ file and its generated Go file disagree
+## (regenerates into a scratch copy of the module, so the working tree is not touched)
 check-generated:
-	@tmp=$$(mktemp -d); cp -r views $$tmp/; \
-	$(GO) tool templ generate -path $$tmp/views >/dev/null 2>&1; \
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(GO) build -o $$tmp/templ github.com/a-h/templ/cmd/templ && \
+	mkdir -p $$tmp/src && cp go.mod $$tmp/src/ && cp -r views $$tmp/src/ && \
+	(cd $$tmp/src && $$tmp/templ generate >/dev/null 2>&1) && \
 	for f in views/*_templ.go; do \
-		if ! diff -q $$f $$tmp/$$f >/dev/null 2>&1; then echo "$$f is out of date: run make generate"; rm -rf $$tmp; exit 1; fi; \
-	done; rm -rf $$tmp
+		if ! cmp -s $$f $$tmp/src/$$f; then echo "$$f is out of date: run make generate and commit it"; exit 1; fi; \
+	done; \
+	for t in views/*.templ; do \
+		if [ ! -f "$${t%.templ}_templ.go" ]; then echo "$$t has no generated file: run make generate"; exit 1; fi; \
+	done
 
 ## e2e: only the browser tests (needs Chromium)
 e2e:

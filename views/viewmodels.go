@@ -46,6 +46,8 @@ type SignInVM struct {
 // DashboardVM is the view model of the signed-in dashboard.
 type DashboardVM struct {
 	Teams []TeamSummary
+	// Projects are the projects of all the user's teams.
+	Projects []ProjectSummary
 }
 
 // TeamSummary is one of the user's teams on the dashboard.

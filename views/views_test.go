@@ -161,6 +161,9 @@ func TestLayoutSignedIn(t *testing.T) {
 		t.Error("brand lacks product name")
 	}
 	wantCount(t, doc, "nav-dashboard", 1)
+	if href := wantCount(t, doc, "nav-teams", 1).AttrOr("href", ""); href != "/teams" {
+		t.Errorf("teams nav href = %q", href)
+	}
 	menu := wantCount(t, doc, "user-menu", 1)
 	if href, _ := menu.Attr("href"); href != "/account" {
 		t.Errorf("user menu href = %q", href)
@@ -222,6 +225,7 @@ func TestLayoutSignedOut(t *testing.T) {
 	wantCount(t, doc, "sign-out", 0)
 	wantCount(t, doc, "user-menu", 0)
 	wantCount(t, doc, "nav-dashboard", 0)
+	wantCount(t, doc, "nav-teams", 0)
 	wantCount(t, doc, "dev-banner", 0)
 	wantCount(t, doc, "flash", 0)
 }
@@ -311,7 +315,11 @@ func TestDashboardPage(t *testing.T) {
 		{ID: "t2", Name: xssScript, Role: "member", Members: 3},
 		{ID: "t/3", Name: xssImg, Role: xssImg, Members: 0},
 	}
-	doc, _ := render(t, DashboardPage(signedIn(), DashboardVM{Teams: teams}))
+	projects := []ProjectSummary{
+		{ID: "p1", Name: "Orders API", Description: "Takes orders.", TeamID: "t1", TeamName: "Ada Lovelace", CreatedAt: joined},
+		{ID: "p/2", Name: xssImg, Description: xssScript, TeamID: "t2", TeamName: xssScript},
+	}
+	doc, _ := render(t, DashboardPage(signedIn(), DashboardVM{Teams: teams, Projects: projects}))
 	checkNoInjection(t, doc)
 
 	dash := wantCount(t, doc, "dashboard", 1)
@@ -346,6 +354,31 @@ func TestDashboardPage(t *testing.T) {
 	})
 	if got := cards.First().Find("time").Text(); got != "4 Mar 2025 04:06 UTC" {
 		t.Errorf("joined = %q", got)
+	}
+	if href := wantCount(t, doc, "dashboard-new-project", 1).AttrOr("href", ""); href != "/projects/new" {
+		t.Errorf("new project href = %q", href)
+	}
+	pcards := wantCount(t, doc, "project-card", 2)
+	wantProjectHref := []string{"/projects/p1", "/projects/p%2F2"}
+	pcards.Each(func(i int, c *goquery.Selection) {
+		a := c.Find(`[data-testid="project-link"]`)
+		if href := a.AttrOr("href", ""); href != wantProjectHref[i] {
+			t.Errorf("project %d href = %q", i, href)
+		}
+		if a.Text() != projects[i].Name {
+			t.Errorf("project %d name = %q", i, a.Text())
+		}
+		if got := c.Find(`[data-testid="project-card-team"]`).Text(); got != projects[i].TeamName {
+			t.Errorf("project %d team = %q", i, got)
+		}
+	})
+
+	// Teams but no projects: the projects empty state offers a new project.
+	doc, _ = render(t, DashboardPage(signedIn(), DashboardVM{Teams: teams}))
+	wantCount(t, doc, "project-card", 0)
+	es := wantCount(t, doc, "empty-state", 1)
+	if es.Find(`a[href="/projects/new"]`).Length() != 1 {
+		t.Error("projects empty state lacks a new-project link")
 	}
 
 	doc, _ = render(t, DashboardPage(signedIn(), DashboardVM{}))
@@ -553,5 +586,690 @@ func TestAssetsExist(t *testing.T) {
 	}
 	if _, err := fs.Stat(static.FS, "licenses/htmx.LICENSE"); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkPostForms asserts every POST form carries the hidden _csrf token and posts to a
+// local path, and that every text-like control has an accessible label.
+func checkPostForms(t *testing.T, doc *goquery.Document) {
+	t.Helper()
+	doc.Find("form").Each(func(i int, f *goquery.Selection) {
+		if m := strings.ToLower(f.AttrOr("method", "get")); m != "post" {
+			return
+		}
+		in := f.Find(`input[type="hidden"][name="_csrf"]`)
+		if in.Length() != 1 || in.AttrOr("value", "") != token {
+			t.Errorf("form %d (action %q): %d _csrf inputs, value %q", i, f.AttrOr("action", ""), in.Length(), in.AttrOr("value", ""))
+		}
+		if a := f.AttrOr("action", ""); !strings.HasPrefix(a, "/") || strings.HasPrefix(a, "//") {
+			t.Errorf("form %d action %q is not a local path", i, a)
+		}
+		if f.Find(`button[type="submit"]`).Length() == 0 {
+			t.Errorf("form %d (action %q) has no submit button", i, f.AttrOr("action", ""))
+		}
+	})
+	doc.Find(`input:not([type="hidden"]), select, textarea`).Each(func(_ int, s *goquery.Selection) {
+		if _, ok := s.Attr("aria-label"); ok {
+			return
+		}
+		if goquery.NodeName(s.ParentsFiltered("label")) == "label" {
+			return
+		}
+		id := s.AttrOr("id", "")
+		if id == "" || doc.Find(`label[for="`+id+`"]`).Length() == 0 {
+			t.Errorf("<%s name=%q id=%q> has no label", goquery.NodeName(s), s.AttrOr("name", ""), id)
+		}
+	})
+	ids := map[string]bool{}
+	doc.Find("[id]").Each(func(_ int, s *goquery.Selection) {
+		id := s.AttrOr("id", "")
+		if ids[id] {
+			t.Errorf("duplicate id %q", id)
+		}
+		ids[id] = true
+	})
+}
+
+// formByAction returns the POST forms whose action is action.
+func formByAction(doc *goquery.Document, action string) *goquery.Selection {
+	return doc.Find(`form[method="post"]`).FilterFunction(func(_ int, f *goquery.Selection) bool {
+		return f.AttrOr("action", "") == action
+	})
+}
+
+// selected is the value of a select's selected option.
+func selected(s *goquery.Selection) string {
+	return s.Find("option[selected]").AttrOr("value", "")
+}
+
+func TestTeamsPage(t *testing.T) {
+	vm := TeamsVM{
+		Teams: []TeamSummary{
+			{ID: "t1", Name: "Ada's team", Role: "owner", Personal: true, Members: 1},
+			{ID: "t2", Name: xssScript, Role: "viewer", Members: 2},
+		},
+		Form: TeamForm{Name: xssImg, FormToken: "ft-1", Errors: map[string]string{"name": xssScript}},
+	}
+	doc, _ := render(t, TeamsPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+
+	if got := doc.Find("h1").Text(); got != "Teams" {
+		t.Errorf("heading = %q", got)
+	}
+	cards := wantCount(t, doc, "team-card", 2)
+	if got := cards.Eq(1).Find(`[data-testid="team-link"]`).Text(); got != xssScript {
+		t.Errorf("team name = %q", got)
+	}
+	form := formByAction(doc, "/teams")
+	if form.Length() != 1 {
+		t.Fatalf("create form: %d", form.Length())
+	}
+	if v := form.Find(`input[name="form_token"][type="hidden"]`).AttrOr("value", ""); v != "ft-1" {
+		t.Errorf("form_token = %q", v)
+	}
+	in := wantCount(t, doc, "team-name", 1)
+	if in.AttrOr("name", "") != "name" || in.AttrOr("maxlength", "") != "60" || in.AttrOr("value", "") != xssImg {
+		t.Errorf("name input: name %q maxlength %q value %q", in.AttrOr("name", ""), in.AttrOr("maxlength", ""), in.AttrOr("value", ""))
+	}
+	if _, ok := in.Attr("required"); !ok {
+		t.Error("name input not required")
+	}
+	if in.AttrOr("aria-invalid", "") != "true" {
+		t.Error("invalid name lacks aria-invalid")
+	}
+	if got := wantCount(t, doc, "field-error", 1).Text(); got != xssScript {
+		t.Errorf("field error = %q", got)
+	}
+	if form.Find(`[data-testid="create-team"][type="submit"]`).Length() != 1 {
+		t.Error("create-team button missing")
+	}
+
+	doc, _ = render(t, TeamsPage(signedIn(), TeamsVM{Form: TeamForm{FormToken: "x"}}))
+	checkPostForms(t, doc)
+	wantCount(t, doc, "team-card", 0)
+	wantCount(t, doc, "empty-state", 1)
+	wantCount(t, doc, "field-error", 0)
+	if _, ok := testID(doc, "team-name").Attr("aria-invalid"); ok {
+		t.Error("valid name has aria-invalid")
+	}
+}
+
+// ownerTeam is a team page as its owner sees it, with hostile names everywhere.
+func ownerTeam() TeamVM {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
+	roles := []RoleOption{{"owner", "Owner"}, {"admin", "Admin"}, {"developer", "Developer"}, {"viewer", "Viewer"}}
+	return TeamVM{
+		ID: "team/1", Name: xssScript, MyRole: "owner",
+		Can: TeamPermissions{Invite: true, ManageMembers: true, CreateProject: true, ViewAudit: true, Rename: true, Delete: true, Leave: true},
+		Members: []MemberRow{
+			{UserID: "u1", Name: "Ada", Email: "ada@example.com", Role: "owner", JoinedAt: at, IsMe: true},
+			{UserID: "u/2", Name: xssImg, Email: xssScript + "@example.com", Role: "developer", JoinedAt: at, RoleOptions: roles, CanRemove: true},
+		},
+		Invitations: []InvitationRow{
+			{ID: "i1", Role: "viewer", CreatedBy: xssImg, CreatedAt: at, ExpiresAt: at.Add(72 * time.Hour), CanRevoke: true},
+		},
+		Projects: []ProjectSummary{{ID: "p1", Name: xssImg, Description: xssScript, TeamID: "team/1"}},
+		InviteForm: InviteForm{
+			Role: "developer", RoleOptions: roles, ExpiresIn: "7", FormToken: "inv-ft",
+			ExpiryOptions: []Option{{"1", "1 day"}, {"7", "7 days"}},
+			Errors:        map[string]string{"role": xssImg},
+		},
+		RenameForm: TeamForm{Errors: map[string]string{}},
+	}
+}
+
+func TestTeamPageOwner(t *testing.T) {
+	vm := ownerTeam()
+	doc, _ := render(t, TeamPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+
+	if got := wantCount(t, doc, "team-name-heading", 1).Text(); got != xssScript {
+		t.Errorf("heading = %q", got)
+	}
+	if got := wantCount(t, doc, "my-role", 1).Text(); got != "owner" {
+		t.Errorf("my role = %q", got)
+	}
+	wantCount(t, doc, "team-personal", 0)
+	if href := wantCount(t, doc, "audit-link", 1).AttrOr("href", ""); href != "/teams/team%2F1/audit" {
+		t.Errorf("audit href = %q", href)
+	}
+	if href := wantCount(t, doc, "new-project", 1).AttrOr("href", ""); href != "/projects/new?team=team%2F1" {
+		t.Errorf("new project href = %q", href)
+	}
+	row := wantCount(t, doc, "project-row", 1)
+	if a := row.Find("a"); a.AttrOr("href", "") != "/projects/p1" || a.Text() != xssImg {
+		t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+
+	members := wantCount(t, doc, "member-row", 2)
+	me := members.Eq(0)
+	if me.Find(`[data-testid="member-you"]`).Length() != 1 {
+		t.Error("'you' marker missing")
+	}
+	if me.Find("form").Length() != 0 {
+		t.Error("own row has forms")
+	}
+	if got := me.Find(`[data-testid="member-role"]`).Text(); got != "owner" {
+		t.Errorf("own role = %q", got)
+	}
+	other := members.Eq(1)
+	if other.Find(`[data-testid="member-you"]`).Length() != 0 {
+		t.Error("'you' marker on another member")
+	}
+	if got := other.Find(`[data-testid="member-name"]`).Text(); got != xssImg {
+		t.Errorf("member name = %q", got)
+	}
+	roleForm := formByAction(doc, "/teams/team%2F1/members/u%2F2/role")
+	if roleForm.Length() != 1 {
+		t.Fatalf("role form: %d", roleForm.Length())
+	}
+	if sel := roleForm.Find(`select[name="role"]`); selected(sel) != "developer" || sel.Find("option").Length() != 4 {
+		t.Errorf("role select: selected %q, %d options", selected(sel), sel.Find("option").Length())
+	}
+	if roleForm.Find(`[data-testid="change-role"]`).Length() != 1 {
+		t.Error("change-role button missing")
+	}
+	wantCount(t, doc, "change-role", 1)
+	remove := formByAction(doc, "/teams/team%2F1/members/u%2F2/remove")
+	if c := remove.AttrOr("data-confirm", ""); c != "Remove "+xssImg+" from "+xssScript+"?" {
+		t.Errorf("remove confirm = %q", c)
+	}
+	if remove.Find(`[data-testid="remove-member"]`).Length() != 1 {
+		t.Error("remove-member button missing")
+	}
+	wantCount(t, doc, "remove-member", 1)
+
+	invite := formByAction(doc, "/teams/team%2F1/invitations")
+	if invite.Length() != 1 {
+		t.Fatalf("invite form: %d", invite.Length())
+	}
+	if v := invite.Find(`input[name="form_token"]`).AttrOr("value", ""); v != "inv-ft" {
+		t.Errorf("invite form_token = %q", v)
+	}
+	ir := wantCount(t, doc, "invite-role", 1)
+	if ir.AttrOr("name", "") != "role" || selected(ir) != "developer" || ir.AttrOr("aria-invalid", "") != "true" {
+		t.Errorf("invite role: name %q selected %q", ir.AttrOr("name", ""), selected(ir))
+	}
+	ie := wantCount(t, doc, "invite-expiry", 1)
+	if ie.AttrOr("name", "") != "expires_in_days" || selected(ie) != "7" {
+		t.Errorf("invite expiry: name %q selected %q", ie.AttrOr("name", ""), selected(ie))
+	}
+	wantCount(t, doc, "create-invite", 1)
+	if got := invite.Find(`[data-testid="field-error"]`).Text(); got != xssImg {
+		t.Errorf("invite error = %q", got)
+	}
+	wantCount(t, doc, "invite-link", 0)
+	wantCount(t, doc, "new-invite-box", 0)
+
+	inv := wantCount(t, doc, "invitation-row", 1)
+	if !strings.Contains(inv.Text(), xssImg) || !strings.Contains(inv.Text(), "5 Jan 2025 03:04 UTC") {
+		t.Errorf("invitation row = %q", inv.Text())
+	}
+	revoke := formByAction(doc, "/teams/team%2F1/invitations/i1/revoke")
+	if revoke.AttrOr("data-confirm", "") == "" || revoke.Find(`[data-testid="revoke-invite"]`).Length() != 1 {
+		t.Error("revoke-invite form incomplete")
+	}
+
+	rename := formByAction(doc, "/teams/team%2F1/rename")
+	if rename.Length() != 1 || rename.Find(`input[name="name"]`).AttrOr("value", "") != xssScript {
+		t.Errorf("rename form: %d, value %q", rename.Length(), rename.Find(`input[name="name"]`).AttrOr("value", ""))
+	}
+	leave := formByAction(doc, "/teams/team%2F1/leave")
+	if leave.AttrOr("data-confirm", "") == "" || leave.Find(`[data-testid="leave-team"]`).Length() != 1 {
+		t.Error("leave form incomplete")
+	}
+	del := formByAction(doc, "/teams/team%2F1/delete")
+	if c := del.AttrOr("data-confirm", ""); c != "Delete "+xssScript+" and all its projects? Their credentials stop working." {
+		t.Errorf("delete confirm = %q", c)
+	}
+	if del.Find(`[data-testid="delete-team"]`).Length() != 1 {
+		t.Error("delete-team button missing")
+	}
+}
+
+func TestTeamPageInviteLink(t *testing.T) {
+	vm := ownerTeam()
+	vm.NewInviteLink = "https://portal.example.com/invitations/tok?a=1&b=<x>"
+	vm.NewInviteExpires = time.Date(2025, 2, 3, 4, 5, 0, 0, time.UTC)
+	doc, _ := render(t, TeamPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	box := wantCount(t, doc, "new-invite-box", 1)
+	if !strings.Contains(box.Text(), "shown only once") || !strings.Contains(box.Text(), "3 Feb 2025 04:05 UTC") {
+		t.Errorf("invite box = %q", box.Text())
+	}
+	link := wantCount(t, doc, "invite-link", 1)
+	if link.Text() != vm.NewInviteLink || link.AttrOr("id", "") != "invite-link-value" {
+		t.Errorf("invite link %q id %q", link.Text(), link.AttrOr("id", ""))
+	}
+	if box.Find(`button[data-copy-target="invite-link-value"]`).Length() != 1 {
+		t.Error("copy button missing")
+	}
+}
+
+func TestTeamPageViewer(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
+	vm := TeamVM{
+		ID: "t1", Name: "Ada's team", Personal: true, MyRole: "viewer",
+		Can: TeamPermissions{Leave: true},
+		Members: []MemberRow{
+			{UserID: "u1", Name: "Ada", Email: "ada@example.com", Role: "owner", JoinedAt: at},
+			{UserID: "u2", Name: "", Email: "bob@example.com", Role: "viewer", JoinedAt: at, IsMe: true},
+		},
+	}
+	doc, _ := render(t, TeamPage(signedIn(), vm))
+	checkCSP(t, doc)
+	checkPostForms(t, doc)
+	wantCount(t, doc, "team-personal", 1)
+	if got := wantCount(t, doc, "my-role", 1).Text(); got != "viewer" {
+		t.Errorf("my role = %q", got)
+	}
+	for _, id := range []string{"audit-link", "new-project", "change-role", "remove-member", "create-invite",
+		"invite-role", "invite-expiry", "invite-link", "invitation-row", "revoke-invite", "rename-team", "delete-team", "project-row"} {
+		wantCount(t, doc, id, 0)
+	}
+	wantCount(t, doc, "member-row", 2)
+	wantCount(t, doc, "member-role", 2)
+	wantCount(t, doc, "leave-team", 1)
+	wantCount(t, doc, "empty-state", 1)
+	if doc.Find(`form[action="/teams/t1/invitations"], form[action="/teams/t1/rename"], form[action="/teams/t1/delete"]`).Length() != 0 {
+		t.Error("viewer sees admin forms")
+	}
+
+	vm.Can.Leave = false
+	doc, _ = render(t, TeamPage(signedIn(), vm))
+	wantCount(t, doc, "leave-team", 0)
+	wantCount(t, doc, "team-danger-zone", 0)
+}
+
+func TestInvitationPage(t *testing.T) {
+	exp := time.Date(2025, 6, 7, 8, 9, 0, 0, time.UTC)
+	base := InvitationVM{TeamID: "t/1", TeamName: xssScript, Role: "developer", InvitedBy: xssImg, ExpiresAt: exp, Token: "tok/en?x"}
+
+	vm := base
+	vm.State = "open"
+	doc, _ := render(t, InvitationPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	st := wantCount(t, doc, "invitation-state", 1)
+	if st.AttrOr("data-state", "") != "open" {
+		t.Errorf("data-state = %q", st.AttrOr("data-state", ""))
+	}
+	team := wantCount(t, doc, "invitation-team", 1)
+	if txt := strings.Join(strings.Fields(team.Text()), " "); txt != "You're invited to join "+xssScript+" as developer" {
+		t.Errorf("invitation = %q", txt)
+	}
+	if got := testID(doc, "invitation-invited-by").Text(); got != xssImg {
+		t.Errorf("invited by = %q", got)
+	}
+	if !strings.Contains(testID(doc, "invitation-expires").Text(), "7 Jun 2025 08:09 UTC") {
+		t.Errorf("expires = %q", testID(doc, "invitation-expires").Text())
+	}
+	form := formByAction(doc, "/invitations/tok%2Fen%3Fx")
+	if form.Length() != 1 {
+		t.Fatalf("accept form missing: %v", doc.Find("form").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("action", "") }))
+	}
+	if form.Find(`[data-testid="accept-invite"]`).Length() != 1 {
+		t.Error("accept button missing")
+	}
+	if strings.Contains(doc.Find("main").Text(), base.Token) {
+		t.Error("token shown as text")
+	}
+
+	for state, want := range map[string]string{
+		"accepted": "This invitation has already been used.",
+		"expired":  "This invitation has expired. Ask a team admin for a new link.",
+		"revoked":  "This invitation was revoked.",
+		"invalid":  "This invitation link is not valid.",
+		"member":   "You are already a member of " + xssScript,
+	} {
+		vm := base
+		vm.State = state
+		doc, _ := render(t, InvitationPage(signedIn(), vm))
+		checkNoInjection(t, doc)
+		st := wantCount(t, doc, "invitation-state", 1)
+		if st.AttrOr("data-state", "") != state {
+			t.Errorf("%s: data-state = %q", state, st.AttrOr("data-state", ""))
+		}
+		if txt := strings.Join(strings.Fields(st.Text()), " "); !strings.Contains(txt, want) {
+			t.Errorf("%s: text = %q", state, txt)
+		}
+		wantCount(t, doc, "accept-invite", 0)
+		if doc.Find(`main form`).Length() != 0 {
+			t.Errorf("%s: has a form", state)
+		}
+		if state == "member" {
+			if href := wantCount(t, doc, "invitation-team-link", 1).AttrOr("href", ""); href != "/teams/t%2F1" {
+				t.Errorf("team link = %q", href)
+			}
+		}
+	}
+}
+
+func TestAuditPage(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.FixedZone("Y", -7200))
+	long := strings.Repeat("Mozilla/5.0 ", 20)
+	vm := AuditVM{
+		TeamID: "t1", TeamName: xssScript, Page: 2,
+		PrevURL: "/teams/t1/audit?page=1", NextURL: "/teams/t1/audit?page=3",
+		Events: []AuditRow{
+			{At: at, Actor: xssImg, Action: "secret.create", Target: xssScript, Project: xssImg, IP: "192.0.2.1", UserAgent: long, Details: xssScript + xssImg},
+			{At: at, Actor: "Ada", Action: "team.rename"},
+		},
+	}
+	doc, _ := render(t, AuditPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	if got := doc.Find("h1").Text(); got != "Audit log — "+xssScript {
+		t.Errorf("heading = %q", got)
+	}
+	rows := wantCount(t, doc, "audit-row", 2)
+	first := rows.Eq(0)
+	if got := first.Find("time").Text(); got != "2 Jan 2025 05:04 UTC" {
+		t.Errorf("when = %q", got)
+	}
+	if got := first.Find(`code[data-testid="audit-action"]`).Text(); got != "secret.create" {
+		t.Errorf("action = %q", got)
+	}
+	if got := first.Find(`[data-testid="audit-details"]`).Text(); got != xssScript+xssImg {
+		t.Errorf("details = %q", got)
+	}
+	if got := first.Find(`[data-testid="audit-actor"]`).Text(); got != xssImg {
+		t.Errorf("actor = %q", got)
+	}
+	from := first.Find(`small[data-testid="audit-from"]`)
+	if !strings.Contains(from.Text(), "192.0.2.1") || strings.Contains(from.Text(), long) || !strings.Contains(from.Text(), "…") {
+		t.Errorf("from = %q", from.Text())
+	}
+	if got := rows.Eq(1).Find(`[data-testid="audit-details"]`).Text(); got != "—" {
+		t.Errorf("empty details = %q", got)
+	}
+	if href := wantCount(t, doc, "audit-prev", 1).AttrOr("href", ""); href != vm.PrevURL {
+		t.Errorf("prev = %q", href)
+	}
+	if href := wantCount(t, doc, "audit-next", 1).AttrOr("href", ""); href != vm.NextURL {
+		t.Errorf("next = %q", href)
+	}
+	if got := testID(doc, "audit-page").Text(); got != "Page 2" {
+		t.Errorf("page = %q", got)
+	}
+	wantCount(t, doc, "empty-state", 0)
+
+	doc, _ = render(t, AuditPage(signedIn(), AuditVM{TeamID: "t1", TeamName: "T", Page: 1, NextURL: "javascript:alert(1)"}))
+	checkCSP(t, doc)
+	wantCount(t, doc, "audit-row", 0)
+	wantCount(t, doc, "empty-state", 1)
+	wantCount(t, doc, "audit-prev", 0)
+	if href := testID(doc, "audit-next").AttrOr("href", ""); strings.HasPrefix(href, "javascript:") {
+		t.Errorf("unsafe next URL rendered: %q", href)
+	}
+}
+
+func TestNewProjectPage(t *testing.T) {
+	vm := NewProjectVM{
+		Teams: []Option{{"t1", "Ada's team"}, {"t2", xssScript}},
+		Form: ProjectForm{TeamID: "t2", Name: xssImg, Description: "</textarea>" + xssScript, FormToken: "np-ft",
+			Errors: map[string]string{"name": "Name is taken.", "description": xssImg}},
+	}
+	doc, _ := render(t, NewProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	form := formByAction(doc, "/projects")
+	if form.Length() != 1 {
+		t.Fatalf("form: %d", form.Length())
+	}
+	if v := form.Find(`input[name="form_token"]`).AttrOr("value", ""); v != "np-ft" {
+		t.Errorf("form_token = %q", v)
+	}
+	team := wantCount(t, doc, "project-team", 1)
+	if team.AttrOr("name", "") != "team_id" || selected(team) != "t2" || team.Find("option").Eq(1).Text() != xssScript {
+		t.Errorf("team select: name %q selected %q", team.AttrOr("name", ""), selected(team))
+	}
+	name := wantCount(t, doc, "project-name", 1)
+	if name.AttrOr("name", "") != "name" || name.AttrOr("maxlength", "") != "80" || name.AttrOr("value", "") != xssImg || name.AttrOr("aria-invalid", "") != "true" {
+		t.Errorf("name input: %v", name.Nodes[0].Attr)
+	}
+	desc := wantCount(t, doc, "project-description", 1)
+	if goquery.NodeName(desc) != "textarea" || desc.AttrOr("name", "") != "description" || desc.AttrOr("maxlength", "") != "500" || desc.Text() != vm.Form.Description {
+		t.Errorf("description: <%s> %q", goquery.NodeName(desc), desc.Text())
+	}
+	wantCount(t, doc, "create-project", 1)
+	wantCount(t, doc, "field-error", 2)
+	wantCount(t, doc, "empty-state", 0)
+
+	doc, _ = render(t, NewProjectPage(signedIn(), NewProjectVM{}))
+	checkCSP(t, doc)
+	es := wantCount(t, doc, "empty-state", 1)
+	if es.Find(`a[href="/teams"]`).Length() != 1 || !strings.Contains(es.Text(), "admin") {
+		t.Errorf("empty state = %q", es.Text())
+	}
+	wantCount(t, doc, "create-project", 0)
+	if doc.Find(`form[action="/projects"]`).Length() != 0 {
+		t.Error("form shown without teams")
+	}
+}
+
+// ownerProject is a project page as an admin sees it, with hostile names everywhere.
+func ownerProject() ProjectVM {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
+	exp := at.Add(24 * time.Hour)
+	rev := at.Add(time.Hour)
+	return ProjectVM{
+		ID: "p/1", Name: xssScript, Description: xssImg, ClientID: "gh_client_abc", TeamID: "t1", TeamName: xssImg,
+		MyRole: "admin", CreatedAt: at,
+		Can:      ProjectPermissions{ManageSecrets: true, EditSettings: true, Delete: true, ManageKeys: true, ViewCredential: true},
+		BaseURL:  "https://portal.example.com/",
+		TokenURL: "https://portal.example.com/oauth/token",
+		Secrets: []SecretRow{
+			{ID: "s1", Name: xssImg, Hint: "ghcs_…x7Qa", CreatedBy: xssScript, CreatedAt: at, Status: "active"},
+			{ID: "s2", Name: "old", Hint: "ghcs_…abcd", CreatedBy: "Ada", CreatedAt: at, ExpiresAt: &exp, Status: "expired"},
+			{ID: "s3", Name: "gone", Hint: "ghcs_…efgh", CreatedBy: "Ada", CreatedAt: at, RevokedAt: &rev, Status: "revoked"},
+		},
+		SecretForm: SecretForm{ExpiresIn: "90", FormToken: "sec-ft", ExpiryOptions: []Option{{"30", "30 days"}, {"90", "90 days"}, {"0", "Never"}}},
+		Settings: SettingsForm{
+			Name: xssScript, Description: xssImg, Scopes: "orders:read orders:write", Audiences: "https://api.example.com",
+			TokenTTLMinutes: "15",
+			GrantTypes:      []Checkbox{{"client_credentials", "Client credentials", true}, {"token_exchange", "Token exchange", false}},
+			Errors:          map[string]string{"scopes": xssScript, "grant_types": "Pick one."},
+		},
+	}
+}
+
+func TestProjectPageOwner(t *testing.T) {
+	vm := ownerProject()
+	vm.Settings.Saved = true
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+
+	if got := wantCount(t, doc, "project-name-heading", 1).Text(); got != xssScript {
+		t.Errorf("heading = %q", got)
+	}
+	if a := wantCount(t, doc, "project-team-link", 1); a.AttrOr("href", "") != "/teams/t1" || a.Text() != xssImg {
+		t.Errorf("team link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+	if got := wantCount(t, doc, "my-role", 1).Text(); got != "admin" {
+		t.Errorf("role = %q", got)
+	}
+	cid := wantCount(t, doc, "client-id", 1)
+	if cid.Text() != "gh_client_abc" || cid.AttrOr("id", "") != "client-id-value" {
+		t.Errorf("client id %q id %q", cid.Text(), cid.AttrOr("id", ""))
+	}
+	if doc.Find(`code#token-url-value`).Text() != vm.TokenURL {
+		t.Error("token URL missing")
+	}
+	wantCount(t, doc, "getting-started", 0)
+	wantCount(t, doc, "new-secret-box", 0)
+	wantCount(t, doc, "secret", 0)
+	wantCount(t, doc, "api-keys-section", 1)
+
+	rows := wantCount(t, doc, "secret-row", 3)
+	wantStatus := []string{"active", "expired", "revoked"}
+	rows.Each(func(i int, r *goquery.Selection) {
+		st := r.Find(`[data-testid="secret-status"]`)
+		if st.Text() != wantStatus[i] || !st.HasClass("badge-status-"+wantStatus[i]) {
+			t.Errorf("row %d status %q class %q", i, st.Text(), st.AttrOr("class", ""))
+		}
+		if got := r.Find("code").Text(); got != vm.Secrets[i].Hint {
+			t.Errorf("row %d hint = %q", i, got)
+		}
+		revoke := r.Find(`[data-testid="revoke-secret"]`).Length()
+		if (revoke == 1) != (wantStatus[i] == "active") {
+			t.Errorf("row %d: %d revoke buttons", i, revoke)
+		}
+	})
+	if got := rows.Eq(0).Find(`[data-testid="secret-row-name"]`).Text(); got != xssImg {
+		t.Errorf("secret name = %q", got)
+	}
+	if !strings.Contains(rows.Eq(0).Text(), "never") || !strings.Contains(rows.Eq(1).Text(), "3 Jan 2025 03:04 UTC") {
+		t.Error("expiry not shown")
+	}
+	revoke := formByAction(doc, "/projects/p%2F1/secrets/s1/revoke")
+	if c := revoke.AttrOr("data-confirm", ""); c != "Revoke secret "+xssImg+"? Services using it will stop getting tokens." {
+		t.Errorf("revoke confirm = %q", c)
+	}
+
+	create := formByAction(doc, "/projects/p%2F1/secrets")
+	if create.Length() != 1 || create.Find(`input[name="form_token"]`).AttrOr("value", "") != "sec-ft" {
+		t.Error("create-secret form incomplete")
+	}
+	if n := wantCount(t, doc, "secret-name", 1); n.AttrOr("name", "") != "name" {
+		t.Errorf("secret name input name = %q", n.AttrOr("name", ""))
+	}
+	if e := wantCount(t, doc, "secret-expiry", 1); e.AttrOr("name", "") != "expires_in_days" || selected(e) != "90" {
+		t.Errorf("secret expiry: %q selected %q", e.AttrOr("name", ""), selected(e))
+	}
+	wantCount(t, doc, "create-secret", 1)
+	if !strings.Contains(testID(doc, "secrets-section").Text(), "rotate without downtime") {
+		t.Error("rotation advice missing")
+	}
+
+	settings := formByAction(doc, "/projects/p%2F1/settings")
+	if settings.Length() != 1 {
+		t.Fatalf("settings form: %d", settings.Length())
+	}
+	wantCount(t, doc, "settings-readonly", 0)
+	wantCount(t, doc, "settings-saved", 1)
+	if v := settings.Find(`input[name="name"]`).AttrOr("value", ""); v != xssScript {
+		t.Errorf("settings name = %q", v)
+	}
+	if v := settings.Find(`textarea[name="description"]`).Text(); v != xssImg {
+		t.Errorf("settings description = %q", v)
+	}
+	sc := wantCount(t, doc, "settings-scopes", 1)
+	if sc.AttrOr("name", "") != "scopes" || sc.AttrOr("value", "") != vm.Settings.Scopes || sc.AttrOr("aria-invalid", "") != "true" {
+		t.Errorf("scopes input: %v", sc.Nodes[0].Attr)
+	}
+	if au := wantCount(t, doc, "settings-audiences", 1); au.AttrOr("name", "") != "audiences" || au.AttrOr("value", "") != vm.Settings.Audiences {
+		t.Errorf("audiences input: %v", au.Nodes[0].Attr)
+	}
+	ttl := wantCount(t, doc, "settings-ttl", 1)
+	if ttl.AttrOr("name", "") != "token_ttl_minutes" || ttl.AttrOr("type", "") != "number" || ttl.AttrOr("min", "") != "1" ||
+		ttl.AttrOr("max", "") != "1440" || ttl.AttrOr("value", "") != "15" {
+		t.Errorf("ttl input: %v", ttl.Nodes[0].Attr)
+	}
+	boxes := settings.Find(`input[type="checkbox"][name="grant_types"]`)
+	if boxes.Length() != 2 {
+		t.Fatalf("grant type boxes: %d", boxes.Length())
+	}
+	if _, ok := boxes.Eq(0).Attr("checked"); !ok || boxes.Eq(0).AttrOr("value", "") != "client_credentials" {
+		t.Error("first grant type not checked")
+	}
+	if _, ok := boxes.Eq(1).Attr("checked"); ok {
+		t.Error("second grant type checked")
+	}
+	errs := settings.Find(`[data-testid="field-error"]`)
+	if errs.Length() != 2 || errs.Eq(0).Text() != xssScript || errs.Eq(1).Text() != "Pick one." {
+		t.Errorf("settings errors: %d", errs.Length())
+	}
+	wantCount(t, doc, "save-settings", 1)
+
+	del := formByAction(doc, "/projects/p%2F1/delete")
+	if c := del.AttrOr("data-confirm", ""); c != "Delete project "+xssScript+"? Its client secrets and API keys stop working immediately." {
+		t.Errorf("delete confirm = %q", c)
+	}
+	if del.Find(`[data-testid="delete-project"]`).Length() != 1 {
+		t.Error("delete-project button missing")
+	}
+}
+
+func TestProjectPageNewSecretAndGettingStarted(t *testing.T) {
+	vm := ownerProject()
+	vm.GettingStarted = true
+	vm.Secrets = nil
+	vm.NewSecret = "ghcs_s3cr3t<&>\"'"
+	vm.NewSecretName = xssScript
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+
+	box := wantCount(t, doc, "new-secret-box", 1)
+	if !strings.Contains(box.Text(), "Copy this secret now. You won't see it again.") {
+		t.Errorf("secret box = %q", box.Text())
+	}
+	sec := wantCount(t, doc, "secret", 1)
+	if sec.Text() != vm.NewSecret || sec.AttrOr("id", "") != "secret-value" {
+		t.Errorf("secret %q id %q", sec.Text(), sec.AttrOr("id", ""))
+	}
+	if box.Find(`button[data-copy-target="secret-value"]`).Length() != 1 {
+		t.Error("secret copy button missing")
+	}
+	if got := testID(doc, "new-secret-name").Text(); got != xssScript {
+		t.Errorf("secret name = %q", got)
+	}
+	if n := strings.Count(doc.Text(), vm.NewSecret); n != 1 {
+		t.Errorf("secret appears %d times", n)
+	}
+
+	gs := wantCount(t, doc, "getting-started", 1)
+	if gs.Find("ol > li").Length() != 3 {
+		t.Errorf("getting started has %d steps", gs.Find("ol > li").Length())
+	}
+	want := "curl -s -u gh_client_abc:YOUR_SECRET -d grant_type=client_credentials https://portal.example.com/oauth/token"
+	if got := gs.Find("code#snippet-token").Text(); got != want {
+		t.Errorf("snippet = %q", got)
+	}
+	if gs.Find(`button[data-copy-target="snippet-token"]`).Length() != 1 {
+		t.Error("snippet copy button missing")
+	}
+	if !strings.Contains(gs.Text(), "https://portal.example.com/.well-known/jwks.json") || !strings.Contains(gs.Text(), "Authorization: Bearer <token>") {
+		t.Errorf("getting started = %q", gs.Text())
+	}
+	wantCount(t, doc, "secret-row", 0)
+	if testID(doc, "secrets-section").Find(`[data-testid="empty-state"]`).Length() != 1 {
+		t.Error("secrets empty state missing")
+	}
+}
+
+func TestProjectPageViewer(t *testing.T) {
+	vm := ownerProject()
+	vm.MyRole = "viewer"
+	vm.Can = ProjectPermissions{}
+	vm.Settings.Errors = nil
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	for _, id := range []string{"create-secret", "secret-name", "secret-expiry", "revoke-secret", "delete-project",
+		"save-settings", "settings-scopes", "settings-ttl", "new-secret-box", "secret"} {
+		wantCount(t, doc, id, 0)
+	}
+	if n := doc.Find("main form").Length(); n != 0 {
+		t.Errorf("viewer sees %d forms", n)
+	}
+	wantCount(t, doc, "secret-row", 3)
+	wantCount(t, doc, "client-id", 1)
+	wantCount(t, doc, "api-keys-section", 1)
+	ro := wantCount(t, doc, "settings-readonly", 1)
+	if got := ro.Find(`[data-testid="readonly-scopes"]`).Text(); got != vm.Settings.Scopes {
+		t.Errorf("scopes = %q", got)
+	}
+	if got := ro.Find(`[data-testid="readonly-ttl"]`).Text(); got != "15 minutes" {
+		t.Errorf("ttl = %q", got)
+	}
+	if got := ro.Find(`[data-testid="readonly-grant-types"]`).Text(); got != "Client credentials" {
+		t.Errorf("grant types = %q", got)
+	}
+	if !strings.Contains(ro.Text(), xssScript) {
+		t.Errorf("readonly name missing: %q", ro.Text())
 	}
 }

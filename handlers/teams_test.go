@@ -1,0 +1,280 @@
+package handlers_test
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+func TestFirstSignInGettingStarted(t *testing.T) {
+	e := newEnv(t)
+	m := signedInMember(t, e, "newbie@example.com")
+	d := doc(t, m.b.get("/"))
+	link, ok := d.Find(`[data-testid="project-card"] a`).First().Attr("href")
+	if !ok || !strings.HasPrefix(link, "/projects/prj_") {
+		t.Fatalf("dashboard has no project card linking to the first project (got %q)", link)
+	}
+	pd := doc(t, m.b.get(link))
+	if got := strings.TrimSpace(pd.Find(`[data-testid="project-name-heading"]`).Text()); got != models.FirstProjectName {
+		t.Errorf("project heading = %q, want %q", got, models.FirstProjectName)
+	}
+	if pd.Find(`[data-testid="getting-started"]`).Length() != 1 {
+		t.Error("the first project has no getting-started panel")
+	}
+	if got := strings.TrimSpace(pd.Find(`[data-testid="client-id"]`).Text()); got != strings.TrimPrefix(link, "/projects/") {
+		t.Errorf("client-id = %q, want the project id", got)
+	}
+}
+
+func TestInvitationFlow(t *testing.T) {
+	e := newEnv(t)
+	owner := signedInMember(t, e, "inviter@example.com")
+	team, err := e.store.CreateTeam(context.Background(), owner.actor, "Platform", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := owner.b.post("/teams/"+team.ID+"/invitations", url.Values{"_csrf": {owner.csrf}, "role": {"developer"},
+		"expires_in_days": {"7"}, "form_token": {models.NewFormToken()}}, nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create invitation = %d, Cache-Control %q; want 200 no-store", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	link := strings.TrimSpace(doc(t, res).Find(`[data-testid="invite-link"]`).Text())
+	if !strings.HasPrefix(link, e.portal.URL+"/invitations/") {
+		t.Fatalf("invite link = %q", link)
+	}
+	token := strings.TrimPrefix(link, e.portal.URL+"/invitations/")
+	if page := readBody(owner.b.get("/teams/" + team.ID)); strings.Contains(page, token) {
+		t.Error("the team page shows the invitation token again")
+	}
+	if strings.Contains(e.logs.String(), token) {
+		t.Error("the invitation token is in the log")
+	}
+
+	// The invitee opens the link signed out, signs in, and comes back to it.
+	invitee := e.browser()
+	res = invitee.get("/invitations/" + token)
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || loc.Query().Get("return_to") != "/invitations/"+token {
+		t.Fatalf("anonymous invitation = %d to %q, want sign-in returning to it", res.StatusCode, loc)
+	}
+	res = invitee.signIn("invitee@example.com", "/invitations/"+token)
+	if got := res.Header.Get("Location"); got != "/invitations/"+token {
+		t.Fatalf("after sign-in landed on %q", got)
+	}
+	d := doc(t, invitee.get("/invitations/"+token))
+	if state, _ := d.Find(`[data-testid="invitation-state"]`).Attr("data-state"); state != "open" {
+		t.Fatalf("invitation state = %q, want open", state)
+	}
+	if !strings.Contains(d.Find(`[data-testid="invitation-team"]`).Text(), "Platform") {
+		t.Error("invitation page does not name the team")
+	}
+	csrf := invitee.csrf()
+	res = invitee.post("/invitations/"+token, url.Values{"_csrf": {csrf}}, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/teams/"+team.ID {
+		t.Fatalf("accept = %d to %q, want 303 to the team", res.StatusCode, res.Header.Get("Location"))
+	}
+	if d := doc(t, invitee.get("/teams/"+team.ID)); strings.TrimSpace(d.Find(`[data-testid="my-role"]`).Text()) == "" {
+		t.Error("the new member's team page shows no role")
+	}
+
+	// Replaying the link, by anyone, is a clear page and changes nothing.
+	third := signedInMember(t, e, "third@example.com")
+	res = third.b.post("/invitations/"+token, url.Values{"_csrf": {third.csrf}}, nil)
+	if res.StatusCode != http.StatusGone {
+		t.Fatalf("replayed invitation = %d, want 410", res.StatusCode)
+	}
+	if state, _ := doc(t, res).Find(`[data-testid="invitation-state"]`).Attr("data-state"); state != "accepted" {
+		t.Errorf("replayed invitation state = %q, want accepted", state)
+	}
+	if res := third.b.get("/teams/" + team.ID); res.StatusCode != http.StatusNotFound {
+		t.Errorf("replaying made the third user a member (GET team = %d)", res.StatusCode)
+	}
+	if res := third.b.get("/invitations/not-a-token"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown invitation = %d, want 404", res.StatusCode)
+	}
+}
+
+func TestClientSecretShownOnce(t *testing.T) {
+	e := newEnv(t)
+	owner := signedInMember(t, e, "secrets@example.com")
+	projects, _ := e.store.ProjectsOf(context.Background(), owner.actor)
+	p := projects[0]
+	res := owner.b.post("/projects/"+p.ID+"/secrets", url.Values{"_csrf": {owner.csrf}, "name": {"ci"},
+		"expires_in_days": {"90"}, "form_token": {models.NewFormToken()}}, nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create secret = %d, Cache-Control %q; want 200 no-store", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	secret := strings.TrimSpace(doc(t, res).Find(`[data-testid="secret"]`).Text())
+	if err := models.CheckClientSecretFormat(secret); err != nil {
+		t.Fatalf("shown secret %q: %v", secret, err)
+	}
+	if page := readBody(owner.b.get("/projects/" + p.ID)); strings.Contains(page, secret) {
+		t.Error("the project page shows the secret again")
+	}
+	if audit := readBody(owner.b.get("/teams/" + p.TeamID + "/audit")); strings.Contains(audit, secret) {
+		t.Error("the audit page shows the secret")
+	}
+	if strings.Contains(e.logs.String(), secret) {
+		t.Error("the secret is in the log")
+	}
+	if dumpContains(t, e, secret) {
+		t.Error("the database holds the secret in the clear")
+	}
+
+	// Double submission of one form creates one secret.
+	token := models.NewFormToken()
+	form := url.Values{"_csrf": {owner.csrf}, "name": {"twice"}, "expires_in_days": {"30"}, "form_token": {token}}
+	owner.b.post("/projects/"+p.ID+"/secrets", form, nil)
+	res = owner.b.post("/projects/"+p.ID+"/secrets", form, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("second submit = %d, want 303 back to the project", res.StatusCode)
+	}
+	list, _ := e.store.ClientSecrets(context.Background(), owner.actor, p.ID)
+	n := 0
+	for _, s := range list {
+		if s.Name == "twice" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d secrets named twice, want 1", n)
+	}
+
+	// Hostile input: an expiry that was not offered, an empty name.
+	for _, bad := range []url.Values{
+		{"name": {"x"}, "expires_in_days": {"100000"}},
+		{"name": {""}, "expires_in_days": {"30"}},
+	} {
+		bad.Set("_csrf", owner.csrf)
+		before := len(list)
+		res := owner.b.post("/projects/"+p.ID+"/secrets", bad, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("bad secret form %v = %d, want 422", bad, res.StatusCode)
+		}
+		if msg := doc(t, res).Find(`[data-testid="field-error"]`).Text(); msg == "" {
+			t.Errorf("bad secret form %v: no message on the form", bad)
+		}
+		if list, _ = e.store.ClientSecrets(context.Background(), owner.actor, p.ID); len(list) != before {
+			t.Errorf("bad secret form %v created a secret", bad)
+		}
+	}
+}
+
+// dumpContains reports whether any text column of any table contains s.
+func dumpContains(t *testing.T, e *env, s string) bool {
+	t.Helper()
+	db, err := e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	for _, table := range tables {
+		r, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := r.Columns()
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for r.Next() {
+			_ = r.Scan(ptrs...)
+			for _, v := range vals {
+				if strings.Contains(string(v), s) {
+					r.Close()
+					return true
+				}
+			}
+		}
+		r.Close()
+	}
+	return false
+}
+
+func TestProjectForms(t *testing.T) {
+	e := newEnv(t)
+	owner := signedInMember(t, e, "forms@example.com")
+	teams, _ := e.store.TeamsOf(context.Background(), owner.actor.User.ID)
+	team := teams[0].Team.ID
+	other := signedInMember(t, e, "other-forms@example.com")
+	otherTeams, _ := e.store.TeamsOf(context.Background(), other.actor.User.ID)
+
+	t.Run("ValidationOnTheForm", func(t *testing.T) {
+		res := owner.b.post("/projects", url.Values{"_csrf": {owner.csrf}, "team_id": {team}, "name": {"  "}}, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("empty name = %d, want 422", res.StatusCode)
+		}
+		if doc(t, res).Find(`[data-testid="field-error"]`).Length() == 0 {
+			t.Error("no field error shown")
+		}
+	})
+
+	t.Run("DoubleSubmitCreatesOne", func(t *testing.T) {
+		form := url.Values{"_csrf": {owner.csrf}, "team_id": {team}, "name": {"Once"}, "form_token": {models.NewFormToken()}}
+		first := owner.b.post("/projects", form, nil)
+		second := owner.b.post("/projects", form, nil)
+		if first.Header.Get("Location") == "" || first.Header.Get("Location") != second.Header.Get("Location") {
+			t.Errorf("submits went to %q and %q, want the same project", first.Header.Get("Location"), second.Header.Get("Location"))
+		}
+		list, _ := e.store.TeamProjects(context.Background(), owner.actor, team)
+		n := 0
+		for _, p := range list {
+			if p.Name == "Once" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d projects named Once, want 1", n)
+		}
+	})
+
+	t.Run("MassAssignmentIgnored", func(t *testing.T) {
+		list, _ := e.store.TeamProjects(context.Background(), owner.actor, team)
+		p := list[0]
+		res := owner.b.post("/projects/"+p.ID+"/settings", url.Values{"_csrf": {owner.csrf}, "name": {p.Name}, "audiences": {"api"},
+			"token_ttl_minutes": {"15"}, "team_id": {otherTeams[0].Team.ID}, "id": {"prj_evil"}, "role": {"owner"},
+			"access_token_ttl": {"999999"}}, nil)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("settings = %d, want 303", res.StatusCode)
+		}
+		got, err := e.store.ProjectFor(context.Background(), owner.actor, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TeamID != team || got.AccessTokenTTL != 900 {
+			t.Errorf("extra fields took effect: team %s ttl %d", got.TeamID, got.AccessTokenTTL)
+		}
+	})
+
+	t.Run("XSSRendersInert", func(t *testing.T) {
+		payload := `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
+		res := owner.b.post("/teams", url.Values{"_csrf": {owner.csrf}, "name": {payload[:55]}}, nil)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create team = %d", res.StatusCode)
+		}
+		teamURL := res.Header.Get("Location")
+		for _, path := range []string{"/", "/teams", teamURL, teamURL + "/audit"} {
+			d := doc(t, owner.b.get(path))
+			if d.Find("script:not([src])").Length() > 0 || d.Find(`img[src="x"]`).Length() > 0 || d.Find("[onerror]").Length() > 0 {
+				t.Errorf("%s: the payload became markup", path)
+			}
+		}
+	})
+}

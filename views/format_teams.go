@@ -1,0 +1,186 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+)
+
+// teamActionURL is a POST target or page under a team: /teams/{team}/{action}.
+func teamActionURL(teamID, action string) templ.SafeURL {
+	return templ.URL("/teams/" + url.PathEscape(teamID) + "/" + action)
+}
+
+// memberActionURL is /teams/{team}/members/{user}/{action}.
+func memberActionURL(teamID, userID, action string) templ.SafeURL {
+	return templ.URL("/teams/" + url.PathEscape(teamID) + "/members/" + url.PathEscape(userID) + "/" + action)
+}
+
+// invitationRevokeURL is /teams/{team}/invitations/{id}/revoke.
+func invitationRevokeURL(teamID, invitationID string) templ.SafeURL {
+	return templ.URL("/teams/" + url.PathEscape(teamID) + "/invitations/" + url.PathEscape(invitationID) + "/revoke")
+}
+
+// invitationURL is the accept target /invitations/{token}.
+func invitationURL(token string) templ.SafeURL {
+	return templ.URL("/invitations/" + url.PathEscape(token))
+}
+
+// projectURL is the link to a project's page.
+func projectURL(id string) templ.SafeURL {
+	return templ.URL("/projects/" + url.PathEscape(id))
+}
+
+// projectActionURL is /projects/{project}/{action}.
+func projectActionURL(projectID, action string) templ.SafeURL {
+	return templ.URL("/projects/" + url.PathEscape(projectID) + "/" + action)
+}
+
+// secretRevokeURL is /projects/{project}/secrets/{secret}/revoke.
+func secretRevokeURL(projectID, secretID string) templ.SafeURL {
+	return templ.URL("/projects/" + url.PathEscape(projectID) + "/secrets/" + url.PathEscape(secretID) + "/revoke")
+}
+
+// newProjectURL is the new-project page, preselecting teamID when not empty.
+func newProjectURL(teamID string) templ.SafeURL {
+	if teamID == "" {
+		return templ.URL("/projects/new")
+	}
+	return templ.URL("/projects/new?team=" + url.QueryEscape(teamID))
+}
+
+// pageURL sanitises a server-built link such as a pagination URL.
+func pageURL(u string) templ.SafeURL {
+	return templ.URL(u)
+}
+
+// knownRoles are the roles that have their own badge colour.
+var knownRoles = map[string]bool{"owner": true, "admin": true, "developer": true, "viewer": true}
+
+// roleBadgeClass is the badge class of a role; unknown roles get the plain badge.
+func roleBadgeClass(role string) string {
+	if knownRoles[role] {
+		return "badge badge-role badge-role-" + role
+	}
+	return "badge badge-role"
+}
+
+// statusBadgeClass is the badge class of a credential status.
+func statusBadgeClass(status string) string {
+	switch status {
+	case "active", "expired", "revoked":
+		return "badge badge-status badge-status-" + status
+	default:
+		return "badge badge-status"
+	}
+}
+
+// expiresText renders an optional expiry: "never" when nil.
+func expiresText(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return formatTime(*t)
+}
+
+// isoTimePtr is isoTime for an optional time.
+func isoTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return isoTime(*t)
+}
+
+// truncate shortens s to at most n runes, ending with "…" when cut.
+func truncate(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
+// memberName is a member's name, or their email when the name is empty.
+func memberName(m MemberRow) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return m.Email
+}
+
+// tokenCurl is the getting-started command that fetches an access token.
+func tokenCurl(clientID, tokenURL string) string {
+	return "curl -s -u " + clientID + ":YOUR_SECRET -d grant_type=client_credentials " + tokenURL
+}
+
+// jwksURL is the portal's JSON Web Key Set under baseURL.
+func jwksURL(baseURL string) string {
+	return strings.TrimRight(baseURL, "/") + "/.well-known/jwks.json"
+}
+
+// pageNumber is "Page N".
+func pageNumber(n int) string {
+	if n < 1 {
+		n = 1
+	}
+	return "Page " + strconv.Itoa(n)
+}
+
+// auditTitle is the audit page's heading.
+func auditTitle(team string) string {
+	return "Audit log — " + team
+}
+
+// checkedGrantTypes lists the labels of the checked grant types, or "none".
+func checkedGrantTypes(boxes []Checkbox) string {
+	var out []string
+	for _, b := range boxes {
+		if b.Checked {
+			if b.Label != "" {
+				out = append(out, b.Label)
+			} else {
+				out = append(out, b.Value)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+// ttlText renders the access-token lifetime in minutes.
+func ttlText(minutes string) string {
+	if minutes == "" {
+		return "—"
+	}
+	if minutes == "1" {
+		return "1 minute"
+	}
+	return minutes + " minutes"
+}
+
+// renameValue is the rename form's name: what was typed, else the current name.
+func renameValue(vm TeamVM) string {
+	if vm.RenameForm.Name != "" || len(vm.RenameForm.Errors) > 0 {
+		return vm.RenameForm.Name
+	}
+	return vm.Name
+}
+
+// grantTypeID is the id of the i-th grant-type checkbox.
+func grantTypeID(i int) string {
+	return "settings-grant-" + strconv.Itoa(i)
+}
+
+// grantTypeLabel is a checkbox's label, or its value when the label is empty.
+func grantTypeLabel(c Checkbox) string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return c.Value
+}

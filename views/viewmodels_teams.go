@@ -1,0 +1,241 @@
+package views
+
+import "time"
+
+// RoleOption is a role a form may offer.
+type RoleOption struct {
+	Value string // "owner", "admin", "developer", "viewer"
+	Label string // "Owner", …
+}
+
+// TeamsVM is the view model of "GET /teams": the user's teams and the create form.
+type TeamsVM struct {
+	Teams []TeamSummary
+	Form  TeamForm
+}
+
+// TeamForm is the create-team form with its validation messages.
+type TeamForm struct {
+	Name string
+	// FormToken makes a double-submitted form create one team (hidden field "form_token").
+	FormToken string
+	Errors    map[string]string
+}
+
+// TeamVM is the view model of "GET /teams/{team}".
+type TeamVM struct {
+	ID       string
+	Name     string
+	Personal bool
+	// MyRole is the viewer's role in this team.
+	MyRole string
+	// Can says which controls to show; the server checks again on every POST.
+	Can         TeamPermissions
+	Members     []MemberRow
+	Invitations []InvitationRow
+	Projects    []ProjectSummary
+	// InviteForm is the new-invitation form (roles offered = what MyRole may grant).
+	InviteForm InviteForm
+	// NewInviteLink is the link of an invitation created by this very request, shown once
+	// inside data-testid="invite-link" with a copy button; "" otherwise.
+	NewInviteLink    string
+	NewInviteExpires time.Time
+	RenameForm       TeamForm
+}
+
+// TeamPermissions are the team-level actions the viewer may take.
+type TeamPermissions struct {
+	Invite        bool
+	ManageMembers bool
+	CreateProject bool
+	ViewAudit     bool
+	Rename        bool
+	Delete        bool
+	Leave         bool
+}
+
+// MemberRow is one member on the team page.
+type MemberRow struct {
+	UserID   string
+	Name     string
+	Email    string
+	Role     string
+	JoinedAt time.Time
+	IsMe     bool
+	// RoleOptions is non-empty when the viewer may change this member's role: a select
+	// posting "role" to /teams/{team}/members/{user}/role.
+	RoleOptions []RoleOption
+	// CanRemove shows a remove button posting to /teams/{team}/members/{user}/remove
+	// (with data-confirm).
+	CanRemove bool
+}
+
+// InvitationRow is a pending invitation.
+type InvitationRow struct {
+	ID        string
+	Role      string
+	CreatedBy string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// CanRevoke shows a revoke button posting to /teams/{team}/invitations/{id}/revoke.
+	CanRevoke bool
+}
+
+// InviteForm is the new-invitation form, posting "role" and "expires_in_days" to
+// /teams/{team}/invitations.
+type InviteForm struct {
+	Role        string
+	RoleOptions []RoleOption
+	// ExpiryOptions are the offered lifetimes in days (value) with labels.
+	ExpiryOptions []Option
+	ExpiresIn     string
+	FormToken     string
+	Errors        map[string]string
+}
+
+// Option is a value/label pair for selects.
+type Option struct {
+	Value string
+	Label string
+}
+
+// ProjectSummary is a project in a list.
+type ProjectSummary struct {
+	ID          string
+	Name        string
+	Description string
+	TeamID      string
+	TeamName    string
+	CreatedAt   time.Time
+}
+
+// InvitationVM is the view model of "GET /invitations/{token}".
+type InvitationVM struct {
+	// State is "open", "accepted", "expired", "revoked", "invalid" or "member"
+	// (the signed-in user already belongs to the team).
+	State     string
+	TeamID    string
+	TeamName  string
+	Role      string
+	InvitedBy string
+	ExpiresAt time.Time
+	// Token is posted back (hidden field "token") by the accept form to
+	// /invitations/{token}; it is never shown as text.
+	Token string
+}
+
+// AuditVM is the view model of "GET /teams/{team}/audit".
+type AuditVM struct {
+	TeamID   string
+	TeamName string
+	Events   []AuditRow
+	// Page is 1-based; PrevURL/NextURL are "" when there is no such page.
+	Page    int
+	PrevURL string
+	NextURL string
+}
+
+// AuditRow is one audit event.
+type AuditRow struct {
+	At        time.Time
+	Actor     string
+	Action    string
+	Target    string
+	Project   string
+	IP        string
+	UserAgent string
+	Details   string
+}
+
+// NewProjectVM is the view model of "GET /projects/new".
+type NewProjectVM struct {
+	// Teams are the teams in which the user may create projects.
+	Teams []Option
+	Form  ProjectForm
+}
+
+// ProjectForm is the create/edit form of a project's name and description.
+type ProjectForm struct {
+	TeamID      string
+	Name        string
+	Description string
+	FormToken   string
+	Errors      map[string]string
+}
+
+// ProjectVM is the view model of "GET /projects/{project}".
+type ProjectVM struct {
+	ID          string
+	Name        string
+	Description string
+	ClientID    string
+	TeamID      string
+	TeamName    string
+	MyRole      string
+	Can         ProjectPermissions
+	CreatedAt   time.Time
+	// GettingStarted shows the getting-started panel (a fresh project).
+	GettingStarted bool
+	BaseURL        string
+	TokenURL       string
+	Secrets        []SecretRow
+	SecretForm     SecretForm
+	// NewSecret is a client secret created by this very request, shown once inside
+	// data-testid="secret" with a copy button; "" otherwise.
+	NewSecret     string
+	NewSecretName string
+	Settings      SettingsForm
+}
+
+// ProjectPermissions are the project-level actions the viewer may take.
+type ProjectPermissions struct {
+	ManageSecrets  bool
+	EditSettings   bool
+	Delete         bool
+	ManageKeys     bool
+	ViewCredential bool
+}
+
+// SecretRow is a client secret's metadata (never the secret).
+type SecretRow struct {
+	ID        string
+	Name      string
+	Hint      string // e.g. "ghcs_…x7Qa": prefix and last characters only
+	CreatedBy string
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+	RevokedAt *time.Time
+	// Status is "active", "expired" or "revoked".
+	Status string
+}
+
+// SecretForm posts "name" and "expires_in_days" to /projects/{project}/secrets.
+type SecretForm struct {
+	Name          string
+	ExpiresIn     string
+	ExpiryOptions []Option
+	FormToken     string
+	Errors        map[string]string
+}
+
+// SettingsForm posts the OAuth client settings to /projects/{project}/settings.
+type SettingsForm struct {
+	Name        string
+	Description string
+	// Scopes and Audiences are space-separated lists as typed.
+	Scopes    string
+	Audiences string
+	// TokenTTLMinutes is the access-token lifetime in minutes.
+	TokenTTLMinutes string
+	// GrantTypes are the checkboxes "grant_types" (value) with their state.
+	GrantTypes []Checkbox
+	Errors     map[string]string
+	Saved      bool
+}
+
+// Checkbox is one checkbox of a group.
+type Checkbox struct {
+	Value   string
+	Label   string
+	Checked bool
+}
