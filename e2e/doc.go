@@ -7,7 +7,7 @@
 //
 //	go test -race -count=1 ./e2e/
 //
-// The browser test is skipped when no Chromium is found (chromium, chromium-browser,
+// The browser tests are skipped when no Chromium is found (chromium, chromium-browser,
 // google-chrome or CHROME_PATH) and in -short mode. GATEHOUSE_E2E=require makes a
 // missing Chromium a failure instead. GATEHOUSE_E2E_SCREENSHOTS=DIR keeps a screenshot
 // of the dashboard in DIR.

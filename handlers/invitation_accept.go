@@ -26,10 +26,10 @@ func (h *Handler) showInvitation(c echo.Context) error {
 		State: info.State(h.store.Now()), TeamID: info.TeamID, TeamName: info.TeamName, Role: string(info.Role),
 		InvitedBy: info.CreatedByLabel, ExpiresAt: info.ExpiresAt, Token: token,
 	}
-	if vm.State == models.InviteOpen {
-		if _, err := h.store.TeamFor(c.Request().Context(), actor(c), info.TeamID); err == nil {
-			vm.State = "member"
-		}
+	// Whoever is already in the team (including whoever used this link) is shown the way
+	// in, whatever state the link is in.
+	if _, err := h.store.TeamFor(c.Request().Context(), actor(c), info.TeamID); err == nil {
+		vm.State = "member"
 	}
 	status := http.StatusOK
 	if vm.State != models.InviteOpen && vm.State != "member" {
