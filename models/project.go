@@ -248,10 +248,11 @@ func (s *Store) DeleteProject(ctx context.Context, actor Actor, projectID string
 	})
 }
 
-// beforeProjectDelete is the hook where a project's long-lived credentials are revoked
-// before its rows go. Client secrets are deleted with the project by the foreign key.
+// beforeProjectDelete revokes a project's API keys before its row goes (their rows stay,
+// revoked, so their status bits stay set; every instance re-signs the list within its
+// poll interval). Client secrets are deleted with the project by the foreign key.
 func (s *Store) beforeProjectDelete(tx *gorm.DB, actor Actor, p *Project) error {
-	return nil
+	return s.revokeProjectKeys(tx, p)
 }
 
 // projectFor loads a project and authorizes the actor for action on it, inside tx.

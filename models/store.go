@@ -39,6 +39,8 @@ type Store struct {
 	dialect Dialect
 	// Now is the clock every rule that depends on time reads; tests replace it.
 	Now func() time.Time
+	// signer signs credentials; set by NewSigner.
+	signer *Signer
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.

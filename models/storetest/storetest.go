@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema setup
@@ -96,3 +98,35 @@ func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 
 // Name describes the store's database for messages.
 func Name(s *models.Store) string { return fmt.Sprint(s.Dialect()) }
+
+// TestIssuer is the issuer URL test signers use.
+const TestIssuer = "https://portal.test"
+
+// MasterKeys returns a fresh random master keyring.
+func MasterKeys(tb testing.TB) *models.MasterKeys {
+	tb.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		tb.Fatal(err)
+	}
+	mk, err := models.NewMasterKeys([][]byte{k})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mk
+}
+
+// Signer configures signing on the store with a fresh master key and test defaults
+// (ES256, 90-day rotation, 10-minute lead, 60 s status-list ttl).
+func Signer(tb testing.TB, s *models.Store) *models.Signer {
+	tb.Helper()
+	sg, err := models.NewSigner(context.Background(), s, models.SignerConfig{
+		Issuer: TestIssuer, MasterKeys: MasterKeys(tb),
+		Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
+		StatusListTTL: time.Minute, KeyMaxLifetime: 365 * 24 * time.Hour,
+	})
+	if err != nil {
+		tb.Fatalf("signer: %v", err)
+	}
+	return sg
+}

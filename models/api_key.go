@@ -1,0 +1,272 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	"gorm.io/gorm"
+)
+
+// APIKey is the metadata of an issued API key. Its ID is the JWT's jti. The key itself
+// is shown once and never stored; its SHA-256 is, for revoke-by-value and leak reports.
+// The row outlives its project (ProjectID becomes NULL) so its status bit stays set.
+type APIKey struct {
+	ID           string `gorm:"primaryKey"`
+	ProjectID    *string
+	TeamID       string
+	Name         string
+	Scopes       string
+	Audiences    string
+	KID          string `gorm:"column:kid"`
+	StatusListID string
+	StatusIdx    int
+	KeyHash      string
+	CreatedBy    *string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+}
+
+// Status is "active", "expired" or "revoked" at now.
+func (k *APIKey) Status(now time.Time) string {
+	switch {
+	case k.RevokedAt != nil:
+		return "revoked"
+	case !now.Before(k.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}
+
+// APIKeyInfo is a key's metadata with its creator's label.
+type APIKeyInfo struct {
+	APIKey
+	CreatedByLabel string
+}
+
+// APIKeyInput is what a developer asks for.
+type APIKeyInput struct {
+	Name      string
+	Scopes    []string
+	Audiences []string
+	TTL       time.Duration
+}
+
+// StatusRef is the status claim of a credential: its index in a status list.
+type StatusRef struct {
+	StatusList struct {
+		Idx int    `json:"idx"`
+		URI string `json:"uri"`
+	} `json:"status_list"`
+}
+
+// APIKeyClaims are the claims of an API key JWT (DESIGN.md §4). No personal data.
+type APIKeyClaims struct {
+	jwt.Claims
+	Scope  string    `json:"scope,omitempty"`
+	Team   string    `json:"team"`
+	Status StatusRef `json:"status"`
+}
+
+// ErrSigningUnavailable means the store has no signer configured.
+var ErrSigningUnavailable = errors.New("signing is not configured")
+
+// CreateAPIKey issues a key for the project: scopes and audiences must be among the
+// project's, the expiry within the configured maximum. The key row, its status-list
+// index and the audit event are written in one transaction; the key is returned in
+// plain text this one time.
+func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string, in APIKeyInput, formToken string) (*APIKey, string, error) {
+	if s.signer == nil {
+		return nil, "", ErrSigningUnavailable
+	}
+	var v ValidationError
+	name := cleanName(&v, "name", in.Name, 60)
+	max := s.signer.cfg.KeyMaxLifetime
+	if in.TTL <= 0 || in.TTL > max {
+		v.add("expires_in_days", fmt.Sprintf("choose an expiry of at most %d days", int(max.Hours()/24)))
+	}
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	var (
+		key   *APIKey
+		token string
+	)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, ActKeyManage)
+		if err != nil {
+			return err
+		}
+		scopes, auds, err := subsetOfProject(p, in.Scopes, in.Audiences)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		key = &APIKey{ID: newID("key"), ProjectID: &p.ID, TeamID: p.TeamID, Name: name, Scopes: strings.Join(scopes, " "),
+			Audiences: strings.Join(auds, " "), CreatedBy: optional(actor.id()), CreatedAt: now, ExpiresAt: now.Add(in.TTL)}
+		if err := s.claimForm(tx, actor, formToken, key.ID); err != nil {
+			return err
+		}
+		if key.StatusListID, key.StatusIdx, err = s.allocateStatusIndex(tx); err != nil {
+			return err
+		}
+		claims := APIKeyClaims{
+			Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
+				IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(key.ExpiresAt), ID: key.ID},
+			Scope: key.Scopes, Team: p.TeamID,
+		}
+		claims.Status.StatusList.Idx, claims.Status.StatusList.URI = key.StatusIdx, s.signer.StatusListURI(key.StatusListID)
+		if token, key.KID, err = s.signer.Sign(TypAPIKey, claims); err != nil {
+			return err
+		}
+		key.KeyHash = sha256Hex(token)
+		if err := tx.Create(key).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.create", targetType: "api_key", targetID: key.ID,
+			target: key.Name, details: map[string]any{"scopes": key.Scopes, "audiences": key.Audiences,
+				"expires_at": key.ExpiresAt.Format(time.RFC3339), "kid": key.KID}})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return key, token, nil
+}
+
+// subsetOfProject checks requested scopes and audiences against the project's. No
+// audience given is an error: a key must be for some API.
+func subsetOfProject(p *Project, scopes, auds []string) ([]string, []string, error) {
+	var v ValidationError
+	allowedScopes, allowedAuds := p.ScopeList(), p.AudienceList()
+	var outS, outA []string
+	for _, sc := range scopes {
+		if !slices.Contains(allowedScopes, sc) {
+			v.add("scopes", fmt.Sprintf("%q is not one of the project's scopes", truncate(sc, 40)))
+		} else if !slices.Contains(outS, sc) {
+			outS = append(outS, sc)
+		}
+	}
+	for _, a := range auds {
+		if !slices.Contains(allowedAuds, a) {
+			v.add("audiences", fmt.Sprintf("%q is not one of the project's audiences", truncate(a, 40)))
+		} else if !slices.Contains(outA, a) {
+			outA = append(outA, a)
+		}
+	}
+	if len(auds) == 0 {
+		v.add("audiences", "choose at least one API this key is for")
+	}
+	return outS, outA, v.err()
+}
+
+// APIKeys lists a project's keys, newest first.
+func (s *Store) APIKeys(ctx context.Context, actor Actor, projectID string) ([]APIKeyInfo, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := projectFor(db, actor, projectID, ActProjectView); err != nil {
+		return nil, err
+	}
+	var out []APIKeyInfo
+	err := db.Table("api_keys AS k").
+		Select("k.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Joins("LEFT JOIN users u ON u.id = k.created_by").
+		Where("k.project_id = ?", projectID).Order("k.created_at DESC, k.id DESC").Scan(&out).Error
+	return out, err
+}
+
+// RevokeAPIKey revokes one of the project's keys: its status bit is set and the list is
+// re-signed. Revoking twice changes nothing and writes no second event.
+func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, projectID, keyID string) error {
+	_, err := s.revokeKey(ctx, actor, projectID, "id = ?", keyID, "key.revoke")
+	if errors.Is(err, errKeyNotFound) {
+		return ErrNotFound // /projects/{mine}/keys/{theirs} is 404
+	}
+	return err
+}
+
+// ErrNotThisProjectsKey means a pasted key is a valid key of this portal but belongs to
+// another project (or was never issued): nothing is revoked.
+var ErrNotThisProjectsKey = errors.New("this key does not belong to this project")
+
+// RevokeAPIKeyByValue revokes a leaked key pasted by a member: its signature is checked
+// first (a forged or foreign JWT revokes nothing), then it is found by its SHA-256.
+func (s *Store) RevokeAPIKeyByValue(ctx context.Context, actor Actor, projectID, token string) (*APIKey, error) {
+	if s.signer == nil {
+		return nil, ErrSigningUnavailable
+	}
+	token = strings.TrimSpace(token)
+	var claims APIKeyClaims
+	if err := s.signer.VerifyOwn(token, TypAPIKey, &claims); err != nil {
+		return nil, err
+	}
+	if claims.Issuer != s.signer.cfg.Issuer {
+		return nil, ErrBadToken
+	}
+	k, err := s.revokeKey(ctx, actor, projectID, "key_hash = ?", sha256Hex(token), "key.revoke_by_value")
+	if errors.Is(err, errKeyNotFound) {
+		return nil, ErrNotThisProjectsKey
+	}
+	return k, err
+}
+
+// errKeyNotFound is "the project is yours but has no such key", kept apart from the
+// project's own ErrNotFound inside revokeKey.
+var errKeyNotFound = errors.New("no such key in this project")
+
+// revokeKey revokes the project's key matching the condition; it returns the key.
+func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID, cond, arg, action string) (*APIKey, error) {
+	var k APIKey
+	changed := false
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, ActKeyManage)
+		if err != nil {
+			return err
+		}
+		if err := tx.Where(cond, arg).Where("project_id = ?", p.ID).Take(&k).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return errKeyNotFound
+			}
+			return err
+		}
+		if k.RevokedAt != nil {
+			return nil
+		}
+		now := s.now()
+		if err := tx.Model(&APIKey{}).Where("id = ?", k.ID).Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		k.RevokedAt, changed = &now, true
+		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "api_key", targetID: k.ID,
+			target: k.Name, details: map[string]any{"status_list": k.StatusListID, "idx": k.StatusIdx}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if changed && s.signer != nil {
+		s.signer.invalidate(k.StatusListID)
+	}
+	return &k, nil
+}
+
+// revokeProjectKeys revokes every live key of a project (when it is deleted).
+func (s *Store) revokeProjectKeys(tx *gorm.DB, p *Project) error {
+	var lists []string
+	if err := tx.Model(&APIKey{}).Distinct("status_list_id").Where("project_id = ? AND revoked_at IS NULL", p.ID).
+		Pluck("status_list_id", &lists).Error; err != nil {
+		return err
+	}
+	if len(lists) == 0 {
+		return nil
+	}
+	if err := tx.Model(&APIKey{}).Where("project_id = ? AND revoked_at IS NULL", p.ID).Update("revoked_at", s.now()).Error; err != nil {
+		return err
+	}
+	return s.bumpStatusLists(tx, lists...)
+}

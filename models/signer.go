@@ -1,0 +1,289 @@
+package models
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Token types (the JOSE "typ" header) of what the portal signs.
+const (
+	TypAPIKey      = "apikey+jwt"
+	TypAccessToken = "at+jwt"
+	TypStatusList  = "statuslist+jwt"
+)
+
+// SignerConfig configures the portal's token signing.
+type SignerConfig struct {
+	// Issuer is the portal's public base URL, the iss of everything it signs.
+	Issuer string
+	// MasterKeys seal the signing keys at rest.
+	MasterKeys *MasterKeys
+	// Rotation is the signing-key lifecycle.
+	Rotation RotationPolicy
+	// JWKSMaxAge is the JWKS Cache-Control max-age. Rotation.Lead must be at least this.
+	JWKSMaxAge time.Duration
+	// StatusListTTL is the ttl of status lists: the bound on revocation delay.
+	StatusListTTL time.Duration
+	// KeyMaxLifetime is the longest expiry an API key may be given.
+	KeyMaxLifetime time.Duration
+	// Logger receives rotation events.
+	Logger *slog.Logger
+}
+
+// Signer signs the portal's tokens with the active signing key and serves the public
+// side — the JWKS and the status lists — from memory. It reloads the ring when it
+// changes, here or on another instance (Run polls the database).
+type Signer struct {
+	store *Store
+	cfg   SignerConfig
+
+	mu        sync.RWMutex
+	ringSig   string // what the loaded ring looked like ("kid:state,…")
+	activeKID string
+	active    map[string]jose.Signer // by typ
+	verifyKey map[string]jose.JSONWebKey
+	jwks      []byte
+	jwksETag  string
+
+	lists statusListCache
+}
+
+// NewSigner builds the signer and loads (creating on first start) the signing keys.
+func NewSigner(ctx context.Context, store *Store, cfg SignerConfig) (*Signer, error) {
+	if cfg.MasterKeys == nil {
+		return nil, errors.New("signer: master keys are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.JWKSMaxAge == 0 {
+		cfg.JWKSMaxAge = 5 * time.Minute
+	}
+	if cfg.Rotation.Lead < cfg.JWKSMaxAge {
+		cfg.Rotation.Lead = 2 * cfg.JWKSMaxAge
+	}
+	if cfg.Rotation.Linger == 0 {
+		cfg.Rotation.Linger = 25 * time.Hour // longer than the longest access token (24 h)
+	}
+	if cfg.StatusListTTL == 0 {
+		cfg.StatusListTTL = time.Minute
+	}
+	if cfg.KeyMaxLifetime == 0 {
+		cfg.KeyMaxLifetime = 365 * 24 * time.Hour
+	}
+	s := &Signer{store: store, cfg: cfg}
+	s.lists.entries = map[string]*statusListEntry{}
+	store.signer = s
+	if n, err := store.RewrapSigningKeys(ctx, cfg.MasterKeys); err != nil {
+		return nil, err
+	} else if n > 0 {
+		cfg.Logger.Info("re-encrypted signing keys under the current master key", "count", n)
+	}
+	if _, err := s.Maintain(ctx, false); err != nil && !errors.Is(err, ErrRotationConflict) {
+		return nil, err
+	}
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Config returns the signer's configuration.
+func (s *Signer) Config() SignerConfig { return s.cfg }
+
+// Maintain runs one step of the rotation lifecycle (force starts a rotation now) and
+// reloads the ring if it changed.
+func (s *Signer) Maintain(ctx context.Context, force bool) (RotationResult, error) {
+	res, err := s.store.MaintainSigningKeys(ctx, s.cfg.MasterKeys, s.cfg.Rotation, force)
+	if err != nil {
+		return res, err
+	}
+	if res.Changed() {
+		s.cfg.Logger.Info("signing keys rotated", "created", res.Created, "promoted", res.Promoted, "removed", res.Removed)
+		if s.ringSig != "" { // not during construction
+			return res, s.Reload(ctx)
+		}
+	}
+	return res, nil
+}
+
+// Reload reads the ring from the database and rebuilds the signers and the JWKS when
+// it differs from what is loaded.
+func (s *Signer) Reload(ctx context.Context) error {
+	var keys []SigningKey
+	if err := s.store.db.WithContext(ctx).Order("created_at").Find(&keys).Error; err != nil {
+		return err
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.KID + ":" + k.State
+	}
+	sig := strings.Join(parts, ",")
+	s.mu.RLock()
+	same := sig == s.ringSig
+	s.mu.RUnlock()
+	if same {
+		return nil
+	}
+
+	var activeKey *SigningKey
+	verify := map[string]jose.JSONWebKey{}
+	order := map[string]int{KeyActive: 0, KeyNext: 1, KeyRetired: 2}
+	sort.SliceStable(keys, func(i, j int) bool { return order[keys[i].State] < order[keys[j].State] })
+	published := make([]jose.JSONWebKey, 0, len(keys))
+	for i := range keys {
+		jwk, err := keys[i].publicKey()
+		if err != nil {
+			return fmt.Errorf("signing key %s: %w", keys[i].KID, err)
+		}
+		verify[keys[i].KID] = jwk
+		published = append(published, jwk)
+		if keys[i].State == KeyActive {
+			activeKey = &keys[i]
+		}
+	}
+	if activeKey == nil {
+		return errors.New("no active signing key")
+	}
+	priv, err := activeKey.privateKey(s.cfg.MasterKeys)
+	if err != nil {
+		return err
+	}
+	signers := map[string]jose.Signer{}
+	for _, typ := range []string{TypAPIKey, TypAccessToken, TypStatusList} {
+		js, err := jose.NewSigner(jose.SigningKey{
+			Algorithm: jose.SignatureAlgorithm(activeKey.Alg),
+			Key:       jose.JSONWebKey{Key: priv, KeyID: activeKey.KID, Algorithm: activeKey.Alg},
+		}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+		if err != nil {
+			return err
+		}
+		signers[typ] = js
+	}
+	body, err := json.Marshal(jose.JSONWebKeySet{Keys: published})
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+
+	s.mu.Lock()
+	s.ringSig, s.activeKID, s.active, s.verifyKey = sig, activeKey.KID, signers, verify
+	s.jwks, s.jwksETag = body, `"`+base64.RawURLEncoding.EncodeToString(sum[:16])+`"`
+	s.mu.Unlock()
+	// Status lists are signed by the active key: re-sign them on the next request.
+	s.lists.invalidateAll()
+	return nil
+}
+
+// JWKS returns the published key set (next, active and retired keys) and its ETag.
+func (s *Signer) JWKS() ([]byte, string) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.jwks, s.jwksETag
+}
+
+// ActiveKID is the kid of the key that signs now.
+func (s *Signer) ActiveKID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.activeKID
+}
+
+// Sign signs claims as a compact JWS of type typ with the active key, returning the
+// token and the kid that signed it.
+func (s *Signer) Sign(typ string, claims any) (string, string, error) {
+	s.mu.RLock()
+	js, kid := s.active[typ], s.activeKID
+	s.mu.RUnlock()
+	if js == nil {
+		return "", "", fmt.Errorf("no signer for %q", typ)
+	}
+	tok, err := jwt.Signed(js).Claims(claims).Serialize()
+	return tok, kid, err
+}
+
+// maxTokenLen bounds what the portal parses as one of its own tokens.
+const maxTokenLen = 8 << 10
+
+// ErrBadToken means a string is not a valid token of this portal of the expected type.
+var ErrBadToken = errors.New("not a valid token of this portal")
+
+// VerifyOwn checks that raw is a compact JWS of type typ signed by one of the
+// published keys (the algorithm comes from the key, never from the token) and decodes
+// its claims into out. Issuer and expiry are the caller's to check.
+func (s *Signer) VerifyOwn(raw, typ string, out any) error {
+	if len(raw) > maxTokenLen || strings.Count(raw, ".") != 2 {
+		return ErrBadToken
+	}
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256})
+	if err != nil || len(tok.Headers) != 1 {
+		return ErrBadToken
+	}
+	h := tok.Headers[0]
+	if t, _ := h.ExtraHeaders[jose.HeaderType].(string); t != typ {
+		return ErrBadToken
+	}
+	s.mu.RLock()
+	key, ok := s.verifyKey[h.KeyID]
+	s.mu.RUnlock()
+	if !ok || key.Algorithm != h.Algorithm {
+		return ErrBadToken
+	}
+	if err := tok.Claims(key.Key, out); err != nil {
+		return ErrBadToken
+	}
+	return nil
+}
+
+// publicKeyFor returns the verification key for a kid (tests and introspection).
+func (s *Signer) publicKeyFor(kid string) (crypto.PublicKey, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k, ok := s.verifyKey[kid]
+	return k.Key, ok
+}
+
+// Refresh picks up what other instances changed: the signing-key ring and revocations
+// in status lists.
+func (s *Signer) Refresh(ctx context.Context) error {
+	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	return s.refreshListVersions(ctx)
+}
+
+// Run keeps the signer current until ctx ends: every poll it picks up ring and status
+// list changes made by other instances; every maintain interval it moves the rotation
+// lifecycle along.
+func (s *Signer) Run(ctx context.Context, poll, maintain time.Duration) {
+	pt, mt := time.NewTicker(poll), time.NewTicker(maintain)
+	defer pt.Stop()
+	defer mt.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pt.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("refreshing signing state failed", "error", err.Error())
+			}
+		case <-mt.C:
+			if _, err := s.Maintain(ctx, false); err != nil && !errors.Is(err, ErrRotationConflict) && ctx.Err() == nil {
+				s.cfg.Logger.Warn("signing-key maintenance failed", "error", err.Error())
+			}
+		}
+	}
+}

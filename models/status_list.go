@@ -1,0 +1,197 @@
+package models
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// StatusListSize is how many credentials one status list holds (1 bit each: 16 KiB
+// raw, a few hundred bytes compressed while most keys are valid).
+const StatusListSize = 1 << 17
+
+// StatusList is a bit array in which each API key owns one index (IETF OAuth Token
+// Status List). Indexes are handed out in order and never reused. Version moves on
+// every revocation so that every instance knows to re-sign the list.
+type StatusList struct {
+	ID        string `gorm:"primaryKey"`
+	Size      int
+	NextIdx   int
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// allocateStatusIndex hands out the next free index of the current list (creating a
+// list when the last is full). On PostgreSQL the list row is locked; SQLite write
+// transactions are serialized. The conditional update and the unique (list, index)
+// constraint on api_keys make a collision impossible either way.
+func (s *Store) allocateStatusIndex(tx *gorm.DB) (string, int, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		var l StatusList
+		q := tx.Where("next_idx < size").Order("created_at, id")
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		err := q.Take(&l).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			now := s.now()
+			l = StatusList{ID: newID("sl"), Size: StatusListSize, CreatedAt: now, UpdatedAt: now}
+			if err := tx.Create(&l).Error; err != nil {
+				return "", 0, err
+			}
+		} else if err != nil {
+			return "", 0, err
+		}
+		r := tx.Model(&StatusList{}).Where("id = ? AND next_idx = ?", l.ID, l.NextIdx).Update("next_idx", l.NextIdx+1)
+		if r.Error != nil {
+			return "", 0, r.Error
+		}
+		if r.RowsAffected == 1 {
+			return l.ID, l.NextIdx, nil
+		}
+	}
+	return "", 0, errors.New("could not allocate a status list index; try again")
+}
+
+// bumpStatusLists moves the version of lists whose bits changed.
+func (s *Store) bumpStatusLists(tx *gorm.DB, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return tx.Model(&StatusList{}).Where("id IN ?", ids).
+		Updates(map[string]any{"version": gorm.Expr("version + 1"), "updated_at": s.now()}).Error
+}
+
+// statusListEntry is a signed status list token kept in memory.
+type statusListEntry struct {
+	version int64
+	token   []byte
+	etag    string
+	built   time.Time
+	stale   bool
+}
+
+// statusListCache holds the signed lists; a mutex also makes rebuilding single-flight.
+type statusListCache struct {
+	mu      sync.Mutex
+	entries map[string]*statusListEntry
+}
+
+func (c *statusListCache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		e.stale = true
+	}
+}
+
+// invalidate marks lists for re-signing (after a revocation on this instance).
+func (s *Signer) invalidate(ids ...string) {
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	for _, id := range ids {
+		if e, ok := s.lists.entries[id]; ok {
+			e.stale = true
+		}
+	}
+}
+
+// refreshListVersions marks lists whose version moved (revocations made by any
+// instance) for re-signing.
+func (s *Signer) refreshListVersions(ctx context.Context) error {
+	var rows []StatusList
+	if err := s.store.db.WithContext(ctx).Select("id", "version").Find(&rows).Error; err != nil {
+		return err
+	}
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	for _, r := range rows {
+		if e, ok := s.lists.entries[r.ID]; ok && e.version != r.Version {
+			e.stale = true
+		}
+	}
+	return nil
+}
+
+// StatusListURI is where the status list with this id is published.
+func (s *Signer) StatusListURI(id string) string { return s.cfg.Issuer + "/statuslists/" + id }
+
+// StatusListToken returns the signed status list token for id and its ETag, from memory
+// while it is fresh: re-signed after a revocation, a ring change, or half its ttl.
+func (s *Signer) StatusListToken(ctx context.Context, id string) ([]byte, string, error) {
+	now := s.store.now()
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	if e, ok := s.lists.entries[id]; ok && !e.stale && now.Sub(e.built) < s.cfg.StatusListTTL/2 {
+		return e.token, e.etag, nil
+	}
+	e, err := s.buildStatusList(ctx, id, now)
+	if err != nil {
+		return nil, "", err
+	}
+	s.lists.entries[id] = e
+	return e.token, e.etag, nil
+}
+
+// statusListClaims is the payload of a status list token.
+type statusListClaims struct {
+	jwt.Claims
+	TTL        int64          `json:"ttl"`
+	StatusList statusListBits `json:"status_list"`
+}
+
+type statusListBits struct {
+	Bits int    `json:"bits"`
+	Lst  string `json:"lst"`
+}
+
+// statusListValidity is how long a signed list may be relied on (its exp): a verifier
+// that cannot refresh keeps using it until then, and then fails closed.
+const statusListValidity = time.Hour
+
+// buildStatusList signs the current state of a list.
+func (s *Signer) buildStatusList(ctx context.Context, id string, now time.Time) (*statusListEntry, error) {
+	db := s.store.db.WithContext(ctx)
+	var l StatusList
+	if err := db.Where("id = ?", id).Take(&l).Error; err != nil {
+		return nil, notFound(err)
+	}
+	var revoked []int
+	if err := db.Model(&APIKey{}).Where("status_list_id = ? AND revoked_at IS NOT NULL", id).Pluck("status_idx", &revoked).Error; err != nil {
+		return nil, err
+	}
+	bits := make([]byte, (l.Size+7)/8)
+	for _, i := range revoked {
+		if i >= 0 && i < l.Size {
+			bits[i/8] |= 1 << (i % 8) // the draft's order: index 0 is the least significant bit of byte 0
+		}
+	}
+	var buf bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	_, _ = zw.Write(bits)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	claims := statusListClaims{
+		Claims: jwt.Claims{Issuer: s.cfg.Issuer, Subject: s.StatusListURI(id), IssuedAt: jwt.NewNumericDate(now),
+			Expiry: jwt.NewNumericDate(now.Add(statusListValidity))},
+		TTL:        int64(s.cfg.StatusListTTL / time.Second),
+		StatusList: statusListBits{Bits: 1, Lst: base64.RawURLEncoding.EncodeToString(buf.Bytes())},
+	}
+	tok, _, err := s.Sign(TypStatusList, claims)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return &statusListEntry{version: l.Version, token: []byte(tok), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, built: now}, nil
+}
