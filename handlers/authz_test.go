@@ -17,6 +17,7 @@ import (
 // none of them belongs to.
 type fixture struct {
 	team, project, secret, invitation, extra string
+	key, keyToken                            string
 	name                                     string
 }
 
@@ -76,7 +77,11 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, name: name}
+	key, keyToken, err := s.CreateAPIKey(ctx, owner.actor, p.ID, models.APIKeyInput{Name: "k", Audiences: p.AudienceList(), TTL: time.Hour}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken, name: name}
 }
 
 // auditCount counts a team's audit events straight from the store (as its owner).
@@ -118,6 +123,9 @@ func routes(f fixture) []route {
 		{"POST", "/projects/" + f.project + "/delete", nil, models.RoleAdmin},
 		{"POST", "/projects/" + f.project + "/secrets", url.Values{"name": {"new"}, "expires_in_days": {"30"}}, models.RoleAdmin},
 		{"POST", "/projects/" + f.project + "/secrets/" + f.secret + "/revoke", nil, models.RoleAdmin},
+		{"POST", "/projects/" + f.project + "/keys", url.Values{"name": {"k"}, "audiences": {strings.ToLower(f.name) + "-project"}, "expires_in_days": {"30"}}, models.RoleDeveloper},
+		{"POST", "/projects/" + f.project + "/keys/" + f.key + "/revoke", nil, models.RoleDeveloper},
+		{"POST", "/projects/" + f.project + "/keys/revoke-by-value", url.Values{"key": {f.keyToken}}, models.RoleDeveloper},
 	}
 }
 
@@ -153,7 +161,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"viewer", models.RoleViewer, byRole[models.RoleViewer]}, {"developer", models.RoleDeveloper, byRole[models.RoleDeveloper]},
 		{"admin", models.RoleAdmin, byRole[models.RoleAdmin]}, {"owner", models.RoleOwner, owner},
 	}
-	for i, r := range routes(fixture{team: "T", project: "P", secret: "S", invitation: "I", extra: "X"}) {
+	for i, r := range routes(fixture{team: "T", project: "P", secret: "S", invitation: "I", extra: "X", key: "K", name: "N"}) {
 		for _, a := range actors {
 			for _, other := range []bool{false, true} {
 				name := r.method + " " + r.path + "/" + a.name

@@ -27,6 +27,7 @@ import (
 type env struct {
 	t      *testing.T
 	store  *models.Store
+	signer *models.Signer
 	h      *handlers.Handler
 	portal *httptest.Server
 	idp    *httptest.Server
@@ -106,12 +107,15 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	t.Cleanup(e.idp.Close)
 
 	baseURL, _ := url.Parse(base)
+	e.signer = storetest.SignerFor(t, e.store, base)
 	h, err := handlers.New(handlers.Config{
 		BaseURL:     baseURL,
 		OIDC:        handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
 		Sessions:    models.SessionPolicy{Idle: time.Hour, Absolute: 24 * time.Hour, PreLogin: 10 * time.Minute, TouchEvery: time.Minute},
 		Logger:      slog.New(slog.NewTextHandler(e.logs, nil)),
+		Signer:      e.signer,
+		AdminEmails: []string{"ops@example.com"},
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// BodyLimit bounds request bodies, in Echo's notation ("256K").
 	BodyLimit string
+	// Signer signs credentials and serves the JWKS and status lists.
+	Signer *models.Signer
+	// AdminEmails are the operators (lower case), who see the signing-key page.
+	AdminEmails []string
 }
 
 // DevProviderPath is where the development identity provider is mounted.
@@ -53,6 +57,9 @@ type Handler struct {
 func New(cfg Config, store *models.Store) (*Handler, error) {
 	if cfg.BaseURL == nil {
 		return nil, errors.New("handlers: BaseURL is required")
+	}
+	if cfg.Signer == nil {
+		return nil, errors.New("handlers: Signer is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

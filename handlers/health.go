@@ -19,12 +19,15 @@ func (h *Handler) readyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	checks := map[string]string{"database": "ok"}
+	checks := map[string]string{"database": "ok", "signing_key": "ok"}
 	status := http.StatusOK
 	if err := h.store.Ping(ctx); err != nil {
 		checks["database"], status = "unreachable", http.StatusServiceUnavailable
 	} else if cur, latest, err := h.store.MigrationStatus(ctx); err != nil || cur < latest {
 		checks["database"], status = "schema not migrated", http.StatusServiceUnavailable
+	}
+	if h.cfg.Signer.ActiveKID() == "" {
+		checks["signing_key"], status = "not loaded", http.StatusServiceUnavailable
 	}
 	state := "ready"
 	if status != http.StatusOK {

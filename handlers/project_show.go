@@ -46,6 +46,10 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewFormToken()},
 		Settings:       settingsForm(&pv.Project),
 	}
+	if vm.APIKeys, err = h.apiKeysVM(c, pv); err != nil {
+		return err
+	}
+	vm.GettingStarted = len(secrets) == 0 && len(vm.APIKeys.Keys) == 0
 	now := h.store.Now()
 	for _, s := range secrets {
 		vm.Secrets = append(vm.Secrets, views.SecretRow{ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,

@@ -29,6 +29,7 @@ func (h *Handler) page(c echo.Context, title string) views.Page {
 	p := views.Page{Title: title, CSRF: h.csrfToken(c), DevSignIn: h.cfg.DevProvider != nil}
 	if u := currentUser(c); u != nil {
 		p.User = &views.CurrentUser{Name: u.DisplayName(), Email: u.Email}
+		p.Admin = h.isAdmin(c)
 	}
 	p.Flashes = h.takeFlashes(c)
 	return p

@@ -34,6 +34,8 @@ func (h *Handler) Echo() *echo.Echo {
 func (h *Handler) Register(e *echo.Echo) {
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/healthz", h.healthz)
+	e.GET("/.well-known/jwks.json", h.jwks)
+	e.GET("/statuslists/:id", h.statusList)
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(staticHandler()))
 	e.GET("/favicon.ico", func(c echo.Context) error {
@@ -78,6 +80,13 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/projects/:project/delete", h.deleteProject, signedIn...)
 	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
 	e.POST("/projects/:project/secrets/:id/revoke", h.revokeSecret, signedIn...)
+	e.POST("/projects/:project/keys", h.createKey, signedIn...)
+	e.POST("/projects/:project/keys/revoke-by-value", h.revokeKeyByValue, signedIn...)
+	e.POST("/projects/:project/keys/:id/revoke", h.revokeKey, signedIn...)
+
+	admin := append(signedIn, h.requireAdmin)
+	e.GET("/admin/signing-keys", h.showSigningKeys, admin...)
+	e.POST("/admin/signing-keys/rotate", h.rotateSigningKeys, admin...)
 }
 
 // staticHandler serves the embedded assets with long-lived caching.

@@ -17,6 +17,9 @@ type Page struct {
 	// DevSignIn is true when the portal runs with the development identity provider;
 	// the layout then shows a visible "development sign-in" banner.
 	DevSignIn bool
+	// Admin is true when the user is an operator listed in GATEHOUSE_ADMIN_EMAILS;
+	// the layout then shows the "Admin" link to the operators' pages.
+	Admin bool
 }
 
 // CurrentUser is the signed-in user as the layout shows it.

@@ -185,6 +185,8 @@ type ProjectVM struct {
 	NewSecret     string
 	NewSecretName string
 	Settings      SettingsForm
+	// APIKeys is the API keys section (its CSRF token defaults to the page's).
+	APIKeys APIKeysVM
 }
 
 // ProjectPermissions are the project-level actions the viewer may take.

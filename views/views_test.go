@@ -1072,6 +1072,7 @@ func ownerProject() ProjectVM {
 			GrantTypes:      []Checkbox{{"client_credentials", "Client credentials", true}, {"token_exchange", "Token exchange", false}},
 			Errors:          map[string]string{"scopes": xssScript, "grant_types": "Pick one."},
 		},
+		APIKeys: ownerKeys(),
 	}
 }
 
@@ -1245,20 +1246,27 @@ func TestProjectPageViewer(t *testing.T) {
 	vm := ownerProject()
 	vm.MyRole = "viewer"
 	vm.Can = ProjectPermissions{}
+	vm.APIKeys.CanManage = false
 	vm.Settings.Errors = nil
 	doc, _ := render(t, ProjectPage(signedIn(), vm))
 	checkNoInjection(t, doc)
 	checkPostForms(t, doc)
 	for _, id := range []string{"create-secret", "secret-name", "secret-expiry", "revoke-secret", "delete-project",
-		"save-settings", "settings-scopes", "settings-ttl", "new-secret-box", "secret"} {
+		"save-settings", "settings-scopes", "settings-ttl", "new-secret-box", "secret",
+		"key-form", "create-key", "revoke-key", "revoke-by-value", "revoke-by-value-input", "new-key-box"} {
 		wantCount(t, doc, id, 0)
 	}
 	if n := doc.Find("main form").Length(); n != 0 {
 		t.Errorf("viewer sees %d forms", n)
 	}
 	wantCount(t, doc, "secret-row", 3)
+	wantCount(t, doc, "key-row", 3)
+	wantCount(t, doc, "key-status", 3)
 	wantCount(t, doc, "client-id", 1)
 	wantCount(t, doc, "api-keys-section", 1)
+	if n := testID(doc, "api-keys-section").Find("th").Length(); n != 8 {
+		t.Errorf("viewer's keys table has %d columns, want 8 (no actions)", n)
+	}
 	ro := wantCount(t, doc, "settings-readonly", 1)
 	if got := ro.Find(`[data-testid="readonly-scopes"]`).Text(); got != vm.Settings.Scopes {
 		t.Errorf("scopes = %q", got)
@@ -1272,4 +1280,439 @@ func TestProjectPageViewer(t *testing.T) {
 	if !strings.Contains(ro.Text(), xssScript) {
 		t.Errorf("readonly name missing: %q", ro.Text())
 	}
+}
+
+// ownerKeys is the API keys section as a developer sees it, with hostile values everywhere.
+func ownerKeys() APIKeysVM {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
+	exp := at.Add(30 * 24 * time.Hour)
+	rev := at.Add(time.Hour)
+	return APIKeysVM{
+		ProjectID: "p/1",
+		CanManage: true,
+		Keys: []APIKeyRow{
+			{ID: "key_1", Name: xssScript, Scopes: []string{"orders:read", xssImg}, Audiences: []string{"https://api.example.com", xssScript},
+				CreatedBy: xssImg, CreatedAt: at, ExpiresAt: exp, Status: "active"},
+			{ID: "key_2", Name: "old", CreatedBy: "Ada", CreatedAt: at, ExpiresAt: at, Status: "expired"},
+			{ID: "key_3", Name: "gone", Scopes: []string{"orders:write"}, CreatedBy: "Ada", CreatedAt: at, ExpiresAt: exp, RevokedAt: &rev, Status: "revoked"},
+		},
+		Form: APIKeyForm{
+			Name:          xssImg,
+			Scopes:        []Checkbox{{"orders:read", "", true}, {xssImg, xssScript, false}},
+			Audiences:     []Checkbox{{"https://api.example.com", "", false}, {xssScript, "", true}},
+			ExpiresIn:     "90",
+			ExpiryOptions: []Option{{"30", "30 days"}, {"90", "90 days"}, {"365", "1 year"}},
+			FormToken:     "key-ft",
+			Errors: map[string]string{"name": xssScript, "scopes": "Unknown scope.", "audiences": xssImg,
+				"expires_in_days": "Pick a lifetime.", "form": xssScript},
+		},
+	}
+}
+
+func TestProjectPageAPIKeysManager(t *testing.T) {
+	vm := ownerProject()
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+
+	sec := wantCount(t, doc, "api-keys-section", 1)
+	wantCount(t, doc, "api-keys-placeholder", 0)
+	intro := wantCount(t, doc, "api-keys-intro", 1).Text()
+	for _, want := range []string{"signed JWT", "offline", "public keys", "status list"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("intro lacks %q: %q", want, intro)
+		}
+	}
+	wantCount(t, doc, "new-key-box", 0)
+	wantCount(t, doc, "secret", 0)
+	wantCount(t, doc, "key-snippet", 0)
+	if sec.Find(`[data-testid="empty-state"]`).Length() != 0 {
+		t.Error("empty state shown next to keys")
+	}
+
+	rows := wantCount(t, doc, "key-row", 3)
+	wantStatus := []string{"active", "expired", "revoked"}
+	rows.Each(func(i int, r *goquery.Selection) {
+		k := vm.APIKeys.Keys[i]
+		if got := r.Find(`[data-testid="key-id"]`); goquery.NodeName(got) != "code" || got.Text() != k.ID {
+			t.Errorf("row %d id <%s> %q", i, goquery.NodeName(got), got.Text())
+		}
+		st := r.Find(`[data-testid="key-status"]`)
+		if st.Text() != wantStatus[i] || !st.HasClass("badge-status-"+wantStatus[i]) {
+			t.Errorf("row %d status %q class %q", i, st.Text(), st.AttrOr("class", ""))
+		}
+		revoke := r.Find(`[data-testid="revoke-key"]`).Length()
+		if (revoke == 1) != (wantStatus[i] == "active") {
+			t.Errorf("row %d: %d revoke buttons", i, revoke)
+		}
+	})
+	first := rows.Eq(0)
+	if got := first.Find(`[data-testid="key-row-name"]`).Text(); got != xssScript {
+		t.Errorf("key name = %q", got)
+	}
+	badges := first.Find(`[data-testid="key-scope-badge"]`)
+	if badges.Length() != 2 || badges.Eq(1).Text() != xssImg || !badges.Eq(0).HasClass("badge") {
+		t.Errorf("scope badges: %d %q", badges.Length(), badges.Text())
+	}
+	auds := first.Find(`[data-testid="key-audience-value"]`)
+	if auds.Length() != 2 || auds.Eq(1).Text() != xssScript {
+		t.Errorf("audiences: %d %q", auds.Length(), auds.Text())
+	}
+	if !strings.Contains(first.Text(), xssImg) || !strings.Contains(first.Text(), "1 Feb 2025 03:04 UTC") {
+		t.Errorf("created by / expiry missing: %q", first.Text())
+	}
+	if got := strings.TrimSpace(rows.Eq(1).Find(`[data-testid="key-scopes"]`).Text()); got != "—" {
+		t.Errorf("no scopes shown as %q", got)
+	}
+	if got := strings.TrimSpace(rows.Eq(1).Find(`[data-testid="key-audiences"]`).Text()); got != "—" {
+		t.Errorf("no audiences shown as %q", got)
+	}
+	if title := rows.Eq(2).Find(`[data-testid="key-status"]`).AttrOr("title", ""); title != "Revoked 2 Jan 2025 04:04 UTC" {
+		t.Errorf("revoked title = %q", title)
+	}
+
+	revoke := formByAction(doc, "/projects/p%2F1/keys/key_1/revoke")
+	if revoke.Length() != 1 {
+		t.Fatalf("revoke form: %d", revoke.Length())
+	}
+	if c := revoke.AttrOr("data-confirm", ""); c != "Revoke API key "+xssScript+"? Every API will reject it within a minute." {
+		t.Errorf("revoke confirm = %q", c)
+	}
+
+	create := formByAction(doc, "/projects/p%2F1/keys")
+	if create.Length() != 1 || create.AttrOr("data-testid", "") != "key-form" {
+		t.Fatalf("create form: %d", create.Length())
+	}
+	if v := create.Find(`input[type="hidden"][name="form_token"]`).AttrOr("value", ""); v != "key-ft" {
+		t.Errorf("form_token = %q", v)
+	}
+	name := wantCount(t, doc, "key-name", 1)
+	if name.AttrOr("name", "") != "name" || name.AttrOr("maxlength", "") != "60" || name.AttrOr("value", "") != xssImg ||
+		name.AttrOr("aria-invalid", "") != "true" {
+		t.Errorf("name input: %v", name.Nodes[0].Attr)
+	}
+	if _, ok := name.Attr("required"); !ok {
+		t.Error("name not required")
+	}
+	scopes := wantCount(t, doc, "key-scope", 2)
+	scopes.Each(func(i int, s *goquery.Selection) {
+		if s.AttrOr("type", "") != "checkbox" || s.AttrOr("name", "") != "scopes" || s.AttrOr("value", "") != vm.APIKeys.Form.Scopes[i].Value {
+			t.Errorf("scope %d: %v", i, s.Nodes[0].Attr)
+		}
+		if _, ok := s.Attr("checked"); ok != vm.APIKeys.Form.Scopes[i].Checked {
+			t.Errorf("scope %d checked = %v", i, ok)
+		}
+	})
+	if got := strings.TrimSpace(scopes.Eq(1).Parent().Text()); got != xssScript {
+		t.Errorf("scope label = %q", got)
+	}
+	wantCount(t, doc, "key-scopes-empty", 0)
+	auInputs := wantCount(t, doc, "key-audience", 2)
+	auInputs.Each(func(i int, s *goquery.Selection) {
+		if s.AttrOr("type", "") != "checkbox" || s.AttrOr("name", "") != "audiences" || s.AttrOr("value", "") != vm.APIKeys.Form.Audiences[i].Value {
+			t.Errorf("audience %d: %v", i, s.Nodes[0].Attr)
+		}
+	})
+	if e := wantCount(t, doc, "key-expiry", 1); e.AttrOr("name", "") != "expires_in_days" || selected(e) != "90" || e.Find("option").Length() != 3 {
+		t.Errorf("expiry: %q selected %q", e.AttrOr("name", ""), selected(e))
+	}
+	if got := create.Find(`[data-testid="field-error"]`); got.Length() != 4 || got.Eq(0).Text() != xssScript ||
+		got.Eq(1).Text() != "Pick a lifetime." || got.Eq(2).Text() != "Unknown scope." || got.Eq(3).Text() != xssImg {
+		t.Errorf("field errors: %d %q", got.Length(), got.Text())
+	}
+	if fe := wantCount(t, doc, "key-form-error", 1); fe.Text() != xssScript || fe.AttrOr("role", "") != "alert" {
+		t.Errorf("form error %q role %q", fe.Text(), fe.AttrOr("role", ""))
+	}
+	if b := wantCount(t, doc, "create-key", 1); b.AttrOr("type", "") != "submit" || b.Closest("form").AttrOr("data-testid", "") != "key-form" {
+		t.Error("create-key is not the key form's submit button")
+	}
+
+	rbv := wantCount(t, doc, "revoke-by-value", 1)
+	if goquery.NodeName(rbv) != "details" {
+		t.Errorf("revoke-by-value is <%s>", goquery.NodeName(rbv))
+	}
+	if _, open := rbv.Attr("open"); open {
+		t.Error("revoke-by-value open without a result")
+	}
+	if !strings.Contains(rbv.Find("summary").Text(), "Revoke a leaked key") {
+		t.Errorf("summary = %q", rbv.Find("summary").Text())
+	}
+	form := formByAction(doc, "/projects/p%2F1/keys/revoke-by-value")
+	if form.Length() != 1 || form.AttrOr("data-confirm", "") != "Revoke the pasted key?" || form.Closest("details").Length() != 1 {
+		t.Fatalf("revoke-by-value form: %d, confirm %q", form.Length(), form.AttrOr("data-confirm", ""))
+	}
+	in := wantCount(t, doc, "revoke-by-value-input", 1)
+	if goquery.NodeName(in) != "textarea" || in.AttrOr("name", "") != "key" || in.AttrOr("rows", "") != "3" ||
+		in.AttrOr("autocomplete", "") != "off" || in.AttrOr("spellcheck", "") != "false" || in.Text() != "" {
+		t.Errorf("revoke-by-value input: <%s> %v", goquery.NodeName(in), in.Nodes[0].Attr)
+	}
+	if form.Find(`[data-testid="revoke-by-value-submit"][type="submit"]`).Length() != 1 {
+		t.Error("revoke-by-value submit missing")
+	}
+	wantCount(t, doc, "revoke-by-value-error", 0)
+	wantCount(t, doc, "revoke-by-value-done", 0)
+}
+
+func TestProjectPageNewAPIKey(t *testing.T) {
+	vm := ownerProject()
+	vm.APIKeys.Form.Errors = nil
+	const key = "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJrZXlfOSJ9.c2ln<&>\"'"
+	curl := "curl -H 'Authorization: Bearer " + key + "' \\\n  https://api.example.com/orders\n"
+	goCode := "package main\n\nfunc main() {\n\t// " + xssScript + "\n\tverify(\"" + xssImg + "\")\n}\n"
+	vm.APIKeys.NewKey = &NewAPIKey{
+		ID: "key_9", Name: xssImg, Key: key, ExpiresAt: time.Date(2025, 4, 2, 3, 4, 0, 0, time.UTC),
+		Snippets: []Snippet{
+			{ID: "snippet-curl", Title: "curl", Code: curl},
+			{ID: "snippet-go", Title: "Go (verify)", Code: goCode},
+			{ID: "snippet-node", Title: xssScript, Code: "console.log(1)"},
+		},
+	}
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+
+	box := wantCount(t, doc, "new-key-box", 1)
+	if box.Closest(`[data-testid="api-keys-section"]`).Length() != 1 {
+		t.Error("new key box is outside the API keys section")
+	}
+	if !strings.Contains(box.Text(), "Copy this key now. You won't see it again.") {
+		t.Errorf("key box = %q", box.Text())
+	}
+	secret := wantCount(t, doc, "secret", 1)
+	if goquery.NodeName(secret) != "code" || secret.Text() != key || secret.AttrOr("id", "") != "key-value" ||
+		secret.Closest(`[data-testid="new-key-box"]`).Length() != 1 {
+		t.Errorf("secret <%s id=%q> %q", goquery.NodeName(secret), secret.AttrOr("id", ""), secret.Text())
+	}
+	if box.Find(`button[data-copy-target="key-value"]`).Length() != 1 {
+		t.Error("key copy button missing")
+	}
+	if got := wantCount(t, doc, "new-key-id", 1).Text(); got != "key_9" {
+		t.Errorf("key id = %q", got)
+	}
+	if got := wantCount(t, doc, "new-key-name", 1).Text(); got != xssImg {
+		t.Errorf("key name = %q", got)
+	}
+	if e := wantCount(t, doc, "new-key-expires", 1); e.Text() != "2 Apr 2025 03:04 UTC" || e.AttrOr("datetime", "") != "2025-04-02T03:04:00Z" {
+		t.Errorf("expiry %q %q", e.Text(), e.AttrOr("datetime", ""))
+	}
+
+	snippets := wantCount(t, doc, "key-snippet", 3)
+	snippets.Each(func(i int, d *goquery.Selection) {
+		sn := vm.APIKeys.NewKey.Snippets[i]
+		if goquery.NodeName(d) != "details" {
+			t.Errorf("snippet %d is <%s>", i, goquery.NodeName(d))
+		}
+		if _, open := d.Attr("open"); open != (i == 0) {
+			t.Errorf("snippet %d open = %v", i, open)
+		}
+		if got := d.Find("summary").Text(); got != sn.Title {
+			t.Errorf("snippet %d title = %q", i, got)
+		}
+		code := d.Find("pre > code#" + sn.ID)
+		if code.Length() != 1 || code.AttrOr("data-testid", "") != sn.ID {
+			t.Fatalf("snippet %d: %d <pre><code id=%s>", i, code.Length(), sn.ID)
+		}
+		if code.Text() != sn.Code {
+			t.Errorf("snippet %d code = %q, want %q (whitespace kept)", i, code.Text(), sn.Code)
+		}
+		if d.Find(`button[type="button"][data-copy-target="`+sn.ID+`"]`).Length() != 1 {
+			t.Errorf("snippet %d copy button missing", i)
+		}
+	})
+
+	// Without a new key there is neither the box nor the snippets.
+	vm.APIKeys.NewKey = nil
+	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	for _, id := range []string{"new-key-box", "secret", "key-snippet", "snippet-curl", "new-key-id"} {
+		wantCount(t, doc, id, 0)
+	}
+}
+
+func TestAPIKeysSectionEmptyAndRevokeByValue(t *testing.T) {
+	vm := APIKeysVM{
+		ProjectID: "p1", CanManage: true, CSRF: token,
+		Form:          APIKeyForm{ExpiryOptions: []Option{{"90", "90 days"}}, ExpiresIn: "90"},
+		RevokeByValue: RevokeByValueForm{Error: xssScript},
+	}
+	doc, _ := render(t, APIKeysSection(vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	es := wantCount(t, doc, "empty-state", 1)
+	if got := es.Find("h2").Text(); got != "No API keys yet" {
+		t.Errorf("empty state = %q", got)
+	}
+	wantCount(t, doc, "key-row", 0)
+	note := wantCount(t, doc, "key-scopes-empty", 1)
+	if !strings.Contains(note.Text(), "This project declares no scopes; keys carry none.") {
+		t.Errorf("scopes note = %q", note.Text())
+	}
+	wantCount(t, doc, "key-scope", 0)
+	wantCount(t, doc, "key-form", 1)
+	if _, open := wantCount(t, doc, "revoke-by-value", 1).Attr("open"); !open {
+		t.Error("revoke-by-value closed despite an error")
+	}
+	if e := wantCount(t, doc, "revoke-by-value-error", 1); e.Text() != xssScript || e.AttrOr("role", "") != "alert" {
+		t.Errorf("error %q role %q", e.Text(), e.AttrOr("role", ""))
+	}
+	if in := wantCount(t, doc, "revoke-by-value-input", 1); in.AttrOr("aria-invalid", "") != "true" {
+		t.Error("textarea not marked invalid")
+	}
+	wantCount(t, doc, "revoke-by-value-done", 0)
+
+	vm.RevokeByValue = RevokeByValueForm{Revoked: "key_<b>7</b>"}
+	doc, _ = render(t, APIKeysSection(vm))
+	checkNoInjection(t, doc)
+	if _, open := wantCount(t, doc, "revoke-by-value", 1).Attr("open"); !open {
+		t.Error("revoke-by-value closed after a revocation")
+	}
+	done := wantCount(t, doc, "revoke-by-value-done", 1)
+	if !strings.Contains(done.Text(), "key_<b>7</b>") || done.Find("b").Length() != 0 {
+		t.Errorf("done = %q", done.Text())
+	}
+	wantCount(t, doc, "revoke-by-value-error", 0)
+
+	// A viewer: the empty state and nothing to act with.
+	doc, _ = render(t, APIKeysSection(APIKeysVM{ProjectID: "p1"}))
+	wantCount(t, doc, "empty-state", 1)
+	for _, id := range []string{"key-form", "create-key", "revoke-key", "revoke-by-value", "key-scopes-empty"} {
+		wantCount(t, doc, id, 0)
+	}
+	if n := doc.Find("form").Length(); n != 0 {
+		t.Errorf("viewer sees %d forms", n)
+	}
+}
+
+// TestProjectPagePassesCSRFToKeys checks the section's forms get the page's token
+// when the view model does not carry one.
+func TestProjectPagePassesCSRFToKeys(t *testing.T) {
+	vm := ownerProject()
+	vm.APIKeys.CSRF = ""
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	forms := testID(doc, "api-keys-section").Find(`form[method="post"]`)
+	if forms.Length() != 3 { // revoke key_1, create, revoke by value
+		t.Errorf("%d forms in the keys section", forms.Length())
+	}
+	forms.Each(func(i int, f *goquery.Selection) {
+		if v := f.Find(`input[name="_csrf"]`).AttrOr("value", ""); v != token {
+			t.Errorf("form %d (%s) _csrf = %q", i, f.AttrOr("action", ""), v)
+		}
+	})
+}
+
+func TestCodeBlock(t *testing.T) {
+	code := "line 1\n\tindented " + xssScript + "\n\n  two spaces " + xssImg + "\n"
+	doc, _ := render(t, CodeBlock("snip", code, "snip-code"))
+	checkNoInjection(t, doc)
+	c := wantCount(t, doc, "snip-code", 1)
+	if goquery.NodeName(c) != "code" || goquery.NodeName(c.Parent()) != "pre" || c.AttrOr("id", "") != "snip" {
+		t.Errorf("<%s id=%q> in <%s>", goquery.NodeName(c), c.AttrOr("id", ""), goquery.NodeName(c.Parent()))
+	}
+	if c.Text() != code {
+		t.Errorf("code = %q, want %q", c.Text(), code)
+	}
+	btn := doc.Find("button[data-copy-target]")
+	if btn.Length() != 1 || btn.AttrOr("data-copy-target", "") != "snip" || btn.AttrOr("type", "") != "button" {
+		t.Errorf("copy button: %d target %q", btn.Length(), btn.AttrOr("data-copy-target", ""))
+	}
+	doc, _ = render(t, CodeBlock("x", "v", ""))
+	if _, ok := doc.Find("code#x").Attr("data-testid"); ok {
+		t.Error("empty testid rendered")
+	}
+}
+
+func TestLayoutAdminLink(t *testing.T) {
+	doc, _ := render(t, Layout(signedIn()))
+	wantCount(t, doc, "nav-admin", 0)
+	p := signedIn()
+	p.Admin = true
+	doc, _ = render(t, Layout(p))
+	if a := wantCount(t, doc, "nav-admin", 1); a.AttrOr("href", "") != "/admin/signing-keys" || a.Text() != "Admin" {
+		t.Errorf("admin link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+}
+
+func TestSigningKeysPage(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
+	act := at.Add(10 * time.Minute)
+	ret := at.Add(90 * 24 * time.Hour)
+	soon := at.Add(91 * 24 * time.Hour)
+	longKID := "kid-2025-01-02-0123456789abcdef0123456789abcdef" + xssImg
+	vm := SigningKeysVM{
+		Rotation:    "every 90 days",
+		PublishLead: "10 minutes",
+		JWKSURL:     "https://portal.example.com/.well-known/jwks.json",
+		Keys: []SigningKeyRow{
+			{KID: "kid-next", Alg: "EdDSA", State: "next", CreatedAt: ret, ActivatesAt: &soon},
+			{KID: longKID, Alg: "EdDSA", State: "active", CreatedAt: at, ActivatedAt: &act, LiveCredentials: 42},
+			{KID: "kid-old", Alg: xssScript, State: "retired", CreatedAt: at, ActivatedAt: &act, RetiredAt: &ret, LiveCredentials: 3},
+		},
+	}
+	p := signedIn()
+	p.Admin = true
+	p.Title = "Signing keys"
+	doc, _ := render(t, SigningKeysPage(p, vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	wantCount(t, doc, "nav-admin", 1)
+
+	if got := doc.Find("main h1").Text(); got != "Signing keys" {
+		t.Errorf("heading = %q", got)
+	}
+	intro := wantCount(t, doc, "signing-keys-intro", 1).Text()
+	for _, want := range []string{"active", "10 minutes", "every 90 days", "retired", "expired or been revoked"} {
+		if !strings.Contains(strings.ToLower(intro), strings.ToLower(want)) {
+			t.Errorf("intro lacks %q: %q", want, intro)
+		}
+	}
+	if href := wantCount(t, doc, "jwks-link", 1).AttrOr("href", ""); href != vm.JWKSURL {
+		t.Errorf("jwks link = %q", href)
+	}
+
+	rows := wantCount(t, doc, "signing-key-row", 3)
+	wantClass := []string{"badge-key-next", "badge-key-active", "badge-key-retired"}
+	rows.Each(func(i int, r *goquery.Selection) {
+		k := vm.Keys[i]
+		kid := r.Find(`[data-testid="signing-key-kid"]`)
+		if goquery.NodeName(kid) != "code" || kid.Text() != k.KID || kid.AttrOr("title", "") != k.KID || !kid.HasClass("kid") {
+			t.Errorf("row %d kid <%s> %q", i, goquery.NodeName(kid), kid.Text())
+		}
+		st := r.Find(`[data-testid="signing-key-state"]`)
+		if st.Text() != k.State || !st.HasClass(wantClass[i]) || !st.HasClass("badge") {
+			t.Errorf("row %d state %q class %q", i, st.Text(), st.AttrOr("class", ""))
+		}
+		if got := r.Find(`[data-testid="signing-key-alg"]`).Text(); got != k.Alg {
+			t.Errorf("row %d alg = %q", i, got)
+		}
+	})
+	if got := strings.TrimSpace(rows.Eq(0).Find(`[data-testid="signing-key-activates"]`).Text()); got != "3 Apr 2025 03:04 UTC" {
+		t.Errorf("activates at = %q", got)
+	}
+	if got := strings.TrimSpace(rows.Eq(1).Find(`[data-testid="signing-key-activates"]`).Text()); got != "—" {
+		t.Errorf("active key's activates at = %q", got)
+	}
+	if got := rows.Eq(1).Find(`[data-testid="signing-key-live"]`).Text(); got != "42" {
+		t.Errorf("live credentials = %q", got)
+	}
+	if !strings.Contains(rows.Eq(2).Text(), "2 Apr 2025 03:04 UTC") || !strings.Contains(rows.Eq(2).Text(), "2 Jan 2025 03:14 UTC") {
+		t.Errorf("retired row = %q", rows.Eq(2).Text())
+	}
+
+	form := formByAction(doc, "/admin/signing-keys/rotate")
+	if form.Length() != 1 {
+		t.Fatalf("rotate form: %d", form.Length())
+	}
+	if c := form.AttrOr("data-confirm", ""); c != "Start a rotation? A new key is published now and starts signing after 10 minutes." {
+		t.Errorf("rotate confirm = %q", c)
+	}
+	if b := form.Find(`[data-testid="rotate-signing-keys"]`); b.Length() != 1 || b.Text() != "Rotate now" || b.AttrOr("type", "") != "submit" {
+		t.Error("rotate button missing")
+	}
+
+	// Not an operator: no admin link in the layout.
+	p.Admin = false
+	doc, _ = render(t, SigningKeysPage(p, SigningKeysVM{}))
+	wantCount(t, doc, "nav-admin", 0)
+	wantCount(t, doc, "signing-key-row", 0)
+	wantCount(t, doc, "empty-state", 1)
+	wantCount(t, doc, "jwks-link", 0)
 }

@@ -2,6 +2,8 @@
 //
 //	gatehouse [serve] [flags]   start the portal (migrates first)
 //	gatehouse migrate [flags]   apply database migrations and exit
+//	gatehouse signing-keys list|rotate [flags]
+//	                            show the signing-key ring, or start a rotation
 //	gatehouse version           print the version
 //
 // Every flag has an environment variable of the same meaning; see --help.
@@ -19,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/devoidc"
@@ -49,8 +52,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "gatehouse", version)
 		return nil
 	case "serve", "migrate":
+	case "signing-keys":
+		if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+			return errors.New("usage: gatehouse signing-keys list|rotate [flags]")
+		}
+		cmd, args = "signing-keys "+args[0], args[1:]
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, signing-keys or version)", cmd)
 	}
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
@@ -71,7 +79,80 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "migrated %s database to version %d\n", store.Dialect(), v)
 		return nil
 	}
-	return serve(ctx, cfg, store, log)
+	signer, err := newSigner(ctx, cfg, store, log)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "signing-keys list":
+		return listSigningKeys(ctx, store, stdout)
+	case "signing-keys rotate":
+		res, err := signer.Maintain(ctx, true)
+		if err != nil {
+			return err
+		}
+		if len(res.Created) == 0 {
+			fmt.Fprintln(stdout, "a rotation is already under way; the next key is published and will activate on schedule")
+		} else {
+			fmt.Fprintf(stdout, "rotation started: key %s is published now and signs from %s\n", res.Created[0],
+				store.Now().Add(signer.Config().Rotation.Lead).Format(time.RFC3339))
+		}
+		return listSigningKeys(ctx, store, stdout)
+	}
+	return serve(ctx, cfg, store, signer, log)
+}
+
+// newSigner loads the master key (generated into the data directory in development
+// only) and the signing keys, creating them on first start.
+func newSigner(ctx context.Context, cfg *Config, store *models.Store, log *slog.Logger) (*models.Signer, error) {
+	keys := cfg.MasterKeys
+	if len(keys) == 0 {
+		if !cfg.DevSignIn {
+			return nil, errors.New("GATEHOUSE_MASTER_KEY is required outside development")
+		}
+		k, err := devKey(cfg.DataDir, "master.key")
+		if err != nil {
+			return nil, fmt.Errorf("development master key: %w", err)
+		}
+		keys = [][]byte{k}
+	}
+	mk, err := models.NewMasterKeys(keys)
+	if err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_MASTER_KEY: %w", err)
+	}
+	return models.NewSigner(ctx, store, models.SignerConfig{
+		Issuer: cfg.BaseURL.String(), MasterKeys: mk,
+		Rotation:   models.RotationPolicy{Alg: cfg.SigningAlg, Period: cfg.KeyRotation, Lead: 2 * jwksMaxAge},
+		JWKSMaxAge: jwksMaxAge, StatusListTTL: cfg.StatusTTL, KeyMaxLifetime: cfg.KeyMaxLife, Logger: log,
+	})
+}
+
+// jwksMaxAge is how long clients may cache the JWKS; a new key is published for twice
+// this before it signs.
+const jwksMaxAge = 5 * time.Minute
+
+// listSigningKeys prints the ring.
+func listSigningKeys(ctx context.Context, store *models.Store, w io.Writer) error {
+	keys, err := store.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tACTIVATES/ACTIVATED\tRETIRED\tLIVE KEYS")
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, k := range keys {
+		act := ts(k.ActivatedAt)
+		if k.State == models.KeyNext {
+			act = ts(&k.ActivatesAt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", k.KID, k.Alg, k.State, ts(&k.CreatedAt), act, ts(k.RetiredAt), k.LiveCredentials)
+	}
+	return tw.Flush()
 }
 
 // newLogger builds the process logger.
@@ -83,9 +164,10 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 // serve runs the portal until ctx ends, then drains in-flight requests.
-func serve(ctx context.Context, cfg *Config, store *models.Store, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models.Signer, log *slog.Logger) error {
 	hc := handlers.Config{
 		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
+		Signer: signer, AdminEmails: cfg.AdminEmails,
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
@@ -113,6 +195,7 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, log *slog.Logg
 		return fmt.Errorf("GATEHOUSE_ADDR: %w", err)
 	}
 	go pruneSessions(ctx, store, hc.Sessions, log)
+	go signer.Run(ctx, time.Second, time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version)

@@ -120,8 +120,14 @@ func MasterKeys(tb testing.TB) *models.MasterKeys {
 // (ES256, 90-day rotation, 10-minute lead, 60 s status-list ttl).
 func Signer(tb testing.TB, s *models.Store) *models.Signer {
 	tb.Helper()
+	return SignerFor(tb, s, TestIssuer)
+}
+
+// SignerFor is Signer with another issuer URL.
+func SignerFor(tb testing.TB, s *models.Store, issuer string) *models.Signer {
+	tb.Helper()
 	sg, err := models.NewSigner(context.Background(), s, models.SignerConfig{
-		Issuer: TestIssuer, MasterKeys: MasterKeys(tb),
+		Issuer: issuer, MasterKeys: MasterKeys(tb),
 		Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
 		StatusListTTL: time.Minute, KeyMaxLifetime: 365 * 24 * time.Hour,
 	})

@@ -1,0 +1,80 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// isAdmin reports whether the signed-in user is an operator (GATEHOUSE_ADMIN_EMAILS).
+func (h *Handler) isAdmin(c echo.Context) bool {
+	u := currentUser(c)
+	return u != nil && u.Email != "" && slices.Contains(h.cfg.AdminEmails, strings.ToLower(u.Email))
+}
+
+// requireAdmin hides operator pages from everyone else (404, as if they did not exist).
+func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !h.isAdmin(c) {
+			return models.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// showSigningKeys handles "GET /admin/signing-keys".
+func (h *Handler) showSigningKeys(c echo.Context) error {
+	keys, err := h.store.SigningKeys(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	cfg := h.cfg.Signer.Config()
+	vm := views.SigningKeysVM{Rotation: "every " + durationWords(cfg.Rotation.Period), PublishLead: durationWords(cfg.Rotation.Lead),
+		JWKSURL: h.cfg.BaseURL.JoinPath("/.well-known/jwks.json").String()}
+	for _, k := range keys {
+		row := views.SigningKeyRow{KID: k.KID, Alg: k.Alg, State: k.State, CreatedAt: k.CreatedAt, ActivatedAt: k.ActivatedAt,
+			RetiredAt: k.RetiredAt, LiveCredentials: k.LiveCredentials}
+		if k.State == models.KeyNext {
+			at := k.ActivatesAt
+			row.ActivatesAt = &at
+		}
+		vm.Keys = append(vm.Keys, row)
+	}
+	return render(c, http.StatusOK, views.SigningKeysPage(h.page(c, "Signing keys"), vm))
+}
+
+// rotateSigningKeys handles "POST /admin/signing-keys/rotate": a new key is published
+// now and starts signing after the publish lead.
+func (h *Handler) rotateSigningKeys(c echo.Context) error {
+	res, err := h.cfg.Signer.Maintain(c.Request().Context(), true)
+	switch {
+	case errors.Is(err, models.ErrRotationConflict):
+		return h.redirectWithFlash(c, "/admin/signing-keys", "error", "Another rotation happened at the same moment. Reload and try again.")
+	case err != nil:
+		return err
+	case len(res.Created) == 0:
+		return h.redirectWithFlash(c, "/admin/signing-keys", "info", "A rotation is already under way: the next key is published and will start signing at its activation time.")
+	}
+	h.log.Info("signing-key rotation started", "by", currentUser(c).ID, "kid", res.Created[0])
+	return h.redirectWithFlash(c, "/admin/signing-keys", "success",
+		"Rotation started: the new key is published now and signs from "+durationWords(h.cfg.Signer.Config().Rotation.Lead)+" on.")
+}
+
+// durationWords says a long duration in days, hours or minutes.
+func durationWords(d interface{ Hours() float64 }) string {
+	h := d.Hours()
+	switch {
+	case h >= 48:
+		return strconv.Itoa(int(h/24)) + " days"
+	case h >= 2:
+		return strconv.Itoa(int(h)) + " hours"
+	}
+	return strconv.Itoa(int(h*60)) + " minutes"
+}

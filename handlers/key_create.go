@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// keyExpiryDays are the lifetimes offered for API keys, cut at the configured maximum.
+func (h *Handler) keyExpiryOptions() []views.Option {
+	max := h.cfg.Signer.Config().KeyMaxLifetime
+	var days []int
+	for _, d := range []int{7, 30, 90, 180, 365, 730} {
+		if time.Duration(d)*24*time.Hour <= max {
+			days = append(days, d)
+		}
+	}
+	if len(days) == 0 {
+		days = []int{int(max.Hours() / 24)}
+	}
+	return dayOptions(days...)
+}
+
+// apiKeysVM builds the project page's API keys section.
+func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView) (views.APIKeysVM, error) {
+	keys, err := h.store.APIKeys(c.Request().Context(), actor(c), p.ID)
+	if err != nil {
+		return views.APIKeysVM{}, err
+	}
+	now := h.store.Now()
+	vm := views.APIKeysVM{ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActKeyManage)}
+	for _, k := range keys {
+		vm.Keys = append(vm.Keys, views.APIKeyRow{ID: k.ID, Name: k.Name, Scopes: fields(k.Scopes), Audiences: fields(k.Audiences),
+			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Status: k.Status(now)})
+	}
+	opts := h.keyExpiryOptions()
+	vm.Form = views.APIKeyForm{ExpiryOptions: opts, ExpiresIn: defaultExpiry(opts, "90"), FormToken: models.NewFormToken()}
+	for _, s := range p.ScopeList() {
+		vm.Form.Scopes = append(vm.Form.Scopes, views.Checkbox{Value: s, Label: s})
+	}
+	for i, a := range p.AudienceList() {
+		vm.Form.Audiences = append(vm.Form.Audiences, views.Checkbox{Value: a, Label: a, Checked: i == 0})
+	}
+	return vm, nil
+}
+
+// defaultExpiry picks want if offered, else the longest offered option.
+func defaultExpiry(opts []views.Option, want string) string {
+	for _, o := range opts {
+		if o.Value == want {
+			return want
+		}
+	}
+	return opts[len(opts)-1].Value
+}
+
+// createKey handles "POST /projects/:project/keys". The key is shown once, with
+// snippets, in this no-store response.
+func (h *Handler) createKey(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	project, token := c.Param("project"), form.Get("form_token")
+	ttl, ok := parseDays(form.Get("expires_in_days"), h.keyExpiryOptions())
+	in := models.APIKeyInput{Name: form.Get("name"), Scopes: form["scopes"], Audiences: form["audiences"], TTL: ttl}
+	if !ok {
+		in.TTL = -1
+	}
+	key, plain, err := h.store.CreateAPIKey(c.Request().Context(), actor(c), project, in, token)
+	if _, dup := duplicate(err); dup {
+		return h.redirectWithFlash(c, "/projects/"+project+"#api-keys", "info",
+			"That form was already submitted. The key was shown once; create another if you did not copy it.")
+	}
+	if f := validation(err); f != nil {
+		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+			k := &vm.APIKeys.Form
+			k.Name, k.ExpiresIn, k.FormToken, k.Errors = in.Name, form.Get("expires_in_days"), token, f
+			check(k.Scopes, in.Scopes)
+			check(k.Audiences, in.Audiences)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) {
+		vm.APIKeys.NewKey = &views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt,
+			Snippets: h.keySnippets(plain, fields(key.Audiences)[0])}
+		vm.GettingStarted = false
+	})
+}
+
+// check sets each checkbox's state from the submitted values.
+func check(boxes []views.Checkbox, values []string) {
+	for i := range boxes {
+		boxes[i].Checked = false
+		for _, v := range values {
+			if boxes[i].Value == v {
+				boxes[i].Checked = true
+			}
+		}
+	}
+}
+
+// revokeKey handles "POST /projects/:project/keys/:id/revoke".
+func (h *Handler) revokeKey(c echo.Context) error {
+	project := c.Param("project")
+	if err := h.store.RevokeAPIKey(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, "/projects/"+project+"#api-keys", "success",
+		"Key revoked. Every API rejects it within "+ttlWords(h.cfg.Signer.Config().StatusListTTL)+".")
+}
+
+// revokeKeyByValue handles "POST /projects/:project/keys/revoke-by-value": paste a leaked
+// key, and Gatehouse checks its signature, finds it by its SHA-256 and revokes it.
+func (h *Handler) revokeKeyByValue(c echo.Context) error {
+	project := c.Param("project")
+	key, err := h.store.RevokeAPIKeyByValue(c.Request().Context(), actor(c), project, c.FormValue("key"))
+	msg := ""
+	switch {
+	case errors.Is(err, models.ErrBadToken):
+		msg = "That is not an API key issued by this portal (its signature or format does not check out). Nothing was revoked."
+	case errors.Is(err, models.ErrNotThisProjectsKey):
+		msg = "That key was not issued to this project. Nothing was revoked."
+	case err != nil:
+		return err
+	}
+	if msg != "" {
+		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Error = msg })
+	}
+	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
+}
+
+// ttlWords says a duration the way the UI does ("a minute", "90 seconds").
+func ttlWords(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "a minute"
+	case d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	}
+	return strconv.Itoa(int(d/time.Second)) + " seconds"
+}

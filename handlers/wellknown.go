@@ -1,0 +1,58 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// serveCached answers with body, or 304 when the client already holds this ETag.
+func serveCached(c echo.Context, contentType string, body []byte, etag string, maxAge time.Duration) error {
+	h := c.Response().Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge/time.Second)))
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, contentType, body)
+}
+
+// etagMatches implements If-None-Match's list and "*".
+func etagMatches(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if part == etag || part == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// jwks handles "GET /.well-known/jwks.json": the next, active and retired public keys,
+// from memory.
+func (h *Handler) jwks(c echo.Context) error {
+	body, etag := h.cfg.Signer.JWKS()
+	return serveCached(c, "application/json", body, etag, h.cfg.Signer.Config().JWKSMaxAge)
+}
+
+// statusList handles "GET /statuslists/:id": the signed status list token, from memory.
+func (h *Handler) statusList(c echo.Context) error {
+	id := c.Param("id")
+	if len(id) > 64 {
+		return models.ErrNotFound
+	}
+	tok, etag, err := h.cfg.Signer.StatusListToken(c.Request().Context(), id)
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no status list with this id.")
+	}
+	if err != nil {
+		return err
+	}
+	return serveCached(c, "application/statuslist+jwt", tok, etag, h.cfg.Signer.Config().StatusListTTL)
+}

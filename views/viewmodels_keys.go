@@ -1,0 +1,94 @@
+package views
+
+import "time"
+
+// APIKeysVM is the API keys section of a project page.
+type APIKeysVM struct {
+	ProjectID string
+	// CanManage shows the create form, revoke buttons and revoke-by-value (developer+).
+	CanManage bool
+	Keys      []APIKeyRow
+	Form      APIKeyForm
+	// NewKey is a key created by this very request, shown once (data-testid="secret")
+	// with a copy button and the snippets below; nil otherwise.
+	NewKey *NewAPIKey
+	// RevokeByValue is the "paste a leaked key" form state.
+	RevokeByValue RevokeByValueForm
+	// CSRF is the token the section's POST forms carry as "_csrf". ProjectPage fills it
+	// from Page.CSRF when empty; set it when rendering APIKeysSection on its own.
+	CSRF string
+}
+
+// APIKeyRow is an issued key's metadata (never the key).
+type APIKeyRow struct {
+	ID        string // key_…, the JWT's jti
+	Name      string
+	Scopes    []string
+	Audiences []string
+	CreatedBy string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	// Status is "active", "expired" or "revoked".
+	Status string
+}
+
+// APIKeyForm posts "name", "scopes" (checkboxes), "audiences" (checkboxes),
+// "expires_in_days" and "form_token" to /projects/{project}/keys.
+type APIKeyForm struct {
+	Name          string
+	Scopes        []Checkbox
+	Audiences     []Checkbox
+	ExpiresIn     string
+	ExpiryOptions []Option
+	FormToken     string
+	Errors        map[string]string
+}
+
+// NewAPIKey is a freshly issued key with ready-to-paste snippets.
+type NewAPIKey struct {
+	ID        string
+	Name      string
+	Key       string
+	ExpiresAt time.Time
+	// Snippets are shown in tabs or <details>, each in a CopyBox: curl, Go (verify),
+	// Node (jose), Python (PyJWT).
+	Snippets []Snippet
+}
+
+// Snippet is a titled, copyable code sample.
+type Snippet struct {
+	ID    string // element id, e.g. "snippet-curl"
+	Title string // "curl", "Go (verify)", "Node.js (jose)", "Python (PyJWT)"
+	Code  string
+}
+
+// RevokeByValueForm posts "key" to /projects/{project}/keys/revoke-by-value.
+type RevokeByValueForm struct {
+	Error   string
+	Revoked string // the id of the key just revoked this way, for a confirmation
+}
+
+// SigningKeysVM is the view model of the operators' "GET /admin/signing-keys" page.
+type SigningKeysVM struct {
+	Keys []SigningKeyRow
+	// Rotation describes the automatic schedule in words ("every 90 days").
+	Rotation string
+	// PublishLead is how long a new key is published before it signs ("10 minutes").
+	PublishLead string
+	JWKSURL     string
+}
+
+// SigningKeyRow is one of the portal's signing keys (public facts only).
+type SigningKeyRow struct {
+	KID         string
+	Alg         string
+	State       string // "next", "active", "retired"
+	CreatedAt   time.Time
+	ActivatedAt *time.Time
+	RetiredAt   *time.Time
+	// ActivatesAt is when a "next" key will start signing.
+	ActivatesAt *time.Time
+	// LiveCredentials counts unexpired, unrevoked API keys it signed.
+	LiveCredentials int64
+}
