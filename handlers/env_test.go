@@ -25,7 +25,7 @@ import (
 // env is a running portal (the real Echo instance on a loopback test server) and a real
 // in-process OpenID provider on another, with hooks to tamper with the provider's answers.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *models.Store
 	signer *models.Signer
 	h      *handlers.Handler
@@ -63,7 +63,7 @@ type envOptions struct {
 }
 
 // newEnv starts a portal and an identity provider for one test.
-func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
+func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Helper()
 	var o envOptions
 	for _, f := range opts {
@@ -289,7 +289,7 @@ func readBody(res *http.Response) string {
 	return string(b)
 }
 
-func doc(t *testing.T, res *http.Response) *goquery.Document {
+func doc(t testing.TB, res *http.Response) *goquery.Document {
 	t.Helper()
 	d, err := goquery.NewDocumentFromReader(res.Body)
 	if err != nil {

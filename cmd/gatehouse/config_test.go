@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,5 +148,36 @@ func TestDevKeyIsStable(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) || len(a) != 32 {
 		t.Errorf("dev key changed between starts or is %d bytes", len(a))
+	}
+}
+
+func TestSigningKeysCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	db := "sqlite://" + filepath.Join(dir, "g.db")
+	run1 := func(args ...string) string {
+		t.Helper()
+		out.Reset()
+		if err := run(context.Background(), append(args, "--database-url", db), envMap(nil), &out, &errOut); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut.String())
+		}
+		return out.String()
+	}
+	list := run1("signing-keys", "list")
+	if !strings.Contains(list, "KID") || strings.Count(list, "active") != 1 {
+		t.Fatalf("list on first start:\n%s\nwant a header and one active key", list)
+	}
+	rot := run1("signing-keys", "rotate")
+	if !strings.Contains(rot, "rotation started") || !strings.Contains(rot, "next") {
+		t.Errorf("rotate printed:\n%s\nwant a started rotation and a next key", rot)
+	}
+	if again := run1("signing-keys", "rotate"); !strings.Contains(again, "already under way") {
+		t.Errorf("second rotate printed:\n%s\nwant it to say a rotation is under way", again)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); err != nil {
+		t.Errorf("no development master key generated: %v", err)
+	}
+	if err := run(context.Background(), []string{"signing-keys", "frob"}, envMap(nil), &out, &errOut); err == nil {
+		t.Error("signing-keys with an unknown action succeeded")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -130,6 +132,7 @@ func SignerFor(tb testing.TB, s *models.Store, issuer string) *models.Signer {
 		Issuer: issuer, MasterKeys: MasterKeys(tb),
 		Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
 		StatusListTTL: time.Minute, KeyMaxLifetime: 365 * 24 * time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		tb.Fatalf("signer: %v", err)
