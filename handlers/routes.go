@@ -35,6 +35,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/healthz", h.healthz)
 	e.GET("/.well-known/jwks.json", h.jwks)
+	e.GET("/.well-known/oauth-authorization-server", h.metadata)
 	e.GET("/statuslists/:id", h.statusList)
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(staticHandler()))

@@ -1,0 +1,64 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// Metadata is the RFC 8414 authorization server metadata document.
+type Metadata struct {
+	Issuer                                    string   `json:"issuer"`
+	TokenEndpoint                             string   `json:"token_endpoint"`
+	JWKSURI                                   string   `json:"jwks_uri"`
+	IntrospectionEndpoint                     string   `json:"introspection_endpoint"`
+	RevocationEndpoint                        string   `json:"revocation_endpoint"`
+	GrantTypesSupported                       []string `json:"grant_types_supported"`
+	ResponseTypesSupported                    []string `json:"response_types_supported"`
+	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	ScopesSupported                           []string `json:"scopes_supported"`
+	TokenTypesSupported                       []string `json:"token_types_supported,omitempty"`
+	SigningAlgValuesSupported                 []string `json:"signing_alg_values_supported"`
+	StatusListURIPrefix                       string   `json:"status_list_uri_prefix"`
+	AccessTokenSigningAlgValuesSupported      []string `json:"access_token_signing_alg_values_supported,omitempty"`
+}
+
+// metadataDocument builds the document for this portal.
+func (h *Handler) metadataDocument() Metadata {
+	base := h.cfg.BaseURL.String()
+	auth := []string{"client_secret_basic", "client_secret_post"}
+	return Metadata{
+		Issuer:                            base,
+		TokenEndpoint:                     base + "/oauth/token",
+		JWKSURI:                           base + "/.well-known/jwks.json",
+		IntrospectionEndpoint:             base + "/oauth/introspect",
+		RevocationEndpoint:                base + "/oauth/revoke",
+		GrantTypesSupported:               models.SupportedGrantTypes,
+		ResponseTypesSupported:            []string{"token"},
+		TokenEndpointAuthMethodsSupported: auth,
+		IntrospectionEndpointAuthMethodsSupported: auth,
+		RevocationEndpointAuthMethodsSupported:    auth,
+		// Scopes are declared per project; the portal itself defines none.
+		ScopesSupported:     []string{},
+		TokenTypesSupported: []string{models.TypAPIKey, models.TypAccessToken},
+		// Gatehouse extensions: what its tokens are signed with, and where its status
+		// lists live (a verifier fetches no status list from anywhere else).
+		SigningAlgValuesSupported: models.SigningAlgs,
+		StatusListURIPrefix:       base + "/statuslists/",
+	}
+}
+
+// metadata handles "GET /.well-known/oauth-authorization-server" (RFC 8414).
+func (h *Handler) metadata(c echo.Context) error {
+	body, err := json.MarshalIndent(h.metadataDocument(), "", "  ")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "application/json", body)
+}

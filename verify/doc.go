@@ -1,0 +1,37 @@
+// Package verify lets an API accept Gatehouse API keys and access tokens offline.
+//
+// A Verifier discovers the portal from its issuer URL (RFC 8414 metadata), keeps its
+// JWKS and the status lists its credentials point at cached and refreshed in the
+// background, and checks each credential without calling the portal on the request
+// path:
+//
+//	v, err := verify.New(ctx, "https://portal.example.com", verify.Audience("orders-api"))
+//	if err != nil { … }
+//	http.Handle("/", v.Middleware(handler))          // or e.Use(echo.WrapMiddleware(v.Middleware))
+//
+//	func handler(w http.ResponseWriter, r *http.Request) {
+//		p := verify.FromContext(r.Context())     // p.Project, p.Team, p.Scopes, p.KeyID, p.Kind
+//		if !p.HasScope("orders:write") { … }
+//	}
+//
+// Every credential is checked for: a compact JWS of bounded size; an algorithm from the
+// configured list that equals the algorithm of the JWKS key named by kid (never taken
+// from the token alone); no embedded keys or key URLs (jwk, jku, x5u, x5c), no crit,
+// no unencoded payload; a valid signature; iss, aud, exp and nbf with a small leeway;
+// typ (apikey+jwt and/or at+jwt, as the API chooses: ID tokens, status-list tokens and
+// anything else are never accepted); and for API keys the status bit in the status
+// list, which must live under the issuer. Each rejection wraps one of the Err values,
+// so an API can log why.
+//
+// A credential seen before is accepted from a bounded, concurrency-safe cache keyed by
+// its SHA-256, without a new signature check; its expiry, its signing key's presence in
+// the JWKS and its status bit are still checked on every call.
+//
+// When the portal is unreachable, the Verifier keeps using the JWKS it has, and each
+// status list until the list's own exp; after that, credentials that need the list are
+// rejected (ErrStatusUnavailable) unless FailOpen is set. Both are logged and counted
+// in Stats.
+//
+// The package imports only the standard library and go-jose, so an API's build does not
+// pull in the portal.
+package verify

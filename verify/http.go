@@ -1,0 +1,109 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// TokenFromRequest reads the credential: "Authorization: Bearer …" (scheme matched
+// case-insensitively), then X-API-Key if enabled, then the query parameter if enabled.
+func (v *Verifier) TokenFromRequest(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+	}
+	if v.cfg.headerAPIKey {
+		if k := r.Header.Get("X-API-Key"); k != "" {
+			return strings.TrimSpace(k)
+		}
+	}
+	if v.cfg.queryParam != "" {
+		return r.URL.Query().Get(v.cfg.queryParam)
+	}
+	return ""
+}
+
+// Middleware verifies every request's credential and puts the Principal in the request
+// context (FromContext). A missing or rejected credential gets 401 with an RFC 6750
+// WWW-Authenticate header and a JSON body; the handler is not called.
+func (v *Verifier) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := v.Verify(r.Context(), v.TokenFromRequest(r))
+		if err != nil {
+			if !errors.Is(err, ErrNoToken) {
+				v.cfg.logger.Info("verify: credential rejected", "path", r.URL.Path, "reason", err.Error())
+			}
+			v.WriteError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+// RequireScope is middleware (after Middleware) that answers 403 insufficient_scope
+// unless the principal carries every scope.
+func RequireScope(scopes ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := FromContext(r.Context())
+			for _, s := range scopes {
+				if !p.HasScope(s) {
+					writeChallenge(w, http.StatusForbidden, "insufficient_scope",
+						"this request needs the scope "+s, strings.Join(scopes, " "))
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// WriteError answers a verification error the RFC 6750 way: 401 invalid_token (or a
+// bare challenge when no credential was sent), 403 insufficient_scope.
+func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrNoToken):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+quote(v.cfg.audience)+`"`)
+		writeJSON(w, http.StatusUnauthorized, "invalid_request", "no credential: send Authorization: Bearer <key>")
+	case errors.Is(err, ErrInsufficientScope):
+		writeChallenge(w, http.StatusForbidden, "insufficient_scope", err.Error(), "")
+	default:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+quote(v.cfg.audience)+`", error="invalid_token", error_description="`+quote(describe(err))+`"`)
+		writeJSON(w, http.StatusUnauthorized, "invalid_token", describe(err))
+	}
+}
+
+// describe is the reason a client is told: the category only, never token content.
+func describe(err error) string {
+	for _, e := range []error{ErrMalformed, ErrHeader, ErrUnknownKey, ErrSignature, ErrType, ErrIssuer, ErrAudience,
+		ErrExpired, ErrNotYetValid, ErrClaims, ErrRevoked, ErrStatusUnavailable} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "invalid token"
+}
+
+func writeChallenge(w http.ResponseWriter, status int, code, desc, scope string) {
+	h := `Bearer error="` + code + `", error_description="` + quote(desc) + `"`
+	if scope != "" {
+		h += `, scope="` + quote(scope) + `"`
+	}
+	w.Header().Set("WWW-Authenticate", h)
+	writeJSON(w, status, code, desc)
+}
+
+func writeJSON(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// quote makes s safe inside a quoted-string of an auth-param.
+func quote(s string) string {
+	return strings.NewReplacer(`\`, ``, `"`, ``, "\r", "", "\n", "").Replace(s)
+}

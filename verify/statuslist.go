@@ -1,0 +1,190 @@
+package verify
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// maxStatusBytes caps a decompressed status list (8 Mi entries): a decompression bomb
+// is cut off there and the list rejected.
+const maxStatusBytes = 1 << 20
+
+// statusList is a verified, decoded status list.
+type statusList struct {
+	bits    []byte
+	exp     time.Time
+	ttl     time.Duration
+	fetched time.Time
+}
+
+// revoked reports the bit of idx, or ok=false when idx is outside the list.
+func (l *statusList) revoked(idx int) (bool, bool) {
+	if idx < 0 || idx/8 >= len(l.bits) {
+		return false, false
+	}
+	return l.bits[idx/8]&(1<<(idx%8)) != 0, true
+}
+
+// statusEntry tracks one list: the current decoded version and its refreshing.
+type statusEntry struct {
+	uri      string
+	current  atomic.Pointer[statusList]
+	lastUsed atomic.Int64
+	mu       sync.Mutex // one fetch at a time
+	lastTry  time.Time
+}
+
+// statusClaims is the payload of a status list token.
+type statusClaims struct {
+	Iss        string   `json:"iss"`
+	Sub        string   `json:"sub"`
+	Exp        *float64 `json:"exp"`
+	Iat        *float64 `json:"iat"`
+	TTL        *float64 `json:"ttl"`
+	StatusList *struct {
+		Bits int    `json:"bits"`
+		Lst  string `json:"lst"`
+	} `json:"status_list"`
+}
+
+// decodeStatusList verifies a status list token for uri and decodes its bits. Any
+// defect fails closed with ErrStatusUnavailable.
+func (v *Verifier) decodeStatusList(ctx context.Context, uri string, token string) (*statusList, error) {
+	bad := func(why string) error { return fmt.Errorf("%w: status list %s: %s", ErrStatusUnavailable, uri, why) }
+	c, err := parseCompact(token)
+	if err != nil {
+		return nil, bad(err.Error())
+	}
+	if normalizeTyp(c.header.Typ) != "statuslist+jwt" {
+		return nil, bad("typ is not statuslist+jwt")
+	}
+	k, err := v.keyFor(ctx, c.header.Kid, c.header.Alg)
+	if err != nil {
+		return nil, bad(err.Error())
+	}
+	if !k.verifySignature(c.signingInput, c.signature) {
+		return nil, bad("bad signature")
+	}
+	var cl statusClaims
+	if err := json.Unmarshal(c.payload, &cl); err != nil {
+		return nil, bad("claims do not decode")
+	}
+	now := v.cfg.now()
+	switch {
+	case cl.Sub != uri:
+		return nil, bad("sub is not the list's URI")
+	case cl.Iss != "" && cl.Iss != v.issuer:
+		return nil, bad("wrong issuer")
+	case cl.Exp == nil || !now.Before(unix(*cl.Exp)):
+		return nil, bad("expired or without exp")
+	case cl.StatusList == nil || cl.StatusList.Bits != 1:
+		return nil, bad("not a 1-bit status list")
+	}
+	z, err := b64.DecodeString(cl.StatusList.Lst)
+	if err != nil {
+		return nil, bad("lst encoding")
+	}
+	bits, err := inflate(z, maxStatusBytes)
+	if err != nil {
+		return nil, bad(err.Error())
+	}
+	ttl := v.cfg.defaultStatusTTL
+	if cl.TTL != nil && *cl.TTL >= 1 {
+		ttl = time.Duration(*cl.TTL) * time.Second
+	}
+	return &statusList{bits: bits, exp: unix(*cl.Exp), ttl: ttl, fetched: now}, nil
+}
+
+// inflate decompresses zlib data, refusing output beyond limit bytes.
+func inflate(z []byte, limit int) ([]byte, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, fmt.Errorf("lst is not zlib")
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("lst does not decompress")
+	}
+	if len(out) > limit {
+		return nil, fmt.Errorf("lst decompresses beyond %d bytes", limit)
+	}
+	return out, nil
+}
+
+// fetchStatusList downloads and installs a list; on failure the previous version stays.
+func (v *Verifier) fetchStatusList(ctx context.Context, e *statusEntry) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastTry = v.cfg.now()
+	body, _, err := v.get(ctx, e.uri, "application/statuslist+jwt")
+	v.stats.statusFetches.Add(1)
+	if err != nil {
+		v.stats.statusFetchErrors.Add(1)
+		return fmt.Errorf("%w: %v", ErrStatusUnavailable, err)
+	}
+	l, err := v.decodeStatusList(ctx, e.uri, string(bytes.TrimSpace(body)))
+	if err != nil {
+		v.stats.statusFetchErrors.Add(1)
+		return err
+	}
+	e.current.Store(l)
+	return nil
+}
+
+// statusFor returns the list at uri for a credential being verified now: the cached
+// list while it is before its exp, a fresh fetch for a list never seen (or past exp).
+func (v *Verifier) statusFor(ctx context.Context, uri string) (*statusList, error) {
+	v.listsMu.RLock()
+	e := v.lists[uri]
+	v.listsMu.RUnlock()
+	now := v.cfg.now()
+	if e == nil {
+		v.listsMu.Lock()
+		if e = v.lists[uri]; e == nil {
+			if len(v.lists) >= maxLists {
+				v.listsMu.Unlock()
+				return nil, fmt.Errorf("%w: too many status lists", ErrStatusUnavailable)
+			}
+			e = &statusEntry{uri: uri}
+			v.lists[uri] = e
+		}
+		v.listsMu.Unlock()
+	}
+	e.lastUsed.Store(now.Unix())
+	if l := e.current.Load(); l != nil && now.Before(l.exp) {
+		if now.Sub(l.fetched) > l.ttl+v.cfg.refreshEvery {
+			v.stats.statusStale.Add(1) // the background refresh is failing: still within exp
+		}
+		return l, nil
+	}
+	// Never fetched, or past its exp: fetch now, at most once per cooldown.
+	e.mu.Lock()
+	recent := now.Sub(e.lastTry) < v.cfg.cooldown && !e.lastTry.IsZero()
+	e.mu.Unlock()
+	if !recent {
+		if err := v.fetchStatusList(ctx, e); err != nil {
+			v.logFetchError("status list", uri, err)
+		}
+	}
+	if l := e.current.Load(); l != nil && now.Before(l.exp) {
+		return l, nil
+	}
+	return nil, fmt.Errorf("%w: %s could not be fetched and no unexpired copy is cached", ErrStatusUnavailable, uri)
+}
+
+// maxLists bounds how many distinct status lists one verifier tracks.
+const maxLists = 1024
+
+// unix converts a NumericDate.
+func unix(f float64) time.Time {
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9))
+}

@@ -1,0 +1,166 @@
+package verify
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// MaxTokenLen caps what is parsed at all: longer input is rejected before any decoding.
+const MaxTokenLen = 8 << 10
+
+// b64 is base64url without padding, rejecting non-canonical trailing bits.
+var b64 = base64.RawURLEncoding.Strict()
+
+// joseHeader holds the header members we read, and those whose mere presence rejects
+// the token. (encoding/json matches names case-insensitively; a differently cased
+// duplicate can only make a token fail, since the key, not the header, decides the
+// algorithm.)
+type joseHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+	B64  json.RawMessage `json:"b64"`
+	JWK  json.RawMessage `json:"jwk"`
+	JKU  json.RawMessage `json:"jku"`
+	X5U  json.RawMessage `json:"x5u"`
+	X5C  json.RawMessage `json:"x5c"`
+	Enc  json.RawMessage `json:"enc"`
+	Zip  json.RawMessage `json:"zip"`
+}
+
+// compact is a split compact JWS.
+type compact struct {
+	header       joseHeader
+	signingInput string
+	payload      []byte
+	signature    []byte
+}
+
+// parseCompact splits and decodes a compact JWS and applies the header rules. It does
+// not verify the signature. Anything that is not exactly header.payload.signature of
+// bounded size — a JWE (5 parts), JSON serialization, 1 MB of dots — is ErrMalformed.
+func parseCompact(token string) (*compact, error) {
+	if len(token) == 0 || len(token) > MaxTokenLen {
+		return nil, fmt.Errorf("%w: length %d", ErrMalformed, len(token))
+	}
+	i := strings.IndexByte(token, '.')
+	j := strings.LastIndexByte(token, '.')
+	if i <= 0 || j == i || strings.IndexByte(token[i+1:j], '.') >= 0 || j == len(token)-1 {
+		return nil, fmt.Errorf("%w: not header.payload.signature", ErrMalformed)
+	}
+	hb, err := b64.DecodeString(token[:i])
+	if err != nil {
+		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
+	}
+	c := &compact{signingInput: token[:j]}
+	if err := json.Unmarshal(hb, &c.header); err != nil {
+		return nil, fmt.Errorf("%w: header JSON", ErrMalformed)
+	}
+	h := &c.header
+	switch {
+	case h.Enc != nil:
+		return nil, fmt.Errorf("%w: encrypted tokens (JWE) are not accepted", ErrMalformed)
+	case h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil:
+		return nil, fmt.Errorf("%w: embedded keys and key URLs are not accepted", ErrHeader)
+	case h.Crit != nil || h.B64 != nil || h.Zip != nil:
+		return nil, fmt.Errorf("%w: crit, b64 and zip are not accepted", ErrHeader)
+	case h.Kid == "" || len(h.Kid) > 128:
+		return nil, fmt.Errorf("%w: kid missing or too long", ErrHeader)
+	}
+	if c.payload, err = b64.DecodeString(token[i+1 : j]); err != nil {
+		return nil, fmt.Errorf("%w: payload encoding", ErrMalformed)
+	}
+	if c.signature, err = b64.DecodeString(token[j+1:]); err != nil {
+		return nil, fmt.Errorf("%w: signature encoding", ErrMalformed)
+	}
+	return c, nil
+}
+
+// publicKey is a JWKS key reduced to what verification needs. Its algorithm is fixed
+// by the JWKS, and only a token naming that same algorithm is checked against it.
+type publicKey struct {
+	kid, alg string
+	ec       *ecdsa.PublicKey
+	ed       ed25519.PublicKey
+	rsa      *rsa.PublicKey
+}
+
+// verifySignature checks sig over input with k's algorithm only.
+func (k *publicKey) verifySignature(input string, sig []byte) bool {
+	switch k.alg {
+	case "ES256":
+		// Exactly R‖S, 32 bytes each: DER or any other length is rejected, and
+		// ecdsa.Verify refuses r or s outside [1, n-1] (so r=s=0 fails).
+		if len(sig) != 64 || k.ec == nil {
+			return false
+		}
+		digest := sha256.Sum256(bytesOf(input))
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		return ecdsa.Verify(k.ec, digest[:], r, s)
+	case "EdDSA":
+		return len(sig) == ed25519.SignatureSize && k.ed != nil && ed25519.Verify(k.ed, bytesOf(input), sig)
+	case "RS256":
+		if k.rsa == nil || len(sig) != k.rsa.Size() {
+			return false
+		}
+		digest := sha256.Sum256(bytesOf(input))
+		return rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest[:], sig) == nil
+	}
+	return false
+}
+
+// audience is the aud claim: a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	*a = list
+	return nil
+}
+
+// tokenClaims are the claims Gatehouse credentials carry. NumericDates must be JSON
+// numbers: a string exp fails to decode and the token is rejected.
+type tokenClaims struct {
+	Iss      string   `json:"iss"`
+	Sub      string   `json:"sub"`
+	Aud      audience `json:"aud"`
+	Exp      *float64 `json:"exp"`
+	Nbf      *float64 `json:"nbf"`
+	Iat      *float64 `json:"iat"`
+	Jti      string   `json:"jti"`
+	Scope    string   `json:"scope"`
+	ClientID string   `json:"client_id"`
+	Team     string   `json:"team"`
+	Status   *struct {
+		StatusList *struct {
+			Idx *int   `json:"idx"`
+			URI string `json:"uri"`
+		} `json:"status_list"`
+	} `json:"status"`
+}
+
+// normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
+func normalizeTyp(t string) string {
+	t = strings.ToLower(t)
+	return strings.TrimPrefix(t, "application/")
+}
