@@ -232,7 +232,9 @@ func TestCacheIsBounded(t *testing.T) {
 	f := newIssuer(t)
 	v := f.verifier(CacheSize(64))
 	for i := 0; i < 500; i++ {
-		tok := f.apiKey(func(c map[string]any) { c["jti"] = "key_" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String() })
+		tok := f.apiKey(func(c map[string]any) {
+			c["jti"] = "key_" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()
+		})
 		if _, err := v.Verify(context.Background(), tok); err != nil {
 			t.Fatal(err)
 		}
