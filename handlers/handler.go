@@ -37,6 +37,12 @@ type Config struct {
 	Signer *models.Signer
 	// AdminEmails are the operators (lower case), who see the signing-key page.
 	AdminEmails []string
+	// Usage counts issued tokens and revocations per project (flushed by its owner).
+	Usage *models.Usage
+	// AuthFailuresPerClient and AuthFailuresPerIP bound failed client authentications
+	// per minute at the OAuth endpoints; past them the caller gets 429.
+	AuthFailuresPerClient int
+	AuthFailuresPerIP     int
 }
 
 // DevProviderPath is where the development identity provider is mounted.
@@ -51,6 +57,8 @@ type Handler struct {
 	log      *slog.Logger
 	secure   bool
 	cookie   string
+	usage    *models.Usage
+	limiter  *failureLimiter
 }
 
 // New builds the handler.
@@ -73,6 +81,15 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "256K"
 	}
+	if cfg.Usage == nil {
+		cfg.Usage = models.NewUsage(store)
+	}
+	if cfg.AuthFailuresPerClient == 0 {
+		cfg.AuthFailuresPerClient = 10
+	}
+	if cfg.AuthFailuresPerIP == 0 {
+		cfg.AuthFailuresPerIP = 50
+	}
 	secure := cfg.BaseURL.Scheme == "https"
 	sessions, err := NewDBStore(store, cfg.SessionKeys, cfg.Sessions, secure)
 	if err != nil {
@@ -88,7 +105,8 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 	}
 	return &Handler{
 		cfg: cfg, store: store, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
-		log: cfg.Logger, secure: secure, cookie: cookie,
+		log: cfg.Logger, secure: secure, cookie: cookie, usage: cfg.Usage,
+		limiter: newFailureLimiter(time.Minute, store.Now),
 	}, nil
 }
 

@@ -49,6 +49,11 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 	if vm.APIKeys, err = h.apiKeysVM(c, pv); err != nil {
 		return err
 	}
+	u, err := h.usage.UsageFor(c.Request().Context(), pv.ID)
+	if err != nil {
+		return err
+	}
+	vm.Usage = views.UsageVM{TokensToday: u.TokensToday, TokensWeek: u.TokensWeek, RevocationsToday: u.RevocationsToday, RevocationsWeek: u.RevocationsWeek}
 	vm.GettingStarted = len(secrets) == 0 && len(vm.APIKeys.Keys) == 0
 	now := h.store.Now()
 	for _, s := range secrets {

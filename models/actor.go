@@ -3,7 +3,9 @@ package models
 // Actor is who does something, and from where: every store method that changes or
 // reads a team's data takes one, and every audit event records it.
 type Actor struct {
-	User      *User
+	User *User
+	// Client is set instead of User when a project acts as an OAuth client.
+	Client    string
 	IP        string
 	UserAgent string
 }
@@ -11,6 +13,9 @@ type Actor struct {
 // label is how the audit log names the actor.
 func (a Actor) label() string {
 	if a.User == nil {
+		if a.Client != "" {
+			return "client " + a.Client
+		}
 		return "system"
 	}
 	if a.User.Email != "" {

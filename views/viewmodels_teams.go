@@ -185,6 +185,8 @@ type ProjectVM struct {
 	NewSecret     string
 	NewSecretName string
 	Settings      SettingsForm
+	// Usage counts the project's issued access tokens and revocations.
+	Usage UsageVM
 	// APIKeys is the API keys section (its CSRF token defaults to the page's).
 	APIKeys APIKeysVM
 }
@@ -240,4 +242,10 @@ type Checkbox struct {
 	Value   string
 	Label   string
 	Checked bool
+}
+
+// UsageVM is a project's recent activity.
+type UsageVM struct {
+	TokensToday, TokensWeek           int64
+	RevocationsToday, RevocationsWeek int64
 }

@@ -167,7 +167,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models.Signer, log *slog.Logger) error {
 	hc := handlers.Config{
 		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
-		Signer: signer, AdminEmails: cfg.AdminEmails,
+		Signer: signer, AdminEmails: cfg.AdminEmails, Usage: models.NewUsage(store),
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
@@ -196,6 +196,7 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 	}
 	go pruneSessions(ctx, store, hc.Sessions, log)
 	go signer.Run(ctx, time.Second, time.Minute)
+	go hc.Usage.Run(ctx, 10*time.Second)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version)
@@ -213,6 +214,9 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := hc.Usage.Flush(context.Background()); err != nil {
+		log.Warn("saving usage counts failed", "error", err.Error())
 	}
 	log.Info("stopped")
 	return nil

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// oauthError is a response in RFC 6749 §5.2 form.
+type oauthError struct {
+	status int
+	code   string
+	desc   string
+	header map[string]string
+}
+
+func (e *oauthError) Error() string { return e.code + ": " + e.desc }
+
+func newOAuthError(status int, code, desc string) *oauthError {
+	return &oauthError{status: status, code: code, desc: desc}
+}
+
+// writeOAuthError answers with the exact JSON body {"error": …, "error_description": …}.
+func writeOAuthError(c echo.Context, err error) error {
+	var oe *oauthError
+	var me *models.OAuthError
+	switch {
+	case errors.As(err, &oe):
+	case errors.As(err, &me):
+		status := http.StatusBadRequest
+		if me.Code == models.ErrCodeInvalidClient {
+			status = http.StatusUnauthorized
+		}
+		oe = newOAuthError(status, me.Code, me.Description)
+	default:
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if oe.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Basic realm="gatehouse", charset="UTF-8"`)
+	}
+	for k, v := range oe.header {
+		h.Set(k, v)
+	}
+	return c.JSON(oe.status, struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}{oe.code, oe.desc})
+}
+
+// oauthForm parses a POSTed application/x-www-form-urlencoded body. It refuses other
+// content types, credentials in the query string and repeated parameters (RFC 6749 §3.2).
+func oauthForm(c echo.Context) (url.Values, error) {
+	r := c.Request()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	if r.URL.RawQuery != "" {
+		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "parameters (and credentials) must not be sent in the query string")
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the body is not a valid form")
+	}
+	for k, v := range r.PostForm {
+		if len(v) > 1 && k != "resource" {
+			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the parameter "+k+" is repeated")
+		}
+	}
+	return r.PostForm, nil
+}
+
+// clientCredentials reads client_secret_basic or client_secret_post credentials. Basic
+// credentials are form-urlencoded before base64 (RFC 6749 §2.3.1), so they are
+// decoded. Using both methods at once is invalid_request.
+func clientCredentials(c echo.Context, form url.Values) (id, secret string, basic bool, err error) {
+	auth := c.Request().Header.Get("Authorization")
+	postID, postSecret := form.Get("client_id"), form.Get("client_secret")
+	if auth != "" {
+		scheme, payload, _ := strings.Cut(auth, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return "", "", false, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "only the Basic authorization scheme is supported here")
+		}
+		raw, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
+		user, pass, ok := strings.Cut(string(raw), ":")
+		if derr != nil || !ok {
+			return "", "", true, newOAuthError(http.StatusUnauthorized, models.ErrCodeInvalidClient, "malformed Basic credentials")
+		}
+		if id, err = url.QueryUnescape(user); err == nil {
+			secret, err = url.QueryUnescape(pass)
+		}
+		if err != nil {
+			return "", "", true, newOAuthError(http.StatusUnauthorized, models.ErrCodeInvalidClient, "Basic credentials must be form-urlencoded")
+		}
+		if postSecret != "" || (postID != "" && postID != id) {
+			return "", "", true, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "use one client authentication method, not both")
+		}
+		return id, secret, true, nil
+	}
+	if postID == "" || postSecret == "" {
+		return "", "", false, newOAuthError(http.StatusUnauthorized, models.ErrCodeInvalidClient,
+			"client authentication is required (client_secret_basic or client_secret_post)")
+	}
+	return postID, postSecret, false, nil
+}
+
+// authenticateClient authenticates the calling project, refusing callers that have
+// failed too often (per client id and per IP) with 429 and Retry-After.
+func (h *Handler) authenticateClient(c echo.Context, form url.Values) (*models.Project, error) {
+	id, secret, _, err := clientCredentials(c, form)
+	ipKey := "ip:" + c.RealIP()
+	if err != nil {
+		var oe *oauthError
+		if errors.As(err, &oe) && oe.code == models.ErrCodeInvalidClient {
+			h.limiter.fail(ipKey)
+		}
+		return nil, err
+	}
+	clientKey := "client:" + id
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{clientKey, h.cfg.AuthFailuresPerClient}, {ipKey, h.cfg.AuthFailuresPerIP}} {
+		if blocked, wait := h.limiter.blocked(k.key, k.limit); blocked {
+			secs := int(math.Ceil(wait.Seconds()))
+			e := newOAuthError(http.StatusTooManyRequests, "temporarily_unavailable",
+				fmt.Sprintf("too many failed authentication attempts; retry after %d seconds", secs))
+			e.header = map[string]string{"Retry-After": fmt.Sprint(secs)}
+			return nil, e
+		}
+	}
+	p, err := h.store.AuthenticateClient(c.Request().Context(), id, secret)
+	if err != nil {
+		var me *models.OAuthError
+		if errors.As(err, &me) {
+			h.limiter.fail(clientKey)
+			h.limiter.fail(ipKey)
+		}
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// tokenResponse is RFC 6749 §5.1's successful response (no refresh token).
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// issueToken handles "POST /oauth/token": the client credentials grant for projects.
+func (h *Handler) issueToken(c echo.Context) error {
+	form, err := oauthForm(c)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	grant := form.Get("grant_type")
+	if grant == "" {
+		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "grant_type is required"))
+	}
+	p, err := h.authenticateClient(c, form)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	if grant != models.GrantClientCredentials {
+		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeUnsupportedGrantType,
+			"the grant type "+models.QuoteForError(grant)+" is not supported"))
+	}
+	tok, err := h.store.IssueAccessToken(p, form.Get("scope"), form["resource"])
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	h.usage.Token(p.ID)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
+}
+
+// introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a
+// project; it learns about credentials of its own team only.
+func (h *Handler) introspect(c echo.Context) error {
+	form, err := oauthForm(c)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	p, err := h.authenticateClient(c, form)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	if form.Get("token") == "" {
+		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "token is required"))
+	}
+	res, err := h.store.Introspect(c.Request().Context(), p, form.Get("token"))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, res)
+}
+
+// revokeToken handles "POST /oauth/revoke" (RFC 7009): a project revokes its own API
+// keys. Unknown, invalid and other projects' tokens get the same 200 and change nothing.
+func (h *Handler) revokeToken(c echo.Context) error {
+	form, err := oauthForm(c)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	p, err := h.authenticateClient(c, form)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	if form.Get("token") == "" {
+		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "token is required"))
+	}
+	revoked, err := h.store.RevokeAsClient(c.Request().Context(), p, form.Get("token"))
+	if err != nil {
+		return err
+	}
+	if revoked {
+		h.usage.Revocation(p.ID)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.NoContent(http.StatusOK)
+}

@@ -1,0 +1,284 @@
+package models
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+	"gorm.io/gorm"
+)
+
+// OAuthError is an RFC 6749 §5.2 error: a registered code and a description safe to
+// show the client.
+type OAuthError struct {
+	Code        string
+	Description string
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
+// The OAuth error codes the endpoints use.
+const (
+	ErrCodeInvalidRequest       = "invalid_request"
+	ErrCodeInvalidClient        = "invalid_client"
+	ErrCodeInvalidGrant         = "invalid_grant"
+	ErrCodeUnauthorizedClient   = "unauthorized_client"
+	ErrCodeUnsupportedGrantType = "unsupported_grant_type"
+	ErrCodeInvalidScope         = "invalid_scope"
+	ErrCodeInvalidTarget        = "invalid_target"
+)
+
+func oauthErr(code, desc string) *OAuthError { return &OAuthError{Code: code, Description: desc} }
+
+// errInvalidClient is the one answer to every client-authentication failure, so an
+// unknown client, a wrong secret, a revoked secret and a deleted project look alike.
+var errInvalidClient = oauthErr(ErrCodeInvalidClient, "client authentication failed")
+
+// dummyHash is compared against when no secret matched, so a failed lookup costs the
+// same as a successful one.
+var dummyHash = sha256Hex("gatehouse dummy client secret")
+
+// clientRow is a client secret joined with its project.
+type clientRow struct {
+	Hash      string
+	ProjectID string
+	ExpiresAt *time.Time
+	RevokedAt *time.Time
+}
+
+// AuthenticateClient checks a project's client credentials: the secret's format and
+// checksum first (no lookup for a mistyped secret), then one indexed lookup by its
+// SHA-256 and constant-time comparisons. Every failure is the same invalid_client.
+func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string) (*Project, error) {
+	if err := CheckClientSecretFormat(secret); err != nil || !hasPrefixID(clientID, "prj") {
+		subtle.ConstantTimeCompare([]byte(dummyHash), []byte(sha256Hex(secret)))
+		return nil, errInvalidClient
+	}
+	hash := sha256Hex(secret)
+	var row clientRow
+	err := s.db.WithContext(ctx).Table("client_secrets").Select("hash, project_id, expires_at, revoked_at").
+		Where("hash = ?", hash).Take(&row).Error
+	stored := row.Hash
+	if err != nil {
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, err
+		}
+		stored = dummyHash
+	}
+	okHash := subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) == 1
+	okClient := subtle.ConstantTimeCompare([]byte(row.ProjectID), []byte(clientID)) == 1
+	now := s.now()
+	if !okHash || !okClient || row.RevokedAt != nil || (row.ExpiresAt != nil && !now.Before(*row.ExpiresAt)) {
+		return nil, errInvalidClient
+	}
+	var p Project
+	if err := s.db.WithContext(ctx).Where("id = ?", clientID).Take(&p).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, errInvalidClient
+		}
+		return nil, err
+	}
+	return &p, nil
+}
+
+// AccessTokenClaims are the claims of an RFC 9068 access token.
+type AccessTokenClaims struct {
+	jwt.Claims
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope,omitempty"`
+}
+
+// IssuedToken is an access token and what the token response says about it.
+type IssuedToken struct {
+	Token     string
+	ExpiresIn int64
+	Scope     string
+	Audiences []string
+}
+
+// IssueAccessToken mints a client-credentials access token for an authenticated
+// project. scope narrows the project's scopes (empty: all of them); resources select
+// among its audiences (RFC 8707; empty: all of them).
+func (s *Store) IssueAccessToken(p *Project, scope string, resources []string) (*IssuedToken, error) {
+	if s.signer == nil {
+		return nil, ErrSigningUnavailable
+	}
+	if !p.AllowsGrant(GrantClientCredentials) {
+		return nil, oauthErr(ErrCodeUnauthorizedClient, "this project may not use the client_credentials grant")
+	}
+	allowed := p.ScopeList()
+	scopes := allowed
+	if scope != "" {
+		scopes = nil
+		for _, sc := range strings.Fields(scope) {
+			if !slices.Contains(allowed, sc) {
+				return nil, oauthErr(ErrCodeInvalidScope, "the scope "+QuoteForError(sc)+" is not allowed for this client")
+			}
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+	}
+	auds := p.AudienceList()
+	if len(resources) > 0 {
+		var picked []string
+		for _, r := range resources {
+			if !slices.Contains(auds, r) {
+				return nil, oauthErr(ErrCodeInvalidTarget, "the resource "+QuoteForError(r)+" is not one of this client's audiences")
+			}
+			if !slices.Contains(picked, r) {
+				picked = append(picked, r)
+			}
+		}
+		auds = picked
+	}
+	if len(auds) == 0 {
+		return nil, oauthErr(ErrCodeInvalidTarget, "this client has no audience configured")
+	}
+	now := s.now()
+	ttl := p.TokenTTL()
+	claims := AccessTokenClaims{
+		Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl)),
+			ID: "at_" + randomToken(16)},
+		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "),
+	}
+	tok, _, err := s.signer.Sign(TypAccessToken, claims)
+	if err != nil {
+		return nil, err
+	}
+	return &IssuedToken{Token: tok, ExpiresIn: int64(ttl / time.Second), Scope: claims.Scope, Audiences: auds}, nil
+}
+
+// QuoteForError quotes client-supplied text for an error description: bounded, and
+// reduced to printable ASCII without quotes or backslashes.
+func QuoteForError(s string) string {
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return `"` + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '"' || r == '\\' || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s) + `"`
+}
+
+// Introspection is an RFC 7662 answer. Inactive tokens carry nothing but Active=false.
+type Introspection struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Sub       string   `json:"sub,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Nbf       int64    `json:"nbf,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Jti       string   `json:"jti,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	// CredentialType is "api_key" or "access_token" (a Gatehouse extension).
+	CredentialType string `json:"credential_type,omitempty"`
+	Team           string `json:"team,omitempty"`
+}
+
+var inactive = &Introspection{Active: false}
+
+// Introspect answers for a token presented by caller (an authenticated project): API
+// keys and access tokens issued to a project of the caller's team, valid now, are
+// active; everything else — garbage, expired, revoked, another team's — is inactive.
+func (s *Store) Introspect(ctx context.Context, caller *Project, token string) (*Introspection, error) {
+	if s.signer == nil {
+		return nil, ErrSigningUnavailable
+	}
+	token = strings.TrimSpace(token)
+	now := s.now()
+	var ak APIKeyClaims
+	if err := s.signer.VerifyOwn(token, TypAPIKey, &ak); err == nil {
+		if ak.Issuer != s.signer.cfg.Issuer || ak.Team != caller.TeamID || ak.Expiry == nil || !now.Before(ak.Expiry.Time()) {
+			return inactive, nil
+		}
+		var k APIKey
+		err := s.db.WithContext(ctx).Where("id = ? AND key_hash = ?", ak.ID, sha256Hex(token)).Take(&k).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return inactive, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if k.RevokedAt != nil || k.ProjectID == nil || k.TeamID != caller.TeamID {
+			return inactive, nil
+		}
+		return &Introspection{Active: true, Scope: ak.Scope, ClientID: ak.Subject, Sub: ak.Subject, Aud: ak.Audience,
+			Exp: ak.Expiry.Time().Unix(), Iat: numeric(ak.IssuedAt), Nbf: numeric(ak.NotBefore), Iss: ak.Issuer, Jti: ak.ID,
+			TokenType: "Bearer", CredentialType: "api_key", Team: ak.Team}, nil
+	}
+	var at AccessTokenClaims
+	if err := s.signer.VerifyOwn(token, TypAccessToken, &at); err == nil {
+		if at.Issuer != s.signer.cfg.Issuer || at.Expiry == nil || !now.Before(at.Expiry.Time()) {
+			return inactive, nil
+		}
+		var p Project
+		err := s.db.WithContext(ctx).Select("id", "team_id").Where("id = ?", at.Subject).Take(&p).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && p.TeamID != caller.TeamID) {
+			return inactive, nil // deleted project, or another team's
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
+			Exp: at.Expiry.Time().Unix(), Iat: numeric(at.IssuedAt), Nbf: numeric(at.NotBefore), Iss: at.Issuer, Jti: at.ID,
+			TokenType: "Bearer", CredentialType: "access_token", Team: p.TeamID}, nil
+	}
+	return inactive, nil
+}
+
+func numeric(d *jwt.NumericDate) int64 {
+	if d == nil {
+		return 0
+	}
+	return d.Time().Unix()
+}
+
+// RevokeAsClient revokes an API key presented by its own project (RFC 7009). Anything
+// else — unknown, garbage, another project's key, an access token (short-lived, not
+// stored) — changes nothing; the caller answers 200 either way. revoked reports a change.
+func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token string) (revoked bool, err error) {
+	if s.signer == nil {
+		return false, ErrSigningUnavailable
+	}
+	token = strings.TrimSpace(token)
+	var ak APIKeyClaims
+	if s.signer.VerifyOwn(token, TypAPIKey, &ak) != nil || ak.Subject != caller.ID {
+		return false, nil
+	}
+	var listID string
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		var k APIKey
+		err := tx.Where("key_hash = ? AND project_id = ?", sha256Hex(token), caller.ID).Take(&k).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil || k.RevokedAt != nil {
+			return err
+		}
+		if err := tx.Model(&APIKey{}).Where("id = ?", k.ID).Update("revoked_at", s.now()).Error; err != nil {
+			return err
+		}
+		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
+			return err
+		}
+		listID = k.StatusListID
+		return s.audit(tx, Actor{Client: caller.ID}, event{team: caller.TeamID, project: caller.ID, action: "key.revoke",
+			targetType: "api_key", targetID: k.ID, target: k.Name, details: map[string]any{"via": "oauth/revoke"}})
+	})
+	if err != nil || listID == "" {
+		return false, err
+	}
+	s.signer.invalidate(listID)
+	return true, nil
+}
