@@ -29,7 +29,7 @@ type member struct {
 }
 
 // signedInMember signs a user in through the provider and looks them up in the store.
-func signedInMember(t *testing.T, e *env, email string) *member {
+func signedInMember(t testing.TB, e *env, email string) *member {
 	t.Helper()
 	b := e.browser()
 	b.mustSignIn(email)

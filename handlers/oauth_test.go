@@ -21,7 +21,7 @@ type oauthClient struct {
 }
 
 // newOAuthClient signs a user in and prepares their first project as an OAuth client.
-func newOAuthClient(t *testing.T, e *env, email string) *oauthClient {
+func newOAuthClient(t testing.TB, e *env, email string) *oauthClient {
 	t.Helper()
 	ctx := context.Background()
 	m := signedInMember(t, e, email)
@@ -382,4 +382,12 @@ func TestRevocationEndpoint(t *testing.T) {
 	if got := d.Find(`[data-testid="usage-revocations-week"]`).Text(); got != "1" {
 		t.Errorf("revocations this week = %q, want 1", got)
 	}
+}
+
+// benchClient is newOAuthClient for benchmarks.
+func benchClient(b *testing.B, e *env) *oauthClient { return newOAuthClient(b, e, "bench@example.com") }
+
+// apiKeyInput asks for a one-hour key for the client's first audience.
+func apiKeyInput(cl *oauthClient) models.APIKeyInput {
+	return models.APIKeyInput{Name: "bench", Audiences: []string{"orders-api"}, TTL: time.Hour}
 }

@@ -44,15 +44,16 @@ var dummyHash = sha256Hex("gatehouse dummy client secret")
 
 // clientRow is a client secret joined with its project.
 type clientRow struct {
-	Hash      string
-	ProjectID string
-	ExpiresAt *time.Time
-	RevokedAt *time.Time
+	Project
+	SecretHash      string
+	SecretExpiresAt *time.Time
+	SecretRevokedAt *time.Time
 }
 
 // AuthenticateClient checks a project's client credentials: the secret's format and
 // checksum first (no lookup for a mistyped secret), then one indexed lookup by its
-// SHA-256 and constant-time comparisons. Every failure is the same invalid_client.
+// SHA-256 joined with the project, and constant-time comparisons. Every failure is the
+// same invalid_client, and an unknown secret costs the same comparisons as a known one.
 func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string) (*Project, error) {
 	if err := CheckClientSecretFormat(secret); err != nil || !hasPrefixID(clientID, "prj") {
 		subtle.ConstantTimeCompare([]byte(dummyHash), []byte(sha256Hex(secret)))
@@ -60,9 +61,11 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 	}
 	hash := sha256Hex(secret)
 	var row clientRow
-	err := s.db.WithContext(ctx).Table("client_secrets").Select("hash, project_id, expires_at, revoked_at").
-		Where("hash = ?", hash).Take(&row).Error
-	stored := row.Hash
+	err := s.db.WithContext(ctx).Table("client_secrets AS s").
+		Select("p.*, s.hash AS secret_hash, s.expires_at AS secret_expires_at, s.revoked_at AS secret_revoked_at").
+		Joins("JOIN projects p ON p.id = s.project_id").
+		Where("s.hash = ?", hash).Take(&row).Error
+	stored := row.SecretHash
 	if err != nil {
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, err
@@ -70,19 +73,12 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 		stored = dummyHash
 	}
 	okHash := subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) == 1
-	okClient := subtle.ConstantTimeCompare([]byte(row.ProjectID), []byte(clientID)) == 1
+	okClient := subtle.ConstantTimeCompare([]byte(row.ID), []byte(clientID)) == 1
 	now := s.now()
-	if !okHash || !okClient || row.RevokedAt != nil || (row.ExpiresAt != nil && !now.Before(*row.ExpiresAt)) {
+	if !okHash || !okClient || row.SecretRevokedAt != nil || (row.SecretExpiresAt != nil && !now.Before(*row.SecretExpiresAt)) {
 		return nil, errInvalidClient
 	}
-	var p Project
-	if err := s.db.WithContext(ctx).Where("id = ?", clientID).Take(&p).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, errInvalidClient
-		}
-		return nil, err
-	}
-	return &p, nil
+	return &row.Project, nil
 }
 
 // AccessTokenClaims are the claims of an RFC 9068 access token.
