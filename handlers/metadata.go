@@ -39,7 +39,7 @@ func (h *Handler) metadataDocument() Metadata {
 		IntrospectionEndpoint:             base + "/oauth/introspect",
 		RevocationEndpoint:                base + "/oauth/revoke",
 		GrantTypesSupported:               models.SupportedGrantTypes,
-		ResponseTypesSupported:            []string{"token"},
+		ResponseTypesSupported:            []string{}, // no authorization endpoint, so no response type
 		TokenEndpointAuthMethodsSupported: auth,
 		IntrospectionEndpointAuthMethodsSupported: auth,
 		RevocationEndpointAuthMethodsSupported:    auth,
