@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -106,8 +107,24 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 	return &Handler{
 		cfg: cfg, store: store, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
 		log: cfg.Logger, secure: secure, cookie: cookie, usage: cfg.Usage,
-		limiter: newFailureLimiter(time.Minute, store.Now),
+		limiter: newFailureLimiter(store, time.Minute),
 	}, nil
+}
+
+// Maintain runs the handler's periodic housekeeping until ctx ends.
+func (h *Handler) Maintain(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := h.limiter.prune(ctx); err != nil && ctx.Err() == nil {
+				h.log.Warn("pruning authentication failure counts failed", "error", err.Error())
+			}
+		}
+	}
 }
 
 // SessionCookieName is the name of the session cookie.

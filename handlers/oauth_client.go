@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -114,23 +115,22 @@ func clientCredentials(c echo.Context, form url.Values) (id, secret string, basi
 }
 
 // authenticateClient authenticates the calling project, refusing callers that have
-// failed too often (per client id and per IP) with 429 and Retry-After.
+// failed too often (per client id and per IP, counted across instances) with 429 and
+// Retry-After.
 func (h *Handler) authenticateClient(c echo.Context, form url.Values) (*models.Project, error) {
-	id, secret, _, err := clientCredentials(c, form)
+	ctx := c.Request().Context()
 	ipKey := "ip:" + c.RealIP()
+	id, secret, _, err := clientCredentials(c, form)
 	if err != nil {
 		var oe *oauthError
 		if errors.As(err, &oe) && oe.code == models.ErrCodeInvalidClient {
-			h.limiter.fail(ipKey)
+			h.recordFailure(ctx, ipKey, h.cfg.AuthFailuresPerIP)
 		}
 		return nil, err
 	}
 	clientKey := "client:" + id
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{clientKey, h.cfg.AuthFailuresPerClient}, {ipKey, h.cfg.AuthFailuresPerIP}} {
-		if blocked, wait := h.limiter.blocked(k.key, k.limit); blocked {
+	for _, key := range []string{clientKey, ipKey} {
+		if wait := h.limiter.wait(key); wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))
 			e := newOAuthError(http.StatusTooManyRequests, "temporarily_unavailable",
 				fmt.Sprintf("too many failed authentication attempts; retry after %d seconds", secs))
@@ -138,14 +138,21 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values) (*models.P
 			return nil, e
 		}
 	}
-	p, err := h.store.AuthenticateClient(c.Request().Context(), id, secret)
+	p, err := h.store.AuthenticateClient(ctx, id, secret)
 	if err != nil {
 		var me *models.OAuthError
 		if errors.As(err, &me) {
-			h.limiter.fail(clientKey)
-			h.limiter.fail(ipKey)
+			h.recordFailure(ctx, clientKey, h.cfg.AuthFailuresPerClient)
+			h.recordFailure(ctx, ipKey, h.cfg.AuthFailuresPerIP)
 		}
 		return nil, err
 	}
 	return p, nil
+}
+
+// recordFailure counts a failed authentication; a failure to count is logged, not fatal.
+func (h *Handler) recordFailure(ctx context.Context, key string, limit int) {
+	if err := h.limiter.fail(ctx, key, limit); err != nil {
+		h.log.Warn("counting a failed client authentication failed", "error", err.Error())
+	}
 }

@@ -1,59 +1,68 @@
 package handlers
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
 )
 
-// failureLimiter counts failed client authentications per key ("client:…", "ip:…") in
-// fixed windows. Once a key reaches its limit, every attempt — right or wrong — is
-// refused until the window ends, so guessing cannot go on.
+// failureLimiter refuses client authentication for keys ("client:…", "ip:…") that
+// failed too often in the current window. Failures are counted in the database, so all
+// instances share one count; the answer "blocked until …" is kept in memory, so a
+// request that does not fail costs no database work.
 type failureLimiter struct {
+	store  *models.Store
+	window time.Duration
+
 	mu      sync.Mutex
-	window  time.Duration
-	now     func() time.Time
-	buckets map[string]*bucket
-	swept   time.Time
+	blocked map[string]time.Time // key → end of its blocked window
 }
 
-type bucket struct {
-	start    time.Time
-	failures int
+func newFailureLimiter(store *models.Store, window time.Duration) *failureLimiter {
+	return &failureLimiter{store: store, window: window, blocked: map[string]time.Time{}}
 }
 
-func newFailureLimiter(window time.Duration, now func() time.Time) *failureLimiter {
-	return &failureLimiter{window: window, now: now, buckets: map[string]*bucket{}}
-}
-
-// blocked reports whether key has used up limit in the current window, and for how long.
-func (l *failureLimiter) blocked(key string, limit int) (bool, time.Duration) {
+// wait reports how long key stays blocked (0 when it is not).
+func (l *failureLimiter) wait(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	b := l.buckets[key]
-	if b == nil || now.Sub(b.start) >= l.window || b.failures < limit {
-		return false, 0
+	until, ok := l.blocked[key]
+	if !ok {
+		return 0
 	}
-	return true, b.start.Add(l.window).Sub(now)
+	left := until.Sub(l.store.Now())
+	if left <= 0 {
+		delete(l.blocked, key)
+		return 0
+	}
+	return left
 }
 
-// fail records a failure for key.
-func (l *failureLimiter) fail(key string) {
+// fail counts a failure for key; at limit the key is blocked until its window ends.
+func (l *failureLimiter) fail(ctx context.Context, key string, limit int) error {
+	n, start, err := l.store.RecordAuthFailure(ctx, key, l.window)
+	if err != nil {
+		return err
+	}
+	if n >= limit {
+		l.mu.Lock()
+		l.blocked[key] = start.Add(l.window)
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// prune forgets blocks that have ended and old database counts.
+func (l *failureLimiter) prune(ctx context.Context) error {
+	now := l.store.Now()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.swept) > l.window {
-		for k, b := range l.buckets {
-			if now.Sub(b.start) >= l.window {
-				delete(l.buckets, k)
-			}
+	for k, until := range l.blocked {
+		if !now.Before(until) {
+			delete(l.blocked, k)
 		}
-		l.swept = now
 	}
-	b := l.buckets[key]
-	if b == nil || now.Sub(b.start) >= l.window {
-		b = &bucket{start: now}
-		l.buckets[key] = b
-	}
-	b.failures++
+	l.mu.Unlock()
+	return l.store.PruneAuthFailures(ctx, l.window)
 }

@@ -197,6 +197,7 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 	go pruneSessions(ctx, store, hc.Sessions, log)
 	go signer.Run(ctx, time.Second, time.Minute)
 	go hc.Usage.Run(ctx, 10*time.Second)
+	go h.Maintain(ctx, 5*time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version)
