@@ -19,6 +19,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
 
 // hammerPOST posts form from 32 concurrent clients (16 × GOMAXPROCS 2) with Basic
@@ -84,22 +87,37 @@ func BenchmarkTokenFloor(b *testing.B) {
 	hammerPOST(b, srv.URL+"/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
 }
 
+// benchDBs are the databases the endpoint benchmarks run on (PostgreSQL when
+// GATEHOUSE_TEST_POSTGRES_URL is set).
+var benchDBs = []struct {
+	name string
+	open func(testing.TB) *models.Store
+}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}}
+
 // BenchmarkTokenEndpoint is Gatehouse's POST /oauth/token through the real Echo
-// instance: middleware, access log, failure rate limiter, secret lookup in SQLite,
-// signing with the active key, usage counting.
+// instance: middleware, access log, failure rate limiter, secret lookup in the
+// database, signing with the active key, usage counting.
 func BenchmarkTokenEndpoint(b *testing.B) {
-	e := newEnv(b)
-	cl := benchClient(b, e)
-	hammerPOST(b, e.portal.URL+"/oauth/token", cl.project.ID, cl.secret, url.Values{"grant_type": {"client_credentials"}})
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			e := newEnv(b, func(o *envOptions) { o.store = db.open(b) })
+			cl := benchClient(b, e)
+			hammerPOST(b, e.portal.URL+"/oauth/token", cl.project.ID, cl.secret, url.Values{"grant_type": {"client_credentials"}})
+		})
+	}
 }
 
 // BenchmarkIntrospect is POST /oauth/introspect of an API key by its own project.
 func BenchmarkIntrospect(b *testing.B) {
-	e := newEnv(b)
-	cl := benchClient(b, e)
-	_, token, err := e.store.CreateAPIKey(b.Context(), cl.owner.actor, cl.project.ID, apiKeyInput(cl), "")
-	if err != nil {
-		b.Fatal(err)
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			e := newEnv(b, func(o *envOptions) { o.store = db.open(b) })
+			cl := benchClient(b, e)
+			_, token, err := e.store.CreateAPIKey(b.Context(), cl.owner.actor, cl.project.ID, apiKeyInput(cl), "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			hammerPOST(b, e.portal.URL+"/oauth/introspect", cl.project.ID, cl.secret, url.Values{"token": {token}})
+		})
 	}
-	hammerPOST(b, e.portal.URL+"/oauth/introspect", cl.project.ID, cl.secret, url.Values{"token": {token}})
 }

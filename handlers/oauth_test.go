@@ -388,6 +388,6 @@ func TestRevocationEndpoint(t *testing.T) {
 func benchClient(b *testing.B, e *env) *oauthClient { return newOAuthClient(b, e, "bench@example.com") }
 
 // apiKeyInput asks for a one-hour key for the client's first audience.
-func apiKeyInput(cl *oauthClient) models.APIKeyInput {
+func apiKeyInput(*oauthClient) models.APIKeyInput {
 	return models.APIKeyInput{Name: "bench", Audiences: []string{"orders-api"}, TTL: time.Hour}
 }
