@@ -161,9 +161,10 @@ func (s *Store) Close() error {
 // now returns the store's clock in UTC.
 func (s *Store) now() time.Time { return s.Now().UTC() }
 
-// migrationProvider builds a goose provider for the store's dialect. On PostgreSQL it
-// holds an advisory lock, so instances starting together migrate once.
-func (s *Store) migrationProvider() (*goose.Provider, error) {
+// migrationProvider builds a goose provider for the store's dialect. With lock (for
+// migrating), on PostgreSQL it takes an advisory lock so instances starting together
+// migrate once; reading the version (readiness checks) takes no lock.
+func (s *Store) migrationProvider(withLock bool) (*goose.Provider, error) {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -178,11 +179,14 @@ func (s *Store) migrationProvider() (*goose.Provider, error) {
 		dialect, dir = goose.DialectSQLite3, "sqlite"
 	case Postgres:
 		dialect, dir = goose.DialectPostgres, "postgres"
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return nil, err
+		if withLock {
+			// Retry every second (goose's default is 5 s), for up to 5 minutes.
+			locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, goose.WithSessionLocker(locker))
 		}
-		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	sub, err := fs.Sub(migrations.FS, dir)
 	if err != nil {
@@ -193,7 +197,7 @@ func (s *Store) migrationProvider() (*goose.Provider, error) {
 
 // Migrate applies every pending migration and returns the schema version reached.
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
-	p, err := s.migrationProvider()
+	p, err := s.migrationProvider(true)
 	if err != nil {
 		return 0, err
 	}
@@ -205,7 +209,7 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 
 // MigrationStatus reports the schema version in the database and the newest one known.
 func (s *Store) MigrationStatus(ctx context.Context) (current, latest int64, err error) {
-	p, err := s.migrationProvider()
+	p, err := s.migrationProvider(false)
 	if err != nil {
 		return 0, 0, err
 	}

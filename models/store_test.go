@@ -3,6 +3,9 @@ package models_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
@@ -65,5 +68,31 @@ func TestSQLitePragmas(t *testing.T) {
 		if got != want {
 			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
 		}
+	}
+}
+
+func TestMigrationStatusTakesNoLock(t *testing.T) {
+	// Readiness checks read the schema version; they must not queue on the advisory lock
+	// that migrating instances hold (several load-balancer probes at once, or another
+	// instance migrating during a rolling deploy, would otherwise time them out).
+	s := storetest.Postgres(t)
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", lock.DefaultLockID)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cur, latest, err := s.MigrationStatus(ctx)
+	if err != nil || cur != latest {
+		t.Fatalf("MigrationStatus with the migration lock held elsewhere: %d of %d, %v", cur, latest, err)
 	}
 }

@@ -58,7 +58,7 @@ type statusClaims struct {
 // defect fails closed with ErrStatusUnavailable.
 func (v *Verifier) decodeStatusList(ctx context.Context, uri string, token string) (*statusList, error) {
 	bad := func(why string) error { return fmt.Errorf("%w: status list %s: %s", ErrStatusUnavailable, uri, why) }
-	c, err := parseCompact(token)
+	c, err := parseCompactMax(token, maxDocument)
 	if err != nil {
 		return nil, bad(err.Error())
 	}
@@ -82,7 +82,7 @@ func (v *Verifier) decodeStatusList(ctx context.Context, uri string, token strin
 		return nil, bad("sub is not the list's URI")
 	case cl.Iss != "" && cl.Iss != v.issuer:
 		return nil, bad("wrong issuer")
-	case cl.Exp == nil || !now.Before(unix(*cl.Exp)):
+	case cl.Exp == nil || !validNumericDate(*cl.Exp) || !now.Before(unix(*cl.Exp)):
 		return nil, bad("expired or without exp")
 	case cl.StatusList == nil || cl.StatusList.Bits != 1:
 		return nil, bad("not a 1-bit status list")
@@ -182,6 +182,10 @@ func (v *Verifier) statusFor(ctx context.Context, uri string) (*statusList, erro
 
 // maxLists bounds how many distinct status lists one verifier tracks.
 const maxLists = 1024
+
+// validNumericDate accepts NumericDates from 1970 to year 9999; anything else (negative,
+// NaN, 1e19 that would overflow into the past) is not a time.
+func validNumericDate(f float64) bool { return f >= 0 && f < 253402300800 }
 
 // unix converts a NumericDate.
 func unix(f float64) time.Time {

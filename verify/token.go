@@ -45,12 +45,22 @@ type compact struct {
 	signature    []byte
 }
 
-// parseCompact splits and decodes a compact JWS and applies the header rules. It does
-// not verify the signature. Anything that is not exactly header.payload.signature of
-// bounded size — a JWE (5 parts), JSON serialization, 1 MB of dots — is ErrMalformed.
-func parseCompact(token string) (*compact, error) {
-	if len(token) == 0 || len(token) > MaxTokenLen {
+// parseCompact parses a credential: parseCompactMax with MaxTokenLen.
+func parseCompact(token string) (*compact, error) { return parseCompactMax(token, MaxTokenLen) }
+
+// parseCompactMax splits and decodes a compact JWS of at most maxLen bytes and applies the
+// header rules. It does not verify the signature. Anything that is not exactly
+// header.payload.signature in the base64url alphabet — a JWE (5 parts), JSON
+// serialization, 1 MB of dots, whitespace (which Go's base64 decoder would skip) — is
+// ErrMalformed.
+func parseCompactMax(token string, maxLen int) (*compact, error) {
+	if len(token) == 0 || len(token) > maxLen {
 		return nil, fmt.Errorf("%w: length %d", ErrMalformed, len(token))
+	}
+	for i := 0; i < len(token); i++ {
+		if !isCompactByte[token[i]] {
+			return nil, fmt.Errorf("%w: character %q at %d", ErrMalformed, token[i], i)
+		}
 	}
 	i := strings.IndexByte(token, '.')
 	j := strings.LastIndexByte(token, '.')
@@ -84,6 +94,14 @@ func parseCompact(token string) (*compact, error) {
 	}
 	return c, nil
 }
+
+// isCompactByte is the base64url alphabet plus the dot.
+var isCompactByte = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		t[c] = true
+	}
+	return t
+}()
 
 // publicKey is a JWKS key reduced to what verification needs. Its algorithm is fixed
 // by the JWKS, and only a token naming that same algorithm is checked against it.

@@ -285,6 +285,11 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	if err := json.Unmarshal(c.payload, &cl); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrClaims, err)
 	}
+	for _, d := range []*float64{cl.Exp, cl.Nbf, cl.Iat} {
+		if d != nil && !validNumericDate(*d) {
+			return nil, fmt.Errorf("%w: a time claim is out of range", ErrClaims)
+		}
+	}
 	now := v.cfg.now()
 	switch {
 	case cl.Iss != v.issuer:
@@ -361,42 +366,57 @@ func kindOf(typ string) (Kind, bool) {
 }
 
 // background refreshes the JWKS before it expires and every recently used status list
-// every ttl, so requests almost never wait for the portal.
+// before it is a ttl old, so requests almost never wait for the portal and a revocation
+// is seen within the list's ttl. It wakes as often as the shortest ttl needs (at least
+// every refreshEvery).
 func (v *Verifier) background() {
 	defer close(v.done)
-	t := time.NewTicker(v.cfg.refreshEvery)
-	defer t.Stop()
+	timer := time.NewTimer(v.cfg.refreshEvery)
+	defer timer.Stop()
 	for {
 		select {
 		case <-v.stop:
 			return
-		case <-t.C:
+		case <-timer.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), v.cfg.fetchTimeout)
-		now := v.cfg.now()
-		if ks := v.keys.Load(); now.Sub(ks.fetched) >= ks.maxAge-v.cfg.refreshEvery {
-			_ = v.refreshJWKS(ctx)
-		}
-		v.listsMu.RLock()
-		entries := make([]*statusEntry, 0, len(v.lists))
-		for _, e := range v.lists {
-			entries = append(entries, e)
-		}
-		v.listsMu.RUnlock()
-		for _, e := range entries {
-			l := e.current.Load()
-			idle := now.Sub(time.Unix(e.lastUsed.Load(), 0)) > time.Hour
-			if idle {
-				continue
-			}
-			if l == nil || now.Sub(l.fetched) >= l.ttl-v.cfg.refreshEvery {
-				if err := v.fetchStatusList(ctx, e); err != nil {
-					v.logFetchError("status list", e.uri, err)
-				}
-			}
-		}
+		next := v.refreshDue(ctx)
 		cancel()
+		timer.Reset(next)
 	}
+}
+
+// refreshDue refreshes what is due and returns how long until something next is.
+func (v *Verifier) refreshDue(ctx context.Context) time.Duration {
+	now := v.cfg.now()
+	next := v.cfg.refreshEvery
+	if ks := v.keys.Load(); now.Sub(ks.fetched) >= ks.maxAge-v.cfg.refreshEvery {
+		_ = v.refreshJWKS(ctx)
+	}
+	v.listsMu.RLock()
+	entries := make([]*statusEntry, 0, len(v.lists))
+	for _, e := range v.lists {
+		entries = append(entries, e)
+	}
+	v.listsMu.RUnlock()
+	for _, e := range entries {
+		if now.Sub(time.Unix(e.lastUsed.Load(), 0)) > time.Hour {
+			continue // not used lately: fetched again on demand
+		}
+		l := e.current.Load()
+		if l == nil || now.Sub(l.fetched) >= l.ttl*9/10 {
+			if err := v.fetchStatusList(ctx, e); err != nil {
+				v.logFetchError("status list", e.uri, err)
+			}
+			l = e.current.Load()
+		}
+		if l != nil {
+			if due := l.fetched.Add(l.ttl * 9 / 10).Sub(v.cfg.now()); due < next {
+				next = due
+			}
+		}
+	}
+	return max(next, 100*time.Millisecond)
 }
 
 // logFetchError reports that the portal could not be reached or answered badly.
