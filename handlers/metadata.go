@@ -31,7 +31,7 @@ type Metadata struct {
 // metadataDocument builds the document for this portal.
 func (h *Handler) metadataDocument() Metadata {
 	base := h.cfg.BaseURL.String()
-	auth := []string{"client_secret_basic", "client_secret_post"}
+	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	return Metadata{
 		Issuer:                            base,
 		TokenEndpoint:                     base + "/oauth/token",

@@ -114,31 +114,54 @@ func clientCredentials(c echo.Context, form url.Values) (id, secret string, basi
 	return postID, postSecret, false, nil
 }
 
-// authenticateClient authenticates the calling project, refusing callers that have
-// failed too often (per client id and per IP, counted across instances) with 429 and
-// Retry-After.
-func (h *Handler) authenticateClient(c echo.Context, form url.Values) (*models.Project, error) {
+// authenticateClient authenticates the calling project by client secret (Basic or post)
+// or by a signed client assertion (private_key_jwt), refusing callers that have failed
+// too often (per client id and per IP, counted across instances) with 429 and
+// Retry-After. Without any client authentication it answers invalid_client, unless
+// optional is set (the JWT bearer grant, whose assertion authenticates) — then it
+// returns nil, nil.
+func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional bool) (*models.Project, error) {
 	ctx := c.Request().Context()
 	ipKey := "ip:" + c.RealIP()
-	id, secret, _, err := clientCredentials(c, form)
-	if err != nil {
-		var oe *oauthError
-		if errors.As(err, &oe) && oe.code == models.ErrCodeInvalidClient {
-			h.recordFailure(ctx, ipKey, h.cfg.AuthFailuresPerIP)
+	assertionType, assertion := form.Get("client_assertion_type"), form.Get("client_assertion")
+	var (
+		id, secret string
+		err        error
+	)
+	switch {
+	case assertionType != "" || assertion != "":
+		if c.Request().Header.Get("Authorization") != "" || form.Get("client_secret") != "" {
+			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "use one client authentication method, not both")
 		}
-		return nil, err
+		if assertionType != models.ClientAssertionType || assertion == "" {
+			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest,
+				"client_assertion_type must be "+models.ClientAssertionType+" with a client_assertion")
+		}
+		id = form.Get("client_id")
+	case optional && c.Request().Header.Get("Authorization") == "" && form.Get("client_secret") == "":
+		return nil, nil
+	default:
+		if id, secret, _, err = clientCredentials(c, form); err != nil {
+			var oe *oauthError
+			if errors.As(err, &oe) && oe.code == models.ErrCodeInvalidClient {
+				h.recordFailure(ctx, ipKey, h.cfg.AuthFailuresPerIP)
+			}
+			return nil, err
+		}
 	}
 	clientKey := "client:" + id
-	for _, key := range []string{clientKey, ipKey} {
-		if wait := h.limiter.wait(key); wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			e := newOAuthError(http.StatusTooManyRequests, "temporarily_unavailable",
-				fmt.Sprintf("too many failed authentication attempts; retry after %d seconds", secs))
-			e.header = map[string]string{"Retry-After": fmt.Sprint(secs)}
-			return nil, e
-		}
+	if err := h.throttled(clientKey, ipKey); err != nil {
+		return nil, err
 	}
-	p, err := h.store.AuthenticateClient(ctx, id, secret)
+	var p *models.Project
+	if assertion != "" {
+		p, err = h.store.VerifyAssertion(ctx, assertion, id, h.assertionAudiences(), models.ForClientAuth)
+		if p != nil {
+			clientKey = "client:" + p.ID
+		}
+	} else {
+		p, err = h.store.AuthenticateClient(ctx, id, secret)
+	}
 	if err != nil {
 		var me *models.OAuthError
 		if errors.As(err, &me) {
@@ -148,6 +171,26 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values) (*models.P
 		return nil, err
 	}
 	return p, nil
+}
+
+// throttled answers 429 when any of keys is blocked.
+func (h *Handler) throttled(keys ...string) error {
+	for _, key := range keys {
+		if wait := h.limiter.wait(key); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			e := newOAuthError(http.StatusTooManyRequests, "temporarily_unavailable",
+				fmt.Sprintf("too many failed authentication attempts; retry after %d seconds", secs))
+			e.header = map[string]string{"Retry-After": fmt.Sprint(secs)}
+			return e
+		}
+	}
+	return nil
+}
+
+// assertionAudiences are the aud values a client assertion may name: the token endpoint
+// and the issuer.
+func (h *Handler) assertionAudiences() []string {
+	return []string{h.cfg.BaseURL.JoinPath("/oauth/token").String(), h.cfg.BaseURL.String()}
 }
 
 // recordFailure counts a failed authentication; a failure to count is logged, not fatal.

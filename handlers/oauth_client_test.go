@@ -103,7 +103,10 @@ func TestMetadataGolden(t *testing.T) {
 	if !slices.Contains(md.GrantTypesSupported, "client_credentials") {
 		t.Errorf("grant_types_supported: got %q, want it to contain client_credentials", md.GrantTypesSupported)
 	}
-	wantAuth := []string{"client_secret_basic", "client_secret_post"}
+	if !slices.Contains(md.GrantTypesSupported, "urn:ietf:params:oauth:grant-type:jwt-bearer") {
+		t.Errorf("grant_types_supported: got %q, want it to contain the JWT bearer grant", md.GrantTypesSupported)
+	}
+	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	for name, got := range map[string][]string{
 		"token_endpoint_auth_methods_supported":         md.TokenEndpointAuthMethodsSupported,
 		"introspection_endpoint_auth_methods_supported": md.IntrospectionAuthMethods,

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,15 +27,20 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if grant == "" {
 		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "grant_type is required"))
 	}
-	p, err := h.authenticateClient(c, form)
-	if err != nil {
-		return writeOAuthError(c, err)
-	}
-	if grant != models.GrantClientCredentials {
+	if grant != models.GrantClientCredentials && grant != models.GrantJWTBearer {
 		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeUnsupportedGrantType,
 			"the grant type "+models.QuoteForError(grant)+" is not supported"))
 	}
-	tok, err := h.store.IssueAccessToken(p, form.Get("scope"), form["resource"])
+	p, err := h.authenticateClient(c, form, grant == models.GrantJWTBearer)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	if grant == models.GrantJWTBearer {
+		if p, err = h.jwtBearerGrant(c, form, p); err != nil {
+			return writeOAuthError(c, err)
+		}
+	}
+	tok, err := h.store.IssueAccessToken(p, grant, form.Get("scope"), form["resource"])
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
@@ -51,7 +57,7 @@ func (h *Handler) introspect(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	p, err := h.authenticateClient(c, form)
+	p, err := h.authenticateClient(c, form, false)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
@@ -73,7 +79,7 @@ func (h *Handler) revokeToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	p, err := h.authenticateClient(c, form)
+	p, err := h.authenticateClient(c, form, false)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
@@ -89,4 +95,28 @@ func (h *Handler) revokeToken(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.NoContent(http.StatusOK)
+}
+
+// jwtBearerGrant checks the assertion of the JWT bearer grant (RFC 7523 §2.1). When the
+// client also authenticated, the assertion must be its own; otherwise the assertion
+// alone identifies and authenticates the project. Failures count against the limits.
+func (h *Handler) jwtBearerGrant(c echo.Context, form url.Values, client *models.Project) (*models.Project, error) {
+	assertion := form.Get("assertion")
+	if assertion == "" {
+		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the jwt-bearer grant needs an assertion")
+	}
+	expect := ""
+	if client != nil {
+		expect = client.ID
+	}
+	ipKey := "ip:" + c.RealIP()
+	if err := h.throttled(ipKey); err != nil {
+		return nil, err
+	}
+	p, err := h.store.VerifyAssertion(c.Request().Context(), assertion, expect, h.assertionAudiences(), models.ForGrant)
+	if err != nil {
+		h.recordFailure(c.Request().Context(), ipKey, h.cfg.AuthFailuresPerIP)
+		return nil, err
+	}
+	return p, nil
 }

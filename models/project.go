@@ -13,10 +13,12 @@ import (
 // Grant types a project may allow.
 const (
 	GrantClientCredentials = "client_credentials"
+	// GrantJWTBearer exchanges a JWT the client signed for an access token (RFC 7523 §2.1).
+	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
 // SupportedGrantTypes are the grants the token endpoint implements.
-var SupportedGrantTypes = []string{GrantClientCredentials}
+var SupportedGrantTypes = []string{GrantClientCredentials, GrantJWTBearer}
 
 // DefaultAccessTokenTTL is a new project's access-token lifetime.
 const DefaultAccessTokenTTL = 15 * time.Minute
@@ -34,6 +36,9 @@ type Project struct {
 	Audiences  string
 	// AccessTokenTTL is in seconds.
 	AccessTokenTTL int
+	// AuthMethods are the client authentication methods it accepts (space-separated
+	// AuthClientSecret, AuthPrivateKeyJWT).
+	AuthMethods string
 	CreatedBy      *string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
@@ -54,6 +59,9 @@ func (p *Project) GrantTypeList() []string { return strings.Fields(p.GrantTypes)
 // AllowsGrant reports whether the project may use grant type g.
 func (p *Project) AllowsGrant(g string) bool { return slices.Contains(p.GrantTypeList(), g) }
 
+// AcceptsAuth reports whether the project accepts client authentication method m.
+func (p *Project) AcceptsAuth(m string) bool { return slices.Contains(strings.Fields(p.AuthMethods), m) }
+
 // TokenTTL is the access-token lifetime.
 func (p *Project) TokenTTL() time.Duration { return time.Duration(p.AccessTokenTTL) * time.Second }
 
@@ -73,6 +81,9 @@ type ProjectSettings struct {
 	// TokenTTLMinutes is the access-token lifetime in minutes (1–1440).
 	TokenTTLMinutes int
 	GrantTypes      []string
+	// AuthMethods are the accepted client authentication methods (at least one); nil
+	// leaves them as they are.
+	AuthMethods []string
 }
 
 // nonSlug matches what an audience slug leaves out.
@@ -119,7 +130,8 @@ func (s *Store) createProject(tx *gorm.DB, actor Actor, teamID, name, descriptio
 	p := &Project{
 		ID: id, TeamID: teamID, Name: name, Description: description,
 		GrantTypes: GrantClientCredentials, Audiences: defaultAudience(name, id),
-		AccessTokenTTL: int(DefaultAccessTokenTTL / time.Second), CreatedBy: optional(actor.id()), CreatedAt: now, UpdatedAt: now,
+		AccessTokenTTL: int(DefaultAccessTokenTTL / time.Second), AuthMethods: AuthClientSecret,
+		CreatedBy: optional(actor.id()), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.claimForm(tx, actor, formToken, p.ID); err != nil {
 		return nil, err
@@ -198,6 +210,17 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, projectID string
 			grants = append(grants, g)
 		}
 	}
+	var methods []string
+	for _, m := range in.AuthMethods {
+		if !slices.Contains(AuthMethods, m) {
+			v.add("auth_methods", "unknown authentication method")
+		} else if !slices.Contains(methods, m) {
+			methods = append(methods, m)
+		}
+	}
+	if in.AuthMethods != nil && len(methods) == 0 {
+		v.add("auth_methods", "choose at least one way for clients to authenticate")
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -206,13 +229,17 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, projectID string
 		if err != nil {
 			return err
 		}
+		if in.AuthMethods == nil {
+			methods = strings.Fields(p.AuthMethods)
+		}
 		next := map[string]any{
 			"name": name, "description": desc, "scopes": strings.Join(scopes, " "), "audiences": strings.Join(auds, " "),
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
+			"auth_methods": strings.Join(methods, " "),
 		}
 		changed := map[string]any{}
 		prev := map[string]any{"name": p.Name, "description": p.Description, "scopes": p.Scopes, "audiences": p.Audiences,
-			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes}
+			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods}
 		for k, val := range next {
 			if prev[k] != val {
 				changed[k] = val

@@ -41,6 +41,9 @@ type Store struct {
 	Now func() time.Time
 	// signer signs credentials; set by NewSigner.
 	signer *Signer
+	// Fetcher fetches clients' jwks_uri key sets (private_key_jwt). Its AllowInsecure is
+	// for development and tests only.
+	Fetcher *JWKSFetcher
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.
@@ -126,7 +129,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		sqlDB.SetMaxOpenConns(25)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dsn.Dialect, Now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, dialect: dsn.Dialect, Now: func() time.Time { return time.Now().UTC() }, Fetcher: NewJWKSFetcher(false)}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err

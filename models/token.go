@@ -75,7 +75,8 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 	okHash := subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) == 1
 	okClient := subtle.ConstantTimeCompare([]byte(row.ID), []byte(clientID)) == 1
 	now := s.now()
-	if !okHash || !okClient || row.SecretRevokedAt != nil || (row.SecretExpiresAt != nil && !now.Before(*row.SecretExpiresAt)) {
+	if !okHash || !okClient || row.SecretRevokedAt != nil || (row.SecretExpiresAt != nil && !now.Before(*row.SecretExpiresAt)) ||
+		!row.AcceptsAuth(AuthClientSecret) {
 		return nil, errInvalidClient
 	}
 	return &row.Project, nil
@@ -96,15 +97,15 @@ type IssuedToken struct {
 	Audiences []string
 }
 
-// IssueAccessToken mints a client-credentials access token for an authenticated
-// project. scope narrows the project's scopes (empty: all of them); resources select
-// among its audiences (RFC 8707; empty: all of them).
-func (s *Store) IssueAccessToken(p *Project, scope string, resources []string) (*IssuedToken, error) {
+// IssueAccessToken mints an access token for an authenticated project through grant
+// (client_credentials or the JWT bearer grant). scope narrows the project's scopes
+// (empty: all of them); resources select among its audiences (RFC 8707; empty: all).
+func (s *Store) IssueAccessToken(p *Project, grant, scope string, resources []string) (*IssuedToken, error) {
 	if s.signer == nil {
 		return nil, ErrSigningUnavailable
 	}
-	if !p.AllowsGrant(GrantClientCredentials) {
-		return nil, oauthErr(ErrCodeUnauthorizedClient, "this project may not use the client_credentials grant")
+	if !p.AllowsGrant(grant) {
+		return nil, oauthErr(ErrCodeUnauthorizedClient, "this client may not use the grant type "+QuoteForError(grant))
 	}
 	allowed := p.ScopeList()
 	scopes := allowed

@@ -1,0 +1,266 @@
+package models
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"gorm.io/gorm"
+)
+
+// Client authentication methods a project may accept.
+const (
+	AuthClientSecret  = "client_secret"   // client_secret_basic and client_secret_post
+	AuthPrivateKeyJWT = "private_key_jwt" // a signed client assertion (RFC 7523 §2.2)
+)
+
+// AuthMethods are the methods a project can be set to accept.
+var AuthMethods = []string{AuthClientSecret, AuthPrivateKeyJWT}
+
+// ClientAssertionAlgs are the algorithms accepted for client assertions.
+var ClientAssertionAlgs = []string{"ES256", "EdDSA", "RS256", "PS256"}
+
+// ClientKey is a public key a project registered for private_key_jwt and the JWT bearer
+// grant: either one JWK (pasted as JWK or PEM) or a jwks_uri the portal fetches.
+type ClientKey struct {
+	ID        string `gorm:"primaryKey"`
+	ProjectID string
+	Name      string
+	KID       string `gorm:"column:kid"`
+	Alg       string
+	JWK       string `gorm:"column:jwk"`
+	JWKSURI   string `gorm:"column:jwks_uri"`
+	CreatedBy *string
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+}
+
+// ClientKeyInfo is a registered key with its creator's label.
+type ClientKeyInfo struct {
+	ClientKey
+	CreatedByLabel string
+}
+
+// Expired reports whether the key is past its expiry at now.
+func (k *ClientKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
+
+// clientKeyAlg returns the algorithm a public key verifies: the JWK's alg when it names
+// an allowed one that fits the key type, else the key type's default.
+func clientKeyAlg(k jose.JSONWebKey) (string, error) {
+	var def string
+	var fits []string
+	switch key := k.Key.(type) {
+	case *ecdsa.PublicKey:
+		if key.Curve != elliptic.P256() {
+			return "", errors.New("only P-256 EC keys (ES256) are accepted")
+		}
+		def, fits = "ES256", []string{"ES256"}
+	case ed25519.PublicKey:
+		def, fits = "EdDSA", []string{"EdDSA"}
+	case *rsa.PublicKey:
+		if key.N.BitLen() < 2048 {
+			return "", errors.New("RSA keys must have at least 2048 bits")
+		}
+		def, fits = "RS256", []string{"RS256", "PS256"}
+	default:
+		return "", errors.New("unsupported key type: use an EC P-256, Ed25519 or RSA public key")
+	}
+	if k.Algorithm == "" {
+		return def, nil
+	}
+	for _, a := range fits {
+		if a == k.Algorithm {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("the key's alg %q does not fit its type (want %s)", QuoteForError(k.Algorithm), strings.Join(fits, " or "))
+}
+
+// ParseClientKey reads a public key pasted as a JWK (or a JWKS holding one key) or as
+// PEM ("PUBLIC KEY", "RSA PUBLIC KEY" or a certificate). A private key is refused and
+// not kept. It returns the public JWK with its kid (the JWK's, else its RFC 7638
+// thumbprint) and algorithm.
+func ParseClientKey(material string) (jose.JSONWebKey, error) {
+	material = strings.TrimSpace(material)
+	var jwk jose.JSONWebKey
+	switch {
+	case material == "":
+		return jwk, errors.New("paste a public key")
+	case len(material) > 16<<10:
+		return jwk, errors.New("the key is too large")
+	case strings.HasPrefix(material, "{"):
+		var set jose.JSONWebKeySet
+		if json.Unmarshal([]byte(material), &set) == nil && len(set.Keys) > 0 {
+			if len(set.Keys) != 1 {
+				return jwk, errors.New("paste one key, or register the key set's URL as a jwks_uri")
+			}
+			jwk = set.Keys[0]
+		} else if err := json.Unmarshal([]byte(material), &jwk); err != nil {
+			if strings.Contains(material, `"d"`) {
+				return jose.JSONWebKey{}, errors.New("this is a private key: paste only the public key")
+			}
+			return jwk, errors.New("not a valid JWK")
+		}
+		if !jwk.IsPublic() {
+			return jose.JSONWebKey{}, errors.New("this is a private key: paste only the public key")
+		}
+	case strings.HasPrefix(material, "-----BEGIN"):
+		block, rest := pem.Decode([]byte(material))
+		if block == nil || strings.TrimSpace(string(rest)) != "" {
+			return jwk, errors.New("not a single PEM block")
+		}
+		var pub crypto.PublicKey
+		var err error
+		switch block.Type {
+		case "PUBLIC KEY":
+			pub, err = x509.ParsePKIXPublicKey(block.Bytes)
+		case "RSA PUBLIC KEY":
+			pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
+		case "CERTIFICATE":
+			var cert *x509.Certificate
+			if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+				pub = cert.PublicKey
+			}
+		default:
+			if strings.Contains(block.Type, "PRIVATE") {
+				return jwk, errors.New("this is a private key: paste only the public key")
+			}
+			return jwk, fmt.Errorf("unsupported PEM block %q", QuoteForError(block.Type))
+		}
+		if err != nil {
+			return jwk, errors.New("the PEM block does not hold a valid public key")
+		}
+		jwk = jose.JSONWebKey{Key: pub}
+	default:
+		return jwk, errors.New("paste a JWK (JSON) or a PEM public key")
+	}
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return jose.JSONWebKey{}, errors.New(`the key's "use" must be "sig"`)
+	}
+	alg, err := clientKeyAlg(jwk)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	jwk.Algorithm = alg
+	if jwk.KeyID == "" {
+		thumb, err := jwk.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return jose.JSONWebKey{}, err
+		}
+		jwk.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
+	}
+	jwk.Certificates = nil
+	return jwk, nil
+}
+
+// ClientKeyInput is a key to register: Material (JWK or PEM) or JWKSURI, not both.
+type ClientKeyInput struct {
+	Name     string
+	Material string
+	JWKSURI  string
+	TTL      time.Duration // 0: no expiry
+}
+
+// AddClientKey registers a public key for the project's private_key_jwt clients. A
+// jwks_uri is fetched once now, so a wrong URL is caught at once.
+func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string, in ClientKeyInput, formToken string) (*ClientKey, error) {
+	var v ValidationError
+	name := cleanName(&v, "name", in.Name, 60)
+	material, uri := strings.TrimSpace(in.Material), strings.TrimSpace(in.JWKSURI)
+	now := s.now()
+	k := &ClientKey{ID: newID("ck"), ProjectID: projectID, Name: name, CreatedBy: optional(actor.id()), CreatedAt: now}
+	if in.TTL < 0 || in.TTL > 5*366*24*time.Hour {
+		v.add("expires_in_days", "choose one of the offered lifetimes")
+	} else if in.TTL > 0 {
+		exp := now.Add(in.TTL)
+		k.ExpiresAt = &exp
+	}
+	switch {
+	case (material == "") == (uri == ""):
+		v.add("key", "paste a public key or give a jwks_uri (one of the two)")
+	case material != "":
+		jwk, err := ParseClientKey(material)
+		if err != nil {
+			v.add("key", err.Error())
+			break
+		}
+		raw, _ := jwk.MarshalJSON()
+		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
+	default:
+		if _, err := s.Fetcher.Keys(ctx, uri, true); err != nil {
+			v.add("jwks_uri", strings.TrimPrefix(err.Error(), ErrJWKSURI.Error()+": "))
+			break
+		}
+		k.JWKSURI = uri
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, ActSecretManage)
+		if err != nil {
+			return err
+		}
+		if err := s.claimForm(tx, actor, formToken, k.ID); err != nil {
+			return err
+		}
+		if err := tx.Create(k).Error; err != nil {
+			return err
+		}
+		target := k.KID
+		if k.JWKSURI != "" {
+			target = k.JWKSURI
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "client_key.add", targetType: "client_key",
+			targetID: k.ID, target: k.Name, details: map[string]any{"key": target, "alg": k.Alg}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// ClientKeys lists a project's registered keys, newest first.
+func (s *Store) ClientKeys(ctx context.Context, actor Actor, projectID string) ([]ClientKeyInfo, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := projectFor(db, actor, projectID, ActProjectView); err != nil {
+		return nil, err
+	}
+	var out []ClientKeyInfo
+	err := db.Table("client_keys AS k").
+		Select("k.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Joins("LEFT JOIN users u ON u.id = k.created_by").
+		Where("k.project_id = ?", projectID).Order("k.created_at DESC, k.id DESC").Scan(&out).Error
+	return out, err
+}
+
+// RemoveClientKey deletes a registered key; assertions it signed stop working at once.
+func (s *Store) RemoveClientKey(ctx context.Context, actor Actor, projectID, keyID string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, ActSecretManage)
+		if err != nil {
+			return err
+		}
+		var k ClientKey
+		if err := tx.Where("id = ? AND project_id = ?", keyID, p.ID).Take(&k).Error; err != nil {
+			return notFound(err)
+		}
+		if err := tx.Delete(&k).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "client_key.remove", targetType: "client_key",
+			targetID: k.ID, target: k.Name})
+	})
+}
