@@ -49,6 +49,9 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 	if vm.APIKeys, err = h.apiKeysVM(c, pv); err != nil {
 		return err
 	}
+	if vm.ClientKeys, err = h.clientKeysVM(c, pv); err != nil {
+		return err
+	}
 	u, err := h.usage.UsageFor(c.Request().Context(), pv.ID)
 	if err != nil {
 		return err
@@ -73,15 +76,32 @@ func settingsForm(p *models.Project) views.SettingsForm {
 	for _, g := range models.SupportedGrantTypes {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}
+	for _, m := range models.AuthMethods {
+		f.AuthMethods = append(f.AuthMethods, views.Checkbox{Value: m, Label: authMethodLabel(m), Checked: p.AcceptsAuth(m)})
+	}
 	return f
 }
 
 // grantLabel names a grant type for people.
 func grantLabel(g string) string {
-	if g == models.GrantClientCredentials {
+	switch g {
+	case models.GrantClientCredentials:
 		return "Client credentials (client_credentials)"
+	case models.GrantJWTBearer:
+		return "JWT bearer: exchange a JWT the client signed (RFC 7523)"
 	}
 	return g
+}
+
+// authMethodLabel names a client authentication method for people.
+func authMethodLabel(m string) string {
+	switch m {
+	case models.AuthClientSecret:
+		return "Client secret (client_secret_basic, client_secret_post)"
+	case models.AuthPrivateKeyJWT:
+		return "Private key JWT (private_key_jwt): no shared secret"
+	}
+	return m
 }
 
 // updateProject handles "POST /projects/:project/settings". Only the named fields are
@@ -96,6 +116,11 @@ func (h *Handler) updateProject(c echo.Context) error {
 		Name: form.Get("name"), Description: form.Get("description"), Scopes: form.Get("scopes"),
 		Audiences: form.Get("audiences"), TokenTTLMinutes: ttl, GrantTypes: form["grant_types"],
 	}
+	// The settings form marks that it showed the checkboxes, so that none checked is
+	// refused rather than read as "leave as is" (which is what a form without them means).
+	if form.Has("auth_methods_shown") {
+		in.AuthMethods = append([]string{}, form["auth_methods"]...)
+	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
@@ -106,6 +131,9 @@ func (h *Handler) updateProject(c echo.Context) error {
 			vm.Settings.Audiences, vm.Settings.TokenTTLMinutes, vm.Settings.Errors = in.Audiences, form.Get("token_ttl_minutes"), f
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
+			}
+			for i := range vm.Settings.AuthMethods {
+				vm.Settings.AuthMethods[i].Checked = slices.Contains(in.AuthMethods, vm.Settings.AuthMethods[i].Value)
 			}
 		})
 	}

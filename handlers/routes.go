@@ -84,6 +84,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/projects/:project/delete", h.deleteProject, signedIn...)
 	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
 	e.POST("/projects/:project/secrets/:id/revoke", h.revokeSecret, signedIn...)
+	e.POST("/projects/:project/client-keys", h.addClientKey, signedIn...)
+	e.POST("/projects/:project/client-keys/:id/remove", h.removeClientKey, signedIn...)
 	e.POST("/projects/:project/keys", h.createKey, signedIn...)
 	e.POST("/projects/:project/keys/revoke-by-value", h.revokeKeyByValue, signedIn...)
 	e.POST("/projects/:project/keys/:id/revoke", h.revokeKey, signedIn...)

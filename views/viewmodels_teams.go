@@ -187,6 +187,8 @@ type ProjectVM struct {
 	Settings      SettingsForm
 	// Usage counts the project's issued access tokens and revocations.
 	Usage UsageVM
+	// ClientKeys is the private_key_jwt keys section.
+	ClientKeys ClientKeysVM
 	// APIKeys is the API keys section (its CSRF token defaults to the page's).
 	APIKeys APIKeysVM
 }
@@ -233,6 +235,8 @@ type SettingsForm struct {
 	TokenTTLMinutes string
 	// GrantTypes are the checkboxes "grant_types" (value) with their state.
 	GrantTypes []Checkbox
+	// AuthMethods are the checkboxes "auth_methods": client_secret, private_key_jwt.
+	AuthMethods []Checkbox
 	Errors     map[string]string
 	Saved      bool
 }
