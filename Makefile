@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/gatehouse
 
-.PHONY: run build test generate check-generated lint vet fmt-check unit e2e bench fuzz clean
+.PHONY: run build test test-go fuzz-short generate check-generated lint vet fmt-check unit e2e bench fuzz clean
 
 ## run: build and start the portal on http://127.0.0.1:8080 (SQLite in ./data, development sign-in)
 run: build
@@ -21,11 +21,20 @@ generate:
 
 ## test: formatting, vet, generated files in sync, every test with the race detector,
 ## browser tests when Chromium is present (GATEHOUSE_E2E=require makes a missing browser fail)
-test: lint check-generated
+test: lint check-generated test-go fuzz-short
+
+test-go:
 	@if [ "$$GATEHOUSE_E2E" != "require" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
 		echo "*** Chromium not found: browser tests will be SKIPPED (apt-get install chromium, or set GATEHOUSE_E2E=require to fail instead)"; fi
 	@if [ -z "$$GATEHOUSE_TEST_POSTGRES_URL" ]; then echo "*** GATEHOUSE_TEST_POSTGRES_URL not set: store tests run on SQLite only"; fi
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## fuzz-short: a few seconds of each verifier fuzz target (make fuzz runs longer)
+FUZZSHORT ?= 4s
+fuzz-short:
+	@for t in FuzzParseCompact FuzzVerify FuzzStatusList; do \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ >/dev/null || { echo "fuzz $$t failed"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/; exit 1; }; \
+	done; echo "fuzz-short: verify fuzz targets ran $(FUZZSHORT) each"
 
 lint: vet fmt-check
 

@@ -237,8 +237,8 @@ type SettingsForm struct {
 	GrantTypes []Checkbox
 	// AuthMethods are the checkboxes "auth_methods": client_secret, private_key_jwt.
 	AuthMethods []Checkbox
-	Errors     map[string]string
-	Saved      bool
+	Errors      map[string]string
+	Saved       bool
 }
 
 // Checkbox is one checkbox of a group.

@@ -1070,9 +1070,11 @@ func ownerProject() ProjectVM {
 			Name: xssScript, Description: xssImg, Scopes: "orders:read orders:write", Audiences: "https://api.example.com",
 			TokenTTLMinutes: "15",
 			GrantTypes:      []Checkbox{{"client_credentials", "Client credentials", true}, {"token_exchange", "Token exchange", false}},
+			AuthMethods:     []Checkbox{{"client_secret", "Client secret", true}, {"private_key_jwt", "Private key JWT", false}},
 			Errors:          map[string]string{"scopes": xssScript, "grant_types": "Pick one."},
 		},
-		APIKeys: ownerKeys(),
+		ClientKeys: ownerClientKeys(),
+		APIKeys:    ownerKeys(),
 	}
 }
 
@@ -1247,13 +1249,16 @@ func TestProjectPageViewer(t *testing.T) {
 	vm.MyRole = "viewer"
 	vm.Can = ProjectPermissions{}
 	vm.APIKeys.CanManage = false
+	vm.ClientKeys.CanManage = false
 	vm.Settings.Errors = nil
 	doc, _ := render(t, ProjectPage(signedIn(), vm))
 	checkNoInjection(t, doc)
 	checkPostForms(t, doc)
 	for _, id := range []string{"create-secret", "secret-name", "secret-expiry", "revoke-secret", "delete-project",
 		"save-settings", "settings-scopes", "settings-ttl", "new-secret-box", "secret",
-		"key-form", "create-key", "revoke-key", "revoke-by-value", "revoke-by-value-input", "new-key-box"} {
+		"key-form", "create-key", "revoke-key", "revoke-by-value", "revoke-by-value-input", "new-key-box",
+		"client-key-form", "client-key-name", "client-key-material", "client-key-jwks-uri", "client-key-expiry",
+		"add-client-key", "remove-client-key", "settings-auth-method"} {
 		wantCount(t, doc, id, 0)
 	}
 	if n := doc.Find("main form").Length(); n != 0 {
@@ -1276,6 +1281,15 @@ func TestProjectPageViewer(t *testing.T) {
 	}
 	if got := ro.Find(`[data-testid="readonly-grant-types"]`).Text(); got != "Client credentials" {
 		t.Errorf("grant types = %q", got)
+	}
+	if got := ro.Find(`[data-testid="readonly-auth-methods"]`).Text(); got != "Client secret" {
+		t.Errorf("auth methods = %q", got)
+	}
+	wantCount(t, doc, "client-key-row", 3)
+	wantCount(t, doc, "client-key-status", 3)
+	wantCount(t, doc, "client-key-recipe", 1)
+	if n := testID(doc, "client-keys-section").Find("th").Length(); n != 6 {
+		t.Errorf("viewer's client keys table has %d columns, want 6 (no actions)", n)
 	}
 	if !strings.Contains(ro.Text(), xssScript) {
 		t.Errorf("readonly name missing: %q", ro.Text())
@@ -1715,4 +1729,315 @@ func TestSigningKeysPage(t *testing.T) {
 	wantCount(t, doc, "signing-key-row", 0)
 	wantCount(t, doc, "empty-state", 1)
 	wantCount(t, doc, "jwks-link", 0)
+}
+
+// ownerClientKeys is the client keys section as an admin sees it, with hostile values everywhere.
+func ownerClientKeys() ClientKeysVM {
+	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
+	exp := at.Add(24 * time.Hour)
+	return ClientKeysVM{
+		ProjectID: "p/1",
+		CanManage: true,
+		Enabled:   true,
+		Keys: []ClientKeyRow{
+			{ID: "ck1", Name: xssScript, KID: "kid-" + xssImg, Alg: "ES256", CreatedBy: xssImg, CreatedAt: at, Status: "active"},
+			{ID: "ck/2", Name: xssImg, JWKSURI: "https://jwks.example.com/" + xssScript, CreatedBy: "Ada", CreatedAt: at, Status: "active"},
+			{ID: "ck3", Name: "old", KID: "old-kid", Alg: "RS256", CreatedBy: "Ada", CreatedAt: at, ExpiresAt: &exp, Status: "expired"},
+		},
+		Form: ClientKeyForm{
+			Name:          xssImg,
+			Key:           xssScript,
+			JWKSURI:       xssImg,
+			ExpiresIn:     "365",
+			ExpiryOptions: []Option{{"90", "90 days"}, {"365", "1 year"}, {"0", "Never"}},
+			FormToken:     "ck-ft",
+			Errors: map[string]string{"name": xssScript, "key": xssImg, "jwks_uri": "Use https.",
+				"expires_in_days": "Pick a lifetime.", "form": xssScript},
+		},
+		Recipe:   "signer := " + xssScript + "\n\t" + xssImg + "\n",
+		ClientID: "gh_client_abc",
+		TokenURL: "https://portal.example.com/oauth/token",
+	}
+}
+
+func TestProjectPageClientKeysManager(t *testing.T) {
+	vm := ownerProject()
+	doc, html := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	if strings.Contains(html, xssScript) || strings.Contains(html, "<img src=x") {
+		t.Error("a payload was rendered unescaped")
+	}
+
+	sec := wantCount(t, doc, "client-keys-section", 1)
+	if sec.AttrOr("id", "") != "client-keys" || goquery.NodeName(sec) != "section" {
+		t.Errorf("<%s id=%q>", goquery.NodeName(sec), sec.AttrOr("id", ""))
+	}
+	if h := sec.Find("h2").First().Text(); h != "Client keys (private_key_jwt)" {
+		t.Errorf("heading = %q", h)
+	}
+	// Right after the client secrets, before the API keys.
+	var order []string
+	doc.Find("section[data-testid]").Each(func(_ int, s *goquery.Selection) {
+		order = append(order, s.AttrOr("data-testid", ""))
+	})
+	joined := strings.Join(order, " ")
+	if !strings.Contains(joined, "secrets-section client-keys-section api-keys-section") {
+		t.Errorf("section order: %v", order)
+	}
+	intro := wantCount(t, doc, "client-keys-intro", 1).Text()
+	for _, want := range []string{"private_key_jwt", "RFC 7523", "JWT bearer grant", "rotate with overlap", "public keys"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("intro lacks %q: %q", want, intro)
+		}
+	}
+	wantCount(t, doc, "client-keys-disabled", 0)
+	if sec.Find(`[data-testid="empty-state"]`).Length() != 0 {
+		t.Error("empty state with keys")
+	}
+
+	rows := wantCount(t, doc, "client-key-row", 3)
+	wantStatus := []string{"active", "active", "expired"}
+	rows.Each(func(i int, r *goquery.Selection) {
+		k := vm.ClientKeys.Keys[i]
+		if got := r.Find(`[data-testid="client-key-row-name"]`).Text(); got != k.Name {
+			t.Errorf("row %d name = %q", i, got)
+		}
+		st := r.Find(`[data-testid="client-key-status"]`)
+		if st.Text() != wantStatus[i] || !st.HasClass("badge-status-"+wantStatus[i]) {
+			t.Errorf("row %d status %q class %q", i, st.Text(), st.AttrOr("class", ""))
+		}
+		if n := r.Find(`[data-testid="remove-client-key"]`).Length(); n != 1 {
+			t.Errorf("row %d: %d remove buttons", i, n)
+		}
+	})
+	r0 := rows.Eq(0)
+	if kid := r0.Find(`code[data-testid="client-key-kid"]`); kid.Text() != "kid-"+xssImg {
+		t.Errorf("kid = %q", kid.Text())
+	}
+	if alg := r0.Find(`[data-testid="client-key-alg"]`); alg.Text() != "ES256" || !alg.HasClass("badge") {
+		t.Errorf("alg = %q class %q", alg.Text(), alg.AttrOr("class", ""))
+	}
+	if got := r0.Find(`[data-testid="client-key-expires"]`).Text(); strings.TrimSpace(got) != "never" {
+		t.Errorf("expires = %q", got)
+	}
+	r1 := rows.Eq(1)
+	if u := r1.Find(`code[data-testid="client-key-row-jwks-uri"]`); u.Text() != vm.ClientKeys.Keys[1].JWKSURI {
+		t.Errorf("jwks_uri = %q", u.Text())
+	}
+	if b := r1.Find(`[data-testid="client-key-kind"]`); b.Text() != "jwks_uri" || !b.HasClass("badge") {
+		t.Errorf("jwks badge = %q", b.Text())
+	}
+	if r1.Find(`[data-testid="client-key-kid"], [data-testid="client-key-alg"]`).Length() != 0 {
+		t.Error("jwks_uri row shows a kid or alg")
+	}
+	if got := rows.Eq(2).Find(`[data-testid="client-key-expires"] time`).Text(); got != "3 Jan 2025 03:04 UTC" {
+		t.Errorf("expiry = %q", got)
+	}
+
+	rm := formByAction(doc, "/projects/p%2F1/client-keys/ck1/remove")
+	if rm.Length() != 1 || rm.AttrOr("data-confirm", "") != "Remove key "+xssScript+"? Assertions signed with it stop working at once." {
+		t.Errorf("remove form %d confirm %q", rm.Length(), rm.AttrOr("data-confirm", ""))
+	}
+	if formByAction(doc, "/projects/p%2F1/client-keys/ck%2F2/remove").Length() != 1 {
+		t.Error("key id not path-escaped in the remove action")
+	}
+
+	form := wantCount(t, doc, "client-key-form", 1)
+	if form.AttrOr("action", "") != "/projects/p%2F1/client-keys" || form.AttrOr("method", "") != "post" {
+		t.Errorf("add form %q %q", form.AttrOr("method", ""), form.AttrOr("action", ""))
+	}
+	if v := form.Find(`input[type="hidden"][name="form_token"]`).AttrOr("value", ""); v != "ck-ft" {
+		t.Errorf("form_token = %q", v)
+	}
+	name := wantCount(t, doc, "client-key-name", 1)
+	if name.AttrOr("name", "") != "name" || name.AttrOr("maxlength", "") != "60" || name.AttrOr("value", "") != xssImg ||
+		name.AttrOr("aria-invalid", "") != "true" {
+		t.Errorf("name input: %v", name.Nodes[0].Attr)
+	}
+	if _, ok := name.Attr("required"); !ok {
+		t.Error("name not required")
+	}
+	key := wantCount(t, doc, "client-key-material", 1)
+	if goquery.NodeName(key) != "textarea" || key.AttrOr("name", "") != "key" || key.AttrOr("rows", "") != "6" ||
+		key.AttrOr("spellcheck", "") != "false" || key.AttrOr("autocomplete", "") != "off" || key.Text() != xssScript {
+		t.Errorf("key textarea: %v %q", key.Nodes[0].Attr, key.Text())
+	}
+	if ph := key.AttrOr("placeholder", ""); !strings.Contains(ph, `{"kty":"EC"`) || !strings.Contains(ph, "-----BEGIN PUBLIC KEY-----") {
+		t.Errorf("key placeholder = %q", ph)
+	}
+	if !strings.Contains(form.Text(), "Paste a public key as JWK or PEM — never the private key.") {
+		t.Error("key help missing")
+	}
+	jw := wantCount(t, doc, "client-key-jwks-uri", 1)
+	if jw.AttrOr("type", "") != "url" || jw.AttrOr("name", "") != "jwks_uri" || jw.AttrOr("value", "") != xssImg {
+		t.Errorf("jwks_uri input: %v", jw.Nodes[0].Attr)
+	}
+	if !strings.Contains(strings.ToLower(form.Text()), "https url of your jwks, fetched by the portal and cached") {
+		t.Error("jwks_uri help missing")
+	}
+	if form.Find(".or-divider").Length() != 1 {
+		t.Error("or divider missing")
+	}
+	if e := wantCount(t, doc, "client-key-expiry", 1); e.AttrOr("name", "") != "expires_in_days" || selected(e) != "365" ||
+		e.Find("option").Length() != 3 {
+		t.Errorf("expiry: %q selected %q", e.AttrOr("name", ""), selected(e))
+	}
+	errs := form.Find(`[data-testid="field-error"]`)
+	wantErrs := []string{xssScript, "Pick a lifetime.", xssImg, "Use https."}
+	if errs.Length() != len(wantErrs) {
+		t.Fatalf("client key form errors: %d", errs.Length())
+	}
+	for i, w := range wantErrs {
+		if errs.Eq(i).Text() != w {
+			t.Errorf("error %d = %q, want %q", i, errs.Eq(i).Text(), w)
+		}
+	}
+	if got := wantCount(t, doc, "client-key-form-error", 1).Text(); got != xssScript {
+		t.Errorf("form error = %q", got)
+	}
+	wantCount(t, doc, "add-client-key", 1)
+
+	rec := wantCount(t, doc, "client-key-recipe", 1)
+	if goquery.NodeName(rec) != "details" || !strings.Contains(rec.Find("summary").Text(), "How to get a token with private_key_jwt") {
+		t.Errorf("recipe <%s> %q", goquery.NodeName(rec), rec.Find("summary").Text())
+	}
+	code := rec.Find(`code[data-testid="recipe-go"]`)
+	if code.Length() != 1 || code.AttrOr("id", "") != "recipe-go" || code.Text() != vm.ClientKeys.Recipe {
+		t.Errorf("recipe code %d %q", code.Length(), code.Text())
+	}
+	if rec.Find(`button[data-copy-target="recipe-go"]`).Length() != 1 {
+		t.Error("recipe copy button missing")
+	}
+	if got := rec.Find(`[data-testid="client-key-token-url"]`).Text(); got != vm.ClientKeys.TokenURL {
+		t.Errorf("recipe token url = %q", got)
+	}
+	if got := rec.Find(`[data-testid="client-key-client-id"]`).Text(); got != "gh_client_abc" {
+		t.Errorf("recipe client id = %q", got)
+	}
+}
+
+func TestClientKeysDisabledAndEmpty(t *testing.T) {
+	vm := ownerProject()
+	vm.ClientKeys.Enabled = false
+	vm.ClientKeys.Keys = nil
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	n := wantCount(t, doc, "client-keys-disabled", 1)
+	if !strings.Contains(n.Text(), "doesn't accept") || !strings.Contains(n.Text(), "Settings → Client authentication") {
+		t.Errorf("notice = %q", n.Text())
+	}
+	if href := n.Find("a").AttrOr("href", ""); href != "#settings" {
+		t.Errorf("notice link = %q", href)
+	}
+	if doc.Find("section#settings").Length() != 1 {
+		t.Error("the notice's #settings target is missing")
+	}
+	sec := testID(doc, "client-keys-section")
+	if sec.Find(`[data-testid="empty-state"]`).Length() != 1 || sec.Find("table").Length() != 0 {
+		t.Error("empty state missing")
+	}
+	wantCount(t, doc, "client-key-row", 0)
+	wantCount(t, doc, "remove-client-key", 0)
+	wantCount(t, doc, "client-key-form", 1) // keys can be registered before enabling
+
+	// Viewer of a disabled project: the notice, but nothing to change.
+	vm.ClientKeys.CanManage = false
+	doc, _ = render(t, ClientKeysSection(vm.ClientKeys))
+	checkNoInjection(t, doc)
+	wantCount(t, doc, "client-keys-disabled", 1)
+	wantCount(t, doc, "client-key-form", 0)
+	if doc.Find("form").Length() != 0 {
+		t.Error("viewer sees a form")
+	}
+}
+
+// TestProjectPagePassesCSRFToClientKeys checks the section's forms get the page's token
+// when the view model does not carry one, and keep their own otherwise.
+func TestProjectPagePassesCSRFToClientKeys(t *testing.T) {
+	vm := ownerProject()
+	vm.ClientKeys.CSRF = ""
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkPostForms(t, doc)
+	forms := testID(doc, "client-keys-section").Find(`form[method="post"]`)
+	if forms.Length() != 4 { // 3 removes, add
+		t.Errorf("%d forms in the client keys section", forms.Length())
+	}
+	forms.Each(func(i int, f *goquery.Selection) {
+		if v := f.Find(`input[name="_csrf"]`).AttrOr("value", ""); v != token {
+			t.Errorf("form %d (%s) _csrf = %q", i, f.AttrOr("action", ""), v)
+		}
+	})
+
+	ck := ownerClientKeys()
+	ck.CSRF = "own-token"
+	doc, _ = render(t, ClientKeysSection(ck))
+	doc.Find(`form[method="post"]`).Each(func(i int, f *goquery.Selection) {
+		if v := f.Find(`input[name="_csrf"]`).AttrOr("value", ""); v != "own-token" {
+			t.Errorf("alone: form %d _csrf = %q", i, v)
+		}
+	})
+}
+
+func TestProjectSettingsAuthMethods(t *testing.T) {
+	vm := ownerProject()
+	vm.Settings.AuthMethods = []Checkbox{{"client_secret", "Client secret", false}, {"private_key_jwt", xssScript, true}}
+	vm.Settings.Errors = map[string]string{"auth_methods": xssImg}
+	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	settings := formByAction(doc, "/projects/p%2F1/settings")
+	fs := settings.Find("fieldset#settings-auth")
+	if fs.Length() != 1 || fs.Find("legend").Text() != "Client authentication" {
+		t.Fatalf("auth fieldset: %d %q", fs.Length(), fs.Find("legend").Text())
+	}
+	boxes := wantCount(t, doc, "settings-auth-method", 2)
+	want := []struct {
+		value, label string
+		checked      bool
+	}{{"client_secret", "Client secret", false}, {"private_key_jwt", xssScript, true}}
+	boxes.Each(func(i int, b *goquery.Selection) {
+		_, checked := b.Attr("checked")
+		if b.AttrOr("type", "") != "checkbox" || b.AttrOr("name", "") != "auth_methods" || b.AttrOr("value", "") != want[i].value ||
+			checked != want[i].checked || b.AttrOr("aria-invalid", "") != "true" {
+			t.Errorf("box %d: %v", i, b.Nodes[0].Attr)
+		}
+		if l := strings.TrimSpace(b.Parent().Text()); goquery.NodeName(b.Parent()) != "label" || l != want[i].label {
+			t.Errorf("box %d label %q", i, l)
+		}
+	})
+	if fs.Parent().Find(`fieldset#settings-auth + [data-testid="field-error"]`).Text() != xssImg {
+		t.Error("auth_methods error missing")
+	}
+	wantCount(t, doc, "readonly-auth-methods", 0)
+
+	// The unchecked/checked state follows the view model.
+	vm.Settings.AuthMethods[0].Checked, vm.Settings.AuthMethods[1].Checked = true, false
+	vm.Settings.Errors = nil
+	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	boxes = wantCount(t, doc, "settings-auth-method", 2)
+	if _, ok := boxes.Eq(0).Attr("checked"); !ok {
+		t.Error("client_secret not checked")
+	}
+	if _, ok := boxes.Eq(1).Attr("checked"); ok {
+		t.Error("private_key_jwt checked")
+	}
+	if _, ok := boxes.Eq(0).Attr("aria-invalid"); ok {
+		t.Error("aria-invalid without an error")
+	}
+
+	// Viewers read the accepted methods.
+	vm.Can = ProjectPermissions{}
+	vm.Settings.AuthMethods[1].Checked = true
+	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	if got := wantCount(t, doc, "readonly-auth-methods", 1).Text(); got != "Client secret, "+xssScript {
+		t.Errorf("readonly auth methods = %q", got)
+	}
+	vm.Settings.AuthMethods = nil
+	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	if got := wantCount(t, doc, "readonly-auth-methods", 1).Text(); got != "none" {
+		t.Errorf("readonly auth methods = %q", got)
+	}
 }
