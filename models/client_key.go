@@ -54,7 +54,9 @@ type ClientKeyInfo struct {
 }
 
 // Expired reports whether the key is past its expiry at now.
-func (k *ClientKey) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
+func (k *ClientKey) Expired(now time.Time) bool {
+	return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt)
+}
 
 // clientKeyAlg returns the algorithm a public key verifies: the JWK's alg when it names
 // an allowed one that fits the key type, else the key type's default.

@@ -39,9 +39,9 @@ type Project struct {
 	// AuthMethods are the client authentication methods it accepts (space-separated
 	// AuthClientSecret, AuthPrivateKeyJWT).
 	AuthMethods string
-	CreatedBy      *string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	CreatedBy   *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // ClientID is the project's OAuth client_id.
@@ -60,7 +60,9 @@ func (p *Project) GrantTypeList() []string { return strings.Fields(p.GrantTypes)
 func (p *Project) AllowsGrant(g string) bool { return slices.Contains(p.GrantTypeList(), g) }
 
 // AcceptsAuth reports whether the project accepts client authentication method m.
-func (p *Project) AcceptsAuth(m string) bool { return slices.Contains(strings.Fields(p.AuthMethods), m) }
+func (p *Project) AcceptsAuth(m string) bool {
+	return slices.Contains(strings.Fields(p.AuthMethods), m)
+}
 
 // TokenTTL is the access-token lifetime.
 func (p *Project) TokenTTL() time.Duration { return time.Duration(p.AccessTokenTTL) * time.Second }
