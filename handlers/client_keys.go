@@ -53,7 +53,9 @@ func (h *Handler) addClientKey(c echo.Context) error {
 	}
 	if f := validation(err); f != nil {
 		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
-			form.ExpiryOptions, form.Errors = clientKeyExpiry, f
+			// Pasted key material is never sent back: it may be a private key pasted by
+			// mistake, and this page would carry it again.
+			form.Key, form.ExpiryOptions, form.Errors = "", clientKeyExpiry, f
 			vm.ClientKeys.Form = form
 		})
 	}

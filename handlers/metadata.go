@@ -11,21 +11,25 @@ import (
 
 // Metadata is the RFC 8414 authorization server metadata document.
 type Metadata struct {
-	Issuer                                    string   `json:"issuer"`
-	TokenEndpoint                             string   `json:"token_endpoint"`
-	JWKSURI                                   string   `json:"jwks_uri"`
-	IntrospectionEndpoint                     string   `json:"introspection_endpoint"`
-	RevocationEndpoint                        string   `json:"revocation_endpoint"`
-	GrantTypesSupported                       []string `json:"grant_types_supported"`
-	ResponseTypesSupported                    []string `json:"response_types_supported"`
-	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
-	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
-	ScopesSupported                           []string `json:"scopes_supported"`
-	TokenTypesSupported                       []string `json:"token_types_supported,omitempty"`
-	SigningAlgValuesSupported                 []string `json:"signing_alg_values_supported"`
-	StatusListURIPrefix                       string   `json:"status_list_uri_prefix"`
-	AccessTokenSigningAlgValuesSupported      []string `json:"access_token_signing_alg_values_supported,omitempty"`
+	Issuer                                     string   `json:"issuer"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	ScopesSupported                            []string `json:"scopes_supported"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// Gatehouse extensions: the types of token it issues, what they are signed with, and
+	// where its status lists live (a verifier fetches no status list from anywhere else).
+	TokenTypesSupported       []string `json:"token_types_supported"`
+	SigningAlgValuesSupported []string `json:"signing_alg_values_supported"`
+	StatusListURIPrefix       string   `json:"status_list_uri_prefix"`
 }
 
 // metadataDocument builds the document for this portal.
@@ -33,23 +37,24 @@ func (h *Handler) metadataDocument() Metadata {
 	base := h.cfg.BaseURL.String()
 	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	return Metadata{
-		Issuer:                            base,
-		TokenEndpoint:                     base + "/oauth/token",
-		JWKSURI:                           base + "/.well-known/jwks.json",
-		IntrospectionEndpoint:             base + "/oauth/introspect",
-		RevocationEndpoint:                base + "/oauth/revoke",
-		GrantTypesSupported:               models.SupportedGrantTypes,
-		ResponseTypesSupported:            []string{}, // no authorization endpoint, so no response type
-		TokenEndpointAuthMethodsSupported: auth,
-		IntrospectionEndpointAuthMethodsSupported: auth,
-		RevocationEndpointAuthMethodsSupported:    auth,
+		Issuer:                 base,
+		TokenEndpoint:          base + "/oauth/token",
+		JWKSURI:                base + "/.well-known/jwks.json",
+		IntrospectionEndpoint:  base + "/oauth/introspect",
+		RevocationEndpoint:     base + "/oauth/revoke",
+		GrantTypesSupported:    models.SupportedGrantTypes,
+		ResponseTypesSupported: []string{}, // no authorization endpoint, so no response type
 		// Scopes are declared per project; the portal itself defines none.
-		ScopesSupported:     []string{},
-		TokenTypesSupported: []string{models.TypAPIKey, models.TypAccessToken},
-		// Gatehouse extensions: what its tokens are signed with, and where its status
-		// lists live (a verifier fetches no status list from anywhere else).
-		SigningAlgValuesSupported: models.SigningAlgs,
-		StatusListURIPrefix:       base + "/statuslists/",
+		ScopesSupported:                            []string{},
+		TokenEndpointAuthMethodsSupported:          auth,
+		TokenEndpointAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		IntrospectionEndpointAuthMethodsSupported:  auth,
+		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		RevocationEndpointAuthMethodsSupported:     auth,
+		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
+		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
+		SigningAlgValuesSupported:                  models.SigningAlgs,
+		StatusListURIPrefix:                        base + "/statuslists/",
 	}
 }
 

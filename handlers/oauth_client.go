@@ -137,7 +137,11 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional b
 			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest,
 				"client_assertion_type must be "+models.ClientAssertionType+" with a client_assertion")
 		}
-		id = form.Get("client_id")
+		if id = form.Get("client_id"); id == "" {
+			// client_id is optional with an assertion: count failures against the client
+			// the assertion claims to be (its iss, unverified), not one shared bucket.
+			id = models.AssertionIssuer(assertion)
+		}
 	case optional && c.Request().Header.Get("Authorization") == "" && form.Get("client_secret") == "":
 		return nil, nil
 	default:

@@ -135,6 +135,21 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	return &p, nil
 }
 
+// AssertionIssuer returns the iss an assertion claims, unverified, when it looks like a
+// client_id ("" otherwise). For rate limiting only: nothing is trusted from it.
+func AssertionIssuer(assertion string) string {
+	parts := strings.Split(assertion, ".")
+	if len(assertion) > maxAssertionLen || len(parts) != 3 {
+		return ""
+	}
+	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var c assertionClaims
+	if err != nil || json.Unmarshal(pb, &c) != nil || !hasPrefixID(c.Iss, "prj") {
+		return ""
+	}
+	return c.Iss
+}
+
 // usedAssertion records a jti until its assertion expires.
 type usedAssertion struct {
 	ClientID  string `gorm:"primaryKey"`

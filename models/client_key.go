@@ -201,6 +201,10 @@ func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string,
 		raw, _ := jwk.MarshalJSON()
 		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
 	default:
+		// Only someone who may add keys makes the portal fetch a URL.
+		if _, err := projectFor(s.db.WithContext(ctx), actor, projectID, ActSecretManage); err != nil {
+			return nil, err
+		}
 		if _, err := s.Fetcher.Keys(ctx, uri, true); err != nil {
 			v.add("jwks_uri", strings.TrimPrefix(err.Error(), ErrJWKSURI.Error()+": "))
 			break

@@ -36,6 +36,7 @@ type JWKSFetcher struct {
 }
 
 type fetchedSet struct {
+	mu      sync.Mutex
 	keys    []jose.JSONWebKey
 	fetched time.Time
 	maxAge  time.Duration
@@ -103,13 +104,13 @@ func (f *JWKSFetcher) CheckURI(raw string) error {
 }
 
 // Keys returns the key set at uri: from the cache while it is fresh, unless refresh asks
-// for a new copy (an unknown kid). Fetches happen at most once a minute per uri; while
-// the client's server is down a copy up to a day old is still used.
+// for a new copy (an unknown kid). Fetches happen at most once a minute per uri, one at
+// a time (callers arriving during a fetch wait for its result); while the client's
+// server is down a copy up to a day old is still used.
 func (f *JWKSFetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jose.JSONWebKey, error) {
 	if err := f.CheckURI(uri); err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	f.mu.Lock()
 	c := f.cache[uri]
 	if c == nil {
@@ -119,22 +120,21 @@ func (f *JWKSFetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jos
 		c = &fetchedSet{}
 		f.cache[uri] = c
 	}
+	f.mu.Unlock()
+
+	c.mu.Lock() // one fetch per uri at a time
+	defer c.mu.Unlock()
+	now := time.Now()
 	fresh := c.keys != nil && now.Sub(c.fetched) < c.maxAge
 	throttled := !c.lastTry.IsZero() && now.Sub(c.lastTry) < jwksMinRefetch
 	if (fresh && !refresh) || throttled {
-		keys, err := c.keys, c.lastErr
-		f.mu.Unlock()
-		if keys != nil {
-			return keys, nil
+		if c.keys != nil {
+			return c.keys, nil
 		}
-		return nil, err
+		return nil, c.lastErr
 	}
 	c.lastTry = now
-	f.mu.Unlock()
-
 	keys, age, err := f.fetch(ctx, uri)
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if err != nil {
 		c.lastErr = err
 		if c.keys != nil && now.Sub(c.fetched) < 24*time.Hour {
@@ -170,12 +170,20 @@ func (f *JWKSFetcher) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey,
 	if len(body) > maxJWKSBytes {
 		return nil, 0, fmt.Errorf("%w: larger than %d KiB", ErrJWKSURI, maxJWKSBytes>>10)
 	}
-	var set jose.JSONWebKeySet
+	// Keys are read one by one: a key of a type or curve we cannot read is skipped
+	// (RFC 7517 §5), not a reason to refuse the whole set.
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, 0, fmt.Errorf("%w: not a JSON Web Key Set", ErrJWKSURI)
 	}
 	var keys []jose.JSONWebKey
-	for _, k := range set.Keys {
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if json.Unmarshal(raw, &k) != nil {
+			continue
+		}
 		if k.IsPublic() && (k.Use == "" || k.Use == "sig") {
 			if _, err := clientKeyAlg(k); err == nil {
 				keys = append(keys, k)
