@@ -102,6 +102,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         true,
+		// Cache prepared statements per connection: the hot queries (client
+		// authentication, sessions) are then parsed once, not on every request.
+		PrepareStmt: true,
 	}
 	var db *gorm.DB
 	switch dsn.Dialect {
@@ -122,12 +125,15 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keep as many idle connections as open ones: database/sql keeps 2 by default, and
+	// under concurrent load the rest would be closed and reopened (a new PostgreSQL
+	// backend, or a new SQLite handle, per request).
+	maxConns := 25
 	if dsn.Dialect == SQLite {
-		// One writer at a time is SQLite's rule anyway; a few readers share WAL snapshots.
-		sqlDB.SetMaxOpenConns(8)
-	} else {
-		sqlDB.SetMaxOpenConns(25)
+		maxConns = 8 // one writer at a time is SQLite's rule anyway; readers share WAL snapshots
 	}
+	sqlDB.SetMaxOpenConns(maxConns)
+	sqlDB.SetMaxIdleConns(maxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, dialect: dsn.Dialect, Now: func() time.Time { return time.Now().UTC() }, Fetcher: NewJWKSFetcher(false)}
 	if err := s.Ping(ctx); err != nil {
