@@ -4,12 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
 
 // cached is what a verified credential leaves behind: enough to re-accept it without a
-// signature check while still checking its expiry, key and status on every call.
+// signature check while still checking its expiry, key and status on every call. It is
+// never modified after it is stored.
 type cached struct {
 	p         *Principal
 	exp       time.Time
@@ -19,24 +21,30 @@ type cached struct {
 	kind      Kind
 }
 
-// lruNode is an entry of a shard's doubly linked recency list.
-type lruNode struct {
-	key        [32]byte
-	val        cached
-	prev, next *lruNode
+// clockNode is a cache entry with its "recently used" bit.
+type clockNode struct {
+	key [32]byte
+	val cached
+	ref atomic.Bool
 }
 
-// shard is one lock's worth of the cache.
+// shard is one lock's worth of the cache. Lookups take the read lock only and mark the
+// entry used; eviction (CLOCK, an approximation of LRU) happens under the write lock
+// when a full shard takes a new entry.
 type shard struct {
-	mu   sync.Mutex
-	m    map[[32]byte]*lruNode
-	head *lruNode // most recent
-	tail *lruNode // least recent
+	mu   sync.RWMutex
+	m    map[[32]byte]*clockNode
+	ring []*clockNode
+	hand int
 	cap  int
+	// hits counts cache hits here rather than in one shared counter that every core
+	// would write.
+	hits atomic.Int64
+	_    [64]byte // keep neighbouring shards off this cache line
 }
 
-// tokenCache is a sharded LRU keyed by the SHA-256 of the token: bounded memory, and a
-// lock per shard so parallel requests rarely contend.
+// tokenCache is a sharded CLOCK cache keyed by the SHA-256 of the token: bounded
+// memory, and parallel lookups never wait for each other.
 type tokenCache struct {
 	shards []shard
 }
@@ -49,7 +57,7 @@ func newTokenCache(size int) *tokenCache {
 	}
 	c := &tokenCache{shards: make([]shard, cacheShards)}
 	for i := range c.shards {
-		c.shards[i] = shard{m: make(map[[32]byte]*lruNode), cap: size / cacheShards}
+		c.shards[i] = shard{m: make(map[[32]byte]*clockNode), cap: size / cacheShards}
 	}
 	return c
 }
@@ -68,34 +76,57 @@ func (c *tokenCache) shard(k *[32]byte) *shard {
 // get returns the entry and marks it recently used.
 func (c *tokenCache) get(k [32]byte) (cached, bool) {
 	s := c.shard(&k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
 	n, ok := s.m[k]
+	s.mu.RUnlock()
 	if !ok {
 		return cached{}, false
 	}
-	s.moveToFront(n)
+	if !n.ref.Load() { // write only when it changes: no cache-line ping-pong on hot keys
+		n.ref.Store(true)
+	}
+	s.hits.Add(1)
 	return n.val, true
 }
 
-// put adds an entry, evicting the least recently used one when the shard is full.
+// hits sums the shards' hit counts.
+func (c *tokenCache) hits() int64 {
+	var n int64
+	for i := range c.shards {
+		n += c.shards[i].hits.Load()
+	}
+	return n
+}
+
+// put adds an entry, evicting one that was not used since the hand last passed it.
 func (c *tokenCache) put(k [32]byte, v cached) {
 	s := c.shard(&k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n, ok := s.m[k]; ok {
-		n.val = v
-		s.moveToFront(n)
+	n := &clockNode{key: k, val: v}
+	if old, ok := s.m[k]; ok {
+		for i, r := range s.ring {
+			if r == old {
+				s.ring[i] = n
+				break
+			}
+		}
+		s.m[k] = n
 		return
 	}
-	n := &lruNode{key: k, val: v}
-	s.m[k] = n
-	s.pushFront(n)
-	if len(s.m) > s.cap {
-		old := s.tail
-		s.unlink(old)
-		delete(s.m, old.key)
+	if len(s.ring) < s.cap {
+		s.ring = append(s.ring, n)
+		s.m[k] = n
+		return
 	}
+	for s.ring[s.hand].ref.Load() {
+		s.ring[s.hand].ref.Store(false)
+		s.hand = (s.hand + 1) % len(s.ring)
+	}
+	delete(s.m, s.ring[s.hand].key)
+	s.ring[s.hand] = n
+	s.m[k] = n
+	s.hand = (s.hand + 1) % len(s.ring)
 }
 
 // remove drops an entry (a credential that failed its re-check).
@@ -103,9 +134,21 @@ func (c *tokenCache) remove(k [32]byte) {
 	s := c.shard(&k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n, ok := s.m[k]; ok {
-		s.unlink(n)
-		delete(s.m, k)
+	old, ok := s.m[k]
+	if !ok {
+		return
+	}
+	delete(s.m, k)
+	for i, r := range s.ring {
+		if r == old {
+			last := len(s.ring) - 1
+			s.ring[i] = s.ring[last]
+			s.ring = s.ring[:last]
+			if s.hand >= len(s.ring) {
+				s.hand = 0
+			}
+			break
+		}
 	}
 }
 
@@ -113,42 +156,9 @@ func (c *tokenCache) remove(k [32]byte) {
 func (c *tokenCache) len() int {
 	n := 0
 	for i := range c.shards {
-		c.shards[i].mu.Lock()
+		c.shards[i].mu.RLock()
 		n += len(c.shards[i].m)
-		c.shards[i].mu.Unlock()
+		c.shards[i].mu.RUnlock()
 	}
 	return n
-}
-
-func (s *shard) pushFront(n *lruNode) {
-	n.prev, n.next = nil, s.head
-	if s.head != nil {
-		s.head.prev = n
-	}
-	s.head = n
-	if s.tail == nil {
-		s.tail = n
-	}
-}
-
-func (s *shard) unlink(n *lruNode) {
-	if n.prev != nil {
-		n.prev.next = n.next
-	} else {
-		s.head = n.next
-	}
-	if n.next != nil {
-		n.next.prev = n.prev
-	} else {
-		s.tail = n.prev
-	}
-	n.prev, n.next = nil, nil
-}
-
-func (s *shard) moveToFront(n *lruNode) {
-	if s.head == n {
-		return
-	}
-	s.unlink(n)
-	s.pushFront(n)
 }

@@ -142,23 +142,17 @@ func (v *Verifier) fetchStatusList(ctx context.Context, e *statusEntry) error {
 // statusFor returns the list at uri for a credential being verified now: the cached
 // list while it is before its exp, a fresh fetch for a list never seen (or past exp).
 func (v *Verifier) statusFor(ctx context.Context, uri string) (*statusList, error) {
-	v.listsMu.RLock()
-	e := v.lists[uri]
-	v.listsMu.RUnlock()
+	e := (*v.lists.Load())[uri]
 	now := v.cfg.now()
 	if e == nil {
-		v.listsMu.Lock()
-		if e = v.lists[uri]; e == nil {
-			if len(v.lists) >= maxLists {
-				v.listsMu.Unlock()
-				return nil, fmt.Errorf("%w: too many status lists", ErrStatusUnavailable)
-			}
-			e = &statusEntry{uri: uri}
-			v.lists[uri] = e
+		var err error
+		if e, err = v.addList(uri); err != nil {
+			return nil, err
 		}
-		v.listsMu.Unlock()
 	}
-	e.lastUsed.Store(now.Unix())
+	if sec := now.Unix(); e.lastUsed.Load() != sec {
+		e.lastUsed.Store(sec) // at most one write a second per list
+	}
 	if l := e.current.Load(); l != nil && now.Before(l.exp) {
 		if now.Sub(l.fetched) > l.ttl+v.cfg.refreshEvery {
 			v.stats.statusStale.Add(1) // the background refresh is failing: still within exp
@@ -178,6 +172,28 @@ func (v *Verifier) statusFor(ctx context.Context, uri string) (*statusList, erro
 		return l, nil
 	}
 	return nil, fmt.Errorf("%w: %s could not be fetched and no unexpired copy is cached", ErrStatusUnavailable, uri)
+}
+
+// addList registers a list URI. The registry is copied on write and read through an
+// atomic pointer, so the hot path takes no lock at all.
+func (v *Verifier) addList(uri string) (*statusEntry, error) {
+	v.listsMu.Lock()
+	defer v.listsMu.Unlock()
+	old := *v.lists.Load()
+	if e := old[uri]; e != nil {
+		return e, nil
+	}
+	if len(old) >= maxLists {
+		return nil, fmt.Errorf("%w: too many status lists", ErrStatusUnavailable)
+	}
+	next := make(map[string]*statusEntry, len(old)+1)
+	for k, e := range old {
+		next[k] = e
+	}
+	e := &statusEntry{uri: uri}
+	next[uri] = e
+	v.lists.Store(&next)
+	return e, nil
 }
 
 // maxLists bounds how many distinct status lists one verifier tracks.

@@ -96,8 +96,8 @@ type Verifier struct {
 	keysMu   sync.Mutex // one JWKS fetch at a time
 	lastJWKS time.Time
 
-	listsMu sync.RWMutex
-	lists   map[string]*statusEntry
+	listsMu sync.Mutex // serializes additions to lists
+	lists   atomic.Pointer[map[string]*statusEntry]
 
 	cache *tokenCache
 	stats counters
@@ -132,8 +132,8 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 		return nil, errors.New("verify: Accept needs at least one kind")
 	}
 	issuer = strings.TrimSuffix(issuer, "/")
-	v := &Verifier{issuer: issuer, cfg: cfg, lists: map[string]*statusEntry{}, cache: newTokenCache(cfg.cacheSize),
-		stop: make(chan struct{}), done: make(chan struct{})}
+	v := &Verifier{issuer: issuer, cfg: cfg, cache: newTokenCache(cfg.cacheSize), stop: make(chan struct{}), done: make(chan struct{})}
+	v.lists.Store(&map[string]*statusEntry{})
 	m, err := v.discover(ctx)
 	if err != nil {
 		return nil, err
@@ -233,9 +233,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		if err := v.recheck(ctx, &c); err != nil {
 			v.cache.remove(key)
 			v.stats.rejected.Add(1)
+			v.stats.cachedRejected.Add(1)
 			return nil, err
 		}
-		v.stats.cacheHits.Add(1)
 		return c.p, nil
 	}
 	c, err := v.verifyFull(ctx, token)
@@ -393,13 +393,7 @@ func (v *Verifier) refreshDue(ctx context.Context) time.Duration {
 	if ks := v.keys.Load(); now.Sub(ks.fetched) >= ks.maxAge-v.cfg.refreshEvery {
 		_ = v.refreshJWKS(ctx)
 	}
-	v.listsMu.RLock()
-	entries := make([]*statusEntry, 0, len(v.lists))
-	for _, e := range v.lists {
-		entries = append(entries, e)
-	}
-	v.listsMu.RUnlock()
-	for _, e := range entries {
+	for _, e := range *v.lists.Load() {
 		if now.Sub(time.Unix(e.lastUsed.Load(), 0)) > time.Hour {
 			continue // not used lately: fetched again on demand
 		}
@@ -436,7 +430,7 @@ func truncate(s string, n int) string {
 
 // counters are the verifier's metrics.
 type counters struct {
-	verified, cacheHits, rejected                 atomic.Int64
+	verified, rejected, cachedRejected            atomic.Int64
 	jwksFetches, jwksFetchErrors                  atomic.Int64
 	statusFetches, statusFetchErrors, statusStale atomic.Int64
 	failClosed, failOpen                          atomic.Int64
@@ -460,7 +454,7 @@ type Stats struct {
 func (v *Verifier) Stats() Stats {
 	s := &v.stats
 	return Stats{
-		Verified: s.verified.Load(), CacheHits: s.cacheHits.Load(), Rejected: s.rejected.Load(),
+		Verified: s.verified.Load(), CacheHits: v.cache.hits() - s.cachedRejected.Load(), Rejected: s.rejected.Load(),
 		JWKSFetches: s.jwksFetches.Load(), JWKSFetchErrors: s.jwksFetchErrors.Load(),
 		StatusFetches: s.statusFetches.Load(), StatusFetchErrors: s.statusFetchErrors.Load(), StatusStale: s.statusStale.Load(),
 		FailClosed: s.failClosed.Load(), FailOpen: s.failOpen.Load(), CachedCredentials: v.cache.len(),

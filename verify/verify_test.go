@@ -66,7 +66,7 @@ func TestCacheStillChecksExpiryAndStatus(t *testing.T) {
 	// Revoked: the cached key is rejected once the refreshed list says so.
 	f.revoke("sl_1", 3)
 	f.clock.advance(61 * time.Second)
-	if err := v.fetchStatusList(ctx, v.lists[f.url+"/statuslists/sl_1"]); err != nil {
+	if err := v.fetchStatusList(ctx, (*v.lists.Load())[f.url+"/statuslists/sl_1"]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Verify(ctx, tok); !errors.Is(err, ErrRevoked) {
