@@ -75,6 +75,7 @@ func (s *Store) bumpStatusLists(tx *gorm.DB, ids ...string) error {
 // statusListEntry is a signed status list token kept in memory.
 type statusListEntry struct {
 	version int64
+	bits    []byte
 	token   []byte
 	etag    string
 	built   time.Time
@@ -143,6 +144,22 @@ func (s *Signer) StatusListToken(ctx context.Context, id string) ([]byte, string
 	return e.token, e.etag, nil
 }
 
+// Revoked reads a credential's bit from the list this instance publishes (the same
+// freshness as GET /statuslists/{id}: re-read after a local revocation at once, after
+// another instance's within a poll interval).
+func (s *Signer) Revoked(ctx context.Context, listID string, idx int) (bool, error) {
+	if _, _, err := s.StatusListToken(ctx, listID); err != nil {
+		return false, err
+	}
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	e := s.lists.entries[listID]
+	if e == nil || idx < 0 || idx/8 >= len(e.bits) {
+		return true, nil // unknown: fail closed
+	}
+	return e.bits[idx/8]&(1<<(idx%8)) != 0, nil
+}
+
 // statusListClaims is the payload of a status list token.
 type statusListClaims struct {
 	jwt.Claims
@@ -193,5 +210,6 @@ func (s *Signer) buildStatusList(ctx context.Context, id string, now time.Time) 
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(tok))
-	return &statusListEntry{version: l.Version, token: []byte(tok), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, built: now}, nil
+	return &statusListEntry{version: l.Version, bits: bits, token: []byte(tok),
+		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, built: now}, nil
 }
