@@ -123,6 +123,9 @@ func (h *Handler) Maintain(ctx context.Context, every time.Duration) {
 			if err := h.limiter.prune(ctx); err != nil && ctx.Err() == nil {
 				h.log.Warn("pruning authentication failure counts failed", "error", err.Error())
 			}
+			if err := h.store.PruneUsedAssertions(ctx); err != nil && ctx.Err() == nil {
+				h.log.Warn("pruning used assertion ids failed", "error", err.Error())
+			}
 		}
 	}
 }

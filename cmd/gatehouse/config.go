@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ type Config struct {
 	SessionIdle  time.Duration
 	SessionMax   time.Duration
 	LogFormat    string
+	// AuthFailuresPerClient and AuthFailuresPerIP bound failed client authentications
+	// per minute at the OAuth endpoints.
+	AuthFailuresPerClient int
+	AuthFailuresPerIP     int
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -55,6 +60,7 @@ type rawConfig struct {
 	addr, baseURL, databaseURL, oidcIssuer, oidcClientID, oidcSecret string
 	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
 	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
+	failuresPerClient, failuresPerIP                                 string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -75,6 +81,8 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "12h", "a session unused this long ends", &r.sessionIdle},
 		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", "168h", "a session ends this long after sign-in", &r.sessionMax},
 		{"GATEHOUSE_LOG_FORMAT", "log-format", "text", "text or json", &r.logFormat},
+		{"GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "auth-failures-per-client", "10", "failed client authentications per client per minute before 429", &r.failuresPerClient},
+		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", "50", "failed client authentications per IP per minute before 429", &r.failuresPerIP},
 	}
 }
 
@@ -207,6 +215,20 @@ func (r *rawConfig) validate() (*Config, error) {
 		c.LogFormat = r.logFormat
 	default:
 		bad("GATEHOUSE_LOG_FORMAT", "log-format", "want text or json, got %q", r.logFormat)
+	}
+	for _, l := range []struct {
+		env, fl, raw string
+		dst          *int
+	}{
+		{"GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "auth-failures-per-client", r.failuresPerClient, &c.AuthFailuresPerClient},
+		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", r.failuresPerIP, &c.AuthFailuresPerIP},
+	} {
+		n, err := strconv.Atoi(l.raw)
+		if err != nil || n < 1 || n > 100000 {
+			bad(l.env, l.fl, "want a whole number from 1 to 100000, got %q", l.raw)
+			continue
+		}
+		*l.dst = n
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -75,6 +75,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"BadDuration", "GATEHOUSE_STATUS_LIST_TTL", "soon", "GATEHOUSE_STATUS_LIST_TTL"},
 		{"TooShortRotation", "GATEHOUSE_SIGNING_KEY_ROTATION", "1m", "GATEHOUSE_SIGNING_KEY_ROTATION"},
 		{"BadLogFormat", "GATEHOUSE_LOG_FORMAT", "xml", "GATEHOUSE_LOG_FORMAT"},
+		{"BadFailureLimit", "GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "0", "GATEHOUSE_AUTH_FAILURES_PER_CLIENT"},
+		{"NonNumericIPLimit", "GATEHOUSE_AUTH_FAILURES_PER_IP", "many", "GATEHOUSE_AUTH_FAILURES_PER_IP"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}
