@@ -63,9 +63,14 @@ check-generated:
 e2e:
 	GATEHOUSE_E2E=require $(GO) test -count=1 -run 'TestBrowser' -v ./e2e/
 
-## bench: performance benchmarks (see README, Performance)
+## bench: performance benchmarks, 6 runs each, summarized with benchstat (see README,
+## Performance). Set GATEHOUSE_TEST_POSTGRES_URL to include PostgreSQL.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -cpu 2 ./models/ ./handlers/ | tee bench/portal.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -cpu 1,2 ./verify/ | tee bench/verify.txt
+	$(GO) tool benchstat bench/portal.txt
+	$(GO) tool benchstat bench/verify.txt
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 1m)
 FUZZTIME ?= 1m
