@@ -53,18 +53,11 @@ func (h *Handler) issueToken(c echo.Context) error {
 // introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a
 // project; it learns about credentials of its own team only.
 func (h *Handler) introspect(c echo.Context) error {
-	form, err := oauthForm(c)
+	p, token, err := h.clientTokenRequest(c)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	p, err := h.authenticateClient(c, form, false)
-	if err != nil {
-		return writeOAuthError(c, err)
-	}
-	if form.Get("token") == "" {
-		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "token is required"))
-	}
-	res, err := h.store.Introspect(c.Request().Context(), p, form.Get("token"))
+	res, err := h.store.Introspect(c.Request().Context(), p, token)
 	if err != nil {
 		return err
 	}
@@ -75,18 +68,11 @@ func (h *Handler) introspect(c echo.Context) error {
 // revokeToken handles "POST /oauth/revoke" (RFC 7009): a project revokes its own API
 // keys. Unknown, invalid and other projects' tokens get the same 200 and change nothing.
 func (h *Handler) revokeToken(c echo.Context) error {
-	form, err := oauthForm(c)
+	p, token, err := h.clientTokenRequest(c)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	p, err := h.authenticateClient(c, form, false)
-	if err != nil {
-		return writeOAuthError(c, err)
-	}
-	if form.Get("token") == "" {
-		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "token is required"))
-	}
-	revoked, err := h.store.RevokeAsClient(c.Request().Context(), p, form.Get("token"))
+	revoked, err := h.store.RevokeAsClient(c.Request().Context(), p, token)
 	if err != nil {
 		return err
 	}
@@ -95,6 +81,24 @@ func (h *Handler) revokeToken(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.NoContent(http.StatusOK)
+}
+
+// clientTokenRequest reads what introspection and revocation share: an authenticated
+// project and the token parameter.
+func (h *Handler) clientTokenRequest(c echo.Context) (*models.Project, string, error) {
+	form, err := oauthForm(c)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := h.authenticateClient(c, form, false)
+	if err != nil {
+		return nil, "", err
+	}
+	token := form.Get("token")
+	if token == "" {
+		return nil, "", newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "token is required")
+	}
+	return p, token, nil
 }
 
 // jwtBearerGrant checks the assertion of the JWT bearer grant (RFC 7523 §2.1). When the

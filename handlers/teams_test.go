@@ -2,13 +2,13 @@ package handlers_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
 
 func TestFirstSignInGettingStarted(t *testing.T) {
@@ -165,47 +165,10 @@ func TestClientSecretShownOnce(t *testing.T) {
 	}
 }
 
-// dumpContains reports whether any text column of any table contains s.
+// dumpContains reports whether any value in the database contains s.
 func dumpContains(t *testing.T, e *env, s string) bool {
 	t.Helper()
-	db, err := e.store.SQLDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		_ = rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	for _, table := range tables {
-		r, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for r.Next() {
-			_ = r.Scan(ptrs...)
-			for _, v := range vals {
-				if strings.Contains(string(v), s) {
-					r.Close()
-					return true
-				}
-			}
-		}
-		r.Close()
-	}
-	return false
+	return strings.Contains(storetest.Dump(t, e.store), s)
 }
 
 func TestProjectForms(t *testing.T) {

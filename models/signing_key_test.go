@@ -3,7 +3,6 @@ package models_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -268,7 +267,7 @@ func TestDatabaseDumpHoldsNoKeyMaterial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dump := dumpAll(t, s)
+	dump := storetest.Dump(t, s)
 	for name, needle := range map[string]string{
 		"API key": token, "API key signature": token[strings.LastIndex(token, ".")+1:], "client secret": secret,
 		`private JWK member "d"`: `"d":`, "PEM": "PRIVATE KEY",
@@ -280,43 +279,4 @@ func TestDatabaseDumpHoldsNoKeyMaterial(t *testing.T) {
 	if !strings.Contains(dump, `"kty":"EC"`) {
 		t.Error("the dump has no public JWK at all: the check above looks at the wrong data")
 	}
-}
-
-// dumpAll concatenates every value of every table.
-func dumpAll(t *testing.T, s *models.Store) string {
-	t.Helper()
-	db, _ := s.SQLDB()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		_ = rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var b strings.Builder
-	for _, table := range tables {
-		r, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for r.Next() {
-			_ = r.Scan(ptrs...)
-			for _, v := range vals {
-				b.Write(v)
-				b.WriteByte('\n')
-			}
-		}
-		r.Close()
-	}
-	return b.String()
 }

@@ -139,3 +139,46 @@ func SignerFor(tb testing.TB, s *models.Store, issuer string) *models.Signer {
 	}
 	return sg
 }
+
+// Dump concatenates every value of every table of a SQLite store, one per line, so a
+// test can assert that no secret or key material is stored in the clear.
+func Dump(tb testing.TB, s *models.Store) string {
+	tb.Helper()
+	db, err := s.SQLDB()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, table := range tables {
+		r, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cols, _ := r.Columns()
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for r.Next() {
+			_ = r.Scan(ptrs...)
+			for _, v := range vals {
+				b.Write(v)
+				b.WriteByte('\n')
+			}
+		}
+		r.Close()
+	}
+	return b.String()
+}
