@@ -1,0 +1,94 @@
+package echoverify_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/verify"
+	"github.com/gatehouse-dev/gatehouse/verify/echoverify"
+)
+
+// issuer serves metadata and a JWKS for one ES256 key and signs access tokens with it.
+func issuer(t *testing.T) (string, func(scope string) string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var url string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/oauth-authorization-server":
+			_ = json.NewEncoder(w).Encode(map[string]any{"issuer": url, "jwks_uri": url + "/jwks"})
+		case "/jwks":
+			_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	url = srv.URL
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
+		(&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url, func(scope string) string {
+		now := time.Now()
+		payload, _ := json.Marshal(map[string]any{"iss": url, "sub": "prj_x", "client_id": "prj_x", "aud": "orders-api",
+			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": "at_1", "scope": scope})
+		obj, err := signer.Sign(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := obj.CompactSerialize()
+		return tok
+	}
+}
+
+func TestEchoMiddleware(t *testing.T) {
+	url, token := issuer(t)
+	v, err := verify.New(context.Background(), url, verify.Audience("orders-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+
+	e := echo.New()
+	e.Use(echoverify.Middleware(v))
+	e.GET("/orders", func(c echo.Context) error {
+		return c.String(http.StatusOK, echoverify.Principal(c).Project)
+	}, echoverify.RequireScope("orders:read"))
+
+	do := func(auth string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do(token("orders:read")); rec.Code != http.StatusOK || rec.Body.String() != "prj_x" {
+		t.Errorf("valid token: %d %q, want 200 prj_x", rec.Code, rec.Body.String())
+	}
+	if rec := do(token("orders:write")); rec.Code != http.StatusForbidden ||
+		!strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("missing scope: %d %q, want 403 insufficient_scope", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	if rec := do(""); rec.Code != http.StatusUnauthorized {
+		t.Errorf("no token: %d, want 401", rec.Code)
+	}
+	if rec := do("garbage"); rec.Code != http.StatusUnauthorized ||
+		!strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("garbage: %d %q, want 401 invalid_token", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+}
