@@ -113,13 +113,20 @@ func stressSignIn(t *testing.T, p *portal, email, name string) *stressUser {
 	if u.csrf == "" {
 		t.Fatalf("dashboard: got no <meta name=\"csrf-token\">, want one on a signed-in page")
 	}
+	u.readFirstProject(t, ctx, dash)
+	return u
+}
+
+// readFirstProject sets u.project from the dashboard's first project card and
+// u.audience from the audience that project's key form checks by default.
+func (u *stressUser) readFirstProject(t *testing.T, ctx context.Context, dash *goquery.Document) {
+	t.Helper()
 	href, _ := dash.Find(`[data-testid="project-card"] a`).First().Attr("href")
 	if !strings.HasPrefix(href, "/projects/prj_") {
-		t.Fatalf("dashboard: first project link is %q, want /projects/prj_…", href)
+		t.Fatalf("%s dashboard: first project link is %q, want /projects/prj_…", u.base, href)
 	}
 	u.project = strings.TrimPrefix(href, "/projects/")
-
-	_, body = u.mustGet(t, ctx, p.URL+href, http.StatusOK)
+	_, body := u.mustGet(t, ctx, u.base+href, http.StatusOK)
 	form := stressDoc(t, body).Find(`[data-testid="key-form"]`)
 	aud := form.Find(`input[name="audiences"][checked]`).First()
 	if aud.Length() == 0 {
@@ -127,9 +134,8 @@ func stressSignIn(t *testing.T, p *portal, email, name string) *stressUser {
 	}
 	u.audience, _ = aud.Attr("value")
 	if u.audience == "" {
-		t.Fatalf("project page %s: the key form has no audience to choose", href)
+		t.Fatalf("%s project page %s: the key form has no audience to choose", u.base, href)
 	}
-	return u
 }
 
 // mustGet GETs target, reads the whole body and fails the test unless the status is want.

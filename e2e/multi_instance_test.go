@@ -333,23 +333,9 @@ func multiUserOn(t *testing.T, u *stressUser, p *portal) *stressUser {
 	if on.csrf != u.csrf {
 		t.Errorf("CSRF token of the same session: %s shows %q, %s showed %q; want the same", p.URL, on.csrf, u.base, u.csrf)
 	}
-	href, _ := dash.Find(`[data-testid="project-card"] a`).First().Attr("href")
-	if !strings.HasPrefix(href, "/projects/prj_") {
-		t.Fatalf("%s dashboard: first project link is %q, want /projects/prj_…", p.URL, href)
-	}
-	on.project = strings.TrimPrefix(href, "/projects/")
+	on.readFirstProject(t, ctx, dash)
 	if on.project != u.project {
 		t.Errorf("first project of the same user: %s shows %s, %s showed %s; want the same", p.URL, on.project, u.base, u.project)
-	}
-	_, body = on.mustGet(t, ctx, p.URL+href, http.StatusOK)
-	form := stressDoc(t, body).Find(`[data-testid="key-form"]`)
-	aud := form.Find(`input[name="audiences"][checked]`).First()
-	if aud.Length() == 0 {
-		aud = form.Find(`input[name="audiences"]`).First()
-	}
-	on.audience, _ = aud.Attr("value")
-	if on.audience == "" {
-		t.Fatalf("%s project page %s: the key form has no audience to choose", p.URL, href)
 	}
 	return on
 }

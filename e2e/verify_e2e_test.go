@@ -781,7 +781,7 @@ func vfInterop(t *testing.T, typReason string, run func(t *testing.T, base, aud,
 	if err := vfPayload(key.Token, &ref); err != nil {
 		t.Fatal(err)
 	}
-	status, ctype, list := vfGet(t, ref.Status.StatusList.URI)
+	status, ctype, list := stressGet(t, ref.Status.StatusList.URI)
 	if status != http.StatusOK || ctype != "application/statuslist+jwt" {
 		t.Fatalf("GET %s: got %d %q, want 200 application/statuslist+jwt", ref.Status.StatusList.URI, status, ctype)
 	}
@@ -792,23 +792,6 @@ func vfInterop(t *testing.T, typReason string, run func(t *testing.T, base, aud,
 		t.Errorf("status-list token: exit %d with stderr %q, want the typ check (%q) as the reason", r.code, r.stderr, typReason)
 	}
 	t.Logf("status-list token: exit %d, %s", r.code, strings.TrimSpace(r.stderr))
-}
-
-// vfGet GETs target with a plain client and returns the status, content type
-// and whole body.
-func vfGet(t *testing.T, target string) (int, string, []byte) {
-	t.Helper()
-	client := &http.Client{Timeout: vfRequestTimeout}
-	res, err := client.Get(target)
-	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading the body: %v", target, err)
-	}
-	return res.StatusCode, res.Header.Get("Content-Type"), b
 }
 
 // vfScript returns the absolute path of testdata/interop/name.
