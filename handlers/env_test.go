@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -60,6 +61,8 @@ func (s *syncBuffer) String() string {
 type envOptions struct {
 	baseURL string // overrides the portal's public URL (e.g. https://…) for cookie tests
 	store   *models.Store
+	// trustedProxies are the addresses whose X-Forwarded-For the portal believes.
+	trustedProxies []*net.IPNet
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -109,13 +112,14 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	baseURL, _ := url.Parse(base)
 	e.signer = storetest.SignerFor(t, e.store, base)
 	h, err := handlers.New(handlers.Config{
-		BaseURL:     baseURL,
-		OIDC:        handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
-		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
-		Sessions:    models.SessionPolicy{Idle: time.Hour, Absolute: 24 * time.Hour, PreLogin: 10 * time.Minute, TouchEvery: time.Minute},
-		Logger:      slog.New(slog.NewTextHandler(e.logs, nil)),
-		Signer:      e.signer,
-		AdminEmails: []string{"ops@example.com"},
+		BaseURL:        baseURL,
+		OIDC:           handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
+		SessionKeys:    [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
+		Sessions:       models.SessionPolicy{Idle: time.Hour, Absolute: 24 * time.Hour, PreLogin: 10 * time.Minute, TouchEvery: time.Minute},
+		Logger:         slog.New(slog.NewTextHandler(e.logs, nil)),
+		Signer:         e.signer,
+		AdminEmails:    []string{"ops@example.com"},
+		TrustedProxies: o.trustedProxies,
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)

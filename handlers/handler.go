@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -44,6 +45,9 @@ type Config struct {
 	// per minute at the OAuth endpoints; past them the caller gets 429.
 	AuthFailuresPerClient int
 	AuthFailuresPerIP     int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client's
+	// address. A request from any other address is attributed to that address.
+	TrustedProxies []*net.IPNet
 }
 
 // DevProviderPath is where the development identity provider is mounted.

@@ -16,9 +16,9 @@ type Metadata struct {
 	JWKSURI                                    string   `json:"jwks_uri"`
 	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
-	GrantTypesSupported                        []string `json:"grant_types_supported"`
-	ResponseTypesSupported                     []string `json:"response_types_supported"`
-	ScopesSupported                            []string `json:"scopes_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported,omitempty"`
+	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
+	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
@@ -37,15 +37,15 @@ func (h *Handler) metadataDocument() Metadata {
 	base := h.cfg.BaseURL.String()
 	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	return Metadata{
-		Issuer:                 base,
-		TokenEndpoint:          base + "/oauth/token",
-		JWKSURI:                base + "/.well-known/jwks.json",
-		IntrospectionEndpoint:  base + "/oauth/introspect",
-		RevocationEndpoint:     base + "/oauth/revoke",
-		GrantTypesSupported:    models.SupportedGrantTypes,
-		ResponseTypesSupported: []string{}, // no authorization endpoint, so no response type
-		// Scopes are declared per project; the portal itself defines none.
-		ScopesSupported:                            []string{},
+		Issuer:                base,
+		TokenEndpoint:         base + "/oauth/token",
+		JWKSURI:               base + "/.well-known/jwks.json",
+		IntrospectionEndpoint: base + "/oauth/introspect",
+		RevocationEndpoint:    base + "/oauth/revoke",
+		GrantTypesSupported:   models.SupportedGrantTypes,
+		// No authorization endpoint, so no response type; scopes are defined per API, and
+		// the portal itself defines none. RFC 8414 §2 says to omit such members rather
+		// than publish them empty.
 		TokenEndpointAuthMethodsSupported:          auth,
 		TokenEndpointAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		IntrospectionEndpointAuthMethodsSupported:  auth,

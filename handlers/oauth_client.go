@@ -115,14 +115,16 @@ func clientCredentials(c echo.Context, form url.Values) (id, secret string, basi
 }
 
 // authenticateClient authenticates the calling project by client secret (Basic or post)
-// or by a signed client assertion (private_key_jwt), refusing callers that have failed
-// too often (per client id and per IP, counted across instances) with 429 and
-// Retry-After. Without any client authentication it answers invalid_client, unless
-// optional is set (the JWT bearer grant, whose assertion authenticates) — then it
-// returns nil, nil.
+// or by a signed client assertion (private_key_jwt). The credential is checked first and
+// a correct one is always accepted: a client_id is public, so nobody else's failures may
+// lock its owner out. Failures are counted per (client, source address) and per source
+// address, across instances; a source over either limit gets 429 with Retry-After for
+// its failed attempts, which slows only the guesser. Without any client authentication
+// it answers invalid_client, unless optional is set (the JWT bearer grant, whose
+// assertion authenticates) — then it returns nil, nil.
 func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional bool) (*models.Project, error) {
 	ctx := c.Request().Context()
-	ipKey := "ip:" + c.RealIP()
+	ip := c.RealIP()
 	assertionType, assertion := form.Get("client_assertion_type"), form.Get("client_assertion")
 	var (
 		id, secret string
@@ -148,33 +150,47 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional b
 		if id, secret, _, err = clientCredentials(c, form); err != nil {
 			var oe *oauthError
 			if errors.As(err, &oe) && oe.code == models.ErrCodeInvalidClient {
-				h.recordFailure(ctx, ipKey, h.cfg.AuthFailuresPerIP)
+				return nil, h.refuse(ctx, "", ip, err)
 			}
 			return nil, err
 		}
 	}
-	clientKey := "client:" + id
-	if err := h.throttled(clientKey, ipKey); err != nil {
-		return nil, err
-	}
 	var p *models.Project
 	if assertion != "" {
 		p, err = h.store.VerifyAssertion(ctx, assertion, id, h.assertionAudiences(), models.ForClientAuth)
-		if p != nil {
-			clientKey = "client:" + p.ID
-		}
 	} else {
 		p, err = h.store.AuthenticateClient(ctx, id, secret)
 	}
 	if err != nil {
 		var me *models.OAuthError
 		if errors.As(err, &me) {
-			h.recordFailure(ctx, clientKey, h.cfg.AuthFailuresPerClient)
-			h.recordFailure(ctx, ipKey, h.cfg.AuthFailuresPerIP)
+			return nil, h.refuse(ctx, id, ip, err)
 		}
 		return nil, err
 	}
 	return p, nil
+}
+
+// refuse answers a failed authentication from ip (claiming clientID, when known): 429
+// with Retry-After when that source is already over a limit (nothing more is counted),
+// else the failure itself, counted against the (client, source) pair and the source.
+func (h *Handler) refuse(ctx context.Context, clientID, ip string, failure error) error {
+	keys := []string{"ip:" + ip}
+	limits := []int{h.cfg.AuthFailuresPerIP}
+	if clientID != "" {
+		if len(clientID) > 64 { // any text a caller sends: bound the counter's key
+			clientID = clientID[:64]
+		}
+		keys = append(keys, "client:"+clientID+"@"+ip)
+		limits = append(limits, h.cfg.AuthFailuresPerClient)
+	}
+	if err := h.throttled(keys...); err != nil {
+		return err
+	}
+	for i, k := range keys {
+		h.recordFailure(ctx, k, limits[i])
+	}
+	return failure
 }
 
 // throttled answers 429 when any of keys is blocked.
@@ -183,7 +199,7 @@ func (h *Handler) throttled(keys ...string) error {
 		if wait := h.limiter.wait(key); wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))
 			e := newOAuthError(http.StatusTooManyRequests, "temporarily_unavailable",
-				fmt.Sprintf("too many failed authentication attempts; retry after %d seconds", secs))
+				fmt.Sprintf("too many failed authentication attempts from this address; retry after %d seconds", secs))
 			e.header = map[string]string{"Retry-After": fmt.Sprint(secs)}
 			return e
 		}

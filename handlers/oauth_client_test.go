@@ -74,6 +74,17 @@ func TestMetadataGolden(t *testing.T) {
 		t.Errorf("metadata differs from %s (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", golden, got, want)
 	}
 
+	// RFC 8414 §2: members with no values are omitted, never published empty.
+	var members map[string]any
+	if err := json.Unmarshal(body, &members); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range members {
+		if list, ok := v.([]any); ok && len(list) == 0 {
+			t.Errorf("metadata member %s is an empty array; omit it instead", k)
+		}
+	}
+
 	var md struct {
 		Issuer                            string   `json:"issuer"`
 		TokenEndpoint                     string   `json:"token_endpoint"`

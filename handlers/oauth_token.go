@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -113,13 +114,16 @@ func (h *Handler) jwtBearerGrant(c echo.Context, form url.Values, client *models
 	if client != nil {
 		expect = client.ID
 	}
-	ipKey := "ip:" + c.RealIP()
-	if err := h.throttled(ipKey); err != nil {
-		return nil, err
-	}
 	p, err := h.store.VerifyAssertion(c.Request().Context(), assertion, expect, h.assertionAudiences(), models.ForGrant)
 	if err != nil {
-		h.recordFailure(c.Request().Context(), ipKey, h.cfg.AuthFailuresPerIP)
+		var me *models.OAuthError
+		if errors.As(err, &me) {
+			claimed := expect
+			if claimed == "" {
+				claimed = models.AssertionIssuer(assertion)
+			}
+			return nil, h.refuse(c.Request().Context(), claimed, c.RealIP(), err)
+		}
 		return nil, err
 	}
 	return p, nil

@@ -12,8 +12,14 @@ import (
 func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
-	for _, path := range []string{"/", "/nope", "/healthz", "/static/css/app.css"} {
-		res := b.get(path)
+	for _, req := range []struct{ method, path string }{
+		{"GET", "/"}, {"GET", "/nope"}, {"GET", "/healthz"}, {"GET", "/static/css/app.css"},
+		{"GET", "/teams/"}, {"GET", "/.well-known/jwks.json/"}, {"GET", "/favicon.ico"}, // redirects
+		{"GET", "/oauth/token"}, {"DELETE", "/"}, {"HEAD", "/login"}, // 405s, HEAD
+		{"POST", "/oauth/token"}, {"GET", "/.well-known/jwks.json"}, {"GET", "/statuslists/nope"},
+	} {
+		path := req.method + " " + req.path
+		res := b.do(req.method, req.path, nil, nil)
 		csp := res.Header.Get("Content-Security-Policy")
 		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"} {
 			if !strings.Contains(csp, want) {

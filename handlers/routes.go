@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -15,13 +16,15 @@ func (h *Handler) Echo() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(h.cfg.TrustedProxies)
 
+	// These run before routing, so every response carries the security headers and a
+	// request id, and is logged: the trailing-slash redirects, 404s and 405s included.
+	e.Pre(h.secureHeaders)
+	e.Pre(middleware.RequestID())
+	e.Pre(h.accessLog())
+	e.Pre(middleware.Recover())
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(middleware.RequestID())
-	e.Use(h.accessLog())
-	e.Use(middleware.Recover())
-	e.Use(h.secureHeaders)
 	e.Use(middleware.BodyLimit(h.cfg.BodyLimit))
 	e.Use(middleware.ContextTimeout(h.cfg.RequestTimeout))
 	e.Use(withRealIP)
@@ -93,6 +96,21 @@ func (h *Handler) Register(e *echo.Echo) {
 	admin := append(signedIn, h.requireAdmin)
 	e.GET("/admin/signing-keys", h.showSigningKeys, admin...)
 	e.POST("/admin/signing-keys/rotate", h.rotateSigningKeys, admin...)
+}
+
+// ipExtractor says where a request came from: the connection's address, unless that is a
+// configured trusted proxy, in which case X-Forwarded-For is read from the right, past
+// trusted proxies only. Echo's own defaults (trusting loopback and private networks)
+// are switched off: an address is trusted only when the operator said so.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // staticHandler serves the embedded assets with long-lived caching.

@@ -47,6 +47,9 @@ type Config struct {
 	// per minute at the OAuth endpoints.
 	AuthFailuresPerClient int
 	AuthFailuresPerIP     int
+	// TrustedProxies are the reverse proxies allowed to name the client's address in
+	// X-Forwarded-For; empty means the connection's address always counts.
+	TrustedProxies []*net.IPNet
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -60,7 +63,7 @@ type rawConfig struct {
 	addr, baseURL, databaseURL, oidcIssuer, oidcClientID, oidcSecret string
 	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
 	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
-	failuresPerClient, failuresPerIP                                 string
+	failuresPerClient, failuresPerIP, trustedProxies                 string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -81,8 +84,9 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "12h", "a session unused this long ends", &r.sessionIdle},
 		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", "168h", "a session ends this long after sign-in", &r.sessionMax},
 		{"GATEHOUSE_LOG_FORMAT", "log-format", "text", "text or json", &r.logFormat},
-		{"GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "auth-failures-per-client", "10", "failed client authentications per client per minute before 429", &r.failuresPerClient},
-		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", "50", "failed client authentications per IP per minute before 429", &r.failuresPerIP},
+		{"GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "auth-failures-per-client", "10", "failed client authentications per client and source address per minute before 429", &r.failuresPerClient},
+		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", "50", "failed client authentications per source address per minute before 429", &r.failuresPerIP},
+		{"GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", &r.trustedProxies},
 	}
 }
 
@@ -230,10 +234,43 @@ func (r *rawConfig) validate() (*Config, error) {
 		}
 		*l.dst = n
 	}
+	if c.TrustedProxies, err = parseCIDRs(r.trustedProxies); err != nil {
+		bad("GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "%v", err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// parseCIDRs reads a comma-separated list of CIDRs; a bare address is one host (/32 or
+// /128).
+func parseCIDRs(raw string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(raw, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither a CIDR (10.0.0.0/8) nor an IP address", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or fd00::/8", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // parseKeys decodes a comma-separated list of base64 keys. exact requires each key to be

@@ -169,8 +169,9 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
 		Signer: signer, AdminEmails: cfg.AdminEmails, Usage: models.NewUsage(store),
 		AuthFailuresPerClient: cfg.AuthFailuresPerClient, AuthFailuresPerIP: cfg.AuthFailuresPerIP,
-		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
-		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
+		TrustedProxies: cfg.TrustedProxies,
+		Sessions:       models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
+		OIDC:           handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
 	// Clients' jwks_uri may point at http:// and loopback only in development.
 	store.Fetcher = models.NewJWKSFetcher(cfg.DevSignIn)
