@@ -120,21 +120,17 @@ func (h *Handler) revokeKey(c echo.Context) error {
 }
 
 // revokeKeyByValue handles "POST /projects/:project/keys/revoke-by-value": paste a leaked
-// key, and Gatehouse checks its signature, finds it by its SHA-256 and revokes it.
+// key, and Gatehouse checks its signature, finds it by its id and revokes it. A forged
+// value and another project's real key get the same answer.
 func (h *Handler) revokeKeyByValue(c echo.Context) error {
 	project := c.Param("project")
 	key, err := h.store.RevokeAPIKeyByValue(c.Request().Context(), actor(c), project, c.FormValue("key"))
-	msg := ""
-	switch {
-	case errors.Is(err, models.ErrBadToken):
-		msg = "That is not an API key issued by this portal (its signature or format does not check out). Nothing was revoked."
-	case errors.Is(err, models.ErrNotThisProjectsKey):
-		msg = "That key was not issued to this project. Nothing was revoked."
-	case err != nil:
-		return err
-	}
-	if msg != "" {
+	if errors.Is(err, models.ErrNotThisProjectsKey) {
+		msg := "That is not an API key of this project. Nothing was revoked. Check that you pasted the whole key, on the page of the project it belongs to."
 		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Error = msg })
+	}
+	if err != nil {
+		return err
 	}
 	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
 }

@@ -141,13 +141,31 @@ func TestRevokeByValueOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"garbage", token[:len(token)-4] + "AAAA", ""} {
+	// Another project's real key gets exactly the answer a forgery gets.
+	other, err := e.store.CreateProject(context.Background(), dev.actor, p.TeamID, "Other", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherToken, err := e.store.CreateAPIKey(context.Background(), dev.actor, other.ID,
+		models.APIKeyInput{Name: "theirs", Audiences: other.AudienceList(), TTL: 3600e9}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var messages []string
+	for _, bad := range []string{"garbage", token[:len(token)-4] + "AAAA", "", otherToken} {
 		res := dev.b.post("/projects/"+p.ID+"/keys/revoke-by-value", url.Values{"_csrf": {dev.csrf}, "key": {bad}}, nil)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("revoke-by-value %.12q = %d, want 422", bad, res.StatusCode)
 		}
-		if msg := doc(t, res).Find(`[data-testid="revoke-by-value-error"]`).Text(); !strings.Contains(msg, "Nothing was revoked") {
+		msg := doc(t, res).Find(`[data-testid="revoke-by-value-error"]`).Text()
+		if !strings.Contains(msg, "Nothing was revoked") {
 			t.Errorf("message = %q", msg)
+		}
+		messages = append(messages, msg)
+	}
+	for _, m := range messages[1:] {
+		if m != messages[0] {
+			t.Errorf("answers differ (%q vs %q): the form tells real keys from forgeries", m, messages[0])
 		}
 	}
 	res := dev.b.post("/projects/"+p.ID+"/keys/revoke-by-value", url.Values{"_csrf": {dev.csrf}, "key": {token}}, nil)

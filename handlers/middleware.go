@@ -48,7 +48,8 @@ func (h *Handler) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func withRealIP(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), realIPKey{}, c.RealIP())))
+		ctx := context.WithValue(r.Context(), realIPKey{}, c.RealIP())
+		c.SetRequest(r.WithContext(models.WithCaller(ctx, c.RealIP(), r.UserAgent())))
 		return next(c)
 	}
 }

@@ -366,7 +366,8 @@ func TestPrivateKeyJWTClientAuthentication(t *testing.T) {
 		c.configure(t, []string{models.AuthClientSecret}, models.GrantClientCredentials, models.GrantJWTBearer)
 		defer c.configure(t, []string{models.AuthClientSecret, models.AuthPrivateKeyJWT}, models.GrantClientCredentials, models.GrantJWTBearer)
 		res, _, raw := oauthPost(t, e, "/oauth/token", c.clientAuth(c.assertion(t, nil), cc), "", "")
-		wantOAuthErrorDesc(t, res, raw, http.StatusUnauthorized, "invalid_client", "private_key_jwt")
+		// The same words as an unknown client's (TestAssertionAnswersNoOracle).
+		wantOAuthErrorDesc(t, res, raw, http.StatusUnauthorized, "invalid_client", "not signed")
 		res, _, raw = oauthPost(t, e, "/oauth/token", url.Values{"grant_type": {models.GrantJWTBearer}, "assertion": {c.assertion(t, nil)}}, "", "")
 		wantOAuthError(t, res, raw, http.StatusBadRequest, "invalid_grant")
 		if res, _, raw := oauthPost(t, e, "/oauth/token", cc, id, c.secret); res.StatusCode != http.StatusOK {
@@ -620,5 +621,33 @@ func TestMetadataAdvertisesAssertionAlgs(t *testing.T) {
 		if !slices.Equal(got, models.ClientAssertionAlgs) {
 			t.Errorf("%s = %v, want the accepted assertion algorithms %v", field, got, models.ClientAssertionAlgs)
 		}
+	}
+}
+
+// An assertion naming a client that has private_key_jwt off answers exactly like one
+// naming no client at all: the endpoint confirms nothing about a client_id. The client's
+// audit log records the attempt.
+func TestAssertionAnswersNoOracle(t *testing.T) {
+	e := newEnv(t)
+	off := newPKClient(t, e, "pkjwt-off@example.com")
+	off.configure(t, []string{models.AuthClientSecret}, models.GrantClientCredentials)
+	cc := url.Values{"grant_type": {"client_credentials"}}
+
+	res, _, rawOff := oauthPost(t, e, "/oauth/token", off.clientAuth(off.assertion(t, nil), cc), "", "")
+	wantOAuthError(t, res, rawOff, http.StatusUnauthorized, "invalid_client")
+	unknown := "prj_" + strings.Repeat("z", 26)
+	f := off.clientAuth(off.assertion(t, func(c map[string]any) { c["iss"], c["sub"] = unknown, unknown }), cc)
+	f.Set("client_id", unknown)
+	res, _, rawUnknown := oauthPost(t, e, "/oauth/token", f, "", "")
+	wantOAuthError(t, res, rawUnknown, http.StatusUnauthorized, "invalid_client")
+	if rawOff != rawUnknown {
+		t.Errorf("private_key_jwt off answers %s, an unknown client %s: want the same answer", rawOff, rawUnknown)
+	}
+	events, _, err := e.store.AuditEvents(context.Background(), off.owner.actor, off.project.TeamID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events[0].Action != "client.auth_refused" || !strings.Contains(events[0].Details, "does not accept private_key_jwt") || events[0].IP == "" {
+		t.Errorf("newest audit event = %+v, want client.auth_refused naming private_key_jwt, with the caller's address", events[0])
 	}
 }

@@ -1,5 +1,7 @@
 package models
 
+import "context"
+
 // Actor is who does something, and from where: every store method that changes or
 // reads a team's data takes one, and every audit event records it.
 type Actor struct {
@@ -30,4 +32,19 @@ func (a Actor) id() string {
 		return ""
 	}
 	return a.User.ID
+}
+
+// callerKey carries the caller's address and user agent in a context.
+type callerKey struct{}
+
+// WithCaller returns ctx carrying where the request came from, for the audit events of
+// callers that are not (yet) authenticated, such as a refused client assertion.
+func WithCaller(ctx context.Context, ip, userAgent string) context.Context {
+	return context.WithValue(ctx, callerKey{}, [2]string{ip, userAgent})
+}
+
+// anonymousCaller is an unauthenticated caller as the audit log names it.
+func anonymousCaller(ctx context.Context) Actor {
+	v, _ := ctx.Value(callerKey{}).([2]string)
+	return Actor{Client: "unauthenticated caller", IP: v[0], UserAgent: v[1]}
 }

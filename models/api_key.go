@@ -181,44 +181,86 @@ func (s *Store) APIKeys(ctx context.Context, actor Actor, projectID string) ([]A
 // RevokeAPIKey revokes one of the project's keys: its status bit is set and the list is
 // re-signed. Revoking twice changes nothing and writes no second event.
 func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, projectID, keyID string) error {
-	_, err := s.revokeKey(ctx, actor, projectID, "id = ?", keyID, "key.revoke")
+	_, err := s.revokeKey(ctx, actor, projectID, keyByID(keyID), "key.revoke")
 	if errors.Is(err, errKeyNotFound) {
 		return ErrNotFound // /projects/{mine}/keys/{theirs} is 404
 	}
 	return err
 }
 
-// ErrNotThisProjectsKey means a pasted key is a valid key of this portal but belongs to
-// another project (or was never issued): nothing is revoked.
-var ErrNotThisProjectsKey = errors.New("this key does not belong to this project")
+// ErrNotThisProjectsKey means a pasted value is not a live-able key of this project:
+// not a key this portal signed, or a real key of another project. The two get this one
+// answer, so pasting cannot confirm that someone else's key is real; the audit log
+// records which it was.
+var ErrNotThisProjectsKey = errors.New("this is not a key of this project")
 
-// RevokeAPIKeyByValue revokes a leaked key pasted by a member: its signature is checked
-// first (a forged or foreign JWT revokes nothing), then it is found by its SHA-256.
+// RevokeAPIKeyByValue revokes a leaked key pasted by a member. The actor's permission is
+// decided first; then the key's signature (a forged or foreign JWT revokes nothing); then
+// the key is found by its jti within the project. The jti, not the bytes, identifies it:
+// an ECDSA signature has a second valid spelling (r, n−s), and either spelling revokes
+// the same key.
 func (s *Store) RevokeAPIKeyByValue(ctx context.Context, actor Actor, projectID, token string) (*APIKey, error) {
 	if s.signer == nil {
 		return nil, ErrSigningUnavailable
 	}
 	token = strings.TrimSpace(token)
 	var claims APIKeyClaims
-	if err := s.signer.VerifyOwn(token, TypAPIKey, &claims); err != nil {
-		return nil, err
+	reason := ""
+	if err := s.signer.VerifyOwn(token, TypAPIKey, &claims); err != nil || claims.Issuer != s.signer.cfg.Issuer || claims.ID == "" {
+		reason = "not a key signed by this portal"
 	}
-	if claims.Issuer != s.signer.cfg.Issuer {
-		return nil, ErrBadToken
-	}
-	k, err := s.revokeKey(ctx, actor, projectID, "key_hash = ?", sha256Hex(token), "key.revoke_by_value")
+	k, err := s.revokeKey(ctx, actor, projectID, func(tx *gorm.DB, p *Project, k *APIKey) error {
+		if reason != "" {
+			return errKeyNotFound
+		}
+		err := tx.Where("id = ? AND project_id = ?", claims.ID, p.ID).Take(k).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			reason = "a key of another project"
+			return errKeyNotFound
+		}
+		return err
+	}, "key.revoke_by_value")
 	if errors.Is(err, errKeyNotFound) {
-		return nil, ErrNotThisProjectsKey
+		return nil, s.refusedByValue(ctx, actor, projectID, reason)
 	}
 	return k, err
+}
+
+// refusedByValue records in the project's audit log why a pasted value revoked nothing,
+// and returns the one answer the member sees.
+func (s *Store) refusedByValue(ctx context.Context, actor Actor, projectID, reason string) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, ActKeyManage)
+		if err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.revoke_by_value_refused", targetType: "project",
+			targetID: p.ID, target: p.Name, details: map[string]any{"reason": reason}})
+	})
+	if err != nil {
+		return err
+	}
+	return ErrNotThisProjectsKey
 }
 
 // errKeyNotFound is "the project is yours but has no such key", kept apart from the
 // project's own ErrNotFound inside revokeKey.
 var errKeyNotFound = errors.New("no such key in this project")
 
-// revokeKey revokes the project's key matching the condition; it returns the key.
-func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID, cond, arg, action string) (*APIKey, error) {
+// keyByID finds a key by id within the project.
+func keyByID(id string) func(tx *gorm.DB, p *Project, k *APIKey) error {
+	return func(tx *gorm.DB, p *Project, k *APIKey) error {
+		err := tx.Where("id = ? AND project_id = ?", id, p.ID).Take(k).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return errKeyNotFound
+		}
+		return err
+	}
+}
+
+// revokeKey authorizes the actor on the project, finds one of its keys with find and
+// revokes it; it returns the key. Revoking twice changes nothing.
+func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID string, find func(tx *gorm.DB, p *Project, k *APIKey) error, action string) (*APIKey, error) {
 	var k APIKey
 	changed := false
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -226,10 +268,7 @@ func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID, cond, arg
 		if err != nil {
 			return err
 		}
-		if err := tx.Where(cond, arg).Where("project_id = ?", p.ID).Take(&k).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return errKeyNotFound
-			}
+		if err := find(tx, p, &k); err != nil {
 			return err
 		}
 		if k.RevokedAt != nil {

@@ -209,8 +209,8 @@ func TestAPIKeyBadInput(t *testing.T) {
 			"Tampered": token[:len(token)-3] + "AAA",
 			"Unsigned": strings.Join(strings.Split(token, ".")[:2], ".") + ".",
 		} {
-			if _, err := s.RevokeAPIKeyByValue(ctx, w.developer, p.ID, bad); !errors.Is(err, models.ErrBadToken) {
-				t.Errorf("%s: err = %v, want ErrBadToken", name, err)
+			if _, err := s.RevokeAPIKeyByValue(ctx, w.developer, p.ID, bad); !errors.Is(err, models.ErrNotThisProjectsKey) {
+				t.Errorf("%s: err = %v, want ErrNotThisProjectsKey", name, err)
 			}
 		}
 		if _, err := s.RevokeAPIKeyByValue(ctx, w.developer, other.ID, token); !errors.Is(err, models.ErrNotThisProjectsKey) {
@@ -237,8 +237,8 @@ func TestForeignJWTIsNotRevocable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeAPIKeyByValue(context.Background(), w.owner, p.ID, foreign); !errors.Is(err, models.ErrBadToken) {
-		t.Errorf("a JWT signed by another portal: %v, want ErrBadToken", err)
+	if _, err := s.RevokeAPIKeyByValue(context.Background(), w.owner, p.ID, foreign); !errors.Is(err, models.ErrNotThisProjectsKey) {
+		t.Errorf("a JWT signed by another portal: %v, want ErrNotThisProjectsKey", err)
 	}
 }
 

@@ -94,18 +94,29 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	if c.Iss == "" || c.Iss != c.Sub || !hasPrefixID(c.Iss, "prj") || (expectClient != "" && c.Iss != expectClient) {
 		return nil, fail("the assertion's iss and sub must both be the client_id")
 	}
+	// An unknown client, a client that has private_key_jwt off and a wrong signature get
+	// one answer, so the endpoint confirms nothing about a client_id; the client's audit
+	// log records the attempt at a method it has turned off.
+	const notRegistered = "the assertion is not signed by a key registered for this client"
 	var p Project
 	if err := s.db.WithContext(ctx).Where("id = ?", c.Iss).Take(&p).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, fail("the assertion is not signed by a key registered for this client")
+			return nil, fail(notRegistered)
 		}
 		return nil, err
 	}
 	if !p.AcceptsAuth(AuthPrivateKeyJWT) {
-		return nil, fail("this client does not accept private_key_jwt")
+		if err := s.tx(ctx, func(tx *gorm.DB) error {
+			return s.audit(tx, anonymousCaller(ctx), event{team: p.TeamID, project: p.ID, action: "client.auth_refused",
+				targetType: "project", targetID: p.ID, target: p.Name,
+				details: map[string]any{"reason": "a private_key_jwt assertion, but the project does not accept private_key_jwt"}})
+		}); err != nil {
+			return nil, err
+		}
+		return nil, fail(notRegistered)
 	}
 	if err := s.checkAssertionSignature(ctx, &p, assertion, h); err != nil {
-		return nil, fail("the assertion is not signed by a key registered for this client")
+		return nil, fail(notRegistered)
 	}
 	// Signature first, claims second: a forged expired assertion is reported as forged.
 	now := s.now()

@@ -252,13 +252,14 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 	}
 	token = strings.TrimSpace(token)
 	var ak APIKeyClaims
-	if s.signer.VerifyOwn(token, TypAPIKey, &ak) != nil || ak.Subject != caller.ID {
+	if s.signer.VerifyOwn(token, TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.cfg.Issuer {
 		return false, nil
 	}
 	var listID string
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		// By jti, not by the bytes: the signature twin (r, n−s) of a key revokes it too.
 		var k APIKey
-		err := tx.Where("key_hash = ? AND project_id = ?", sha256Hex(token), caller.ID).Take(&k).Error
+		err := tx.Where("id = ? AND project_id = ?", ak.ID, caller.ID).Take(&k).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		}
