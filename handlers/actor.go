@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -25,6 +26,18 @@ func validation(err error) map[string]string {
 		return ve.Fields
 	}
 	return nil
+}
+
+// formValues returns the posted form. A body that does not parse reads as an empty form:
+// the store decides whether the actor may act at all before it looks at the input, so a
+// refused actor gets 403 or 404 whatever it sent, and an allowed one gets the form's
+// validation messages.
+func formValues(c echo.Context) url.Values {
+	form, err := c.FormParams()
+	if err != nil {
+		return url.Values{}
+	}
+	return form
 }
 
 // duplicate returns what the first submission of a double-submitted form created.

@@ -18,6 +18,7 @@ import (
 type fixture struct {
 	team, project, secret, invitation, extra string
 	key, keyToken                            string
+	clientKey                                string
 	name                                     string
 }
 
@@ -81,7 +82,12 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken, name: name}
+	ck, err := s.AddClientKey(ctx, owner.actor, p.ID, models.ClientKeyInput{Name: "svc", Material: publicPEM(t, &newP256(t).PublicKey)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
+		clientKey: ck.ID, name: name}
 }
 
 // auditCount counts a team's audit events straight from the store (as its owner).

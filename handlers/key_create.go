@@ -63,10 +63,7 @@ func defaultExpiry(opts []views.Option, want string) string {
 // createKey handles "POST /projects/:project/keys". The key is shown once, with
 // snippets, in this no-store response.
 func (h *Handler) createKey(c echo.Context) error {
-	form, err := c.FormParams()
-	if err != nil {
-		return err
-	}
+	form := formValues(c)
 	project, token := c.Param("project"), form.Get("form_token")
 	ttl, ok := parseDays(form.Get("expires_in_days"), h.keyExpiryOptions())
 	in := models.APIKeyInput{Name: form.Get("name"), Scopes: form["scopes"], Audiences: form["audiences"], TTL: ttl}

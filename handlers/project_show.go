@@ -107,10 +107,7 @@ func authMethodLabel(m string) string {
 // updateProject handles "POST /projects/:project/settings". Only the named fields are
 // read; anything else in the form (team_id, role, …) is ignored.
 func (h *Handler) updateProject(c echo.Context) error {
-	form, err := c.FormParams()
-	if err != nil {
-		return err
-	}
+	form := formValues(c)
 	ttl, convErr := strconv.Atoi(strings.TrimSpace(form.Get("token_ttl_minutes")))
 	in := models.ProjectSettings{
 		Name: form.Get("name"), Description: form.Get("description"), Scopes: form.Get("scopes"),
@@ -124,7 +121,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
-	err = h.store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
+	err := h.store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
 	if f := validation(err); f != nil {
 		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
 			vm.Settings.Name, vm.Settings.Description, vm.Settings.Scopes = in.Name, in.Description, in.Scopes

@@ -15,10 +15,7 @@ func (h *Handler) createSecret(c echo.Context) error {
 	name, expires, token := c.FormValue("name"), c.FormValue("expires_in_days"), c.FormValue("form_token")
 	ttl, ok := parseDays(expires, secretExpiry)
 	if !ok {
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
-			vm.SecretForm.Name, vm.SecretForm.FormToken = name, token
-			vm.SecretForm.Errors = map[string]string{"expires_in_days": "choose one of the offered lifetimes"}
-		})
+		ttl = -1 // refused by the store, once it has decided the actor may create secrets
 	}
 	cs, plain, err := h.store.CreateClientSecret(c.Request().Context(), actor(c), project, name, ttl, token)
 	if _, dup := duplicate(err); dup {

@@ -95,10 +95,7 @@ func (h *Handler) createInvitation(c echo.Context) error {
 	role, expires, token := c.FormValue("role"), c.FormValue("expires_in_days"), c.FormValue("form_token")
 	ttl, ok := parseDays(expires, inviteExpiry)
 	if !ok {
-		return h.renderTeam(c, http.StatusUnprocessableEntity, func(vm *views.TeamVM) {
-			vm.InviteForm.Role, vm.InviteForm.FormToken = role, token
-			vm.InviteForm.Errors = map[string]string{"expires_in_days": "choose one of the offered lifetimes"}
-		})
+		ttl = -1 // refused by the store, once it has decided the actor may invite
 	}
 	inv, secret, err := h.store.CreateInvitation(c.Request().Context(), actor(c), c.Param("team"), models.Role(role), ttl, token)
 	if _, dup := duplicate(err); dup {

@@ -90,9 +90,6 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 	if in.TTL <= 0 || in.TTL > max {
 		v.add("expires_in_days", fmt.Sprintf("choose an expiry of at most %d days", int(max.Hours()/24)))
 	}
-	if err := v.err(); err != nil {
-		return nil, "", err
-	}
 	var (
 		key   *APIKey
 		token string
@@ -100,6 +97,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, ActKeyManage)
 		if err != nil {
+			return err
+		}
+		if err := v.err(); err != nil { // only once the actor may create keys here
 			return err
 		}
 		scopes, auds, err := subsetOfProject(p, in.Scopes, in.Audiences)

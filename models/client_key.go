@@ -178,6 +178,11 @@ type ClientKeyInput struct {
 // AddClientKey registers a public key for the project's private_key_jwt clients. A
 // jwks_uri is fetched once now, so a wrong URL is caught at once.
 func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string, in ClientKeyInput, formToken string) (*ClientKey, error) {
+	// Permission first: a refused actor learns nothing about the input, and only someone
+	// who may add keys makes the portal parse key material or fetch a URL.
+	if _, err := projectFor(s.db.WithContext(ctx), actor, projectID, ActSecretManage); err != nil {
+		return nil, err
+	}
 	var v ValidationError
 	name := cleanName(&v, "name", in.Name, 60)
 	material, uri := strings.TrimSpace(in.Material), strings.TrimSpace(in.JWKSURI)
@@ -201,10 +206,6 @@ func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string,
 		raw, _ := jwk.MarshalJSON()
 		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
 	default:
-		// Only someone who may add keys makes the portal fetch a URL.
-		if _, err := projectFor(s.db.WithContext(ctx), actor, projectID, ActSecretManage); err != nil {
-			return nil, err
-		}
 		if _, err := s.Fetcher.Keys(ctx, uri, true); err != nil {
 			v.add("jwks_uri", strings.TrimPrefix(err.Error(), ErrJWKSURI.Error()+": "))
 			break

@@ -1126,7 +1126,8 @@ func TestVerifyAssertion(t *testing.T) {
 			k := newECKey(t)
 			ck := addKey(t, s, a, p.ID, "k", pubPEM(t, &k.PublicKey), 0)
 			got, err := f.s.VerifyAssertion(ctx, signJWS(t, k, jose.ES256, ck.KID, assertionClaims(p.ID, f.clock.Now()), nil, false), "", ckAudiences, models.ForClientAuth)
-			wantOAuthErr(t, "private_key_jwt not enabled", got, err, models.ErrCodeInvalidClient, "private_key_jwt")
+			// The same words as for an unknown client: no oracle (the audit log says why).
+			wantOAuthErr(t, "private_key_jwt not enabled", got, err, models.ErrCodeInvalidClient, "not signed by a key registered")
 			// Enabled, it works; disabled again, it stops.
 			enableKeys(t, s, a, p)
 			if _, err := f.s.VerifyAssertion(ctx, signJWS(t, k, jose.ES256, ck.KID, assertionClaims(p.ID, f.clock.Now()), nil, false), "", ckAudiences, models.ForClientAuth); err != nil {
@@ -1134,7 +1135,7 @@ func TestVerifyAssertion(t *testing.T) {
 			}
 			enableKeys(t, s, a, p, models.AuthClientSecret)
 			got, err = f.s.VerifyAssertion(ctx, signJWS(t, k, jose.ES256, ck.KID, assertionClaims(p.ID, f.clock.Now()), nil, false), "", ckAudiences, models.ForClientAuth)
-			wantOAuthErr(t, "private_key_jwt disabled again", got, err, models.ErrCodeInvalidClient, "private_key_jwt")
+			wantOAuthErr(t, "private_key_jwt disabled again", got, err, models.ErrCodeInvalidClient, "not signed by a key registered")
 		})
 		t.Run("RotationAndRemoval", func(t *testing.T) {
 			ed := newEdKey(t)

@@ -47,9 +47,6 @@ func (s *Store) CreateClientSecret(ctx context.Context, actor Actor, projectID, 
 	if ttl < 0 || ttl > 5*366*24*time.Hour {
 		v.add("expires_in_days", "choose one of the offered lifetimes")
 	}
-	if err := v.err(); err != nil {
-		return nil, "", err
-	}
 	plain := NewClientSecret()
 	now := s.now()
 	cs := &ClientSecret{
@@ -63,6 +60,9 @@ func (s *Store) CreateClientSecret(ctx context.Context, actor Actor, projectID, 
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, ActSecretManage)
 		if err != nil {
+			return err
+		}
+		if err := v.err(); err != nil { // only once the actor may manage secrets here
 			return err
 		}
 		if err := s.claimForm(tx, actor, formToken, cs.ID); err != nil {

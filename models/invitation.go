@@ -72,9 +72,6 @@ func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string
 	if ttl < time.Hour || ttl > 30*24*time.Hour {
 		v.add("expires_in_days", "choose one of the offered lifetimes")
 	}
-	if err := v.err(); err != nil {
-		return nil, "", err
-	}
 	token := randomToken(32)
 	now := s.now()
 	inv := &Invitation{ID: newID("inv"), TeamID: teamID, TokenHash: sha256Hex(token), Role: role,
@@ -82,6 +79,9 @@ func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, ActMemberInvite)
 		if err != nil {
+			return err
+		}
+		if err := v.err(); err != nil { // only once the actor may invite
 			return err
 		}
 		if !mine.CanGrant(role) {

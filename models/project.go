@@ -110,12 +110,12 @@ func (s *Store) CreateProject(ctx context.Context, actor Actor, teamID, name, de
 	var v ValidationError
 	name = cleanName(&v, "name", name, 80)
 	description = cleanText(&v, "description", description, 500)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	var p *Project
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if _, err := authorize(tx, actor, teamID, ActProjectCreate); err != nil {
+			return err
+		}
+		if err := v.err(); err != nil { // only once the actor may create projects here
 			return err
 		}
 		var err error
@@ -223,12 +223,12 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, projectID string
 	if in.AuthMethods != nil && len(methods) == 0 {
 		v.add("auth_methods", "choose at least one way for clients to authenticate")
 	}
-	if err := v.err(); err != nil {
-		return err
-	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, ActProjectUpdate)
 		if err != nil {
+			return err
+		}
+		if err := v.err(); err != nil { // only once the actor may change the project
 			return err
 		}
 		if in.AuthMethods == nil {

@@ -93,11 +93,11 @@ func (s *Store) Members(ctx context.Context, actor Actor, teamID string) ([]Memb
 func (s *Store) RenameTeam(ctx context.Context, actor Actor, teamID, name string) error {
 	var v ValidationError
 	name = cleanName(&v, "name", name, 60)
-	if err := v.err(); err != nil {
-		return err
-	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		if _, err := authorize(tx, actor, teamID, ActTeamRename); err != nil {
+			return err
+		}
+		if err := v.err(); err != nil { // only once the actor may rename the team
 			return err
 		}
 		var t Team
@@ -158,13 +158,13 @@ func (s *Store) beforeTeamDelete(tx *gorm.DB, actor Actor, teamID string) error 
 // non-owners to roles up to admin; nobody changes their own role (so a developer cannot
 // promote itself and the last owner cannot demote itself).
 func (s *Store) ChangeRole(ctx context.Context, actor Actor, teamID, userID string, role Role) error {
-	if !role.Valid() {
-		return &ValidationError{Fields: map[string]string{"role": "is not a role"}}
-	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, ActMemberManage)
 		if err != nil {
 			return err
+		}
+		if !role.Valid() { // only once the actor may change roles
+			return &ValidationError{Fields: map[string]string{"role": "is not a role"}}
 		}
 		if err := s.lockTeam(tx, teamID); err != nil {
 			return err

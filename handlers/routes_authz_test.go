@@ -1,0 +1,311 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// access is who may use a route.
+type access int
+
+const (
+	public   access = iota // machine endpoints and sign-in: no session needed
+	signedIn               // any signed-in person (the route names no team's object)
+	operator               // GATEHOUSE_ADMIN_EMAILS only; everyone else gets 404
+	team                   // a team's object: the least role below, 404 for non-members
+)
+
+// routeRule is the permission matrix's answer for one route.
+type routeRule struct {
+	access access
+	least  models.Role // for team routes
+	// objectInBody: the team is named in the form (team_id), so a body that does not
+	// parse names none, and the answer is 404.
+	objectInBody bool
+	// secretInPath: the path carries a secret (an invitation link); the test's made-up
+	// one names nothing, so an allowed actor gets 404.
+	secretInPath bool
+}
+
+// routeRules lists every route the router serves, by "METHOD pattern". A route missing
+// here fails TestEveryRouteDecidesAuthorizationFirst, so no new route goes unchecked.
+var routeRules = map[string]routeRule{
+	"GET /healthz":               {access: public},
+	"GET /readyz":                {access: public},
+	"GET /.well-known/jwks.json": {access: public},
+	"GET /.well-known/oauth-authorization-server": {access: public},
+	"POST /oauth/token":                           {access: public},
+	"POST /oauth/introspect":                      {access: public},
+	"POST /oauth/revoke":                          {access: public},
+	"GET /statuslists/:id":                        {access: public},
+	"GET /static/*":                               {access: public},
+	"GET /favicon.ico":                            {access: public},
+	"GET /":                                       {access: public},
+	"GET /login":                                  {access: public},
+	"GET /auth/callback":                          {access: public},
+	"POST /logout":                                {access: public},
+
+	"POST /logout/everywhere":  {access: signedIn},
+	"GET /account":             {access: signedIn},
+	"GET /teams":               {access: signedIn},
+	"POST /teams":              {access: signedIn},
+	"GET /invitations/:token":  {access: signedIn, secretInPath: true},
+	"POST /invitations/:token": {access: signedIn, secretInPath: true},
+	"GET /projects/new":        {access: signedIn},
+
+	"GET /admin/signing-keys":         {access: operator},
+	"POST /admin/signing-keys/rotate": {access: operator},
+
+	"GET /teams/:team":                               {access: team, least: models.RoleViewer},
+	"GET /teams/:team/audit":                         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/rename":                       {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/delete":                       {access: team, least: models.RoleOwner},
+	"POST /teams/:team/leave":                        {access: team, least: models.RoleViewer},
+	"POST /teams/:team/members/:user/role":           {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/members/:user/remove":         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/invitations":                  {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/invitations/:id/revoke":       {access: team, least: models.RoleAdmin},
+	"POST /projects":                                 {access: team, least: models.RoleAdmin, objectInBody: true},
+	"GET /projects/:project":                         {access: team, least: models.RoleViewer},
+	"POST /projects/:project/settings":               {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/delete":                 {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/secrets":                {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/secrets/:id/revoke":     {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/client-keys":            {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/client-keys/:id/remove": {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/keys":                   {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/keys/revoke-by-value":   {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/keys/:id/revoke":        {access: team, least: models.RoleDeveloper},
+}
+
+// fillPath puts the fixture's ids into a route pattern; ":id" depends on what it names.
+func fillPath(pattern string, f fixture) string {
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		if !strings.HasPrefix(p, ":") {
+			continue
+		}
+		switch p {
+		case ":team":
+			parts[i] = f.team
+		case ":project":
+			parts[i] = f.project
+		case ":user":
+			parts[i] = f.extra
+		case ":token":
+			parts[i] = "no-such-invitation-token"
+		case ":id":
+			switch parts[i-1] {
+			case "secrets":
+				parts[i] = f.secret
+			case "invitations":
+				parts[i] = f.invitation
+			case "keys":
+				parts[i] = f.key
+			case "client-keys":
+				parts[i] = f.clientKey
+			default:
+				panic("fillPath: no fixture id for " + pattern)
+			}
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// garbageForm is a form whose every field a handler might read is wrong: unknown roles,
+// lifetimes that are not offered, non-numbers, bad scope tokens, overlong and control
+// text, a form_token too long to be one. team_id names the fixture's team (the object
+// POST /projects acts on).
+func garbageForm(f fixture) url.Values {
+	long := strings.Repeat("x", 5000)
+	return url.Values{
+		"name": {"\x00<script>" + long}, "description": {"\x01" + long}, "role": {"emperor"},
+		"expires_in_days": {"-5"}, "token_ttl_minutes": {"abc"}, "scopes": {`"bad\scope`}, "audiences": {""},
+		"key": {"garbage"}, "jwks_uri": {"ftp://169.254.169.254/"}, "grant_types": {"password"},
+		"auth_methods": {"none"}, "auth_methods_shown": {"1"}, "form_token": {long[:100]}, "team_id": {f.team},
+	}
+}
+
+// TestEveryRouteDecidesAuthorizationFirst walks every route the router serves, with
+// every role, against its own team and another's, with garbage input — as a form and as
+// a body that does not parse — and checks the status the permission matrix gives: a
+// refused actor learns nothing about the form (403, or 404 outside the team) and
+// nothing is written.
+func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
+	e := newEnv(t)
+	var patterns []string
+	seen := map[string]bool{}
+	for _, r := range e.h.Echo().Routes() {
+		k := r.Method + " " + r.Path
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := routeRules[k]; !ok {
+			t.Errorf("route %s is not in routeRules: add it with the permission the matrix gives", k)
+			continue
+		}
+		patterns = append(patterns, k)
+	}
+	for k := range routeRules {
+		if !seen[k] {
+			t.Errorf("routeRules lists %s, which the router does not serve", k)
+		}
+	}
+	sort.Strings(patterns)
+
+	owner := signedInMember(t, e, "owner@walk.example")
+	byRole := map[models.Role]*member{
+		models.RoleAdmin:     signedInMember(t, e, "admin@walk.example"),
+		models.RoleDeveloper: signedInMember(t, e, "developer@walk.example"),
+		models.RoleViewer:    signedInMember(t, e, "viewer@walk.example"),
+	}
+	outsider := signedInMember(t, e, "outsider@walk.example")
+	anonymous := &member{b: e.browser()}
+	type actorCase struct {
+		name string
+		role models.Role // "" = not a member of the own team
+		m    *member
+	}
+	actors := []actorCase{
+		{"anonymous", "", anonymous}, {"outsider", "", outsider},
+		{"viewer", models.RoleViewer, byRole[models.RoleViewer]}, {"developer", models.RoleDeveloper, byRole[models.RoleDeveloper]},
+		{"admin", models.RoleAdmin, byRole[models.RoleAdmin]}, {"owner", models.RoleOwner, owner},
+	}
+
+	for _, k := range patterns {
+		rule := routeRules[k]
+		method, pattern, _ := strings.Cut(k, " ")
+		if rule.access == public {
+			continue // no permission to decide
+		}
+		t.Run(k, func(t *testing.T) {
+			// Refused actors share one pair of fixtures (they change nothing); each
+			// allowed actor gets its own, since its garbage may still succeed (delete).
+			shared := [2]fixture{newFixture(t, e, owner, byRole, "Own"), newFixture(t, e, outsider, nil, "Foreign")}
+			for _, a := range actors {
+				for _, other := range []bool{false, true} {
+					if other && (a.m == outsider || rule.access != team) {
+						continue // the outsider owns the foreign team; other routes have no team
+					}
+					for _, malformed := range []bool{false, true} {
+						if method == http.MethodGet && malformed {
+							continue
+						}
+						allowed := allowedFor(rule, a.role, a.m == anonymous, other)
+						fx := shared
+						if allowed {
+							fx = [2]fixture{newFixture(t, e, owner, byRole, "Own"), newFixture(t, e, outsider, nil, "Foreign")}
+						}
+						// A route may have ended the session (sign out everywhere).
+						if a.m != anonymous && !a.m.b.signedIn() {
+							a.m.b.mustSignIn(a.name + "@walk.example")
+							a.m.csrf = a.m.b.csrf()
+						}
+						target := fx[0]
+						if other {
+							target = fx[1]
+						}
+						res := sendGarbage(t, a.m, method, fillPath(pattern, target), garbageForm(target), malformed)
+						body := readBody(res)
+						desc := a.name
+						if other {
+							desc += " on another team's object"
+						}
+						if malformed {
+							desc += " (unparseable body)"
+						}
+						want := expectedRefusal(rule, a.role, a.m == anonymous, a.m == outsider, other, method)
+						if a.m != anonymous && ((rule.objectInBody && malformed) || (rule.secretInPath && want == 0)) {
+							want = http.StatusNotFound
+						}
+						switch {
+						case want != 0 && res.StatusCode != want:
+							t.Errorf("%s: status %d, want %d", desc, res.StatusCode, want)
+						case want == 0 && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound ||
+							res.StatusCode == http.StatusUnauthorized || res.StatusCode >= 500):
+							t.Errorf("%s may use this route, got %d", desc, res.StatusCode)
+						}
+						if want != 0 && strings.Contains(body, target.name+" project") && rule.access == team {
+							t.Errorf("%s: the refusal shows the team's data", desc)
+						}
+						if want != 0 {
+							if got, was := auditCount(t, e, owner.actor, shared[0].team), auditCount(t, e, owner.actor, shared[0].team); got != was {
+								t.Errorf("%s: audit changed", desc)
+							}
+						}
+					}
+				}
+			}
+			// Nothing refused was written to the shared fixtures' teams: their audit logs
+			// hold exactly what newFixture wrote.
+			if got, want := auditCount(t, e, owner.actor, shared[0].team), fixtureEvents(t, e, owner, byRole); got != want {
+				t.Errorf("own team's audit log has %d events after refused requests, want %d", got, want)
+			}
+			if got, want := auditCount(t, e, outsider.actor, shared[1].team), fixtureEvents(t, e, outsider, nil); got != want {
+				t.Errorf("foreign team's audit log has %d events after refused requests, want %d", got, want)
+			}
+		})
+	}
+}
+
+// allowedFor reports whether the matrix lets this actor use the route.
+func allowedFor(rule routeRule, role models.Role, anonymous, other bool) bool {
+	switch rule.access {
+	case signedIn:
+		return !anonymous
+	case operator:
+		return false // no actor here is an operator
+	}
+	return !anonymous && !other && role != "" && role.Can(actionFor(rule.least))
+}
+
+// expectedRefusal is the status a refused actor gets, or 0 when the actor is allowed.
+func expectedRefusal(rule routeRule, role models.Role, anonymous, outsider, other bool, method string) int {
+	if anonymous {
+		if method == http.MethodGet {
+			return http.StatusSeeOther // to sign in
+		}
+		return http.StatusForbidden // no session, so no CSRF token
+	}
+	switch rule.access {
+	case signedIn:
+		return 0
+	case operator:
+		return http.StatusNotFound
+	}
+	switch {
+	case other || outsider:
+		return http.StatusNotFound
+	case !role.Can(actionFor(rule.least)):
+		return http.StatusForbidden
+	}
+	return 0
+}
+
+// sendGarbage posts form (or, malformed, a body that does not parse as a form, with the
+// CSRF token in the header as htmx sends it).
+func sendGarbage(t *testing.T, m *member, method, path string, form url.Values, malformed bool) *http.Response {
+	t.Helper()
+	if method == http.MethodGet {
+		return m.b.get(path)
+	}
+	if malformed {
+		return m.b.do(method, path, strings.NewReader("%zz=%zz&name=%"), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": m.csrf})
+	}
+	form.Set("_csrf", m.csrf)
+	return m.b.post(path, form, nil)
+}
+
+// fixtureEvents is how many audit events newFixture writes for a team with these members.
+func fixtureEvents(t *testing.T, e *env, owner *member, members map[models.Role]*member) int {
+	t.Helper()
+	f := newFixture(t, e, owner, members, "Count")
+	return auditCount(t, e, owner.actor, f.team)
+}
