@@ -11,7 +11,8 @@ import (
 )
 
 // showInvitation handles "GET /invitations/:token": what the invitation offers, and an
-// Accept button. Anonymous visitors sign in first and come back here.
+// Accept button. Anonymous visitors sign in first and come back here. An invitation
+// whose author can no longer grant its role is shown as withdrawn, without the button.
 func (h *Handler) showInvitation(c echo.Context) error {
 	token := c.Param("token")
 	noStore(c)
@@ -23,7 +24,7 @@ func (h *Handler) showInvitation(c echo.Context) error {
 		return err
 	}
 	vm := views.InvitationVM{
-		State: info.State(h.store.Now()), TeamID: info.TeamID, TeamName: info.TeamName, Role: string(info.Role),
+		State: info.PageState(h.store.Now()), TeamID: info.TeamID, TeamName: info.TeamName, Role: string(info.Role),
 		InvitedBy: info.CreatedByLabel, ExpiresAt: info.ExpiresAt, Token: token,
 	}
 	// Whoever is already in the team (including whoever used this link) is shown the way
@@ -54,6 +55,8 @@ func (h *Handler) acceptInvitation(c echo.Context) error {
 		state = models.InviteExpired
 	case errors.Is(err, models.ErrInvitationRevoked):
 		state = models.InviteRevoked
+	case errors.Is(err, models.ErrInvitationWithdrawn):
+		state = models.InviteWithdrawn
 	case errors.Is(err, models.ErrAlreadyMember):
 		state = "member"
 	default:

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
@@ -96,6 +97,111 @@ func TestInvitationFlow(t *testing.T) {
 	}
 	if res := third.b.get("/invitations/not-a-token"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown invitation = %d, want 404", res.StatusCode)
+	}
+}
+
+// An admin's invitation link stops working once the admin is removed from the team: the
+// page and the acceptance say so plainly, with 410, and nobody joins. (SECURITY.md D.51)
+func TestInvitationWithdrawnWhenInviterRemoved(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner := signedInMember(t, e, "owner@example.com")
+	team, err := e.store.CreateTeam(ctx, owner.actor, "Platform", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := signedInMember(t, e, "admin@example.com")
+	_, adminToken, err := e.store.CreateInvitation(ctx, owner.actor, team.ID, models.RoleAdmin, 24*time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AcceptInvitation(ctx, admin.actor, adminToken); err != nil {
+		t.Fatal(err)
+	}
+	res := admin.b.post("/teams/"+team.ID+"/invitations", url.Values{"_csrf": {admin.csrf}, "role": {"admin"},
+		"expires_in_days": {"7"}, "form_token": {models.NewFormToken()}}, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("admin creates an invitation = %d, want 200", res.StatusCode)
+	}
+	token := strings.TrimPrefix(strings.TrimSpace(doc(t, res).Find(`[data-testid="invite-link"]`).Text()), e.portal.URL+"/invitations/")
+
+	invitee := signedInMember(t, e, "invitee@example.com")
+	if state, _ := doc(t, invitee.b.get("/invitations/"+token)).Find(`[data-testid="invitation-state"]`).Attr("data-state"); state != "open" {
+		t.Fatalf("before the removal, invitation state = %q, want open", state)
+	}
+
+	res = owner.b.post("/teams/"+team.ID+"/members/"+admin.actor.User.ID+"/remove", url.Values{"_csrf": {owner.csrf}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove the admin = %d, want 303", res.StatusCode)
+	}
+
+	const want = "can no longer add members with this role. Ask a team admin for a new invitation."
+	check := func(what string, res *http.Response) {
+		t.Helper()
+		if got, want := res.StatusCode, http.StatusGone; got != want {
+			t.Errorf("%s = %d, want %d", what, got, want)
+		}
+		d := doc(t, res)
+		if got, want := d.Find(`[data-testid="invitation-state"]`).AttrOr("data-state", ""), models.InviteWithdrawn; got != want {
+			t.Errorf("%s: state = %q, want %q", what, got, want)
+		}
+		if got := strings.Join(strings.Fields(d.Find(`[data-testid="invitation-withdrawn"]`).Text()), " "); !strings.Contains(got, want) {
+			t.Errorf("%s: message = %q, want it to contain %q", what, got, want)
+		}
+		if n := d.Find(`[data-testid="accept-invite"]`).Length(); n != 0 {
+			t.Errorf("%s: %d accept buttons, want none", what, n)
+		}
+	}
+	check("GET the invitation", invitee.b.get("/invitations/"+token))
+	check("POST the invitation", invitee.b.post("/invitations/"+token, url.Values{"_csrf": {invitee.csrf}}, nil))
+	check("GET it again", invitee.b.get("/invitations/"+token))
+
+	if got, want := invitee.b.get("/teams/"+team.ID).StatusCode, http.StatusNotFound; got != want {
+		t.Errorf("the invitee's GET of the team = %d, want %d (not a member)", got, want)
+	}
+	members, err := e.store.Members(ctx, owner.actor, team.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(members), 1; got != want {
+		t.Errorf("the team has %d members, want %d (the owner)", got, want)
+	}
+}
+
+// Accepting an invitation of a team deleted meanwhile is a clean 404, never a 500.
+func TestInvitationOfDeletedTeam(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner := signedInMember(t, e, "owner@example.com")
+	team, err := e.store.CreateTeam(ctx, owner.actor, "Doomed", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := e.store.CreateInvitation(ctx, owner.actor, team.ID, models.RoleDeveloper, 24*time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	invitee := signedInMember(t, e, "invitee@example.com")
+	if res := owner.b.post("/teams/"+team.ID+"/delete", url.Values{"_csrf": {owner.csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete the team = %d, want 303", res.StatusCode)
+	}
+	for what, res := range map[string]*http.Response{
+		"GET":  invitee.b.get("/invitations/" + token),
+		"POST": invitee.b.post("/invitations/"+token, url.Values{"_csrf": {invitee.csrf}}, nil),
+	} {
+		if got, want := res.StatusCode, http.StatusNotFound; got != want {
+			t.Errorf("%s = %d, want %d", what, got, want)
+		}
+		d := doc(t, res)
+		if got, want := d.Find(`[data-testid="invitation-state"]`).AttrOr("data-state", ""), "invalid"; got != want {
+			t.Errorf("%s: state = %q, want %q", what, got, want)
+		}
+		if got := strings.Join(strings.Fields(d.Find("main").Text()), " "); !strings.Contains(got, "the invitation is no longer valid") {
+			t.Errorf("%s: page = %q, want it to say the invitation is no longer valid", what, got)
+		}
+	}
+	if strings.Contains(e.logs.String(), "request failed") {
+		t.Errorf("a request failed: %s", e.logs.String())
 	}
 }
 

@@ -17,6 +17,9 @@ const (
 	InviteAccepted = "accepted"
 	InviteExpired  = "expired"
 	InviteRevoked  = "revoked"
+	// InviteWithdrawn is shown for an invitation whose author can no longer grant its
+	// role (removed from the team, left it, demoted, or deleted): it cannot be accepted.
+	InviteWithdrawn = "withdrawn"
 )
 
 // Errors of accepting an invitation.
@@ -25,6 +28,19 @@ var (
 	ErrInvitationExpired = errors.New("this invitation has expired")
 	ErrInvitationRevoked = errors.New("this invitation was revoked")
 	ErrAlreadyMember     = errors.New("you are already a member of this team")
+	// ErrInvitationWithdrawn refuses an invitation whose author has lost the right to
+	// grant its role since making it; accepting it revokes it.
+	ErrInvitationWithdrawn = errors.New("the person who invited you can no longer add members with this role; ask a team admin for a new invitation")
+)
+
+// Reasons recorded in the details of an automatic invitation.revoke audit event.
+const (
+	revokeInviterRemoved = "inviter removed"
+	revokeInviterLeft    = "inviter left"
+	revokeInviterDemoted = "inviter demoted"
+	revokeInviterGone    = "inviter deleted"
+	revokeNotMember      = "inviter no longer a member"
+	revokeCannotGrant    = "inviter can no longer grant this role"
 )
 
 // Invitation is a single-use, expiring link that adds whoever opens it (once signed in)
@@ -60,6 +76,25 @@ type InvitationInfo struct {
 	Invitation
 	TeamName       string
 	CreatedByLabel string
+	// InviterRole is the inviter's current role in the team, "" when they are no longer
+	// a member (or no longer exist).
+	InviterRole Role
+}
+
+// InviterCanGrant reports whether the inviter may, today, grant the invitation's role.
+func (i *InvitationInfo) InviterCanGrant() bool {
+	return i.CreatedBy != nil && i.InviterRole.CanGrant(i.Role)
+}
+
+// PageState is the state the invitation page shows at now: State, except that an open
+// or revoked invitation whose author can no longer grant its role is InviteWithdrawn,
+// so the invitee learns why it does not work (accepting it would be refused).
+func (i *InvitationInfo) PageState(now time.Time) string {
+	st := i.State(now)
+	if (st == InviteOpen || st == InviteRevoked) && !i.InviterCanGrant() {
+		return InviteWithdrawn
+	}
+	return st
 }
 
 // CreateInvitation creates an invitation to the team with role and returns it with the
@@ -110,8 +145,9 @@ func (s *Store) PendingInvitations(ctx context.Context, actor Actor, teamID stri
 	}
 	var out []InvitationInfo
 	err := db.Table("invitations AS i").
-		Select("i.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Select("i.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label, COALESCE(m.role, '') AS inviter_role").
 		Joins("LEFT JOIN users u ON u.id = i.created_by").
+		Joins("LEFT JOIN team_members m ON m.team_id = i.team_id AND m.user_id = i.created_by").
 		Where("i.team_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?", teamID, s.now()).
 		Order("i.created_at DESC").Scan(&out).Error
 	return out, err
@@ -150,9 +186,10 @@ func (s *Store) InvitationByToken(ctx context.Context, token string) (*Invitatio
 	}
 	var out InvitationInfo
 	err := s.db.WithContext(ctx).Table("invitations AS i").
-		Select("i.*, t.name AS team_name, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Select("i.*, t.name AS team_name, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label, COALESCE(m.role, '') AS inviter_role").
 		Joins("JOIN teams t ON t.id = i.team_id").
 		Joins("LEFT JOIN users u ON u.id = i.created_by").
+		Joins("LEFT JOIN team_members m ON m.team_id = i.team_id AND m.user_id = i.created_by").
 		Where("i.token_hash = ?", sha256Hex(token)).Take(&out).Error
 	if err != nil {
 		return nil, notFound(err)
@@ -163,13 +200,28 @@ func (s *Store) InvitationByToken(ctx context.Context, token string) (*Invitatio
 // AcceptInvitation adds the actor to the invitation's team with its role, once: the
 // invitation is marked used in the same transaction, conditionally, so two concurrent
 // acceptances cannot both succeed.
+//
+// Authority is checked when it is used: the inviter must still be a member of the team
+// whose current role may grant the invitation's role. If not, the invitation is revoked
+// (with an audit event), nobody joins, and the error is ErrInvitationWithdrawn. The
+// team's row is locked first, so the check and the membership changes that revoke
+// invitations (ChangeRole, RemoveMember, LeaveTeam) cannot interleave. A team deleted
+// meanwhile took its invitations with it: ErrNotFound.
 func (s *Store) AcceptInvitation(ctx context.Context, actor Actor, token string) (*Invitation, error) {
 	if actor.User == nil {
 		return nil, ErrForbidden
 	}
 	var inv Invitation
+	withdrawn := false
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("token_hash = ?", sha256Hex(token)).Take(&inv).Error; err != nil {
+			return notFound(err)
+		}
+		if err := s.lockTeam(tx, inv.TeamID); err != nil {
+			return err
+		}
+		// Read it again under the lock: a concurrent change may have revoked it.
+		if err := tx.Where("id = ?", inv.ID).Take(&inv).Error; err != nil {
 			return notFound(err)
 		}
 		now := s.now()
@@ -177,9 +229,23 @@ func (s *Store) AcceptInvitation(ctx context.Context, actor Actor, token string)
 		case InviteAccepted:
 			return ErrInvitationUsed
 		case InviteRevoked:
+			// Say why when its author has lost the right (it was revoked for that).
+			if reason, err := inviterLacksAuthority(tx, &inv); err != nil {
+				return err
+			} else if reason != "" {
+				return ErrInvitationWithdrawn
+			}
 			return ErrInvitationRevoked
 		case InviteExpired:
 			return ErrInvitationExpired
+		}
+		if reason, err := inviterLacksAuthority(tx, &inv); err != nil {
+			return err
+		} else if reason != "" {
+			withdrawn = true
+			// Recorded as the system's doing, from the request that found out.
+			sys := Actor{IP: actor.IP, UserAgent: actor.UserAgent}
+			return s.revokeInvitation(tx, sys, &inv, map[string]any{"reason": reason, "attempted_by": actor.label()})
 		}
 		if _, err := member(tx, inv.TeamID, actor.User.ID); err == nil {
 			return ErrAlreadyMember
@@ -204,5 +270,60 @@ func (s *Store) AcceptInvitation(ctx context.Context, actor Actor, token string)
 	if err != nil {
 		return nil, err
 	}
+	if withdrawn {
+		return nil, ErrInvitationWithdrawn
+	}
 	return &inv, nil
+}
+
+// inviterLacksAuthority returns why the invitation's author may no longer grant its
+// role in its team, or "" when they still may.
+func inviterLacksAuthority(tx *gorm.DB, inv *Invitation) (string, error) {
+	if inv.CreatedBy == nil {
+		return revokeInviterGone, nil
+	}
+	m, err := member(tx, inv.TeamID, *inv.CreatedBy)
+	if errors.Is(err, ErrNotFound) {
+		return revokeNotMember, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !m.Role.CanGrant(inv.Role) {
+		return revokeCannotGrant, nil
+	}
+	return "", nil
+}
+
+// revokeInvitation marks an open invitation revoked, conditionally, and records an
+// invitation.revoke event with details when it did.
+func (s *Store) revokeInvitation(tx *gorm.DB, actor Actor, inv *Invitation, details map[string]any) error {
+	res := tx.Model(&Invitation{}).Where("id = ? AND accepted_at IS NULL AND revoked_at IS NULL", inv.ID).
+		Update("revoked_at", s.now())
+	if res.Error != nil || res.RowsAffected != 1 {
+		return res.Error
+	}
+	return s.audit(tx, actor, event{team: inv.TeamID, action: "invitation.revoke", targetType: "invitation", targetID: inv.ID,
+		target: string(inv.Role), details: details})
+}
+
+// revokeInvitationsBeyond revokes, in the caller's transaction, the open invitations
+// userID made to the team that role can no longer grant ("" for someone no longer in
+// the team: all of them), each with an invitation.revoke event giving reason.
+func (s *Store) revokeInvitationsBeyond(tx *gorm.DB, actor Actor, teamID, userID string, role Role, reason string) error {
+	var open []Invitation
+	err := tx.Where("team_id = ? AND created_by = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
+		teamID, userID, s.now()).Order("created_at, id").Find(&open).Error
+	if err != nil {
+		return err
+	}
+	for i := range open {
+		if role.CanGrant(open[i].Role) {
+			continue
+		}
+		if err := s.revokeInvitation(tx, actor, &open[i], map[string]any{"reason": reason, "inviter": userLabel(tx, userID)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

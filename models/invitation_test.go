@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -204,6 +205,304 @@ func TestAuditCompleteness(t *testing.T) {
 		}
 		if _, _, err := s.AuditEvents(ctx, w.outsider, w.team.ID, 1); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("outsider reads the audit log: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// revokeEvents returns the invitation.revoke events about invitation id.
+func revokeEvents(t *testing.T, s *models.Store, reader models.Actor, teamID, id string) []models.AuditEvent {
+	t.Helper()
+	events, _, err := s.AuditEvents(context.Background(), reader, teamID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []models.AuditEvent
+	for _, ev := range events {
+		if ev.Action == "invitation.revoke" && ev.TargetID == id {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// revokeReason is the "reason" in an audit event's details.
+func revokeReason(t *testing.T, ev models.AuditEvent) string {
+	t.Helper()
+	var d struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(ev.Details), &d); err != nil {
+		t.Fatalf("details %q: %v", ev.Details, err)
+	}
+	return d.Reason
+}
+
+// wantWithdrawn checks that nobody can join through token any more: acceptance is
+// refused with ErrInvitationWithdrawn, the invitation is revoked, newcomer is not a
+// member, and the audit log holds one invitation.revoke of it with reason.
+func wantWithdrawn(t *testing.T, s *models.Store, reader models.Actor, inv *models.Invitation, token, reason string) {
+	t.Helper()
+	ctx := context.Background()
+	newcomer := newUser(t, s, "newcomer")
+	_, err := s.AcceptInvitation(ctx, newcomer, token)
+	if !errors.Is(err, models.ErrInvitationWithdrawn) {
+		t.Errorf("accept = %v, want ErrInvitationWithdrawn", err)
+	} else if got, want := err.Error(), "the person who invited you can no longer add members with this role; ask a team admin for a new invitation"; got != want {
+		t.Errorf("error = %q, want %q", got, want)
+	}
+	if _, err := s.TeamFor(ctx, newcomer, inv.TeamID); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("after a refused acceptance, TeamFor(newcomer) = %v, want ErrNotFound (not a member)", err)
+	}
+	info, err := s.InvitationByToken(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := info.State(s.Now()), models.InviteRevoked; got != want {
+		t.Errorf("state = %q, want %q", got, want)
+	}
+	if got, want := info.PageState(s.Now()), models.InviteWithdrawn; got != want {
+		t.Errorf("page state = %q, want %q", got, want)
+	}
+	events := revokeEvents(t, s, reader, inv.TeamID, inv.ID)
+	if got, want := len(events), 1; got != want {
+		t.Fatalf("%d invitation.revoke events for %s, want %d", got, inv.ID, want)
+	}
+	if got, want := revokeReason(t, events[0]), reason; got != want {
+		t.Errorf("revoke reason = %q, want %q", got, want)
+	}
+	all, _, _ := s.AuditEvents(ctx, reader, inv.TeamID, 1)
+	for _, ev := range all {
+		if ev.Action == "member.join" && ev.ActorID == newcomer.User.ID {
+			t.Errorf("a member.join of the refused newcomer was recorded")
+		}
+	}
+	// A second try is refused the same way and records nothing more.
+	if _, err := s.AcceptInvitation(ctx, newUser(t, s, "again"), token); !errors.Is(err, models.ErrInvitationWithdrawn) {
+		t.Errorf("second accept = %v, want ErrInvitationWithdrawn", err)
+	}
+	if got, want := len(revokeEvents(t, s, reader, inv.TeamID, inv.ID)), 1; got != want {
+		t.Errorf("%d invitation.revoke events after a second try, want %d", got, want)
+	}
+}
+
+// An invitation stops working when its author loses the right to make it: removed,
+// demoted or gone, the pending invitations they could no longer make are revoked in the
+// same transaction, with an audit event giving the reason. (SECURITY.md D.51)
+func TestInvitationOutlivesAuthority(t *testing.T) {
+	cases := []struct {
+		name string
+		// inviterRole is the inviter's role when inviting, role the invitation's.
+		inviterRole, role models.Role
+		// lose takes the right away from inviter (owner is the team's first owner).
+		lose   func(s *models.Store, owner, inviter models.Actor, teamID string) error
+		reason string
+	}{
+		{"AdminRemoved", models.RoleAdmin, models.RoleAdmin, func(s *models.Store, owner, inviter models.Actor, teamID string) error {
+			return s.RemoveMember(context.Background(), owner, teamID, inviter.User.ID)
+		}, "inviter removed"},
+		{"AdminDemotedToDeveloper", models.RoleAdmin, models.RoleAdmin, func(s *models.Store, owner, inviter models.Actor, teamID string) error {
+			return s.ChangeRole(context.Background(), owner, teamID, inviter.User.ID, models.RoleDeveloper)
+		}, "inviter demoted"},
+		{"AdminLeaves", models.RoleAdmin, models.RoleAdmin, func(s *models.Store, _, inviter models.Actor, teamID string) error {
+			return s.LeaveTeam(context.Background(), inviter, teamID)
+		}, "inviter left"},
+		{"OwnerInviteAfterOwnerDemotedToAdmin", models.RoleOwner, models.RoleOwner, func(s *models.Store, owner, inviter models.Actor, teamID string) error {
+			return s.ChangeRole(context.Background(), owner, teamID, inviter.User.ID, models.RoleAdmin)
+		}, "inviter demoted"},
+		{"DeveloperInviteAfterAdminDemotedToDeveloper", models.RoleAdmin, models.RoleDeveloper, func(s *models.Store, owner, inviter models.Actor, teamID string) error {
+			return s.ChangeRole(context.Background(), owner, teamID, inviter.User.ID, models.RoleDeveloper)
+		}, "inviter demoted"},
+		{"ViewerInviteAfterAdminDemotedToViewer", models.RoleAdmin, models.RoleViewer, func(s *models.Store, owner, inviter models.Actor, teamID string) error {
+			return s.ChangeRole(context.Background(), owner, teamID, inviter.User.ID, models.RoleViewer)
+		}, "inviter demoted"},
+		{"OwnerRemoved", models.RoleOwner, models.RoleDeveloper, func(s *models.Store, owner, inviter models.Actor, teamID string) error {
+			return s.RemoveMember(context.Background(), owner, teamID, inviter.User.ID)
+		}, "inviter removed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *models.Store) {
+				ctx := context.Background()
+				w := newWorld(t, s)
+				inviter := newUser(t, s, "inviter")
+				join(t, s, w.owner, w.team.ID, inviter, tc.inviterRole)
+				inv, token, err := s.CreateInvitation(ctx, inviter, w.team.ID, tc.role, models.DefaultInvitationTTL, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tc.lose(s, w.owner, inviter, w.team.ID); err != nil {
+					t.Fatal(err)
+				}
+				pending, err := s.PendingInvitations(ctx, w.owner, w.team.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range pending {
+					if p.ID == inv.ID {
+						t.Errorf("the invitation is still pending after its author lost the right")
+					}
+				}
+				wantWithdrawn(t, s, w.owner, inv, token, tc.reason)
+			})
+		})
+	}
+}
+
+// Invitations whose author still has the right keep working, whatever else happens.
+func TestInvitationKeepsWorkingWhileAuthorMayGrant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		second := newUser(t, s, "second-owner")
+		join(t, s, w.owner, w.team.ID, second, models.RoleOwner)
+		ownerInv, _, err := s.CreateInvitation(ctx, second, w.team.ID, models.RoleOwner, 24*time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, adminToken, err := s.CreateInvitation(ctx, second, w.team.ID, models.RoleAdmin, 24*time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, devToken, err := s.CreateInvitation(ctx, second, w.team.ID, models.RoleDeveloper, 24*time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, byAdmin, err := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleDeveloper, 24*time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Someone else leaving or being removed touches nobody else's invitations.
+		if err := s.RemoveMember(ctx, w.owner, w.team.ID, w.developer.User.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LeaveTeam(ctx, w.viewer, w.team.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Owner to admin: only the owner invitation goes.
+		if err := s.ChangeRole(ctx, w.owner, w.team.ID, second.User.ID, models.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := s.PendingInvitations(ctx, w.owner, w.team.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(pending), 3; got != want {
+			t.Errorf("%d pending invitations, want %d (admin, developer, the admin's developer)", got, want)
+		}
+		for _, p := range pending {
+			if p.ID == ownerInv.ID {
+				t.Error("the owner invitation of a demoted owner is still pending")
+			}
+		}
+		for _, tc := range []struct {
+			token string
+			role  models.Role
+		}{{adminToken, models.RoleAdmin}, {devToken, models.RoleDeveloper}, {byAdmin, models.RoleDeveloper}} {
+			info, err := s.InvitationByToken(ctx, tc.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := info.PageState(s.Now()), models.InviteOpen; got != want {
+				t.Errorf("%s invitation: page state = %q, want %q", tc.role, got, want)
+			}
+			who := newUser(t, s, "joiner")
+			if _, err := s.AcceptInvitation(ctx, who, tc.token); err != nil {
+				t.Errorf("%s invitation: accept = %v, want success", tc.role, err)
+				continue
+			}
+			tv, err := s.TeamFor(ctx, who, w.team.ID)
+			if err != nil || tv.MyRole != tc.role {
+				t.Errorf("after accepting: %+v, %v; want %s", tv, err, tc.role)
+			}
+		}
+		// Promotion revokes nothing.
+		_, viewerToken, err := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ChangeRole(ctx, w.owner, w.team.ID, w.admin.User.ID, models.RoleOwner); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AcceptInvitation(ctx, newUser(t, s, "late"), viewerToken); err != nil {
+			t.Errorf("invitation of a promoted admin: accept = %v, want success", err)
+		}
+	})
+}
+
+// The check is made at acceptance too, in its transaction, so an invitation whose author
+// lost the right by a path that revoked nothing (the user deleted, the membership changed
+// behind the store's back, an invitation made before revocation existed) is refused.
+func TestAcceptanceRechecksInviterAuthority(t *testing.T) {
+	cases := []struct {
+		name string
+		// change takes the right away from inviter directly in the database.
+		change string
+		reason string
+	}{
+		{"InviterDeleted", "DELETE FROM users WHERE id = $1", "inviter deleted"},
+		{"InviterNoLongerMember", "DELETE FROM team_members WHERE user_id = $1", "inviter no longer a member"},
+		{"InviterDemoted", "UPDATE team_members SET role = 'developer' WHERE user_id = $1", "inviter can no longer grant this role"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *models.Store) {
+				ctx := context.Background()
+				w := newWorld(t, s)
+				inviter := newUser(t, s, "inviter")
+				join(t, s, w.owner, w.team.ID, inviter, models.RoleAdmin)
+				inv, token, err := s.CreateInvitation(ctx, inviter, w.team.ID, models.RoleAdmin, 24*time.Hour, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := s.SQLDB()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.ExecContext(ctx, tc.change, inviter.User.ID); err != nil {
+					t.Fatal(err)
+				}
+				info, err := s.InvitationByToken(ctx, token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := info.PageState(s.Now()), models.InviteWithdrawn; got != want {
+					t.Errorf("page state before accepting = %q, want %q", got, want)
+				}
+				wantWithdrawn(t, s, w.owner, inv, token, tc.reason)
+				if ev := revokeEvents(t, s, w.owner, w.team.ID, inv.ID); len(ev) == 1 && (ev[0].ActorLabel != "system" || ev[0].IP != "192.0.2.1") {
+					t.Errorf("revoke recorded by %q from %q, want system from the request's address", ev[0].ActorLabel, ev[0].IP)
+				}
+			})
+		})
+	}
+}
+
+// A team deleted meanwhile takes its invitations with it: accepting one is a clean
+// ErrNotFound, nobody joins anything, and nothing is written.
+func TestInvitationOfDeletedTeam(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		_, token, err := s.CreateInvitation(ctx, w.owner, w.team.ID, models.RoleAdmin, 24*time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteTeam(ctx, w.owner, w.team.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InvitationByToken(ctx, token); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("InvitationByToken = %v, want ErrNotFound", err)
+		}
+		newcomer := newUser(t, s, "newcomer")
+		if _, err := s.AcceptInvitation(ctx, newcomer, token); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("accept = %v, want ErrNotFound", err)
+		}
+		teams, err := s.TeamsOf(ctx, newcomer.User.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(teams), 1; got != want {
+			t.Errorf("newcomer is in %d teams, want %d (their personal team)", got, want)
 		}
 	})
 }

@@ -156,7 +156,8 @@ func (s *Store) beforeTeamDelete(tx *gorm.DB, actor Actor, teamID string) error 
 
 // ChangeRole gives a member another role. Owners may change anyone; admins may change
 // non-owners to roles up to admin; nobody changes their own role (so a developer cannot
-// promote itself and the last owner cannot demote itself).
+// promote itself and the last owner cannot demote itself). The member's open
+// invitations that the new role can no longer grant are revoked with it.
 func (s *Store) ChangeRole(ctx context.Context, actor Actor, teamID, userID string, role Role) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, ActMemberManage)
@@ -187,12 +188,16 @@ func (s *Store) ChangeRole(ctx context.Context, actor Actor, teamID, userID stri
 		if err := tx.Model(&TeamMember{}).Where("team_id = ? AND user_id = ?", teamID, userID).Update("role", role).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, event{team: teamID, action: "member.role_change", targetType: "user", targetID: userID,
-			target: userLabel(tx, userID), details: map[string]any{"from": target.Role, "to": role}})
+		if err := s.audit(tx, actor, event{team: teamID, action: "member.role_change", targetType: "user", targetID: userID,
+			target: userLabel(tx, userID), details: map[string]any{"from": target.Role, "to": role}}); err != nil {
+			return err
+		}
+		return s.revokeInvitationsBeyond(tx, actor, teamID, userID, role, revokeInviterDemoted)
 	})
 }
 
-// RemoveMember removes someone else from the team.
+// RemoveMember removes someone else from the team and revokes the open invitations
+// they made to it.
 func (s *Store) RemoveMember(ctx context.Context, actor Actor, teamID, userID string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, ActMemberManage)
@@ -218,12 +223,16 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, teamID, userID st
 		if err := tx.Where("team_id = ? AND user_id = ?", teamID, userID).Delete(&TeamMember{}).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, event{team: teamID, action: "member.remove", targetType: "user", targetID: userID, target: label,
-			details: map[string]any{"role": target.Role}})
+		if err := s.audit(tx, actor, event{team: teamID, action: "member.remove", targetType: "user", targetID: userID, target: label,
+			details: map[string]any{"role": target.Role}}); err != nil {
+			return err
+		}
+		return s.revokeInvitationsBeyond(tx, actor, teamID, userID, "", revokeInviterRemoved)
 	})
 }
 
-// LeaveTeam removes the actor from the team, unless they are its last owner.
+// LeaveTeam removes the actor from the team, unless they are its last owner, and
+// revokes the open invitations the actor made to it.
 func (s *Store) LeaveTeam(ctx context.Context, actor Actor, teamID string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, ActTeamView)
@@ -241,8 +250,11 @@ func (s *Store) LeaveTeam(ctx context.Context, actor Actor, teamID string) error
 		if err := tx.Where("team_id = ? AND user_id = ?", teamID, actor.id()).Delete(&TeamMember{}).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, event{team: teamID, action: "member.leave", targetType: "user", targetID: actor.id(), target: actor.label(),
-			details: map[string]any{"role": mine}})
+		if err := s.audit(tx, actor, event{team: teamID, action: "member.leave", targetType: "user", targetID: actor.id(), target: actor.label(),
+			details: map[string]any{"role": mine}}); err != nil {
+			return err
+		}
+		return s.revokeInvitationsBeyond(tx, actor, teamID, actor.id(), "", revokeInviterLeft)
 	})
 }
 

@@ -111,8 +111,9 @@ type ProjectSummary struct {
 
 // InvitationVM is the view model of "GET /invitations/{token}".
 type InvitationVM struct {
-	// State is "open", "accepted", "expired", "revoked", "invalid" or "member"
-	// (the signed-in user already belongs to the team).
+	// State is "open", "accepted", "expired", "revoked", "withdrawn" (its author can
+	// no longer grant its role), "invalid" or "member" (the signed-in user already
+	// belongs to the team).
 	State     string
 	TeamID    string
 	TeamName  string

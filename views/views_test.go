@@ -918,11 +918,12 @@ func TestInvitationPage(t *testing.T) {
 	}
 
 	for state, want := range map[string]string{
-		"accepted": "This invitation has already been used.",
-		"expired":  "This invitation has expired. Ask a team admin for a new link.",
-		"revoked":  "This invitation was revoked.",
-		"invalid":  "This invitation link is not valid.",
-		"member":   "You are already a member of " + xssScript,
+		"accepted":  "This invitation has already been used.",
+		"expired":   "This invitation has expired. Ask a team admin for a new link.",
+		"revoked":   "This invitation was revoked.",
+		"withdrawn": "The person who invited you to " + xssScript + " can no longer add members with this role. Ask a team admin for a new invitation.",
+		"invalid":   "This invitation link is not valid. If it worked before, the invitation is no longer valid",
+		"member":    "You are already a member of " + xssScript,
 	} {
 		vm := base
 		vm.State = state
