@@ -32,7 +32,7 @@ test-go:
 ## fuzz-short: a few seconds of each verifier fuzz target (make fuzz runs longer)
 FUZZSHORT ?= 4s
 fuzz-short:
-	@for t in FuzzParseCompact FuzzVerify FuzzStatusList; do \
+	@for t in FuzzParseCompact FuzzVerify FuzzStatusList FuzzJSONStrict; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ >/dev/null || { echo "fuzz $$t failed"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/; exit 1; }; \
 	done; echo "fuzz-short: verify fuzz targets ran $(FUZZSHORT) each"
 

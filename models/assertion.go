@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"gorm.io/gorm"
+
+	"github.com/gatehouse-dev/gatehouse/verify/jsonstrict"
 )
 
 // ClientAssertionType is the client_assertion_type of private_key_jwt (RFC 7523 §2.2).
@@ -37,6 +39,12 @@ type assertionHeader struct {
 	Zip  json.RawMessage `json:"zip"`
 }
 
+// assertionHeaderNames are assertionHeader's JSON names. encoding/json matches names
+// case-insensitively and keeps the last of duplicates, so a header is first checked
+// with jsonstrict: a duplicate member or a case variant of one of these names ("ALG",
+// "Kid") makes it malformed.
+var assertionHeaderNames = jsonstrict.NewNames("alg", "kid", "jwk", "jku", "x5u", "x5c", "crit", "b64", "enc", "zip")
+
 // assertionClaims are the claims RFC 7523 §3 requires.
 type assertionClaims struct {
 	Iss string          `json:"iss"`
@@ -46,6 +54,18 @@ type assertionClaims struct {
 	Nbf *float64        `json:"nbf"`
 	Iat *float64        `json:"iat"`
 	Jti string          `json:"jti"`
+}
+
+// assertionClaimNames are assertionClaims' JSON names: claims with a duplicate member or
+// a case variant of one of them ("ISS", "ſub") are malformed.
+var assertionClaimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
+
+// decodeStrict decodes a JSON object into v after jsonstrict.Check with known.
+func decodeStrict(data []byte, known jsonstrict.Names, v any) error {
+	if err := jsonstrict.Check(data, known); err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
 }
 
 // AssertionPurpose says what an assertion is used for, which decides the error code.
@@ -61,6 +81,7 @@ const (
 
 // VerifyAssertion checks a JWT a project's client signed with one of its registered keys:
 // a bounded compact JWS with an allowed algorithm and no embedded keys, key URLs or crit;
+// a header and claims without duplicate members or case variants of the names read;
 // iss = sub = the client_id (= expectClient when given); aud naming one of audiences (the
 // token endpoint or the issuer); exp within MaxAssertionLifetime; jti used once until it
 // expires (recorded in the database, shared by instances). It returns the project.
@@ -77,7 +98,7 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	}
 	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
 	var h assertionHeader
-	if err != nil || json.Unmarshal(hb, &h) != nil {
+	if err != nil || decodeStrict(hb, assertionHeaderNames, &h) != nil {
 		return nil, fail("the assertion's header is malformed")
 	}
 	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
@@ -88,7 +109,7 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	}
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var c assertionClaims
-	if err != nil || json.Unmarshal(pb, &c) != nil {
+	if err != nil || decodeStrict(pb, assertionClaimNames, &c) != nil {
 		return nil, fail("the assertion's claims are malformed")
 	}
 	if c.Iss == "" || c.Iss != c.Sub || !hasPrefixID(c.Iss, "prj") || (expectClient != "" && c.Iss != expectClient) {
@@ -147,7 +168,8 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 }
 
 // AssertionIssuer returns the iss an assertion claims, unverified, when it looks like a
-// client_id ("" otherwise). For rate limiting only: nothing is trusted from it.
+// client_id and the claims parse strictly ("" otherwise). For rate limiting only:
+// nothing is trusted from it.
 func AssertionIssuer(assertion string) string {
 	parts := strings.Split(assertion, ".")
 	if len(assertion) > maxAssertionLen || len(parts) != 3 {
@@ -155,7 +177,7 @@ func AssertionIssuer(assertion string) string {
 	}
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var c assertionClaims
-	if err != nil || json.Unmarshal(pb, &c) != nil || !hasPrefixID(c.Iss, "prj") {
+	if err != nil || decodeStrict(pb, assertionClaimNames, &c) != nil || !hasPrefixID(c.Iss, "prj") {
 		return ""
 	}
 	return c.Iss

@@ -1256,6 +1256,103 @@ func tamperPayload(t *testing.T, a, iss string) string {
 	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
 }
 
+// signRawES256 signs a compact JWS with exactly the given header and payload text
+// (duplicate members, odd spellings), ES256 as JWS does it: R‖S, 32 bytes each.
+func signRawES256(t *testing.T, key *ecdsa.PrivateKey, header, payload string) string {
+	t.Helper()
+	input := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	d := sha256.Sum256([]byte(input))
+	r, sig, err := ecdsa.Sign(rand.Reader, key, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, 64)
+	r.FillBytes(out[:32])
+	sig.FillBytes(out[32:])
+	return input + "." + base64.RawURLEncoding.EncodeToString(out)
+}
+
+// TestVerifyAssertionStrictJSON: an assertion signed by the client's registered key whose
+// header or claims repeat a member, or spell a member the portal reads in another case
+// or by Unicode folding, is malformed, not read the way encoding/json would read it
+// (SECURITY.md item 53).
+func TestVerifyAssertionStrictJSON(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		f := newVerifyFixture(t, s)
+		id := f.p.ID
+		_, other := signUp(t, s, "other-client")
+		header := `{"alg":"ES256","typ":"JWT","kid":"` + f.kid + `"}`
+		// claims are a good assertion's claims, edited, with extra members appended as text.
+		claims := func(edit func(c map[string]any), extra string) string {
+			c := f.claims()
+			if edit != nil {
+				edit(c)
+			}
+			b, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if extra == "" {
+				return string(b)
+			}
+			return string(b[:len(b)-1]) + "," + extra + "}"
+		}
+		without := func(names ...string) func(c map[string]any) {
+			return func(c map[string]any) {
+				for _, n := range names {
+					delete(c, n)
+				}
+			}
+		}
+		if p, err := f.verify(signRawES256(t, f.key, header, claims(nil, ""))); err != nil || p == nil || p.ID != id {
+			t.Fatalf("control: a good raw-signed assertion: %v %v", p, err)
+		}
+		for _, c := range []struct {
+			name, header, claims, desc string
+		}{
+			{"DuplicateSub", header, claims(func(c map[string]any) { c["sub"] = other.ID }, `"sub":"`+id+`"`), "claims are malformed"},
+			{"DuplicateSubSameValue", header, claims(nil, `"sub":"`+id+`"`), "claims are malformed"},
+			{"ISSInsteadOfIss", header, claims(without("iss"), `"ISS":"`+id+`"`), "claims are malformed"},
+			{"ISSAlongsideIss", header, claims(func(c map[string]any) { c["iss"] = other.ID }, `"ISS":"`+id+`"`), "claims are malformed"},
+			{"LongSSub", header, claims(without("sub"), `"ſub":"`+id+`"`), "claims are malformed"},
+			{"EscapedDuplicateJti", header, claims(nil, `"\u006ati":"another"`), "claims are malformed"},
+			{"DuplicateExpLaterValid", header, claims(func(c map[string]any) { c["exp"] = f.clock.Now().Add(-time.Hour).Unix() },
+				fmt.Sprintf(`"exp":%d`, f.clock.Now().Add(time.Minute).Unix())), "claims are malformed"},
+			{"DuplicateKid", `{"alg":"ES256","typ":"JWT","kid":"nope","kid":"` + f.kid + `"}`, claims(nil, ""), "header is malformed"},
+			{"DuplicateAlg", `{"alg":"none","typ":"JWT","kid":"` + f.kid + `","alg":"ES256"}`, claims(nil, ""), "header is malformed"},
+			{"KidCaseVariant", `{"alg":"ES256","typ":"JWT","Kid":"` + f.kid + `"}`, claims(nil, ""), "header is malformed"},
+			{"ALGCaseVariant", `{"ALG":"ES256","typ":"JWT","kid":"` + f.kid + `"}`, claims(nil, ""), "header is malformed"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				a := signRawES256(t, f.key, c.header, c.claims)
+				p, err := f.verify(a)
+				wantOAuthErr(t, c.name, p, err, models.ErrCodeInvalidClient, c.desc)
+				p, err = s.VerifyAssertion(ctx, a, "", ckAudiences, models.ForGrant)
+				wantOAuthErr(t, c.name+" as a grant", p, err, models.ErrCodeInvalidGrant, c.desc)
+			})
+		}
+	})
+}
+
+// TestAssertionIssuerStrictJSON: the unverified iss used for rate limiting is read as
+// strictly as the assertion is verified.
+func TestAssertionIssuerStrictJSON(t *testing.T) {
+	key := newECKey(t)
+	id := "prj_aaaaaaaaaaaaaaaaaaaaaaaaaa"
+	header := `{"alg":"ES256","typ":"JWT","kid":"k1"}`
+	for _, c := range []struct{ name, claims, want string }{
+		{"Good", `{"iss":"` + id + `","sub":"` + id + `"}`, id},
+		{"DuplicateIss", `{"iss":"prj_bbbbbbbbbbbbbbbbbbbbbbbbbb","sub":"` + id + `","iss":"` + id + `"}`, ""},
+		{"ISS", `{"ISS":"` + id + `","sub":"` + id + `"}`, ""},
+		{"DuplicateSub", `{"iss":"` + id + `","sub":"` + id + `","sub":"` + id + `"}`, ""},
+	} {
+		if got := models.AssertionIssuer(signRawES256(t, key, header, c.claims)); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
 // jwksFixture is a project whose key is registered as a jwks_uri on a test server.
 type jwksFixture struct {
 	*verifyFixture

@@ -14,9 +14,11 @@
 //		if !p.HasScope("orders:write") { … }
 //	}
 //
-// Every credential is checked for: a compact JWS of bounded size; an algorithm from the
-// configured list that equals the algorithm of the JWKS key named by kid (never taken
-// from the token alone); no embedded keys or key URLs (jwk, jku, x5u, x5c), no crit,
+// Every credential is checked for: a compact JWS of bounded size; a header and claims
+// that name each member once and spell the names verify reads exactly (no duplicate,
+// no "AUD" or "ſub" taken for "aud" or "sub": see package jsonstrict); an algorithm
+// from the configured list that equals the algorithm of the JWKS key named by kid
+// (never taken from the token alone); no embedded keys or key URLs (jwk, jku, x5u, x5c), no crit,
 // no unencoded payload; a valid signature; iss, aud, exp and nbf with a small leeway;
 // typ (apikey+jwt and/or at+jwt, as the API chooses: ID tokens, status-list tokens and
 // anything else are never accepted); and for API keys the status bit in the status

@@ -6,7 +6,9 @@ import "errors"
 var (
 	// ErrNoToken: the request carried no credential.
 	ErrNoToken = errors.New("no credential")
-	// ErrMalformed: not a compact JWS of bounded size (also JWE, JSON serialization).
+	// ErrMalformed: not a compact JWS of bounded size (also JWE, JSON serialization), or
+	// a header or claims with a duplicate member name or a case variant of a name
+	// verify reads (such an error also wraps a jsonstrict error).
 	ErrMalformed = errors.New("malformed token")
 	// ErrHeader: the JOSE header asks for something never accepted (embedded keys,
 	// key URLs, crit, unencoded payload, an algorithm that is not allowed).

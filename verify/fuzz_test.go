@@ -9,9 +9,16 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gatehouse-dev/gatehouse/verify/jsonstrict"
 )
 
 // Helpers of this file are prefixed fz; it also uses the hx helpers of hostile_test.go.
@@ -225,6 +232,147 @@ func FuzzStatusList(f *testing.F) {
 		}
 		if !rawLst && !compress && (err != nil || !bytes.Equal(l.bits, out)) {
 			t.Fatalf("decodeStatusList accepted what inflate rejects (%v)", err)
+		}
+	})
+}
+
+// fzStrictVerdict names the package error of a jsonstrict.Check result.
+func fzStrictVerdict(err error) string {
+	for _, e := range []struct {
+		name string
+		err  error
+	}{{"syntax", jsonstrict.ErrSyntax}, {"depth", jsonstrict.ErrDepth}, {"invalid name", jsonstrict.ErrInvalidName},
+		{"case variant", jsonstrict.ErrCaseVariant}, {"duplicate", jsonstrict.ErrDuplicate}} {
+		if errors.Is(err, e.err) {
+			return e.name
+		}
+	}
+	if err != nil {
+		return "unclassified: " + err.Error()
+	}
+	return "ok"
+}
+
+// fzLegacyFold folds as encoding/json did from Go 1.21 to 1.25.
+func fzLegacyFold(s string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToUpper(unicode.ToLower(r)) }, s)
+}
+
+// fzStrictReference is the slow reference for jsonstrict.Check on data that
+// encoding/json accepts as an object: it walks encoding/json's Decoder tokens and
+// returns the first problem in document order, checking each member name for valid
+// UTF-8 (in the input), then for a case variant of a known name (strings.EqualFold,
+// which is encoding/json's matching, or the older upper-of-lower folding), then for a
+// duplicate in its object; and every opening of an object or array for depth.
+func fzStrictReference(data []byte, known []string) string {
+	type level struct {
+		object, wantName bool
+		names            map[string]bool
+	}
+	var stack []*level
+	valueDone := func() {
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].wantName = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return "ok"
+		}
+		if err != nil {
+			return "syntax"
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantName {
+			if tok == json.Delim('}') {
+				stack = stack[:n-1]
+				valueDone()
+				continue
+			}
+			name := tok.(string)
+			raw := data[before:dec.InputOffset()]
+			if !utf8.Valid(raw[bytes.IndexByte(raw, '"'):]) {
+				return "invalid name"
+			}
+			if !slices.Contains(known, name) && slices.ContainsFunc(known, func(k string) bool {
+				return strings.EqualFold(name, k) || fzLegacyFold(name) == fzLegacyFold(k)
+			}) {
+				return "case variant"
+			}
+			if stack[n-1].names[name] {
+				return "duplicate"
+			}
+			stack[n-1].names[name] = true
+			stack[n-1].wantName = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if len(stack) == jsonstrict.MaxDepth {
+				return "depth"
+			}
+			stack = append(stack, &level{object: tok == json.Delim('{'), wantName: true, names: map[string]bool{}})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
+
+// fzNamesOf lists the JSON names of a struct's fields, nested structs included.
+func fzNamesOf(t reflect.Type) []string {
+	var out []string
+	for name := range stTagNames(t, nil) {
+		out = append(out, name)
+	}
+	return out
+}
+
+// FuzzJSONStrict compares jsonstrict.Check with fzStrictReference, with verify's header
+// and claim names and with non-ASCII names: on every input encoding/json accepts as an
+// object they must give the same verdict; and Check accepts nothing else.
+func FuzzJSONStrict(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"aud":"a","aud":"b"}`, `{"aud":"a","AUD":"b"}`, `{"\u0061ud":1,"aud":2}`, `{"ſub":1}`, `{"ıss":1}`,
+		"{\"\u212aid\":1}", `{"\u212aid":1}`, `{"status":{"status_list":{"idx":1,"uri":"u","idx":2}}}`,
+		`{"alg":"ES256","kid":"k1","typ":"apikey+jwt"}`, `{"a":[{"b":1},{"b":1,"b":2}]}`, `{"😀":1,"\ud83d\ude00":2}`,
+		`{"\ud800":1,"\udc00":2}`, `{"\ud800\u0041":1}`, "{\"a\xff\":1}", `{"a":"\u00e9\n","b":-1.5e-3,"c":[true,false,null]}`,
+		`{"Straße":1,"STRAẞE":2}`, `{"ǅ":1}`, `{"x":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,` +
+			`"q":17,"r":18,"s":19,"t":20,"u":21,"v":22,"w":23,"x":24,"y":25,"z":26,"A":27,"B":28,"C":29,"D":30,"E":31,` +
+			`"F":32,"G":33,"H":34,"I":35,"a":36}`,
+		` { "a" : { } , "b" : [ ] } `, `{"a":1,}`, `[{}]`, `{"a":01}`, `{"a":1e400}`, `null`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	sets := []struct {
+		names jsonstrict.Names
+		list  []string
+	}{
+		{headerNames, fzNamesOf(reflect.TypeFor[joseHeader]())},
+		{claimNames, fzNamesOf(reflect.TypeFor[tokenClaims]())},
+		{jsonstrict.NewNames("straße", "ǆ", "k", "é", "a"), []string{"straße", "ǆ", "k", "é", "a"}},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		trimmed := bytes.TrimLeft(data, " \t\r\n")
+		object := json.Valid(data) && len(trimmed) > 0 && trimmed[0] == '{'
+		for _, set := range sets {
+			err := jsonstrict.Check(data, set.names)
+			got := fzStrictVerdict(err)
+			if !object {
+				if err == nil {
+					t.Fatalf("Check accepted %q, which encoding/json does not take for an object", data)
+				}
+				continue
+			}
+			if want := fzStrictReference(data, set.list); got != want {
+				t.Fatalf("names %q, input %q: got %s (%v), want %s", set.list, data, got, err, want)
+			}
 		}
 	})
 }

@@ -286,7 +286,7 @@ func TestHostileTokens(t *testing.T) {
 			tok: func(*testing.T) string { return hxSign(key, hdr("es256"), claims) }},
 		hxCase{name: "A1/alg ES384", want: ErrHeader,
 			tok: func(*testing.T) string { return hxSign(key, hdr("ES384"), claims) }},
-		hxCase{name: "A1/duplicate alg member, the last one none", want: ErrHeader,
+		hxCase{name: "A1/duplicate alg member, the last one none", want: ErrMalformed, // §F.53: any duplicate
 			tok: func(*testing.T) string {
 				return hxSignRaw(key, `{"alg":"ES256","typ":"apikey+jwt","kid":"`+kid+`","alg":"none"}`, claims)
 			}},
@@ -331,7 +331,7 @@ func TestHostileTokens(t *testing.T) {
 			tok: func(*testing.T) string {
 				return hxSign(attackerKey, withHdr(map[string]any{"jwk": attackerJWK}), claims)
 			}},
-		hxCase{name: "A3/embedded JWK member spelled Jwk", want: ErrHeader,
+		hxCase{name: "A3/embedded JWK member spelled Jwk", want: ErrMalformed, // §F.53: a case variant of jwk
 			tok: func(*testing.T) string {
 				return hxSign(attackerKey, withHdr(map[string]any{"Jwk": attackerJWK}), claims)
 			}},
@@ -573,6 +573,89 @@ func TestHostileTokens(t *testing.T) {
 		hxCase{name: "A10/good claims and a flipped signature bit", want: ErrSignature,
 			tok: func(*testing.T) string { return hxFlip(f.apiKey(set("jti", "key_flip"))) }})
 
+	// §F.53 strict member names. Each token is validly signed by the issuer's key, so only
+	// the JSON rule rejects it: a duplicate member anywhere, or a spelling of a member
+	// name verify reads that encoding/json would take for it (case, Unicode folding).
+	rawClaims := func(edit func(map[string]any), extra string) string {
+		c := f.claims()
+		if edit != nil {
+			edit(c)
+		}
+		b := hxPayload(c)
+		return string(b[:len(b)-1]) + "," + extra + "}"
+	}
+	strict := func(header, claims string) func(*testing.T) string {
+		return func(*testing.T) string { return hxSignRaw(key, header, claims) }
+	}
+	goodHeader := `{"alg":"ES256","typ":"apikey+jwt","kid":"` + kid + `"}`
+	expired, valid := fmt.Sprint(now.Add(-time.Hour).Unix()), fmt.Sprint(now.Add(time.Hour).Unix())
+	statusOf := func(body string) func(map[string]any) {
+		return func(c map[string]any) { c["status"] = json.RawMessage(body) }
+	}
+	add(hxCase{name: "F53/control: raw-signed good token accepted", tok: strict(goodHeader, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/control: other spellings of unknown claims accepted",
+			tok: strict(goodHeader, rawClaims(nil, `"Foo":1,"foo":2,"FOO":{"sub":"x","aud":"y"}`))},
+		hxCase{name: "F53/control: a known name written with escapes accepted",
+			tok: strict(goodHeader, rawClaims(del("scope"), `"\u0073cope":"orders:read"`)),
+			check: func(t *testing.T, p *Principal) {
+				if got, want := strings.Join(p.Scopes, " "), "orders:read"; got != want {
+					t.Errorf("scopes: got %q, want %q", got, want)
+				}
+			}},
+		hxCase{name: "F53/AUD naming this API alongside aud naming another", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(set("aud", "billing-api"), `"AUD":"orders-api"`))},
+		hxCase{name: "F53/AUD alone", want: ErrMalformed, tok: strict(goodHeader, rawClaims(del("aud"), `"AUD":"orders-api"`))},
+		hxCase{name: "F53/duplicate aud, the last one naming this API", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(set("aud", "billing-api"), `"aud":"orders-api"`))},
+		hxCase{name: "F53/duplicate aud, the first one naming this API", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(nil, `"aud":"billing-api"`))},
+		hxCase{name: "F53/duplicate aud written \\u0061ud", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(set("aud", "billing-api"), `"\u0061ud":"orders-api"`))},
+		hxCase{name: "F53/duplicate exp, a later expired one", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(nil, `"exp":`+expired))},
+		hxCase{name: "F53/duplicate exp, a later valid one", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(set("exp", now.Add(-time.Hour).Unix()), `"exp":`+valid))},
+		hxCase{name: "F53/EXP, a valid one, alongside an expired exp", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(set("exp", now.Add(-time.Hour).Unix()), `"EXP":`+valid))},
+		hxCase{name: "F53/duplicate idx inside status.status_list", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(statusOf(`{"status_list":{"idx":5,"uri":"`+prefix+`sl_1","idx":3}}`), `"x":1`))},
+		hxCase{name: "F53/URI inside status.status_list", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(statusOf(`{"status_list":{"idx":3,"URI":"`+prefix+`sl_1"}}`), `"x":1`))},
+		hxCase{name: "F53/duplicate status_list", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(statusOf(`{"status_list":{"idx":5},"status_list":{"idx":3,"uri":"`+prefix+`sl_1"}}`), `"x":1`))},
+		hxCase{name: "F53/duplicate unknown claim", want: ErrMalformed, tok: strict(goodHeader, rawClaims(nil, `"foo":1,"foo":2`))},
+		hxCase{name: "F53/duplicate member deep inside an unknown claim", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(nil, `"ext":[{"a":{"b":1,"b":2}}]`))},
+		hxCase{name: "F53/ſub (long s) for sub", want: ErrMalformed, tok: strict(goodHeader, rawClaims(del("sub"), `"ſub":"prj_orders"`))},
+		hxCase{name: "F53/\\u017fub (escaped long s) for sub", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(del("sub"), `"\u017fub":"prj_orders"`))},
+		hxCase{name: "F53/ıss (dotless i) for iss", want: ErrMalformed, tok: strict(goodHeader, rawClaims(del("iss"), `"ıss":"`+f.url+`"`))},
+		hxCase{name: "F53/SCOPE alongside scope", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(nil, `"SCOPE":"orders:admin"`))},
+		hxCase{name: "F53/access token with a duplicate client_id", want: ErrMalformed,
+			tok: func(*testing.T) string {
+				b := hxPayload(hxAccessClaims(f, set("client_id", "prj_other")))
+				return hxSignRaw(key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`, string(b[:len(b)-1])+`,"client_id":"prj_orders"}`)
+			}},
+		hxCase{name: "F53/header with a duplicate alg, the last one ES256", want: ErrMalformed,
+			tok: strict(`{"alg":"none","typ":"apikey+jwt","kid":"`+kid+`","alg":"ES256"}`, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/header with a duplicate kid, the last one ours", want: ErrMalformed,
+			tok: strict(`{"alg":"ES256","typ":"apikey+jwt","kid":"k404","kid":"`+kid+`"}`, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/header with a duplicate typ, the last one apikey+jwt", want: ErrMalformed,
+			tok: strict(`{"alg":"ES256","typ":"JWT","kid":"`+kid+`","typ":"apikey+jwt"}`, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/header with TYP", want: ErrMalformed,
+			tok: strict(`{"alg":"ES256","TYP":"apikey+jwt","kid":"`+kid+`"}`, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/header with Kid", want: ErrMalformed,
+			tok: strict(`{"alg":"ES256","typ":"apikey+jwt","Kid":"`+kid+`"}`, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/header with kid spelled with the Kelvin sign", want: ErrMalformed,
+			tok: strict("{\"alg\":\"ES256\",\"typ\":\"apikey+jwt\",\"\u212aid\":\""+kid+"\"}", rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/header with a duplicate unknown member", want: ErrMalformed,
+			tok: strict(`{"alg":"ES256","typ":"apikey+jwt","kid":"`+kid+`","cty":"a","cty":"b"}`, rawClaims(nil, `"x":1`))},
+		hxCase{name: "F53/claims nested deeper than jsonstrict.MaxDepth", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(nil, `"x":`+strings.Repeat("[", 65)+strings.Repeat("]", 65)))},
+		hxCase{name: "F53/claims with a member name that is not UTF-8", want: ErrMalformed,
+			tok: strict(goodHeader, rawClaims(nil, "\"\xff\":1"))})
+
 	// §A.12 status lists fail closed.
 	list := func(id string, tok func() string) func(*testing.T) string {
 		return func(*testing.T) string {
@@ -721,6 +804,30 @@ func TestHostileTokens(t *testing.T) {
 				hxServeList(f, "sl_smallbomb", tok)
 				return hxKeyOn(f, prefix+"sl_smallbomb", 3)
 			}},
+		hxCase{name: "F53/list with a duplicate bits, the last one 1", want: ErrStatusUnavailable,
+			tok: list("sl_dupbits", func() string {
+				c := listClaims("sl_dupbits", nil)
+				lst := c["status_list"].(map[string]any)["lst"].(string)
+				c["status_list"] = json.RawMessage(`{"bits":2,"lst":"` + lst + `","bits":1}`)
+				return hxSignRaw(key, `{"alg":"ES256","typ":"statuslist+jwt","kid":"`+kid+`"}`, c)
+			})},
+		hxCase{name: "F53/list with LST for lst", want: ErrStatusUnavailable,
+			tok: list("sl_lst", func() string {
+				c := listClaims("sl_lst", nil)
+				lst := c["status_list"].(map[string]any)["lst"].(string)
+				c["status_list"] = json.RawMessage(`{"bits":1,"LST":"` + lst + `"}`)
+				return hxSignRaw(key, `{"alg":"ES256","typ":"statuslist+jwt","kid":"`+kid+`"}`, c)
+			})},
+		hxCase{name: "F53/list with SUB naming it alongside sub naming another", want: ErrStatusUnavailable,
+			tok: list("sl_sub2", func() string {
+				b := hxPayload(listClaims("sl_sub2", set("sub", prefix+"sl_1")))
+				return hxSignRaw(key, `{"alg":"ES256","typ":"statuslist+jwt","kid":"`+kid+`"}`,
+					string(b[:len(b)-1])+`,"SUB":"`+prefix+`sl_sub2"}`)
+			})},
+		hxCase{name: "F53/list header with a duplicate typ, the last one statuslist+jwt", want: ErrStatusUnavailable,
+			tok: list("sl_duptyp", func() string {
+				return hxSignRaw(key, `{"alg":"ES256","typ":"JWT","kid":"`+kid+`","typ":"statuslist+jwt"}`, listClaims("sl_duptyp", nil))
+			})},
 		hxCase{name: "A12/list answered 404", want: ErrStatusUnavailable, tok: func(*testing.T) string { return hxKeyOn(f, prefix+"sl_missing", 3) }},
 		hxCase{name: "A12/list answered with garbage", want: ErrStatusUnavailable, tok: list("sl_garbage", func() string { return "hello" })},
 		hxCase{name: "A12/list answered with a JWE", want: ErrStatusUnavailable,

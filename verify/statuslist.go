@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/verify/jsonstrict"
 )
 
 // maxStatusBytes caps a decompressed status list (8 Mi entries): a decompression bomb
@@ -54,13 +56,17 @@ type statusClaims struct {
 	} `json:"status_list"`
 }
 
+// statusClaimNames are statusClaims' JSON names, nested ones included.
+var statusClaimNames = jsonstrict.NewNames("iss", "sub", "exp", "iat", "ttl", "status_list", "bits", "lst")
+
 // decodeStatusList verifies a status list token for uri and decodes its bits. Any
-// defect fails closed with ErrStatusUnavailable.
+// defect fails closed with ErrStatusUnavailable; a duplicate member or a case variant of
+// a member name in the header or the claims also wraps ErrMalformed.
 func (v *Verifier) decodeStatusList(ctx context.Context, uri string, token string) (*statusList, error) {
 	bad := func(why string) error { return fmt.Errorf("%w: status list %s: %s", ErrStatusUnavailable, uri, why) }
 	c, err := parseCompactMax(token, maxDocument)
 	if err != nil {
-		return nil, bad(err.Error())
+		return nil, fmt.Errorf("%w: status list %s: %w", ErrStatusUnavailable, uri, err)
 	}
 	if normalizeTyp(c.header.Typ) != "statuslist+jwt" {
 		return nil, bad("typ is not statuslist+jwt")
@@ -71,6 +77,9 @@ func (v *Verifier) decodeStatusList(ctx context.Context, uri string, token strin
 	}
 	if !k.verifySignature(c.signingInput, c.signature) {
 		return nil, bad("bad signature")
+	}
+	if err := jsonstrict.Check(c.payload, statusClaimNames); err != nil {
+		return nil, fmt.Errorf("%w: status list %s: %w: claims: %w", ErrStatusUnavailable, uri, ErrMalformed, err)
 	}
 	var cl statusClaims
 	if err := json.Unmarshal(c.payload, &cl); err != nil {

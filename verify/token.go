@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/gatehouse-dev/gatehouse/verify/jsonstrict"
 )
 
 // MaxTokenLen caps what is parsed at all: longer input is rejected before any decoding.
@@ -20,9 +22,9 @@ const MaxTokenLen = 8 << 10
 var b64 = base64.RawURLEncoding.Strict()
 
 // joseHeader holds the header members we read, and those whose mere presence rejects
-// the token. (encoding/json matches names case-insensitively; a differently cased
-// duplicate can only make a token fail, since the key, not the header, decides the
-// algorithm.)
+// the token. encoding/json matches names case-insensitively and keeps the last of
+// duplicates, so the header is first checked against headerNames: every name exact,
+// none twice.
 type joseHeader struct {
 	Alg  string          `json:"alg"`
 	Kid  string          `json:"kid"`
@@ -36,6 +38,10 @@ type joseHeader struct {
 	Enc  json.RawMessage `json:"enc"`
 	Zip  json.RawMessage `json:"zip"`
 }
+
+// headerNames are joseHeader's JSON names: a member spelled differently ("AlG", or
+// "\u212aid" with the Kelvin sign) is rejected, not taken for them.
+var headerNames = jsonstrict.NewNames("alg", "kid", "typ", "crit", "b64", "jwk", "jku", "x5u", "x5c", "enc", "zip")
 
 // compact is a split compact JWS.
 type compact struct {
@@ -52,7 +58,8 @@ func parseCompact(token string) (*compact, error) { return parseCompactMax(token
 // header rules. It does not verify the signature. Anything that is not exactly
 // header.payload.signature in the base64url alphabet — a JWE (5 parts), JSON
 // serialization, 1 MB of dots, whitespace (which Go's base64 decoder would skip) — is
-// ErrMalformed.
+// ErrMalformed, and so is a header with a duplicate member or a case variant of a
+// member name (jsonstrict.Check).
 func parseCompactMax(token string, maxLen int) (*compact, error) {
 	if len(token) == 0 || len(token) > maxLen {
 		return nil, fmt.Errorf("%w: length %d", ErrMalformed, len(token))
@@ -70,6 +77,9 @@ func parseCompactMax(token string, maxLen int) (*compact, error) {
 	hb, err := b64.DecodeString(token[:i])
 	if err != nil {
 		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
+	}
+	if err := jsonstrict.Check(hb, headerNames); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
 	c := &compact{signingInput: token[:j]}
 	if err := json.Unmarshal(hb, &c.header); err != nil {
@@ -157,7 +167,8 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 }
 
 // tokenClaims are the claims Gatehouse credentials carry. NumericDates must be JSON
-// numbers: a string exp fails to decode and the token is rejected.
+// numbers: a string exp fails to decode and the token is rejected. The payload is first
+// checked against claimNames.
 type tokenClaims struct {
 	Iss      string   `json:"iss"`
 	Sub      string   `json:"sub"`
@@ -176,6 +187,11 @@ type tokenClaims struct {
 		} `json:"status_list"`
 	} `json:"status"`
 }
+
+// claimNames are tokenClaims' JSON names, nested ones included: a duplicate or a case
+// variant of any of them ("AUD", "ſub") rejects the token.
+var claimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
+	"status", "status_list", "idx", "uri")
 
 // normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
 func normalizeTyp(t string) string {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/verify/jsonstrict"
 )
 
 // config is what the options set.
@@ -265,6 +267,8 @@ func (v *Verifier) recheck(ctx context.Context, c *cached) error {
 
 // verifyFull is the first sight of a credential: parse, header rules, signature, then
 // claims (so a badly signed expired token is reported as a bad signature), then status.
+// A header or claims with a duplicate member or a case variant of a member name is
+// ErrMalformed.
 func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error) {
 	c, err := parseCompact(token)
 	if err != nil {
@@ -280,6 +284,9 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	}
 	if !k.verifySignature(c.signingInput, c.signature) {
 		return nil, ErrSignature
+	}
+	if err := jsonstrict.Check(c.payload, claimNames); err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", ErrMalformed, err)
 	}
 	var cl tokenClaims
 	if err := json.Unmarshal(c.payload, &cl); err != nil {
