@@ -30,6 +30,9 @@ type APIKey struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	RevokedAt    *time.Time
+	// RevokedReason says why the portal revoked it (a grant narrowed or revoked, its API
+	// deleted); empty when a person revoked it.
+	RevokedReason string
 }
 
 // Status is "active", "expired" or "revoked" at now.
@@ -49,12 +52,14 @@ type APIKeyInfo struct {
 	CreatedByLabel string
 }
 
-// APIKeyInput is what a developer asks for.
+// APIKeyInput is what a developer asks for: a key for one API the project holds a grant
+// for, with some of the granted scopes.
 type APIKeyInput struct {
-	Name      string
-	Scopes    []string
-	Audiences []string
-	TTL       time.Duration
+	Name string
+	// API is the API's id.
+	API    string
+	Scopes []string
+	TTL    time.Duration
 }
 
 // StatusRef is the status claim of a credential: its index in a status list.
@@ -76,10 +81,10 @@ type APIKeyClaims struct {
 // ErrSigningUnavailable means the store has no signer configured.
 var ErrSigningUnavailable = errors.New("signing is not configured")
 
-// CreateAPIKey issues a key for the project: scopes and audiences must be among the
-// project's, the expiry within the configured maximum. The key row, its status-list
-// index and the audit event are written in one transaction; the key is returned in
-// plain text this one time.
+// CreateAPIKey issues a key for the project and one API it holds a grant for: the API
+// must accept API keys, the scopes must be granted, the expiry within the portal's and
+// the API's caps. The key row, its status-list index and the audit event are written in
+// one transaction; the key is returned in plain text this one time.
 func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string, in APIKeyInput, formToken string) (*APIKey, string, error) {
 	if s.signer == nil {
 		return nil, "", ErrSigningUnavailable
@@ -99,16 +104,16 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 		if err != nil {
 			return err
 		}
-		if err := v.err(); err != nil { // only once the actor may create keys here
-			return err
-		}
-		scopes, auds, err := subsetOfProject(p, in.Scopes, in.Audiences)
+		g, err := keyGrant(tx, &v, p, in)
 		if err != nil {
 			return err
 		}
+		if err := v.err(); err != nil { // only once the actor may create keys here
+			return err
+		}
 		now := s.now()
-		key = &APIKey{ID: newID("key"), ProjectID: &p.ID, TeamID: p.TeamID, Name: name, Scopes: strings.Join(scopes, " "),
-			Audiences: strings.Join(auds, " "), CreatedBy: optional(actor.id()), CreatedAt: now, ExpiresAt: now.Add(in.TTL)}
+		key = &APIKey{ID: newID("key"), ProjectID: &p.ID, TeamID: p.TeamID, Name: name, Scopes: strings.Join(g.scopes, " "),
+			Audiences: g.api.Identifier, CreatedBy: optional(actor.id()), CreatedAt: now, ExpiresAt: now.Add(in.TTL)}
 		if err := s.claimForm(tx, actor, formToken, key.ID); err != nil {
 			return err
 		}
@@ -116,7 +121,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 			return err
 		}
 		claims := APIKeyClaims{
-			Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
+			Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience{g.api.Identifier},
 				IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(key.ExpiresAt), ID: key.ID},
 			Scope: key.Scopes, Team: p.TeamID,
 		}
@@ -129,7 +134,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 			return err
 		}
 		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.create", targetType: "api_key", targetID: key.ID,
-			target: key.Name, details: map[string]any{"scopes": key.Scopes, "audiences": key.Audiences,
+			target: key.Name, details: map[string]any{"api": g.api.Name, "audiences": key.Audiences, "scopes": key.Scopes,
 				"expires_at": key.ExpiresAt.Format(time.RFC3339), "kid": key.KID}})
 	})
 	if err != nil {
@@ -138,30 +143,49 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 	return key, token, nil
 }
 
-// subsetOfProject checks requested scopes and audiences against the project's. No
-// audience given is an error: a key must be for some API.
-func subsetOfProject(p *Project, scopes, auds []string) ([]string, []string, error) {
-	var v ValidationError
-	allowedScopes, allowedAuds := p.ScopeList(), p.AudienceList()
-	var outS, outA []string
-	for _, sc := range scopes {
-		if !slices.Contains(allowedScopes, sc) {
-			v.add("scopes", fmt.Sprintf("%q is not one of the project's scopes", truncate(sc, 40)))
-		} else if !slices.Contains(outS, sc) {
-			outS = append(outS, sc)
+// keyGrantChoice is the API a key is for and the scopes it will carry.
+type keyGrantChoice struct {
+	api    API
+	scopes []string
+}
+
+// keyGrant checks a key request against the project's grant on the chosen API (read in
+// the issuing transaction, so a grant revoked a moment ago issues nothing). Problems
+// with the input are added to v.
+func keyGrant(tx *gorm.DB, v *ValidationError, p *Project, in APIKeyInput) (*keyGrantChoice, error) {
+	out := &keyGrantChoice{}
+	if in.API == "" {
+		v.add("api", "choose the API this key is for")
+		return out, nil
+	}
+	var g Grant
+	err := tx.Where("project_id = ? AND api_id = ?", p.ID, in.API).Take(&g).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		v.add("api", "this project holds no grant for that API")
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Where("id = ?", g.APIID).Take(&out.api).Error; err != nil {
+		return nil, err
+	}
+	if !out.api.AcceptsAPIKeys {
+		v.add("api", out.api.Name+" does not accept API keys; get access tokens at the token endpoint instead")
+	}
+	if in.TTL > 0 && out.api.MaxKeyTTL > 0 && in.TTL > time.Duration(out.api.MaxKeyTTL)*time.Second {
+		v.add("expires_in_days", fmt.Sprintf("%s accepts keys of at most %d days", out.api.Name, out.api.MaxKeyTTL/86400))
+	}
+	granted := g.ScopeList()
+	for _, sc := range in.Scopes {
+		if !slices.Contains(granted, sc) {
+			v.add("scopes", fmt.Sprintf("%q is not granted to this project for %s", truncate(sc, 40), out.api.Name))
+		} else if !slices.Contains(out.scopes, sc) {
+			out.scopes = append(out.scopes, sc)
 		}
 	}
-	for _, a := range auds {
-		if !slices.Contains(allowedAuds, a) {
-			v.add("audiences", fmt.Sprintf("%q is not one of the project's audiences", truncate(a, 40)))
-		} else if !slices.Contains(outA, a) {
-			outA = append(outA, a)
-		}
-	}
-	if len(auds) == 0 {
-		v.add("audiences", "choose at least one API this key is for")
-	}
-	return outS, outA, v.err()
+	slices.Sort(out.scopes)
+	return out, nil
 }
 
 // APIKeys lists a project's keys, newest first.

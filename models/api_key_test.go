@@ -86,19 +86,18 @@ func statusBit(t *testing.T, sg *models.Signer, uri string, idx int) bool {
 	return bits[idx/8]&(1<<(idx%8)) != 0
 }
 
-// keyProject makes a team project with scopes and audiences for key tests.
-func keyProject(t *testing.T, s *models.Store, w *world) *models.Project {
+// keyProject makes a team project holding grants on two APIs of the team: orders-api
+// (orders:read orders:write) and billing-api (billing:read).
+func keyProject(t *testing.T, s *models.Store, w *world) *testProject {
 	t.Helper()
 	ctx := context.Background()
 	p, err := s.CreateProject(ctx, w.owner, w.team.ID, "Orders", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateProject(ctx, w.owner, p.ID, models.ProjectSettings{Name: "Orders", Scopes: "orders:read orders:write",
-		Audiences: "orders-api billing-api", TokenTTLMinutes: 15, GrantTypes: []string{models.GrantClientCredentials}}); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	api := grantedAPI(t, s, w.owner, p, "orders-api", "orders:read", "orders:write")
+	grantedAPI(t, s, w.owner, p, "billing-api", "billing:read")
+	return &testProject{Project: p, api: api.ID}
 }
 
 func TestAPIKeyRoundTrip(t *testing.T) {
@@ -109,7 +108,7 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 		p := keyProject(t, s, w)
 
 		k, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{
-			Name: "ci", Scopes: []string{"orders:read"}, Audiences: []string{"orders-api"}, TTL: 30 * 24 * time.Hour}, "")
+			Name: "ci", Scopes: []string{"orders:read"}, API: p.api, TTL: 30 * 24 * time.Hour}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,14 +168,14 @@ func TestAPIKeyBadInput(t *testing.T) {
 		w := newWorld(t, s)
 		p := keyProject(t, s, w)
 		other, _ := s.CreateProject(ctx, w.owner, w.team.ID, "Other", "", "")
-		good := models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: 24 * time.Hour}
+		good := models.APIKeyInput{Name: "k", API: p.api, TTL: 24 * time.Hour}
 		for name, in := range map[string]models.APIKeyInput{
-			"UnknownScope":    {Name: "k", Scopes: []string{"admin"}, Audiences: []string{"orders-api"}, TTL: time.Hour},
-			"UnknownAudience": {Name: "k", Audiences: []string{"payments-api"}, TTL: time.Hour},
-			"NoAudience":      {Name: "k", TTL: time.Hour},
-			"BeyondMaxExpiry": {Name: "k", Audiences: []string{"orders-api"}, TTL: 366 * 24 * time.Hour},
-			"NoExpiry":        {Name: "k", Audiences: []string{"orders-api"}},
-			"EmptyName":       {Name: " ", Audiences: []string{"orders-api"}, TTL: time.Hour},
+			"UnknownScope":    {Name: "k", Scopes: []string{"admin"}, API: p.api, TTL: time.Hour},
+			"UngrantedAPI":    {Name: "k", API: "api_" + strings.Repeat("a", 26), TTL: time.Hour},
+			"NoAPI":           {Name: "k", TTL: time.Hour},
+			"BeyondMaxExpiry": {Name: "k", API: p.api, TTL: 366 * 24 * time.Hour},
+			"NoExpiry":        {Name: "k", API: p.api},
+			"EmptyName":       {Name: " ", API: p.api, TTL: time.Hour},
 		} {
 			var ve *models.ValidationError
 			if _, _, err := s.CreateAPIKey(ctx, w.owner, p.ID, in, ""); !errors.As(err, &ve) {
@@ -255,7 +254,7 @@ func TestConcurrentIssuanceNeverSharesAnIndex(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "c", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+				_, _, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "c", API: p.api, TTL: time.Hour}, "")
 				errs <- err
 			}()
 		}
@@ -290,7 +289,7 @@ func TestDeletingAProjectRevokesItsKeys(t *testing.T) {
 		var uri string
 		var idx []int
 		for i := 0; i < 3; i++ {
-			k, tok, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+			k, tok, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", API: p.api, TTL: time.Hour}, "")
 			if err != nil {
 				t.Fatal(err)
 			}

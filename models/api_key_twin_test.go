@@ -36,7 +36,7 @@ func TestSignatureTwinVerifies(t *testing.T) {
 	sg := storetest.Signer(t, s)
 	w := newWorld(t, s)
 	p := keyProject(t, s, w)
-	_, token, err := s.CreateAPIKey(context.Background(), w.developer, p.ID, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+	_, token, err := s.CreateAPIKey(context.Background(), w.developer, p.ID, models.APIKeyInput{Name: "k", API: p.api, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestSignatureTwinRevokesTheKey(t *testing.T) {
 		w := newWorld(t, s)
 		p := keyProject(t, s, w)
 		newKey := func() (*models.APIKey, string) {
-			k, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+			k, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", API: p.api, TTL: time.Hour}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func TestRevokeByValueIsNoOracle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+		_, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", API: p.api, TTL: time.Hour}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -119,12 +119,20 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	// one answer, so the endpoint confirms nothing about a client_id; the client's audit
 	// log records the attempt at a method it has turned off.
 	const notRegistered = "the assertion is not signed by a key registered for this client"
-	var p Project
-	if err := s.db.WithContext(ctx).Where("id = ?", c.Iss).Take(&p).Error; err != nil {
+	var row struct {
+		Project
+		GrantsJSON string
+	}
+	if err := s.db.WithContext(ctx).Table("projects AS p").Select("p.*, "+s.grantsColumn()).Where("p.id = ?", c.Iss).Take(&row).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, fail(notRegistered)
 		}
 		return nil, err
+	}
+	p := row.Project
+	var err2 error
+	if p.Grants, err2 = parseGrants(row.GrantsJSON); err2 != nil {
+		return nil, err2
 	}
 	if !p.AcceptsAuth(AuthPrivateKeyJWT) {
 		if err := s.tx(ctx, func(tx *gorm.DB) error {

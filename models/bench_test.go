@@ -86,7 +86,7 @@ func BenchmarkCreateAPIKey(b *testing.B) {
 			actor := models.Actor{User: u, IP: "127.0.0.1", UserAgent: "bench"}
 			projects, _ := s.ProjectsOf(ctx, actor)
 			p := projects[0]
-			in := models.APIKeyInput{Name: "bench", Audiences: p.AudienceList(), TTL: time.Hour}
+			in := models.APIKeyInput{Name: "bench", API: firstAPI(b, s, actor, p.TeamID).ID, TTL: time.Hour}
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()

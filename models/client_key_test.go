@@ -204,7 +204,7 @@ func enableKeys(t *testing.T, s *models.Store, actor models.Actor, p *models.Pro
 	if methods == nil {
 		methods = []string{models.AuthClientSecret, models.AuthPrivateKeyJWT}
 	}
-	if err := s.UpdateProject(context.Background(), actor, p.ID, models.ProjectSettings{Name: p.Name, Scopes: "read", Audiences: "api",
+	if err := s.UpdateProject(context.Background(), actor, p.ID, models.ProjectSettings{Name: p.Name,
 		TokenTTLMinutes: 15, GrantTypes: []string{models.GrantClientCredentials, models.GrantJWTBearer}, AuthMethods: methods}); err != nil {
 		t.Fatal(err)
 	}

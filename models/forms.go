@@ -85,24 +85,3 @@ func cleanText(v *ValidationError, field, value string, max int) string {
 
 // scopeToken is RFC 6749 §3.3's scope-token: printable ASCII except space, " and \.
 var scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,100}$`)
-
-// cleanList splits a space- or comma-separated list of scope-tokens, dropping
-// duplicates and keeping order.
-func cleanList(v *ValidationError, field, value string, max int) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, item := range strings.FieldsFunc(value, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
-		if !scopeToken.MatchString(item) {
-			v.add(field, fmt.Sprintf("%q is not allowed: use letters, digits and punctuation such as : . / _ -, without quotes or backslashes", truncate(item, 40)))
-			return nil
-		}
-		if !seen[item] {
-			seen[item] = true
-			out = append(out, item)
-		}
-	}
-	if len(out) > max {
-		v.add(field, fmt.Sprintf("at most %d entries", max))
-	}
-	return out
-}

@@ -154,7 +154,7 @@ func TestAuditCompleteness(t *testing.T) {
 		}{
 			{"project.create", func() (err error) { p, err = s.CreateProject(ctx, w.admin, w.team.ID, "Audited", "", ""); return }},
 			{"project.update", func() error {
-				return s.UpdateProject(ctx, w.admin, p.ID, models.ProjectSettings{Name: "Audited", Scopes: "a", Audiences: "b", TokenTTLMinutes: 5})
+				return s.UpdateProject(ctx, w.admin, p.ID, models.ProjectSettings{Name: "Audited", TokenTTLMinutes: 5})
 			}},
 			{"secret.create", func() (err error) { sec, _, err = s.CreateClientSecret(ctx, w.admin, p.ID, "s", 0, ""); return }},
 			{"secret.revoke", func() error { return s.RevokeClientSecret(ctx, w.admin, p.ID, sec.ID) }},

@@ -24,6 +24,14 @@ const (
 	ActProjectDelete Action = "project.delete"
 	ActSecretManage  Action = "secret.manage"
 	ActKeyManage     Action = "key.manage"
+	// ActAPIView sees the team's APIs, the grants on them and the access requests.
+	ActAPIView Action = "api.view"
+	// ActAPIManage registers, changes and deletes the team's APIs, grants access to them
+	// and decides access requests.
+	ActAPIManage Action = "api.manage"
+	// ActAccessRequest asks, for one of the team's projects, for access to an API (and
+	// withdraws such a request).
+	ActAccessRequest Action = "access.request"
 )
 
 // Matrix is the permission matrix: the least role that may take each action. It is the
@@ -33,6 +41,9 @@ var Matrix = map[Action]Role{
 	ActTeamView:      RoleViewer,
 	ActProjectView:   RoleViewer,
 	ActKeyManage:     RoleDeveloper,
+	ActAPIView:       RoleViewer,
+	ActAccessRequest: RoleDeveloper,
+	ActAPIManage:     RoleAdmin,
 	ActMemberInvite:  RoleAdmin,
 	ActMemberManage:  RoleAdmin,
 	ActAuditView:     RoleAdmin,

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -30,10 +29,8 @@ type Project struct {
 	TeamID      string
 	Name        string
 	Description string
-	// GrantTypes, Scopes and Audiences are space-separated lists.
+	// GrantTypes is a space-separated list.
 	GrantTypes string
-	Scopes     string
-	Audiences  string
 	// AccessTokenTTL is in seconds.
 	AccessTokenTTL int
 	// AuthMethods are the client authentication methods it accepts (space-separated
@@ -42,16 +39,13 @@ type Project struct {
 	CreatedBy   *string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Grants are the APIs the project may get credentials for, loaded with the project
+	// where issuance needs them (client authentication, assertions).
+	Grants []IssuableGrant `gorm:"-"`
 }
 
 // ClientID is the project's OAuth client_id.
 func (p *Project) ClientID() string { return p.ID }
-
-// ScopeList is the allowed scopes.
-func (p *Project) ScopeList() []string { return strings.Fields(p.Scopes) }
-
-// AudienceList is the project's audiences.
-func (p *Project) AudienceList() []string { return strings.Fields(p.Audiences) }
 
 // GrantTypeList is the allowed grant types.
 func (p *Project) GrantTypeList() []string { return strings.Fields(p.GrantTypes) }
@@ -78,8 +72,6 @@ type ProjectView struct {
 type ProjectSettings struct {
 	Name        string
 	Description string
-	Scopes      string
-	Audiences   string
 	// TokenTTLMinutes is the access-token lifetime in minutes (1–1440).
 	TokenTTLMinutes int
 	GrantTypes      []string
@@ -88,24 +80,9 @@ type ProjectSettings struct {
 	AuthMethods []string
 }
 
-// nonSlug matches what an audience slug leaves out.
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
-// defaultAudience names the audience of a new project after the project.
-func defaultAudience(name, id string) string {
-	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")
-	if len(slug) > 60 {
-		slug = strings.Trim(slug[:60], "-")
-	}
-	if slug == "" {
-		return id
-	}
-	return slug
-}
-
-// CreateProject creates a project in a team with the defaults that make it work with
-// any OAuth library at once: the client credentials grant, a 15-minute access token
-// and an audience named after the project.
+// CreateProject creates a project in a team: an OAuth client with the client
+// credentials grant and a 15-minute access token. It holds no grant yet: an API's team
+// grants it access (its own team's admins directly, others through an access request).
 func (s *Store) CreateProject(ctx context.Context, actor Actor, teamID, name, description, formToken string) (*Project, error) {
 	var v ValidationError
 	name = cleanName(&v, "name", name, 80)
@@ -131,7 +108,7 @@ func (s *Store) createProject(tx *gorm.DB, actor Actor, teamID, name, descriptio
 	id := newID("prj")
 	p := &Project{
 		ID: id, TeamID: teamID, Name: name, Description: description,
-		GrantTypes: GrantClientCredentials, Audiences: defaultAudience(name, id),
+		GrantTypes: GrantClientCredentials,
 		AccessTokenTTL: int(DefaultAccessTokenTTL / time.Second), AuthMethods: AuthClientSecret,
 		CreatedBy: optional(actor.id()), CreatedAt: now, UpdatedAt: now,
 	}
@@ -189,18 +166,12 @@ func (s *Store) TeamProjects(ctx context.Context, actor Actor, teamID string) ([
 	return out, db.Where("team_id = ?", teamID).Order("name, id").Find(&out).Error
 }
 
-// UpdateProject changes a project's settings. Scopes and audiences are lists of
-// RFC 6749 scope-tokens; at least one audience is required, since every credential is
-// for some API.
+// UpdateProject changes a project's settings. (What it may get credentials for is not
+// a setting: it is the grants APIs' teams made.)
 func (s *Store) UpdateProject(ctx context.Context, actor Actor, projectID string, in ProjectSettings) error {
 	var v ValidationError
 	name := cleanName(&v, "name", in.Name, 80)
 	desc := cleanText(&v, "description", in.Description, 500)
-	scopes := cleanList(&v, "scopes", in.Scopes, 50)
-	auds := cleanList(&v, "audiences", in.Audiences, 20)
-	if len(auds) == 0 {
-		v.add("audiences", "name at least one API these credentials are for")
-	}
 	if in.TokenTTLMinutes < 1 || in.TokenTTLMinutes > 1440 {
 		v.add("token_ttl_minutes", "must be between 1 and 1440 minutes")
 	}
@@ -235,12 +206,12 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, projectID string
 			methods = strings.Fields(p.AuthMethods)
 		}
 		next := map[string]any{
-			"name": name, "description": desc, "scopes": strings.Join(scopes, " "), "audiences": strings.Join(auds, " "),
+			"name": name, "description": desc,
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
 			"auth_methods": strings.Join(methods, " "),
 		}
 		changed := map[string]any{}
-		prev := map[string]any{"name": p.Name, "description": p.Description, "scopes": p.Scopes, "audiences": p.Audiences,
+		prev := map[string]any{"name": p.Name, "description": p.Description,
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods}
 		for k, val := range next {
 			if prev[k] != val {
@@ -281,6 +252,17 @@ func (s *Store) DeleteProject(ctx context.Context, actor Actor, projectID string
 // revoked, so their status bits stay set; every instance re-signs the list within its
 // poll interval). Client secrets are deleted with the project by the foreign key.
 func (s *Store) beforeProjectDelete(tx *gorm.DB, actor Actor, p *Project) error {
+	// Its grants go with it (foreign key); other teams' APIs record that they did.
+	var grants []GrantInfo
+	if err := grantInfoQuery(tx).Where("g.project_id = ? AND a.team_id <> ?", p.ID, p.TeamID).Scan(&grants).Error; err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if err := s.audit(tx, actor, event{team: g.APITeamID, action: "grant.revoke", targetType: "grant", targetID: g.ID,
+			target: p.Name + " → " + g.APIName, details: map[string]any{"reason": "project deleted", "scopes": g.Scopes}}); err != nil {
+			return err
+		}
+	}
 	return s.revokeProjectKeys(tx, p)
 }
 

@@ -24,8 +24,17 @@ func TestFirstSignInHasAProject(t *testing.T) {
 			t.Fatalf("projects after sign-up = %+v, want one %q", list, models.FirstProjectName)
 		}
 		p := list[0]
-		if !p.AllowsGrant(models.GrantClientCredentials) || p.TokenTTL() != 15*time.Minute || p.Audiences != "my-first-project" {
-			t.Errorf("first project defaults: grants %q ttl %v audiences %q", p.GrantTypes, p.TokenTTL(), p.Audiences)
+		if !p.AllowsGrant(models.GrantClientCredentials) || p.TokenTTL() != 15*time.Minute {
+			t.Errorf("first project defaults: grants %q ttl %v", p.GrantTypes, p.TokenTTL())
+		}
+		// It holds a grant on an API of the same team, so credentials work at once.
+		grants, err := s.ProjectGrants(context.Background(), u, p.ID)
+		if err != nil || len(grants) != 1 {
+			t.Fatalf("first project's grants = %+v, %v; want one", grants, err)
+		}
+		if g := grants[0]; g.APITeamID != p.TeamID || g.APIName != models.FirstAPIName || g.Scopes != "read write" ||
+			!strings.HasPrefix(g.Identifier, "first-api-") || !g.AcceptsAPIKeys || !g.AcceptsAccessTokens {
+			t.Errorf("first grant = %+v, want My first API (first-api-…) of the same team with read and write", g)
 		}
 		if !strings.HasPrefix(p.ClientID(), "prj_") || strings.HasPrefix(u.User.ID, "prj_") {
 			t.Errorf("client_id %q and user id %q must have distinct prefixes", p.ClientID(), u.User.ID)
@@ -42,8 +51,8 @@ func TestProjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Audiences != "orders-api" {
-			t.Errorf("default audience = %q, want orders-api", p.Audiences)
+		if grants, err := s.ProjectGrants(ctx, w.admin, p.ID); err != nil || len(grants) != 0 {
+			t.Errorf("a new project's grants = %+v, %v; want none (an API's team grants access)", grants, err)
 		}
 
 		t.Run("CrossTeamIsNotFound", func(t *testing.T) {
@@ -65,35 +74,32 @@ func TestProjects(t *testing.T) {
 			if _, err := s.CreateProject(ctx, w.developer, w.team.ID, "x", "", ""); !errors.Is(err, models.ErrForbidden) {
 				t.Errorf("developer CreateProject = %v, want ErrForbidden", err)
 			}
-			if err := s.UpdateProject(ctx, w.developer, p.ID, models.ProjectSettings{Name: "x", Audiences: "a", TokenTTLMinutes: 5}); !errors.Is(err, models.ErrForbidden) {
+			if err := s.UpdateProject(ctx, w.developer, p.ID, models.ProjectSettings{Name: "x", TokenTTLMinutes: 5}); !errors.Is(err, models.ErrForbidden) {
 				t.Errorf("developer UpdateProject = %v, want ErrForbidden", err)
 			}
 		})
 
 		t.Run("UpdateSettings", func(t *testing.T) {
 			err := s.UpdateProject(ctx, w.admin, p.ID, models.ProjectSettings{
-				Name: "Orders API", Description: "d", Scopes: "orders:read, orders:write orders:read", Audiences: "https://orders.example.com",
-				TokenTTLMinutes: 30, GrantTypes: []string{models.GrantClientCredentials},
+				Name: "Orders API", Description: "d", TokenTTLMinutes: 30, GrantTypes: []string{models.GrantClientCredentials},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			got, _ := s.ProjectFor(ctx, w.viewer, p.ID)
-			if got.Scopes != "orders:read orders:write" || got.Audiences != "https://orders.example.com" || got.TokenTTL() != 30*time.Minute {
-				t.Errorf("after update: scopes %q audiences %q ttl %v", got.Scopes, got.Audiences, got.TokenTTL())
+			if got.Description != "d" || got.TokenTTL() != 30*time.Minute {
+				t.Errorf("after update: description %q ttl %v", got.Description, got.TokenTTL())
 			}
 		})
 
 		t.Run("InvalidSettingsChangeNothing", func(t *testing.T) {
 			before, _ := s.ProjectFor(ctx, w.admin, p.ID)
 			for name, in := range map[string]models.ProjectSettings{
-				"EmptyName":    {Name: "", Audiences: "a", TokenTTLMinutes: 5},
-				"LongName":     {Name: strings.Repeat("n", 81), Audiences: "a", TokenTTLMinutes: 5},
-				"QuoteScope":   {Name: "n", Scopes: `a"b`, Audiences: "a", TokenTTLMinutes: 5},
-				"NoAudience":   {Name: "n", Audiences: " ", TokenTTLMinutes: 5},
-				"ZeroTTL":      {Name: "n", Audiences: "a", TokenTTLMinutes: 0},
-				"HugeTTL":      {Name: "n", Audiences: "a", TokenTTLMinutes: 100000},
-				"UnknownGrant": {Name: "n", Audiences: "a", TokenTTLMinutes: 5, GrantTypes: []string{"password"}},
+				"EmptyName":    {Name: "", TokenTTLMinutes: 5},
+				"LongName":     {Name: strings.Repeat("n", 81), TokenTTLMinutes: 5},
+				"ZeroTTL":      {Name: "n", TokenTTLMinutes: 0},
+				"HugeTTL":      {Name: "n", TokenTTLMinutes: 100000},
+				"UnknownGrant": {Name: "n", TokenTTLMinutes: 5, GrantTypes: []string{"password"}},
 			} {
 				var ve *models.ValidationError
 				if err := s.UpdateProject(ctx, w.admin, p.ID, in); !errors.As(err, &ve) {

@@ -60,7 +60,7 @@ func TestRotationLifecycle(t *testing.T) {
 		}
 		w := newWorld(t, s)
 		p := keyProject(t, s, w)
-		_, oldToken, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "old", Audiences: []string{"orders-api"}, TTL: 40 * 24 * time.Hour}, "")
+		_, oldToken, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "old", API: p.api, TTL: 40 * 24 * time.Hour}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestRotationLifecycle(t *testing.T) {
 			t.Errorf("JWKS %v, want the active and the next key", kids)
 		}
 		var c models.APIKeyClaims
-		_, tok, _ := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "mid", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+		_, tok, _ := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "mid", API: p.api, TTL: time.Hour}, "")
 		if kid := verifyWithJWKS(t, sg, tok, models.TypAPIKey, &c); kid != first {
 			t.Errorf("a key issued before the next key's activation was signed by %s, want %s (next never signs early)", kid, first)
 		}
@@ -259,7 +259,7 @@ func TestDatabaseDumpHoldsNoKeyMaterial(t *testing.T) {
 	}
 	w := newWorld(t, s)
 	p := keyProject(t, s, w)
-	_, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+	_, token, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "k", API: p.api, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,6 +201,7 @@ func (s *Store) migrationProvider(withLock bool) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts = append(opts, goose.WithGoMigrations(goMigrations(s.dialect)...), goose.WithDisableGlobalRegistry(true))
 	return goose.NewProvider(dialect, sqlDB, sub, opts...)
 }
 
@@ -214,6 +215,29 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	return p.GetDBVersion(ctx)
+}
+
+// MigrateTo applies (or rolls back) migrations until the schema is at version: for
+// tests of a migration on a database seeded in the shape before it, and for operators
+// rolling back a release.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.migrationProvider(true)
+	if err != nil {
+		return err
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if version >= current {
+		_, err = p.UpTo(ctx, version)
+	} else {
+		_, err = p.DownTo(ctx, version)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate to %d: %w", version, err)
+	}
+	return nil
 }
 
 // MigrationStatus reports the schema version in the database and the newest one known.

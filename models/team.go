@@ -57,10 +57,27 @@ func (s *Store) createPersonalTeam(tx *gorm.DB, u *User, now time.Time) error {
 	if err := s.audit(tx, actor, event{team: t.ID, action: "team.create", targetType: "team", targetID: t.ID, target: t.Name}); err != nil {
 		return err
 	}
-	_, err := s.createProject(tx, actor, t.ID, FirstProjectName,
+	p, err := s.createProject(tx, actor, t.ID, FirstProjectName,
 		"A project to try Gatehouse with: create an API key or a client secret and call an API with it.", "")
+	if err != nil {
+		return err
+	}
+	// An API of the user's own, granted to the first project, so that a fresh account
+	// gets working credentials with any OAuth library at once.
+	identifier := "first-api-" + randomToken(5)
+	key, _ := IdentifierKey(identifier)
+	api := &API{ID: newID("api"), TeamID: t.ID, Name: FirstAPIName, Identifier: identifier, IdentifierKey: key,
+		Description: "An API to try Gatehouse with. Point an API of yours at this identifier, or register your real one.",
+		AcceptsAPIKeys: true, AcceptsAccessTokens: true, CreatedBy: optional(u.ID), CreatedAt: now, UpdatedAt: now}
+	if err := s.createAPI(tx, actor, api, []ScopeInput{{Name: "read", Description: "Read data"}, {Name: "write", Description: "Change data"}}); err != nil {
+		return err
+	}
+	_, _, err = s.putGrant(tx, actor, api, p, []string{"read", "write"}, nil, "")
 	return err
 }
+
+// FirstAPIName is the name of the API every new user finds in their personal team.
+const FirstAPIName = "My first API"
 
 // FirstProjectName is the name of the project every new user finds in their personal team.
 const FirstProjectName = "My first project"

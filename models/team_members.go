@@ -142,6 +142,16 @@ func (s *Store) DeleteTeam(ctx context.Context, actor Actor, teamID string) erro
 // beforeTeamDelete runs what must happen to a team's credentials before the rows go
 // (API keys are revoked in their status lists by the API-key store).
 func (s *Store) beforeTeamDelete(tx *gorm.DB, actor Actor, teamID string) error {
+	// Its APIs go first: every grant on them, in any team, ends and its keys are revoked.
+	var apis []API
+	if err := tx.Where("team_id = ?", teamID).Find(&apis).Error; err != nil {
+		return err
+	}
+	for i := range apis {
+		if _, err := s.deleteAPI(tx, actor, &apis[i]); err != nil {
+			return err
+		}
+	}
 	var projects []Project
 	if err := tx.Where("team_id = ?", teamID).Find(&projects).Error; err != nil {
 		return err
@@ -192,7 +202,10 @@ func (s *Store) ChangeRole(ctx context.Context, actor Actor, teamID, userID stri
 			target: userLabel(tx, userID), details: map[string]any{"from": target.Role, "to": role}}); err != nil {
 			return err
 		}
-		return s.revokeInvitationsBeyond(tx, actor, teamID, userID, role, revokeInviterDemoted)
+		if err := s.revokeInvitationsBeyond(tx, actor, teamID, userID, role, revokeInviterDemoted); err != nil {
+			return err
+		}
+		return s.withdrawRequestsBeyond(tx, actor, teamID, userID, role, "requester demoted")
 	})
 }
 
@@ -227,7 +240,10 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, teamID, userID st
 			details: map[string]any{"role": target.Role}}); err != nil {
 			return err
 		}
-		return s.revokeInvitationsBeyond(tx, actor, teamID, userID, "", revokeInviterRemoved)
+		if err := s.revokeInvitationsBeyond(tx, actor, teamID, userID, "", revokeInviterRemoved); err != nil {
+			return err
+		}
+		return s.withdrawRequestsBeyond(tx, actor, teamID, userID, "", "requester removed from the team")
 	})
 }
 
@@ -254,7 +270,10 @@ func (s *Store) LeaveTeam(ctx context.Context, actor Actor, teamID string) error
 			details: map[string]any{"role": mine}}); err != nil {
 			return err
 		}
-		return s.revokeInvitationsBeyond(tx, actor, teamID, actor.id(), "", revokeInviterLeft)
+		if err := s.revokeInvitationsBeyond(tx, actor, teamID, actor.id(), "", revokeInviterLeft); err != nil {
+			return err
+		}
+		return s.withdrawRequestsBeyond(tx, actor, teamID, actor.id(), "", "requester left the team")
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +47,8 @@ type clientRow struct {
 	SecretHash      string
 	SecretExpiresAt *time.Time
 	SecretRevokedAt *time.Time
+	// GrantsJSON holds the project's grants (grantsColumn), read in the same query.
+	GrantsJSON string
 }
 
 // AuthenticateClient checks a project's client credentials: the secret's format and
@@ -62,7 +63,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 	hash := sha256Hex(secret)
 	var row clientRow
 	err := s.db.WithContext(ctx).Table("client_secrets AS s").
-		Select("p.*, s.hash AS secret_hash, s.expires_at AS secret_expires_at, s.revoked_at AS secret_revoked_at").
+		Select("p.*, s.hash AS secret_hash, s.expires_at AS secret_expires_at, s.revoked_at AS secret_revoked_at, "+s.grantsColumn()).
 		Joins("JOIN projects p ON p.id = s.project_id").
 		Where("s.hash = ?", hash).Take(&row).Error
 	stored := row.SecretHash
@@ -79,6 +80,9 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 		!row.AcceptsAuth(AuthClientSecret) {
 		return nil, errInvalidClient
 	}
+	if row.Grants, err = parseGrants(row.GrantsJSON); err != nil {
+		return nil, err
+	}
 	return &row.Project, nil
 }
 
@@ -87,6 +91,8 @@ type AccessTokenClaims struct {
 	jwt.Claims
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope,omitempty"`
+	// Team is the project's team, so an API can narrow whom it accepts.
+	Team string `json:"team,omitempty"`
 }
 
 // IssuedToken is an access token and what the token response says about it.
@@ -97,52 +103,38 @@ type IssuedToken struct {
 	Audiences []string
 }
 
-// IssueAccessToken mints an access token for an authenticated project through grant
-// (client_credentials or the JWT bearer grant). scope narrows the project's scopes
-// (empty: all of them); resources select among its audiences (RFC 8707; empty: all).
-func (s *Store) IssueAccessToken(p *Project, grant, scope string, resources []string) (*IssuedToken, error) {
+// IssueAccessToken mints an access token for an authenticated project (with its
+// Grants loaded) through grant type grantType (client_credentials or the JWT bearer
+// grant). The token is for exactly one API the project holds a grant for: the one
+// resources name (RFC 8707; also the audience parameter), or its only grant. scope
+// narrows the granted scopes (empty: all of them). The lifetime is the project's, capped
+// by the API's.
+func (s *Store) IssueAccessToken(p *Project, grantType, scope string, resources []string) (*IssuedToken, error) {
 	if s.signer == nil {
 		return nil, ErrSigningUnavailable
 	}
-	if !p.AllowsGrant(grant) {
-		return nil, oauthErr(ErrCodeUnauthorizedClient, "this client may not use the grant type "+QuoteForError(grant))
+	if !p.AllowsGrant(grantType) {
+		return nil, oauthErr(ErrCodeUnauthorizedClient, "this client may not use the grant type "+QuoteForError(grantType))
 	}
-	allowed := p.ScopeList()
-	scopes := allowed
-	if scope != "" {
-		scopes = nil
-		for _, sc := range strings.Fields(scope) {
-			if !slices.Contains(allowed, sc) {
-				return nil, oauthErr(ErrCodeInvalidScope, "the scope "+QuoteForError(sc)+" is not allowed for this client")
-			}
-			if !slices.Contains(scopes, sc) {
-				scopes = append(scopes, sc)
-			}
-		}
+	g, err := pickGrant(p.Grants, resources, func(g *IssuableGrant) bool { return bool(g.Tokens) }, "access tokens")
+	if err != nil {
+		return nil, err
 	}
-	auds := p.AudienceList()
-	if len(resources) > 0 {
-		var picked []string
-		for _, r := range resources {
-			if !slices.Contains(auds, r) {
-				return nil, oauthErr(ErrCodeInvalidTarget, "the resource "+QuoteForError(r)+" is not one of this client's audiences")
-			}
-			if !slices.Contains(picked, r) {
-				picked = append(picked, r)
-			}
-		}
-		auds = picked
-	}
-	if len(auds) == 0 {
-		return nil, oauthErr(ErrCodeInvalidTarget, "this client has no audience configured")
+	scopes, err := scopesWithin(g, scope)
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	ttl := p.TokenTTL()
+	if g.MaxTokenTTL > 0 && time.Duration(g.MaxTokenTTL)*time.Second < ttl {
+		ttl = time.Duration(g.MaxTokenTTL) * time.Second
+	}
+	auds := []string{g.Identifier}
 	claims := AccessTokenClaims{
 		Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl)),
 			ID: "at_" + randomToken(16)},
-		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "),
+		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "), Team: p.TeamID,
 	}
 	tok, _, err := s.signer.Sign(TypAccessToken, claims)
 	if err != nil {
@@ -186,8 +178,10 @@ type Introspection struct {
 var inactive = &Introspection{Active: false}
 
 // Introspect answers for a token presented by caller (an authenticated project): API
-// keys and access tokens issued to a project of the caller's team, valid now, are
-// active; everything else — garbage, expired, revoked, another team's — is inactive.
+// keys and access tokens valid now that were issued to a project of the caller's team,
+// or that are for an API the caller's team owns (a resource server introspecting what
+// it receives), are active; everything else — garbage, expired, revoked, another team's
+// for another team's API — is inactive.
 func (s *Store) Introspect(ctx context.Context, caller *Project, token string) (*Introspection, error) {
 	if s.signer == nil {
 		return nil, ErrSigningUnavailable
@@ -196,8 +190,13 @@ func (s *Store) Introspect(ctx context.Context, caller *Project, token string) (
 	now := s.now()
 	var ak APIKeyClaims
 	if err := s.signer.VerifyOwn(token, TypAPIKey, &ak); err == nil {
-		if ak.Issuer != s.signer.cfg.Issuer || ak.Team != caller.TeamID || ak.Expiry == nil || !now.Before(ak.Expiry.Time()) {
+		if ak.Issuer != s.signer.cfg.Issuer || ak.Expiry == nil || !now.Before(ak.Expiry.Time()) {
 			return inactive, nil
+		}
+		if ak.Team != caller.TeamID {
+			if mine, err := s.ownsAudience(ctx, caller.TeamID, ak.Audience); err != nil || !mine {
+				return inactive, err
+			}
 		}
 		// The signature proves the portal issued it; revocation (also of every key of a
 		// deleted project) is the status bit, read from memory.
@@ -223,11 +222,16 @@ func (s *Store) Introspect(ctx context.Context, caller *Project, token string) (
 		}
 		var p Project
 		err := s.db.WithContext(ctx).Select("id", "team_id").Where("id = ?", at.Subject).Take(&p).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && p.TeamID != caller.TeamID) {
-			return inactive, nil // deleted project, or another team's
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return inactive, nil // deleted project
 		}
 		if err != nil {
 			return nil, err
+		}
+		if p.TeamID != caller.TeamID {
+			if mine, err := s.ownsAudience(ctx, caller.TeamID, at.Audience); err != nil || !mine {
+				return inactive, err // another team's, for an API the caller's team does not own
+			}
 		}
 		return &Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
 			Exp: at.Expiry.Time().Unix(), Iat: numeric(at.IssuedAt), Nbf: numeric(at.NotBefore), Iss: at.Issuer, Jti: at.ID,
@@ -281,4 +285,20 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 	}
 	s.signer.invalidate(listID)
 	return true, nil
+}
+
+// ownsAudience reports whether one of auds names an API of the team.
+func (s *Store) ownsAudience(ctx context.Context, teamID string, auds []string) (bool, error) {
+	var keys []string
+	for _, a := range auds {
+		if k, err := IdentifierKey(a); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return false, nil
+	}
+	var n int64
+	err := s.db.WithContext(ctx).Model(&API{}).Where("team_id = ? AND identifier_key IN ?", teamID, keys).Count(&n).Error
+	return n > 0, err
 }

@@ -1,0 +1,407 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Grant lets a project obtain credentials for an API, with scopes the API defines. Its
+// API's team makes it: directly for the team's own projects, or by approving an access
+// request from any project. Every issuance path checks it.
+type Grant struct {
+	ID        string `gorm:"primaryKey"`
+	APIID     string `gorm:"column:api_id"`
+	ProjectID string
+	// Scopes is a space-separated subset of the API's scopes.
+	Scopes string
+	// Provisional grants came from before APIs had owners: they keep what a project had
+	// working until the API's team decides the access request RequestID.
+	Provisional bool
+	RequestID   *string
+	CreatedBy   *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// TableName is the grants' table.
+func (Grant) TableName() string { return "api_grants" }
+
+// ScopeList is the granted scopes.
+func (g *Grant) ScopeList() []string { return strings.Fields(g.Scopes) }
+
+// GrantInfo is a grant with the names of both sides.
+type GrantInfo struct {
+	Grant
+	APIName         string
+	Identifier      string
+	APITeamID       string
+	APITeamName     string
+	ProjectName     string
+	ProjectTeamID   string
+	ProjectTeamName string
+	// AcceptsAPIKeys and AcceptsAccessTokens are the API's.
+	AcceptsAPIKeys      bool
+	AcceptsAccessTokens bool
+}
+
+// grantInfoQuery selects grants with both sides' names.
+func grantInfoQuery(tx *gorm.DB) *gorm.DB {
+	return tx.Table("api_grants AS g").
+		Select(`g.*, a.name AS api_name, a.identifier, a.team_id AS api_team_id, at.name AS api_team_name,
+			p.name AS project_name, p.team_id AS project_team_id, pt.name AS project_team_name,
+			a.accepts_api_keys, a.accepts_access_tokens`).
+		Joins("JOIN apis a ON a.id = g.api_id").
+		Joins("JOIN teams at ON at.id = a.team_id").
+		Joins("JOIN projects p ON p.id = g.project_id").
+		Joins("JOIN teams pt ON pt.id = p.team_id")
+}
+
+// APIGrants lists the projects holding access to an API (for its team's members).
+func (s *Store) APIGrants(ctx context.Context, actor Actor, apiID string) ([]GrantInfo, error) {
+	db := s.db.WithContext(ctx)
+	if _, _, err := apiFor(db, actor, apiID, ActAPIView); err != nil {
+		return nil, err
+	}
+	var out []GrantInfo
+	return out, grantInfoQuery(db).Where("g.api_id = ?", apiID).Order("pt.name, p.name, g.id").Scan(&out).Error
+}
+
+// ProjectGrants lists the APIs a project holds access to (for its team's members).
+func (s *Store) ProjectGrants(ctx context.Context, actor Actor, projectID string) ([]GrantInfo, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := projectFor(db, actor, projectID, ActProjectView); err != nil {
+		return nil, err
+	}
+	var out []GrantInfo
+	return out, grantInfoQuery(db).Where("g.project_id = ?", projectID).Order("a.name, g.id").Scan(&out).Error
+}
+
+// checkGrantScopes checks that scopes are defined by the API; it returns them deduplicated.
+func checkGrantScopes(tx *gorm.DB, v *ValidationError, field string, api *API, scopes []string) ([]string, error) {
+	var defined []string
+	if err := tx.Model(&APIScope{}).Where("api_id = ?", api.ID).Pluck("name", &defined).Error; err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sc := range scopes {
+		sc = strings.TrimSpace(sc)
+		if sc == "" || slices.Contains(out, sc) {
+			continue
+		}
+		if !slices.Contains(defined, sc) {
+			v.add(field, fmt.Sprintf("%q is not a scope of %s", truncate(sc, 40), api.Name))
+			continue
+		}
+		out = append(out, sc)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// GrantAccess gives a project of the API's own team access to the API with scopes (or
+// changes the scopes of its grant). Owners and admins of the API's team may; projects of
+// other teams ask through an access request.
+func (s *Store) GrantAccess(ctx context.Context, actor Actor, apiID, projectID string, scopes []string) (*Grant, []APIKey, error) {
+	var (
+		g       *Grant
+		revoked []APIKey
+	)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		api, _, err := apiFor(tx, actor, apiID, ActAPIManage)
+		if err != nil {
+			return err
+		}
+		var p Project
+		if err := tx.Where("id = ? AND team_id = ?", projectID, api.TeamID).Take(&p).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return &ValidationError{Fields: map[string]string{"project": "choose one of your team's projects; other teams request access from the catalog"}}
+			}
+			return err
+		}
+		var v ValidationError
+		clean, err := checkGrantScopes(tx, &v, "scopes", api, scopes)
+		if err != nil {
+			return err
+		}
+		if err := v.err(); err != nil {
+			return err
+		}
+		g, revoked, err = s.putGrant(tx, actor, api, &p, clean, nil, "")
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.invalidateKeys(revoked)
+	return g, revoked, nil
+}
+
+// putGrant creates the project's grant on the API, or sets its scopes (and makes it
+// definite if it was provisional); request names the access request it answers.
+func (s *Store) putGrant(tx *gorm.DB, actor Actor, api *API, p *Project, scopes []string, request *string, reason string) (*Grant, []APIKey, error) {
+	var g Grant
+	err := tx.Where("api_id = ? AND project_id = ?", api.ID, p.ID).Take(&g).Error
+	if err == nil {
+		if g.Provisional {
+			if err := tx.Model(&Grant{}).Where("id = ?", g.ID).Updates(map[string]any{"provisional": false, "request_id": request}).Error; err != nil {
+				return nil, nil, err
+			}
+			g.Provisional, g.RequestID = false, request
+		}
+		if reason == "" {
+			reason = "grant changed"
+		}
+		keys, err := s.setGrantScopes(tx, actor, api, &g, scopes, reason)
+		return &g, keys, err
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, err
+	}
+	now := s.now()
+	g = Grant{ID: newID("grt"), APIID: api.ID, ProjectID: p.ID, Scopes: strings.Join(scopes, " "), RequestID: request,
+		CreatedBy: optional(actor.id()), CreatedAt: now, UpdatedAt: now}
+	if err := tx.Create(&g).Error; err != nil {
+		return nil, nil, err
+	}
+	if api.LockedAt == nil {
+		if err := tx.Model(&API{}).Where("id = ? AND locked_at IS NULL", api.ID).Update("locked_at", now).Error; err != nil {
+			return nil, nil, err
+		}
+		api.LockedAt = &now
+	}
+	return &g, nil, s.auditGrant(tx, actor, api, p, "grant.create", &g, map[string]any{"scopes": g.Scopes})
+}
+
+// auditGrant records a grant event in the API's team and, when it differs, the project's.
+func (s *Store) auditGrant(tx *gorm.DB, actor Actor, api *API, p *Project, action string, g *Grant, details map[string]any) error {
+	details["api"], details["identifier"], details["project"] = api.Name, api.Identifier, p.Name
+	if err := s.audit(tx, actor, event{team: api.TeamID, action: action, targetType: "grant", targetID: g.ID,
+		target: p.Name + " → " + api.Name, details: details}); err != nil {
+		return err
+	}
+	if p.TeamID == api.TeamID {
+		return nil
+	}
+	return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "grant", targetID: g.ID,
+		target: p.Name + " → " + api.Name, details: details})
+}
+
+// setGrantScopes changes a grant's scopes; keys it no longer covers are revoked (and
+// returned, so their owners see what to reissue).
+func (s *Store) setGrantScopes(tx *gorm.DB, actor Actor, api *API, g *Grant, scopes []string, reason string) ([]APIKey, error) {
+	slices.Sort(scopes)
+	joined := strings.Join(scopes, " ")
+	if joined == g.Scopes {
+		return nil, nil
+	}
+	var p Project
+	if err := tx.Where("id = ?", g.ProjectID).Take(&p).Error; err != nil {
+		return nil, err
+	}
+	prev := g.Scopes
+	if err := tx.Model(&Grant{}).Where("id = ?", g.ID).Updates(map[string]any{"scopes": joined, "updated_at": s.now()}).Error; err != nil {
+		return nil, err
+	}
+	g.Scopes = joined
+	if err := s.auditGrant(tx, actor, api, &p, "grant.update", g, map[string]any{"from": prev, "to": joined, "reason": reason}); err != nil {
+		return nil, err
+	}
+	return s.revokeUncovered(tx, actor, &p, "access to "+api.Name+" narrowed ("+reason+")")
+}
+
+// UpdateGrant sets the scopes of a grant on the API (owners and admins of the API's team).
+// Narrowing revokes the project's keys that carry a scope it no longer has; they are
+// returned so the caller can list them.
+func (s *Store) UpdateGrant(ctx context.Context, actor Actor, apiID, grantID string, scopes []string) ([]APIKey, error) {
+	var revoked []APIKey
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		api, _, err := apiFor(tx, actor, apiID, ActAPIManage)
+		if err != nil {
+			return err
+		}
+		var g Grant
+		if err := tx.Where("id = ? AND api_id = ?", grantID, api.ID).Take(&g).Error; err != nil {
+			return notFound(err)
+		}
+		var v ValidationError
+		clean, err := checkGrantScopes(tx, &v, "scopes", api, scopes)
+		if err != nil {
+			return err
+		}
+		if err := v.err(); err != nil {
+			return err
+		}
+		revoked, err = s.setGrantScopes(tx, actor, api, &g, clean, "changed by the API's team")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidateKeys(revoked)
+	return revoked, nil
+}
+
+// RevokeGrant removes a project's access to the API: issuance stops at once and the
+// project's keys for the API are revoked.
+func (s *Store) RevokeGrant(ctx context.Context, actor Actor, apiID, grantID string) ([]APIKey, error) {
+	var revoked []APIKey
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		api, _, err := apiFor(tx, actor, apiID, ActAPIManage)
+		if err != nil {
+			return err
+		}
+		var g Grant
+		if err := tx.Where("id = ? AND api_id = ?", grantID, api.ID).Take(&g).Error; err != nil {
+			return notFound(err)
+		}
+		revoked, err = s.removeGrant(tx, actor, api, &g, "access revoked by the API's team")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidateKeys(revoked)
+	return revoked, nil
+}
+
+// removeGrant deletes a grant and revokes the keys it covered.
+func (s *Store) removeGrant(tx *gorm.DB, actor Actor, api *API, g *Grant, reason string) ([]APIKey, error) {
+	var p Project
+	if err := tx.Where("id = ?", g.ProjectID).Take(&p).Error; err != nil {
+		return nil, err
+	}
+	if err := tx.Delete(&Grant{}, "id = ?", g.ID).Error; err != nil {
+		return nil, err
+	}
+	if g.Provisional && g.RequestID != nil {
+		// The request it stood for is answered by the removal.
+		if err := tx.Model(&AccessRequest{}).Where("id = ? AND status = ?", *g.RequestID, RequestPending).
+			Updates(map[string]any{"status": RequestDenied, "decided_by": optional(actor.id()), "decided_at": s.now(),
+				"decision_note": reason}).Error; err != nil {
+			return nil, err
+		}
+	}
+	if err := s.auditGrant(tx, actor, api, &p, "grant.revoke", g, map[string]any{"scopes": g.Scopes, "reason": reason}); err != nil {
+		return nil, err
+	}
+	return s.revokeUncovered(tx, actor, &p, reason)
+}
+
+// revokeUncovered revokes the project's live API keys that its grants no longer cover,
+// each with an audit event and the reason on the key.
+func (s *Store) revokeUncovered(tx *gorm.DB, actor Actor, p *Project, reason string) ([]APIKey, error) {
+	var keys []APIKey
+	if err := tx.Where("project_id = ? AND revoked_at IS NULL AND expires_at > ?", p.ID, s.now()).Find(&keys).Error; err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	cov, err := loadCoverage(tx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []APIKey
+	now := s.now()
+	for i := range keys {
+		k := &keys[i]
+		if cov.covers(strings.Fields(k.Audiences), strings.Fields(k.Scopes)) {
+			continue
+		}
+		if err := tx.Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", k.ID).
+			Updates(map[string]any{"revoked_at": now, "revoked_reason": truncate(reason, 300)}).Error; err != nil {
+			return nil, err
+		}
+		k.RevokedAt, k.RevokedReason = &now, reason
+		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
+			return nil, err
+		}
+		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.revoke", targetType: "api_key", targetID: k.ID,
+			target: k.Name, details: map[string]any{"reason": reason, "status_list": k.StatusListID, "idx": k.StatusIdx}}); err != nil {
+			return nil, err
+		}
+		out = append(out, *k)
+	}
+	return out, nil
+}
+
+// coverage is what a project's grants allow: per API (by identifier key), the granted
+// scopes and the scopes the API defines.
+type coverage map[string]struct{ granted, defined []string }
+
+// loadCoverage reads a project's grants with their APIs' scope definitions.
+func loadCoverage(tx *gorm.DB, projectID string) (coverage, error) {
+	var rows []struct {
+		IdentifierKey string
+		Scopes        string
+		APIID         string `gorm:"column:api_id"`
+	}
+	if err := tx.Table("api_grants AS g").Select("a.identifier_key, g.scopes, g.api_id").
+		Joins("JOIN apis a ON a.id = g.api_id").Where("g.project_id = ?", projectID).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	cov := coverage{}
+	for _, r := range rows {
+		var defined []string
+		if err := tx.Model(&APIScope{}).Where("api_id = ?", r.APIID).Pluck("name", &defined).Error; err != nil {
+			return nil, err
+		}
+		cov[r.IdentifierKey] = struct{ granted, defined []string }{strings.Fields(r.Scopes), defined}
+	}
+	return cov, nil
+}
+
+// covers reports whether a credential with these audiences and scopes is within the
+// grants: every audience names an API the project holds a grant for, every scope is
+// defined by one of those APIs, and each scope is granted by every one of them that
+// defines it. (A key names one API; keys issued before APIs had owners may name several.)
+func (c coverage) covers(auds, scopes []string) bool {
+	if len(auds) == 0 {
+		return false
+	}
+	var grants []struct{ granted, defined []string }
+	for _, a := range auds {
+		key, err := IdentifierKey(a)
+		g, ok := c[key]
+		if err != nil || !ok {
+			return false
+		}
+		grants = append(grants, g)
+	}
+	for _, sc := range scopes {
+		definedSomewhere := false
+		for _, g := range grants {
+			if slices.Contains(g.defined, sc) {
+				definedSomewhere = true
+				if !slices.Contains(g.granted, sc) {
+					return false
+				}
+			}
+		}
+		if !definedSomewhere {
+			return false
+		}
+	}
+	return true
+}
+
+// invalidateKeys re-signs, on this instance, the status lists of revoked keys at once
+// (other instances pick the change up within their poll interval).
+func (s *Store) invalidateKeys(keys []APIKey) {
+	if s.signer == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !seen[k.StatusListID] {
+			seen[k.StatusListID] = true
+			s.signer.invalidate(k.StatusListID)
+		}
+	}
+}
