@@ -388,3 +388,12 @@ func (s *Store) withdrawRequestsBeyond(tx *gorm.DB, actor Actor, teamID, userID 
 	}
 	return nil
 }
+
+// MyAccessRequests lists the requests for an API made for projects of the actor's
+// teams (what a catalog visitor may see of an API's requests), newest first.
+func (s *Store) MyAccessRequests(ctx context.Context, actor Actor, apiID string) ([]AccessRequestInfo, error) {
+	var out []AccessRequestInfo
+	return out, requestInfoQuery(s.db.WithContext(ctx)).
+		Joins("JOIN team_members m ON m.team_id = r.team_id AND m.user_id = ?", actor.id()).
+		Where("r.api_id = ?", apiID).Order("r.created_at DESC, r.id").Limit(100).Scan(&out).Error
+}

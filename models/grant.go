@@ -405,3 +405,25 @@ func (s *Store) invalidateKeys(keys []APIKey) {
 		}
 	}
 }
+
+// ProjectNames names the projects of keys (for listing revoked keys), by project id.
+func (s *Store) ProjectNames(ctx context.Context, keys []APIKey) (map[string]string, error) {
+	var ids []string
+	for _, k := range keys {
+		if k.ProjectID != nil && !slices.Contains(ids, *k.ProjectID) {
+			ids = append(ids, *k.ProjectID)
+		}
+	}
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Project
+	if err := s.db.WithContext(ctx).Select("id", "name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range rows {
+		out[p.ID] = p.Name
+	}
+	return out, nil
+}
