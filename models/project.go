@@ -108,7 +108,7 @@ func (s *Store) createProject(tx *gorm.DB, actor Actor, teamID, name, descriptio
 	id := newID("prj")
 	p := &Project{
 		ID: id, TeamID: teamID, Name: name, Description: description,
-		GrantTypes: GrantClientCredentials,
+		GrantTypes:     GrantClientCredentials,
 		AccessTokenTTL: int(DefaultAccessTokenTTL / time.Second), AuthMethods: AuthClientSecret,
 		CreatedBy: optional(actor.id()), CreatedAt: now, UpdatedAt: now,
 	}

@@ -67,7 +67,7 @@ func (s *Store) createPersonalTeam(tx *gorm.DB, u *User, now time.Time) error {
 	identifier := "first-api-" + randomToken(5)
 	key, _ := IdentifierKey(identifier)
 	api := &API{ID: newID("api"), TeamID: t.ID, Name: FirstAPIName, Identifier: identifier, IdentifierKey: key,
-		Description: "An API to try Gatehouse with. Point an API of yours at this identifier, or register your real one.",
+		Description:    "An API to try Gatehouse with. Point an API of yours at this identifier, or register your real one.",
 		AcceptsAPIKeys: true, AcceptsAccessTokens: true, CreatedBy: optional(u.ID), CreatedAt: now, UpdatedAt: now}
 	if err := s.createAPI(tx, actor, api, []ScopeInput{{Name: "read", Description: "Read data"}, {Name: "write", Description: "Change data"}}); err != nil {
 		return err
