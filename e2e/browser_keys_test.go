@@ -351,8 +351,8 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	forged := leaky[:strings.LastIndex(leaky, ".")+1] + string(sig)
 	for _, bad := range []struct{ name, value string }{{"garbage", "this is not a key"}, {"a forged signature", forged}} {
 		paste("paste "+bad.name, bad.value, http.StatusUnprocessableEntity)
-		if got := b.textContent(t, testid("revoke-by-value-error")); !strings.Contains(got, "not an API key issued by this portal") {
-			t.Errorf("pasting %s: got error %q, want it to say it is not an API key of this portal", bad.name, got)
+		if got := b.textContent(t, testid("revoke-by-value-error")); !strings.Contains(got, "not an API key of this project") {
+			t.Errorf("pasting %s: got error %q, want it to say it is not an API key of this project", bad.name, got)
 		}
 		if got := b.count(t, testid("revoke-by-value-done")); got != 0 {
 			t.Errorf("pasting %s: got %d revoke-by-value-done, want none", bad.name, got)
