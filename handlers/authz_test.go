@@ -19,6 +19,7 @@ type fixture struct {
 	team, project, secret, invitation, extra string
 	key, keyToken                            string
 	clientKey                                string
+	api, grant, request, asker               string
 	name                                     string
 }
 
@@ -78,7 +79,22 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, keyToken, err := s.CreateAPIKey(ctx, owner.actor, p.ID, models.APIKeyInput{Name: "k", Audiences: p.AudienceList(), TTL: time.Hour}, "")
+	api := registerAPI(t, e, owner.actor, team.ID, "api-"+strings.ToLower(name)+"-"+models.NewFormToken()[:10], "read", "write")
+	grantAPI(t, e, owner.actor, api, p.ID, "read")
+	grants, err := s.ProjectGrants(ctx, owner.actor, p.ID)
+	if err != nil || len(grants) != 1 {
+		t.Fatalf("fixture grants: %v %v", grants, err)
+	}
+	// A second project of the team asks for access (pending).
+	asker, err := s.CreateProject(ctx, owner.actor, team.ID, name+" asker", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := s.RequestAccess(ctx, owner.actor, api.ID, asker.ID, []string{"write"}, "to write", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, keyToken, err := s.CreateAPIKey(ctx, owner.actor, p.ID, models.APIKeyInput{Name: "k", API: api.ID, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +103,7 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 		t.Fatal(err)
 	}
 	return fixture{team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
-		clientKey: ck.ID, name: name}
+		clientKey: ck.ID, api: api.ID, grant: grants[0].ID, request: req.ID, asker: asker.ID, name: name}
 }
 
 // auditCount counts a team's audit events straight from the store (as its owner).
@@ -129,7 +145,7 @@ func routes(f fixture) []route {
 		{"POST", "/projects/" + f.project + "/delete", nil, models.RoleAdmin},
 		{"POST", "/projects/" + f.project + "/secrets", url.Values{"name": {"new"}, "expires_in_days": {"30"}}, models.RoleAdmin},
 		{"POST", "/projects/" + f.project + "/secrets/" + f.secret + "/revoke", nil, models.RoleAdmin},
-		{"POST", "/projects/" + f.project + "/keys", url.Values{"name": {"k"}, "audiences": {strings.ToLower(f.name) + "-project"}, "expires_in_days": {"30"}}, models.RoleDeveloper},
+		{"POST", "/projects/" + f.project + "/keys", url.Values{"name": {"k"}, "api": {f.api}, "expires_in_days": {"30"}}, models.RoleDeveloper},
 		{"POST", "/projects/" + f.project + "/keys/" + f.key + "/revoke", nil, models.RoleDeveloper},
 		{"POST", "/projects/" + f.project + "/keys/revoke-by-value", url.Values{"key": {f.keyToken}}, models.RoleDeveloper},
 	}

@@ -73,7 +73,7 @@ func BenchmarkStatusList(b *testing.B) {
 	u, _, _ := e.store.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "bench", Email: "b@example.com"})
 	a := models.Actor{User: u}
 	projects, _ := e.store.ProjectsOf(ctx, a)
-	k, _, err := e.store.CreateAPIKey(ctx, a, projects[0].ID, models.APIKeyInput{Name: "b", Audiences: projects[0].AudienceList(), TTL: time.Hour}, "")
+	k, _, err := e.store.CreateAPIKey(ctx, a, projects[0].ID, models.APIKeyInput{Name: "b", API: firstAPIOf(b, e, &member{actor: a}, projects[0].TeamID).ID, TTL: time.Hour}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,8 +27,8 @@ func (h *Handler) keyExpiryOptions() []views.Option {
 	return dayOptions(days...)
 }
 
-// apiKeysVM builds the project page's API keys section.
-func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView) (views.APIKeysVM, error) {
+// apiKeysVM builds the project page's API keys section; grants are the project's.
+func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView, grants []models.GrantInfo) (views.APIKeysVM, error) {
 	keys, err := h.store.APIKeys(c.Request().Context(), actor(c), p.ID)
 	if err != nil {
 		return views.APIKeysVM{}, err
@@ -37,15 +37,23 @@ func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView) (views.APIKey
 	vm := views.APIKeysVM{ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActKeyManage)}
 	for _, k := range keys {
 		vm.Keys = append(vm.Keys, views.APIKeyRow{ID: k.ID, Name: k.Name, Scopes: fields(k.Scopes), Audiences: fields(k.Audiences),
-			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt, Status: k.Status(now)})
+			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
+			RevokedReason: k.RevokedReason, Status: k.Status(now)})
 	}
 	opts := h.keyExpiryOptions()
 	vm.Form = views.APIKeyForm{ExpiryOptions: opts, ExpiresIn: defaultExpiry(opts, "90"), FormToken: models.NewFormToken()}
-	for _, s := range p.ScopeList() {
-		vm.Form.Scopes = append(vm.Form.Scopes, views.Checkbox{Value: s, Label: s})
+	for _, g := range grants {
+		if !g.AcceptsAPIKeys {
+			continue
+		}
+		opt := views.KeyAPIOption{ID: g.APIID, Name: g.APIName, Identifier: g.Identifier}
+		for _, s := range g.ScopeList() {
+			opt.Scopes = append(opt.Scopes, views.Checkbox{Value: s, Label: s})
+		}
+		vm.Form.APIs = append(vm.Form.APIs, opt)
 	}
-	for i, a := range p.AudienceList() {
-		vm.Form.Audiences = append(vm.Form.Audiences, views.Checkbox{Value: a, Label: a, Checked: i == 0})
+	if len(vm.Form.APIs) > 0 {
+		vm.Form.API = vm.Form.APIs[0].ID
 	}
 	return vm, nil
 }
@@ -66,7 +74,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	form := formValues(c)
 	project, token := c.Param("project"), form.Get("form_token")
 	ttl, ok := parseDays(form.Get("expires_in_days"), h.keyExpiryOptions())
-	in := models.APIKeyInput{Name: form.Get("name"), Scopes: form["scopes"], Audiences: form["audiences"], TTL: ttl}
+	in := models.APIKeyInput{Name: form.Get("name"), API: form.Get("api"), Scopes: form["scopes"], TTL: ttl}
 	if !ok {
 		in.TTL = -1
 	}
@@ -79,8 +87,12 @@ func (h *Handler) createKey(c echo.Context) error {
 		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
 			k := &vm.APIKeys.Form
 			k.Name, k.ExpiresIn, k.FormToken, k.Errors = in.Name, form.Get("expires_in_days"), token, f
-			check(k.Scopes, in.Scopes)
-			check(k.Audiences, in.Audiences)
+			for i := range k.APIs {
+				if k.APIs[i].ID == in.API {
+					k.API = in.API
+					check(k.APIs[i].Scopes, in.Scopes)
+				}
+			}
 		})
 	}
 	if err != nil {
@@ -89,7 +101,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	noStore(c)
 	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) {
 		vm.APIKeys.NewKey = &views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt,
-			Snippets: h.keySnippets(plain, fields(key.Audiences)[0])}
+			Snippets: h.keySnippets(plain, key.Audiences)}
 		vm.GettingStarted = false
 	})
 }

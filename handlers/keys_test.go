@@ -87,7 +87,7 @@ func TestAPIKeyOverHTTP(t *testing.T) {
 	projects, _ := e.store.ProjectsOf(context.Background(), dev.actor)
 	p := projects[0]
 
-	res := dev.b.post("/projects/"+p.ID+"/keys", url.Values{"_csrf": {dev.csrf}, "name": {"ci"}, "audiences": {p.AudienceList()[0]},
+	res := dev.b.post("/projects/"+p.ID+"/keys", url.Values{"_csrf": {dev.csrf}, "name": {"ci"}, "api": {firstAPIOf(t, e, dev, p.TeamID).ID},
 		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()}}, nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create key = %d, Cache-Control %q; want 200 no-store", res.StatusCode, res.Header.Get("Cache-Control"))
@@ -137,7 +137,7 @@ func TestRevokeByValueOverHTTP(t *testing.T) {
 	projects, _ := e.store.ProjectsOf(context.Background(), dev.actor)
 	p := projects[0]
 	k, token, err := e.store.CreateAPIKey(context.Background(), dev.actor, p.ID,
-		models.APIKeyInput{Name: "leaked", Audiences: p.AudienceList(), TTL: 3600e9}, "")
+		models.APIKeyInput{Name: "leaked", API: firstAPIOf(t, e, dev, p.TeamID).ID, TTL: 3600e9}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +146,9 @@ func TestRevokeByValueOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	grantAPI(t, e, dev.actor, firstAPIOf(t, e, dev, p.TeamID), other.ID)
 	_, otherToken, err := e.store.CreateAPIKey(context.Background(), dev.actor, other.ID,
-		models.APIKeyInput{Name: "theirs", Audiences: other.AudienceList(), TTL: 3600e9}, "")
+		models.APIKeyInput{Name: "theirs", API: firstAPIOf(t, e, dev, p.TeamID).ID, TTL: 3600e9}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestJWKSAndStatusListCaching(t *testing.T) {
 	owner := signedInMember(t, e, "cache@example.com")
 	projects, _ := e.store.ProjectsOf(context.Background(), owner.actor)
 	k, _, err := e.store.CreateAPIKey(context.Background(), owner.actor, projects[0].ID,
-		models.APIKeyInput{Name: "k", Audiences: projects[0].AudienceList(), TTL: 3600e9}, "")
+		models.APIKeyInput{Name: "k", API: firstAPIOf(t, e, owner, projects[0].TeamID).ID, TTL: 3600e9}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,10 +188,12 @@ type occClient struct {
 	owner   *member
 	project models.Project
 	secret  string
+	orders  *models.API
 }
 
-// newOCCClient signs a user in and gives their first project two scopes, two audiences
-// and a client secret.
+// newOCCClient signs a user in and gives their first project grants on two APIs of its
+// team — orders-api (orders:read orders:write) and billing-api (billing:read) — and a
+// client secret.
 func newOCCClient(t *testing.T) *occClient {
 	t.Helper()
 	e := newEnv(t)
@@ -202,25 +204,24 @@ func newOCCClient(t *testing.T) *occClient {
 		t.Fatalf("ProjectsOf: got %d projects (err %v), want at least one", len(projects), err)
 	}
 	p := projects[0].Project
-	err = e.store.UpdateProject(ctx, owner.actor, p.ID, models.ProjectSettings{
-		Name: p.Name, Description: p.Description, Scopes: "orders:read orders:write", Audiences: "orders-api billing-api",
-		TokenTTLMinutes: p.AccessTokenTTL / 60, GrantTypes: p.GrantTypeList(),
-	})
-	if err != nil {
-		t.Fatalf("UpdateProject: %v", err)
+	orders := onlyAPI(t, e, owner, &p, "orders-api", "orders:read", "orders:write")
+	billing := registerAPI(t, e, owner.actor, p.TeamID, "billing-api", "billing:read")
+	grantAPI(t, e, owner.actor, billing, p.ID, "billing:read")
+	if orders.Identifier != "orders-api" || billing.Identifier != "billing-api" {
+		t.Fatalf("identifiers %q %q, want orders-api and billing-api (a fresh portal)", orders.Identifier, billing.Identifier)
 	}
 	pv, err := e.store.ProjectFor(ctx, owner.actor, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pv.Scopes != "orders:read orders:write" || pv.Audiences != "orders-api billing-api" {
-		t.Fatalf("project after update: got scopes %q audiences %q, want the new ones", pv.Scopes, pv.Audiences)
-	}
-	_, secret, err := e.store.CreateClientSecret(ctx, owner.actor, p.ID, "oauth2 client", 0, "")
-	if err != nil {
+	c := &occClient{e: e, owner: owner, project: pv.Project, orders: orders}
+	if c.secret, err = func() (string, error) {
+		_, secret, err := e.store.CreateClientSecret(ctx, owner.actor, p.ID, "oauth2 client", 0, "")
+		return secret, err
+	}(); err != nil {
 		t.Fatalf("CreateClientSecret: %v", err)
 	}
-	return &occClient{e: e, owner: owner, project: pv.Project, secret: secret}
+	return c
 }
 
 // config is a golang.org/x/oauth2 client credentials configuration for the project.
@@ -463,7 +464,7 @@ func TestAccessTokensAndAPIKeysWithVerify(t *testing.T) {
 
 	access := c.token(t, oauth2.AuthStyleInHeader, "orders:read", "orders-api").AccessToken
 	key, apiKey, err := e.store.CreateAPIKey(ctx, c.owner.actor, c.project.ID,
-		models.APIKeyInput{Name: "orders reader", Scopes: []string{"orders:read"}, Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+		models.APIKeyInput{Name: "orders reader", Scopes: []string{"orders:read"}, API: c.orders.ID, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatalf("CreateAPIKey: %v", err)
 	}
@@ -522,21 +523,23 @@ func TestAccessTokensAndAPIKeysWithVerify(t *testing.T) {
 	})
 
 	t.Run("audience", func(t *testing.T) {
-		billing := c.token(t, oauth2.AuthStyleInParams, "orders:read", "billing-api").AccessToken
+		billing := c.token(t, oauth2.AuthStyleInParams, "billing:read", "billing-api").AccessToken
 		if _, err := both.Verify(ctx, billing); !errors.Is(err, verify.ErrAudience) {
 			t.Errorf("orders-api verifier, token for billing-api: got %v, want ErrAudience", err)
 		}
 		if p, err := occVerifier(t, e, "billing-api").Verify(ctx, billing); err != nil || p.Project != c.project.ID {
 			t.Errorf("billing-api verifier, token for billing-api: got %v, %v, want accepted", p, err)
 		}
-		// No resource parameter: the token is for every audience of the project.
-		all := c.token(t, oauth2.AuthStyleInParams, "orders:read", "").AccessToken
-		p, err := both.Verify(ctx, all)
-		if err != nil {
-			t.Fatalf("orders-api verifier, token without resource: got %v, want accepted", err)
+		// No resource parameter with two grants: the client must name one API.
+		_, err := c.config(oauth2.AuthStyleInParams, "orders:read", "").Token(ctx)
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_target" || !strings.Contains(string(re.Body), "several APIs") {
+			t.Errorf("token without resource for a client with two grants: got %v, want invalid_target asking for one", err)
 		}
-		if !slices.Equal(p.Audience, []string{"orders-api", "billing-api"}) {
-			t.Errorf("Audience without resource: got %q, want [orders-api billing-api]", p.Audience)
+		// A scope of the other API is not granted for this one.
+		_, err = c.config(oauth2.AuthStyleInParams, "billing:read", "orders-api").Token(ctx)
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_scope" {
+			t.Errorf("billing:read for orders-api: got %v, want invalid_scope", err)
 		}
 	})
 

@@ -13,11 +13,14 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
-// oauthClient is a project with a live client secret.
+// oauthClient is a project with a live client secret, holding one grant: on its team's
+// API "orders-api" (or orders-api-2… when another client of the same portal has that
+// one) with orders:read and orders:write.
 type oauthClient struct {
 	project *models.Project
 	secret  string
 	owner   *member
+	api     *models.API
 }
 
 // newOAuthClient signs a user in and prepares their first project as an OAuth client.
@@ -27,16 +30,13 @@ func newOAuthClient(t testing.TB, e *env, email string) *oauthClient {
 	m := signedInMember(t, e, email)
 	projects, _ := e.store.ProjectsOf(ctx, m.actor)
 	p := projects[0].Project
-	if err := e.store.UpdateProject(ctx, m.actor, p.ID, models.ProjectSettings{Name: p.Name, Scopes: "orders:read orders:write",
-		Audiences: "orders-api billing-api", TokenTTLMinutes: 15, GrantTypes: []string{models.GrantClientCredentials}}); err != nil {
-		t.Fatal(err)
-	}
+	api := onlyAPI(t, e, m, &p, "orders-api", "orders:read", "orders:write")
 	_, secret, err := e.store.CreateClientSecret(ctx, m.actor, p.ID, "ci", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pv, _ := e.store.ProjectFor(ctx, m.actor, p.ID)
-	return &oauthClient{project: &pv.Project, secret: secret, owner: m}
+	return &oauthClient{project: &pv.Project, secret: secret, owner: m, api: api}
 }
 
 // oauthPost posts a form to an OAuth endpoint with optional Basic credentials.
@@ -115,22 +115,23 @@ func TestTokenEndpoint(t *testing.T) {
 		}
 		var claims models.AccessTokenClaims
 		verifyOverHTTP(t, e.browser(), body["access_token"].(string), models.TypAccessToken, &claims)
-		if claims.Subject != id || claims.ClientID != id || claims.Issuer != e.portal.URL || len(claims.Audience) != 2 {
+		if claims.Subject != id || claims.ClientID != id || claims.Issuer != e.portal.URL || len(claims.Audience) != 1 ||
+			claims.Audience[0] != cl.api.Identifier || claims.Team != cl.project.TeamID {
 			t.Errorf("claims = %+v", claims)
 		}
 	})
 
 	t.Run("ClientSecretPost", func(t *testing.T) {
 		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {cl.secret}, "scope": {"orders:read"},
-			"resource": {"orders-api"}}
+			"resource": {cl.api.Identifier}}
 		res, body, raw := oauthPost(t, e, "/oauth/token", form, "", "")
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("status %d: %s", res.StatusCode, raw)
 		}
 		var claims models.AccessTokenClaims
 		verifyOverHTTP(t, e.browser(), body["access_token"].(string), models.TypAccessToken, &claims)
-		if claims.Scope != "orders:read" || len(claims.Audience) != 1 || claims.Audience[0] != "orders-api" {
-			t.Errorf("scope %q aud %v, want orders:read and [orders-api]", claims.Scope, claims.Audience)
+		if claims.Scope != "orders:read" || len(claims.Audience) != 1 || claims.Audience[0] != cl.api.Identifier {
+			t.Errorf("scope %q aud %v, want orders:read and [%s]", claims.Scope, claims.Audience, cl.api.Identifier)
 		}
 	})
 
@@ -206,12 +207,12 @@ func TestTokenEndpoint(t *testing.T) {
 	t.Run("GrantNotAllowed", func(t *testing.T) {
 		ctx := context.Background()
 		p := cl.project
-		if err := e.store.UpdateProject(ctx, cl.owner.actor, p.ID, models.ProjectSettings{Name: p.Name, Scopes: p.Scopes, Audiences: p.Audiences, TokenTTLMinutes: 15}); err != nil {
+		if err := e.store.UpdateProject(ctx, cl.owner.actor, p.ID, models.ProjectSettings{Name: p.Name, TokenTTLMinutes: 15}); err != nil {
 			t.Fatal(err)
 		}
 		res, _, raw := oauthPost(t, e, "/oauth/token", grant, id, cl.secret)
 		wantOAuthError(t, res, raw, http.StatusBadRequest, "unauthorized_client")
-		if err := e.store.UpdateProject(ctx, cl.owner.actor, p.ID, models.ProjectSettings{Name: p.Name, Scopes: p.Scopes, Audiences: p.Audiences,
+		if err := e.store.UpdateProject(ctx, cl.owner.actor, p.ID, models.ProjectSettings{Name: p.Name,
 			TokenTTLMinutes: 15, GrantTypes: []string{models.GrantClientCredentials}}); err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +274,7 @@ func TestIntrospection(t *testing.T) {
 	_, tokBody, _ := oauthPost(t, e, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, a.project.ID, a.secret)
 	at := tokBody["access_token"].(string)
 	key, apiKey, err := e.store.CreateAPIKey(ctx, a.owner.actor, a.project.ID, models.APIKeyInput{Name: "k", Scopes: []string{"orders:read"},
-		Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+		API: a.api.ID, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +329,7 @@ func TestRevocationEndpoint(t *testing.T) {
 	ctx := context.Background()
 	a := newOAuthClient(t, e, "rev-a@example.com")
 	b := newOAuthClient(t, e, "rev-b@example.com")
-	key, apiKey, err := e.store.CreateAPIKey(ctx, a.owner.actor, a.project.ID, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+	key, apiKey, err := e.store.CreateAPIKey(ctx, a.owner.actor, a.project.ID, models.APIKeyInput{Name: "k", API: a.api.ID, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func TestRevocationEndpoint(t *testing.T) {
 // benchClient is newOAuthClient for benchmarks.
 func benchClient(b *testing.B, e *env) *oauthClient { return newOAuthClient(b, e, "bench@example.com") }
 
-// apiKeyInput asks for a one-hour key for the client's first audience.
-func apiKeyInput(*oauthClient) models.APIKeyInput {
-	return models.APIKeyInput{Name: "bench", Audiences: []string{"orders-api"}, TTL: time.Hour}
+// apiKeyInput asks for a one-hour key for the client's API.
+func apiKeyInput(c *oauthClient) models.APIKeyInput {
+	return models.APIKeyInput{Name: "bench", API: c.api.ID, TTL: time.Hour}
 }

@@ -41,7 +41,13 @@ func (h *Handler) issueToken(c echo.Context) error {
 			return writeOAuthError(c, err)
 		}
 	}
-	tok, err := h.store.IssueAccessToken(p, grant, form.Get("scope"), form["resource"])
+	// RFC 8707 resource (repeatable), and the audience parameter some clients send
+	// instead: together they must name one API the project holds a grant for.
+	resources := append([]string{}, form["resource"]...)
+	if aud := form.Get("audience"); aud != "" {
+		resources = append(resources, aud)
+	}
+	tok, err := h.store.IssueAccessToken(p, grant, form.Get("scope"), resources)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}

@@ -55,8 +55,8 @@ func newPKClient(t *testing.T, e *env, email string) *pkClient {
 func (c *pkClient) configure(t *testing.T, methods []string, grants ...string) {
 	t.Helper()
 	p := c.project
-	if err := c.e.store.UpdateProject(context.Background(), c.owner.actor, p.ID, models.ProjectSettings{Name: p.Name, Scopes: p.Scopes,
-		Audiences: p.Audiences, TokenTTLMinutes: 15, GrantTypes: grants, AuthMethods: methods}); err != nil {
+	if err := c.e.store.UpdateProject(context.Background(), c.owner.actor, p.ID, models.ProjectSettings{Name: p.Name,
+		TokenTTLMinutes: 15, GrantTypes: grants, AuthMethods: methods}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -239,8 +239,8 @@ func TestJWTBearerGrant(t *testing.T) {
 	t.Run("NoClientAuthentication", func(t *testing.T) {
 		res, body, raw := oauthPost(t, e, "/oauth/token", bearer(a), "", "")
 		claims := wantToken(t, e, res, body, raw, id)
-		if len(claims.Audience) != 2 || body["expires_in"] != float64(900) {
-			t.Errorf("aud %v expires_in %v, want the project's two audiences and 900", claims.Audience, body["expires_in"])
+		if len(claims.Audience) != 1 || claims.Audience[0] != c.api.Identifier || body["expires_in"] != float64(900) {
+			t.Errorf("aud %v expires_in %v, want the project's one API [%s] and 900", claims.Audience, body["expires_in"], c.api.Identifier)
 		}
 	})
 	t.Run("Replay", func(t *testing.T) {
@@ -254,10 +254,10 @@ func TestJWTBearerGrant(t *testing.T) {
 	t.Run("ScopeAndResource", func(t *testing.T) {
 		f := bearer(c.assertion(t, nil))
 		f.Set("scope", "orders:read")
-		f.Set("resource", "orders-api")
+		f.Set("resource", c.api.Identifier)
 		res, body, raw := oauthPost(t, e, "/oauth/token", f, "", "")
 		claims := wantToken(t, e, res, body, raw, id)
-		if claims.Scope != "orders:read" || len(claims.Audience) != 1 || claims.Audience[0] != "orders-api" {
+		if claims.Scope != "orders:read" || len(claims.Audience) != 1 || claims.Audience[0] != c.api.Identifier {
 			t.Errorf("scope %q aud %v", claims.Scope, claims.Audience)
 		}
 	})
@@ -440,7 +440,7 @@ func TestPrivateKeyJWTIntrospectionAndRevocation(t *testing.T) {
 	res, _, raw = oauthPost(t, e, "/oauth/introspect", c.clientAuth(c.assertion(t, nil), url.Values{"token": {at}}), id, c.secret)
 	wantOAuthError(t, res, raw, http.StatusBadRequest, "invalid_request")
 
-	key, apiKey, err := e.store.CreateAPIKey(ctx, c.owner.actor, id, models.APIKeyInput{Name: "k", Audiences: []string{"orders-api"}, TTL: time.Hour}, "")
+	key, apiKey, err := e.store.CreateAPIKey(ctx, c.owner.actor, id, models.APIKeyInput{Name: "k", API: c.api.ID, TTL: time.Hour}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +546,7 @@ func TestClientKeysPage(t *testing.T) {
 	t.Run("AuthMethodsSetting", func(t *testing.T) {
 		p := cl.project
 		settings := func(methods ...string) url.Values {
-			f := url.Values{"_csrf": {m.csrf}, "name": {p.Name}, "description": {""}, "scopes": {p.Scopes}, "audiences": {p.Audiences},
+			f := url.Values{"_csrf": {m.csrf}, "name": {p.Name}, "description": {""},
 				"token_ttl_minutes": {"15"}, "grant_types": {models.GrantClientCredentials}, "auth_methods_shown": {"1"}}
 			if len(methods) > 0 {
 				f["auth_methods"] = methods

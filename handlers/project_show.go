@@ -46,7 +46,14 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewFormToken()},
 		Settings:       settingsForm(&pv.Project),
 	}
-	if vm.APIKeys, err = h.apiKeysVM(c, pv); err != nil {
+	grants, err := h.store.ProjectGrants(ctx, a, pv.ID)
+	if err != nil {
+		return err
+	}
+	if vm.APIKeys, err = h.apiKeysVM(c, pv, grants); err != nil {
+		return err
+	}
+	if vm.APIs, err = h.projectAPIsVM(c, pv, grants); err != nil {
 		return err
 	}
 	if vm.ClientKeys, err = h.clientKeysVM(c, pv); err != nil {
@@ -71,7 +78,7 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 
 // settingsForm fills the settings form from the stored project.
 func settingsForm(p *models.Project) views.SettingsForm {
-	f := views.SettingsForm{Name: p.Name, Description: p.Description, Scopes: p.Scopes, Audiences: p.Audiences,
+	f := views.SettingsForm{Name: p.Name, Description: p.Description,
 		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute))}
 	for _, g := range models.SupportedGrantTypes {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
@@ -110,8 +117,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 	form := formValues(c)
 	ttl, convErr := strconv.Atoi(strings.TrimSpace(form.Get("token_ttl_minutes")))
 	in := models.ProjectSettings{
-		Name: form.Get("name"), Description: form.Get("description"), Scopes: form.Get("scopes"),
-		Audiences: form.Get("audiences"), TokenTTLMinutes: ttl, GrantTypes: form["grant_types"],
+		Name: form.Get("name"), Description: form.Get("description"), TokenTTLMinutes: ttl, GrantTypes: form["grant_types"],
 	}
 	// The settings form marks that it showed the checkboxes, so that none checked is
 	// refused rather than read as "leave as is" (which is what a form without them means).
@@ -124,8 +130,8 @@ func (h *Handler) updateProject(c echo.Context) error {
 	err := h.store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
 	if f := validation(err); f != nil {
 		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
-			vm.Settings.Name, vm.Settings.Description, vm.Settings.Scopes = in.Name, in.Description, in.Scopes
-			vm.Settings.Audiences, vm.Settings.TokenTTLMinutes, vm.Settings.Errors = in.Audiences, form.Get("token_ttl_minutes"), f
+			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
+			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
 			}

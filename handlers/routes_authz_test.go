@@ -61,30 +61,49 @@ var routeRules = map[string]routeRule{
 	"GET /admin/signing-keys":         {access: operator},
 	"POST /admin/signing-keys/rotate": {access: operator},
 
-	"GET /teams/:team":                               {access: team, least: models.RoleViewer},
-	"GET /teams/:team/audit":                         {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/rename":                       {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/delete":                       {access: team, least: models.RoleOwner},
-	"POST /teams/:team/leave":                        {access: team, least: models.RoleViewer},
-	"POST /teams/:team/members/:user/role":           {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/members/:user/remove":         {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/invitations":                  {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/invitations/:id/revoke":       {access: team, least: models.RoleAdmin},
-	"POST /projects":                                 {access: team, least: models.RoleAdmin, objectInBody: true},
-	"GET /projects/:project":                         {access: team, least: models.RoleViewer},
-	"POST /projects/:project/settings":               {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/delete":                 {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/secrets":                {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/secrets/:id/revoke":     {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/client-keys":            {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/client-keys/:id/remove": {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/keys":                   {access: team, least: models.RoleDeveloper},
-	"POST /projects/:project/keys/revoke-by-value":   {access: team, least: models.RoleDeveloper},
-	"POST /projects/:project/keys/:id/revoke":        {access: team, least: models.RoleDeveloper},
+	"GET /teams/:team":                                   {access: team, least: models.RoleViewer},
+	"GET /teams/:team/audit":                             {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/rename":                           {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/delete":                           {access: team, least: models.RoleOwner},
+	"POST /teams/:team/leave":                            {access: team, least: models.RoleViewer},
+	"POST /teams/:team/members/:user/role":               {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/members/:user/remove":             {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/invitations":                      {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/invitations/:id/revoke":           {access: team, least: models.RoleAdmin},
+	"POST /projects":                                     {access: team, least: models.RoleAdmin, objectInBody: true},
+	"GET /projects/:project":                             {access: team, least: models.RoleViewer},
+	"POST /projects/:project/settings":                   {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/delete":                     {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/secrets":                    {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/secrets/:id/revoke":         {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/client-keys":                {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/client-keys/:id/remove":     {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/keys":                       {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/keys/revoke-by-value":       {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/keys/:id/revoke":            {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/requests/:request/withdraw": {access: team, least: models.RoleDeveloper},
+
+	"GET /apis":                                 {access: signedIn},
+	"GET /apis/new":                             {access: signedIn},
+	"POST /apis":                                {access: team, least: models.RoleAdmin, objectInBody: true},
+	"GET /apis/:api":                            {access: team, least: models.RoleViewer},
+	"POST /apis/:api/settings":                  {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/delete":                    {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/scopes":                    {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/scopes/remove":             {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/grants":                    {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/grants/:grant":             {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/grants/:grant/revoke":      {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/requests":                  {access: team, least: models.RoleDeveloper, objectInBody: true},
+	"POST /apis/:api/requests/:request/approve": {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/requests/:request/deny":    {access: team, least: models.RoleAdmin},
 }
 
 // fillPath puts the fixture's ids into a route pattern; ":id" depends on what it names.
 func fillPath(pattern string, f fixture) string {
+	if strings.HasSuffix(pattern, "/requests/:request/withdraw") {
+		pattern = strings.Replace(pattern, ":project", f.asker, 1) // the request is the asker's
+	}
 	parts := strings.Split(pattern, "/")
 	for i, p := range parts {
 		if !strings.HasPrefix(p, ":") {
@@ -97,6 +116,12 @@ func fillPath(pattern string, f fixture) string {
 			parts[i] = f.project
 		case ":user":
 			parts[i] = f.extra
+		case ":api":
+			parts[i] = f.api
+		case ":grant":
+			parts[i] = f.grant
+		case ":request":
+			parts[i] = f.request
 		case ":token":
 			parts[i] = "no-such-invitation-token"
 		case ":id":
@@ -128,6 +153,7 @@ func garbageForm(f fixture) url.Values {
 		"expires_in_days": {"-5"}, "token_ttl_minutes": {"abc"}, "scopes": {`"bad\scope`}, "audiences": {""},
 		"key": {"garbage"}, "jwks_uri": {"ftp://169.254.169.254/"}, "grant_types": {"password"},
 		"auth_methods": {"none"}, "auth_methods_shown": {"1"}, "form_token": {long[:100]}, "team_id": {f.team},
+		"project": {f.project}, "note": {"\x02" + long}, "reason": {long}, "identifier": {"https://" + long},
 	}
 }
 

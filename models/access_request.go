@@ -117,10 +117,7 @@ func (s *Store) RequestAccess(ctx context.Context, actor Actor, apiID, projectID
 	reason = cleanText(&v, "reason", reason, 1000)
 	var req *AccessRequest
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		p, err := projectFor(tx, actor, projectID, ActAccessRequest)
-		if errors.Is(err, ErrNotFound) {
-			return &ValidationError{Fields: map[string]string{"project": "choose one of your projects"}}
-		}
+		p, err := projectFor(tx, actor, projectID, ActAccessRequest) // the project is the object: 404 or 403
 		if err != nil {
 			return err
 		}

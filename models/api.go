@@ -440,7 +440,7 @@ func (s *Store) RemoveScope(ctx context.Context, actor Actor, apiID, scope strin
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return ErrNotFound
+			return &ValidationError{Fields: map[string]string{"scope": api.Name + " defines no scope " + QuoteForError(scope)}}
 		}
 		if err := s.audit(tx, actor, event{team: api.TeamID, action: "api.scope_remove", targetType: "api", targetID: api.ID,
 			target: api.Name, details: map[string]any{"scope": scope}}); err != nil {

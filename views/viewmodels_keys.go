@@ -29,20 +29,34 @@ type APIKeyRow struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	RevokedAt *time.Time
+	// RevokedReason says why the portal revoked it (access narrowed or revoked), "" when
+	// a person did.
+	RevokedReason string
 	// Status is "active", "expired" or "revoked".
 	Status string
 }
 
-// APIKeyForm posts "name", "scopes" (checkboxes), "audiences" (checkboxes),
-// "expires_in_days" and "form_token" to /projects/{project}/keys.
+// APIKeyForm posts "name", "api" (the id of one of the APIs the project holds a grant
+// for), "scopes" (checkboxes of that API's granted scopes), "expires_in_days" and
+// "form_token" to /projects/{project}/keys.
 type APIKeyForm struct {
-	Name          string
-	Scopes        []Checkbox
-	Audiences     []Checkbox
+	Name string
+	// APIs are the APIs the project may get keys for; API is the chosen one's id.
+	APIs          []KeyAPIOption
+	API           string
 	ExpiresIn     string
 	ExpiryOptions []Option
 	FormToken     string
 	Errors        map[string]string
+}
+
+// KeyAPIOption is an API a key may be for, with the scopes granted for it (each API's
+// checkboxes sit in their own fieldset; only the chosen API's is enabled).
+type KeyAPIOption struct {
+	ID         string
+	Name       string
+	Identifier string
+	Scopes     []Checkbox
 }
 
 // NewAPIKey is a freshly issued key with ready-to-paste snippets.

@@ -192,6 +192,9 @@ type ProjectVM struct {
 	ClientKeys ClientKeysVM
 	// APIKeys is the API keys section (its CSRF token defaults to the page's).
 	APIKeys APIKeysVM
+	// APIs is the section listing the APIs the project holds grants for and its access
+	// requests (its CSRF token defaults to the page's).
+	APIs ProjectAPIsVM
 }
 
 // ProjectPermissions are the project-level actions the viewer may take.
@@ -229,9 +232,6 @@ type SecretForm struct {
 type SettingsForm struct {
 	Name        string
 	Description string
-	// Scopes and Audiences are space-separated lists as typed.
-	Scopes    string
-	Audiences string
 	// TokenTTLMinutes is the access-token lifetime in minutes.
 	TokenTTLMinutes string
 	// GrantTypes are the checkboxes "grant_types" (value) with their state.

@@ -1068,11 +1068,11 @@ func ownerProject() ProjectVM {
 		},
 		SecretForm: SecretForm{ExpiresIn: "90", FormToken: "sec-ft", ExpiryOptions: []Option{{"30", "30 days"}, {"90", "90 days"}, {"0", "Never"}}},
 		Settings: SettingsForm{
-			Name: xssScript, Description: xssImg, Scopes: "orders:read orders:write", Audiences: "https://api.example.com",
+			Name: xssScript, Description: xssImg,
 			TokenTTLMinutes: "15",
 			GrantTypes:      []Checkbox{{"client_credentials", "Client credentials", true}, {"token_exchange", "Token exchange", false}},
 			AuthMethods:     []Checkbox{{"client_secret", "Client secret", true}, {"private_key_jwt", "Private key JWT", false}},
-			Errors:          map[string]string{"scopes": xssScript, "grant_types": "Pick one."},
+			Errors:          map[string]string{"grant_types": "Pick one."},
 		},
 		ClientKeys: ownerClientKeys(),
 		APIKeys:    ownerKeys(),
@@ -1160,13 +1160,9 @@ func TestProjectPageOwner(t *testing.T) {
 	if v := settings.Find(`textarea[name="description"]`).Text(); v != xssImg {
 		t.Errorf("settings description = %q", v)
 	}
-	sc := wantCount(t, doc, "settings-scopes", 1)
-	if sc.AttrOr("name", "") != "scopes" || sc.AttrOr("value", "") != vm.Settings.Scopes || sc.AttrOr("aria-invalid", "") != "true" {
-		t.Errorf("scopes input: %v", sc.Nodes[0].Attr)
-	}
-	if au := wantCount(t, doc, "settings-audiences", 1); au.AttrOr("name", "") != "audiences" || au.AttrOr("value", "") != vm.Settings.Audiences {
-		t.Errorf("audiences input: %v", au.Nodes[0].Attr)
-	}
+	// Scopes and audiences are not project settings: they come from the APIs' grants.
+	wantCount(t, doc, "settings-scopes", 0)
+	wantCount(t, doc, "settings-audiences", 0)
 	ttl := wantCount(t, doc, "settings-ttl", 1)
 	if ttl.AttrOr("name", "") != "token_ttl_minutes" || ttl.AttrOr("type", "") != "number" || ttl.AttrOr("min", "") != "1" ||
 		ttl.AttrOr("max", "") != "1440" || ttl.AttrOr("value", "") != "15" {
@@ -1183,7 +1179,7 @@ func TestProjectPageOwner(t *testing.T) {
 		t.Error("second grant type checked")
 	}
 	errs := settings.Find(`[data-testid="field-error"]`)
-	if errs.Length() != 2 || errs.Eq(0).Text() != xssScript || errs.Eq(1).Text() != "Pick one." {
+	if errs.Length() != 1 || errs.Eq(0).Text() != "Pick one." {
 		t.Errorf("settings errors: %d", errs.Length())
 	}
 	wantCount(t, doc, "save-settings", 1)
@@ -1274,9 +1270,6 @@ func TestProjectPageViewer(t *testing.T) {
 		t.Errorf("viewer's keys table has %d columns, want 8 (no actions)", n)
 	}
 	ro := wantCount(t, doc, "settings-readonly", 1)
-	if got := ro.Find(`[data-testid="readonly-scopes"]`).Text(); got != vm.Settings.Scopes {
-		t.Errorf("scopes = %q", got)
-	}
 	if got := ro.Find(`[data-testid="readonly-ttl"]`).Text(); got != "15 minutes" {
 		t.Errorf("ttl = %q", got)
 	}
@@ -1312,13 +1305,17 @@ func ownerKeys() APIKeysVM {
 			{ID: "key_3", Name: "gone", Scopes: []string{"orders:write"}, CreatedBy: "Ada", CreatedAt: at, ExpiresAt: exp, RevokedAt: &rev, Status: "revoked"},
 		},
 		Form: APIKeyForm{
-			Name:          xssImg,
-			Scopes:        []Checkbox{{"orders:read", "", true}, {xssImg, xssScript, false}},
-			Audiences:     []Checkbox{{"https://api.example.com", "", false}, {xssScript, "", true}},
+			Name: xssImg,
+			APIs: []KeyAPIOption{
+				{ID: "api_1", Name: xssScript, Identifier: "https://api.example.com",
+					Scopes: []Checkbox{{"orders:read", "", true}, {xssImg, xssScript, false}}},
+				{ID: "api_2", Name: "Billing", Identifier: xssImg, Scopes: []Checkbox{{"billing:read", "", false}}},
+			},
+			API:           "api_1",
 			ExpiresIn:     "90",
 			ExpiryOptions: []Option{{"30", "30 days"}, {"90", "90 days"}, {"365", "1 year"}},
 			FormToken:     "key-ft",
-			Errors: map[string]string{"name": xssScript, "scopes": "Unknown scope.", "audiences": xssImg,
+			Errors: map[string]string{"name": xssScript, "scopes": "Unknown scope.", "api": xssImg,
 				"expires_in_days": "Pick a lifetime.", "form": xssScript},
 		},
 	}
@@ -1409,12 +1406,33 @@ func TestProjectPageAPIKeysManager(t *testing.T) {
 	if _, ok := name.Attr("required"); !ok {
 		t.Error("name not required")
 	}
-	scopes := wantCount(t, doc, "key-scope", 2)
+	// One API per key: a select of the granted APIs; each API's granted scopes in its own
+	// fieldset, only the chosen API's enabled (app.js follows the select).
+	api := wantCount(t, doc, "key-api", 1)
+	if goquery.NodeName(api) != "select" || api.AttrOr("name", "") != "api" || selected(api) != "api_1" ||
+		api.Find("option").Length() != 2 || api.AttrOr("aria-invalid", "") != "true" {
+		t.Errorf("api select: <%s> %v selected %q", goquery.NodeName(api), api.Nodes[0].Attr, selected(api))
+	}
+	if got := api.Find("option").Eq(1).AttrOr("data-identifier", ""); got != xssImg {
+		t.Errorf("option data-identifier = %q", got)
+	}
+	sets := wantCount(t, doc, "key-scopes-fieldset", 2)
+	if _, off := sets.Eq(0).Attr("disabled"); off {
+		t.Error("the chosen API's scopes are disabled")
+	}
+	if _, off := sets.Eq(1).Attr("disabled"); !off {
+		t.Error("another API's scopes are enabled (they would be submitted)")
+	}
+	scopes := sets.Eq(0).Find(`[data-testid="key-scope"]`)
+	if scopes.Length() != 2 {
+		t.Fatalf("scopes of the chosen API: %d", scopes.Length())
+	}
 	scopes.Each(func(i int, s *goquery.Selection) {
-		if s.AttrOr("type", "") != "checkbox" || s.AttrOr("name", "") != "scopes" || s.AttrOr("value", "") != vm.APIKeys.Form.Scopes[i].Value {
+		want := vm.APIKeys.Form.APIs[0].Scopes[i]
+		if s.AttrOr("type", "") != "checkbox" || s.AttrOr("name", "") != "scopes" || s.AttrOr("value", "") != want.Value {
 			t.Errorf("scope %d: %v", i, s.Nodes[0].Attr)
 		}
-		if _, ok := s.Attr("checked"); ok != vm.APIKeys.Form.Scopes[i].Checked {
+		if _, ok := s.Attr("checked"); ok != want.Checked {
 			t.Errorf("scope %d checked = %v", i, ok)
 		}
 	})
@@ -1422,17 +1440,11 @@ func TestProjectPageAPIKeysManager(t *testing.T) {
 		t.Errorf("scope label = %q", got)
 	}
 	wantCount(t, doc, "key-scopes-empty", 0)
-	auInputs := wantCount(t, doc, "key-audience", 2)
-	auInputs.Each(func(i int, s *goquery.Selection) {
-		if s.AttrOr("type", "") != "checkbox" || s.AttrOr("name", "") != "audiences" || s.AttrOr("value", "") != vm.APIKeys.Form.Audiences[i].Value {
-			t.Errorf("audience %d: %v", i, s.Nodes[0].Attr)
-		}
-	})
 	if e := wantCount(t, doc, "key-expiry", 1); e.AttrOr("name", "") != "expires_in_days" || selected(e) != "90" || e.Find("option").Length() != 3 {
 		t.Errorf("expiry: %q selected %q", e.AttrOr("name", ""), selected(e))
 	}
 	if got := create.Find(`[data-testid="field-error"]`); got.Length() != 4 || got.Eq(0).Text() != xssScript ||
-		got.Eq(1).Text() != "Pick a lifetime." || got.Eq(2).Text() != "Unknown scope." || got.Eq(3).Text() != xssImg {
+		got.Eq(1).Text() != "Pick a lifetime." || got.Eq(2).Text() != xssImg || got.Eq(3).Text() != "Unknown scope." {
 		t.Errorf("field errors: %d %q", got.Length(), got.Text())
 	}
 	if fe := wantCount(t, doc, "key-form-error", 1); fe.Text() != xssScript || fe.AttrOr("role", "") != "alert" {
@@ -1546,7 +1558,8 @@ func TestProjectPageNewAPIKey(t *testing.T) {
 func TestAPIKeysSectionEmptyAndRevokeByValue(t *testing.T) {
 	vm := APIKeysVM{
 		ProjectID: "p1", CanManage: true, CSRF: token,
-		Form:          APIKeyForm{ExpiryOptions: []Option{{"90", "90 days"}}, ExpiresIn: "90"},
+		Form: APIKeyForm{ExpiryOptions: []Option{{"90", "90 days"}}, ExpiresIn: "90",
+			APIs: []KeyAPIOption{{ID: "api_1", Name: "Orders", Identifier: "orders-api"}}, API: "api_1"},
 		RevokeByValue: RevokeByValueForm{Error: xssScript},
 	}
 	doc, _ := render(t, APIKeysSection(vm))
@@ -1558,7 +1571,7 @@ func TestAPIKeysSectionEmptyAndRevokeByValue(t *testing.T) {
 	}
 	wantCount(t, doc, "key-row", 0)
 	note := wantCount(t, doc, "key-scopes-empty", 1)
-	if !strings.Contains(note.Text(), "This project declares no scopes; keys carry none.") {
+	if !strings.Contains(note.Text(), "This project holds no scopes on Orders; keys for it carry none.") {
 		t.Errorf("scopes note = %q", note.Text())
 	}
 	wantCount(t, doc, "key-scope", 0)
@@ -2041,4 +2054,17 @@ func TestProjectSettingsAuthMethods(t *testing.T) {
 	if got := wantCount(t, doc, "readonly-auth-methods", 1).Text(); got != "none" {
 		t.Errorf("readonly auth methods = %q", got)
 	}
+}
+
+// A project with no grant for an API that accepts keys gets no key form, and is told why.
+func TestAPIKeysSectionWithoutGrant(t *testing.T) {
+	vm := APIKeysVM{ProjectID: "p1", CanManage: true, CSRF: token,
+		Form: APIKeyForm{ExpiryOptions: []Option{{"90", "90 days"}}, ExpiresIn: "90"}}
+	doc, _ := render(t, APIKeysSection(vm))
+	wantCount(t, doc, "key-form", 0)
+	note := wantCount(t, doc, "key-form-no-grant", 1)
+	if !strings.Contains(note.Text(), "no API that accepts API keys has granted it access") || note.Find(`a[href="#apis"]`).Length() != 1 {
+		t.Errorf("no-grant note = %q", note.Text())
+	}
+	wantCount(t, doc, "revoke-by-value", 1)
 }

@@ -106,4 +106,31 @@
     },
     true
   );
+
+  // (d) Dependent fieldsets: <select data-toggles-fieldsets="G"> shows and enables the
+  // <fieldset data-fieldset-group="G" data-for-value="V"> whose V is the selected
+  // value, and hides and disables the others (so they are not submitted). The server
+  // renders the same state for the initially selected value, so this only follows
+  // changes (and a value the browser restored).
+  function syncFieldsets(select) {
+    var group = select.getAttribute("data-toggles-fieldsets");
+    var sets = document.querySelectorAll('fieldset[data-fieldset-group="' + group + '"]');
+    for (var i = 0; i < sets.length; i++) {
+      var on = sets[i].getAttribute("data-for-value") === select.value;
+      sets[i].disabled = !on;
+      sets[i].hidden = !on;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLSelectElement && target.hasAttribute("data-toggles-fieldsets")) {
+      syncFieldsets(target);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var selects = document.querySelectorAll("select[data-toggles-fieldsets]");
+    for (var i = 0; i < selects.length; i++) {
+      syncFieldsets(selects[i]);
+    }
+  });
 })();
