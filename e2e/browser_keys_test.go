@@ -24,8 +24,9 @@ import (
 
 // TestBrowserAPIKeyLifecycle drives an API key's whole life in headless Chromium
 // against the real binary, and checks what the browser is given with nothing but the
-// portal's public endpoints, as an API that receives the key would: Kim declares two
-// scopes on her first project, creates the key "ci" with one of them (shown once, with
+// portal's public endpoints, as an API that receives the key would: Kim's first project
+// holds a grant on her team's first API; she creates the key "ci" with one of its two
+// scopes (shown once, with
 // snippets), copies it with the copy button (through the real clipboard), verifies it
 // offline against the JWKS and finds its bit clear in the signed status list; after a
 // reload the key is gone from the page and listed as active; revoking it sets the bit.
@@ -63,50 +64,25 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if !ok || teamID == "" {
 		t.Errorf("project's team link: got %q, want /teams/ID", b.attr(t, testid("project-team-link"), "href"))
 	}
-	if got := b.count(t, testid("key-scopes-empty")); got != 1 {
-		t.Errorf("key form of a project without scopes: got %d key-scopes-empty, want 1", got)
+	// 2. Her first project holds a grant on her team's "My first API" (read, write), so
+	// the key form offers that API and its two scopes, unchecked.
+	if got := b.count(t, testid("key-form-no-grant")); got != 0 {
+		t.Errorf("first project: got %d key-form-no-grant, want the key form", got)
+	}
+	audience, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(s => s.options[s.selectedIndex].dataset.identifier)(document.querySelector('[data-testid="key-api"]'))`))
+	if err != nil || !strings.HasPrefix(audience, "first-api-") {
+		t.Fatalf("key form's API: got identifier %q (%v), want My first API's first-api-…", audience, err)
+	}
+	scopeBoxes := `Array.from(document.querySelectorAll('fieldset:not([disabled]) [data-testid="key-scope"]'), e => e.value + "=" + e.checked)`
+	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](scopeBoxes)); err != nil || !slices.Equal(got, []string{"read=false", "write=false"}) {
+		t.Fatalf("key form scope checkboxes: got %q (%v), want read and write, unchecked", got, err)
 	}
 
-	// 2. As the owner she declares two scopes and keeps the default audience.
-	audience, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(testid("settings-audiences"))))
-	if err != nil {
-		t.Fatalf("reading the audiences setting: %v", err)
-	}
-	if audience = strings.TrimSpace(audience); audience == "" || strings.Contains(audience, " ") {
-		t.Fatalf("default audiences: got %q, want one audience", audience)
-	}
-	b.do(t, "type the scopes",
-		chromedp.Clear(chromedp.CSS(testid("settings-scopes"))),
-		chromedp.SendKeys(chromedp.CSS(testid("settings-scopes")), "orders:read orders:write"),
-	)
-	b.submit(t, "save the settings", testid("save-settings"), http.StatusOK)
-	b.do(t, "wait for the saved project page", chromedp.WaitVisible(chromedp.CSS(testid("flash"))))
-	if got := b.location(t).Path; got != projectPath {
-		t.Errorf("after saving the settings: got %s, want %s", got, projectPath)
-	}
-	if got := b.texts(t, testid("flash")+`[data-kind="success"]`); !slices.Contains(got, "Settings saved.") {
-		t.Errorf("flash after saving: got %q, want \"Settings saved.\"", got)
-	}
-	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(testid("settings-scopes")))); got != "orders:read orders:write" {
-		t.Errorf("scopes setting after saving: got %q, want \"orders:read orders:write\"", got)
-	}
-	if got, _ := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(testid("settings-audiences")))); got != audience {
-		t.Errorf("audiences setting after saving: got %q, want %q (unchanged)", got, audience)
-	}
-	scopeBoxes := `Array.from(document.querySelectorAll('[data-testid="key-scope"]'), e => e.value + "=" + e.checked)`
-	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](scopeBoxes)); err != nil || !slices.Equal(got, []string{"orders:read=false", "orders:write=false"}) {
-		t.Fatalf("key form scope checkboxes: got %q (%v), want orders:read and orders:write, unchecked", got, err)
-	}
-	audienceBoxes := `Array.from(document.querySelectorAll('[data-testid="key-audience"]'), e => e.value + "=" + e.checked)`
-	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](audienceBoxes)); err != nil || !slices.Equal(got, []string{audience + "=true"}) {
-		t.Errorf("key form audience checkboxes: got %q (%v), want [%q] checked", got, err, audience+"=true")
-	}
-
-	// 3. The key "ci": orders:read, the default audience, 30 days. It is shown once,
+	// 3. The key "ci": read, for My first API, 30 days. It is shown once,
 	// with the snippets that use it.
 	b.do(t, "fill in the key form",
 		chromedp.SendKeys(chromedp.CSS(testid("key-name")), "ci"),
-		chromedp.Click(chromedp.CSS(testid("key-scope")+`[value="orders:read"]`)),
+		chromedp.Click(chromedp.CSS(testid("key-scope")+`[value="read"]`)),
 		chromedp.SetValue(chromedp.CSS(testid("key-expiry")), "30"),
 	)
 	if got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(s => s.options[s.selectedIndex].text)(document.querySelector('[data-testid="key-expiry"]'))`)); got != "30 days" {
@@ -212,8 +188,8 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if claims.Team != teamID {
 		t.Errorf("key team: got %q, want the project's team %q", claims.Team, teamID)
 	}
-	if claims.Scope != "orders:read" {
-		t.Errorf("key scope: got %q, want \"orders:read\"", claims.Scope)
+	if claims.Scope != "read" {
+		t.Errorf("key scope: got %q, want \"read\"", claims.Scope)
 	}
 	if claims.Expiry == nil {
 		t.Errorf("key exp: got none, want 30 days from its creation")
@@ -247,8 +223,8 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if got := b.attr(t, testid("key-row"), "data-key-id"); got != newKeyID {
 		t.Errorf("key row data-key-id: got %q, want %q", got, newKeyID)
 	}
-	if got := b.texts(t, testid("key-scope-badge")); !slices.Equal(got, []string{"orders:read"}) {
-		t.Errorf("key row scopes: got %q, want [\"orders:read\"]", got)
+	if got := b.texts(t, testid("key-scope-badge")); !slices.Equal(got, []string{"read"}) {
+		t.Errorf("key row scopes: got %q, want [\"read\"]", got)
 	}
 	if got := b.texts(t, testid("key-audience-value")); !slices.Equal(got, []string{audience}) {
 		t.Errorf("key row audiences: got %q, want [%q]", got, audience)
@@ -294,7 +270,7 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	// with a forged signature, and garbage, revoke nothing (422 with an error).
 	b.do(t, "fill in the key form",
 		chromedp.SendKeys(chromedp.CSS(testid("key-name")), "leaky"),
-		chromedp.Click(chromedp.CSS(testid("key-scope")+`[value="orders:write"]`)),
+		chromedp.Click(chromedp.CSS(testid("key-scope")+`[value="write"]`)),
 	)
 	b.submit(t, "create the key leaky", testid("create-key"), http.StatusOK)
 	b.do(t, "wait for the new key", chromedp.WaitVisible(chromedp.CSS(testid("secret"))))
@@ -314,8 +290,8 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		} `json:"status"`
 	}
 	apiKeyVerify(t, jwks, leaky, "apikey+jwt", &leakyClaims)
-	if leakyClaims.Scope != "orders:write" || leakyClaims.ID != leakyID {
-		t.Errorf("second key claims: got scope %q jti %q, want \"orders:write\" and %s", leakyClaims.Scope, leakyClaims.ID, leakyID)
+	if leakyClaims.Scope != "write" || leakyClaims.ID != leakyID {
+		t.Errorf("second key claims: got scope %q jti %q, want \"write\" and %s", leakyClaims.Scope, leakyClaims.ID, leakyID)
 	}
 
 	revokeByValueURL := projectURL + "/keys/revoke-by-value"

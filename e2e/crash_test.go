@@ -78,7 +78,8 @@ type stressUser struct {
 	client   *http.Client
 	csrf     string // the session's CSRF token
 	project  string // prj_… id of the first project on the dashboard
-	audience string // the audience the key form checks by default
+	api      string // the API the key form chooses by default (its id)
+	audience string // that API's identifier, the aud of keys for it
 }
 
 // stressSignIn signs email in at p the way a browser does (GET /login, the
@@ -118,7 +119,7 @@ func stressSignIn(t *testing.T, p *portal, email, name string) *stressUser {
 }
 
 // readFirstProject sets u.project from the dashboard's first project card and
-// u.audience from the audience that project's key form checks by default.
+// u.api and u.audience from the API that project's key form chooses by default.
 func (u *stressUser) readFirstProject(t *testing.T, ctx context.Context, dash *goquery.Document) {
 	t.Helper()
 	href, _ := dash.Find(`[data-testid="project-card"] a`).First().Attr("href")
@@ -128,13 +129,13 @@ func (u *stressUser) readFirstProject(t *testing.T, ctx context.Context, dash *g
 	u.project = strings.TrimPrefix(href, "/projects/")
 	_, body := u.mustGet(t, ctx, u.base+href, http.StatusOK)
 	form := stressDoc(t, body).Find(`[data-testid="key-form"]`)
-	aud := form.Find(`input[name="audiences"][checked]`).First()
-	if aud.Length() == 0 {
-		aud = form.Find(`input[name="audiences"]`).First()
+	opt := form.Find(`select[name="api"] option[selected]`).First()
+	if opt.Length() == 0 {
+		opt = form.Find(`select[name="api"] option`).First()
 	}
-	u.audience, _ = aud.Attr("value")
-	if u.audience == "" {
-		t.Fatalf("%s project page %s: the key form has no audience to choose", u.base, href)
+	u.api, u.audience = opt.AttrOr("value", ""), opt.AttrOr("data-identifier", "")
+	if u.api == "" || u.audience == "" {
+		t.Fatalf("%s project page %s: the key form has no API to choose", u.base, href)
 	}
 }
 
@@ -202,7 +203,7 @@ type stressKey struct {
 // (err says why); any other status with a nil error is a 200 page that showed the key.
 func (u *stressUser) createKey(ctx context.Context, name string) (stressKey, int, error) {
 	form := url.Values{
-		"_csrf": {u.csrf}, "name": {name}, "audiences": {u.audience},
+		"_csrf": {u.csrf}, "name": {name}, "api": {u.api},
 		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()},
 	}
 	status, _, body, err := u.stressPost(ctx, "/projects/"+u.project+"/keys", form)

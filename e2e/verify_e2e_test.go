@@ -60,10 +60,13 @@ type vfUser struct {
 
 // vfProject is a project as its page shows it.
 type vfProject struct {
-	ID       string // prj_…, also its client_id and the sub of its keys
-	Name     string
-	TeamID   string
-	Audience string // the audience the key form checks by default
+	ID     string // prj_…, also its client_id and the sub of its keys
+	Name   string
+	TeamID string
+	// API is the API the key form chooses by default (its id; "" when the project holds
+	// no grant), and Audience its identifier, the aud of keys for it.
+	API      string
+	Audience string
 }
 
 // vfKey is an API key the portal showed once.
@@ -187,7 +190,7 @@ func (u *vfUser) projectNamed(t *testing.T, name string) vfProject {
 	return u.project(t, strings.TrimPrefix(href, "/projects/"))
 }
 
-// project reads a project's page: its name, team and the key form's default audience.
+// project reads a project's page: its name, team and the key form's default API.
 func (u *vfUser) project(t *testing.T, id string) vfProject {
 	t.Helper()
 	d := u.page(t, "/projects/"+id)
@@ -198,39 +201,50 @@ func (u *vfUser) project(t *testing.T, id string) vfProject {
 		t.Fatalf("project page %s: the team link is %q, want /teams/…", id, team)
 	}
 	pr.TeamID = strings.TrimPrefix(team, "/teams/")
-	form := d.Find(`[data-testid="key-form"]`)
-	aud := form.Find(`input[name="audiences"][checked]`).First()
-	if aud.Length() == 0 {
-		aud = form.Find(`input[name="audiences"]`).First()
-	}
-	pr.Audience = aud.AttrOr("value", "")
-	if pr.Audience == "" {
-		t.Fatalf("project page %s: the key form has no audience to choose", id)
-	}
+	opt := d.Find(`[data-testid="key-form"] select[name="api"] option[selected]`).First()
+	pr.API, pr.Audience = opt.AttrOr("value", ""), opt.AttrOr("data-identifier", "")
 	return pr
 }
 
-// setScopes saves the project's settings with the given scopes, its audience, a
-// 15-minute access token and the client credentials grant.
-func (u *vfUser) setScopes(t *testing.T, pr vfProject, scopes string) {
+// registerAPI registers an API of team through the form, defining scopes, and returns
+// its id.
+func (u *vfUser) registerAPI(t *testing.T, teamID, name, identifier string, scopes ...string) string {
 	t.Helper()
-	path := "/projects/" + pr.ID + "/settings"
-	res, _ := u.do(t, http.MethodPost, path, url.Values{
-		"_csrf": {u.csrf}, "name": {pr.Name}, "description": {"Orders, for the example API."},
-		"scopes": {scopes}, "audiences": {pr.Audience}, "token_ttl_minutes": {"15"},
-		"grant_types": {models.GrantClientCredentials},
+	res, _ := u.do(t, http.MethodPost, "/apis", url.Values{
+		"_csrf": {u.csrf}, "team_id": {teamID}, "name": {name}, "identifier": {identifier},
+		"scopes": {strings.Join(scopes, "\n")}, "accepts_api_keys": {"1"}, "accepts_access_tokens": {"1"},
+		"max_token_ttl_minutes": {"0"}, "max_key_ttl_days": {"0"}, "form_token": {models.NewFormToken()},
 	}, http.StatusSeeOther)
-	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/projects/"+pr.ID) {
-		t.Fatalf("POST %s: redirected to %q, want the project", path, loc)
+	loc := res.Header.Get("Location")
+	if !strings.HasPrefix(loc, "/apis/api_") {
+		t.Fatalf("POST /apis: redirected to %q, want /apis/api_…", loc)
+	}
+	return strings.TrimPrefix(loc, "/apis/")
+}
+
+// grant gives pr access to the API (of pr's team) with scopes, through the API's page,
+// and returns pr with that API chosen for its keys.
+func (u *vfUser) grant(t *testing.T, apiID string, pr vfProject, scopes ...string) vfProject {
+	t.Helper()
+	path := "/apis/" + apiID + "/grants"
+	res, _ := u.do(t, http.MethodPost, path, url.Values{"_csrf": {u.csrf}, "project": {pr.ID}, "scopes": scopes}, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/apis/"+apiID) {
+		t.Fatalf("POST %s: redirected to %q, want the API", path, loc)
 	}
 	d := u.page(t, "/projects/"+pr.ID)
+	opt := d.Find(`[data-testid="key-form"] select[name="api"] option[value="` + apiID + `"]`)
+	if opt.Length() != 1 {
+		t.Fatalf("after the grant, the key form of %s does not offer the API %s", pr.ID, apiID)
+	}
 	var offered []string
-	d.Find(`[data-testid="key-form"] input[name="scopes"]`).Each(func(_ int, s *goquery.Selection) {
+	d.Find(`[data-testid="key-form"] fieldset[data-for-value="` + apiID + `"] input[name="scopes"]`).Each(func(_ int, s *goquery.Selection) {
 		offered = append(offered, s.AttrOr("value", ""))
 	})
-	if want := strings.Fields(scopes); !slices.Equal(offered, want) {
-		t.Fatalf("after saving scopes %q, the key form offers %q, want %q", scopes, offered, want)
+	if !slices.Equal(offered, scopes) {
+		t.Fatalf("after granting %q, the key form offers %q for the API", scopes, offered)
 	}
+	pr.API, pr.Audience = apiID, opt.AttrOr("data-identifier", "")
+	return pr
 }
 
 // createProject creates a project in team and returns it as its page shows it.
@@ -247,13 +261,13 @@ func (u *vfUser) createProject(t *testing.T, teamID, name string) vfProject {
 	return u.project(t, strings.TrimPrefix(loc, "/projects/"))
 }
 
-// createKey creates an API key for pr's default audience with the given scopes and
+// createKey creates an API key for pr's API with the given scopes and
 // reads it from the page that shows it once.
 func (u *vfUser) createKey(t *testing.T, pr vfProject, name string, scopes ...string) vfKey {
 	t.Helper()
 	path := "/projects/" + pr.ID + "/keys"
 	_, body := u.do(t, http.MethodPost, path, url.Values{
-		"_csrf": {u.csrf}, "name": {name}, "scopes": scopes, "audiences": {pr.Audience},
+		"_csrf": {u.csrf}, "name": {name}, "scopes": scopes, "api": {pr.API},
 		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()},
 	}, http.StatusOK)
 	d := vfDoc(t, body)
@@ -316,14 +330,15 @@ func vfTamper(t *testing.T, token string) string {
 	return token[:i+1] + string(b)
 }
 
-// vfSignInWithProject signs a developer in at p, gives their "My first project" the
-// scopes orders:read and orders:write, and returns the project.
+// vfSignInWithProject signs a developer in at p, registers the team's API "orders-api"
+// (orders:read, orders:write), grants both to their "My first project" and returns the
+// project with that API chosen for its keys.
 func vfSignInWithProject(t *testing.T, p *portal, email, name string) (*vfUser, vfProject) {
 	t.Helper()
 	u := vfSignIn(t, p, email, name)
 	pr := u.projectNamed(t, models.FirstProjectName)
-	u.setScopes(t, pr, "orders:read orders:write")
-	return u, pr
+	api := u.registerAPI(t, pr.TeamID, "Orders API", "orders-api", "orders:read", "orders:write")
+	return u, u.grant(t, api, pr, "orders:read", "orders:write")
 }
 
 // --- the example API as a process ---
@@ -613,9 +628,13 @@ func TestExampleAPIVerifiesPortalKeys(t *testing.T) {
 	})
 
 	t.Run("another audience", func(t *testing.T) {
-		billing := u.createProject(t, pr.TeamID, "Billing API")
+		billing := u.createProject(t, pr.TeamID, "Billing client")
+		if billing.API != "" {
+			t.Errorf("a new project %q can issue keys for %q before any grant", billing.Name, billing.Audience)
+		}
+		billing = u.grant(t, u.registerAPI(t, pr.TeamID, "Billing API", "billing-api"), billing)
 		if billing.Audience != "billing-api" {
-			t.Errorf("project %q: default audience %q, want \"billing-api\"", billing.Name, billing.Audience)
+			t.Errorf("project %q: key audience %q, want \"billing-api\"", billing.Name, billing.Audience)
 		}
 		other := u.createKey(t, billing, "billing-key")
 		a := vfCall(t, client, http.MethodGet, orders, vfBearer(other.Token)...)
