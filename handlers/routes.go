@@ -38,6 +38,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	// Machine endpoints: no session, no CSRF.
 	e.GET("/healthz", h.healthz)
 	e.GET("/.well-known/jwks.json", h.jwks)
+	e.GET("/.well-known/jwks.pem", h.jwksPEM)
 	e.GET("/.well-known/oauth-authorization-server", h.metadata)
 	e.POST("/oauth/token", h.issueToken)
 	e.POST("/oauth/introspect", h.introspect)

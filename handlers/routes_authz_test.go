@@ -35,9 +35,10 @@ type routeRule struct {
 // routeRules lists every route the router serves, by "METHOD pattern". A route missing
 // here fails TestEveryRouteDecidesAuthorizationFirst, so no new route goes unchecked.
 var routeRules = map[string]routeRule{
-	"GET /healthz":               {access: public},
-	"GET /readyz":                {access: public},
-	"GET /.well-known/jwks.json": {access: public},
+	"GET /healthz":                                {access: public},
+	"GET /readyz":                                 {access: public},
+	"GET /.well-known/jwks.json":                  {access: public},
+	"GET /.well-known/jwks.pem":                   {access: public},
 	"GET /.well-known/oauth-authorization-server": {access: public},
 	"POST /oauth/token":                           {access: public},
 	"POST /oauth/introspect":                      {access: public},

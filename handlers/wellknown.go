@@ -41,6 +41,13 @@ func (h *Handler) jwks(c echo.Context) error {
 	return serveCached(c, "application/json", body, etag, h.cfg.Signer.Config().JWKSMaxAge)
 }
 
+// jwksPEM handles "GET /.well-known/jwks.pem": the same keys as the JWKS, as PEM
+// public keys with "# kid/alg/state" comment lines, for gateways that read PEM files.
+func (h *Handler) jwksPEM(c echo.Context) error {
+	body, etag := h.cfg.Signer.PublicKeysPEM()
+	return serveCached(c, "application/x-pem-file", body, etag, h.cfg.Signer.Config().JWKSMaxAge)
+}
+
 // statusList handles "GET /statuslists/:id": the signed status list token, from memory.
 func (h *Handler) statusList(c echo.Context) error {
 	id := c.Param("id")

@@ -1,14 +1,18 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -57,6 +61,8 @@ type Signer struct {
 	verifyKey map[string]jose.JSONWebKey
 	jwks      []byte
 	jwksETag  string
+	pem       []byte
+	pemETag   string
 
 	lists statusListCache
 }
@@ -177,11 +183,15 @@ func (s *Signer) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(body)
+	pemBody, err := publicKeysPEM(keys)
+	if err != nil {
+		return err
+	}
 
 	s.mu.Lock()
 	s.ringSig, s.activeKID, s.active, s.verifyKey = sig, activeKey.KID, signers, verify
-	s.jwks, s.jwksETag = body, `"`+base64.RawURLEncoding.EncodeToString(sum[:16])+`"`
+	s.jwks, s.jwksETag = body, etagOf(body)
+	s.pem, s.pemETag = pemBody, etagOf(pemBody)
 	s.mu.Unlock()
 	// Status lists are signed by the active key: re-sign them on the next request.
 	s.lists.invalidateAll()
@@ -193,6 +203,66 @@ func (s *Signer) JWKS() ([]byte, string) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.jwks, s.jwksETag
+}
+
+// PublicKeysPEM returns the published keys (the same set as JWKS) as PEM "PUBLIC KEY"
+// blocks (PKIX), each after the comment lines "# kid: …", "# alg: …" and
+// "# state: active|next|retired", and its ETag. The active key comes first, then the
+// next key, then retired keys, the most recently retired first: a consumer that can
+// hold only a few keys keeps those that signed last.
+func (s *Signer) PublicKeysPEM() ([]byte, string) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.pem, s.pemETag
+}
+
+// publicKeysPEM renders the ring's public keys for PublicKeysPEM. Tools that read
+// PEM (OpenSSL, and so HAProxy and nginx) skip the text before a BEGIN line, so the
+// comments do not disturb them; most of them take only the first key of a file.
+func publicKeysPEM(keys []SigningKey) ([]byte, error) {
+	order := map[string]int{KeyActive: 0, KeyNext: 1, KeyRetired: 2}
+	keys = slices.Clone(keys)
+	retired := func(k *SigningKey) time.Time {
+		if k.RetiredAt == nil {
+			return time.Time{}
+		}
+		return *k.RetiredAt
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		if oi, oj := order[keys[i].State], order[keys[j].State]; oi != oj {
+			return oi < oj
+		}
+		if ri, rj := retired(&keys[i]), retired(&keys[j]); !ri.Equal(rj) {
+			return ri.After(rj)
+		}
+		return keys[i].CreatedAt.After(keys[j].CreatedAt)
+	})
+	var buf bytes.Buffer
+	for i := range keys {
+		k := &keys[i]
+		jwk, err := k.publicKey()
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
+		}
+		der, err := x509.MarshalPKIXPublicKey(jwk.Key)
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
+		}
+		if strings.ContainsAny(k.KID+k.Alg+k.State, "\r\n") {
+			return nil, fmt.Errorf("signing key %q: a line break in its kid, alg or state", k.KID)
+		}
+		fmt.Fprintf(&buf, "# kid: %s\n# alg: %s\n# state: %s\n", k.KID, k.Alg, k.State)
+		if err := pem.Encode(&buf, &pem.Block{Type: "PUBLIC KEY", Bytes: der}); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// etagOf is a strong ETag for a document served from memory.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 }
 
 // ActiveKID is the kid of the key that signs now.

@@ -10,8 +10,8 @@ import (
 )
 
 // cached is what a verified credential leaves behind: enough to re-accept it without a
-// signature check while still checking its expiry, key and status on every call. It is
-// never modified after it is stored.
+// signature check while still checking its expiry, key, status and the allow-lists on
+// every call. It is never modified after it is stored.
 type cached struct {
 	p         *Principal
 	exp       time.Time
@@ -19,6 +19,9 @@ type cached struct {
 	statusURI string
 	statusIdx int
 	kind      Kind
+	// project and team are the sub and team claims, for the allow-lists: copies, so
+	// that a caller changing its Principal cannot change what is checked.
+	project, team string
 }
 
 // clockNode is a cache entry with its "recently used" bit.

@@ -10,7 +10,7 @@
 //	http.Handle("/", v.Middleware(handler))          // or e.Use(echo.WrapMiddleware(v.Middleware))
 //
 //	func handler(w http.ResponseWriter, r *http.Request) {
-//		p := verify.FromContext(r.Context())     // p.Project, p.Team, p.Scopes, p.KeyID, p.Kind
+//		p := verify.FromContext(r.Context())     // p.API, p.Project, p.Team, p.Scopes, p.KeyID, p.Kind
 //		if !p.HasScope("orders:write") { … }
 //	}
 //
@@ -22,8 +22,10 @@
 // no unencoded payload; a valid signature; iss, aud, exp and nbf with a small leeway;
 // typ (apikey+jwt and/or at+jwt, as the API chooses: ID tokens, status-list tokens and
 // anything else are never accepted); and for API keys the status bit in the status
-// list, which must live under the issuer. Each rejection wraps one of the Err values,
-// so an API can log why.
+// list, which must live under the issuer. An API that narrows who may call it further
+// lists projects (Projects) or teams (Teams): other credentials are rejected with
+// ErrNotAllowed once signature and claims have passed. Each rejection wraps one of
+// the Err values, so an API can log why.
 //
 // A credential seen before is accepted from a bounded, concurrency-safe cache keyed by
 // its SHA-256, without a new signature check; its expiry, its signing key's presence in

@@ -34,6 +34,10 @@ var (
 	// ErrStatusUnavailable: the credential's status cannot be established (list
 	// unreachable past its exp, invalid, out of range, or not under the issuer).
 	ErrStatusUnavailable = errors.New("status unavailable")
+	// ErrNotAllowed: the credential is valid, but this API narrowed who may call it
+	// (Projects, Teams) and the credential's project or team is not listed, or Teams is
+	// set and the credential carries no team claim. The error wraps the reason.
+	ErrNotAllowed = errors.New("not allowed")
 	// ErrInsufficientScope: the credential lacks a scope the route requires.
 	ErrInsufficientScope = errors.New("insufficient scope")
 )

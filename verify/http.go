@@ -77,7 +77,16 @@ func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
 }
 
 // describe is the reason a client is told: the category only, never token content.
+// For ErrNotAllowed it also says which list refused the credential (never the id).
 func describe(err error) string {
+	if errors.Is(err, ErrNotAllowed) {
+		for _, reason := range []error{errProjectNotListed, errTeamNotListed, errNoTeam} {
+			if errors.Is(err, reason) {
+				return ErrNotAllowed.Error() + ": " + reason.Error()
+			}
+		}
+		return ErrNotAllowed.Error()
+	}
 	for _, e := range []error{ErrMalformed, ErrHeader, ErrUnknownKey, ErrSignature, ErrType, ErrIssuer, ErrAudience,
 		ErrExpired, ErrNotYetValid, ErrClaims, ErrRevoked, ErrStatusUnavailable} {
 		if errors.Is(err, e) {

@@ -184,13 +184,20 @@ func (f *fakeIssuer) apiKey(edit func(map[string]any)) string {
 	return f.sign("apikey+jwt", c)
 }
 
-// accessToken mints a good access token.
-func (f *fakeIssuer) accessToken() string {
+// accessToken mints a good access token without a team claim.
+func (f *fakeIssuer) accessToken() string { return f.accessTokenWith(nil) }
+
+// accessTokenWith mints a good access token (no team claim), with edits applied to its
+// claims.
+func (f *fakeIssuer) accessTokenWith(edit func(map[string]any)) string {
 	c := f.claims()
 	delete(c, "status")
 	delete(c, "team")
 	c["client_id"] = c["sub"]
 	c["jti"] = "at_1"
+	if edit != nil {
+		edit(c)
+	}
 	return f.sign("at+jwt", c)
 }
 

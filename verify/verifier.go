@@ -33,6 +33,8 @@ type config struct {
 	queryParam       string
 	logger           *slog.Logger
 	now              func() time.Time
+	// projects and teams are the allow-lists (nil: no list).
+	projects, teams map[string]bool
 }
 
 // Option configures a Verifier.
@@ -55,6 +57,26 @@ func Accept(kinds ...Kind) Option {
 // intersected with what the issuer's metadata advertises). The algorithm is always
 // the JWKS key's, never the token's alone.
 func Algorithms(algs ...string) Option { return func(c *config) { c.algs = algs } }
+
+// Projects narrows this API to credentials of the listed projects (client_ids, the
+// sub claim): a credential of any other project is rejected with ErrNotAllowed. Most
+// APIs need no list: a project holds a credential for the API only if the API's owners
+// granted it access. The last Projects option counts; it needs at least one id.
+func Projects(ids ...string) Option { return func(c *config) { c.projects = idSet(ids) } }
+
+// Teams narrows this API to credentials whose team claim names one of the listed
+// teams: any other credential, and one without a team claim, is rejected with
+// ErrNotAllowed. The last Teams option counts; it needs at least one id.
+func Teams(ids ...string) Option { return func(c *config) { c.teams = idSet(ids) } }
+
+// idSet makes an allow-list; never nil, so an empty list is told from no list.
+func idSet(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
 
 // Leeway is the clock skew allowed on exp, nbf and iat (default 30 s, at most 5 min).
 func Leeway(d time.Duration) Option { return func(c *config) { c.leeway = d } }
@@ -132,6 +154,11 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 	}
 	if len(cfg.kinds) == 0 {
 		return nil, errors.New("verify: Accept needs at least one kind")
+	}
+	for name, list := range map[string]map[string]bool{"Projects": cfg.projects, "Teams": cfg.teams} {
+		if list != nil && (len(list) == 0 || list[""]) {
+			return nil, fmt.Errorf("verify: %s needs at least one id, and no empty one", name)
+		}
 	}
 	issuer = strings.TrimSuffix(issuer, "/")
 	v := &Verifier{issuer: issuer, cfg: cfg, cache: newTokenCache(cfg.cacheSize), stop: make(chan struct{}), done: make(chan struct{})}
@@ -251,10 +278,15 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 }
 
 // recheck is what a cached credential must still pass: not expired, its key still
-// published, its status bit still clear.
+// published, its status bit still clear. A credential outside an allow-list is never
+// cached, but the lists are checked here too, on the cache's own copy of the claims
+// (not on the Principal, which callers hold).
 func (v *Verifier) recheck(ctx context.Context, c *cached) error {
 	if !v.cfg.now().Before(c.exp.Add(v.cfg.leeway)) {
 		return ErrExpired
+	}
+	if err := v.checkAllowed(c.project, c.team); err != nil {
+		return err
 	}
 	if v.keys.Load().keys[c.kid] == nil {
 		return ErrUnknownKey
@@ -314,12 +346,12 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	case cl.Sub == "" || cl.Jti == "":
 		return nil, fmt.Errorf("%w: sub and jti are required", ErrClaims)
 	}
-	p := &Principal{Kind: kind, Project: cl.Sub, Team: cl.Team, Scopes: strings.Fields(cl.Scope), KeyID: cl.Jti,
-		Audience: cl.Aud, ExpiresAt: unix(*cl.Exp)}
+	p := &Principal{Kind: kind, API: v.cfg.audience, Project: cl.Sub, Team: cl.Team, Scopes: strings.Fields(cl.Scope),
+		KeyID: cl.Jti, Audience: cl.Aud, ExpiresAt: unix(*cl.Exp)}
 	if cl.Iat != nil {
 		p.IssuedAt = unix(*cl.Iat)
 	}
-	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind}
+	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: cl.Sub, team: cl.Team}
 	if kind == KindAccessToken && cl.ClientID != cl.Sub {
 		return nil, fmt.Errorf("%w: client_id must equal sub", ErrClaims)
 	}
@@ -331,11 +363,42 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 		if !strings.HasPrefix(out.statusURI, v.listPrefix) || strings.ContainsAny(out.statusURI[len(v.listPrefix):], "/?#\\") {
 			return nil, fmt.Errorf("%w: status list %q is not the issuer's", ErrStatusUnavailable, truncate(out.statusURI, 100))
 		}
+	}
+	// The allow-lists come after the signature and the claims, so that a forged or
+	// expired credential is reported as such, and before the status list, so that a
+	// credential this API never takes costs no fetch.
+	if err := v.checkAllowed(out.project, out.team); err != nil {
+		return nil, err
+	}
+	if out.statusURI != "" {
 		if err := v.checkStatus(ctx, out.statusURI, out.statusIdx); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// Reasons wrapped with ErrNotAllowed; the middleware names them to the client.
+var (
+	errProjectNotListed = errors.New("project not on the allow-list")
+	errTeamNotListed    = errors.New("team not on the allow-list")
+	errNoTeam           = errors.New("no team claim")
+)
+
+// checkAllowed applies the Projects and Teams allow-lists.
+func (v *Verifier) checkAllowed(project, team string) error {
+	if v.cfg.projects != nil && !v.cfg.projects[project] {
+		return fmt.Errorf("%w: %w: %q", ErrNotAllowed, errProjectNotListed, truncate(project, 100))
+	}
+	if v.cfg.teams != nil {
+		if team == "" {
+			return fmt.Errorf("%w: %w", ErrNotAllowed, errNoTeam)
+		}
+		if !v.cfg.teams[team] {
+			return fmt.Errorf("%w: %w: %q", ErrNotAllowed, errTeamNotListed, truncate(team, 100))
+		}
+	}
+	return nil
 }
 
 // checkStatus applies the status bit, failing closed unless FailOpen is set.

@@ -92,3 +92,51 @@ func TestEchoMiddleware(t *testing.T) {
 		t.Errorf("garbage: %d %q, want 401 invalid_token", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}
 }
+
+// TestEchoMiddlewareAllowLists checks that the adapter passes the verifier's
+// allow-lists through unchanged: a listed project gets its principal, with the API it
+// was accepted for; others get verify's 401 invalid_token naming the reason.
+func TestEchoMiddlewareAllowLists(t *testing.T) {
+	url, token := issuer(t)
+	for _, tc := range []struct {
+		name   string
+		opt    verify.Option
+		status int
+		body   string // the handler's answer, or the error_description in the challenge
+	}{
+		{"ProjectListed", verify.Projects("prj_x"), http.StatusOK, "prj_x orders-api"},
+		{"ProjectNotListed", verify.Projects("prj_other"), http.StatusUnauthorized, "not allowed: project not on the allow-list"},
+		{"NoTeamClaim", verify.Teams("team_1"), http.StatusUnauthorized, "not allowed: no team claim"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := verify.New(context.Background(), url, verify.Audience("orders-api"), tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			e := echo.New()
+			e.Use(echoverify.Middleware(v))
+			e.GET("/orders", func(c echo.Context) error {
+				p := echoverify.Principal(c)
+				return c.String(http.StatusOK, p.Project+" "+p.API)
+			})
+			req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+			req.Header.Set("Authorization", "Bearer "+token("orders:read"))
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("got %d %q, want %d", rec.Code, rec.Body.String(), tc.status)
+			}
+			if tc.status == http.StatusOK {
+				if got := rec.Body.String(); got != tc.body {
+					t.Errorf("handler answered %q, want %q", got, tc.body)
+				}
+				return
+			}
+			want := `Bearer realm="orders-api", error="invalid_token", error_description="` + tc.body + `"`
+			if got := rec.Header().Get("WWW-Authenticate"); got != want {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+			}
+		})
+	}
+}
