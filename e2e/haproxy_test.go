@@ -280,20 +280,19 @@ func (g *haGateway) stop() {
 
 // --- credentials: how a project gets tokens for an API ---
 
-// haGrant lets pr get credentials for apis. Today that is the project's own settings:
-// its audiences, scopes and the client credentials grant. (Once APIs are resources
-// with owners, this is where the API's owners grant the project access.)
-func haGrant(t *testing.T, u *vfUser, pr vfProject, apis ...string) {
+// haGrant lets pr get credentials for apis: it registers each as an API of pr's team
+// (orders:read, orders:write) and grants pr access to it, as the API's owners do. It
+// returns pr with the first API chosen for its keys.
+func haGrant(t *testing.T, u *vfUser, pr vfProject, apis ...string) vfProject {
 	t.Helper()
-	path := "/projects/" + pr.ID + "/settings"
-	res, _ := u.do(t, http.MethodPost, path, url.Values{
-		"_csrf": {u.csrf}, "name": {pr.Name}, "description": {"Behind HAProxy."},
-		"scopes": {"orders:read orders:write"}, "audiences": {strings.Join(apis, " ")}, "token_ttl_minutes": {"15"},
-		"grant_types": {models.GrantClientCredentials},
-	}, http.StatusSeeOther)
-	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/projects/"+pr.ID) {
-		t.Fatalf("POST %s: redirected to %q, want the project", path, loc)
+	out := pr
+	for i, identifier := range apis {
+		id := u.registerAPI(t, pr.TeamID, identifier, identifier, "orders:read", "orders:write")
+		if g := u.grant(t, id, pr, "orders:read", "orders:write"); i == 0 {
+			out = g // keys are for the first API
+		}
 	}
+	return out
 }
 
 // haClientSecret creates a client secret for pr and reads it from the page that shows
@@ -463,8 +462,8 @@ func TestHAProxyVerifiesAccessTokens(t *testing.T) {
 	p := startPortal(t, "GATEHOUSE_MASTER_KEY="+masterKey)
 	u := vfSignIn(t, p, "gateway@example.com", "Gateway Developer")
 	pr := u.projectNamed(t, models.FirstProjectName)
-	api, otherAPI := pr.Audience, "billing-api"
-	haGrant(t, u, pr, api, otherAPI)
+	api, otherAPI := "orders-api", "billing-api"
+	pr = haGrant(t, u, pr, api, otherAPI)
 	secret := haClientSecret(t, u, pr)
 	store, signer := haStoreSigner(t, p, masterKey)
 

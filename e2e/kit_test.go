@@ -1,4 +1,4 @@
-package e2e_test
+package e2e
 
 import (
 	"context"
@@ -196,9 +196,8 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 		}
 		deadline := time.Now().Add(30 * time.Second)
 		status, body := call(f.live)
-		for status == 0 && time.Now().Before(deadline) {
-			runtime.Gosched()
-			time.Sleep(50 * time.Millisecond) // polling a port for a process we cannot observe otherwise
+		for status == 0 && time.Now().Before(deadline) { // poll until the program listens
+			time.Sleep(50 * time.Millisecond)
 			status, body = call(f.live)
 		}
 		if status != http.StatusOK || !strings.Contains(body, "hello "+f.project) {

@@ -335,3 +335,8 @@ func pendingDecisionText(r AccessRequestRow) string {
 	}
 	return "Waiting for the API's team."
 }
+
+// kitHasURLs reports whether the verification kit has any URL to show.
+func kitHasURLs(k VerificationKit) bool {
+	return k.Issuer != "" || k.JWKSURL != "" || k.JWKSPEMURL != "" || k.MetadataURL != "" || k.IntrospectionURL != ""
+}
