@@ -58,6 +58,7 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	if got := alice.texts(t, testid("scope-name")); !slices.Equal(got, []string{"orders:read", "orders:write"}) {
 		t.Errorf("scopes: got %q", got)
 	}
+	checkFits(t, alice, "api-new-owner")
 
 	// 2. Bob finds it in the catalog and asks, for his first project, for both scopes.
 	bob.open(t, p.URL+"/login", http.StatusOK)
@@ -66,8 +67,10 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	if got := bob.texts(t, testid("catalog-api-identifier")); !slices.Contains(got, identifier) {
 		t.Fatalf("Bob's catalog: got %q, want the Orders API", got)
 	}
+	checkFits(t, bob, "catalog")
 	bob.load(t, "open the API from the catalog", http.StatusOK, chromedp.Click(chromedp.CSS(testid("catalog-api-request"))))
 	bob.do(t, "wait for the request form", chromedp.WaitVisible(chromedp.CSS(testid("request-form"))))
+	checkFits(t, bob, "api-visitor")
 	if n := bob.count(t, testid("api-grants-section")); n != 0 {
 		t.Errorf("a catalog visitor sees the API's grants (%d sections)", n)
 	}
@@ -90,6 +93,7 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	if got := alice.textContent(t, testid("request-reason")); got != "We sync orders into billing." {
 		t.Errorf("request reason: got %q", got)
 	}
+	checkFits(t, alice, "api-owner-pending")
 	alice.do(t, "approve read only", chromedp.Click(chromedp.CSS(testid("approve-scope")+`[value="orders:write"]`)))
 	alice.submit(t, "approve", testid("approve-request"), http.StatusOK)
 	alice.do(t, "wait for the approval", chromedp.WaitVisible(chromedp.CSS(testid("grant-row"))))
@@ -134,6 +138,7 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	)
 	bob.submit(t, "create the key", testid("create-key"), http.StatusOK)
 	key := bob.textContent(t, testid("secret"))
+	checkFits(t, bob, "project-new-key")
 	v, err := verify.New(context.Background(), p.URL, verify.Audience(identifier), verify.Accept(verify.KindAPIKey))
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +160,7 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	if got := alice.texts(t, testid("revoked-key-project")); !slices.Contains(got, "My first project") {
 		t.Errorf("revoked keys listed: got projects %q, want Bob's project", got)
 	}
+	checkFits(t, alice, "api-owner-revoked-keys")
 	// The API rejects the key within the status list's ttl (plus its refresh).
 	deadline := narrowedAt.Add(3*ttl + 5*time.Second)
 	for {
@@ -172,6 +178,7 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	if got := bob.texts(t, testid("key-revoked-reason")); len(got) != 1 || !strings.Contains(got[0], "narrowed") {
 		t.Errorf("Bob's key list: revoked reasons %q, want one saying access narrowed", got)
 	}
+	checkFits(t, bob, "project-key-revoked")
 
 	// 6. Alice revokes the grant: no token any more.
 	alice.open(t, p.URL+apiPath, http.StatusOK)

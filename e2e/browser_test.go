@@ -514,6 +514,43 @@ func saveScreenshot(t *testing.T, b *browser, name string) {
 	}
 }
 
+// checkFits looks at the page at 1280 and 390 pixels wide: nothing may make it wider
+// than the window (a horizontal scrollbar), and it saves a screenshot at each width
+// (see saveScreenshot). The window is back at 1280 afterwards.
+func checkFits(t *testing.T, b *browser, name string) {
+	t.Helper()
+	for _, width := range []int64{1280, 390} {
+		if _, err := chromedp.Run(b.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatalf("%s at %d px: %v", name, width, err)
+		}
+		over, err := chromedp.Run(b.ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth - window.innerWidth`))
+		if err != nil {
+			t.Fatalf("%s at %d px: %v", name, width, err)
+		}
+		if over > 0 {
+			wide, _ := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main *')).
+				filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).
+				map(e => e.tagName + (e.dataset.testid ? '[' + e.dataset.testid + ']' : '') + ' ' + Math.round(e.getBoundingClientRect().right))`))
+			t.Errorf("%s at %d px: the page is %d px wider than the window; widest: %q", name, width, over, wide)
+		}
+		// Tables fit their boxes too: a column scrolled out of view hides a status or a
+		// button as surely as the page would.
+		cut, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main .overflow-auto')).
+			filter(e => e.scrollWidth > e.clientWidth + 1).
+			map(e => (e.closest('section[id]') || {id: '?'}).id + ': ' + e.scrollWidth + ' > ' + e.clientWidth)`))
+		if err != nil {
+			t.Fatalf("%s at %d px: %v", name, width, err)
+		}
+		if len(cut) > 0 {
+			t.Errorf("%s at %d px: tables wider than their boxes (columns out of view): %q", name, width, cut)
+		}
+		saveScreenshot(t, b, fmt.Sprintf("%s-%d.png", name, width))
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // reapChromium waits for the processes that run with the profile directory (Chromium
 // passes --user-data-dir to each of its children) to exit after the browser closed,
 // and kills the ones still there after five seconds. It reads /proc and does nothing

@@ -1266,8 +1266,8 @@ func TestProjectPageViewer(t *testing.T) {
 	wantCount(t, doc, "key-status", 3)
 	wantCount(t, doc, "client-id", 1)
 	wantCount(t, doc, "api-keys-section", 1)
-	if n := testID(doc, "api-keys-section").Find("th").Length(); n != 8 {
-		t.Errorf("viewer's keys table has %d columns, want 8 (no actions)", n)
+	if n := testID(doc, "api-keys-section").Find("th").Length(); n != 6 {
+		t.Errorf("viewer's keys table has %d columns, want 6 (no actions)", n)
 	}
 	ro := wantCount(t, doc, "settings-readonly", 1)
 	if got := ro.Find(`[data-testid="readonly-ttl"]`).Text(); got != "15 minutes" {
