@@ -19,7 +19,7 @@ func TestNoCredentialsForAnotherTeamsAPI(t *testing.T) {
 	e := newEnv(t, behindProxy)
 	ctx := context.Background()
 	alice := newOAuthClient(t, e, "alice-owner@example.com") // owns the orders API
-	mallory := newPKClient(t, e, "mallory@example.com")       // another team, secrets and private_key_jwt
+	mallory := newPKClient(t, e, "mallory@example.com")      // another team, secrets and private_key_jwt
 	victim := alice.api.Identifier
 	if victim != "orders-api" {
 		t.Fatalf("the victim API is %q, want orders-api", victim)
