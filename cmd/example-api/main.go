@@ -2,7 +2,7 @@
 // access tokens, verified offline with the verify package. It is the reference for
 // integrating an API, and the end-to-end tests run it against a real portal.
 //
-//	EXAMPLE_API_ISSUER=http://127.0.0.1:8080 EXAMPLE_API_AUDIENCE=my-first-project go run ./cmd/example-api
+//	EXAMPLE_API_ISSUER=http://127.0.0.1:8080 EXAMPLE_API_AUDIENCE=<an API's identifier> go run ./cmd/example-api
 //	curl -H "Authorization: Bearer $KEY" http://127.0.0.1:9090/orders
 //
 // Routes:
@@ -45,7 +45,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 		addr = "127.0.0.1:9090"
 	}
 	if issuer == "" || audience == "" {
-		return errors.New("set EXAMPLE_API_ISSUER (the portal's URL) and EXAMPLE_API_AUDIENCE (this API's audience)")
+		return errors.New("set EXAMPLE_API_ISSUER (the portal's URL) and EXAMPLE_API_AUDIENCE (the identifier of this API as registered in the portal)")
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	opts := []verify.Option{verify.Audience(audience), verify.HeaderAPIKey(), verify.Logger(log)}
