@@ -119,20 +119,12 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	// one answer, so the endpoint confirms nothing about a client_id; the client's audit
 	// log records the attempt at a method it has turned off.
 	const notRegistered = "the assertion is not signed by a key registered for this client"
-	var row struct {
-		Project
-		GrantsJSON string
-	}
-	if err := s.db.WithContext(ctx).Table("projects AS p").Select("p.*, "+s.grantsColumn()).Where("p.id = ?", c.Iss).Take(&row).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, fail(notRegistered)
-		}
+	p, err := s.clientByID(ctx, c.Iss)
+	if err != nil {
 		return nil, err
 	}
-	p := row.Project
-	var err2 error
-	if p.Grants, err2 = parseGrants(row.GrantsJSON); err2 != nil {
-		return nil, err2
+	if p == nil {
+		return nil, fail(notRegistered)
 	}
 	if !p.AcceptsAuth(AuthPrivateKeyJWT) {
 		if err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -144,7 +136,7 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 		}
 		return nil, fail(notRegistered)
 	}
-	if err := s.checkAssertionSignature(ctx, &p, assertion, h); err != nil {
+	if err := s.checkAssertionSignature(ctx, p, assertion, h); err != nil {
 		return nil, fail(notRegistered)
 	}
 	// Signature first, claims second: a forged expired assertion is reported as forged.
@@ -172,7 +164,7 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	if err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return p, nil
 }
 
 // AssertionIssuer returns the iss an assertion claims, unverified, when it looks like a
@@ -281,4 +273,24 @@ func validTime(f float64) bool { return f >= 0 && f < 253402300800 }
 func unixTime(f float64) time.Time {
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC()
+}
+
+// clientByID loads a project with its grants, as client authentication does (nil when
+// there is no such project).
+func (s *Store) clientByID(ctx context.Context, id string) (*Project, error) {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+clientColumns+` FROM projects p`+clientGrantJoins+` WHERE p.id = ?`, id).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var p *Project
+	for rows.Next() {
+		if p == nil {
+			p = &Project{}
+		}
+		if err := clientScan(rows, p); err != nil {
+			return nil, err
+		}
+	}
+	return p, rows.Err()
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"crypto/subtle"
+	"database/sql"
 	"errors"
 	"strings"
 	"time"
@@ -41,49 +42,45 @@ var errInvalidClient = oauthErr(ErrCodeInvalidClient, "client authentication fai
 // same as a successful one.
 var dummyHash = sha256Hex("gatehouse dummy client secret")
 
-// clientRow is a client secret joined with its project.
-type clientRow struct {
-	Project
-	SecretHash      string
-	SecretExpiresAt *time.Time
-	SecretRevokedAt *time.Time
-	// GrantsJSON holds the project's grants (grantsColumn), read in the same query.
-	GrantsJSON string
-}
-
 // AuthenticateClient checks a project's client credentials: the secret's format and
 // checksum first (no lookup for a mistyped secret), then one indexed lookup by its
-// SHA-256 joined with the project, and constant-time comparisons. Every failure is the
-// same invalid_client, and an unknown secret costs the same comparisons as a known one.
+// SHA-256 joined with the project and its grants, and constant-time comparisons. Every
+// failure is the same invalid_client, and an unknown secret costs the same comparisons
+// as a known one. The project comes back with its Grants.
 func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string) (*Project, error) {
 	if err := CheckClientSecretFormat(secret); err != nil || !hasPrefixID(clientID, "prj") {
 		subtle.ConstantTimeCompare([]byte(dummyHash), []byte(sha256Hex(secret)))
 		return nil, errInvalidClient
 	}
 	hash := sha256Hex(secret)
-	var row clientRow
-	err := s.db.WithContext(ctx).Table("client_secrets AS s").
-		Select("p.*, s.hash AS secret_hash, s.expires_at AS secret_expires_at, s.revoked_at AS secret_revoked_at, "+s.grantsColumn()).
-		Joins("JOIN projects p ON p.id = s.project_id").
-		Where("s.hash = ?", hash).Take(&row).Error
-	stored := row.SecretHash
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+clientColumns+`, s.hash, s.expires_at, s.revoked_at
+		FROM client_secrets s JOIN projects p ON p.id = s.project_id`+clientGrantJoins+` WHERE s.hash = ?`, hash).Rows()
 	if err != nil {
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, err
-		}
-		stored = dummyHash
-	}
-	okHash := subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) == 1
-	okClient := subtle.ConstantTimeCompare([]byte(row.ID), []byte(clientID)) == 1
-	now := s.now()
-	if !okHash || !okClient || row.SecretRevokedAt != nil || (row.SecretExpiresAt != nil && !now.Before(*row.SecretExpiresAt)) ||
-		!row.AcceptsAuth(AuthClientSecret) {
-		return nil, errInvalidClient
-	}
-	if row.Grants, err = parseGrants(row.GrantsJSON); err != nil {
 		return nil, err
 	}
-	return &row.Project, nil
+	defer rows.Close()
+	var (
+		p                Project
+		stored           = dummyHash
+		expires, revoked sql.NullTime
+		found            bool
+	)
+	for rows.Next() {
+		if err := clientScan(rows, &p, &stored, &expires, &revoked); err != nil {
+			return nil, err
+		}
+		found = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	okHash := subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) == 1
+	okClient := subtle.ConstantTimeCompare([]byte(p.ID), []byte(clientID)) == 1
+	now := s.now()
+	if !found || !okHash || !okClient || revoked.Valid || (expires.Valid && !now.Before(expires.Time)) || !p.AcceptsAuth(AuthClientSecret) {
+		return nil, errInvalidClient
+	}
+	return &p, nil
 }
 
 // AccessTokenClaims are the claims of an RFC 9068 access token.
