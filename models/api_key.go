@@ -313,7 +313,7 @@ func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID string, fi
 		return nil, err
 	}
 	if changed && s.signer != nil {
-		s.signer.invalidate(k.StatusListID)
+		s.signer.revoked(k.StatusListID, k.StatusIdx)
 	}
 	return &k, nil
 }

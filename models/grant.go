@@ -391,18 +391,14 @@ func (c coverage) covers(auds, scopes []string) bool {
 	return true
 }
 
-// invalidateKeys re-signs, on this instance, the status lists of revoked keys at once
-// (other instances pick the change up within their poll interval).
+// invalidateKeys records revoked keys in this instance's status lists at once (other
+// instances pick the change up within their poll interval).
 func (s *Store) invalidateKeys(keys []APIKey) {
 	if s.signer == nil {
 		return
 	}
-	seen := map[string]bool{}
 	for _, k := range keys {
-		if !seen[k.StatusListID] {
-			seen[k.StatusListID] = true
-			s.signer.invalidate(k.StatusListID)
-		}
+		s.signer.revoked(k.StatusListID, k.StatusIdx)
 	}
 }
 

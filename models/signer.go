@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -65,6 +66,8 @@ type Signer struct {
 	pemETag   string
 
 	lists statusListCache
+	// outages counts status lists served from memory while the database was down.
+	outages atomic.Int64
 }
 
 // NewSigner builds the signer and loads (creating on first start) the signing keys.

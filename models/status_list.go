@@ -74,13 +74,25 @@ func (s *Store) bumpStatusLists(tx *gorm.DB, ids ...string) error {
 
 // statusListEntry is a signed status list token kept in memory.
 type statusListEntry struct {
+	id      string
 	version int64
 	bits    []byte
 	token   []byte
 	etag    string
 	built   time.Time
 	stale   bool
+	// retryAt: while the database cannot be read, the list is re-signed from memory and
+	// the database is tried again only from then on.
+	retryAt time.Time
 }
+
+// statusListRetry is how long an instance serves a list from memory before it tries
+// the database again, while the database is down.
+const statusListRetry = 2 * time.Second
+
+// statusListReadTimeout bounds reading a list from the database: past it, the list in
+// memory is re-signed and served.
+const statusListReadTimeout = 2 * time.Second
 
 // statusListCache holds the signed lists; a mutex also makes rebuilding single-flight.
 type statusListCache struct {
@@ -96,14 +108,17 @@ func (c *statusListCache) invalidateAll() {
 	}
 }
 
-// invalidate marks lists for re-signing (after a revocation on this instance).
-func (s *Signer) invalidate(ids ...string) {
+// revoked records, after a revocation on this instance committed, the key's bit in the
+// list in memory and marks the list for re-signing: the list served (or re-signed
+// during a database outage) never lacks a revocation this instance made.
+func (s *Signer) revoked(listID string, idx int) {
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
-	for _, id := range ids {
-		if e, ok := s.lists.entries[id]; ok {
-			e.stale = true
+	if e, ok := s.lists.entries[listID]; ok {
+		if idx >= 0 && idx/8 < len(e.bits) {
+			e.bits[idx/8] |= 1 << (idx % 8)
 		}
+		e.stale, e.retryAt = true, time.Time{}
 	}
 }
 
@@ -128,21 +143,58 @@ func (s *Signer) refreshListVersions(ctx context.Context) error {
 func (s *Signer) StatusListURI(id string) string { return s.cfg.Issuer + "/statuslists/" + id }
 
 // StatusListToken returns the signed status list token for id and its ETag, from memory
-// while it is fresh: re-signed after a revocation, a ring change, or half its ttl.
+// while it is fresh: re-read and re-signed after a revocation, a ring change, or half
+// its ttl. When the database cannot be read, a list this instance holds is re-signed
+// from its bits in memory and served — through any outage — since offline verifiers
+// depend on it; the database is tried again every few seconds.
 func (s *Signer) StatusListToken(ctx context.Context, id string) ([]byte, string, error) {
 	now := s.store.now()
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
-	if e, ok := s.lists.entries[id]; ok && !e.stale && now.Sub(e.built) < s.cfg.StatusListTTL/2 {
+	e, ok := s.lists.entries[id]
+	if ok && !e.stale && now.Sub(e.built) < s.cfg.StatusListTTL/2 {
 		return e.token, e.etag, nil
 	}
-	e, err := s.buildStatusList(ctx, id, now)
-	if err != nil {
+	if ok && now.Before(e.retryAt) {
+		if now.Sub(e.built) >= s.cfg.StatusListTTL/2 {
+			if err := s.resign(e, now); err != nil {
+				return nil, "", err
+			}
+		}
+		return e.token, e.etag, nil
+	}
+	readCtx, cancel := context.WithTimeout(ctx, statusListReadTimeout)
+	fresh, err := s.buildStatusList(readCtx, id, now)
+	cancel()
+	switch {
+	case err == nil:
+		s.lists.entries[id] = fresh
+		return fresh.token, fresh.etag, nil
+	case errors.Is(err, ErrNotFound) || !ok:
 		return nil, "", err
 	}
-	s.lists.entries[id] = e
+	s.cfg.Logger.Warn("status list: the database cannot be read; serving the list from memory", "list", id, "error", err.Error())
+	s.outages.Add(1)
+	e.retryAt = now.Add(statusListRetry)
+	if err := s.resign(e, now); err != nil {
+		return nil, "", err
+	}
 	return e.token, e.etag, nil
 }
+
+// resign signs e's bits again at now (a fresh iat and exp), keeping its version.
+func (s *Signer) resign(e *statusListEntry, now time.Time) error {
+	fresh, err := s.signList(e.id, e.version, e.bits, now)
+	if err != nil {
+		return err
+	}
+	e.token, e.etag, e.built = fresh.token, fresh.etag, now
+	return nil
+}
+
+// StatusListOutages counts the times a status list was served from memory because the
+// database could not be read.
+func (s *Signer) StatusListOutages() int64 { return s.outages.Load() }
 
 // Revoked reads a credential's bit from the list this instance publishes (the same
 // freshness as GET /statuslists/{id}: re-read after a local revocation at once, after
@@ -193,6 +245,11 @@ func (s *Signer) buildStatusList(ctx context.Context, id string, now time.Time) 
 			bits[i/8] |= 1 << (i % 8) // the draft's order: index 0 is the least significant bit of byte 0
 		}
 	}
+	return s.signList(id, l.Version, bits, now)
+}
+
+// signList signs a list's bits as a status list token issued at now.
+func (s *Signer) signList(id string, version int64, bits []byte, now time.Time) (*statusListEntry, error) {
 	var buf bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
 	_, _ = zw.Write(bits)
@@ -210,6 +267,6 @@ func (s *Signer) buildStatusList(ctx context.Context, id string, now time.Time) 
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(tok))
-	return &statusListEntry{version: l.Version, bits: bits, token: []byte(tok),
+	return &statusListEntry{id: id, version: version, bits: bits, token: []byte(tok),
 		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, built: now}, nil
 }

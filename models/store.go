@@ -37,6 +37,10 @@ const (
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
+	// writeGate lets one write transaction at a time begin on SQLite, which allows one
+	// writer anyway: the others wait here, in order and holding no connection, instead
+	// of inside BEGIN IMMEDIATE on SQLite's busy handler.
+	writeGate chan struct{}
 	// Now is the clock every rule that depends on time reads; tests replace it.
 	Now func() time.Time
 	// signer signs credentials; set by NewSigner.
@@ -102,9 +106,13 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		TranslateError:         true,
-		// Cache prepared statements per connection: the hot queries (client
-		// authentication, sessions) are then parsed once, not on every request.
-		PrepareStmt: true,
+		// No GORM statement cache: it prepares new statements on the pool under one
+		// lock, so a transaction holding SQLite's write lock (or a PostgreSQL row lock)
+		// could wait for a connection held by a request waiting for that very lock —
+		// every write after a cold start stalled for the busy timeout and failed. pgx
+		// caches prepared statements on each connection by itself; SQLite prepares a
+		// statement in microseconds.
+		PrepareStmt: false,
 	}
 	var db *gorm.DB
 	switch dsn.Dialect {
@@ -136,6 +144,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	sqlDB.SetMaxIdleConns(maxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, dialect: dsn.Dialect, Now: func() time.Time { return time.Now().UTC() }, Fetcher: NewJWKSFetcher(false)}
+	if dsn.Dialect == SQLite {
+		s.writeGate = make(chan struct{}, 1)
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -262,7 +273,17 @@ func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 
 // tx runs fn in a transaction. On SQLite the transaction takes the write lock at BEGIN
 // (_txlock=immediate), so concurrent writers queue on busy_timeout instead of failing.
+// On SQLite, transactions first pass the write gate (one at a time, in the order they
+// arrive, bounded by ctx).
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.writeGate != nil {
+		select {
+		case s.writeGate <- struct{}{}:
+			defer func() { <-s.writeGate }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return s.db.WithContext(ctx).Transaction(fn)
 }
 

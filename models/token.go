@@ -256,7 +256,10 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 	if s.signer.VerifyOwn(token, TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.cfg.Issuer {
 		return false, nil
 	}
-	var listID string
+	var (
+		listID string
+		idx    int
+	)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// By jti, not by the bytes: the signature twin (r, n−s) of a key revokes it too.
 		var k APIKey
@@ -273,14 +276,14 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
 			return err
 		}
-		listID = k.StatusListID
+		listID, idx = k.StatusListID, k.StatusIdx
 		return s.audit(tx, Actor{Client: caller.ID}, event{team: caller.TeamID, project: caller.ID, action: "key.revoke",
 			targetType: "api_key", targetID: k.ID, target: k.Name, details: map[string]any{"via": "oauth/revoke"}})
 	})
 	if err != nil || listID == "" {
 		return false, err
 	}
-	s.signer.invalidate(listID)
+	s.signer.revoked(listID, idx)
 	return true, nil
 }
 

@@ -1,0 +1,121 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
+	"github.com/gatehouse-dev/gatehouse/verify"
+)
+
+// statusListClaims reads iat and exp of a status list token (unverified: verify below
+// checks it as an API would).
+func statusListTimes(t *testing.T, token string) (iat, exp int64) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Iat, Exp int64 }
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Iat, c.Exp
+}
+
+// Through a database outage longer than two status-list ttls, the JWKS and the status
+// lists keep being served, re-signed from memory (with a revocation made just before
+// the outage), so offline verifiers keep their revocation data; readiness says the
+// database is down; when the database returns, the portal recovers without a restart.
+func TestStatusListsSurviveADatabaseOutage(t *testing.T) {
+	store, outage := storetest.PostgresWithOutage(t)
+	e := newEnv(t, func(o *envOptions) { o.store = store })
+	ctx := context.Background()
+	cl := newOAuthClient(t, e, "outage@example.com")
+	kept, keptToken, err := e.store.CreateAPIKey(ctx, cl.owner.actor, cl.project.ID, apiKeyInput(cl), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, goneToken, err := e.store.CreateAPIKey(ctx, cl.owner.actor, cl.project.ID, apiKeyInput(cl), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	list := "/statuslists/" + kept.StatusListID
+	if res := b.get(list); res.StatusCode != http.StatusOK {
+		t.Fatalf("status list before the outage: %d", res.StatusCode)
+	}
+	if err := e.store.RevokeAPIKey(ctx, cl.owner.actor, cl.project.ID, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	outage.Down()
+	ttl := e.signer.Config().StatusListTTL
+	for step := 0; step < 5; step++ { // 5 × 0.6 ttl: over two ttls of outage
+		e.advance(ttl * 6 / 10)
+		res := b.get(list)
+		body := readBody(res)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("status list %s into the outage: %d %s", time.Duration(step+1)*ttl*6/10, res.StatusCode, body)
+		}
+		iat, exp := statusListTimes(t, body)
+		if now := e.clock().Unix(); iat < now-int64(ttl/time.Second) || exp <= now {
+			t.Errorf("status list %s into the outage: iat %d exp %d at %d, want re-signed and valid", time.Duration(step+1)*ttl*6/10, iat, exp, now)
+		}
+		if res := b.get("/.well-known/jwks.json"); res.StatusCode != http.StatusOK {
+			t.Errorf("JWKS in the outage: %d", res.StatusCode)
+		}
+	}
+	if res := b.get("/readyz"); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz in the outage: %d, want 503", res.StatusCode)
+	}
+	if res := b.get("/healthz"); res.StatusCode != http.StatusOK {
+		t.Errorf("/healthz in the outage: %d, want 200", res.StatusCode)
+	}
+	if e.signer.StatusListOutages() == 0 {
+		t.Error("no outage was counted")
+	}
+	// An API that starts now, against the portal in the outage, gets the list and sees
+	// the revocation made just before it.
+	v, err := verify.New(ctx, e.portal.URL, verify.Audience(cl.api.Identifier), verify.HTTPClient(http.DefaultClient),
+		verify.Clock(e.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := v.Verify(ctx, keptToken); err != nil {
+		t.Errorf("a live key in the outage: %v", err)
+	}
+	if _, err := v.Verify(ctx, goneToken); !errors.Is(err, verify.ErrRevoked) {
+		t.Errorf("a key revoked before the outage: %v, want ErrRevoked", err)
+	}
+
+	// The database returns: no restart, and revocations flow again.
+	outage.Up()
+	deadline := time.Now().Add(20 * time.Second)
+	for b.get("/readyz").StatusCode != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz did not recover after the database returned")
+		}
+		time.Sleep(50 * time.Millisecond) // polling the portal's readiness
+	}
+	if err := e.store.RevokeAPIKey(ctx, cl.owner.actor, cl.project.ID, kept.ID); err != nil {
+		t.Fatalf("revoking after the outage: %v", err)
+	}
+	v2, err := verify.New(ctx, e.portal.URL, verify.Audience(cl.api.Identifier), verify.HTTPClient(http.DefaultClient),
+		verify.Clock(e.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	if _, err := v2.Verify(ctx, keptToken); !errors.Is(err, verify.ErrRevoked) {
+		t.Errorf("a key revoked after the outage: %v, want ErrRevoked", err)
+	}
+}
