@@ -238,6 +238,12 @@ func (s *Store) RevokeAPIKeyByValue(ctx context.Context, actor Actor, projectID,
 			return errKeyNotFound
 		}
 		err := tx.Where("id = ? AND project_id = ?", claims.ID, p.ID).Take(k).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) && claims.Subject == p.ID {
+			// Signed by this portal for this project, yet unknown: its row was lost (a
+			// restored backup, a crash before durability). Its status reference still
+			// holds: revoke by that.
+			return s.lostKey(tx, p, &claims, sha256Hex(token), k)
+		}
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			reason = "a key of another project"
 			return errKeyNotFound
@@ -332,4 +338,32 @@ func (s *Store) revokeProjectKeys(tx *gorm.DB, p *Project) error {
 		return err
 	}
 	return s.bumpStatusLists(tx, lists...)
+}
+
+// lostKey stands in for a key the portal signed for p whose row is gone: it finds the
+// row that holds the key's status-list index now (a key issued after the loss reused
+// it, and is revoked with it — the safe side), or writes a row for the lost key, so that
+// revoking sets its bit; and it moves the list's allocator past the index, so no later
+// key gets it again. The allocator's high-water mark never moves backwards.
+func (s *Store) lostKey(tx *gorm.DB, p *Project, claims *APIKeyClaims, hash string, k *APIKey) error {
+	listID := strings.TrimPrefix(claims.Status.StatusList.URI, s.signer.StatusListURI(""))
+	idx := claims.Status.StatusList.Idx
+	if listID == claims.Status.StatusList.URI || listID == "" || idx < 0 || idx >= StatusListSize {
+		return errKeyNotFound
+	}
+	if err := tx.Model(&StatusList{}).Where("id = ? AND next_idx <= ?", listID, idx).Update("next_idx", idx+1).Error; err != nil {
+		return err
+	}
+	err := tx.Where("status_list_id = ? AND status_idx = ?", listID, idx).Take(k).Error
+	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
+		return err
+	}
+	now := s.now()
+	exp := now
+	if claims.Expiry != nil {
+		exp = claims.Expiry.Time()
+	}
+	*k = APIKey{ID: claims.ID, ProjectID: &p.ID, TeamID: p.TeamID, Name: "(a key whose record was lost)", Scopes: claims.Scope,
+		Audiences: strings.Join(claims.Audience, " "), StatusListID: listID, StatusIdx: idx, KeyHash: hash, CreatedAt: now, ExpiresAt: exp}
+	return tx.Create(k).Error
 }

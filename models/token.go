@@ -265,10 +265,18 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 		var k APIKey
 		err := tx.Where("id = ? AND project_id = ?", ak.ID, caller.ID).Take(&k).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil
-		}
-		if err != nil || k.RevokedAt != nil {
+			// Signed for the caller but its row was lost: revoke by its status reference.
+			if err := s.lostKey(tx, caller, &ak, sha256Hex(token), &k); err != nil {
+				if errors.Is(err, errKeyNotFound) {
+					return nil
+				}
+				return err
+			}
+		} else if err != nil {
 			return err
+		}
+		if k.RevokedAt != nil {
+			return nil
 		}
 		if err := tx.Model(&APIKey{}).Where("id = ?", k.ID).Update("revoked_at", s.now()).Error; err != nil {
 			return err
