@@ -221,6 +221,9 @@ func launchPortal(t *testing.T, dbPath string, extraEnv []string) (*portal, erro
 		"GATEHOUSE_ADDR=" + addr,
 		"GATEHOUSE_BASE_URL=" + p.URL,
 		"GATEHOUSE_DATABASE_URL=sqlite://" + dbPath,
+		// Tests stop portals often; the ones about shutdown set their own delay
+		// (later entries win).
+		"GATEHOUSE_SHUTDOWN_DELAY=0s",
 	}, extraEnv...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	setChildAttrs(p.cmd)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -64,6 +65,8 @@ type Handler struct {
 	cookie   string
 	usage    *models.Usage
 	limiter  *failureLimiter
+	// draining is set when the process is shutting down (/readyz answers 503).
+	draining atomic.Bool
 }
 
 // New builds the handler.

@@ -14,9 +14,17 @@ func (h *Handler) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": h.cfg.Version})
 }
 
-// readyz handles "GET /readyz": the database answers and the schema is current.
+// Drain tells load balancers to stop sending: from now on /readyz answers 503
+// "shutting down", while every other route keeps serving.
+func (h *Handler) Drain() { h.draining.Store(true) }
+
+// readyz handles "GET /readyz": the database answers and the schema is current, and the
+// process is not shutting down.
 func (h *Handler) readyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if h.draining.Load() {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "shutting down"})
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	checks := map[string]string{"database": "ok", "signing_key": "ok"}

@@ -62,7 +62,10 @@ func (h *Handler) accessLog() echo.MiddlewareFunc {
 		LogRemoteIP: true, LogResponseSize: true, LogError: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
-			if v.Status >= 500 {
+			switch {
+			case v.Status == http.StatusServiceUnavailable && v.URIPath == "/readyz":
+				level = slog.LevelWarn // not ready (shutting down, database away): expected, not a fault
+			case v.Status >= 500:
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{

@@ -50,6 +50,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies allowed to name the client's address in
 	// X-Forwarded-For; empty means the connection's address always counts.
 	TrustedProxies []*net.IPNet
+	// ShutdownDelay is how long the process keeps serving after SIGTERM, with /readyz
+	// answering 503, before it stops accepting connections.
+	ShutdownDelay time.Duration
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -63,7 +66,7 @@ type rawConfig struct {
 	addr, baseURL, databaseURL, oidcIssuer, oidcClientID, oidcSecret string
 	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
 	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
-	failuresPerClient, failuresPerIP, trustedProxies                 string
+	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay  string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -87,6 +90,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "auth-failures-per-client", "10", "failed client authentications per client and source address per minute before 429", &r.failuresPerClient},
 		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", "50", "failed client authentications per source address per minute before 429", &r.failuresPerIP},
 		{"GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", &r.trustedProxies},
+		{"GATEHOUSE_SHUTDOWN_DELAY", "shutdown-delay", "5s", "after SIGTERM, how long to keep serving with /readyz at 503 before draining", &r.shutdownDelay},
 	}
 }
 
@@ -210,6 +214,11 @@ func (r *rawConfig) validate() (*Config, error) {
 			continue
 		}
 		*d.dst = v
+	}
+	if d, err := time.ParseDuration(r.shutdownDelay); err != nil || d < 0 || d > 10*time.Minute {
+		bad("GATEHOUSE_SHUTDOWN_DELAY", "shutdown-delay", "want a duration from 0s to 10m, got %q", r.shutdownDelay)
+	} else {
+		c.ShutdownDelay = d
 	}
 	if c.SessionIdle > c.SessionMax && c.SessionMax > 0 {
 		bad("GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "must not exceed GATEHOUSE_SESSION_MAX_AGE")

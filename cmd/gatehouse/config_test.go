@@ -77,6 +77,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"BadLogFormat", "GATEHOUSE_LOG_FORMAT", "xml", "GATEHOUSE_LOG_FORMAT"},
 		{"BadFailureLimit", "GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "0", "GATEHOUSE_AUTH_FAILURES_PER_CLIENT"},
 		{"NonNumericIPLimit", "GATEHOUSE_AUTH_FAILURES_PER_IP", "many", "GATEHOUSE_AUTH_FAILURES_PER_IP"},
+		{"BadTrustedProxy", "GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33", "GATEHOUSE_TRUSTED_PROXIES"},
+		{"TrustedProxyHostname", "GATEHOUSE_TRUSTED_PROXIES", "proxy.internal", "GATEHOUSE_TRUSTED_PROXIES"},
+		{"NegativeShutdownDelay", "GATEHOUSE_SHUTDOWN_DELAY", "-1s", "GATEHOUSE_SHUTDOWN_DELAY"},
+		{"BadShutdownDelay", "GATEHOUSE_SHUTDOWN_DELAY", "later", "GATEHOUSE_SHUTDOWN_DELAY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

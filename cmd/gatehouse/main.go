@@ -211,6 +211,17 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		return err
 	case <-ctx.Done():
 	}
+	// First stop being ready, and keep serving while load balancers notice (requests
+	// already on their way are answered; responses close their connections, so none is
+	// left to be cut); then stop accepting and finish what is in flight.
+	log.Info("shutting down: /readyz answers 503; still serving for the shutdown delay", "delay", cfg.ShutdownDelay.String())
+	h.Drain()
+	srv.SetKeepAlivesEnabled(false)
+	select {
+	case <-time.After(cfg.ShutdownDelay):
+	case err := <-errc:
+		return err
+	}
 	log.Info("shutting down: finishing in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
