@@ -259,6 +259,7 @@ func (h *Handler) countRevocations(keys []models.APIKey) {
 		if k.ProjectID != nil {
 			h.usage.Revocation(*k.ProjectID)
 		}
+		h.metrics.revocations.WithLabelValues("access_change").Inc()
 	}
 }
 

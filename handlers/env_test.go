@@ -63,6 +63,8 @@ type envOptions struct {
 	store   *models.Store
 	// trustedProxies are the addresses whose X-Forwarded-For the portal believes.
 	trustedProxies []*net.IPNet
+	// metricsToken serves /metrics to holders of this bearer token.
+	metricsToken string
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -120,6 +122,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		Signer:         e.signer,
 		AdminEmails:    []string{"ops@example.com"},
 		TrustedProxies: o.trustedProxies,
+		MetricsToken:   o.metricsToken,
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)

@@ -29,15 +29,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	code, msg := http.StatusInternalServerError, ""
+	code, msg := statusOf(err), ""
 	var he *echo.HTTPError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		code = http.StatusNotFound
-	case errors.Is(err, models.ErrForbidden):
-		code = http.StatusForbidden
-	case errors.As(err, &he):
-		code = he.Code
+	if errors.As(err, &he) {
 		if s, ok := he.Message.(string); ok && code < 500 {
 			msg = s
 		}
@@ -69,6 +63,21 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if werr != nil {
 		h.log.Error("writing error response failed", "error", werr.Error(), "request_id", reqID)
 	}
+}
+
+// statusOf is the status an error is answered with: ErrNotFound 404, ErrForbidden 403,
+// an *echo.HTTPError its code, anything else 500.
+func statusOf(err error) int {
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, models.ErrForbidden):
+		return http.StatusForbidden
+	case errors.As(err, &he):
+		return he.Code
+	}
+	return http.StatusInternalServerError
 }
 
 // jsonErrorCode is a short machine-readable code for generic JSON errors.

@@ -49,6 +49,13 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client's
 	// address. A request from any other address is attributed to that address.
 	TrustedProxies []*net.IPNet
+	// MetricsToken, when set, serves GET /metrics on the main port to callers that
+	// present it as a bearer token.
+	MetricsToken string
+	// QuietMachineLog logs the machine endpoints' requests (tokens, JWKS, status lists,
+	// introspection, health) only when they fail (status 400 or more); pages are always
+	// logged.
+	QuietMachineLog bool
 }
 
 // DevProviderPath is where the development identity provider is mounted.
@@ -67,6 +74,7 @@ type Handler struct {
 	limiter  *failureLimiter
 	// draining is set when the process is shutting down (/readyz answers 503).
 	draining atomic.Bool
+	metrics  *metrics
 }
 
 // New builds the handler.
@@ -111,11 +119,13 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 	if cfg.OIDC.RedirectURL == "" {
 		cfg.OIDC.RedirectURL = cfg.BaseURL.JoinPath("/auth/callback").String()
 	}
-	return &Handler{
+	h := &Handler{
 		cfg: cfg, store: store, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
 		log: cfg.Logger, secure: secure, cookie: cookie, usage: cfg.Usage,
 		limiter: newFailureLimiter(store, time.Minute),
-	}, nil
+	}
+	h.metrics = h.newMetrics()
+	return h, nil
 }
 
 // Maintain runs the handler's periodic housekeeping until ctx ends.

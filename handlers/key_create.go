@@ -98,6 +98,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.metrics.keys.Inc()
 	noStore(c)
 	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) {
 		vm.APIKeys.NewKey = &views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt,
@@ -124,6 +125,8 @@ func (h *Handler) revokeKey(c echo.Context) error {
 	if err := h.store.RevokeAPIKey(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
 		return err
 	}
+	h.usage.Revocation(project)
+	h.metrics.revocations.WithLabelValues("page").Inc()
 	return h.redirectWithFlash(c, "/projects/"+project+"#api-keys", "success",
 		"Key revoked. Every API rejects it within "+ttlWords(h.cfg.Signer.Config().StatusListTTL)+".")
 }
@@ -141,6 +144,8 @@ func (h *Handler) revokeKeyByValue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.usage.Revocation(project)
+	h.metrics.revocations.WithLabelValues("paste").Inc()
 	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
 }
 

@@ -61,6 +61,9 @@ func (h *Handler) accessLog() echo.MiddlewareFunc {
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogRemoteIP: true, LogResponseSize: true, LogError: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			if h.cfg.QuietMachineLog && v.Status < 400 && wantsJSON(c) {
+				return nil // machine endpoints at volume: only their failures
+			}
 			level := slog.LevelInfo
 			switch {
 			case v.Status == http.StatusServiceUnavailable && v.URIPath == "/readyz":

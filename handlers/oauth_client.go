@@ -184,7 +184,9 @@ func (h *Handler) refuse(ctx context.Context, clientID, ip string, failure error
 		keys = append(keys, "client:"+clientID+"@"+ip)
 		limits = append(limits, h.cfg.AuthFailuresPerClient)
 	}
+	h.metrics.authFailed.Inc()
 	if err := h.throttled(keys...); err != nil {
+		h.metrics.throttled.Inc()
 		return err
 	}
 	for i, k := range keys {

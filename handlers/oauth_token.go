@@ -52,6 +52,7 @@ func (h *Handler) issueToken(c echo.Context) error {
 		return writeOAuthError(c, err)
 	}
 	h.usage.Token(p.ID)
+	h.metrics.tokens.WithLabelValues(grantMetricLabel(grant)).Inc()
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
@@ -85,6 +86,7 @@ func (h *Handler) revokeToken(c echo.Context) error {
 	}
 	if revoked {
 		h.usage.Revocation(p.ID)
+		h.metrics.revocations.WithLabelValues("oauth_revoke").Inc()
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.NoContent(http.StatusOK)
@@ -133,4 +135,12 @@ func (h *Handler) jwtBearerGrant(c echo.Context, form url.Values, client *models
 		return nil, err
 	}
 	return p, nil
+}
+
+// grantMetricLabel names a grant type in metrics.
+func grantMetricLabel(grant string) string {
+	if grant == models.GrantJWTBearer {
+		return "jwt_bearer"
+	}
+	return grant
 }

@@ -74,7 +74,7 @@ func (h *Handler) takeFlashes(c echo.Context) []views.Flash {
 func wantsJSON(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return strings.HasPrefix(p, "/oauth/") || strings.HasPrefix(p, "/.well-known/") ||
-		strings.HasPrefix(p, "/statuslists/") || p == "/healthz" || p == "/readyz"
+		strings.HasPrefix(p, "/statuslists/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
 // statusText is the title of an error page.

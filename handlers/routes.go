@@ -27,6 +27,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.BodyLimit(h.cfg.BodyLimit))
 	e.Use(middleware.ContextTimeout(h.cfg.RequestTimeout))
+	e.Use(h.metrics.observe)
 	e.Use(withRealIP)
 	e.Use(h.loadUser)
 	h.Register(e)
@@ -45,6 +46,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/oauth/revoke", h.revokeToken)
 	e.GET("/statuslists/:id", h.statusList)
 	e.GET("/readyz", h.readyz)
+	e.GET("/metrics", h.serveMetrics)
 	e.GET("/static/*", echo.WrapHandler(staticHandler()))
 	e.GET("/favicon.ico", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, "/static/img/favicon.svg")

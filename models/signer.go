@@ -68,7 +68,16 @@ type Signer struct {
 	lists statusListCache
 	// outages counts status lists served from memory while the database was down.
 	outages atomic.Int64
+	// rotations counts ring changes this instance made; published is the JWKS size.
+	rotations atomic.Int64
+	published atomic.Int64
 }
+
+// Rotations counts the changes to the signing-key ring this instance made.
+func (s *Signer) Rotations() int64 { return s.rotations.Load() }
+
+// PublishedKeys is how many keys the JWKS publishes (next, active and retired).
+func (s *Signer) PublishedKeys() int64 { return s.published.Load() }
 
 // NewSigner builds the signer and loads (creating on first start) the signing keys.
 func NewSigner(ctx context.Context, store *Store, cfg SignerConfig) (*Signer, error) {
@@ -121,6 +130,7 @@ func (s *Signer) Maintain(ctx context.Context, force bool) (RotationResult, erro
 		return res, err
 	}
 	if res.Changed() {
+		s.rotations.Add(1)
 		s.cfg.Logger.Info("signing keys rotated", "created", res.Created, "promoted", res.Promoted, "removed", res.Removed)
 		if s.ringSig != "" { // not during construction
 			return res, s.Reload(ctx)
@@ -196,6 +206,7 @@ func (s *Signer) Reload(ctx context.Context) error {
 	s.jwks, s.jwksETag = body, etagOf(body)
 	s.pem, s.pemETag = pemBody, etagOf(pemBody)
 	s.mu.Unlock()
+	s.published.Store(int64(len(published)))
 	// Status lists are signed by the active key: re-sign them on the next request.
 	s.lists.invalidateAll()
 	return nil

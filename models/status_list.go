@@ -192,6 +192,18 @@ func (s *Signer) resign(e *statusListEntry, now time.Time) error {
 	return nil
 }
 
+// StatusListMaxAge is the age of the oldest signed status list this instance holds.
+func (s *Signer) StatusListMaxAge() time.Duration {
+	now := s.store.now()
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	var oldest time.Duration
+	for _, e := range s.lists.entries {
+		oldest = max(oldest, now.Sub(e.built))
+	}
+	return oldest
+}
+
 // StatusListOutages counts the times a status list was served from memory because the
 // database could not be read.
 func (s *Signer) StatusListOutages() int64 { return s.outages.Load() }

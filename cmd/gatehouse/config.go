@@ -53,6 +53,14 @@ type Config struct {
 	// ShutdownDelay is how long the process keeps serving after SIGTERM, with /readyz
 	// answering 503, before it stops accepting connections.
 	ShutdownDelay time.Duration
+	// MetricsToken serves /metrics on the main port to holders of this bearer token.
+	MetricsToken string
+	// MetricsAddr, when set, serves /metrics (without a token) on a listener of its own.
+	MetricsAddr string
+	// PprofAddr, when set, serves net/http/pprof on this loopback address.
+	PprofAddr string
+	// AccessLog is "all" or "errors" (the machine endpoints log only their failures).
+	AccessLog string
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -67,6 +75,7 @@ type rawConfig struct {
 	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
 	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
 	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay  string
+	metricsToken, metricsAddr, pprofAddr, accessLog                  string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -91,6 +100,10 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", "50", "failed client authentications per source address per minute before 429", &r.failuresPerIP},
 		{"GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", &r.trustedProxies},
 		{"GATEHOUSE_SHUTDOWN_DELAY", "shutdown-delay", "5s", "after SIGTERM, how long to keep serving with /readyz at 503 before draining", &r.shutdownDelay},
+		{"GATEHOUSE_METRICS_TOKEN", "metrics-token", "", "bearer token for GET /metrics on the main port (unset: no /metrics there)", &r.metricsToken},
+		{"GATEHOUSE_METRICS_ADDR", "metrics-addr", "", "host:port of a separate listener serving /metrics without a token", &r.metricsAddr},
+		{"GATEHOUSE_PPROF_ADDR", "pprof-addr", "", "loopback host:port serving net/http/pprof (unset: off)", &r.pprofAddr},
+		{"GATEHOUSE_ACCESS_LOG", "access-log", "all", "all, or errors: machine endpoints log only failed requests", &r.accessLog},
 	}
 }
 
@@ -214,6 +227,29 @@ func (r *rawConfig) validate() (*Config, error) {
 			continue
 		}
 		*d.dst = v
+	}
+	c.MetricsToken = r.metricsToken
+	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
+		bad("GATEHOUSE_METRICS_TOKEN", "metrics-token", "must be at least 32 characters (generate one: openssl rand -hex 32)")
+	}
+	if r.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(r.metricsAddr); err != nil {
+			bad("GATEHOUSE_METRICS_ADDR", "metrics-addr", "want host:port, got %q", r.metricsAddr)
+		}
+		c.MetricsAddr = r.metricsAddr
+	}
+	if r.pprofAddr != "" {
+		host, _, err := net.SplitHostPort(r.pprofAddr)
+		if err != nil || !isLoopback(host) {
+			bad("GATEHOUSE_PPROF_ADDR", "pprof-addr", "want a loopback host:port such as 127.0.0.1:6060 (profiles reveal internals), got %q", r.pprofAddr)
+		}
+		c.PprofAddr = r.pprofAddr
+	}
+	switch r.accessLog {
+	case "all", "errors":
+		c.AccessLog = r.accessLog
+	default:
+		bad("GATEHOUSE_ACCESS_LOG", "access-log", "want all or errors, got %q", r.accessLog)
 	}
 	if d, err := time.ParseDuration(r.shutdownDelay); err != nil || d < 0 || d > 10*time.Minute {
 		bad("GATEHOUSE_SHUTDOWN_DELAY", "shutdown-delay", "want a duration from 0s to 10m, got %q", r.shutdownDelay)

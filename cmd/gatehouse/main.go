@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -169,9 +170,9 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
 		Signer: signer, AdminEmails: cfg.AdminEmails, Usage: models.NewUsage(store),
 		AuthFailuresPerClient: cfg.AuthFailuresPerClient, AuthFailuresPerIP: cfg.AuthFailuresPerIP,
-		TrustedProxies: cfg.TrustedProxies,
-		Sessions:       models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
-		OIDC:           handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
+		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, QuietMachineLog: cfg.AccessLog == "errors",
+		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
+		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
 	// Clients' jwks_uri may point at http:// and loopback only in development.
 	store.Fetcher = models.NewJWKSFetcher(cfg.DevSignIn)
@@ -204,6 +205,22 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 	go h.Maintain(ctx, 5*time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	for _, side := range []struct {
+		name, addr string
+		handler    http.Handler
+	}{{"metrics", cfg.MetricsAddr, h.MetricsHandler()}, {"pprof", cfg.PprofAddr, pprofMux()}} {
+		if side.addr == "" {
+			continue
+		}
+		sl, err := net.Listen("tcp", side.addr)
+		if err != nil {
+			return fmt.Errorf("%s listener: %w", side.name, err)
+		}
+		ss := &http.Server{Handler: side.handler, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ss.Serve(sl) }()
+		defer ss.Close()
+		log.Info(side.name+" listening", "addr", sl.Addr().String())
+	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version)
 
 	select {
@@ -290,4 +307,15 @@ func pruneSessions(ctx context.Context, store *models.Store, p models.SessionPol
 			}
 		}
 	}
+}
+
+// pprofMux serves the runtime profiles (GATEHOUSE_PPROF_ADDR, loopback only).
+func pprofMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
