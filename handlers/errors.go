@@ -74,6 +74,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, models.ErrForbidden):
 		return http.StatusForbidden
+	case errors.Is(err, models.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.As(err, &he):
 		return he.Code
 	}

@@ -35,6 +35,10 @@ func writeOAuthError(c echo.Context, err error) error {
 	var me *models.OAuthError
 	switch {
 	case errors.As(err, &oe):
+	case errors.Is(err, models.ErrUnavailable):
+		oe = newOAuthError(http.StatusServiceUnavailable, "temporarily_unavailable",
+			"the authorization server cannot reach its database; retry shortly")
+		oe.header = map[string]string{"Retry-After": "5"}
 	case errors.As(err, &me):
 		status := http.StatusBadRequest
 		if me.Code == models.ErrCodeInvalidClient {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -49,11 +50,20 @@ func TestStatusListsSurviveADatabaseOutage(t *testing.T) {
 	}
 	b := e.browser()
 	list := "/statuslists/" + kept.StatusListID
+	// A client that never got a token, and (below) one that got one before the outage.
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	_, newcomer, err := e.store.CreateClientSecret(ctx, cl.owner.actor, cl.project.ID, "newcomer", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res := b.get(list); res.StatusCode != http.StatusOK {
 		t.Fatalf("status list before the outage: %d", res.StatusCode)
 	}
 	if err := e.store.RevokeAPIKey(ctx, cl.owner.actor, cl.project.ID, gone.ID); err != nil {
 		t.Fatal(err)
+	}
+	if res, _, raw := oauthPost(t, e, "/oauth/token", grant, cl.project.ID, cl.secret); res.StatusCode != http.StatusOK {
+		t.Fatalf("token before the outage: %d %s", res.StatusCode, raw)
 	}
 
 	outage.Down()
@@ -72,6 +82,18 @@ func TestStatusListsSurviveADatabaseOutage(t *testing.T) {
 		if res := b.get("/.well-known/jwks.json"); res.StatusCode != http.StatusOK {
 			t.Errorf("JWKS in the outage: %d", res.StatusCode)
 		}
+	}
+	// Known clients keep getting tokens; a client the portal cannot check is told to
+	// retry, not that its credentials are wrong.
+	if res, body, raw := oauthPost(t, e, "/oauth/token", grant, cl.project.ID, cl.secret); res.StatusCode != http.StatusOK {
+		t.Errorf("token for a known client in the outage: %d %s", res.StatusCode, raw)
+	} else if _, err := occVerifier(t, e, cl.api.Identifier, verify.Clock(e.clock)).Verify(ctx, body["access_token"].(string)); err != nil {
+		t.Errorf("the token issued in the outage: %v", err)
+	}
+	res, _, raw := oauthPost(t, e, "/oauth/token", grant, cl.project.ID, newcomer)
+	wantOAuthError(t, res, raw, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
 	}
 	if res := b.get("/readyz"); res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/readyz in the outage: %d, want 503", res.StatusCode)

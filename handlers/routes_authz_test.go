@@ -37,6 +37,7 @@ type routeRule struct {
 var routeRules = map[string]routeRule{
 	"GET /healthz":                                {access: public},
 	"GET /readyz":                                 {access: public},
+	"GET /metrics":                                {access: public}, // its own bearer token (TestMetrics)
 	"GET /.well-known/jwks.json":                  {access: public},
 	"GET /.well-known/jwks.pem":                   {access: public},
 	"GET /.well-known/oauth-authorization-server": {access: public},

@@ -41,6 +41,8 @@ type Store struct {
 	// writer anyway: the others wait here, in order and holding no connection, instead
 	// of inside BEGIN IMMEDIATE on SQLite's busy handler.
 	writeGate chan struct{}
+	// clients caches recently authenticated clients (client_cache.go).
+	clients clientCache
 	// Now is the clock every rule that depends on time reads; tests replace it.
 	Now func() time.Time
 	// signer signs credentials; set by NewSigner.
@@ -286,7 +288,13 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			return ctx.Err()
 		}
 	}
-	return s.db.WithContext(ctx).Transaction(fn)
+	if err := s.db.WithContext(ctx).Transaction(fn); err != nil {
+		return err
+	}
+	// Whatever it changed (a secret, a grant, a project's settings), no client
+	// authenticated before it is served from memory on this instance any more.
+	s.clients.clear()
+	return nil
 }
 
 // notFound turns GORM's record-not-found into the domain's ErrNotFound.

@@ -53,10 +53,20 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 		return nil, errInvalidClient
 	}
 	hash := sha256Hex(secret)
+	now := s.now()
+	gen := s.clients.gen.Load() // before the read: a change committed meanwhile moves it
+	if p := s.clients.get(hash, clientID, now); p != nil {
+		s.clients.hits.Add(1)
+		if s.clients.dbDown.Load() {
+			s.clients.outageHits.Add(1)
+		}
+		return p, nil
+	}
+	s.clients.misses.Add(1)
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+clientColumns+`, s.hash, s.expires_at, s.revoked_at
 		FROM client_secrets s JOIN projects p ON p.id = s.project_id`+clientGrantJoins+` WHERE s.hash = ?`, hash).Rows()
 	if err != nil {
-		return nil, err
+		return nil, unavailable(ctx, err)
 	}
 	defer rows.Close()
 	var (
@@ -72,14 +82,18 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 		found = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, unavailable(ctx, err)
 	}
 	okHash := subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) == 1
 	okClient := subtle.ConstantTimeCompare([]byte(p.ID), []byte(clientID)) == 1
-	now := s.now()
 	if !found || !okHash || !okClient || revoked.Valid || (expires.Valid && !now.Before(expires.Time)) || !p.AcceptsAuth(AuthClientSecret) {
 		return nil, errInvalidClient
 	}
+	var exp *time.Time
+	if expires.Valid {
+		exp = &expires.Time
+	}
+	s.clients.put(hash, &p, exp, now, gen)
 	return &p, nil
 }
 

@@ -200,6 +200,7 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		return fmt.Errorf("GATEHOUSE_ADDR: %w", err)
 	}
 	go pruneSessions(ctx, store, hc.Sessions, log)
+	go refreshCaches(ctx, store, log)
 	go signer.Run(ctx, time.Second, time.Minute)
 	go hc.Usage.Run(ctx, 10*time.Second)
 	go h.Maintain(ctx, 5*time.Minute)
@@ -318,4 +319,29 @@ func pprofMux() http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// refreshCaches picks up, every second, changes other instances made that this
+// instance's caches must drop (see models.Store.RefreshCaches). While the database
+// cannot be reached it says so once, and once when it is back.
+func refreshCaches(ctx context.Context, store *models.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	down := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := store.RefreshCaches(ctx)
+		switch {
+		case err != nil && !down && ctx.Err() == nil:
+			down = true
+			log.Error("the database cannot be reached: serving known clients, the JWKS and status lists from memory", "error", err.Error())
+		case err == nil && down:
+			down = false
+			log.Info("the database is reachable again")
+		}
+	}
 }

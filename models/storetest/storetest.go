@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +74,9 @@ func PostgresURL(tb testing.TB) string {
 	return u.String()
 }
 
+// urls remembers the database URL of each store opened here (for SameDatabase).
+var urls sync.Map
+
 // open opens and migrates the store at rawURL and closes it at the end of the test.
 func open(tb testing.TB, rawURL string) *models.Store {
 	tb.Helper()
@@ -84,7 +88,25 @@ func open(tb testing.TB, rawURL string) *models.Store {
 	if _, err := s.Migrate(context.Background()); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
+	urls.Store(s, rawURL)
 	return s
+}
+
+// SameDatabase opens a second store on s's database, as another instance of the portal
+// would; it has its own caches and signer.
+func SameDatabase(tb testing.TB, s *models.Store) *models.Store {
+	tb.Helper()
+	raw, ok := urls.Load(s)
+	if !ok {
+		tb.Fatal("SameDatabase: the store was not opened by storetest")
+	}
+	other, err := models.Open(context.Background(), raw.(string))
+	if err != nil {
+		tb.Fatalf("open a second store: %v", err)
+	}
+	tb.Cleanup(func() { _ = other.Close() })
+	urls.Store(other, raw)
+	return other
 }
 
 // Each runs fn once per available database: SQLite always, PostgreSQL when configured.
