@@ -217,6 +217,13 @@ func launchPortal(t *testing.T, dbPath string, extraEnv []string) (*portal, erro
 		done:   make(chan struct{}),
 	}
 	p.cmd = exec.Command(gatehouseBin, "serve")
+	for _, kv := range extraEnv {
+		// GATEHOUSE_TEST_NOFILE=N runs the portal with an open-file limit of N (soft
+		// and hard), as a small container would.
+		if n, ok := strings.CutPrefix(kv, "GATEHOUSE_TEST_NOFILE="); ok {
+			p.cmd = exec.Command("/bin/sh", "-c", `ulimit -n "$1" && exec "$0" serve`, gatehouseBin, n)
+		}
+	}
 	p.cmd.Env = childEnv(append([]string{
 		"GATEHOUSE_ADDR=" + addr,
 		"GATEHOUSE_BASE_URL=" + p.URL,

@@ -121,3 +121,7 @@ func (h *Handler) serveMetrics(c echo.Context) error {
 	h.MetricsHandler().ServeHTTP(c.Response(), c.Request())
 	return nil
 }
+
+// RegisterMetrics adds collectors of the process around the handler (the connection
+// limiter, say) to what /metrics serves.
+func (h *Handler) RegisterMetrics(cs ...prometheus.Collector) { h.metrics.reg.MustRegister(cs...) }

@@ -61,6 +61,8 @@ type Config struct {
 	PprofAddr string
 	// AccessLog is "all" or "errors" (the machine endpoints log only their failures).
 	AccessLog string
+	// MaxConnections caps the connections held at once (see connLimiter).
+	MaxConnections int
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -75,7 +77,7 @@ type rawConfig struct {
 	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
 	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
 	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay  string
-	metricsToken, metricsAddr, pprofAddr, accessLog                  string
+	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections  string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -104,6 +106,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_METRICS_ADDR", "metrics-addr", "", "host:port of a separate listener serving /metrics without a token", &r.metricsAddr},
 		{"GATEHOUSE_PPROF_ADDR", "pprof-addr", "", "loopback host:port serving net/http/pprof (unset: off)", &r.pprofAddr},
 		{"GATEHOUSE_ACCESS_LOG", "access-log", "all", "all, or errors: machine endpoints log only failed requests", &r.accessLog},
+		{"GATEHOUSE_MAX_CONNECTIONS", "max-connections", "", "connections held at once; default: the open-file limit less 256, at most 20000", &r.maxConnections},
 	}
 }
 
@@ -244,6 +247,19 @@ func (r *rawConfig) validate() (*Config, error) {
 			bad("GATEHOUSE_PPROF_ADDR", "pprof-addr", "want a loopback host:port such as 127.0.0.1:6060 (profiles reveal internals), got %q", r.pprofAddr)
 		}
 		c.PprofAddr = r.pprofAddr
+	}
+	limit := fileLimit()
+	if r.maxConnections == "" {
+		c.MaxConnections = 20000
+		if limit > 0 {
+			c.MaxConnections = min(20000, max(64, limit-256))
+		}
+	} else if n, err := strconv.Atoi(r.maxConnections); err != nil || n < 16 || n > 1000000 {
+		bad("GATEHOUSE_MAX_CONNECTIONS", "max-connections", "want a whole number from 16 to 1000000, got %q", r.maxConnections)
+	} else if limit > 0 && n > limit-64 {
+		bad("GATEHOUSE_MAX_CONNECTIONS", "max-connections", "%d is too close to the process's open-file limit (%d): raise the limit (ulimit -n) or lower this", n, limit)
+	} else {
+		c.MaxConnections = n
 	}
 	switch r.accessLog {
 	case "all", "errors":

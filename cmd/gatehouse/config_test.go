@@ -81,6 +81,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"TrustedProxyHostname", "GATEHOUSE_TRUSTED_PROXIES", "proxy.internal", "GATEHOUSE_TRUSTED_PROXIES"},
 		{"NegativeShutdownDelay", "GATEHOUSE_SHUTDOWN_DELAY", "-1s", "GATEHOUSE_SHUTDOWN_DELAY"},
 		{"BadShutdownDelay", "GATEHOUSE_SHUTDOWN_DELAY", "later", "GATEHOUSE_SHUTDOWN_DELAY"},
+		{"TinyConnectionCap", "GATEHOUSE_MAX_CONNECTIONS", "3", "GATEHOUSE_MAX_CONNECTIONS"},
+		{"ConnectionCapOverFileLimit", "GATEHOUSE_MAX_CONNECTIONS", "999999", "GATEHOUSE_MAX_CONNECTIONS"},
+		{"ShortMetricsToken", "GATEHOUSE_METRICS_TOKEN", "short", "GATEHOUSE_METRICS_TOKEN"},
+		{"PublicPprof", "GATEHOUSE_PPROF_ADDR", "0.0.0.0:6060", "GATEHOUSE_PPROF_ADDR"},
+		{"BadAccessLog", "GATEHOUSE_ACCESS_LOG", "some", "GATEHOUSE_ACCESS_LOG"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

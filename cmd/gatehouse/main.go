@@ -25,6 +25,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/handlers"
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -195,10 +197,24 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	raw, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("GATEHOUSE_ADDR: %w", err)
 	}
+	ln := limitConnections(raw, cfg.MaxConnections)
+	srv.Handler, srv.ConnState, srv.ConnContext = ln.handler(srv.Handler), ln.connState, ln.connContext
+	h.RegisterMetrics(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gatehouse_connections_open", Help: "Client connections held."},
+			func() float64 { return float64(ln.open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gatehouse_connections_max", Help: "The cap on client connections (GATEHOUSE_MAX_CONNECTIONS)."},
+			func() float64 { return float64(cfg.MaxConnections) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gatehouse_connections_evicted_total",
+			Help: "Idle or slow connections closed at the cap to make room for a new one."},
+			func() float64 { return float64(ln.evicted.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gatehouse_connections_refused_total",
+			Help: "Connections refused at the cap because every held one was serving a request."},
+			func() float64 { return float64(ln.refused.Load()) }),
+	)
 	go pruneSessions(ctx, store, hc.Sessions, log)
 	go refreshCaches(ctx, store, log)
 	go signer.Run(ctx, time.Second, time.Minute)
@@ -222,7 +238,8 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		defer ss.Close()
 		log.Info(side.name+" listening", "addr", sl.Addr().String())
 	}
-	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version)
+	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version,
+		"max_connections", cfg.MaxConnections)
 
 	select {
 	case err := <-errc:
