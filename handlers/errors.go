@@ -36,6 +36,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 			msg = s
 		}
 	}
+	if errors.Is(err, models.ErrUnavailable) || models.StorageFull(err) {
+		msg = "Gatehouse cannot reach or write its database right now. Nothing was changed; try again shortly."
+	}
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
 	if code >= 500 {
 		h.log.Error("request failed", "error", err.Error(), "path", c.Request().URL.Path, "request_id", reqID)
@@ -74,7 +77,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, models.ErrForbidden):
 		return http.StatusForbidden
-	case errors.Is(err, models.ErrUnavailable):
+	case errors.Is(err, models.ErrUnavailable), models.StorageFull(err):
 		return http.StatusServiceUnavailable
 	case errors.As(err, &he):
 		return he.Code

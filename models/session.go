@@ -69,10 +69,14 @@ func (s *Store) LoadSession(ctx context.Context, id string, p SessionPolicy) (*S
 		return nil, nil, ErrNotFound
 	}
 	if now.Sub(sess.LastSeenAt) >= p.TouchEvery {
-		if err := db.Model(&Session{}).Where("id_hash = ?", sess.IDHash).Update("last_seen_at", now).Error; err != nil {
+		// Recording activity is best effort: a page that only reads is served even when
+		// the database cannot take the write (a full disk); the idle timeout then counts
+		// from the last recorded use.
+		if err := db.Model(&Session{}).Where("id_hash = ?", sess.IDHash).Update("last_seen_at", now).Error; err == nil {
+			sess.LastSeenAt = now
+		} else if !StorageFull(err) {
 			return nil, nil, err
 		}
-		sess.LastSeenAt = now
 	}
 	vals := SessionValues{}
 	if err := json.Unmarshal([]byte(sess.Data), &vals); err != nil {

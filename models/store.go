@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -289,6 +291,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 	}
 	if err := s.db.WithContext(ctx).Transaction(fn); err != nil {
+		if StorageFull(err) {
+			return fmt.Errorf("%w: the database's disk is full: %v", ErrUnavailable, err)
+		}
 		return err
 	}
 	// Whatever it changed (a secret, a grant, a project's settings), no client
@@ -303,4 +308,16 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// StorageFull reports whether err says the database ran out of disk (SQLite's
+// SQLITE_FULL, PostgreSQL's disk_full 53100): nothing was written, and the write can
+// succeed once there is room.
+func StorageFull(err error) bool {
+	var le sqlite3.Error
+	if errors.As(err, &le) && le.Code == sqlite3.ErrFull {
+		return true
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53100"
 }

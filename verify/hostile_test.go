@@ -1038,10 +1038,17 @@ func TestHostileTokens(t *testing.T) {
 		}
 		t.Logf("key on a %d-byte bomb list: Verify allocated %d bytes; decodeStatusList: %v", len(bombTok), per, derr)
 		// And inflate itself stops at the limit, whatever the token size cap.
-		var out []byte
-		per = hxAllocPer(1, func() { out, err = inflate(z, maxStatusBytes) })
-		if err == nil || out != nil {
-			t.Errorf("inflate: got %d bytes and %v, want an error", len(out), err)
+		// TotalAlloc counts every goroutine's allocations (earlier subtests' verifiers
+		// and servers may still be winding down), so the least of three runs is
+		// inflate's own figure.
+		per = ^uint64(0)
+		for i := 0; i < 3; i++ {
+			var out []byte
+			n := hxAllocPer(1, func() { out, err = inflate(z, maxStatusBytes) })
+			if err == nil || out != nil {
+				t.Errorf("inflate: got %d bytes and %v, want an error", len(out), err)
+			}
+			per = min(per, n)
 		}
 		if per >= 8<<20 {
 			t.Errorf("inflate allocated %d bytes, want < 8 MiB", per)
