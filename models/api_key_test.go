@@ -68,6 +68,9 @@ func statusBit(t *testing.T, sg *models.Signer, uri string, idx int) bool {
 		t.Errorf("status list claims: sub %q bits %d ttl %d exp %v; want sub %q, bits 1, ttl 60, an exp", claims.Subject,
 			claims.StatusList.Bits, claims.TTL, claims.Expiry, uri)
 	}
+	if claims.IssuedAt == nil || claims.Expiry.Time().Sub(claims.IssuedAt.Time()) != sg.Config().StatusListValidity {
+		t.Errorf("status list iat %v exp %v: want exp = iat + %s", claims.IssuedAt, claims.Expiry, sg.Config().StatusListValidity)
+	}
 	z, err := base64.RawURLEncoding.DecodeString(claims.StatusList.Lst)
 	if err != nil {
 		t.Fatal(err)
@@ -315,4 +318,28 @@ func TestDeletingAProjectRevokesItsKeys(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStatusListValidityIsConfigurable: a list's exp is its iat plus the configured
+// validity (how long an offline verifier may rely on it), never less than twice the ttl.
+func TestStatusListValidityIsConfigurable(t *testing.T) {
+	s := storetest.SQLite(t)
+	keys := storetest.MasterKeys(t)
+	for _, c := range []struct{ ttl, validity, want time.Duration }{
+		{time.Minute, 0, time.Hour},
+		{10 * time.Second, 90 * time.Second, 90 * time.Second},
+		{time.Minute, 30 * time.Second, 2 * time.Minute},
+	} {
+		sg, err := models.NewSigner(context.Background(), s, models.SignerConfig{
+			Issuer: storetest.TestIssuer, MasterKeys: keys,
+			Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
+			StatusListTTL: c.ttl, StatusListValidity: c.validity,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sg.Config().StatusListValidity; got != c.want {
+			t.Errorf("ttl %s, validity %s: got %s, want %s", c.ttl, c.validity, got, c.want)
+		}
+	}
 }

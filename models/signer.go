@@ -42,6 +42,10 @@ type SignerConfig struct {
 	JWKSMaxAge time.Duration
 	// StatusListTTL is the ttl of status lists: the bound on revocation delay.
 	StatusListTTL time.Duration
+	// StatusListValidity is how long a signed status list may be relied on (its exp):
+	// verifiers that cannot reach the portal keep using a list until then, and then
+	// fail closed. At least 2 × StatusListTTL; 1 h by default.
+	StatusListValidity time.Duration
 	// KeyMaxLifetime is the longest expiry an API key may be given.
 	KeyMaxLifetime time.Duration
 	// Logger receives rotation events.
@@ -98,6 +102,12 @@ func NewSigner(ctx context.Context, store *Store, cfg SignerConfig) (*Signer, er
 	}
 	if cfg.StatusListTTL == 0 {
 		cfg.StatusListTTL = time.Minute
+	}
+	if cfg.StatusListValidity == 0 {
+		cfg.StatusListValidity = time.Hour
+	}
+	if cfg.StatusListValidity < 2*cfg.StatusListTTL {
+		cfg.StatusListValidity = 2 * cfg.StatusListTTL
 	}
 	if cfg.KeyMaxLifetime == 0 {
 		cfg.KeyMaxLifetime = 365 * 24 * time.Hour

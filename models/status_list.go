@@ -236,10 +236,6 @@ type statusListBits struct {
 	Lst  string `json:"lst"`
 }
 
-// statusListValidity is how long a signed list may be relied on (its exp): a verifier
-// that cannot refresh keeps using it until then, and then fails closed.
-const statusListValidity = time.Hour
-
 // buildStatusList signs the current state of a list.
 func (s *Signer) buildStatusList(ctx context.Context, id string, now time.Time) (*statusListEntry, error) {
 	db := s.store.db.WithContext(ctx)
@@ -270,7 +266,7 @@ func (s *Signer) signList(id string, version int64, bits []byte, now time.Time) 
 	}
 	claims := statusListClaims{
 		Claims: jwt.Claims{Issuer: s.cfg.Issuer, Subject: s.StatusListURI(id), IssuedAt: jwt.NewNumericDate(now),
-			Expiry: jwt.NewNumericDate(now.Add(statusListValidity))},
+			Expiry: jwt.NewNumericDate(now.Add(s.cfg.StatusListValidity))},
 		TTL:        int64(s.cfg.StatusListTTL / time.Second),
 		StatusList: statusListBits{Bits: 1, Lst: base64.RawURLEncoding.EncodeToString(buf.Bytes())},
 	}

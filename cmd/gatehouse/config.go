@@ -26,23 +26,24 @@ type setting struct {
 
 // Config is the validated process configuration.
 type Config struct {
-	Addr         string
-	BaseURL      *url.URL
-	DatabaseURL  string
-	Database     models.DSN
-	OIDCIssuer   string
-	OIDCClientID string
-	OIDCSecret   string
-	MasterKeys   [][]byte
-	SessionKeys  [][]byte
-	SigningAlg   string
-	AdminEmails  []string
-	KeyMaxLife   time.Duration
-	StatusTTL    time.Duration
-	KeyRotation  time.Duration
-	SessionIdle  time.Duration
-	SessionMax   time.Duration
-	LogFormat    string
+	Addr           string
+	BaseURL        *url.URL
+	DatabaseURL    string
+	Database       models.DSN
+	OIDCIssuer     string
+	OIDCClientID   string
+	OIDCSecret     string
+	MasterKeys     [][]byte
+	SessionKeys    [][]byte
+	SigningAlg     string
+	AdminEmails    []string
+	KeyMaxLife     time.Duration
+	StatusTTL      time.Duration
+	StatusValidity time.Duration
+	KeyRotation    time.Duration
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
+	LogFormat      string
 	// AuthFailuresPerClient and AuthFailuresPerIP bound failed client authentications
 	// per minute at the OAuth endpoints.
 	AuthFailuresPerClient int
@@ -73,11 +74,11 @@ type Config struct {
 
 // rawConfig holds every setting as text, before validation.
 type rawConfig struct {
-	addr, baseURL, databaseURL, oidcIssuer, oidcClientID, oidcSecret string
-	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife      string
-	statusTTL, keyRotation, sessionIdle, sessionMax, logFormat       string
-	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay  string
-	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections  string
+	addr, baseURL, databaseURL, oidcIssuer, oidcClientID, oidcSecret           string
+	masterKey, sessionKeys, signingAlg, adminEmails, keyMaxLife                string
+	statusTTL, statusValidity, keyRotation, sessionIdle, sessionMax, logFormat string
+	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay            string
+	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections            string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -94,6 +95,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_ADMIN_EMAILS", "admin-emails", "", "comma-separated operator emails", &r.adminEmails},
 		{"GATEHOUSE_KEY_MAX_LIFETIME", "key-max-lifetime", "8760h", "longest expiry an API key may be given", &r.keyMaxLife},
 		{"GATEHOUSE_STATUS_LIST_TTL", "status-list-ttl", "60s", "ttl of status lists: bound on revocation delay", &r.statusTTL},
+		{"GATEHOUSE_STATUS_LIST_VALIDITY", "status-list-validity", "1h", "exp of status lists: how long verifiers that cannot reach the portal keep using one (at least 2 × the ttl)", &r.statusValidity},
 		{"GATEHOUSE_SIGNING_KEY_ROTATION", "signing-key-rotation", "2160h", "automatic signing-key rotation period", &r.keyRotation},
 		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "12h", "a session unused this long ends", &r.sessionIdle},
 		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", "168h", "a session ends this long after sign-in", &r.sessionMax},
@@ -215,6 +217,7 @@ func (r *rawConfig) validate() (*Config, error) {
 	}{
 		{"GATEHOUSE_KEY_MAX_LIFETIME", "key-max-lifetime", r.keyMaxLife, time.Hour, &c.KeyMaxLife},
 		{"GATEHOUSE_STATUS_LIST_TTL", "status-list-ttl", r.statusTTL, time.Second, &c.StatusTTL},
+		{"GATEHOUSE_STATUS_LIST_VALIDITY", "status-list-validity", r.statusValidity, 2 * time.Second, &c.StatusValidity},
 		{"GATEHOUSE_SIGNING_KEY_ROTATION", "signing-key-rotation", r.keyRotation, time.Hour, &c.KeyRotation},
 		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", r.sessionIdle, time.Minute, &c.SessionIdle},
 		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", r.sessionMax, time.Minute, &c.SessionMax},
@@ -230,6 +233,9 @@ func (r *rawConfig) validate() (*Config, error) {
 			continue
 		}
 		*d.dst = v
+	}
+	if c.StatusValidity != 0 && c.StatusTTL != 0 && c.StatusValidity < 2*c.StatusTTL {
+		bad("GATEHOUSE_STATUS_LIST_VALIDITY", "status-list-validity", "must be at least twice GATEHOUSE_STATUS_LIST_TTL (%s), got %s", c.StatusTTL, c.StatusValidity)
 	}
 	c.MetricsToken = r.metricsToken
 	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {

@@ -29,8 +29,8 @@ func TestConfigDefaults(t *testing.T) {
 	if c.Database.Path != "./data/gatehouse.db" || c.DataDir != "data" {
 		t.Errorf("database path %q, data dir %q; want ./data/gatehouse.db in data", c.Database.Path, c.DataDir)
 	}
-	if c.SigningAlg != "ES256" || c.KeyMaxLife != 8760*time.Hour || c.StatusTTL != time.Minute || c.KeyRotation != 2160*time.Hour {
-		t.Errorf("defaults = %s %v %v %v", c.SigningAlg, c.KeyMaxLife, c.StatusTTL, c.KeyRotation)
+	if c.SigningAlg != "ES256" || c.KeyMaxLife != 8760*time.Hour || c.StatusTTL != time.Minute || c.StatusValidity != time.Hour || c.KeyRotation != 2160*time.Hour {
+		t.Errorf("defaults = %s %v %v %v %v", c.SigningAlg, c.KeyMaxLife, c.StatusTTL, c.StatusValidity, c.KeyRotation)
 	}
 }
 
@@ -86,6 +86,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"ShortMetricsToken", "GATEHOUSE_METRICS_TOKEN", "short", "GATEHOUSE_METRICS_TOKEN"},
 		{"PublicPprof", "GATEHOUSE_PPROF_ADDR", "0.0.0.0:6060", "GATEHOUSE_PPROF_ADDR"},
 		{"BadAccessLog", "GATEHOUSE_ACCESS_LOG", "some", "GATEHOUSE_ACCESS_LOG"},
+		{"ValidityBelowTwiceTTL", "GATEHOUSE_STATUS_LIST_VALIDITY", "90s", "GATEHOUSE_STATUS_LIST_VALIDITY"},
+		{"BadValidity", "GATEHOUSE_STATUS_LIST_VALIDITY", "forever", "GATEHOUSE_STATUS_LIST_VALIDITY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -126,7 +126,7 @@ func newSigner(ctx context.Context, cfg *Config, store *models.Store, log *slog.
 	return models.NewSigner(ctx, store, models.SignerConfig{
 		Issuer: cfg.BaseURL.String(), MasterKeys: mk,
 		Rotation:   models.RotationPolicy{Alg: cfg.SigningAlg, Period: cfg.KeyRotation, Lead: 2 * jwksMaxAge},
-		JWKSMaxAge: jwksMaxAge, StatusListTTL: cfg.StatusTTL, KeyMaxLifetime: cfg.KeyMaxLife, Logger: log,
+		JWKSMaxAge: jwksMaxAge, StatusListTTL: cfg.StatusTTL, StatusListValidity: cfg.StatusValidity, KeyMaxLifetime: cfg.KeyMaxLife, Logger: log,
 	})
 }
 
