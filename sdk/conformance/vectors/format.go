@@ -1,0 +1,198 @@
+// Package vectors builds the conformance vectors of Gatehouse verifiers: one
+// language-neutral file (sdk/conformance/vectors.json) of hostile and control
+// credentials, the documents a fake issuer serves for them, and what every verifier (Go
+// verify, Node @gatehouse/verify, Python gatehouse_verify) must answer. The format is
+// specified in sdk/conformance/README.md; Build makes the file's content and
+// cmd sdk/conformance/gen writes it.
+//
+// The package imports nothing of the verifier it tests: the vectors say what a verifier
+// must do, they do not ask the Go verifier what it does.
+package vectors
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// The parameters every vector shares.
+const (
+	// Version is the format version (README, "Format").
+	Version = 1
+	// Issuer is the fake issuer; only URLs under Issuer + "/" may ever be requested.
+	Issuer = "https://issuer.conformance.test"
+	// Now is what every verifier's clock reads: 2026-05-01T12:00:00Z.
+	Now int64 = 1777636800
+	// Audience is the audience of the default options.
+	Audience = "orders-api"
+
+	// MetadataURL, JWKSURL and StatusListPrefix are the issuer's documents.
+	MetadataURL      = Issuer + "/.well-known/oauth-authorization-server"
+	JWKSURL          = Issuer + "/.well-known/jwks.json"
+	StatusListPrefix = Issuer + "/statuslists/"
+
+	// MaxTokenLen is the longest credential a verifier parses at all (verify.MaxTokenLen);
+	// the cases whose names say they straddle it check their own length against it.
+	MaxTokenLen = 8 << 10
+	// MaxDocument caps every document a verifier fetches (1 MiB).
+	MaxDocument = 1 << 20
+	// MaxStatusBytes caps a decompressed status list (1 MiB: 8 Mi entries).
+	MaxStatusBytes = 1 << 20
+	// MaxFileSize bounds the encoded vectors.json, so that it stays reviewable.
+	MaxFileSize = 2 << 20
+)
+
+// The typed reasons of a rejection (README, "Typed reasons").
+const (
+	CodeNoToken           = "no_token"
+	CodeMalformed         = "malformed"
+	CodeHeader            = "header"
+	CodeUnknownKey        = "unknown_key"
+	CodeSignature         = "signature"
+	CodeType              = "type"
+	CodeIssuer            = "issuer"
+	CodeAudience          = "audience"
+	CodeExpired           = "expired"
+	CodeNotYetValid       = "not_yet_valid"
+	CodeClaims            = "claims"
+	CodeRevoked           = "revoked"
+	CodeStatusUnavailable = "status_unavailable"
+	CodeNotAllowed        = "not_allowed"
+	CodeInsufficientScope = "insufficient_scope"
+)
+
+// Codes are all the typed reasons, in the README's order.
+var Codes = []string{CodeNoToken, CodeMalformed, CodeHeader, CodeUnknownKey, CodeSignature, CodeType, CodeIssuer,
+	CodeAudience, CodeExpired, CodeNotYetValid, CodeClaims, CodeRevoked, CodeStatusUnavailable, CodeNotAllowed,
+	CodeInsufficientScope}
+
+// The credential kinds, as options.accept and principal.kind spell them.
+const (
+	KindAPIKey      = "api_key"
+	KindAccessToken = "access_token"
+)
+
+// File is vectors.json.
+type File struct {
+	Version int    `json:"version"`
+	Issuer  string `json:"issuer"`
+	Now     int64  `json:"now"`
+	// Documents is the whole web as far as the verifiers are concerned, by absolute URL;
+	// any other URL answers 404.
+	Documents map[string]Document `json:"documents"`
+	Cases     []Case              `json:"cases"`
+}
+
+// Document is what a URL answers (with Cache-Control: max-age=300).
+type Document struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type"`
+	Body        string `json:"body"`
+}
+
+// Case is one credential, the verifier it is shown to, and the answer.
+type Case struct {
+	Name    string  `json:"name"`
+	Token   string  `json:"token"`
+	Options Options `json:"options"`
+	Expect  Expect  `json:"expect"`
+}
+
+// Options configure a new verifier for one case. Every member is always present; null
+// means "not set" (the verifier's default).
+type Options struct {
+	Audience      string   `json:"audience"`
+	Accept        []string `json:"accept"`
+	Algorithms    []string `json:"algorithms"`
+	LeewaySeconds *int     `json:"leeway_seconds"`
+	Projects      []string `json:"projects"`
+	Teams         []string `json:"teams"`
+	FailOpen      bool     `json:"fail_open"`
+}
+
+// Expect is the answer: a principal, or one typed reason.
+type Expect struct {
+	Valid     bool       `json:"valid"`
+	Error     string     `json:"error,omitempty"`
+	Principal *Principal `json:"principal,omitempty"`
+}
+
+// Principal is who a valid credential says called, compared member by member.
+type Principal struct {
+	Kind    string   `json:"kind"`
+	API     string   `json:"api"`
+	Project string   `json:"project"`
+	Team    string   `json:"team"`
+	Scopes  []string `json:"scopes"`
+	KeyID   string   `json:"key_id"`
+}
+
+// Encode is the file's text: indented JSON, one case per array entry, HTML characters
+// not escaped (the file is read by people too), ending in a newline.
+func (f *File) Encode() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	if buf.Len() > MaxFileSize {
+		return nil, fmt.Errorf("vectors: the file would be %d bytes, more than %d", buf.Len(), MaxFileSize)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode reads a vectors file strictly (no unknown members) and validates it.
+func Decode(b []byte) (*File, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("vectors: %w", err)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// Validate checks what the README promises of a file: the version, unique case names,
+// every case either valid with a principal or invalid with a known reason, and text
+// that JSON can carry unchanged (encoding/json would silently replace invalid UTF-8).
+func (f *File) Validate() error {
+	if f.Version != Version {
+		return fmt.Errorf("vectors: version %d, want %d", f.Version, Version)
+	}
+	if f.Issuer == "" || f.Now == 0 || len(f.Documents) == 0 || len(f.Cases) == 0 {
+		return fmt.Errorf("vectors: issuer, now, documents and cases are required")
+	}
+	for url, d := range f.Documents {
+		if !strings.HasPrefix(url, f.Issuer+"/") {
+			return fmt.Errorf("vectors: document %q is not under the issuer", url)
+		}
+		if !utf8.ValidString(d.Body) {
+			return fmt.Errorf("vectors: document %q is not UTF-8", url)
+		}
+	}
+	seen := map[string]bool{}
+	for i, c := range f.Cases {
+		switch {
+		case c.Name == "" || seen[c.Name]:
+			return fmt.Errorf("vectors: case %d: name %q is empty or not unique", i, c.Name)
+		case !utf8.ValidString(c.Name) || !utf8.ValidString(c.Token):
+			return fmt.Errorf("vectors: case %q: name or token is not UTF-8", c.Name)
+		case c.Options.Audience == "":
+			return fmt.Errorf("vectors: case %q: no audience", c.Name)
+		case c.Expect.Valid && (c.Expect.Principal == nil || c.Expect.Error != ""):
+			return fmt.Errorf("vectors: case %q: a valid case needs a principal and no error", c.Name)
+		case !c.Expect.Valid && (c.Expect.Principal != nil || !slices.Contains(Codes, c.Expect.Error)):
+			return fmt.Errorf("vectors: case %q: an invalid case needs a known error (got %q) and no principal", c.Name, c.Expect.Error)
+		}
+		seen[c.Name] = true
+	}
+	return nil
+}
