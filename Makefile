@@ -1,11 +1,11 @@
 # Gatehouse — the two commands are `make run` and `make test`.
 GO       ?= go
 PKGS     := ./...
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION  ?= $(shell cat VERSION)+$(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/gatehouse
 
-.PHONY: run build test test-go fuzz-short generate check-generated lint vet fmt-check unit e2e bench fuzz clean
+.PHONY: run build test test-go test-sdk sdk-deps test-node test-python fuzz-short generate vectors check-generated lint vet fmt-check unit e2e bench bench-sdk fuzz clean
 
 ## run: build and start the portal on http://127.0.0.1:8080 (SQLite in ./data, development sign-in)
 run: build
@@ -19,15 +19,46 @@ build:
 generate:
 	$(GO) tool templ generate
 
+## vectors: regenerate the verifier conformance vectors (sdk/conformance/vectors.json is
+## committed; verify's TestConformanceVectorsAreCurrent fails when it is out of date)
+vectors:
+	$(GO) run ./sdk/conformance/gen -o sdk/conformance/vectors.json
+
 ## test: formatting, vet, generated files in sync, every test with the race detector,
 ## browser tests when Chromium is present (GATEHOUSE_E2E=require makes a missing browser fail)
-test: lint check-generated test-go fuzz-short
+test: lint check-generated sdk-deps test-go test-sdk fuzz-short
 
 test-go:
 	@if [ "$$GATEHOUSE_E2E" != "require" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
 		echo "*** Chromium not found: browser tests will be SKIPPED (apt-get install chromium, or set GATEHOUSE_E2E=require to fail instead)"; fi
 	@if [ -z "$$GATEHOUSE_TEST_POSTGRES_URL" ]; then echo "*** GATEHOUSE_TEST_POSTGRES_URL not set: store tests run on SQLite only"; fi
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## sdk-deps: install the Node.js SDK's dependencies (npm ci) when node and npm are present
+## and they are missing or older than package-lock.json; the end-to-end tests use them
+PYTHON ?= /usr/bin/python3
+sdk-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		if [ ! -d sdk/node/node_modules ] || [ sdk/node/package-lock.json -nt sdk/node/node_modules ]; then \
+			npm ci --prefix sdk/node --no-audit --no-fund && touch sdk/node/node_modules; fi; \
+	elif [ "$$GATEHOUSE_TEST_INTEROP" = "require" ]; then echo "npm not found (GATEHOUSE_TEST_INTEROP=require)"; exit 1; \
+	else echo "*** npm not found: the Node.js SDK's tests will be SKIPPED"; fi
+
+## test-sdk: the Node.js and Python verifier SDKs' own tests (unit, middleware, conformance
+## vectors); skipped with a notice when the runtime is missing, unless GATEHOUSE_TEST_INTEROP=require
+test-sdk: test-node test-python
+
+test-node:
+	@if command -v node >/dev/null 2>&1 && [ -d sdk/node/node_modules ]; then \
+		cd sdk/node && npm test; \
+	elif [ "$$GATEHOUSE_TEST_INTEROP" = "require" ]; then echo "node or sdk/node/node_modules missing (GATEHOUSE_TEST_INTEROP=require)"; exit 1; \
+	else echo "*** node not found: the Node.js SDK's tests are SKIPPED"; fi
+
+test-python:
+	@if $(PYTHON) -c 'import jwt, cryptography' >/dev/null 2>&1; then \
+		PYTHONPATH=sdk/python/src $(PYTHON) -m unittest discover -s sdk/python/tests -t sdk/python; \
+	elif [ "$$GATEHOUSE_TEST_INTEROP" = "require" ]; then echo "$(PYTHON) cannot import jwt and cryptography (GATEHOUSE_TEST_INTEROP=require)"; exit 1; \
+	else echo "*** $(PYTHON) cannot import jwt and cryptography (apt-get install python3-jwt python3-cryptography): the Python SDK's tests are SKIPPED"; fi
 
 ## fuzz-short: a few seconds of each verifier fuzz target (make fuzz runs longer)
 FUZZSHORT ?= 4s

@@ -29,6 +29,8 @@ type kitFixture struct {
 	live     string
 	revoked  string
 	project  string
+	// keySnippets are the snippets of the page that showed the live key.
+	keySnippets map[string]string
 }
 
 func newKitFixture(t *testing.T) *kitFixture {
@@ -45,7 +47,8 @@ func newKitFixture(t *testing.T) *kitFixture {
 	gone := u.createKey(t, pr, "gone", "orders:read")
 	u.revokeKey(t, pr, gone.ID)
 	d := u.page(t, "/apis/"+pr.API)
-	f := &kitFixture{p: p, snippets: map[string]string{}, secret: secret, live: live.Token, revoked: gone.Token, project: pr.ID}
+	f := &kitFixture{p: p, snippets: map[string]string{}, secret: secret, live: live.Token, revoked: gone.Token, project: pr.ID,
+		keySnippets: live.Snippets}
 	for _, id := range []string{"kit-go", "kit-node", "kit-python", "kit-curl"} {
 		code := d.Find(`[data-testid="` + id + `"]`).Text()
 		if code == "" {
@@ -87,36 +90,31 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 	f := newKitFixture(t)
 	env := []string{"GATEHOUSE_CLIENT_SECRET=" + f.secret}
 
-	t.Run("node", func(t *testing.T) {
-		if _, err := exec.LookPath("node"); err != nil {
-			vfSkip(t, "node is not installed")
+	// The new-key page shows the same Node.js and Python programs, so running the kit's
+	// runs those as shown.
+	for kit, key := range map[string]string{"kit-node": "snippet-node", "kit-python": "snippet-python"} {
+		if f.keySnippets[key] != f.snippets[kit] {
+			t.Errorf("the new-key page's %s differs from the API page's %s:\n%s\n---\n%s", key, kit, f.keySnippets[key], f.snippets[kit])
 		}
+	}
+	t.Run("node", func(t *testing.T) {
+		node := sdkNode(t)
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "verify.mjs"), []byte(f.snippets["kit-node"]), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "api.mjs"), []byte(f.snippets["kit-node"]), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if r := runSnippet(t, dir, env, "node", "verify.mjs", f.live); r.code != 0 || !strings.Contains(r.stdout, "accepted: project "+f.project) {
-			t.Errorf("node, live key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
-		if r := runSnippet(t, dir, env, "node", "verify.mjs", f.revoked); r.code == 0 || !strings.Contains(r.stderr, "rejected") {
-			t.Errorf("node, revoked key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
+		sdkNodeModules(t, dir, "express")
+		call, logs := kitServe(t, dir, nil, node, "api.mjs")
+		kitCheckAPI(t, "Node.js", call, logs, f, `"project":"`+f.project+`"`)
 	})
 	t.Run("python", func(t *testing.T) {
-		py, err := exec.LookPath("python3")
-		if err != nil {
-			vfSkip(t, "python3 is not installed")
-		}
+		py := sdkPython(t)
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "verify.py"), []byte(f.snippets["kit-python"]), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "api.py"), []byte(f.snippets["kit-python"]), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if r := runSnippet(t, dir, env, py, "verify.py", f.live); r.code != 0 || !strings.Contains(r.stdout, "accepted: project "+f.project) {
-			t.Errorf("python, live key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
-		if r := runSnippet(t, dir, env, py, "verify.py", f.revoked); r.code == 0 || !strings.Contains(r.stderr, "rejected") {
-			t.Errorf("python, revoked key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
+		call, logs := kitServe(t, dir, []string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}, py, "api.py")
+		kitCheckAPI(t, "Python", call, logs, f, `"project": "`+f.project+`"`)
 	})
 	t.Run("curl", func(t *testing.T) {
 		if _, err := exec.LookPath("curl"); err != nil {
@@ -164,47 +162,84 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("the Go snippet does not build as shown: %v\n%s", err, out)
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		call, logs := kitServe(t, dir, nil, bin)
+		kitCheckAPI(t, "Go", call, logs, f, "hello "+f.project)
+	})
+}
+
+// kitServe starts an API program (name args… in dir, with env added and PORT set to a
+// free port) and returns a function that calls GET / on it with a bearer token, and
+// the program's output. The first call polls until the program listens.
+func kitServe(t *testing.T, dir string, env []string, name string, args ...string) (func(token string) (int, string), *syncBuffer) {
+	t.Helper()
+	call, logs := kitServeAt(t, "/", dir, env, name, args...)
+	return func(token string) (int, string) { return call(http.MethodGet, token) }, logs
+}
+
+// kitServeAt is kitServe for requests to path with any method.
+func kitServeAt(t *testing.T, path, dir string, env []string, name string, args ...string) (func(method, token string) (int, string), *syncBuffer) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(childEnv(env...), "PORT="+port)
+	cmd.WaitDelay = 5 * time.Second
+	setChildAttrs(cmd)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	target := "http://127.0.0.1:" + port + path
+	call := func(method, token string) (int, string) {
+		req, err := http.NewRequest(method, target, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-		l.Close()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin)
-		cmd.Env = append(childEnv(), "PORT="+port)
-		cmd.WaitDelay = 5 * time.Second
-		setChildAttrs(cmd)
-		var logs strings.Builder
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { cancel(); _ = cmd.Wait() }()
-		base := "http://127.0.0.1:" + port + "/"
-		call := func(token string) (int, string) {
-			req, _ := http.NewRequest(http.MethodGet, base, nil)
+		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return 0, err.Error()
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(b)
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		status, body := call(f.live)
-		for status == 0 && time.Now().Before(deadline) { // poll until the program listens
-			time.Sleep(50 * time.Millisecond)
-			status, body = call(f.live)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
 		}
-		if status != http.StatusOK || !strings.Contains(body, "hello "+f.project) {
-			t.Fatalf("the Go snippet's API with a live key: %d %q\nlogs: %s", status, body, logs.String())
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			return 0, err.Error()
 		}
-		if status, body := call(f.revoked); status != http.StatusUnauthorized {
-			t.Errorf("the Go snippet's API with a revoked key: %d %q, want 401", status, body)
+		return res.StatusCode, string(b)
+	}
+	started := false
+	return func(method, token string) (int, string) {
+		status, body := call(method, token)
+		for deadline := time.Now().Add(30 * time.Second); !started && status == 0 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond) // poll until the program listens
+			status, body = call(method, token)
 		}
-	})
+		started = true
+		return status, body
+	}, logs
+}
+
+// kitCheckAPI checks a kit program's API: a live key is accepted (the answer contains
+// want), a revoked key is refused with 401 "revoked", and no credential gets 401.
+func kitCheckAPI(t *testing.T, lang string, call func(string) (int, string), logs *syncBuffer, f *kitFixture, want string) {
+	t.Helper()
+	if status, body := call(f.live); status != http.StatusOK || !strings.Contains(body, want) {
+		t.Fatalf("the %s snippet's API with a live key: %d %q, want 200 with %s\nlogs: %s", lang, status, body, want, logs.String())
+	}
+	if status, body := call(f.revoked); status != http.StatusUnauthorized || !strings.Contains(body, "revoked") {
+		t.Errorf("the %s snippet's API with a revoked key: %d %q, want 401 naming the revocation", lang, status, body)
+	}
+	if status, body := call(""); status != http.StatusUnauthorized {
+		t.Errorf("the %s snippet's API with no credential: %d %q, want 401", lang, status, body)
+	}
 }

@@ -73,6 +73,8 @@ type vfProject struct {
 type vfKey struct {
 	ID    string // key_…, the key's jti
 	Token string
+	// Snippets are the code boxes the new-key page shows, by data-testid.
+	Snippets map[string]string
 }
 
 // vfSignIn signs email in at p the way a browser does: GET /login, the development
@@ -272,9 +274,14 @@ func (u *vfUser) createKey(t *testing.T, pr vfProject, name string, scopes ...st
 	}, http.StatusOK)
 	d := vfDoc(t, body)
 	k := vfKey{
-		ID:    strings.TrimSpace(d.Find(`[data-testid="new-key-id"]`).Text()),
-		Token: strings.TrimSpace(d.Find(`[data-testid="secret"]`).Text()),
+		ID:       strings.TrimSpace(d.Find(`[data-testid="new-key-id"]`).Text()),
+		Token:    strings.TrimSpace(d.Find(`[data-testid="secret"]`).Text()),
+		Snippets: map[string]string{},
 	}
+	d.Find(`[data-testid^="snippet-"]`).Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-testid")
+		k.Snippets[id] = s.Text()
+	})
 	var claims models.APIKeyClaims
 	if err := vfPayload(k.Token, &claims); err != nil {
 		t.Fatalf("POST %s: the page shows no readable key (id %q): %v", path, k.ID, err)

@@ -9,27 +9,29 @@ import (
 
 // verificationKit is what an API's owners need to accept Gatehouse credentials: the
 // URLs, and snippets that run as shown against this portal (tests run each of them).
-// The Node.js, Python and curl snippets ask the portal (RFC 7662 introspection), so a
-// revoked key is refused at once; they authenticate as the first of the team's projects
-// (introspection answers for credentials of the caller's team or for its APIs), with a
-// client secret taken from the environment.
+// The Go, Node.js and Python snippets are complete APIs built on the verifier SDKs
+// (offline: revocations arrive within the status list's ttl). The curl snippet asks the
+// portal (RFC 7662 introspection), so a revoked key is refused at once; it authenticates
+// as the first of the team's projects (introspection answers for credentials of the
+// caller's team or for its APIs), with a client secret taken from the environment.
 func (h *Handler) verificationKit(identifier string, teamProjects []models.Project) views.VerificationKit {
 	base := h.cfg.BaseURL.String()
 	kit := views.VerificationKit{
 		Issuer: base, JWKSURL: base + "/.well-known/jwks.json", JWKSPEMURL: base + "/.well-known/jwks.pem",
 		MetadataURL: base + "/.well-known/oauth-authorization-server", IntrospectionURL: base + "/oauth/introspect",
 	}
-	kit.Snippets = []views.Snippet{{ID: "kit-go", Title: "Go (verify): offline, revocations within the status list's ttl",
-		Code: strings.NewReplacer("{{BASE}}", base, "{{AUD}}", identifier).Replace(kitGo)}}
+	r := strings.NewReplacer("{{BASE}}", base, "{{AUD}}", identifier)
+	kit.Snippets = []views.Snippet{
+		{ID: "kit-go", Title: "Go (verify): offline, revocations within the status list's ttl", Code: r.Replace(kitGo)},
+		{ID: "kit-node", Title: "Node.js (@gatehouse/verify, Express)", Code: r.Replace(sdkNode)},
+		{ID: "kit-python", Title: "Python (gatehouse_verify, WSGI)", Code: r.Replace(sdkPython)},
+	}
 	if len(teamProjects) == 0 {
 		return kit
 	}
 	p := teamProjects[0]
-	r := strings.NewReplacer("{{BASE}}", base, "{{AUD}}", identifier, "{{CLIENT}}", p.ID, "{{PROJECT}}", p.Name)
-	kit.Snippets = append(kit.Snippets,
-		views.Snippet{ID: "kit-node", Title: "Node.js (introspection)", Code: r.Replace(kitNode)},
-		views.Snippet{ID: "kit-python", Title: "Python (introspection)", Code: r.Replace(kitPython)},
-		views.Snippet{ID: "kit-curl", Title: "curl (introspection)", Code: r.Replace(kitCurl)})
+	r = strings.NewReplacer("{{BASE}}", base, "{{AUD}}", identifier, "{{CLIENT}}", p.ID, "{{PROJECT}}", p.Name)
+	kit.Snippets = append(kit.Snippets, views.Snippet{ID: "kit-curl", Title: "curl (introspection)", Code: r.Replace(kitCurl)})
 	return kit
 }
 
@@ -65,54 +67,47 @@ func main() {
 }
 `
 
-// kitNode checks a credential by introspection, with no dependency.
-const kitNode = `// Node.js 18+, no dependencies: node verify.mjs "<API key or access token>"
-// Asks Gatehouse whether the credential is valid for {{AUD}} now (revoked keys are
-// refused at once). It signs in as the project "{{PROJECT}}" of this API's team:
-// export GATEHOUSE_CLIENT_SECRET=<one of that project's client secrets>
-const issuer = '{{BASE}}'
-const audience = '{{AUD}}'
-const clientId = '{{CLIENT}}'
-const token = process.argv[2]
+// sdkNode is a complete Node.js API on the Node.js SDK (sdk/node) with Express: the
+// API page's kit and the new-key box show it.
+const sdkNode = `// An API that accepts Gatehouse credentials for {{AUD}}.
+// npm install @gatehouse/verify express && node api.mjs
+import express from 'express'
+import { createVerifier } from '@gatehouse/verify'
+import { gatehouse } from '@gatehouse/verify/express' // and requireScope('…') for routes that need a scope
 
-const basic = Buffer.from(clientId + ':' + process.env.GATEHOUSE_CLIENT_SECRET).toString('base64')
-const res = await fetch(issuer + '/oauth/introspect', {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Basic ' + basic },
-  body: new URLSearchParams({ token }),
+const verifier = await createVerifier('{{BASE}}', { audience: '{{AUD}}' })
+const app = express()
+app.use(gatehouse(verifier)) // 401 for a missing, invalid, expired or revoked credential
+app.get('/', (req, res) => {
+  const p = req.gatehouse // p.project, p.team, p.scopes, p.kind, p.keyId
+  res.json({ project: p.project, scopes: p.scopes })
 })
-if (!res.ok) throw new Error('introspection failed: HTTP ' + res.status)
-const info = await res.json()
-if (!info.active || ![].concat(info.aud ?? []).includes(audience)) {
-  console.error('rejected: not a valid credential for ' + audience)
-  process.exit(1)
-}
-console.log('accepted: project ' + info.sub + ', scopes "' + (info.scope ?? '') + '", ' + info.credential_type)
+const port = process.env.PORT ?? 9090
+app.listen(port, '127.0.0.1', () => console.log('listening on port ' + port))
 `
 
-// kitPython checks a credential by introspection with the standard library only.
-const kitPython = `# Python 3, standard library only: python3 verify.py "<API key or access token>"
-# Asks Gatehouse whether the credential is valid for {{AUD}} now (revoked keys are
-# refused at once). It signs in as the project "{{PROJECT}}" of this API's team:
-# export GATEHOUSE_CLIENT_SECRET=<one of that project's client secrets>
-import base64, json, os, sys, urllib.parse, urllib.request
+// sdkPython is a complete Python API on the Python SDK (sdk/python), standard-library
+// WSGI server: the API page's kit and the new-key box show it.
+const sdkPython = `# An API that accepts Gatehouse credentials for {{AUD}}.
+# pip install gatehouse-verify && python3 api.py
+import json, os
+from wsgiref.simple_server import make_server
 
-ISSUER = "{{BASE}}"
-AUDIENCE = "{{AUD}}"
-CLIENT_ID = "{{CLIENT}}"
+from gatehouse_verify import Verifier
+from gatehouse_verify.wsgi import VerifyMiddleware, principal
 
-basic = base64.b64encode((CLIENT_ID + ":" + os.environ["GATEHOUSE_CLIENT_SECRET"]).encode()).decode()
-request = urllib.request.Request(
-    ISSUER + "/oauth/introspect",
-    data=urllib.parse.urlencode({"token": sys.argv[1]}).encode(),
-    headers={"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"},
-)
-with urllib.request.urlopen(request, timeout=10) as response:
-    info = json.load(response)
-aud = info.get("aud") or []
-if not info.get("active") or AUDIENCE not in ([aud] if isinstance(aud, str) else aud):
-    sys.exit("rejected: not a valid credential for " + AUDIENCE)
-print("accepted: project %s, scopes %r, %s" % (info["sub"], info.get("scope", ""), info["credential_type"]))
+verifier = Verifier("{{BASE}}", audience="{{AUD}}")
+
+
+def api(environ, start_response):
+    p = principal(environ)  # p.project, p.team, p.scopes, p.kind, p.key_id
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"project": p.project, "scopes": list(p.scopes)}).encode()]
+
+
+port = int(os.environ.get("PORT", "9090"))
+print("listening on port", port, flush=True)
+make_server("127.0.0.1", port, VerifyMiddleware(api, verifier)).serve_forever()
 `
 
 // kitCurl asks the introspection endpoint.

@@ -7,7 +7,8 @@ import (
 )
 
 // keySnippets are ready-to-paste examples for a new key: calling an API with it, and
-// verifying it in Go (verify), Node.js (jose) and Python (PyJWT).
+// verifying it in Go (verify), Node.js (@gatehouse/verify) and Python (gatehouse_verify):
+// the Node.js and Python snippets are the API page's kit programs.
 func (h *Handler) keySnippets(key, audience string) []views.Snippet {
 	base := h.cfg.BaseURL.String()
 	r := strings.NewReplacer("{{KEY}}", key, "{{BASE}}", base, "{{AUD}}", audience)
@@ -23,30 +24,8 @@ e.Use(v.EchoMiddleware()) // or http.Handle("/", v.Middleware(handler))
 // in a handler:
 p := verify.FromContext(r.Context()) // p.Project, p.Team, p.Scopes, p.KeyID
 if !p.HasScope("orders:write") { /* 403 */ }`)},
-		{ID: "snippet-node", Title: "Node.js (jose)", Code: r.Replace(`import { createRemoteJWKSet, jwtVerify } from 'jose'
-
-const jwks = createRemoteJWKSet(new URL('{{BASE}}/.well-known/jwks.json'))
-const { payload } = await jwtVerify(apiKey, jwks, {
-  issuer: '{{BASE}}',
-  audience: '{{AUD}}',
-  typ: 'apikey+jwt',
-  algorithms: ['ES256', 'EdDSA', 'RS256'],
-})
-// payload.sub is the project's client_id, payload.scope its scopes.
-// Revocation: check bit payload.status.status_list.idx of the list at
-// payload.status.status_list.uri (refresh it every "ttl" seconds).`)},
-		{ID: "snippet-python", Title: "Python (PyJWT)", Code: r.Replace(`import jwt  # pip install "pyjwt[crypto]"
-
-jwks = jwt.PyJWKClient("{{BASE}}/.well-known/jwks.json")
-signing_key = jwks.get_signing_key_from_jwt(api_key)
-if jwt.get_unverified_header(api_key).get("typ") != "apikey+jwt":
-    raise PermissionError("not an API key")
-claims = jwt.decode(
-    api_key, signing_key.key,
-    algorithms=["ES256", "EdDSA", "RS256"],
-    audience="{{AUD}}", issuer="{{BASE}}",
-)
-# claims["sub"] is the project's client_id, claims["scope"] its scopes.`)},
+		{ID: "snippet-node", Title: "Node.js (@gatehouse/verify)", Code: r.Replace(sdkNode)},
+		{ID: "snippet-python", Title: "Python (gatehouse_verify)", Code: r.Replace(sdkPython)},
 	}
 }
 

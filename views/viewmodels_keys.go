@@ -66,14 +66,14 @@ type NewAPIKey struct {
 	Key       string
 	ExpiresAt time.Time
 	// Snippets are shown in tabs or <details>, each in a CopyBox: curl, Go (verify),
-	// Node (jose), Python (PyJWT).
+	// Node.js (@gatehouse/verify), Python (gatehouse_verify).
 	Snippets []Snippet
 }
 
 // Snippet is a titled, copyable code sample.
 type Snippet struct {
 	ID    string // element id, e.g. "snippet-curl"
-	Title string // "curl", "Go (verify)", "Node.js (jose)", "Python (PyJWT)"
+	Title string // "curl", "Go (verify)", "Node.js (@gatehouse/verify)", "Python (gatehouse_verify)"
 	Code  string
 }
 

@@ -1,0 +1,95 @@
+// RFC 6750 answers, shared by the Express and Fastify adapters (verify/http.go).
+
+import { InsufficientScopeError, NoTokenError, VerifyError } from './errors.js';
+
+/**
+ * An HTTP answer: status, headers and the JSON body text.
+ * @typedef {{status: number, headers: Record<string,string>, body: string}} Answer
+ */
+
+/** Makes s safe inside a quoted-string of an auth-param. */
+export function quote(s) {
+  return String(s).replace(/[\\"\r\n]/g, '');
+}
+
+/**
+ * What a client is told about a rejection: the category only, never token content;
+ * for a NotAllowedError also which list refused it (never the id).
+ * @param {unknown} err
+ */
+export function describe(err) {
+  return err instanceof VerifyError ? err.description : 'invalid token';
+}
+
+/** @returns {Answer} */
+function json(status, headers, code, description) {
+  return {
+    status,
+    headers: { ...headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    body: `${JSON.stringify({ error: code, error_description: description })}\n`,
+  };
+}
+
+/**
+ * 403 insufficient_scope naming the scope that is missing (and, in the challenge, all
+ * the route needs).
+ * @param {string} missing
+ * @param {string[]} scopes
+ * @returns {Answer}
+ */
+export function scopeAnswer(missing, scopes) {
+  const desc = `this request needs the scope ${missing}`;
+  let h = `Bearer error="insufficient_scope", error_description="${quote(desc)}"`;
+  if (scopes.length > 0) h += `, scope="${quote(scopes.join(' '))}"`;
+  return json(403, { 'WWW-Authenticate': h }, 'insufficient_scope', desc);
+}
+
+/**
+ * The answer to a verification error: 401 with a bare challenge when no credential was
+ * sent, 401 invalid_token otherwise, 403 insufficient_scope.
+ * @param {unknown} err
+ * @param {string} realm the API's audience
+ * @returns {Answer}
+ */
+export function errorAnswer(err, realm) {
+  if (err instanceof NoTokenError) {
+    return json(401, { 'WWW-Authenticate': `Bearer realm="${quote(realm)}"` }, 'invalid_request',
+      'no credential: send Authorization: Bearer <key>');
+  }
+  if (err instanceof InsufficientScopeError) return scopeAnswer(err.scopes[0] ?? '', err.scopes);
+  const desc = describe(err);
+  return json(401, {
+    'WWW-Authenticate': `Bearer realm="${quote(realm)}", error="invalid_token", error_description="${quote(desc)}"`,
+  }, 'invalid_token', desc);
+}
+
+/**
+ * The first of scopes the principal lacks, or undefined.
+ * @param {{hasScope(s: string): boolean} | null | undefined} p
+ * @param {string[]} scopes
+ */
+export function missingScope(p, scopes) {
+  for (const s of scopes) if (!p || !p.hasScope(s)) return s;
+  return undefined;
+}
+
+/** Flattens requireScope('a', ['b', 'c']) and checks every scope is a non-empty string. */
+export function scopeList(scopes) {
+  const out = scopes.flat();
+  for (const s of out) if (typeof s !== 'string' || s === '') throw new TypeError('gatehouse: scopes must be non-empty strings');
+  return out;
+}
+
+/**
+ * Logs a rejection (not a missing credential) at info, or warns about an error that is
+ * not a VerifyError (a bug: it is answered 401 "invalid token").
+ * @param {{logger: any}} verifier
+ * @param {unknown} err
+ * @param {string} path
+ */
+export function logRejection(verifier, err, path) {
+  const log = verifier.logger;
+  if (err instanceof NoTokenError) return;
+  if (err instanceof VerifyError) log?.info?.('verify: credential rejected', { path, reason: err.message });
+  else log?.warn?.('verify: unexpected error while verifying a credential', { path, error: String(err) });
+}

@@ -1,0 +1,160 @@
+// Type declarations of @gatehouse/verify (hand-written; the code is plain ESM).
+
+/** Which credential a request carried. */
+export type Kind = 'api_key' | 'access_token';
+
+/** The algorithms a verifier can accept. */
+export type Algorithm = 'ES256' | 'EdDSA' | 'RS256';
+
+/** A console-like logger. Only the methods present are called. */
+export interface Logger {
+  debug?(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  warn?(message: string, fields?: Record<string, unknown>): void;
+  error?(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface VerifierOptions {
+  /** This API's audience: a credential's aud must contain it. Required. */
+  audience: string;
+  /** Which credentials this API takes. Default: both. */
+  accept?: Kind[];
+  /** Accepted signature algorithms, intersected with the issuer's signing_alg_values_supported. Default: all three. */
+  algorithms?: Algorithm[];
+  /** Clock skew allowed on exp, nbf and iat, 0 to 300. Default 30. */
+  leewaySeconds?: number;
+  /** Only credentials of these projects (sub / client_id); others are NotAllowedError. Not set: any project. */
+  projects?: string[] | null;
+  /** Only credentials whose team claim is one of these; others (and those without a team) are NotAllowedError. */
+  teams?: string[] | null;
+  /** Accept API keys whose status list cannot be had (portal down past the list's exp). Default false: fail closed. */
+  failOpen?: boolean;
+  /** How many verified credentials are remembered (0 disables the cache). Default 10000. */
+  cacheSize?: number;
+  /** Least time between two fetches triggered by requests (unknown kid, missing list). Default 30. */
+  cooldownSeconds?: number;
+  /** The background refresher wakes at least this often. Default 5. */
+  refreshIntervalSeconds?: number;
+  /** Timeout of each fetch from the portal. Default 10000. */
+  fetchTimeoutMs?: number;
+  /** A fetch-compatible function. Default globalThis.fetch. */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** The clock, in ms since the epoch (tests). Default Date.now. */
+  now?: () => number;
+  /** Receives fetch failures and fail-open decisions (warn) and rejections (info). Default: warnings to console.warn. */
+  logger?: Logger;
+  /** Also read credentials from the X-API-Key header. Default false. */
+  headerApiKey?: boolean;
+  /** Also read credentials from this query parameter (off by default: URLs end up in logs). */
+  queryParam?: string;
+}
+
+/** Who called: the project a verified credential belongs to, and the API it was accepted for. Immutable. */
+export declare class Principal {
+  private constructor();
+  readonly kind: Kind;
+  /** The API the credential was accepted for: the verifier's audience. */
+  readonly api: string;
+  /** The project's client_id (the sub claim). */
+  readonly project: string;
+  /** The project's team ('' for access tokens issued before the claim existed). */
+  readonly team: string;
+  readonly scopes: readonly string[];
+  /** The credential's id (jti): key_… for API keys. */
+  readonly keyId: string;
+  /** The aud claim. */
+  readonly audience: readonly string[];
+  /** null when the credential has no iat. */
+  readonly issuedAt: Date | null;
+  readonly expiresAt: Date;
+  hasScope(scope: string): boolean;
+  toJSON(): Record<string, unknown>;
+}
+
+export interface VerifierStats {
+  /** Credentials accepted after a full check. */
+  verified: number;
+  /** Credentials accepted from the cache. */
+  cacheHits: number;
+  /** Every rejection (a missing credential is not one). */
+  rejected: number;
+  jwksFetches: number;
+  jwksFetchErrors: number;
+  statusFetches: number;
+  statusFetchErrors: number;
+  /** Uses of a status list older than its ttl (the portal is not answering; still before exp). */
+  statusStale: number;
+  /** Rejections because no usable status list could be had. */
+  failClosed: number;
+  /** Acceptances without a status list (failOpen). */
+  failOpen: number;
+  /** The cache's current size. */
+  cachedCredentials: number;
+}
+
+/** A request, a fetch Headers, or a plain object of header names to values. */
+export type HeadersLike =
+  | { headers: Record<string, string | string[] | undefined> | Headers; url?: string }
+  | Headers
+  | Record<string, string | string[] | undefined>;
+
+export declare class Verifier {
+  private constructor();
+  readonly issuer: string;
+  readonly audience: string;
+  readonly logger: Logger;
+  /** Checks a credential; rejects with a VerifyError subclass. */
+  verify(token: string | null | undefined): Promise<Principal>;
+  /** Bearer credential, then X-API-Key (headerApiKey), then the query parameter (queryParam); '' when none. */
+  tokenFromRequest(req: HeadersLike): string;
+  stats(): VerifierStats;
+  /** One background refresh pass now; resolves to the ms until something is next due. */
+  refresh(): Promise<number>;
+  /** Stops the background refreshes and aborts fetches in flight. */
+  close(): Promise<void>;
+}
+
+/** Discovers the issuer (RFC 8414), fetches its JWKS and starts refreshing in the background. */
+export declare function createVerifier(issuer: string, options: VerifierOptions): Promise<Verifier>;
+
+/** The longest credential parsed at all (8 KiB). */
+export declare const MAX_TOKEN_LEN: number;
+
+export type ErrorCode =
+  | 'no_token' | 'malformed' | 'header' | 'unknown_key' | 'signature' | 'type' | 'issuer' | 'audience' | 'expired'
+  | 'not_yet_valid' | 'claims' | 'revoked' | 'status_unavailable' | 'not_allowed' | 'insufficient_scope';
+
+/** The base of every rejection. */
+export declare class VerifyError extends Error {
+  constructor(detail?: string, cause?: unknown);
+  static readonly code: ErrorCode | 'invalid_token';
+  static readonly description: string;
+  readonly code: ErrorCode;
+  /** The RFC 6750 error_description: the category only, never token content. */
+  readonly description: string;
+}
+export declare class NoTokenError extends VerifyError { readonly code: 'no_token'; }
+export declare class MalformedError extends VerifyError { readonly code: 'malformed'; }
+export declare class HeaderError extends VerifyError { readonly code: 'header'; }
+export declare class UnknownKeyError extends VerifyError { readonly code: 'unknown_key'; }
+export declare class SignatureError extends VerifyError { readonly code: 'signature'; }
+export declare class TokenTypeError extends VerifyError { readonly code: 'type'; }
+export declare class IssuerError extends VerifyError { readonly code: 'issuer'; }
+export declare class AudienceError extends VerifyError { readonly code: 'audience'; }
+export declare class ExpiredError extends VerifyError { readonly code: 'expired'; }
+export declare class NotYetValidError extends VerifyError { readonly code: 'not_yet_valid'; }
+export declare class ClaimsError extends VerifyError { readonly code: 'claims'; }
+export declare class RevokedError extends VerifyError { readonly code: 'revoked'; }
+export declare class StatusUnavailableError extends VerifyError { readonly code: 'status_unavailable'; }
+export declare class NotAllowedError extends VerifyError {
+  constructor(reason: 'project' | 'team' | 'no_team', detail?: string);
+  readonly code: 'not_allowed';
+  /** Which list refused the credential. */
+  readonly reason: 'project' | 'team' | 'no_team';
+}
+export declare class InsufficientScopeError extends VerifyError {
+  constructor(scopes: string | string[]);
+  readonly code: 'insufficient_scope';
+  /** The scopes the route requires. */
+  readonly scopes: string[];
+}

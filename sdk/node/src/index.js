@@ -1,0 +1,796 @@
+// @gatehouse/verify: accept Gatehouse API keys and access tokens offline.
+//
+// A Verifier discovers the portal from its issuer URL (RFC 8414 metadata), keeps its
+// JWKS and the status lists its credentials point at cached and refreshed in the
+// background, and checks each credential without calling the portal on the request
+// path. This is the Node.js port of the Go package verify (verify/doc.go); it answers
+// every case of sdk/conformance/vectors.json as the Go verifier does.
+
+import * as nodeCrypto from 'node:crypto';
+import { ClockCache } from './cache.js';
+import {
+  AudienceError, ClaimsError, ExpiredError, HeaderError, IssuerError, MalformedError, NoTokenError, NotAllowedError,
+  NotYetValidError, RevokedError, SignatureError, StatusUnavailableError, TokenTypeError, UnknownKeyError,
+} from './errors.js';
+import { parseJWKS, SUPPORTED_ALGS } from './keys.js';
+import { decodeStatusList, MAX_DOCUMENT, statusBit, validNumericDate } from './statuslist.js';
+import { parseStrict, readAudience, readFloat, readInt, readObject, readString, StrictJSONError, TypeMismatch, decodeUTF8 } from './strictjson.js';
+import { CLAIM_NAMES, kindOf, MAX_TOKEN_LEN, parseCompact, truncate } from './token.js';
+
+export * from './errors.js';
+export { MAX_TOKEN_LEN };
+
+/** Most distinct status lists one verifier tracks. */
+const MAX_LISTS = 1024;
+/** A status list without a usable ttl is refreshed this often. */
+const DEFAULT_STATUS_TTL = 60_000;
+/** A list not used for this long is no longer refreshed in the background. */
+const LIST_IDLE = 3_600_000;
+
+const sha256 = typeof nodeCrypto.hash === 'function'
+  ? (/** @type {string} */ s) => nodeCrypto.hash('sha256', s, 'base64')
+  : (/** @type {string} */ s) => nodeCrypto.createHash('sha256').update(s).digest('base64');
+
+/** Go's unicode.IsSpace, for strings.Fields and strings.TrimSpace. */
+const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const FIELDS = new RegExp(`[${GO_SPACE}]+`);
+const TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, 'g');
+
+/** strings.TrimSpace */
+function goTrimSpace(s) {
+  return s.replace(TRIM, '');
+}
+
+/** strings.Fields */
+function goFields(s) {
+  if (s === '') return [];
+  return s.split(FIELDS).filter((x) => x !== '');
+}
+
+/** Who called: the project a verified credential belongs to, and the API it was accepted for. */
+export class Principal {
+  #iat;
+  #exp;
+
+  /**
+   * @param {object} f
+   * @param {'api_key'|'access_token'} f.kind
+   * @param {string} f.api
+   * @param {string} f.project
+   * @param {string} f.team
+   * @param {string[]} f.scopes
+   * @param {string} f.keyId
+   * @param {string[]} f.audience
+   * @param {number|null} f.issuedAt ms
+   * @param {number} f.expiresAt ms
+   */
+  constructor(f) {
+    /** api_key or access_token */
+    this.kind = f.kind;
+    /** The API the credential was accepted for: the verifier's audience. */
+    this.api = f.api;
+    /** The project's client_id (sub). */
+    this.project = f.project;
+    /** The project's team ('' for access tokens issued before the claim existed). */
+    this.team = f.team;
+    /** The credential's scopes. */
+    this.scopes = Object.freeze(f.scopes);
+    /** The credential's id (jti): key_… for API keys. */
+    this.keyId = f.keyId;
+    /** The aud claim. */
+    this.audience = Object.freeze(f.audience);
+    this.#iat = f.issuedAt;
+    this.#exp = f.expiresAt;
+    Object.freeze(this);
+  }
+
+  /** When the credential was issued (null without iat). */
+  get issuedAt() {
+    return this.#iat === null ? null : new Date(this.#iat);
+  }
+
+  /** When the credential expires. */
+  get expiresAt() {
+    return new Date(this.#exp);
+  }
+
+  /** Whether the credential carries scope. */
+  hasScope(scope) {
+    return this.scopes.includes(scope);
+  }
+
+  toJSON() {
+    return {
+      kind: this.kind, api: this.api, project: this.project, team: this.team, scopes: this.scopes, keyId: this.keyId,
+      audience: this.audience, issuedAt: this.issuedAt, expiresAt: this.expiresAt,
+    };
+  }
+}
+
+const noop = () => {};
+/** The default logger: warnings (fetch failures, fail-open decisions) to console.warn. */
+const defaultLogger = {
+  debug: noop,
+  info: noop,
+  warn: (/** @type {string} */ msg, /** @type {object} */ fields) => console.warn(`${msg} ${JSON.stringify(fields)}`),
+  error: (/** @type {string} */ msg, /** @type {object} */ fields) => console.error(`${msg} ${JSON.stringify(fields)}`),
+};
+
+/** @param {unknown} v @param {string} name */
+function idList(v, name) {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || x === '')) {
+    throw new TypeError(`verify: ${name} needs at least one id, and no empty one`);
+  }
+  return new Set(v);
+}
+
+/** @param {unknown} v @param {string} name @param {number} def @param {number} [min] */
+function num(v, name, def, min = 0) {
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new TypeError(`verify: ${name} must be a number ≥ ${min}`);
+  return v;
+}
+
+/**
+ * Discovers the issuer, fetches its JWKS and starts refreshing in the background.
+ * @param {string} issuer
+ * @param {import('./index.js').VerifierOptions} options
+ * @returns {Promise<Verifier>}
+ */
+export async function createVerifier(issuer, options) {
+  const v = new Verifier(issuer, options, INTERNAL);
+  await v._start();
+  return v;
+}
+
+const INTERNAL = Symbol('gatehouse.internal');
+
+/** Checks Gatehouse credentials offline. Make one with createVerifier. */
+export class Verifier {
+  #issuer;
+  #audience;
+  #kinds;
+  #algs;
+  #leeway;
+  #projects;
+  #teams;
+  #failOpen;
+  #cooldown;
+  #refreshEvery;
+  #fetchTimeout;
+  #fetch;
+  #now;
+  #logger;
+  #headerApiKey;
+  #queryParam;
+
+  #jwksURI = '';
+  #listPrefix = '';
+  /** @type {Set<string>} */
+  #allowed = new Set();
+  /** @type {{keys: Map<string, import('./keys.js').PublicKey>, fetched: number, maxAge: number} | null} */
+  #keys = null;
+  #lastJWKS = -Infinity;
+  /** @type {Promise<boolean>|null} */
+  #jwksInflight = null;
+  /** @type {Map<string, ListEntry>} */
+  #lists = new Map();
+  #cache;
+  #stats = {
+    verified: 0, rejected: 0, cachedRejected: 0, jwksFetches: 0, jwksFetchErrors: 0, statusFetches: 0,
+    statusFetchErrors: 0, statusStale: 0, failClosed: 0, failOpen: 0,
+  };
+  /** @type {ReturnType<typeof setTimeout>|null} */
+  #timer = null;
+  /** When the timer fires (performance.now() ms). */
+  #timerAt = Infinity;
+  /** @type {Promise<void>|null} */
+  #ticking = null;
+  #closed = false;
+  #abort = new AbortController();
+
+  /**
+   * @param {string} issuer
+   * @param {import('./index.js').VerifierOptions} options
+   * @param {symbol} [internal]
+   */
+  constructor(issuer, options, internal) {
+    if (internal !== INTERNAL) throw new TypeError('verify: use createVerifier(issuer, options)');
+    const o = options ?? /** @type {any} */ ({});
+    if (typeof issuer !== 'string' || issuer === '') throw new TypeError('verify: an issuer URL is required');
+    if (typeof o.audience !== 'string' || o.audience === '') throw new TypeError('verify: an audience is required');
+    this.#issuer = issuer.endsWith('/') ? issuer.slice(0, -1) : issuer;
+    this.#audience = o.audience;
+    const accept = o.accept ?? ['api_key', 'access_token'];
+    if (!Array.isArray(accept) || accept.length === 0) throw new TypeError('verify: accept needs at least one kind');
+    for (const k of accept) {
+      if (k !== 'api_key' && k !== 'access_token') throw new TypeError(`verify: unknown credential kind ${JSON.stringify(k)}`);
+    }
+    this.#kinds = new Set(accept);
+    this.#algs = o.algorithms ?? ['ES256', 'EdDSA', 'RS256'];
+    if (!Array.isArray(this.#algs)) throw new TypeError('verify: algorithms must be an array');
+    for (const a of this.#algs) {
+      if (!SUPPORTED_ALGS.includes(a)) throw new TypeError(`verify: algorithm ${JSON.stringify(a)} is not supported`);
+    }
+    const leeway = num(o.leewaySeconds, 'leewaySeconds', 30);
+    if (leeway > 300) throw new TypeError('verify: leewaySeconds must be between 0 and 300');
+    this.#leeway = leeway * 1000;
+    this.#projects = idList(o.projects, 'projects');
+    this.#teams = idList(o.teams, 'teams');
+    this.#failOpen = o.failOpen === true;
+    const cacheSize = num(o.cacheSize, 'cacheSize', 10000);
+    this.#cache = new ClockCache(Math.floor(cacheSize));
+    this.#cooldown = num(o.cooldownSeconds, 'cooldownSeconds', 30) * 1000;
+    this.#refreshEvery = num(o.refreshIntervalSeconds, 'refreshIntervalSeconds', 5, 0.01) * 1000;
+    this.#fetchTimeout = num(o.fetchTimeoutMs, 'fetchTimeoutMs', 10000, 1);
+    this.#fetch = o.fetch ?? globalThis.fetch;
+    if (typeof this.#fetch !== 'function') throw new TypeError('verify: fetch must be a function');
+    this.#now = o.now ?? Date.now;
+    this.#logger = o.logger ?? defaultLogger;
+    this.#headerApiKey = o.headerApiKey === true;
+    this.#queryParam = typeof o.queryParam === 'string' ? o.queryParam : '';
+  }
+
+  /** The issuer URL (without a trailing slash). */
+  get issuer() {
+    return this.#issuer;
+  }
+
+  /** This API's audience (the realm of RFC 6750 answers). */
+  get audience() {
+    return this.#audience;
+  }
+
+  /** The logger the verifier and its middleware report to. */
+  get logger() {
+    return this.#logger;
+  }
+
+  /** @internal discovery, first JWKS, background refresh. */
+  async _start() {
+    const m = await this.#discover();
+    this.#jwksURI = m.jwksURI;
+    this.#listPrefix = m.statusListURIPrefix || `${this.#issuer}/statuslists/`;
+    for (const a of this.#algs) {
+      if (m.signingAlgs.length === 0 || m.signingAlgs.includes(a)) this.#allowed.add(a);
+    }
+    if (this.#allowed.size === 0) throw new Error('verify: no algorithm is both allowed and advertised by the issuer');
+    await this.#refreshJWKS();
+    this.#schedule(this.#refreshEvery);
+  }
+
+  /**
+   * Stops the background refreshes and aborts fetches in flight. Idempotent.
+   * @returns {Promise<void>}
+   */
+  async close() {
+    if (!this.#closed) {
+      this.#closed = true;
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#abort.abort();
+    }
+    if (this.#ticking) await this.#ticking;
+  }
+
+  /**
+   * Checks a credential and returns its principal, or rejects with a VerifyError.
+   * @param {string} token
+   * @returns {Promise<Principal>}
+   */
+  async verify(token) {
+    if (token === undefined || token === null || token === '') throw new NoTokenError();
+    if (typeof token !== 'string') throw new TypeError('verify: the token must be a string');
+    if (token.length > MAX_TOKEN_LEN) {
+      this.#stats.rejected++;
+      throw new MalformedError(`length ${token.length}`);
+    }
+    const key = sha256(token);
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) {
+      try {
+        const r = this.#recheck(hit);
+        if (r !== undefined) await r;
+      } catch (e) {
+        this.#cache.delete(key);
+        this.#stats.rejected++;
+        this.#stats.cachedRejected++;
+        throw e;
+      }
+      return hit.p;
+    }
+    let c;
+    try {
+      c = await this.#verifyFull(token);
+    } catch (e) {
+      this.#stats.rejected++;
+      throw e;
+    }
+    this.#cache.set(key, c);
+    this.#stats.verified++;
+    return c.p;
+  }
+
+  /**
+   * The credential a request carries: "Authorization: Bearer …" (scheme matched
+   * case-insensitively), then X-API-Key if headerApiKey is set, then the query
+   * parameter if queryParam is set; '' when none.
+   * @param {any} req a request (Node, Express, Fastify, fetch Request), a fetch Headers, or a plain header object
+   */
+  tokenFromRequest(req) {
+    const get = headerGetter(req);
+    const h = get('authorization');
+    if (h) {
+      const sp = h.indexOf(' ');
+      if (sp >= 0 && h.slice(0, sp).toLowerCase() === 'bearer') return goTrimSpace(h.slice(sp + 1));
+    }
+    if (this.#headerApiKey) {
+      const k = get('x-api-key');
+      if (k) return goTrimSpace(k);
+    }
+    if (this.#queryParam && req && typeof req.url === 'string') {
+      const q = req.url.indexOf('?');
+      if (q >= 0) return new URLSearchParams(req.url.slice(q + 1)).get(this.#queryParam) ?? '';
+    }
+    return '';
+  }
+
+  /** Counters since the verifier started, for logs and metrics. */
+  stats() {
+    const s = this.#stats;
+    return {
+      verified: s.verified,
+      cacheHits: this.#cache.hits - s.cachedRejected,
+      rejected: s.rejected,
+      jwksFetches: s.jwksFetches,
+      jwksFetchErrors: s.jwksFetchErrors,
+      statusFetches: s.statusFetches,
+      statusFetchErrors: s.statusFetchErrors,
+      statusStale: s.statusStale,
+      failClosed: s.failClosed,
+      failOpen: s.failOpen,
+      cachedCredentials: this.#cache.size,
+    };
+  }
+
+  /**
+   * Runs one background refresh pass now: the JWKS if it is due, and every recently used
+   * status list older than 90% of its ttl. Resolves to the ms until something is next
+   * due. The background timer calls this by itself; tests with an injected clock call
+   * it to stand in for the timer.
+   * @returns {Promise<number>}
+   */
+  async refresh() {
+    const now = this.#now();
+    let next = this.#refreshEvery;
+    const ks = this.#keys;
+    if (ks && now - ks.fetched >= ks.maxAge - this.#refreshEvery) await this.#refreshJWKS().catch(noop);
+    for (const e of this.#lists.values()) {
+      if (now - e.lastUsed * 1000 > LIST_IDLE) continue; // fetched again on demand
+      let l = e.current;
+      if (l === null || now - l.fetched >= l.ttl * 0.9) {
+        try {
+          await this.#fetchStatusList(e);
+        } catch (err) {
+          this.#logFetchError('status list', e.uri, err);
+        }
+        l = e.current;
+      }
+      if (l !== null) {
+        const due = l.fetched + l.ttl * 0.9 - this.#now();
+        if (due < next) next = due;
+      }
+    }
+    return Math.max(next, 100);
+  }
+
+  // --- internals ---
+
+  #schedule(ms) {
+    if (this.#closed) return;
+    this.#timerAt = performance.now() + ms;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#timerAt = Infinity;
+      this.#ticking = this.refresh().then(
+        (next) => this.#schedule(next),
+        () => this.#schedule(this.#refreshEvery),
+      ).finally(() => {
+        this.#ticking = null;
+      });
+    }, ms);
+    this.#timer.unref?.();
+  }
+
+  /**
+   * Brings the next background pass forward to within ms (a list was just installed
+   * whose refresh is due sooner than the timer). No-op while a pass runs: it computes
+   * its own next wake.
+   */
+  #wake(ms) {
+    if (this.#closed || this.#timer === null) return;
+    const delay = Math.max(ms, 100);
+    if (performance.now() + delay >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#schedule(delay);
+  }
+
+  /**
+   * GETs url, bounded in size; resolves to the body and the Cache-Control max-age (ms, 0 when absent).
+   * @param {string} url
+   * @param {string} accept
+   * @returns {Promise<{body: Buffer, maxAge: number}>}
+   */
+  async #get(url, accept) {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.#fetchTimeout), this.#abort.signal]);
+    const res = await this.#fetch(url, { method: 'GET', headers: { accept }, signal });
+    if (res.status !== 200) {
+      try {
+        await res.body?.cancel();
+      } catch {
+        // nothing to release
+      }
+      throw new Error(`GET ${url}: ${res.status}`);
+    }
+    const chunks = [];
+    let n = 0;
+    if (res.body) {
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        n += value.byteLength;
+        if (n > MAX_DOCUMENT) {
+          await reader.cancel().catch(noop);
+          throw new Error(`GET ${url}: response larger than ${MAX_DOCUMENT} bytes`);
+        }
+        chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      }
+    }
+    return { body: Buffer.concat(chunks, n), maxAge: maxAge(res.headers?.get?.('cache-control') ?? '') };
+  }
+
+  /** The issuer's RFC 8414 metadata; its issuer must equal the configured one. */
+  async #discover() {
+    let m;
+    try {
+      const { body } = await this.#get(`${this.#issuer}/.well-known/oauth-authorization-server`, 'application/json');
+      m = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new Error(`verify: discovery: ${/** @type {Error} */ (e).message}`, { cause: e });
+    }
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) throw new Error('verify: discovery: the metadata is not a JSON object');
+    const s = (v, name) => {
+      if (v === undefined || v === null) return '';
+      if (typeof v !== 'string') throw new Error(`verify: discovery: ${name} is not a string`);
+      return v;
+    };
+    const issuer = s(m.issuer, 'issuer');
+    if (issuer !== this.#issuer) {
+      throw new Error(`verify: discovery: metadata issuer ${JSON.stringify(issuer)} is not ${JSON.stringify(this.#issuer)}`);
+    }
+    const jwksURI = s(m.jwks_uri, 'jwks_uri');
+    if (jwksURI === '') throw new Error('verify: discovery: metadata has no jwks_uri');
+    const algs = m.signing_alg_values_supported ?? [];
+    if (!Array.isArray(algs) || algs.some((a) => typeof a !== 'string')) {
+      throw new Error('verify: discovery: signing_alg_values_supported is not a list of strings');
+    }
+    return { jwksURI, signingAlgs: algs, statusListURIPrefix: s(m.status_list_uri_prefix, 'status_list_uri_prefix') };
+  }
+
+  /** Fetches the JWKS and installs it; on failure the old one stays. One fetch at a time. */
+  #refreshJWKS() {
+    if (this.#jwksInflight) return this.#jwksInflight;
+    this.#lastJWKS = this.#now();
+    this.#stats.jwksFetches++;
+    this.#jwksInflight = (async () => {
+      try {
+        const { body, maxAge: age } = await this.#get(this.#jwksURI, 'application/json');
+        const keys = await parseJWKS(JSON.parse(body.toString('utf8')), this.#allowed);
+        this.#keys = { keys, fetched: this.#now(), maxAge: age === 0 || age > 3_600_000 ? 300_000 : age };
+        return true;
+      } catch (e) {
+        this.#stats.jwksFetchErrors++;
+        this.#logFetchError('JWKS', this.#jwksURI, e);
+        if (this.#keys === null) throw new Error(`verify: JWKS: ${/** @type {Error} */ (e).message}`, { cause: e });
+        return false;
+      } finally {
+        this.#jwksInflight = null;
+      }
+    })();
+    return this.#jwksInflight;
+  }
+
+  /**
+   * The key for kid, refetching the JWKS once per cooldown when the kid is unknown (a
+   * new key may have been published). The token's alg must equal the key's.
+   * @param {string} kid
+   * @param {string} alg
+   * @returns {Promise<import('./keys.js').PublicKey>}
+   */
+  async #keyFor(kid, alg) {
+    const k = this.#keySync(kid, alg);
+    if (k !== undefined) return k;
+    return this.#keySlow(kid, alg);
+  }
+
+  /** The key when no fetch is needed; undefined when the kid is unknown. */
+  #keySync(kid, alg) {
+    if (!this.#allowed.has(alg)) throw new HeaderError(`algorithm ${JSON.stringify(truncate(alg, 20))} is not accepted`);
+    const k = /** @type {NonNullable<typeof this.keys>} */ (this.#keys).keys.get(kid);
+    if (k === undefined) return undefined;
+    if (k.alg !== alg) throw new HeaderError(`the key is ${k.alg}, the token says ${JSON.stringify(truncate(alg, 20))}`);
+    return k;
+  }
+
+  async #keySlow(kid, alg) {
+    if (this.#jwksInflight) await this.#jwksInflight.catch(noop);
+    else if (this.#now() - this.#lastJWKS >= this.#cooldown) await this.#refreshJWKS().catch(noop);
+    const k = this.#keySync(kid, alg);
+    if (k === undefined) throw new UnknownKeyError();
+    return k;
+  }
+
+  /**
+   * What a cached credential must still pass: not expired, the allow-lists, its key
+   * still published, its status bit still clear. Returns a promise only when the
+   * status list has to be fetched.
+   */
+  #recheck(c) {
+    if (!(this.#now() < c.exp + this.#leeway)) throw new ExpiredError();
+    this.#checkAllowed(c.project, c.team);
+    if (!this.#keys?.keys.has(c.kid)) throw new UnknownKeyError();
+    if (c.statusURI !== '') return this.#checkStatus(c.statusURI, c.statusIdx);
+    return undefined;
+  }
+
+  /**
+   * The first sight of a credential: parse, header rules, signature, then claims (so a
+   * badly signed expired token is reported as a bad signature), then status.
+   * @param {string} token
+   */
+  async #verifyFull(token) {
+    const c = parseCompact(token);
+    const kind = kindOf(c.header.typ);
+    if (kind === undefined || !this.#kinds.has(kind)) throw new TokenTypeError(`typ ${JSON.stringify(truncate(c.header.typ, 40))}`);
+    let k = this.#keySync(c.header.kid, c.header.alg);
+    if (k === undefined) k = await this.#keySlow(c.header.kid, c.header.alg);
+    if (!k.verify(c.signingInput, c.signature)) throw new SignatureError();
+    let raw;
+    try {
+      raw = parseStrict(c.payload, CLAIM_NAMES);
+    } catch (e) {
+      if (e instanceof StrictJSONError) throw new MalformedError(`claims: ${e.message}`);
+      throw e;
+    }
+    const cl = readClaims(raw);
+    for (const d of [cl.exp, cl.nbf, cl.iat]) {
+      if (d !== null && !validNumericDate(d)) throw new ClaimsError('a time claim is out of range');
+    }
+    const now = this.#now();
+    const leeway = this.#leeway;
+    if (cl.iss !== this.#issuer) throw new IssuerError(JSON.stringify(truncate(cl.iss, 100)));
+    if (!cl.aud.includes(this.#audience)) throw new AudienceError(`${JSON.stringify(this.#audience)} is not among ${JSON.stringify(cl.aud)}`);
+    if (cl.exp === null) throw new ExpiredError('no exp');
+    if (!(now < cl.exp * 1000 + leeway)) throw new ExpiredError(`at ${new Date(cl.exp * 1000).toISOString()}`);
+    if (cl.nbf !== null && now + leeway < cl.nbf * 1000) throw new NotYetValidError(`nbf ${new Date(cl.nbf * 1000).toISOString()}`);
+    if (cl.iat !== null && now + leeway < cl.iat * 1000) throw new NotYetValidError('iat in the future');
+    if (cl.sub === '' || cl.jti === '') throw new ClaimsError('sub and jti are required');
+    const p = new Principal({
+      kind, api: this.#audience, project: cl.sub, team: cl.team, scopes: goFields(cl.scope), keyId: cl.jti,
+      audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
+    });
+    const out = { p, exp: cl.exp * 1000, kid: k.kid, kind, project: cl.sub, team: cl.team, statusURI: '', statusIdx: 0 };
+    if (kind === 'access_token' && cl.clientId !== cl.sub) throw new ClaimsError('client_id must equal sub');
+    if (kind === 'api_key') {
+      const sl = cl.statusList;
+      if (sl === null || sl.idx === null || sl.uri === '') throw new ClaimsError('an API key must carry a status list reference');
+      out.statusURI = sl.uri;
+      out.statusIdx = sl.idx;
+      if (!sl.uri.startsWith(this.#listPrefix) || /[/?#\\]/.test(sl.uri.slice(this.#listPrefix.length))) {
+        throw new StatusUnavailableError(`status list ${JSON.stringify(truncate(sl.uri, 100))} is not the issuer's`);
+      }
+    }
+    // The allow-lists come after the signature and the claims, so that a forged or
+    // expired credential is reported as such, and before the status list, so that a
+    // credential this API never takes costs no fetch.
+    this.#checkAllowed(out.project, out.team);
+    if (out.statusURI !== '') {
+      const r = this.#checkStatus(out.statusURI, out.statusIdx);
+      if (r !== undefined) await r;
+    }
+    return out;
+  }
+
+  /** The Projects and Teams allow-lists. */
+  #checkAllowed(project, team) {
+    if (this.#projects !== null && !this.#projects.has(project)) throw new NotAllowedError('project', JSON.stringify(truncate(project, 100)));
+    if (this.#teams !== null) {
+      if (team === '') throw new NotAllowedError('no_team');
+      if (!this.#teams.has(team)) throw new NotAllowedError('team', JSON.stringify(truncate(team, 100)));
+    }
+  }
+
+  /**
+   * The status bit, failing closed unless failOpen is set. Synchronous (undefined or a
+   * throw) while the list is cached; a promise when it has to be fetched.
+   * @returns {Promise<void>|undefined}
+   */
+  #checkStatus(uri, idx) {
+    let l;
+    try {
+      l = this.#statusFor(uri);
+    } catch (e) {
+      return this.#statusFailed(uri, e);
+    }
+    if (l instanceof Promise) return l.then((list) => this.#applyBit(list, idx), (e) => this.#statusFailed(uri, e));
+    return this.#applyBit(l, idx);
+  }
+
+  /** @returns {undefined} */
+  #applyBit(l, idx) {
+    const revoked = statusBit(l.bits, idx);
+    if (revoked === undefined) throw new StatusUnavailableError(`index ${idx} is outside the list`);
+    if (revoked) throw new RevokedError();
+    return undefined;
+  }
+
+  /** No usable list: fail closed (the error), or open when configured; counted, and logged when open. */
+  #statusFailed(uri, err) {
+    if (this.#failOpen) {
+      this.#stats.failOpen++;
+      this.#logger.warn?.('verify: accepting an API key without its status (failOpen)', {
+        status_list: uri, error: /** @type {Error} */ (err).message,
+      });
+      return undefined;
+    }
+    this.#stats.failClosed++;
+    throw err;
+  }
+
+  /**
+   * The list at uri for a credential being verified now: the cached list while it is
+   * before its exp (synchronously), else a promise of a fresh fetch (at most one per
+   * cooldown).
+   * @returns {import('./statuslist.js').StatusList | Promise<import('./statuslist.js').StatusList>}
+   */
+  #statusFor(uri) {
+    let e = this.#lists.get(uri);
+    const now = this.#now();
+    if (e === undefined) {
+      if (this.#lists.size >= MAX_LISTS) throw new StatusUnavailableError('too many status lists');
+      e = { uri, current: null, lastUsed: 0, lastTry: -Infinity, inflight: null };
+      this.#lists.set(uri, e);
+    }
+    const sec = Math.floor(now / 1000);
+    if (e.lastUsed !== sec) e.lastUsed = sec;
+    const l = e.current;
+    if (l !== null && now < l.exp) {
+      if (now - l.fetched > l.ttl + this.#refreshEvery) this.#stats.statusStale++; // the refresh is failing: still within exp
+      return l;
+    }
+    return this.#statusSlow(e, now);
+  }
+
+  /** Never fetched, or past its exp: fetch now, at most once per cooldown. */
+  async #statusSlow(e, now) {
+    if (e.inflight) await e.inflight.catch(noop);
+    if (!(now - e.lastTry < this.#cooldown)) {
+      try {
+        await this.#fetchStatusList(e);
+      } catch (err) {
+        this.#logFetchError('status list', e.uri, err);
+      }
+    }
+    const l = e.current;
+    if (l !== null && now < l.exp) return l;
+    throw new StatusUnavailableError(`${e.uri} could not be fetched and no unexpired copy is cached`);
+  }
+
+  /** Downloads and installs a list; on failure the previous version stays. One fetch at a time per list. */
+  #fetchStatusList(e) {
+    if (e.inflight) return e.inflight;
+    e.lastTry = this.#now();
+    e.inflight = (async () => {
+      let body;
+      try {
+        ({ body } = await this.#get(e.uri, 'application/statuslist+jwt'));
+      } catch (err) {
+        this.#stats.statusFetches++;
+        this.#stats.statusFetchErrors++;
+        throw new StatusUnavailableError(/** @type {Error} */ (err).message, err);
+      }
+      this.#stats.statusFetches++;
+      try {
+        e.current = await decodeStatusList({
+          uri: e.uri, token: goTrimSpace(decodeUTF8(body.latin1Slice(0, body.length))), issuer: this.#issuer,
+          now: this.#now(), defaultTtl: DEFAULT_STATUS_TTL, keyFor: (kid, alg) => this.#keyFor(kid, alg),
+        });
+        this.#wake(e.current.ttl * 0.9);
+      } catch (err) {
+        this.#stats.statusFetchErrors++;
+        throw err;
+      }
+    })().finally(() => {
+      e.inflight = null;
+    });
+    return e.inflight;
+  }
+
+  #logFetchError(what, url, err) {
+    if (this.#closed) return;
+    this.#logger.warn?.(`verify: fetching ${what} failed; using the cached copy while it is valid`, {
+      url, error: /** @type {Error} */ (err)?.message ?? String(err),
+    });
+  }
+}
+
+/**
+ * @typedef {object} ListEntry
+ * @property {string} uri
+ * @property {import('./statuslist.js').StatusList|null} current
+ * @property {number} lastUsed seconds
+ * @property {number} lastTry ms
+ * @property {Promise<void>|null} inflight
+ */
+
+/** Reads the claims as encoding/json fills the Go verifier's struct; a wrong JSON type is ClaimsError. */
+function readClaims(raw) {
+  try {
+    const status = readObject(raw.status, 'status');
+    const sl = status === null ? null : readObject(status.status_list, 'status_list');
+    return {
+      iss: readString(raw.iss, 'iss'),
+      sub: readString(raw.sub, 'sub'),
+      aud: readAudience(raw.aud),
+      exp: readFloat(raw.exp, 'exp'),
+      nbf: readFloat(raw.nbf, 'nbf'),
+      iat: readFloat(raw.iat, 'iat'),
+      jti: readString(raw.jti, 'jti'),
+      scope: readString(raw.scope, 'scope'),
+      clientId: readString(raw.client_id, 'client_id'),
+      team: readString(raw.team, 'team'),
+      statusList: sl === null ? null : { idx: readInt(sl.idx, 'idx'), uri: readString(sl.uri, 'uri') },
+    };
+  } catch (e) {
+    if (e instanceof TypeMismatch) throw new ClaimsError(e.message);
+    throw e;
+  }
+}
+
+/** Cache-Control max-age in ms (0 when absent). */
+function maxAge(cc) {
+  for (const part of cc.split(',')) {
+    const p = part.trim();
+    if (p.startsWith('max-age=')) {
+      const v = p.slice('max-age='.length);
+      if (/^[+-]?[0-9]+$/.test(v)) {
+        const n = Number(v);
+        if (n > 0 && Number.isSafeInteger(n)) return n * 1000;
+      }
+    }
+  }
+  return 0;
+}
+
+/** A header reader for a request, a fetch Headers, or a plain header object. */
+function headerGetter(req) {
+  if (req === null || req === undefined) return () => '';
+  const h = req.headers !== undefined && typeof req.headers === 'object' ? req.headers : req;
+  if (typeof h.get === 'function' && typeof h.has === 'function') return (/** @type {string} */ name) => h.get(name) ?? '';
+  return (/** @type {string} */ name) => {
+    let v = h[name];
+    if (v === undefined) {
+      for (const k of Object.keys(h)) {
+        if (k.toLowerCase() === name) {
+          v = h[k];
+          break;
+        }
+      }
+    }
+    if (Array.isArray(v)) v = v[0];
+    return typeof v === 'string' ? v : '';
+  };
+}

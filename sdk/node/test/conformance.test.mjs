@@ -1,0 +1,89 @@
+// Runs every case of sdk/conformance/vectors.json (format: sdk/conformance/README.md):
+// each case gets a new verifier built with its options, a fetch that answers only from
+// the file's documents, and a clock fixed at the file's now; the answer must be the
+// expected principal or the expected typed reason.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createVerifier, VerifyError } from '../src/index.js';
+
+const file = fileURLToPath(new URL('../../conformance/vectors.json', import.meta.url));
+if (!existsSync(file)) throw new Error(`${file} is missing: run make vectors (go run ./sdk/conformance/gen)`);
+const vectors = JSON.parse(readFileSync(file, 'utf8'));
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Every URL any verifier requested, and those outside the issuer (which fail the run). */
+const requested = [];
+const outside = [];
+
+/** A fetch that knows only the documents of the file. */
+async function documentsFetch(input) {
+  const url = String(input instanceof Request ? input.url : input);
+  requested.push(url);
+  if (!url.startsWith(`${vectors.issuer}/`)) {
+    outside.push(url);
+    throw new Error(`conformance: request for ${url}, outside the issuer`);
+  }
+  const d = vectors.documents[url];
+  if (!d) return new Response('not found', { status: 404, headers: { 'content-type': 'text/plain' } });
+  return new Response(d.body, { status: d.status, headers: { 'content-type': d.content_type, 'cache-control': 'max-age=300' } });
+}
+
+/** The case's options, as @gatehouse/verify spells them (null: not set). */
+function optionsOf(o) {
+  const opts = { audience: o.audience, fetch: documentsFetch, now: () => vectors.now * 1000, logger: silent };
+  if (o.accept !== null) opts.accept = o.accept;
+  if (o.algorithms !== null) opts.algorithms = o.algorithms;
+  if (o.leeway_seconds !== null) opts.leewaySeconds = o.leeway_seconds;
+  if (o.projects !== null) opts.projects = o.projects;
+  if (o.teams !== null) opts.teams = o.teams;
+  if (o.fail_open) opts.failOpen = true;
+  return opts;
+}
+
+describe(`conformance vectors (${vectors.cases.length} cases, version ${vectors.version})`, () => {
+  test('file format', () => {
+    assert.equal(vectors.version, 1);
+    assert.ok(vectors.cases.length > 0);
+  });
+
+  for (const c of vectors.cases) {
+    test(c.name, async () => {
+      const v = await createVerifier(vectors.issuer, optionsOf(c.options));
+      try {
+        let p;
+        let err;
+        try {
+          p = await v.verify(c.token);
+        } catch (e) {
+          err = e;
+        }
+        if (c.expect.valid) {
+          assert.equal(err, undefined, `rejected with ${err?.code}: ${err?.message}`);
+          const want = c.expect.principal;
+          assert.deepEqual(
+            { kind: p.kind, api: p.api, project: p.project, team: p.team, scopes: [...p.scopes], key_id: p.keyId },
+            { ...want, scopes: want.scopes ?? [] },
+          );
+        } else {
+          assert.equal(p, undefined, `accepted, want ${c.expect.error}`);
+          assert.ok(err instanceof VerifyError, `not a VerifyError: ${err?.stack ?? err}`);
+          assert.equal(err.code, c.expect.error, `got ${err.code} (${err.message}), want ${c.expect.error}`);
+        }
+      } finally {
+        await v.close();
+      }
+    });
+  }
+
+  after(() => {
+    assert.deepEqual(outside, [], 'requests outside the issuer');
+  });
+});
+
+test('no request ever left the issuer', { concurrency: false }, () => {
+  assert.deepEqual(outside, []);
+});

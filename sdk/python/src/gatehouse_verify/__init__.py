@@ -1,0 +1,64 @@
+"""Verify Gatehouse API keys and access tokens offline.
+
+    from gatehouse_verify import Verifier, VerifyError
+
+    verifier = Verifier("https://portal.example.com", audience="orders-api")
+    principal = verifier.verify(token)      # raises a VerifyError subclass
+    principal.project, principal.scopes, principal.has_scope("orders:write")
+
+Middleware for WSGI (gatehouse_verify.wsgi), ASGI (gatehouse_verify.asgi) and a FastAPI
+dependency (gatehouse_verify.fastapi) are in their own modules; this package imports
+only the standard library, PyJWT's dependency cryptography and nothing else.
+"""
+
+from ._version import __version__
+from .errors import (
+    AudienceError,
+    ClaimsError,
+    DiscoveryError,
+    ExpiredError,
+    HeaderError,
+    InsufficientScopeError,
+    IssuerError,
+    MalformedError,
+    NoTokenError,
+    NotAllowedError,
+    NotYetValidError,
+    RevokedError,
+    SignatureError,
+    StatusUnavailableError,
+    TokenTypeError,
+    UnknownKeyError,
+    VerifyError,
+    describe,
+)
+from .principal import KIND_ACCESS_TOKEN, KIND_API_KEY, Principal
+from .verifier import Fetch, Stats, Verifier
+
+__all__ = [
+    "__version__",
+    "Verifier",
+    "Principal",
+    "Stats",
+    "Fetch",
+    "KIND_API_KEY",
+    "KIND_ACCESS_TOKEN",
+    "VerifyError",
+    "NoTokenError",
+    "MalformedError",
+    "HeaderError",
+    "UnknownKeyError",
+    "SignatureError",
+    "TokenTypeError",
+    "IssuerError",
+    "AudienceError",
+    "ExpiredError",
+    "NotYetValidError",
+    "ClaimsError",
+    "RevokedError",
+    "StatusUnavailableError",
+    "NotAllowedError",
+    "InsufficientScopeError",
+    "DiscoveryError",
+    "describe",
+]

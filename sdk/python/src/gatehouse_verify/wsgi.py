@@ -1,0 +1,99 @@
+"""WSGI middleware: verify every request's credential before the application sees it.
+
+    from gatehouse_verify import Verifier
+    from gatehouse_verify.wsgi import VerifyMiddleware, require_scope, principal
+
+    verifier = Verifier("https://portal.example.com", audience="orders-api")
+    app = VerifyMiddleware(app, verifier)              # Flask: app.wsgi_app = VerifyMiddleware(app.wsgi_app, verifier)
+
+    def orders(environ, start_response):
+        p = principal(environ)                          # environ["gatehouse.principal"]
+        ...
+
+A missing or rejected credential gets 401 with an RFC 6750 WWW-Authenticate header and a
+JSON body {"error", "error_description"} (Cache-Control: no-store); the application is not
+called. require_scope answers 403 insufficient_scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+from ._http import Response, error_response as _error_response, missing_scope, status_line
+from .errors import NoTokenError, VerifyError
+from .principal import Principal
+from .verifier import Verifier
+
+__all__ = ["ENVIRON_KEY", "VerifyMiddleware", "require_scope", "principal", "token_from_environ", "error_response"]
+
+#: Where the middleware puts the Principal.
+ENVIRON_KEY = "gatehouse.principal"
+
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def principal(environ: Dict[str, Any]) -> Optional[Principal]:
+    """The principal VerifyMiddleware verified for this request, or None."""
+    return environ.get(ENVIRON_KEY)
+
+
+def token_from_environ(verifier: Verifier, environ: Dict[str, Any]) -> str:
+    """The request's credential, as Verifier.token_from_headers reads it."""
+    headers = {}
+    auth = environ.get("HTTP_AUTHORIZATION")
+    if auth:
+        headers["authorization"] = auth
+    key = environ.get("HTTP_X_API_KEY")
+    if key:
+        headers["x-api-key"] = key
+    return verifier.token_from_headers(headers, environ.get("QUERY_STRING"))
+
+
+def error_response(verifier: Verifier, err: BaseException) -> Tuple[str, List[Tuple[str, str]], bytes]:
+    """(status line, headers, body) of the RFC 6750 answer to err, for frameworks that
+    build their own responses."""
+    status, headers, body = _error_response(verifier.audience, err)
+    return status_line(status), headers, body
+
+
+def _respond(start_response: Callable[..., Any], r: Response) -> List[bytes]:
+    status, headers, body = r
+    start_response(status_line(status), headers)
+    return [body]
+
+
+class VerifyMiddleware:
+    """Verifies each request's credential (Authorization: Bearer, or X-API-Key and the
+    query parameter when the verifier is set to read them) and puts the Principal in
+    environ["gatehouse.principal"]; answers 401 itself otherwise."""
+
+    def __init__(self, app: WSGIApp, verifier: Verifier):
+        self.app = app
+        self.verifier = verifier
+
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        v = self.verifier
+        try:
+            p = v.verify(token_from_environ(v, environ))
+        except VerifyError as e:
+            if not isinstance(e, NoTokenError):
+                v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", environ.get("PATH_INFO", ""), e)
+            return _respond(start_response, _error_response(v.audience, e))
+        environ[ENVIRON_KEY] = p
+        return self.app(environ, start_response)
+
+
+def require_scope(*scopes: str) -> Callable[[WSGIApp], WSGIApp]:
+    """Wraps a WSGI application (behind VerifyMiddleware) so that it answers 403
+    insufficient_scope unless the principal carries every scope."""
+
+    def wrap(app: WSGIApp) -> WSGIApp:
+        def inner(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            r = missing_scope(environ.get(ENVIRON_KEY), scopes)
+            if r is not None:
+                return _respond(start_response, r)
+            return app(environ, start_response)
+
+        return inner
+
+    return wrap

@@ -1,0 +1,126 @@
+"""Every case of sdk/conformance/vectors.json (format: sdk/conformance/README.md)
+against gatehouse_verify: a new Verifier per case, built with the case's options, whose
+fetch answers from the file's documents (404 for anything else) and whose clock reads
+the file's now."""
+
+import json
+import os
+import unittest
+from typing import Any, Dict, List, Tuple
+
+from . import _issuer  # noqa: F401  (puts src on sys.path)
+
+import gatehouse_verify as gv
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.normpath(os.path.join(HERE, "..", "..", "conformance", "vectors.json"))
+
+
+def load_vectors() -> Dict[str, Any]:
+    with open(VECTORS, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class Web:
+    """The documents of the vectors file as the only web there is. Records every URL;
+    a URL outside the issuer, or inside it but neither the metadata, the JWKS nor a
+    status list directly under the prefix, is a violation (and fails)."""
+
+    def __init__(self, vectors: Dict[str, Any]):
+        self.issuer = vectors["issuer"]
+        self.documents = vectors["documents"]
+        meta_url = self.issuer + "/.well-known/oauth-authorization-server"
+        meta = json.loads(self.documents[meta_url]["body"])
+        self.allowed_exact = {meta_url, meta["jwks_uri"]}
+        self.prefix = meta.get("status_list_uri_prefix") or self.issuer + "/statuslists/"
+        self.requests: List[str] = []
+        self.violations: List[str] = []
+
+    def allowed(self, url: str) -> bool:
+        if not url.startswith(self.issuer + "/"):
+            return False
+        if url in self.allowed_exact:
+            return True
+        if url.startswith(self.prefix):
+            name = url[len(self.prefix) :]
+            return bool(name) and not any(c in name for c in "/?#\\")
+        return False
+
+    def fetch(self, url: str, accept: str, timeout: float) -> Tuple[int, Dict[str, str], bytes]:
+        self.requests.append(url)
+        if not self.allowed(url):
+            self.violations.append(url)
+            raise AssertionError("the verifier requested %s, which it must never fetch" % url)
+        doc = self.documents.get(url)
+        if doc is None:
+            return 404, {"content-type": "text/plain"}, b"404 page not found\n"
+        return doc["status"], {"content-type": doc["content_type"], "cache-control": "max-age=300"}, doc["body"].encode("utf-8")
+
+
+def verifier_for(vectors: Dict[str, Any], web: Web, options: Dict[str, Any]) -> gv.Verifier:
+    kw: Dict[str, Any] = {
+        "audience": options["audience"],
+        "fetch": web.fetch,
+        "now": lambda: float(vectors["now"]),
+        "refresh_interval": None,  # one verification per case: no background thread
+    }
+    if options.get("accept") is not None:
+        kw["accept"] = options["accept"]
+    if options.get("algorithms") is not None:
+        kw["algorithms"] = options["algorithms"]
+    if options.get("leeway_seconds") is not None:
+        kw["leeway"] = options["leeway_seconds"]
+    if options.get("projects") is not None:
+        kw["projects"] = options["projects"]
+    if options.get("teams") is not None:
+        kw["teams"] = options["teams"]
+    if options.get("fail_open") is not None:
+        kw["fail_open"] = options["fail_open"]
+    return gv.Verifier(vectors["issuer"], **kw)
+
+
+def outcome(v: gv.Verifier, token: str) -> Tuple[str, Any]:
+    try:
+        p = v.verify(token)
+    except gv.VerifyError as e:
+        return "error", e.code
+    return "valid", {
+        "kind": p.kind,
+        "api": p.api,
+        "project": p.project,
+        "team": p.team,
+        "scopes": list(p.scopes),
+        "key_id": p.key_id,
+    }
+
+
+class ConformanceTest(unittest.TestCase):
+    def test_vectors(self):
+        if not os.path.exists(VECTORS):
+            self.fail("%s is missing: generate it with `make vectors` (go run ./sdk/conformance/gen)" % VECTORS)
+        vectors = load_vectors()
+        self.assertEqual(vectors["version"], 1)
+        cases = vectors["cases"]
+        self.assertGreater(len(cases), 100)
+        self.assertEqual(len({c["name"] for c in cases}), len(cases), "case names must be unique")
+        for case in cases:
+            with self.subTest(case["name"]):
+                web = Web(vectors)
+                v = verifier_for(vectors, web, case["options"])
+                try:
+                    want = case["expect"]
+                    got = outcome(v, case["token"])
+                    if want["valid"]:
+                        self.assertEqual(got, ("valid", want["principal"]))
+                    else:
+                        self.assertEqual(got, ("error", want["error"]))
+                    # The same answer a second time (rejections are never remembered;
+                    # an accepted credential comes back from the cache after its re-checks).
+                    self.assertEqual(outcome(v, case["token"]), got, "second verification")
+                    self.assertEqual(web.violations, [], "URLs that must never be fetched")
+                finally:
+                    v.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
