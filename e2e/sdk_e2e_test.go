@@ -383,3 +383,44 @@ func TestReadmeSDKSnippets(t *testing.T) {
 		})
 	}
 }
+
+// TestSDKVersionsFollowThePortal: the SDKs are released with the portal, so
+// sdk/node/package.json, sdk/python/pyproject.toml and gatehouse_verify.__version__
+// carry the version in the repository's VERSION file.
+func TestSDKVersionsFollowThePortal(t *testing.T) {
+	read := func(path string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join("..", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	want := strings.TrimSpace(read("VERSION"))
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(want) {
+		t.Fatalf("VERSION %q is not MAJOR.MINOR.PATCH", want)
+	}
+	var pkg struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(read("sdk/node/package.json")), &pkg); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{"sdk/node/package.json": pkg.Version}
+	for path, re := range map[string]string{
+		"sdk/python/pyproject.toml":                   `(?m)^version = "([^"]+)"`,
+		"sdk/python/src/gatehouse_verify/_version.py": `(?m)^__version__ = "([^"]+)"`,
+	} {
+		m := regexp.MustCompile(re).FindStringSubmatch(read(path))
+		if m == nil {
+			t.Fatalf("%s: no version found with %s", path, re)
+		}
+		found[path] = m[1]
+	}
+	for path, v := range found {
+		if v != want {
+			t.Errorf("%s: version %q, want %q (VERSION)", path, v, want)
+		}
+	}
+}

@@ -201,6 +201,22 @@ class FastAPITest(unittest.TestCase):
         self.assertEqual(r.status_code, 200)
         self.assertEqual(len(calls), 1)
 
+    def test_add_middleware_and_request_state(self):
+        from fastapi import Request
+
+        from gatehouse_verify.asgi import VerifyMiddleware
+
+        app = FastAPI()
+        app.add_middleware(VerifyMiddleware, verifier=self.v)
+
+        @app.get("/who")
+        async def who(request: Request):
+            return {"project": request.state.gatehouse_principal.project}
+
+        client = TestClient(app)
+        self.assertEqual(client.get("/who", headers={"Authorization": "Bearer " + self.iss.api_key()}).json(), {"project": "prj_orders"})
+        self.assertEqual(client.get("/who").status_code, 401)
+
     def test_openapi_declares_bearer(self):
         doc = self.client.get("/openapi.json").json()
         self.assertIn("HTTPBearer", json.dumps(doc["components"]["securitySchemes"]))

@@ -120,7 +120,7 @@ class RefreshTest(unittest.TestCase):
 
     def test_refresh_schedule(self):
         iss = Issuer(list_ttl=10)
-        v = iss.verifier(refresh_interval=5)
+        v = iss.verifier(refresh_interval=None)  # no thread; the schedule's interval is 5 s
         v.verify(iss.api_key())
         self.assertAlmostEqual(v.refresh(), 5)  # nothing due before the interval
         iss.clock.advance(8)
@@ -135,7 +135,7 @@ class RefreshTest(unittest.TestCase):
 
     def test_jwks_refreshed_before_it_expires(self):
         iss = Issuer()
-        v = iss.verifier(refresh_interval=5)
+        v = iss.verifier(refresh_interval=None)  # no thread; the schedule's interval is 5 s
         n = iss.hits[JWKS]
         iss.clock.advance(290)
         v.refresh()
@@ -161,6 +161,17 @@ class RefreshTest(unittest.TestCase):
                 return True
 
         self.assertTrue(wait_for(revoked, timeout=10), "the revocation did not arrive within 10 s")
+
+    def test_a_list_fetched_on_demand_wakes_the_thread(self):
+        # The thread sleeps refresh_interval (here 60 s) when nothing is due; a list
+        # fetched on a request wakes it, so that the list is kept fresh from then on.
+        iss = Issuer(list_ttl=1)
+        v = iss.verifier(refresh_interval=60)
+        self.addCleanup(v.close)
+        v.verify(iss.api_key())
+        n = iss.hits[LIST]
+        iss.clock.advance(1)
+        self.assertTrue(wait_for(lambda: iss.hits[LIST] > n, timeout=10), "the list was not refreshed")
 
     def test_close_stops_the_thread(self):
         iss = Issuer()

@@ -7,8 +7,9 @@
     principal.project, principal.scopes, principal.has_scope("orders:write")
 
 Middleware for WSGI (gatehouse_verify.wsgi), ASGI (gatehouse_verify.asgi) and a FastAPI
-dependency (gatehouse_verify.fastapi) are in their own modules; this package imports
-only the standard library, PyJWT's dependency cryptography and nothing else.
+dependency (gatehouse_verify.fastapi) are in their own modules. The package imports only
+the standard library and cryptography (FastAPI only when gatehouse_verify.fastapi's
+functions are called).
 """
 
 from ._version import __version__
