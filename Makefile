@@ -103,6 +103,11 @@ bench:
 	$(GO) tool benchstat bench/portal.txt
 	$(GO) tool benchstat bench/verify.txt
 
+## bench-sdk: the Node.js and Python verifiers against their bare signature checks, same run
+bench-sdk:
+	cd sdk/node && node bench/bench.mjs
+	PYTHONPATH=sdk/python/src $(PYTHON) sdk/python/bench/bench.py
+
 ## fuzz: run every fuzz target for FUZZTIME each (default 1m)
 FUZZTIME ?= 1m
 fuzz:

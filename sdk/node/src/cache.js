@@ -3,61 +3,64 @@
 // "recently used" bit — it never reorders the Map, which in V8 degrades when large
 // Maps see a delete and re-insert per lookup — and eviction sweeps a ring, clearing
 // bits until it finds an entry not used since the hand last passed it.
+//
+// The cache is intrusive: an entry is any object, and the cache keeps its own
+// bookkeeping on it (key, ring index, recently-used bit), so a cached credential costs
+// one object, not two.
 
-/** @template V */
-class Node {
-  /** @param {string} key @param {V} val @param {number} i */
-  constructor(key, val, i) {
-    this.key = key;
-    this.val = val;
-    this.i = i;
-    this.ref = false;
-  }
-}
+/** @typedef {{_key?: string, _i?: number, _ref?: boolean}} Entry */
 
-/** @template V */
+/** @template {Entry} V */
 export class ClockCache {
   /** @param {number} max at most this many entries; 0 disables the cache */
   constructor(max) {
     this.max = max;
-    /** @type {Map<string, Node<V>>} */
+    /** @type {Map<string, V>} */
     this.map = new Map();
-    /** @type {Node<V>[]} */
+    /** @type {V[]} */
     this.ring = [];
     this.hand = 0;
     this.hits = 0;
   }
 
-  /** The value for key (marked recently used), or undefined. @returns {V|undefined} */
+  /** The entry for key (marked recently used), or undefined. @returns {V|undefined} */
   get(key) {
     const n = this.map.get(key);
     if (n === undefined) return undefined;
-    if (!n.ref) n.ref = true;
+    if (!n._ref) n._ref = true;
     this.hits++;
-    return n.val;
+    return n;
   }
 
-  /** Adds or replaces an entry, evicting one not recently used when full. @param {string} key @param {V} val */
-  set(key, val) {
+  /**
+   * Adds an entry (an object not in any cache), evicting one not recently used when
+   * full; an entry already under key is replaced.
+   * @param {string} key @param {V} n
+   */
+  set(key, n) {
     if (this.max <= 0) return;
+    n._key = key;
+    n._ref = false;
     const old = this.map.get(key);
+    const ring = this.ring;
     if (old !== undefined) {
-      old.val = val;
-      return;
-    }
-    if (this.ring.length < this.max) {
-      const n = new Node(key, val, this.ring.length);
-      this.ring.push(n);
+      n._i = old._i;
+      ring[/** @type {number} */ (old._i)] = n;
       this.map.set(key, n);
       return;
     }
-    const ring = this.ring;
-    while (ring[this.hand].ref) {
-      ring[this.hand].ref = false;
+    if (ring.length < this.max) {
+      n._i = ring.length;
+      ring.push(n);
+      this.map.set(key, n);
+      return;
+    }
+    while (ring[this.hand]._ref) {
+      ring[this.hand]._ref = false;
       this.hand = (this.hand + 1) % ring.length;
     }
-    this.map.delete(ring[this.hand].key);
-    const n = new Node(key, val, this.hand);
+    this.map.delete(/** @type {string} */ (ring[this.hand]._key));
+    n._i = this.hand;
     ring[this.hand] = n;
     this.map.set(key, n);
     this.hand = (this.hand + 1) % ring.length;
@@ -68,10 +71,10 @@ export class ClockCache {
     const n = this.map.get(key);
     if (n === undefined) return;
     this.map.delete(key);
-    const last = /** @type {Node<V>} */ (this.ring.pop());
+    const last = /** @type {V} */ (this.ring.pop());
     if (last !== n) {
-      this.ring[n.i] = last;
-      last.i = n.i;
+      this.ring[/** @type {number} */ (n._i)] = last;
+      last._i = n._i;
     }
     if (this.hand >= this.ring.length) this.hand = 0;
   }

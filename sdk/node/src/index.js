@@ -27,9 +27,10 @@ const DEFAULT_STATUS_TTL = 60_000;
 /** A list not used for this long is no longer refreshed in the background. */
 const LIST_IDLE = 3_600_000;
 
+/** The cache key: the token's SHA-256, as a 32-char byte string. */
 const sha256 = typeof nodeCrypto.hash === 'function'
-  ? (/** @type {string} */ s) => nodeCrypto.hash('sha256', s, 'base64')
-  : (/** @type {string} */ s) => nodeCrypto.createHash('sha256').update(s).digest('base64');
+  ? (/** @type {string} */ s) => nodeCrypto.hash('sha256', s, 'latin1')
+  : (/** @type {string} */ s) => nodeCrypto.createHash('sha256').update(s).digest('latin1');
 
 /** Go's unicode.IsSpace, for strings.Fields and strings.TrimSpace. */
 const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
@@ -302,7 +303,8 @@ export class Verifier {
     }
     let c;
     try {
-      c = await this.#verifyFull(token);
+      c = this.#verifyFull(token);
+      if (c instanceof Promise) c = await c;
     } catch (e) {
       this.#stats.rejected++;
       throw e;
@@ -424,7 +426,7 @@ export class Verifier {
    * @returns {Promise<{body: Buffer, maxAge: number}>}
    */
   async #get(url, accept) {
-    const signal = AbortSignal.any([AbortSignal.timeout(this.#fetchTimeout), this.#abort.signal]);
+    const signal = anySignal(AbortSignal.timeout(this.#fetchTimeout), this.#abort.signal);
     const res = await this.#fetch(url, { method: 'GET', headers: { accept }, signal });
     if (res.status !== 200) {
       try {
@@ -548,15 +550,27 @@ export class Verifier {
 
   /**
    * The first sight of a credential: parse, header rules, signature, then claims (so a
-   * badly signed expired token is reported as a bad signature), then status.
+   * badly signed expired token is reported as a bad signature), then status. Returns
+   * the cache entry synchronously, or a promise of it when something must be fetched.
    * @param {string} token
    */
-  async #verifyFull(token) {
+  #verifyFull(token) {
     const c = parseCompact(token);
     const kind = kindOf(c.header.typ);
     if (kind === undefined || !this.#kinds.has(kind)) throw new TokenTypeError(`typ ${JSON.stringify(truncate(c.header.typ, 40))}`);
-    let k = this.#keySync(c.header.kid, c.header.alg);
-    if (k === undefined) k = await this.#keySlow(c.header.kid, c.header.alg);
+    const k = this.#keySync(c.header.kid, c.header.alg);
+    if (k === undefined) return this.#keySlow(c.header.kid, c.header.alg).then((key) => this.#verifySigned(c, kind, key));
+    return this.#verifySigned(c, kind, k);
+  }
+
+  /**
+   * The rest of the first sight, once the key is known. Returns the cache entry, or a
+   * promise of it when the status list has to be fetched.
+   * @param {import('./token.js').Compact} c
+   * @param {'api_key'|'access_token'} kind
+   * @param {import('./keys.js').PublicKey} k
+   */
+  #verifySigned(c, kind, k) {
     if (!k.verify(c.signingInput, c.signature)) throw new SignatureError();
     let raw;
     try {
@@ -566,8 +580,9 @@ export class Verifier {
       throw e;
     }
     const cl = readClaims(raw);
-    for (const d of [cl.exp, cl.nbf, cl.iat]) {
-      if (d !== null && !validNumericDate(d)) throw new ClaimsError('a time claim is out of range');
+    if ((cl.exp !== null && !validNumericDate(cl.exp)) || (cl.nbf !== null && !validNumericDate(cl.nbf))
+      || (cl.iat !== null && !validNumericDate(cl.iat))) {
+      throw new ClaimsError('a time claim is out of range');
     }
     const now = this.#now();
     const leeway = this.#leeway;
@@ -582,7 +597,10 @@ export class Verifier {
       kind, api: this.#audience, project: cl.sub, team: cl.team, scopes: goFields(cl.scope), keyId: cl.jti,
       audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
     });
-    const out = { p, exp: cl.exp * 1000, kid: k.kid, kind, project: cl.sub, team: cl.team, statusURI: '', statusIdx: 0 };
+    const out = {
+      p, exp: cl.exp * 1000, kid: k.kid, kind, project: cl.sub, team: cl.team, statusURI: '', statusIdx: 0,
+      _key: '', _i: 0, _ref: false, // the cache's bookkeeping (cache.js)
+    };
     if (kind === 'access_token' && cl.clientId !== cl.sub) throw new ClaimsError('client_id must equal sub');
     if (kind === 'api_key') {
       const sl = cl.statusList;
@@ -599,7 +617,7 @@ export class Verifier {
     this.#checkAllowed(out.project, out.team);
     if (out.statusURI !== '') {
       const r = this.#checkStatus(out.statusURI, out.statusIdx);
-      if (r !== undefined) await r;
+      if (r !== undefined) return r.then(() => out);
     }
     return out;
   }
@@ -705,7 +723,7 @@ export class Verifier {
       this.#stats.statusFetches++;
       try {
         e.current = await decodeStatusList({
-          uri: e.uri, token: goTrimSpace(decodeUTF8(body.latin1Slice(0, body.length))), issuer: this.#issuer,
+          uri: e.uri, token: goTrimSpace(decodeUTF8(body.toString('latin1'))), issuer: this.#issuer,
           now: this.#now(), defaultTtl: DEFAULT_STATUS_TTL, keyFor: (kid, alg) => this.#keyFor(kid, alg),
         });
         this.#wake(e.current.ttl * 0.9);
@@ -739,20 +757,20 @@ export class Verifier {
 /** Reads the claims as encoding/json fills the Go verifier's struct; a wrong JSON type is ClaimsError. */
 function readClaims(raw) {
   try {
-    const status = readObject(raw.status, 'status');
-    const sl = status === null ? null : readObject(status.status_list, 'status_list');
+    const status = readObject(raw.get('status'), 'status');
+    const sl = status === null ? null : readObject(status.get('status_list'), 'status_list');
     return {
-      iss: readString(raw.iss, 'iss'),
-      sub: readString(raw.sub, 'sub'),
-      aud: readAudience(raw.aud),
-      exp: readFloat(raw.exp, 'exp'),
-      nbf: readFloat(raw.nbf, 'nbf'),
-      iat: readFloat(raw.iat, 'iat'),
-      jti: readString(raw.jti, 'jti'),
-      scope: readString(raw.scope, 'scope'),
-      clientId: readString(raw.client_id, 'client_id'),
-      team: readString(raw.team, 'team'),
-      statusList: sl === null ? null : { idx: readInt(sl.idx, 'idx'), uri: readString(sl.uri, 'uri') },
+      iss: readString(raw.get('iss'), 'iss'),
+      sub: readString(raw.get('sub'), 'sub'),
+      aud: readAudience(raw.get('aud')),
+      exp: readFloat(raw.get('exp'), 'exp'),
+      nbf: readFloat(raw.get('nbf'), 'nbf'),
+      iat: readFloat(raw.get('iat'), 'iat'),
+      jti: readString(raw.get('jti'), 'jti'),
+      scope: readString(raw.get('scope'), 'scope'),
+      clientId: readString(raw.get('client_id'), 'client_id'),
+      team: readString(raw.get('team'), 'team'),
+      statusList: sl === null ? null : { idx: readInt(sl.get('idx'), 'idx'), uri: readString(sl.get('uri'), 'uri') },
     };
   } catch (e) {
     if (e instanceof TypeMismatch) throw new ClaimsError(e.message);
@@ -773,6 +791,17 @@ function maxAge(cc) {
     }
   }
   return 0;
+}
+
+/** A signal aborted when either is (AbortSignal.any arrived in Node 20.3). */
+function anySignal(a, b) {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const c = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) c.abort(s.reason);
+    else s.addEventListener('abort', () => c.abort(s.reason), { once: true });
+  }
+  return c.signal;
 }
 
 /** A header reader for a request, a fetch Headers, or a plain header object. */

@@ -49,23 +49,36 @@ export class PublicKey {
    */
   verify(input, sig) {
     if (sig.length !== this.size) return false;
-    const data = Buffer.from(input, 'latin1');
     try {
-      switch (this.alg) {
-        case 'ES256':
-          return cryptoVerify('sha256', data, this.es, sig);
-        case 'EdDSA':
-          return cryptoVerify(null, data, this.key, sig);
-        case 'RS256':
-          return cryptoVerify('sha256', data, this.key, sig);
-        default:
-          return false;
+      return this.#check(stringData ? input : Buffer.from(input, 'latin1'), sig);
+    } catch (e) {
+      if (stringData && /** @type {any} */ (e)?.code === 'ERR_INVALID_ARG_TYPE') {
+        stringData = false; // a Node that wants bytes: copy from now on
+        return this.verify(input, sig);
       }
-    } catch {
       return false;
     }
   }
+
+  /** @param {string|Buffer} data @param {Buffer} sig */
+  #check(data, sig) {
+    switch (this.alg) {
+      case 'ES256':
+        return cryptoVerify('sha256', data, this.es, sig);
+      case 'EdDSA':
+        return cryptoVerify(null, data, this.key, sig);
+      case 'RS256':
+        return cryptoVerify('sha256', data, this.key, sig);
+      default:
+        return false;
+    }
+  }
 }
+
+// node:crypto's verify takes the signing input as a string (UTF-8 encoded; the input
+// is ASCII, base64url and a dot, so those are its bytes), which saves a copy per check.
+// Should a Node refuse strings, the first check says so and Buffers are used instead.
+let stringData = true;
 
 /** @param {unknown} v */
 const str = (v) => (typeof v === 'string' ? v : '');

@@ -97,14 +97,14 @@ export async function decodeStatusList({ uri, token, issuer, now, defaultTtl, ke
   }
   let cl;
   try {
-    const sl = readObject(raw.status_list, 'status_list');
+    const sl = readObject(raw.get('status_list'), 'status_list');
     cl = {
-      iss: readString(raw.iss, 'iss'),
-      sub: readString(raw.sub, 'sub'),
-      exp: readFloat(raw.exp, 'exp'),
-      iat: readFloat(raw.iat, 'iat'),
-      ttl: readFloat(raw.ttl, 'ttl'),
-      statusList: sl && { bits: readInt(sl.bits, 'bits') ?? 0, lst: readString(sl.lst, 'lst') },
+      iss: readString(raw.get('iss'), 'iss'),
+      sub: readString(raw.get('sub'), 'sub'),
+      exp: readFloat(raw.get('exp'), 'exp'),
+      iat: readFloat(raw.get('iat'), 'iat'),
+      ttl: readFloat(raw.get('ttl'), 'ttl'),
+      statusList: sl && { bits: readInt(sl.get('bits'), 'bits') ?? 0, lst: readString(sl.get('lst'), 'lst') },
     };
   } catch (e) {
     if (e instanceof TypeMismatch) throw bad('claims do not decode');

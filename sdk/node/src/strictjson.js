@@ -10,10 +10,11 @@
 // duplicates; JSON.parse keeps the last of duplicates and is case-sensitive.
 //
 // The input is a "byte string": a JS string whose char codes are the bytes (0–255) of
-// the UTF-8 text (Buffer#latin1Slice). Strings are decoded as encoding/json decodes
+// the UTF-8 text (buf.toString('latin1')). Strings are decoded as encoding/json decodes
 // them: escapes unescaped, an unpaired surrogate escape and every byte of invalid UTF-8
-// become U+FFFD. Numbers are kept as their literal text (JNum) so that integer fields
-// can be read as Go reads them ("1.0" is not an int). Objects have a null prototype.
+// become U+FFFD. Plain integer literals are numbers; other numbers keep their literal
+// text (JNum), so that integer fields can be read as Go reads them ("1.0" is not an
+// int). Objects are JObj.
 
 /** Deepest nesting of objects and arrays; the top-level object is depth 1. */
 export const MAX_DEPTH = 64;
@@ -28,7 +29,63 @@ export class StrictJSONError extends Error {
   }
 }
 
-/** A JSON number, kept as its literal. */
+/**
+ * A JSON object: its member names and values in order. Small objects are searched
+ * linearly (cheaper than any hashed structure for the dozen members of a token);
+ * past SMALL_OBJECT members a Map takes over.
+ */
+export class JObj {
+  constructor() {
+    /** Names and values, alternating. @type {any[]} */
+    this.kv = [];
+    /** @type {Map<string, any>|null} */
+    this.map = null;
+  }
+
+  /** The member names, in order. */
+  get keys() {
+    return this.kv.filter((_, i) => i % 2 === 0);
+  }
+
+  /** The value of member name, or undefined. */
+  get(name) {
+    if (this.map !== null) return this.map.get(name);
+    const kv = this.kv;
+    for (let i = 0; i < kv.length; i += 2) if (kv[i] === name) return kv[i + 1];
+    return undefined;
+  }
+
+  has(name) {
+    return this.get(name) !== undefined;
+  }
+
+  /** Adds a member; false if the name is already there. */
+  add(name, v) {
+    if (this.map !== null) {
+      if (this.map.has(name)) return false;
+      this.map.set(name, v);
+    } else if (this.get(name) !== undefined) {
+      return false;
+    } else if (this.kv.length >= 2 * SMALL_OBJECT) {
+      this.map = new Map();
+      for (let i = 0; i < this.kv.length; i += 2) this.map.set(this.kv[i], this.kv[i + 1]);
+      this.map.set(name, v);
+    }
+    this.kv.push(name, v);
+    return true;
+  }
+
+  /** Sets the value of the member added last. */
+  setLast(v) {
+    const kv = this.kv;
+    kv[kv.length - 1] = v;
+    if (this.map !== null) this.map.set(kv[kv.length - 2], v);
+  }
+}
+
+const SMALL_OBJECT = 32;
+
+/** A JSON number that is not a plain integer of at most 15 digits, kept as its literal. */
 export class JNum {
   /** @param {string} text */
   constructor(text) {
@@ -97,7 +154,7 @@ for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c !== 0x22 && c !== 0x5c ? 1 : 0;
  * Parses bytes (a byte string) as one strict JSON object.
  * @param {string} s byte string
  * @param {Names} [known]
- * @returns {Record<string, any>}
+ * @returns {JObj}
  */
 export function parseStrict(s, known = EMPTY) {
   const p = new Parser(s, known);
@@ -168,8 +225,7 @@ class Parser {
   object(depth) {
     if (depth === MAX_DEPTH) throw new StrictJSONError('depth', `nested too deeply: more than ${MAX_DEPTH} levels at offset ${this.i}`);
     const s = this.s;
-    /** @type {Record<string, any>} */
-    const obj = Object.create(null);
+    const obj = new JObj();
     this.i++;
     this.skip();
     if (this.i < s.length && s.charCodeAt(this.i) === 0x7d) {
@@ -185,12 +241,13 @@ class Parser {
       if (k !== undefined) {
         throw new StrictJSONError('variant', `member name ${quoteName(name)} is a case variant of ${JSON.stringify(k)} at offset ${start}`);
       }
-      if (obj[name] !== undefined) throw new StrictJSONError('duplicate', `duplicate member name ${quoteName(name)} at offset ${start}`);
       this.skip();
       if (this.i >= s.length || s.charCodeAt(this.i) !== 0x3a) this.syntax();
       this.i++;
       this.skip();
-      obj[name] = this.value(depth + 1);
+      // The value is a placeholder until parsed: the name check comes first, as in jsonstrict.
+      if (!obj.add(name, null)) throw new StrictJSONError('duplicate', `duplicate member name ${quoteName(name)} at offset ${start}`);
+      obj.setLast(this.value(depth + 1));
       this.skip();
       if (this.i >= s.length) this.syntax();
       const c = s.charCodeAt(this.i);
@@ -235,19 +292,34 @@ class Parser {
     }
   }
 
+  /**
+   * A number. A plain integer literal of at most 15 digits (every NumericDate, every
+   * index) is returned as a JS number, exact; any other literal (a fraction, an
+   * exponent, more digits) as a JNum keeping its text, so that integer fields can tell
+   * "1.0" from "1" as Go does.
+   */
   number() {
     const s = this.s;
     const start = this.i;
     let i = start;
-    if (s.charCodeAt(i) === 0x2d) i++;
+    const neg = s.charCodeAt(i) === 0x2d;
+    if (neg) i++;
     const c = s.charCodeAt(i);
+    let v = 0;
     if (c === 0x30) i++;
-    else if (c >= 0x31 && c <= 0x39) i = digits(s, i + 1);
-    else {
+    else if (c >= 0x31 && c <= 0x39) {
+      for (; i < s.length; i++) {
+        const d = s.charCodeAt(i) - 0x30;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+    } else {
       this.i = i;
       this.syntax();
     }
+    let plain = i - start - (neg ? 1 : 0) <= 15;
     if (s.charCodeAt(i) === 0x2e) {
+      plain = false;
       const j = digits(s, i + 1);
       if (j === i + 1) {
         this.i = j;
@@ -257,6 +329,7 @@ class Parser {
     }
     const e = s.charCodeAt(i);
     if (e === 0x65 || e === 0x45) {
+      plain = false;
       i++;
       const sign = s.charCodeAt(i);
       if (sign === 0x2b || sign === 0x2d) i++;
@@ -268,6 +341,7 @@ class Parser {
       i = j;
     }
     this.i = i;
+    if (plain) return neg ? 0 - v : v; // 0 - 0 is 0: "-0" is 0, as Go's ParseInt reads it
     return new JNum(s.slice(start, i));
   }
 
@@ -468,6 +542,7 @@ export function readString(v, field) {
 /** A Go *float64 field: null when missing or null; out of float64 range is a mismatch. */
 export function readFloat(v, field) {
   if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return v;
   if (v instanceof JNum) {
     const f = Number(v.text);
     if (Number.isFinite(f)) return f;
@@ -481,18 +556,18 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** A Go int (int64) field: null when missing or null; "1.0", "1e2" and overflow are mismatches. */
 export function readInt(v, field) {
   if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return v; // a plain integer literal of at most 15 digits
   if (v instanceof JNum && /^-?(0|[1-9][0-9]*)$/.test(v.text)) {
-    if (v.text.length < 16) return Number(v.text) + 0; // + 0: "-0" is 0
     const b = BigInt(v.text);
     if (b >= INT64_MIN && b <= INT64_MAX) return Number(b); // beyond 2^53 only ever out of a list's range
   }
   throw new TypeMismatch(field);
 }
 
-/** A Go *struct field: null when missing or null. */
+/** A Go *struct field: null when missing or null. @returns {JObj|null} */
 export function readObject(v, field) {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'object' && !Array.isArray(v) && !(v instanceof JNum)) return v;
+  if (v instanceof JObj) return v;
   throw new TypeMismatch(field);
 }
 

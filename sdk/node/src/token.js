@@ -43,6 +43,37 @@ export function b64decode(s, checked = false) {
   return Buffer.from(s, 'base64url');
 }
 
+/** Reused for header and payload decoding: they become immutable strings at once. */
+const SCRATCH = Buffer.allocUnsafe(MAX_TOKEN_LEN);
+
+/**
+ * Decodes strict unpadded base64url (see b64decode; alphabet already checked) into a
+ * byte string (one char per byte), or null.
+ * @param {string} s
+ */
+function b64text(s) {
+  const rem = s.length & 3;
+  if (rem === 1) return null;
+  if (rem !== 0 && (B64_VALUE[s.charCodeAt(s.length - 1)] & (rem === 2 ? 0x0f : 0x03)) !== 0) return null;
+  if (s.length > SCRATCH.length) {
+    const b = Buffer.from(s, 'base64url');
+    return b.toString('latin1');
+  }
+  const n = SCRATCH.write(s, 0, 'base64url');
+  return SCRATCH.toString('latin1', 0, n);
+}
+
+/**
+ * Headers already parsed, by their exact base64url segment: a verifier sees a handful
+ * of distinct ones (one per signing key and credential type), so most tokens skip
+ * decoding and parsing theirs. Only headers that passed every rule are kept, and the
+ * memo is emptied when it reaches HEADER_MEMO entries, so a flood of distinct headers
+ * costs no memory.
+ * @type {Map<string, {alg: string, kid: string, typ: string}>}
+ */
+const headerMemo = new Map();
+const HEADER_MEMO = 256;
+
 /**
  * A split compact JWS whose header passed the header rules; the signature is not checked.
  * @typedef {object} Compact
@@ -69,33 +100,54 @@ export function parseCompact(token, maxLen = MAX_TOKEN_LEN) {
   if (i <= 0 || j === i || token.lastIndexOf('.', j - 1) !== i || j === token.length - 1) {
     throw new MalformedError('not header.payload.signature');
   }
-  const hb = b64decode(token.slice(0, i), true);
+  const hseg = token.slice(0, i);
+  let header = headerMemo.get(hseg);
+  if (header === undefined) {
+    header = parseHeader(hseg);
+    if (hseg.length <= 512) {
+      if (headerMemo.size >= HEADER_MEMO) headerMemo.clear();
+      headerMemo.set(hseg, header);
+    }
+  }
+  const payload = b64text(token.slice(i + 1, j));
+  if (payload === null) throw new MalformedError('payload encoding');
+  const signature = b64decode(token.slice(j + 1), true);
+  if (signature === null) throw new MalformedError('signature encoding');
+  return { header, signingInput: token.slice(0, j), payload, signature };
+}
+
+/**
+ * Decodes and checks a header segment (alphabet already checked): duplicate or
+ * case-variant member names and non-string alg/kid/typ are malformed; JWE (enc) is
+ * malformed; embedded keys, key URLs, crit, b64, zip and a missing or long kid are
+ * header errors.
+ * @param {string} seg
+ * @returns {{alg: string, kid: string, typ: string}}
+ */
+function parseHeader(seg) {
+  const hb = b64text(seg);
   if (hb === null) throw new MalformedError('header encoding');
   let h;
   try {
-    h = parseStrict(hb.latin1Slice(0, hb.length), HEADER_NAMES);
+    h = parseStrict(hb, HEADER_NAMES);
   } catch (e) {
     if (e instanceof StrictJSONError) throw new MalformedError(`header: ${e.message}`);
     throw e;
   }
   let header;
   try {
-    header = { alg: readString(h.alg, 'alg'), kid: readString(h.kid, 'kid'), typ: readString(h.typ, 'typ') };
+    header = { alg: readString(h.get('alg'), 'alg'), kid: readString(h.get('kid'), 'kid'), typ: readString(h.get('typ'), 'typ') };
   } catch (e) {
     if (e instanceof TypeMismatch) throw new MalformedError('header JSON');
     throw e;
   }
-  if (h.enc !== undefined) throw new MalformedError('encrypted tokens (JWE) are not accepted');
-  if (h.jwk !== undefined || h.jku !== undefined || h.x5u !== undefined || h.x5c !== undefined) {
+  if (h.has('enc')) throw new MalformedError('encrypted tokens (JWE) are not accepted');
+  if (h.has('jwk') || h.has('jku') || h.has('x5u') || h.has('x5c')) {
     throw new HeaderError('embedded keys and key URLs are not accepted');
   }
-  if (h.crit !== undefined || h.b64 !== undefined || h.zip !== undefined) throw new HeaderError('crit, b64 and zip are not accepted');
+  if (h.has('crit') || h.has('b64') || h.has('zip')) throw new HeaderError('crit, b64 and zip are not accepted');
   if (header.kid === '' || utf8Length(header.kid) > 128) throw new HeaderError('kid missing or too long');
-  const pb = b64decode(token.slice(i + 1, j), true);
-  if (pb === null) throw new MalformedError('payload encoding');
-  const signature = b64decode(token.slice(j + 1), true);
-  if (signature === null) throw new MalformedError('signature encoding');
-  return { header, signingInput: token.slice(0, j), payload: pb.latin1Slice(0, pb.length), signature };
+  return Object.freeze(header);
 }
 
 /** The UTF-8 length of s (Go's len). */
@@ -122,6 +174,8 @@ function asciiLower(s) {
 
 /** Which credential kind a typ names, or undefined (ID tokens, status lists, no typ). */
 export function kindOf(typ) {
+  if (typ === 'apikey+jwt') return 'api_key'; // the common spellings, without normalizing
+  if (typ === 'at+jwt') return 'access_token';
   switch (normalizeTyp(typ)) {
     case 'apikey+jwt':
       return 'api_key';

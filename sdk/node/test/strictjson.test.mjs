@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  decodeUTF8, JNum, MAX_DEPTH, Names, parseStrict, readAudience, readFloat, readInt, readObject, readString, StrictJSONError,
+  decodeUTF8, JNum, JObj, MAX_DEPTH, Names, parseStrict, readAudience, readFloat, readInt, readObject, readString, StrictJSONError,
   TypeMismatch,
 } from '../src/strictjson.js';
 import { CLAIM_NAMES, HEADER_NAMES, STATUS_CLAIM_NAMES } from '../src/token.js';
 
 /** UTF-8 text as the byte string parseStrict reads. */
-const bytes = (s) => Buffer.from(s, 'utf8').latin1Slice();
+const bytes = (s) => Buffer.from(s, 'utf8').toString('latin1');
 const parse = (s, names = CLAIM_NAMES) => parseStrict(bytes(s), names);
 const kindOf = (s, names = CLAIM_NAMES) => {
   try {
@@ -25,14 +25,18 @@ const kindOf = (s, names = CLAIM_NAMES) => {
 describe('strict JSON', () => {
   test('accepts well-formed objects and decodes them', () => {
     const v = parse('{"iss":"a","aud":["x","y"],"exp":1.5e3,"n":null,"t":true,"f":false,"o":{"k":{}},"e":[]}');
-    assert.equal(v.iss, 'a');
-    assert.deepEqual(v.aud, ['x', 'y']);
-    assert.ok(v.exp instanceof JNum);
-    assert.equal(v.exp.text, '1.5e3');
-    assert.equal(v.n, null);
-    assert.equal(v.t, true);
-    assert.equal(v.f, false);
-    assert.equal(Object.getPrototypeOf(v), null);
+    assert.ok(v instanceof JObj);
+    assert.deepEqual(v.keys, ['iss', 'aud', 'exp', 'n', 't', 'f', 'o', 'e']);
+    assert.equal(v.get('iss'), 'a');
+    assert.deepEqual(v.get('aud'), ['x', 'y']);
+    assert.ok(v.get('exp') instanceof JNum, 'an exponent keeps its literal');
+    assert.equal(v.get('exp').text, '1.5e3');
+    assert.equal(v.get('n'), null);
+    assert.equal(v.get('t'), true);
+    assert.equal(v.get('f'), false);
+    assert.ok(v.get('o').get('k') instanceof JObj);
+    assert.equal(v.get('missing'), undefined);
+    assert.equal(v.get('__proto__'), undefined);
     assert.equal(kindOf(' \t\r\n{ "a" : 1 , "b" : [ 1 , 2 ] } \n'), 'ok');
   });
 
@@ -70,7 +74,7 @@ describe('strict JSON', () => {
 
   test('accepts exact names, escaped exact names, and other spellings of unknown names', () => {
     assert.equal(kindOf('{"\\u0073cope":"orders:read"}'), 'ok');
-    assert.equal(parse('{"\\u0073cope":"orders:read"}').scope, 'orders:read');
+    assert.equal(parse('{"\\u0073cope":"orders:read"}').get('scope'), 'orders:read');
     assert.equal(kindOf('{"Foo":1,"foo":2,"FOO":{"sub":"x","aud":"y"}}'), 'ok');
     assert.equal(kindOf('{"subs":1,"su":2,"ſ":3,"ſubx":4}'), 'ok');
     assert.equal(kindOf('{"AUD":"x"}', new Names()), 'ok', 'no known names: only duplicates matter');
@@ -95,18 +99,19 @@ describe('strict JSON', () => {
     assert.throws(() => parseStrict('{"\xed\xa0\x80":1}', CLAIM_NAMES), (e) => e.kind === 'name', 'a surrogate in UTF-8');
     assert.throws(() => parseStrict('{"\xc0\xaf":1}', CLAIM_NAMES), (e) => e.kind === 'name', 'overlong');
     // Values: one U+FFFD per invalid byte (Go), escapes of lone surrogates U+FFFD.
-    assert.equal(parseStrict('{"s":"a\xe2\x82b"}').s, 'a\ufffd\ufffdb');
-    assert.equal(parseStrict('{"s":"a\xed\xa0\x80b"}').s, 'a\ufffd\ufffd\ufffdb');
-    assert.equal(parseStrict('{"s":"\xc3\xa9\xf0\x9f\x98\x80"}').s, 'é😀');
-    assert.equal(parse('{"s":"a\\ud800b"}').s, 'a\ufffdb');
-    assert.equal(parse('{"s":"\\ud83d\\ude00"}').s, '😀');
-    assert.equal(parse('{"s":"\\ud83d\\u0041"}').s, '\ufffdA');
-    assert.equal(parse('{"s":"\\"\\\\\\/\\b\\f\\n\\r\\t"}').s, '"\\/\b\f\n\r\t');
+    assert.equal(parseStrict('{"s":"a\xe2\x82b"}').get('s'), 'a\ufffd\ufffdb');
+    assert.equal(parseStrict('{"s":"a\xed\xa0\x80b"}').get('s'), 'a\ufffd\ufffd\ufffdb');
+    assert.equal(parseStrict('{"s":"\xc3\xa9\xf0\x9f\x98\x80"}').get('s'), 'é😀');
+    assert.equal(parse('{"s":"a\\ud800b"}').get('s'), 'a\ufffdb');
+    assert.equal(parse('{"s":"\\ud83d\\ude00"}').get('s'), '😀');
+    assert.equal(parse('{"s":"\\ud83d\\u0041"}').get('s'), '\ufffdA');
+    assert.equal(parse('{"s":"\\"\\\\\\/\\b\\f\\n\\r\\t"}').get('s'), '"\\/\b\f\n\r\t');
     assert.equal(decodeUTF8('ok\xff'), 'ok\ufffd');
   });
 
   test('typed reads follow the Go field types', () => {
-    const v = parse('{"s":"x","n":null,"i":3,"neg":-0,"f":1.0,"e":1e2,"big":1e400,"huge":99999999999999999999,"o":{},"a":[]}');
+    const o = parse('{"s":"x","n":null,"i":3,"neg":-0,"f":1.0,"e":1e2,"big":1e400,"huge":99999999999999999999,"o":{},"a":[]}');
+    const v = Object.fromEntries(o.keys.map((k) => [k, o.get(k)]));
     assert.equal(readString(v.s, 's'), 'x');
     assert.equal(readString(v.n, 'n'), '');
     assert.equal(readString(v.missing, 'm'), '');
@@ -125,10 +130,10 @@ describe('strict JSON', () => {
     assert.ok(readObject(v.o, 'o'));
     assert.throws(() => readObject(v.a, 'a'), TypeMismatch);
     assert.throws(() => readObject(v.s, 's'), TypeMismatch);
-    assert.deepEqual(readAudience(parse('{"aud":"x"}').aud), ['x']);
-    assert.deepEqual(readAudience(parse('{"aud":["x",null]}').aud), ['x', '']);
+    assert.deepEqual(readAudience(parse('{"aud":"x"}').get('aud')), ['x']);
+    assert.deepEqual(readAudience(parse('{"aud":["x",null]}').get('aud')), ['x', '']);
     assert.deepEqual(readAudience(undefined), []);
-    assert.throws(() => readAudience(parse('{"aud":42}').aud), TypeMismatch);
-    assert.throws(() => readAudience(parse('{"aud":[1]}').aud), TypeMismatch);
+    assert.throws(() => readAudience(parse('{"aud":42}').get('aud')), TypeMismatch);
+    assert.throws(() => readAudience(parse('{"aud":[1]}').get('aud')), TypeMismatch);
   });
 });

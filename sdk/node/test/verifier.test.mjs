@@ -303,6 +303,19 @@ describe('background refresh', () => {
     });
   });
 
+  test('a list installed by a request brings the next pass forward to within its ttl', async () => {
+    const f = new FakeIssuer({ listTTL: 1, clock: new Clock('real') });
+    // The loop would next wake in 30 s; the list's ttl of 1 s must win.
+    await withVerifier(f, { now: Date.now, refreshIntervalSeconds: 30 }, async (v) => {
+      const tok = f.apiKey();
+      await v.verify(tok);
+      f.revoke('sl_1', 3);
+      const t0 = Date.now();
+      await eventually(() => v.verify(tok).then(() => false, (e) => e instanceof RevokedError), { timeoutMs: 5_000 });
+      assert.ok(Date.now() - t0 < 3_000, `revocation seen after ${Date.now() - t0} ms`);
+    });
+  });
+
   test('does not hold the process open, and close() stops it', () => {
     const child = fileURLToPath(new URL('./fixtures/open-verifier.mjs', import.meta.url));
     const r = spawnSync(process.execPath, [child], { timeout: 20_000, encoding: 'utf8' });
