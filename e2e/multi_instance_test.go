@@ -46,10 +46,14 @@ const (
 	multiRotationLimit = 2500 * time.Millisecond
 	// multiPollEvery is how often the test polls while it waits for propagation.
 	multiPollEvery = 20 * time.Millisecond
-	// multiLoadBefore and multiLoadAfter are how long the load on B runs before and
-	// after instance A is killed; the latter covers several of B's 1 s refresh polls.
-	multiLoadBefore = 600 * time.Millisecond
-	multiLoadAfter  = 2500 * time.Millisecond
+	// multiLoadBefore and multiLoadAfter are how long the load on B runs at least
+	// before and after instance A is killed; the latter covers several of B's 1 s
+	// refresh polls. Each phase also lasts until B has given multiLoadMinAnswers correct
+	// answers (a /readyz among them), within multiLoadDeadline.
+	multiLoadBefore     = 600 * time.Millisecond
+	multiLoadAfter      = 2500 * time.Millisecond
+	multiLoadMinAnswers = 20
+	multiLoadDeadline   = 60 * time.Second
 	// multiLoadWorkers is how many goroutines send JWKS and account requests to B next
 	// to the one that also probes /readyz.
 	multiLoadWorkers = 2
@@ -745,14 +749,32 @@ func multiKillUnderLoad(t *testing.T, a, b *portal, jar http.CookieJar, email st
 		go worker([]string{"/.well-known/jwks.json", "/account"})
 	}
 
+	// Load B until it has answered correctly for a while (a number of answers, not a
+	// time: under the race detector on a busy machine a request can take a second).
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(multiLoadDeadline); !cond(); {
+			if time.Now().After(deadline) {
+				t.Errorf("load on B: %s not reached within %s (%d correct 200s before A's kill, %d after, %d from /readyz, %d failures)",
+					what, multiLoadDeadline, before.Load(), after.Load(), readyz.Load(), failures.Load())
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	time.Sleep(multiLoadBefore)
+	waitFor("the answers before the kill", func() bool { return before.Load() >= multiLoadMinAnswers && readyz.Load() > 0 })
 	killed.Store(true)
+	readyzAtKill := readyz.Load()
 	err := a.Stop(syscall.SIGKILL)
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || exitErr.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("instance A exit after SIGKILL: got %v, want killed by SIGKILL", err)
 	}
 	time.Sleep(multiLoadAfter)
+	waitFor("the answers after the kill", func() bool {
+		return after.Load() >= multiLoadMinAnswers && readyz.Load() > readyzAtKill
+	})
 	close(stop)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -772,7 +794,7 @@ func multiKillUnderLoad(t *testing.T, a, b *portal, jar http.CookieJar, email st
 	if status, _, body := stressGet(t, b.URL+"/readyz"); status != http.StatusOK {
 		t.Errorf("GET B/readyz after A's death: got %d, want 200; body: %.200s", status, body)
 	}
-	t.Logf("A killed with SIGKILL under load on B: %d requests answered 200 before, %d in the %s after (%d of all from /readyz), %d failed; slowest %s",
+	t.Logf("A killed with SIGKILL under load on B: %d requests answered 200 before, %d in the %s (or more) after (%d of all from /readyz), %d failed; slowest %s",
 		before.Load(), after.Load(), multiLoadAfter, readyz.Load(), failures.Load(), time.Duration(slowest.Load()).Round(time.Millisecond))
 }
 
