@@ -47,13 +47,28 @@ func (h *Handler) showSigningKeys(c echo.Context) error {
 		}
 		vm.Keys = append(vm.Keys, row)
 	}
+	events, err := h.store.PortalEvents(c.Request().Context(), 20)
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		what, ok := rotationWords[ev.Action]
+		if !ok {
+			continue
+		}
+		by := ev.ActorLabel
+		if by == "system" {
+			by = "scheduled rotation"
+		}
+		vm.History = append(vm.History, views.RotationEvent{At: ev.CreatedAt, What: what, KID: ev.TargetID, By: by})
+	}
 	return render(c, http.StatusOK, views.SigningKeysPage(h.page(c, "Signing keys"), vm))
 }
 
 // rotateSigningKeys handles "POST /admin/signing-keys/rotate": a new key is published
 // now and starts signing after the publish lead.
 func (h *Handler) rotateSigningKeys(c echo.Context) error {
-	res, err := h.cfg.Signer.Maintain(c.Request().Context(), true)
+	res, err := h.cfg.Signer.RotateNow(c.Request().Context(), actor(c))
 	switch {
 	case errors.Is(err, models.ErrRotationConflict):
 		return h.redirectWithFlash(c, "/admin/signing-keys", "error", "Another rotation happened at the same moment. Reload and try again.")
@@ -66,6 +81,10 @@ func (h *Handler) rotateSigningKeys(c echo.Context) error {
 	return h.redirectWithFlash(c, "/admin/signing-keys", "success",
 		"Rotation started: the new key is published now and signs from "+durationWords(h.cfg.Signer.Config().Rotation.Lead)+" on.")
 }
+
+// rotationWords names the ring's audit actions on the operators' page.
+var rotationWords = map[string]string{"signing_key.publish": "Published", "signing_key.activate": "Activated",
+	"signing_key.remove": "Removed"}
 
 // durationWords says a long duration in days, hours or minutes.
 func durationWords(d interface{ Hours() float64 }) string {

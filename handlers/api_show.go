@@ -219,7 +219,6 @@ func (h *Handler) deleteAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.countRevocations(revoked)
 	return h.redirectWithFlash(c, "/apis", "success", "API “"+av.Name+"” deleted. No project can get credentials for it any more; "+
 		strconv.Itoa(len(revoked))+" API keys for it were revoked.")
 }
@@ -253,20 +252,9 @@ func (h *Handler) removeScope(c echo.Context) error {
 	return h.afterRevocations(c, revoked, "Scope "+scope+" removed.")
 }
 
-// countRevocations adds revoked keys to their projects' usage counters.
-func (h *Handler) countRevocations(keys []models.APIKey) {
-	for _, k := range keys {
-		if k.ProjectID != nil {
-			h.usage.Revocation(*k.ProjectID)
-		}
-		h.metrics.revocations.WithLabelValues("access_change").Inc()
-	}
-}
-
 // afterRevocations answers an action that may have revoked keys: with none, back to the
 // API page; with some, the API page listing them, so their owners can reissue.
 func (h *Handler) afterRevocations(c echo.Context, revoked []models.APIKey, done string) error {
-	h.countRevocations(revoked)
 	if len(revoked) == 0 {
 		return h.redirectWithFlash(c, "/apis/"+c.Param("api"), "success", done)
 	}

@@ -125,6 +125,12 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 		limiter: newFailureLimiter(store, time.Minute),
 	}
 	h.metrics = h.newMetrics()
+	// Every revocation the store commits, whichever way it came, is counted once.
+	store.Subscribe(func(ev models.Event) {
+		if ev.Type == models.EventAPIKeyRevoked {
+			h.metrics.revocations.WithLabelValues(ev.Via).Inc()
+		}
+	})
 	return h, nil
 }
 

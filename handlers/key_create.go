@@ -125,8 +125,6 @@ func (h *Handler) revokeKey(c echo.Context) error {
 	if err := h.store.RevokeAPIKey(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
 		return err
 	}
-	h.usage.Revocation(project)
-	h.metrics.revocations.WithLabelValues("page").Inc()
 	return h.redirectWithFlash(c, "/projects/"+project+"#api-keys", "success",
 		"Key revoked. Every API rejects it within "+ttlWords(h.cfg.Signer.Config().StatusListTTL)+".")
 }
@@ -144,8 +142,6 @@ func (h *Handler) revokeKeyByValue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.usage.Revocation(project)
-	h.metrics.revocations.WithLabelValues("paste").Inc()
 	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
 }
 

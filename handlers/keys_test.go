@@ -259,4 +259,31 @@ func TestAdminSigningKeys(t *testing.T) {
 	if len(fetchJWKS(t, ops.b).Keys) != 2 {
 		t.Error("the next key is not published in the JWKS")
 	}
+	// The operator's rotation is in the portal's audit log, with who did it; the
+	// portal's own first key is there as the schedule's.
+	var history []string
+	d.Find(`[data-testid="rotation-event"]`).Each(func(_ int, s *goquery.Selection) {
+		history = append(history, strings.TrimSpace(s.Find(`[data-testid="rotation-event-what"]`).Text())+" by "+
+			strings.TrimSpace(s.Find(`[data-testid="rotation-event-by"]`).Text()))
+	})
+	if len(history) < 1 || history[0] != "Published by operator ops@example.com" {
+		t.Errorf("rotation history = %q, want the operator's publication first", history)
+	}
+	if last := history[len(history)-1]; last != "Published by scheduled rotation" {
+		t.Errorf("oldest rotation event = %q, want the first key, published by the schedule", last)
+	}
+	// Operators' events belong to no team: no team's audit log shows them.
+	projects, err := e.store.ProjectsOf(context.Background(), ops.actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := e.store.AuditEvents(context.Background(), ops.actor, projects[0].TeamID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if strings.HasPrefix(ev.Action, "signing_key.") {
+			t.Errorf("a team's audit log shows the portal's %s", ev.Action)
+		}
+	}
 }

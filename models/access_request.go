@@ -299,7 +299,6 @@ func (s *Store) DecideRequest(ctx context.Context, actor Actor, apiID, requestID
 	if err != nil {
 		return nil, nil, err
 	}
-	s.invalidateKeys(revoked)
 	if withdrawn {
 		return &req, nil, ErrRequestWithdrawn
 	}

@@ -7,7 +7,10 @@ import "context"
 type Actor struct {
 	User *User
 	// Client is set instead of User when a project acts as an OAuth client.
-	Client    string
+	Client string
+	// Operator marks a User acting as a portal operator (GATEHOUSE_ADMIN_EMAILS) on
+	// the portal itself rather than in a team: the audit log says so.
+	Operator  bool
 	IP        string
 	UserAgent string
 }
@@ -20,10 +23,14 @@ func (a Actor) label() string {
 		}
 		return "system"
 	}
-	if a.User.Email != "" {
-		return a.User.Email
+	name := a.User.Email
+	if name == "" {
+		name = a.User.DisplayName()
 	}
-	return a.User.DisplayName()
+	if a.Operator {
+		return "operator " + name
+	}
+	return name
 }
 
 // id is the actor's user id, or "".

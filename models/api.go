@@ -467,7 +467,6 @@ func (s *Store) RemoveScope(ctx context.Context, actor Actor, apiID, scope strin
 	if err != nil {
 		return nil, err
 	}
-	s.invalidateKeys(revoked)
 	return revoked, nil
 }
 
@@ -486,7 +485,6 @@ func (s *Store) DeleteAPI(ctx context.Context, actor Actor, apiID string) ([]API
 	if err != nil {
 		return nil, err
 	}
-	s.invalidateKeys(revoked)
 	return revoked, nil
 }
 

@@ -205,7 +205,7 @@ func (s *Store) APIKeys(ctx context.Context, actor Actor, projectID string) ([]A
 // RevokeAPIKey revokes one of the project's keys: its status bit is set and the list is
 // re-signed. Revoking twice changes nothing and writes no second event.
 func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, projectID, keyID string) error {
-	_, err := s.revokeKey(ctx, actor, projectID, keyByID(keyID), "key.revoke")
+	_, err := s.revokeKey(ctx, actor, projectID, keyByID(keyID), "key.revoke", ViaPage)
 	if errors.Is(err, errKeyNotFound) {
 		return ErrNotFound // /projects/{mine}/keys/{theirs} is 404
 	}
@@ -249,7 +249,7 @@ func (s *Store) RevokeAPIKeyByValue(ctx context.Context, actor Actor, projectID,
 			return errKeyNotFound
 		}
 		return err
-	}, "key.revoke_by_value")
+	}, "key.revoke_by_value", ViaPaste)
 	if errors.Is(err, errKeyNotFound) {
 		return nil, s.refusedByValue(ctx, actor, projectID, reason)
 	}
@@ -290,9 +290,8 @@ func keyByID(id string) func(tx *gorm.DB, p *Project, k *APIKey) error {
 
 // revokeKey authorizes the actor on the project, finds one of its keys with find and
 // revokes it; it returns the key. Revoking twice changes nothing.
-func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID string, find func(tx *gorm.DB, p *Project, k *APIKey) error, action string) (*APIKey, error) {
+func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID string, find func(tx *gorm.DB, p *Project, k *APIKey) error, action, via string) (*APIKey, error) {
 	var k APIKey
-	changed := false
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, ActKeyManage)
 		if err != nil {
@@ -301,43 +300,88 @@ func (s *Store) revokeKey(ctx context.Context, actor Actor, projectID string, fi
 		if err := find(tx, p, &k); err != nil {
 			return err
 		}
-		if k.RevokedAt != nil {
-			return nil
-		}
-		now := s.now()
-		if err := tx.Model(&APIKey{}).Where("id = ?", k.ID).Update("revoked_at", now).Error; err != nil {
-			return err
-		}
-		k.RevokedAt, changed = &now, true
-		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
-			return err
-		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "api_key", targetID: k.ID,
-			target: k.Name, details: map[string]any{"status_list": k.StatusListID, "idx": k.StatusIdx}})
+		_, err = s.revoke(tx, actor, p, &k, revocation{action: action, via: via})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if changed && s.signer != nil {
-		s.signer.revoked(k.StatusListID, k.StatusIdx)
-	}
 	return &k, nil
 }
 
+// revocation says why and how a key is revoked.
+type revocation struct {
+	// action is the audit event's ("key.revoke", "key.revoke_by_value").
+	action string
+	// via is how (Via…), for the event, the usage counters and the metrics.
+	via string
+	// reason, when set, is kept on the key and shown to its owners.
+	reason string
+}
+
+// revoke is the one way an API key gets revoked, whatever asked for it: it sets the
+// key's revoked_at and status bit (the list's version moves, so every instance re-signs
+// it), writes one audit event and appends one EventAPIKeyRevoked to the outbox, all in
+// tx; once tx commits, this instance's status list and caches reflect it at once and
+// the event's subscribers (usage counters, metrics) hear of it. A key already revoked
+// is left alone: revoked reports whether this call revoked it.
+func (s *Store) revoke(tx *gorm.DB, actor Actor, p *Project, k *APIKey, r revocation) (revoked bool, err error) {
+	if k.RevokedAt != nil {
+		return false, nil
+	}
+	now := s.now()
+	set := map[string]any{"revoked_at": now}
+	if r.reason != "" {
+		set["revoked_reason"] = truncate(r.reason, 300)
+	}
+	res := tx.Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", k.ID).Updates(set)
+	if res.Error != nil {
+		return false, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, nil // revoked by a concurrent transaction, which did the rest
+	}
+	k.RevokedAt = &now
+	if r.reason != "" {
+		k.RevokedReason = r.reason
+	}
+	if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
+		return false, err
+	}
+	details := map[string]any{"status_list": k.StatusListID, "idx": k.StatusIdx, "via": r.via}
+	if r.reason != "" {
+		details["reason"] = r.reason
+	}
+	if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: r.action, targetType: "api_key", targetID: k.ID,
+		target: k.Name, details: details}); err != nil {
+		return false, err
+	}
+	listID, idx := k.StatusListID, k.StatusIdx
+	afterCommit(tx, func() {
+		if s.signer != nil {
+			s.signer.revoked(listID, idx)
+		}
+	})
+	data := map[string]any{"status_list": listID, "idx": idx}
+	if r.reason != "" {
+		data["reason"] = r.reason
+	}
+	return true, s.emit(tx, Event{Type: EventAPIKeyRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: k.ID, Via: r.via, Data: data})
+}
+
 // revokeProjectKeys revokes every live key of a project (when it is deleted).
-func (s *Store) revokeProjectKeys(tx *gorm.DB, p *Project) error {
-	var lists []string
-	if err := tx.Model(&APIKey{}).Distinct("status_list_id").Where("project_id = ? AND revoked_at IS NULL", p.ID).
-		Pluck("status_list_id", &lists).Error; err != nil {
+func (s *Store) revokeProjectKeys(tx *gorm.DB, actor Actor, p *Project) error {
+	var keys []APIKey
+	if err := tx.Where("project_id = ? AND revoked_at IS NULL", p.ID).Find(&keys).Error; err != nil {
 		return err
 	}
-	if len(lists) == 0 {
-		return nil
+	for i := range keys {
+		if _, err := s.revoke(tx, actor, p, &keys[i], revocation{action: "key.revoke", via: ViaProjectDelete,
+			reason: "project " + p.Name + " deleted"}); err != nil {
+			return err
+		}
 	}
-	if err := tx.Model(&APIKey{}).Where("project_id = ? AND revoked_at IS NULL", p.ID).Update("revoked_at", s.now()).Error; err != nil {
-		return err
-	}
-	return s.bumpStatusLists(tx, lists...)
+	return nil
 }
 
 // lostKey stands in for a key the portal signed for p whose row is gone: it finds the

@@ -79,3 +79,12 @@ func (s *Store) AuditEvents(ctx context.Context, actor Actor, teamID string, pag
 	}
 	return out, more, nil
 }
+
+// PortalEvents returns the newest limit events of no team: the operators' actions on
+// the portal itself (signing-key rotations). Only operators see them; the caller decides
+// who is one.
+func (s *Store) PortalEvents(ctx context.Context, limit int) ([]AuditEvent, error) {
+	var out []AuditEvent
+	err := s.db.WithContext(ctx).Where("team_id = ''").Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}

@@ -138,7 +138,6 @@ func (s *Store) GrantAccess(ctx context.Context, actor Actor, apiID, projectID s
 	if err != nil {
 		return nil, nil, err
 	}
-	s.invalidateKeys(revoked)
 	return g, revoked, nil
 }
 
@@ -243,7 +242,6 @@ func (s *Store) UpdateGrant(ctx context.Context, actor Actor, apiID, grantID str
 	if err != nil {
 		return nil, err
 	}
-	s.invalidateKeys(revoked)
 	return revoked, nil
 }
 
@@ -266,7 +264,6 @@ func (s *Store) RevokeGrant(ctx context.Context, actor Actor, apiID, grantID str
 	if err != nil {
 		return nil, err
 	}
-	s.invalidateKeys(revoked)
 	return revoked, nil
 }
 
@@ -308,25 +305,18 @@ func (s *Store) revokeUncovered(tx *gorm.DB, actor Actor, p *Project, reason str
 		return nil, err
 	}
 	var out []APIKey
-	now := s.now()
 	for i := range keys {
 		k := &keys[i]
 		if cov.covers(strings.Fields(k.Audiences), strings.Fields(k.Scopes)) {
 			continue
 		}
-		if err := tx.Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", k.ID).
-			Updates(map[string]any{"revoked_at": now, "revoked_reason": truncate(reason, 300)}).Error; err != nil {
+		revoked, err := s.revoke(tx, actor, p, k, revocation{action: "key.revoke", via: ViaAccessChange, reason: reason})
+		if err != nil {
 			return nil, err
 		}
-		k.RevokedAt, k.RevokedReason = &now, reason
-		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
-			return nil, err
+		if revoked {
+			out = append(out, *k)
 		}
-		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.revoke", targetType: "api_key", targetID: k.ID,
-			target: k.Name, details: map[string]any{"reason": reason, "status_list": k.StatusListID, "idx": k.StatusIdx}}); err != nil {
-			return nil, err
-		}
-		out = append(out, *k)
 	}
 	return out, nil
 }
@@ -389,17 +379,6 @@ func (c coverage) covers(auds, scopes []string) bool {
 		}
 	}
 	return true
-}
-
-// invalidateKeys records revoked keys in this instance's status lists at once (other
-// instances pick the change up within their poll interval).
-func (s *Store) invalidateKeys(keys []APIKey) {
-	if s.signer == nil {
-		return
-	}
-	for _, k := range keys {
-		s.signer.revoked(k.StatusListID, k.StatusIdx)
-	}
 }
 
 // ProjectNames names the projects of keys (for listing revoked keys), by project id.

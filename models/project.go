@@ -263,7 +263,7 @@ func (s *Store) beforeProjectDelete(tx *gorm.DB, actor Actor, p *Project) error 
 			return err
 		}
 	}
-	return s.revokeProjectKeys(tx, p)
+	return s.revokeProjectKeys(tx, actor, p)
 }
 
 // projectFor loads a project and authorizes the actor for action on it, inside tx.

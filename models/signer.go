@@ -135,7 +135,17 @@ func (s *Signer) Config() SignerConfig { return s.cfg }
 // Maintain runs one step of the rotation lifecycle (force starts a rotation now) and
 // reloads the ring if it changed.
 func (s *Signer) Maintain(ctx context.Context, force bool) (RotationResult, error) {
-	res, err := s.store.MaintainSigningKeys(ctx, s.cfg.MasterKeys, s.cfg.Rotation, force)
+	return s.maintain(ctx, Actor{}, force)
+}
+
+// RotateNow starts a rotation at once on behalf of an operator (audited as theirs).
+func (s *Signer) RotateNow(ctx context.Context, operator Actor) (RotationResult, error) {
+	operator.Operator = true
+	return s.maintain(ctx, operator, true)
+}
+
+func (s *Signer) maintain(ctx context.Context, actor Actor, force bool) (RotationResult, error) {
+	res, err := s.store.MaintainSigningKeysAs(ctx, actor, s.cfg.MasterKeys, s.cfg.Rotation, force)
 	if err != nil {
 		return res, err
 	}

@@ -166,82 +166,29 @@ func (r RotationResult) Changed() bool {
 // this at once cannot produce two active or two next keys: unique indexes refuse the
 // second, which gets ErrRotationConflict.
 func (s *Store) MaintainSigningKeys(ctx context.Context, mk *MasterKeys, p RotationPolicy, force bool) (RotationResult, error) {
+	return s.MaintainSigningKeysAs(ctx, Actor{}, mk, p, force)
+}
+
+// MaintainSigningKeysAs is MaintainSigningKeys on behalf of actor (an operator who
+// pressed "Rotate now"; the zero Actor is the portal's own schedule). Every change to
+// the ring is written to the portal's audit log (events of no team) in the same
+// transaction.
+func (s *Store) MaintainSigningKeysAs(ctx context.Context, actor Actor, mk *MasterKeys, p RotationPolicy, force bool) (RotationResult, error) {
 	var res RotationResult
 	now := s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var keys []SigningKey
-		if err := tx.Find(&keys).Error; err != nil {
+		if err := s.maintainRing(tx, mk, p, force, now, &res); err != nil {
 			return err
 		}
-		var active, next *SigningKey
-		for i := range keys {
-			switch keys[i].State {
-			case KeyActive:
-				active = &keys[i]
-			case KeyNext:
-				next = &keys[i]
-			}
-		}
-		if active == nil && next == nil {
-			k, err := newSigningKey(mk, p.Alg, KeyActive, now, now)
-			if err != nil {
-				return err
-			}
-			res.Created = append(res.Created, k.KID)
-			return tx.Create(k).Error
-		}
-		if active != nil && next == nil {
-			due := active.ActivatedAt.Add(p.Period)
-			if force || active.Alg != p.Alg || !now.Before(due.Add(-p.Lead)) {
-				activates := now.Add(p.Lead)
-				if !force && active.Alg == p.Alg && due.After(activates) {
-					activates = due
-				}
-				k, err := newSigningKey(mk, p.Alg, KeyNext, now, activates)
-				if err != nil {
+		for _, c := range []struct {
+			action string
+			kids   []string
+		}{{"signing_key.publish", res.Created}, {"signing_key.activate", res.Promoted}, {"signing_key.remove", res.Removed}} {
+			for _, kid := range c.kids {
+				if err := s.audit(tx, actor, event{action: c.action, targetType: "signing_key", targetID: kid, target: kid,
+					details: map[string]any{"forced": force}}); err != nil {
 					return err
 				}
-				if err := tx.Create(k).Error; err != nil {
-					return err
-				}
-				res.Created = append(res.Created, k.KID)
-				next = k
-			}
-		}
-		if next != nil && !now.Before(next.ActivatesAt) {
-			if active != nil {
-				r := tx.Model(&SigningKey{}).Where("kid = ? AND state = ?", active.KID, KeyActive).
-					Updates(map[string]any{"state": KeyRetired, "retired_at": now})
-				if r.Error != nil {
-					return r.Error
-				}
-				if r.RowsAffected != 1 {
-					return ErrRotationConflict
-				}
-			}
-			r := tx.Model(&SigningKey{}).Where("kid = ? AND state = ?", next.KID, KeyNext).
-				Updates(map[string]any{"state": KeyActive, "activated_at": now})
-			if r.Error != nil {
-				return r.Error
-			}
-			if r.RowsAffected != 1 {
-				return ErrRotationConflict
-			}
-			res.Promoted = append(res.Promoted, next.KID)
-		}
-		for _, k := range keys {
-			if k.State != KeyRetired || k.RetiredAt == nil || now.Before(k.RetiredAt.Add(p.Linger)) {
-				continue
-			}
-			var live int64
-			if err := tx.Model(&APIKey{}).Where("kid = ? AND revoked_at IS NULL AND expires_at > ?", k.KID, now).Count(&live).Error; err != nil {
-				return err
-			}
-			if live == 0 {
-				if err := tx.Delete(&SigningKey{}, "kid = ?", k.KID).Error; err != nil {
-					return err
-				}
-				res.Removed = append(res.Removed, k.KID)
 			}
 		}
 		return nil
@@ -250,6 +197,86 @@ func (s *Store) MaintainSigningKeys(ctx context.Context, mk *MasterKeys, p Rotat
 		return RotationResult{}, ErrRotationConflict
 	}
 	return res, err
+}
+
+// maintainRing is MaintainSigningKeys's work inside its transaction.
+func (s *Store) maintainRing(tx *gorm.DB, mk *MasterKeys, p RotationPolicy, force bool, now time.Time, res *RotationResult) error {
+	var keys []SigningKey
+	if err := tx.Find(&keys).Error; err != nil {
+		return err
+	}
+	var active, next *SigningKey
+	for i := range keys {
+		switch keys[i].State {
+		case KeyActive:
+			active = &keys[i]
+		case KeyNext:
+			next = &keys[i]
+		}
+	}
+	if active == nil && next == nil {
+		k, err := newSigningKey(mk, p.Alg, KeyActive, now, now)
+		if err != nil {
+			return err
+		}
+		res.Created = append(res.Created, k.KID)
+		return tx.Create(k).Error
+	}
+	if active != nil && next == nil {
+		due := active.ActivatedAt.Add(p.Period)
+		if force || active.Alg != p.Alg || !now.Before(due.Add(-p.Lead)) {
+			activates := now.Add(p.Lead)
+			if !force && active.Alg == p.Alg && due.After(activates) {
+				activates = due
+			}
+			k, err := newSigningKey(mk, p.Alg, KeyNext, now, activates)
+			if err != nil {
+				return err
+			}
+			if err := tx.Create(k).Error; err != nil {
+				return err
+			}
+			res.Created = append(res.Created, k.KID)
+			next = k
+		}
+	}
+	if next != nil && !now.Before(next.ActivatesAt) {
+		if active != nil {
+			r := tx.Model(&SigningKey{}).Where("kid = ? AND state = ?", active.KID, KeyActive).
+				Updates(map[string]any{"state": KeyRetired, "retired_at": now})
+			if r.Error != nil {
+				return r.Error
+			}
+			if r.RowsAffected != 1 {
+				return ErrRotationConflict
+			}
+		}
+		r := tx.Model(&SigningKey{}).Where("kid = ? AND state = ?", next.KID, KeyNext).
+			Updates(map[string]any{"state": KeyActive, "activated_at": now})
+		if r.Error != nil {
+			return r.Error
+		}
+		if r.RowsAffected != 1 {
+			return ErrRotationConflict
+		}
+		res.Promoted = append(res.Promoted, next.KID)
+	}
+	for _, k := range keys {
+		if k.State != KeyRetired || k.RetiredAt == nil || now.Before(k.RetiredAt.Add(p.Linger)) {
+			continue
+		}
+		var live int64
+		if err := tx.Model(&APIKey{}).Where("kid = ? AND revoked_at IS NULL AND expires_at > ?", k.KID, now).Count(&live).Error; err != nil {
+			return err
+		}
+		if live == 0 {
+			if err := tx.Delete(&SigningKey{}, "kid = ?", k.KID).Error; err != nil {
+				return err
+			}
+			res.Removed = append(res.Removed, k.KID)
+		}
+	}
+	return nil
 }
 
 // RewrapSigningKeys re-encrypts every private key sealed under an older master key

@@ -52,6 +52,9 @@ type Store struct {
 	// Fetcher fetches clients' jwks_uri key sets (private_key_jwt). Its AllowInsecure is
 	// for development and tests only.
 	Fetcher *JWKSFetcher
+	// events hears of committed changes (events.go); usage counts them (usage.go).
+	events events
+	usage  usageOnce
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.
@@ -290,7 +293,8 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 			return ctx.Err()
 		}
 	}
-	if err := s.db.WithContext(ctx).Transaction(fn); err != nil {
+	fx := &txEffects{}
+	if err := s.db.WithContext(context.WithValue(ctx, txEffectsKey{}, fx)).Transaction(fn); err != nil {
 		if StorageFull(err) {
 			return fmt.Errorf("%w: the database's disk is full: %v", ErrUnavailable, err)
 		}
@@ -299,6 +303,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	// Whatever it changed (a secret, a grant, a project's settings), no client
 	// authenticated before it is served from memory on this instance any more.
 	s.clients.clear()
+	for _, f := range fx.fns {
+		f()
+	}
 	return nil
 }
 

@@ -270,10 +270,6 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 	if s.signer.VerifyOwn(token, TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.cfg.Issuer {
 		return false, nil
 	}
-	var (
-		listID string
-		idx    int
-	)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		// By jti, not by the bytes: the signature twin (r, n−s) of a key revokes it too.
 		var k APIKey
@@ -289,24 +285,13 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *Project, token strin
 		} else if err != nil {
 			return err
 		}
-		if k.RevokedAt != nil {
-			return nil
-		}
-		if err := tx.Model(&APIKey{}).Where("id = ?", k.ID).Update("revoked_at", s.now()).Error; err != nil {
-			return err
-		}
-		if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
-			return err
-		}
-		listID, idx = k.StatusListID, k.StatusIdx
-		return s.audit(tx, Actor{Client: caller.ID}, event{team: caller.TeamID, project: caller.ID, action: "key.revoke",
-			targetType: "api_key", targetID: k.ID, target: k.Name, details: map[string]any{"via": "oauth/revoke"}})
+		revoked, err = s.revoke(tx, Actor{Client: caller.ID}, caller, &k, revocation{action: "key.revoke", via: ViaOAuthRevoke})
+		return err
 	})
-	if err != nil || listID == "" {
+	if err != nil {
 		return false, err
 	}
-	s.signer.revoked(listID, idx)
-	return true, nil
+	return revoked, nil
 }
 
 // ownsAudience reports whether one of auds names an API of the team.

@@ -27,8 +27,28 @@ type Usage struct {
 
 type usageKey struct{ project, day string }
 
-// NewUsage returns an empty counter for the store.
-func NewUsage(s *Store) *Usage { return &Usage{store: s, pending: map[usageKey]*UsageCount{}} }
+// usageOnce holds a store's one usage counter.
+type usageOnce struct {
+	once sync.Once
+	u    *Usage
+}
+
+// NewUsage returns the store's usage counter (one per store, however often it is
+// asked for). It counts every API key revocation the store commits, whichever way it
+// came (the page, a pasted value, /oauth/revoke, an access change, a deleted project),
+// by subscribing to EventAPIKeyRevoked; issued tokens are counted by Token.
+func NewUsage(s *Store) *Usage {
+	s.usage.once.Do(func() {
+		u := &Usage{store: s, pending: map[usageKey]*UsageCount{}}
+		s.Subscribe(func(ev Event) {
+			if ev.Type == EventAPIKeyRevoked && ev.ProjectID != "" {
+				u.add(ev.ProjectID, 0, 1)
+			}
+		})
+		s.usage.u = u
+	})
+	return s.usage.u
+}
 
 func (u *Usage) add(project string, tokens, revocations int64) {
 	day := u.store.now().Format(time.DateOnly)
@@ -46,9 +66,6 @@ func (u *Usage) add(project string, tokens, revocations int64) {
 
 // Token counts an issued access token.
 func (u *Usage) Token(project string) { u.add(project, 1, 0) }
-
-// Revocation counts a revocation.
-func (u *Usage) Revocation(project string) { u.add(project, 0, 1) }
 
 // Flush adds the pending counts to the database in one transaction. On failure they are
 // put back, so nothing is lost or counted twice.

@@ -91,6 +91,17 @@ type SigningKeysVM struct {
 	// PublishLead is how long a new key is published before it signs ("10 minutes").
 	PublishLead string
 	JWKSURL     string
+	// History is the newest changes to the ring, newest first.
+	History []RotationEvent
+}
+
+// RotationEvent is one change to the signing-key ring in the portal's audit log.
+type RotationEvent struct {
+	At time.Time
+	// What is "Published", "Activated" or "Removed".
+	What, KID string
+	// By is the operator, or "scheduled rotation".
+	By string
 }
 
 // SigningKeyRow is one of the portal's signing keys (public facts only).
