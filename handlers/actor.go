@@ -22,10 +22,36 @@ func actor(c echo.Context) models.Actor {
 // validation returns the field messages of a validation error, or nil.
 func validation(err error) map[string]string {
 	var ve *models.ValidationError
-	if errors.As(err, &ve) {
-		return ve.Fields
+	var de *models.Error
+	switch {
+	case errors.As(err, &ve):
+		out := make(map[string]string, len(ve.Fields))
+		for f, m := range ve.Fields {
+			out[formField(f)] = m
+		}
+		return out
+	case errors.As(err, &de) && de.Code == models.CodeInvalid && de.Field != "":
+		return map[string]string{formField(de.Field): de.Message}
 	}
 	return nil
+}
+
+// formFields names the forms' fields for the domain's input names where they differ
+// (a form says how a duration is typed: in days, in minutes).
+var formFields = map[string]string{
+	"expires_in":      "expires_in_days",
+	"max_key_ttl":     "max_key_ttl_days",
+	"max_token_ttl":   "max_token_ttl_minutes",
+	"token_ttl":       "token_ttl_minutes",
+	"idempotency_key": "form_token",
+}
+
+// formField is the form field of a domain input name.
+func formField(domain string) string {
+	if f, ok := formFields[domain]; ok {
+		return f
+	}
+	return domain
 }
 
 // formValues returns the posted form. A body that does not parse reads as an empty form:

@@ -20,6 +20,8 @@ var errorMessages = map[int]string{
 	http.StatusUnauthorized:          "Sign in to continue.",
 	http.StatusTooManyRequests:       "Too many requests. Wait a moment and try again.",
 	http.StatusServiceUnavailable:    "Gatehouse is not ready. Try again shortly.",
+	http.StatusUnprocessableEntity:   "The request is not valid.",
+	http.StatusConflict:              "That cannot be done in the object's current state. Reload and try again.",
 }
 
 // handleError is Echo's HTTPErrorHandler: the one place errors become responses.
@@ -31,12 +33,17 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 	code, msg := statusOf(err), ""
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	var de *models.Error
+	switch {
+	case errors.As(err, &he):
 		if s, ok := he.Message.(string); ok && code < 500 {
 			msg = s
 		}
+	case errors.As(err, &de) && code < 500 && code != http.StatusNotFound && code != http.StatusForbidden:
+		// A rule the user can act on (a conflict, something gone) says which.
+		msg = de.Message
 	}
-	if errors.Is(err, models.ErrUnavailable) || models.StorageFull(err) {
+	if models.ErrorCode(err) == models.CodeUnavailable {
 		msg = "Gatehouse cannot reach or write its database right now. Nothing was changed; try again shortly."
 	}
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
@@ -68,18 +75,24 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 }
 
-// statusOf is the status an error is answered with: ErrNotFound 404, ErrForbidden 403,
-// an *echo.HTTPError its code, anything else 500.
+// codeStatus is the one mapping from the domain's error codes to HTTP statuses.
+var codeStatus = map[models.Code]int{
+	models.CodeInvalid:     http.StatusUnprocessableEntity,
+	models.CodeNotFound:    http.StatusNotFound,
+	models.CodeForbidden:   http.StatusForbidden,
+	models.CodeConflict:    http.StatusConflict,
+	models.CodeGone:        http.StatusGone,
+	models.CodeUnavailable: http.StatusServiceUnavailable,
+}
+
+// statusOf is the status an error is answered with: a domain error's by its code
+// (codeStatus), an *echo.HTTPError its own, anything else 500.
 func statusOf(err error) int {
+	if code, ok := codeStatus[models.ErrorCode(err)]; ok {
+		return code
+	}
 	var he *echo.HTTPError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, models.ErrForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, models.ErrUnavailable), models.StorageFull(err):
-		return http.StatusServiceUnavailable
-	case errors.As(err, &he):
+	if errors.As(err, &he) {
 		return he.Code
 	}
 	return http.StatusInternalServerError

@@ -59,12 +59,12 @@ type AccessRequestInfo struct {
 // Errors of deciding a request.
 var (
 	// ErrRequestDecided: the request is no longer pending.
-	ErrRequestDecided = errors.New("this request has already been decided or withdrawn")
+	ErrRequestDecided = conflict("this request has already been decided or withdrawn")
 	// ErrRequestWithdrawn: its author can no longer ask for access for that project, so
 	// the request was withdrawn instead of approved.
-	ErrRequestWithdrawn = errors.New("the person who asked can no longer request access for that project, so the request was withdrawn")
+	ErrRequestWithdrawn = conflict("the person who asked can no longer request access for that project, so the request was withdrawn")
 	// ErrRequestPending: the project already has an undecided request for this API.
-	ErrRequestPending = errors.New("this project already has a pending request for this API")
+	ErrRequestPending = conflict("this project already has a pending request for this API")
 )
 
 // requestInfoQuery selects requests with both sides' names.

@@ -113,7 +113,7 @@ func (v *APIView) ScopeNames() []string {
 }
 
 // ErrIdentifierLocked refuses changing an identifier that credentials may carry.
-var ErrIdentifierLocked = errors.New("the identifier cannot change once access has been granted")
+var ErrIdentifierLocked = conflict("the identifier cannot change once access has been granted")
 
 // validateAPI checks an API definition and returns the cleaned identifier and its key.
 func (s *Store) validateAPI(v *ValidationError, in *APIInput) (identifier, key string) {
@@ -137,10 +137,10 @@ func (s *Store) validateAPI(v *ValidationError, in *APIInput) (identifier, key s
 		v.add("accepts", "accept API keys, access tokens or both")
 	}
 	if in.MaxTokenTTL < 0 || in.MaxTokenTTL > MaxAccessTokenTTL {
-		v.add("max_token_ttl_minutes", "choose at most 1440 minutes (24 hours), or 0 for no cap")
+		v.add("max_token_ttl", "choose at most 1440 minutes (24 hours), or 0 for no cap")
 	}
 	if max := s.keyMaxLifetime(); in.MaxKeyTTL < 0 || in.MaxKeyTTL > max {
-		v.add("max_key_ttl_days", fmt.Sprintf("choose at most %d days, or 0 for the portal's cap", int(max.Hours()/24)))
+		v.add("max_key_ttl", fmt.Sprintf("choose at most %d days, or 0 for the portal's cap", int(max.Hours()/24)))
 	}
 	return identifier, key
 }

@@ -79,7 +79,7 @@ type APIKeyClaims struct {
 }
 
 // ErrSigningUnavailable means the store has no signer configured.
-var ErrSigningUnavailable = errors.New("signing is not configured")
+var ErrSigningUnavailable = unavailableErr("signing is not configured")
 
 // CreateAPIKey issues a key for the project and one API it holds a grant for: the API
 // must accept API keys, the scopes must be granted, the expiry within the portal's and
@@ -93,7 +93,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 	name := cleanName(&v, "name", in.Name, 60)
 	max := s.signer.cfg.KeyMaxLifetime
 	if in.TTL <= 0 || in.TTL > max {
-		v.add("expires_in_days", fmt.Sprintf("choose an expiry of at most %d days", int(max.Hours()/24)))
+		v.add("expires_in", fmt.Sprintf("choose an expiry of at most %d days", int(max.Hours()/24)))
 	}
 	var (
 		key   *APIKey
@@ -174,7 +174,7 @@ func keyGrant(tx *gorm.DB, v *ValidationError, p *Project, in APIKeyInput) (*key
 		v.add("api", out.api.Name+" does not accept API keys; get access tokens at the token endpoint instead")
 	}
 	if in.TTL > 0 && out.api.MaxKeyTTL > 0 && in.TTL > time.Duration(out.api.MaxKeyTTL)*time.Second {
-		v.add("expires_in_days", fmt.Sprintf("%s accepts keys of at most %d days", out.api.Name, out.api.MaxKeyTTL/86400))
+		v.add("expires_in", fmt.Sprintf("%s accepts keys of at most %d days", out.api.Name, out.api.MaxKeyTTL/86400))
 	}
 	granted := g.ScopeList()
 	for _, sc := range in.Scopes {
@@ -216,7 +216,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, projectID, keyID 
 // not a key this portal signed, or a real key of another project. The two get this one
 // answer, so pasting cannot confirm that someone else's key is real; the audit log
 // records which it was.
-var ErrNotThisProjectsKey = errors.New("this is not a key of this project")
+var ErrNotThisProjectsKey = invalid("key", "this is not a key of this project")
 
 // RevokeAPIKeyByValue revokes a leaked key pasted by a member. The actor's permission is
 // decided first; then the key's signature (a forged or foreign JWT revokes nothing); then

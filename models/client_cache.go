@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,7 @@ const clientCacheSize = 10000
 
 // ErrUnavailable means the database could not be reached to answer, and memory could
 // not answer either: try again shortly.
-var ErrUnavailable = errors.New("temporarily unavailable: the database cannot be reached")
+var ErrUnavailable = unavailableErr("temporarily unavailable: the database cannot be reached")
 
 // clientCache holds recently authenticated clients by their secret's SHA-256.
 //

@@ -189,7 +189,7 @@ func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string,
 	now := s.now()
 	k := &ClientKey{ID: newID("ck"), ProjectID: projectID, Name: name, CreatedBy: optional(actor.id()), CreatedAt: now}
 	if in.TTL < 0 || in.TTL > 5*366*24*time.Hour {
-		v.add("expires_in_days", "choose one of the offered lifetimes")
+		v.add("expires_in", "choose one of the offered lifetimes")
 	} else if in.TTL > 0 {
 		exp := now.Add(in.TTL)
 		k.ExpiresAt = &exp

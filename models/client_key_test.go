@@ -558,8 +558,8 @@ func TestAddClientKey(t *testing.T) {
 				t.Errorf("no name: %v, want a validation error on name", err)
 			}
 			_, err = s.AddClientKey(ctx, w.admin, p.ID, models.ClientKeyInput{Name: "x", Material: material, TTL: -time.Hour}, "")
-			if _, ok := validationField(err, "expires_in_days"); !ok {
-				t.Errorf("negative TTL: %v, want a validation error on expires_in_days", err)
+			if _, ok := validationField(err, "expires_in"); !ok {
+				t.Errorf("negative TTL: %v, want a validation error on expires_in", err)
 			}
 			priv, _ := x509.MarshalPKCS8PrivateKey(key)
 			_, err = s.AddClientKey(ctx, w.admin, p.ID, models.ClientKeyInput{Name: "x",

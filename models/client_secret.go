@@ -45,7 +45,7 @@ func (s *Store) CreateClientSecret(ctx context.Context, actor Actor, projectID, 
 	var v ValidationError
 	name = cleanName(&v, "name", name, 60)
 	if ttl < 0 || ttl > 5*366*24*time.Hour {
-		v.add("expires_in_days", "choose one of the offered lifetimes")
+		v.add("expires_in", "choose one of the offered lifetimes")
 	}
 	plain := NewClientSecret()
 	now := s.now()

@@ -5,14 +5,65 @@ import (
 	"strings"
 )
 
+// Code classifies a domain error. Each way in (pages, OAuth endpoints, the JSON API)
+// maps codes to its own answers in one place; the domain never speaks HTTP.
+type Code string
+
+// The domain's error codes.
+const (
+	// CodeInvalid: the input breaks a rule (a *ValidationError, or an *Error naming a Field).
+	CodeInvalid Code = "invalid"
+	// CodeNotFound: no such object, or one the actor may not see — deliberately the same.
+	CodeNotFound Code = "not_found"
+	// CodeForbidden: the actor sees the object but may not do this to it.
+	CodeForbidden Code = "forbidden"
+	// CodeConflict: the object's state does not allow it (already decided, last owner…).
+	CodeConflict Code = "conflict"
+	// CodeGone: it existed and can no longer be used (an expired invitation).
+	CodeGone Code = "gone"
+	// CodeUnavailable: the database or the signer cannot be reached; nothing changed and
+	// the same request can succeed later.
+	CodeUnavailable Code = "unavailable"
+)
+
+// Error is a domain error: a code, the input field it concerns (a domain name such as
+// "expires_in", or ""), and a message a user can read.
+type Error struct {
+	Code    Code
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrorCode is err's code: that of the *Error or *ValidationError it wraps,
+// CodeUnavailable for a full disk, "" for anything else (a bug: answer 500).
+func ErrorCode(err error) Code {
+	var de *Error
+	var ve *ValidationError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &de):
+		return de.Code
+	case errors.As(err, &ve):
+		return CodeInvalid
+	case StorageFull(err):
+		return CodeUnavailable
+	}
+	return ""
+}
+
 // ErrNotFound means the object does not exist, or exists but the actor may not see it:
 // the two are deliberately indistinguishable.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = &Error{Code: CodeNotFound, Message: "not found"}
 
 // ErrForbidden means the actor can see the object but may not do this to it.
-var ErrForbidden = errors.New("forbidden")
+var ErrForbidden = &Error{Code: CodeForbidden, Message: "forbidden"}
 
-// ValidationError reports input that breaks a rule, field by field, in words a user reads.
+// ValidationError reports input that breaks a rule, field by field, in words a user
+// reads. Fields are keyed by the domain's names for the input ("name", "expires_in",
+// "token_ttl"), which each way in maps to its own (a form's field, a JSON pointer).
 type ValidationError struct {
 	Fields map[string]string
 }
@@ -43,3 +94,8 @@ func (e *ValidationError) err() error {
 	}
 	return e
 }
+
+func conflict(msg string) *Error       { return &Error{Code: CodeConflict, Message: msg} }
+func gone(msg string) *Error           { return &Error{Code: CodeGone, Message: msg} }
+func unavailableErr(msg string) *Error { return &Error{Code: CodeUnavailable, Message: msg} }
+func invalid(field, msg string) *Error { return &Error{Code: CodeInvalid, Field: field, Message: msg} }

@@ -38,7 +38,7 @@ func (s *Store) claimForm(tx *gorm.DB, actor Actor, token, result string) error 
 		return nil
 	}
 	if len(token) > 64 {
-		return &ValidationError{Fields: map[string]string{"form_token": "is not valid"}}
+		return &ValidationError{Fields: map[string]string{"idempotency_key": "is not valid"}}
 	}
 	hash := sha256Hex(actor.id() + "\x00" + token)
 	var prev FormSubmission

@@ -24,13 +24,13 @@ const (
 
 // Errors of accepting an invitation.
 var (
-	ErrInvitationUsed    = errors.New("this invitation has already been used")
-	ErrInvitationExpired = errors.New("this invitation has expired")
-	ErrInvitationRevoked = errors.New("this invitation was revoked")
-	ErrAlreadyMember     = errors.New("you are already a member of this team")
+	ErrInvitationUsed    = gone("this invitation has already been used")
+	ErrInvitationExpired = gone("this invitation has expired")
+	ErrInvitationRevoked = gone("this invitation was revoked")
+	ErrAlreadyMember     = conflict("you are already a member of this team")
 	// ErrInvitationWithdrawn refuses an invitation whose author has lost the right to
 	// grant its role since making it; accepting it revokes it.
-	ErrInvitationWithdrawn = errors.New("the person who invited you can no longer add members with this role; ask a team admin for a new invitation")
+	ErrInvitationWithdrawn = gone("the person who invited you can no longer add members with this role; ask a team admin for a new invitation")
 )
 
 // Reasons recorded in the details of an automatic invitation.revoke audit event.
@@ -105,7 +105,7 @@ func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string
 		v.add("role", "choose a role")
 	}
 	if ttl < time.Hour || ttl > 30*24*time.Hour {
-		v.add("expires_in_days", "choose one of the offered lifetimes")
+		v.add("expires_in", "choose one of the offered lifetimes")
 	}
 	token := randomToken(32)
 	now := s.now()

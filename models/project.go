@@ -173,7 +173,7 @@ func (s *Store) UpdateProject(ctx context.Context, actor Actor, projectID string
 	name := cleanName(&v, "name", in.Name, 80)
 	desc := cleanText(&v, "description", in.Description, 500)
 	if in.TokenTTLMinutes < 1 || in.TokenTTLMinutes > 1440 {
-		v.add("token_ttl_minutes", "must be between 1 and 1440 minutes")
+		v.add("token_ttl", "must be between 1 and 1440 minutes")
 	}
 	var grants []string
 	for _, g := range in.GrantTypes {

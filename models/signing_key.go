@@ -31,7 +31,7 @@ var SigningAlgs = []string{"ES256", "EdDSA", "RS256"}
 
 // ErrRotationConflict means another instance rotated the keys at the same moment; the
 // ring is consistent and the caller may retry.
-var ErrRotationConflict = errors.New("another signing-key rotation happened at the same time; try again")
+var ErrRotationConflict = conflict("another signing-key rotation happened at the same time; try again")
 
 // SigningKey is one of the portal's keys. Its kid is the RFC 7638 thumbprint of the
 // public key; the private key is sealed under the master key with the kid as AAD.

@@ -2,17 +2,16 @@ package models
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gorm.io/gorm"
 )
 
 // ErrLastOwner refuses a change that would leave a team without an owner.
-var ErrLastOwner = errors.New("a team must keep at least one owner")
+var ErrLastOwner = conflict("a team must keep at least one owner")
 
 // ErrPersonalTeam refuses deleting a user's personal team.
-var ErrPersonalTeam = errors.New("a personal team cannot be deleted")
+var ErrPersonalTeam = conflict("a personal team cannot be deleted")
 
 // TeamView is a team as one member sees it.
 type TeamView struct {
