@@ -161,6 +161,10 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 		t.Errorf("revoked keys listed: got projects %q, want Bob's project", got)
 	}
 	checkFits(t, alice, "api-owner-revoked-keys")
+	// The box names the configured ttl (2 s here), not the default's minute.
+	if got := strings.Join(strings.Fields(alice.textContent(t, testid("revoked-keys"))), " "); !strings.Contains(got, "Every API rejects them within 2 seconds.") {
+		t.Errorf("revoked keys box: got %q, want it to say \"Every API rejects them within 2 seconds.\"", got)
+	}
 	// The API rejects the key within the status list's ttl (plus its refresh).
 	deadline := narrowedAt.Add(3*ttl + 5*time.Second)
 	for {

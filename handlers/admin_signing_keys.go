@@ -71,14 +71,14 @@ func (h *Handler) rotateSigningKeys(c echo.Context) error {
 	res, err := h.cfg.Signer.RotateNow(c.Request().Context(), actor(c))
 	switch {
 	case errors.Is(err, models.ErrRotationConflict):
-		return h.redirectWithFlash(c, "/admin/signing-keys", "error", "Another rotation happened at the same moment. Reload and try again.")
+		return h.redirectWithFlash(c, views.AdminSigningKeysPath(), "error", "Another rotation happened at the same moment. Reload and try again.")
 	case err != nil:
 		return err
 	case len(res.Created) == 0:
-		return h.redirectWithFlash(c, "/admin/signing-keys", "info", "A rotation is already under way: the next key is published and will start signing at its activation time.")
+		return h.redirectWithFlash(c, views.AdminSigningKeysPath(), "info", "A rotation is already under way: the next key is published and will start signing at its activation time.")
 	}
 	h.log.Info("signing-key rotation started", "by", currentUser(c).ID, "kid", res.Created[0])
-	return h.redirectWithFlash(c, "/admin/signing-keys", "success",
+	return h.redirectWithFlash(c, views.AdminSigningKeysPath(), "success",
 		"Rotation started: the new key is published now and signs from "+durationWords(h.cfg.Signer.Config().Rotation.Lead)+" on.")
 }
 

@@ -34,7 +34,7 @@ func (h *Handler) updateGrant(c echo.Context) error {
 	scopes := nonNil(formValues(c)["scopes"])
 	revoked, err := h.store.UpdateGrant(c.Request().Context(), actor(c), c.Param("api"), c.Param("grant"), scopes)
 	if f := validation(err); f != nil {
-		return h.redirectWithFlash(c, "/apis/"+c.Param("api")+"#grants", "error", firstMessage(f))
+		return h.redirectWithFlash(c, views.APIAnchor(c.Param("api"), "grants"), "error", firstMessage(f))
 	}
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func (h *Handler) requestAccess(c echo.Context) error {
 	scopes := nonNil(form["scopes"])
 	_, err := h.store.RequestAccess(c.Request().Context(), actor(c), c.Param("api"), in.Project, scopes, in.Reason, in.FormToken)
 	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, "/apis/"+c.Param("api")+"#request", "info", "That request was already sent.")
+		return h.redirectWithFlash(c, views.APIAnchor(c.Param("api"), "request"), "info", "That request was already sent.")
 	}
 	if f := validation(err); f != nil {
 		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) {
@@ -71,7 +71,7 @@ func (h *Handler) requestAccess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/apis/"+c.Param("api")+"#request", "success",
+	return h.redirectWithFlash(c, views.APIAnchor(c.Param("api"), "request"), "success",
 		"Request sent. The API's team decides it; you will see the decision here and on the project page.")
 }
 
@@ -89,7 +89,7 @@ func (h *Handler) denyRequest(c echo.Context) error {
 // decide applies a decision on an access request of the API named in the path.
 func (h *Handler) decide(c echo.Context, d models.Decision) error {
 	_, revoked, err := h.store.DecideRequest(c.Request().Context(), actor(c), c.Param("api"), c.Param("request"), d)
-	api := "/apis/" + c.Param("api") + "#requests"
+	api := views.APIAnchor(c.Param("api"), "requests")
 	switch {
 	case errors.Is(err, models.ErrRequestDecided):
 		return h.redirectWithFlash(c, api, "info", "That request was already decided or withdrawn.")
@@ -114,12 +114,12 @@ func (h *Handler) withdrawRequest(c echo.Context) error {
 	project := c.Param("project")
 	err := h.store.WithdrawRequest(c.Request().Context(), actor(c), project, c.Param("request"))
 	if errors.Is(err, models.ErrRequestDecided) {
-		return h.redirectWithFlash(c, "/projects/"+project+"#apis", "info", "That request was already decided or withdrawn.")
+		return h.redirectWithFlash(c, views.ProjectAnchor(project, "apis"), "info", "That request was already decided or withdrawn.")
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+project+"#apis", "success", "Request withdrawn.")
+	return h.redirectWithFlash(c, views.ProjectAnchor(project, "apis"), "success", "Request withdrawn.")
 }
 
 // projectAPIsVM builds a project page's APIs section.

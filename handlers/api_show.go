@@ -36,6 +36,7 @@ func (h *Handler) renderAPI(c echo.Context, status int, adjust func(*views.APIPa
 		Can:              views.APIPermissions{Manage: av.Manages()},
 		ScopeForm:        views.ScopeForm{},
 		Settings:         apiSettingsForm(av),
+		StatusListTTL:    h.cfg.Signer.Config().StatusListTTL,
 	}
 	for _, s := range av.Scopes {
 		vm.Scopes = append(vm.Scopes, views.ScopeRow{Name: s.Name, Description: s.Description})
@@ -205,7 +206,7 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/apis/"+id+"#settings", "success", "API saved.")
+	return h.redirectWithFlash(c, views.APIAnchor(id, "settings"), "success", "API saved.")
 }
 
 // deleteAPI handles "POST /apis/:api/delete".
@@ -219,7 +220,7 @@ func (h *Handler) deleteAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/apis", "success", "API “"+av.Name+"” deleted. No project can get credentials for it any more; "+
+	return h.redirectWithFlash(c, views.APIsPath(), "success", "API “"+av.Name+"” deleted. No project can get credentials for it any more; "+
 		strconv.Itoa(len(revoked))+" API keys for it were revoked.")
 }
 
@@ -235,7 +236,7 @@ func (h *Handler) addScope(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/apis/"+c.Param("api")+"#scopes", "success", "Scope "+in.Name+" added. Grant it to projects below.")
+	return h.redirectWithFlash(c, views.APIAnchor(c.Param("api"), "scopes"), "success", "Scope "+in.Name+" added. Grant it to projects below.")
 }
 
 // removeScope handles "POST /apis/:api/scopes/remove": every grant loses the scope and
@@ -244,7 +245,7 @@ func (h *Handler) removeScope(c echo.Context) error {
 	scope := c.FormValue("name")
 	revoked, err := h.store.RemoveScope(c.Request().Context(), actor(c), c.Param("api"), scope)
 	if f := validation(err); f != nil {
-		return h.redirectWithFlash(c, "/apis/"+c.Param("api")+"#scopes", "error", firstMessage(f))
+		return h.redirectWithFlash(c, views.APIAnchor(c.Param("api"), "scopes"), "error", firstMessage(f))
 	}
 	if err != nil {
 		return err
@@ -256,7 +257,7 @@ func (h *Handler) removeScope(c echo.Context) error {
 // API page; with some, the API page listing them, so their owners can reissue.
 func (h *Handler) afterRevocations(c echo.Context, revoked []models.APIKey, done string) error {
 	if len(revoked) == 0 {
-		return h.redirectWithFlash(c, "/apis/"+c.Param("api"), "success", done)
+		return h.redirectWithFlash(c, views.APIPath(c.Param("api")), "success", done)
 	}
 	rows, err := h.revokedRows(c.Request().Context(), revoked)
 	if err != nil {

@@ -49,7 +49,7 @@ func (h *Handler) addClientKey(c echo.Context) error {
 	_, err := h.store.AddClientKey(c.Request().Context(), actor(c), project,
 		models.ClientKeyInput{Name: form.Name, Material: form.Key, JWKSURI: form.JWKSURI, TTL: ttl}, form.FormToken)
 	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, "/projects/"+project+"#client-keys", "info", "That form was already submitted; the key is registered.")
+		return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "info", "That form was already submitted; the key is registered.")
 	}
 	if f := validation(err); f != nil {
 		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
@@ -62,7 +62,7 @@ func (h *Handler) addClientKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+project+"#client-keys", "success",
+	return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "success",
 		"Key registered. Clients can sign assertions with its private key once private_key_jwt is enabled in the settings.")
 }
 
@@ -72,7 +72,7 @@ func (h *Handler) removeClientKey(c echo.Context) error {
 	if err := h.store.RemoveClientKey(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+project+"#client-keys", "success", "Key removed. Assertions signed with it no longer work.")
+	return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "success", "Key removed. Assertions signed with it no longer work.")
 }
 
 // assertionRecipe is a Go program fragment that signs a client assertion with go-jose

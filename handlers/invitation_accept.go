@@ -46,7 +46,7 @@ func (h *Handler) acceptInvitation(c echo.Context) error {
 	state := ""
 	switch {
 	case err == nil:
-		return h.redirectWithFlash(c, "/teams/"+inv.TeamID, "success", "Welcome! You joined the team as "+roleLabel(inv.Role)+".")
+		return h.redirectWithFlash(c, views.TeamPath(inv.TeamID), "success", "Welcome! You joined the team as "+roleLabel(inv.Role)+".")
 	case errors.Is(err, models.ErrNotFound):
 		state = "invalid"
 	case errors.Is(err, models.ErrInvitationUsed):

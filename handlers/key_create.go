@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,7 +33,8 @@ func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView, grants []mode
 		return views.APIKeysVM{}, err
 	}
 	now := h.store.Now()
-	vm := views.APIKeysVM{ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActKeyManage)}
+	vm := views.APIKeysVM{ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActKeyManage),
+		StatusListTTL: h.cfg.Signer.Config().StatusListTTL}
 	for _, k := range keys {
 		vm.Keys = append(vm.Keys, views.APIKeyRow{ID: k.ID, Name: k.Name, Scopes: fields(k.Scopes), Audiences: fields(k.Audiences),
 			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
@@ -80,7 +80,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	}
 	key, plain, err := h.store.CreateAPIKey(c.Request().Context(), actor(c), project, in, token)
 	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, "/projects/"+project+"#api-keys", "info",
+		return h.redirectWithFlash(c, views.ProjectAnchor(project, "api-keys"), "info",
 			"That form was already submitted. The key was shown once; create another if you did not copy it.")
 	}
 	if f := validation(err); f != nil {
@@ -125,8 +125,8 @@ func (h *Handler) revokeKey(c echo.Context) error {
 	if err := h.store.RevokeAPIKey(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+project+"#api-keys", "success",
-		"Key revoked. Every API rejects it within "+ttlWords(h.cfg.Signer.Config().StatusListTTL)+".")
+	return h.redirectWithFlash(c, views.ProjectAnchor(project, "api-keys"), "success",
+		"Key revoked. Every API rejects it within "+views.RevocationDelay(h.cfg.Signer.Config().StatusListTTL)+".")
 }
 
 // revokeKeyByValue handles "POST /projects/:project/keys/revoke-by-value": paste a leaked
@@ -143,15 +143,4 @@ func (h *Handler) revokeKeyByValue(c echo.Context) error {
 		return err
 	}
 	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
-}
-
-// ttlWords says a duration the way the UI does ("a minute", "90 seconds").
-func ttlWords(d time.Duration) string {
-	switch {
-	case d == time.Minute:
-		return "a minute"
-	case d%time.Minute == 0:
-		return strconv.Itoa(int(d/time.Minute)) + " minutes"
-	}
-	return strconv.Itoa(int(d/time.Second)) + " seconds"
 }

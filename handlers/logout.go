@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/views"
 )
 
 // logout handles "POST /logout": it ends this session on the server and clears the cookie.
@@ -16,7 +18,7 @@ func (h *Handler) logout(c echo.Context) error {
 	if err := h.saveSession(c, s); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	return c.Redirect(http.StatusSeeOther, views.HomePath())
 }
 
 // logoutEverywhere handles "POST /logout/everywhere": it ends every session of the user,
@@ -36,5 +38,5 @@ func (h *Handler) logoutEverywhere(c echo.Context) error {
 	if err := h.saveSession(c, s); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	return c.Redirect(http.StatusSeeOther, views.HomePath())
 }

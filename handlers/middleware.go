@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gorilla/sessions"
@@ -14,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
 )
 
 // Context keys for per-request values set by middleware.
@@ -153,7 +153,7 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method != http.MethodGet {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again.")
 		}
-		return c.Redirect(http.StatusSeeOther, "/login?return_to="+url.QueryEscape(c.Request().URL.RequestURI()))
+		return c.Redirect(http.StatusSeeOther, views.LoginPath(c.Request().URL.RequestURI()))
 	}
 }
 

@@ -35,7 +35,7 @@ func (h *Handler) createProject(c echo.Context) error {
 		Description: c.FormValue("description"), FormToken: c.FormValue("form_token")}
 	p, err := h.store.CreateProject(c.Request().Context(), actor(c), form.TeamID, form.Name, form.Description, form.FormToken)
 	if id, ok := duplicate(err); ok {
-		return h.redirectWithFlash(c, "/projects/"+id, "info", "That form was already submitted; here is the project it created.")
+		return h.redirectWithFlash(c, views.ProjectPath(id), "info", "That form was already submitted; here is the project it created.")
 	}
 	if f := validation(err); f != nil {
 		form.Errors = f
@@ -44,5 +44,5 @@ func (h *Handler) createProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+p.ID, "success", "Project created. Its OAuth client is ready to use.")
+	return h.redirectWithFlash(c, views.ProjectPath(p.ID), "success", "Project created. Its OAuth client is ready to use.")
 }

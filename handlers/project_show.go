@@ -143,7 +143,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+c.Param("project"), "success", "Settings saved.")
+	return h.redirectWithFlash(c, views.ProjectPath(c.Param("project")), "success", "Settings saved.")
 }
 
 // deleteProject handles "POST /projects/:project/delete".
@@ -155,5 +155,5 @@ func (h *Handler) deleteProject(c echo.Context) error {
 	if err := h.store.DeleteProject(c.Request().Context(), actor(c), pv.ID); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/teams/"+pv.TeamID, "success", "Project “"+pv.Name+"” deleted. Its credentials no longer work.")
+	return h.redirectWithFlash(c, views.TeamPath(pv.TeamID), "success", "Project “"+pv.Name+"” deleted. Its credentials no longer work.")
 }

@@ -19,7 +19,7 @@ func (h *Handler) createSecret(c echo.Context) error {
 	}
 	cs, plain, err := h.store.CreateClientSecret(c.Request().Context(), actor(c), project, name, ttl, token)
 	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, "/projects/"+project, "info",
+		return h.redirectWithFlash(c, views.ProjectPath(project), "info",
 			"That form was already submitted. The secret was shown once; create another if you did not copy it.")
 	}
 	if f := validation(err); f != nil {
@@ -43,5 +43,5 @@ func (h *Handler) revokeSecret(c echo.Context) error {
 	if err := h.store.RevokeClientSecret(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/projects/"+project, "success", "Secret revoked. Services using it can no longer get tokens.")
+	return h.redirectWithFlash(c, views.ProjectPath(project), "success", "Secret revoked. Services using it can no longer get tokens.")
 }

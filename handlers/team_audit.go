@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -35,10 +34,10 @@ func (h *Handler) showAudit(c echo.Context) error {
 			Project: e.ProjectID, IP: e.IP, UserAgent: e.UserAgent, Details: e.Details})
 	}
 	if page > 1 {
-		vm.PrevURL = fmt.Sprintf("/teams/%s/audit?page=%d", tv.ID, page-1)
+		vm.PrevURL = views.TeamAuditPath(tv.ID, page-1)
 	}
 	if more {
-		vm.NextURL = fmt.Sprintf("/teams/%s/audit?page=%d", tv.ID, page+1)
+		vm.NextURL = views.TeamAuditPath(tv.ID, page+1)
 	}
 	return render(c, http.StatusOK, views.AuditPage(h.page(c, "Audit log"), vm))
 }

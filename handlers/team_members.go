@@ -31,12 +31,12 @@ func (h *Handler) changeRole(c echo.Context) error {
 	team := c.Param("team")
 	err := h.store.ChangeRole(c.Request().Context(), actor(c), team, c.Param("user"), models.Role(c.FormValue("role")))
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, "/teams/"+team, "error", msg)
+		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/teams/"+team, "success", "Role changed.")
+	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Role changed.")
 }
 
 // removeMember handles "POST /teams/:team/members/:user/remove".
@@ -44,12 +44,12 @@ func (h *Handler) removeMember(c echo.Context) error {
 	team := c.Param("team")
 	err := h.store.RemoveMember(c.Request().Context(), actor(c), team, c.Param("user"))
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, "/teams/"+team, "error", msg)
+		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/teams/"+team, "success", "Member removed. They lost access to the team's projects at once.")
+	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Member removed. They lost access to the team's projects at once.")
 }
 
 // leaveTeam handles "POST /teams/:team/leave".
@@ -57,12 +57,12 @@ func (h *Handler) leaveTeam(c echo.Context) error {
 	team := c.Param("team")
 	err := h.store.LeaveTeam(c.Request().Context(), actor(c), team)
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, "/teams/"+team, "error", msg)
+		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/", "success", "You left the team.")
+	return h.redirectWithFlash(c, views.HomePath(), "success", "You left the team.")
 }
 
 // renameTeam handles "POST /teams/:team/rename".
@@ -75,7 +75,7 @@ func (h *Handler) renameTeam(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/teams/"+team, "success", "Team renamed.")
+	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Team renamed.")
 }
 
 // deleteTeam handles "POST /teams/:team/delete".
@@ -83,10 +83,10 @@ func (h *Handler) deleteTeam(c echo.Context) error {
 	team := c.Param("team")
 	err := h.store.DeleteTeam(c.Request().Context(), actor(c), team)
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, "/teams/"+team, "error", msg)
+		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/", "success", "Team deleted. Its projects' credentials no longer work.")
+	return h.redirectWithFlash(c, views.HomePath(), "success", "Team deleted. Its projects' credentials no longer work.")
 }

@@ -99,7 +99,7 @@ func (h *Handler) createInvitation(c echo.Context) error {
 	}
 	inv, secret, err := h.store.CreateInvitation(c.Request().Context(), actor(c), c.Param("team"), models.Role(role), ttl, token)
 	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, "/teams/"+c.Param("team"), "info",
+		return h.redirectWithFlash(c, views.TeamPath(c.Param("team")), "info",
 			"That invitation form was already submitted. Its link was shown once; create a new invitation if you did not copy it.")
 	}
 	if fields := validation(err); fields != nil {
@@ -112,7 +112,8 @@ func (h *Handler) createInvitation(c echo.Context) error {
 	}
 	noStore(c)
 	return h.renderTeam(c, http.StatusOK, func(vm *views.TeamVM) {
-		vm.NewInviteLink = h.cfg.BaseURL.JoinPath("/invitations", secret).String()
+		// JoinPath takes escaped elements: the token stays one path segment.
+		vm.NewInviteLink = h.cfg.BaseURL.JoinPath(views.InvitationPath(secret)).String()
 		vm.NewInviteExpires = inv.ExpiresAt.UTC().Truncate(time.Minute)
 	})
 }
@@ -123,5 +124,5 @@ func (h *Handler) revokeInvitation(c echo.Context) error {
 	if err := h.store.RevokeInvitation(c.Request().Context(), actor(c), team, c.Param("id")); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/teams/"+team, "success", "Invitation revoked; its link no longer works.")
+	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Invitation revoked; its link no longer works.")
 }

@@ -2,11 +2,8 @@ package views
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/a-h/templ"
 )
 
 // DateTimeLayout is how the views show a moment: always in UTC, e.g. "2 Jan 2006 15:04 UTC".
@@ -59,25 +56,12 @@ func flashRole(kind string) string {
 	return "status"
 }
 
-// signInURL is the sign-in link, carrying the return path (query-escaped) if any.
-func signInURL(returnTo string) templ.SafeURL {
-	if returnTo == "" {
-		return templ.URL("/login")
-	}
-	return templ.URL("/login?return_to=" + url.QueryEscape(returnTo))
-}
-
 // signInLabel is the sign-in button's text.
 func signInLabel(provider string) string {
 	if provider == "" {
 		return "Sign in"
 	}
 	return "Sign in with " + provider
-}
-
-// teamURL is the link to a team's page.
-func teamURL(id string) templ.SafeURL {
-	return templ.URL("/teams/" + url.PathEscape(id))
 }
 
 // memberCount is "1 member" or "N members".

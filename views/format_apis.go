@@ -1,7 +1,6 @@
 package views
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -14,46 +13,6 @@ func withAPIsCSRF(vm ProjectAPIsVM, token string) ProjectAPIsVM {
 		vm.CSRF = token
 	}
 	return vm
-}
-
-// apiURL is the link to an API's page: /apis/{api}.
-func apiURL(id string) templ.SafeURL {
-	return templ.URL("/apis/" + url.PathEscape(id))
-}
-
-// apiActionURL is a POST target under an API: /apis/{api}/{action}, where action is a
-// fixed path such as "scopes" or "scopes/remove" (never user input).
-func apiActionURL(id, action string) templ.SafeURL {
-	return templ.URL("/apis/" + url.PathEscape(id) + "/" + action)
-}
-
-// grantURL is the update target of a grant: /apis/{api}/grants/{grant}.
-func grantURL(apiID, grantID string) templ.SafeURL {
-	return templ.URL("/apis/" + url.PathEscape(apiID) + "/grants/" + url.PathEscape(grantID))
-}
-
-// grantRevokeURL is /apis/{api}/grants/{grant}/revoke.
-func grantRevokeURL(apiID, grantID string) templ.SafeURL {
-	return templ.URL("/apis/" + url.PathEscape(apiID) + "/grants/" + url.PathEscape(grantID) + "/revoke")
-}
-
-// requestDecisionURL is /apis/{api}/requests/{request}/{decision}, decision being
-// "approve" or "deny".
-func requestDecisionURL(apiID, requestID, decision string) templ.SafeURL {
-	return templ.URL("/apis/" + url.PathEscape(apiID) + "/requests/" + url.PathEscape(requestID) + "/" + decision)
-}
-
-// requestWithdrawURL is /projects/{project}/requests/{request}/withdraw.
-func requestWithdrawURL(projectID, requestID string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(projectID) + "/requests/" + url.PathEscape(requestID) + "/withdraw")
-}
-
-// newAPIURL is the register-an-API page, preselecting teamID when not empty.
-func newAPIURL(teamID string) templ.SafeURL {
-	if teamID == "" {
-		return templ.URL("/apis/new")
-	}
-	return templ.URL("/apis/new?team=" + url.QueryEscape(teamID))
 }
 
 // docsLink sanitises an API's documentation URL for an href (templ.URL turns anything
@@ -253,16 +212,6 @@ func firstErr(errs map[string]string, keys ...string) string {
 		}
 	}
 	return ""
-}
-
-// apiSectionURL is a link to a section of an API's page: /apis/{api}#{anchor}.
-func apiSectionURL(id, anchor string) templ.SafeURL {
-	return templ.URL("/apis/" + url.PathEscape(id) + "#" + anchor)
-}
-
-// projectKeysURL is the API keys section of a project's page.
-func projectKeysURL(projectID string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(projectID) + "#api-keys")
 }
 
 // boolAttr renders a boolean for a data attribute: "true" or "false".

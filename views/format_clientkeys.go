@@ -1,22 +1,11 @@
 package views
 
-import (
-	"net/url"
-
-	"github.com/a-h/templ"
-)
-
 // withClientKeysCSRF returns vm with its CSRF token defaulting to token.
 func withClientKeysCSRF(vm ClientKeysVM, token string) ClientKeysVM {
 	if vm.CSRF == "" {
 		vm.CSRF = token
 	}
 	return vm
-}
-
-// clientKeyRemoveURL is /projects/{project}/client-keys/{key}/remove.
-func clientKeyRemoveURL(projectID, keyID string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(projectID) + "/client-keys/" + url.PathEscape(keyID) + "/remove")
 }
 
 // clientKeyRemoveConfirm is the question asked before removing a client key.

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
@@ -16,14 +15,34 @@ func withCSRF(vm APIKeysVM, token string) APIKeysVM {
 	return vm
 }
 
-// keyRevokeURL is /projects/{project}/keys/{key}/revoke.
-func keyRevokeURL(projectID, keyID string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(projectID) + "/keys/" + url.PathEscape(keyID) + "/revoke")
+// keyRevokeConfirm is the question asked before revoking an API key; ttl is the status
+// lists' ttl (see RevocationDelay).
+func keyRevokeConfirm(name string, ttl time.Duration) string {
+	return "Revoke API key " + name + "? Every API will reject it within " + RevocationDelay(ttl) + "."
 }
 
-// keyRevokeConfirm is the question asked before revoking an API key.
-func keyRevokeConfirm(name string) string {
-	return "Revoke API key " + name + "? Every API will reject it within a minute."
+// defaultStatusListTTL is the ttl models.NewSigner uses when none is configured; a view
+// model whose StatusListTTL is zero means that one.
+const defaultStatusListTTL = time.Minute
+
+// RevocationDelay says in words how long an API may still accept a revoked API key: the
+// status lists' ttl, since an API refreshes its copy at least that often ("a minute",
+// "5 minutes", "30 seconds"). The ttl is configurable (GATEHOUSE_STATUS_LIST_TTL), so no
+// text may hard-code it; zero means the signer's default. Seconds are rounded up: the
+// text must never promise less than the real bound.
+func RevocationDelay(ttl time.Duration) string {
+	if ttl <= 0 {
+		ttl = defaultStatusListTTL
+	}
+	switch {
+	case ttl == time.Minute:
+		return "a minute"
+	case ttl%time.Minute == 0:
+		return strconv.Itoa(int(ttl/time.Minute)) + " minutes"
+	case ttl <= time.Second:
+		return "1 second"
+	}
+	return strconv.Itoa(int((ttl+time.Second-1)/time.Second)) + " seconds"
 }
 
 // keyExpiresText renders an API key's expiry: "never" for the zero time.

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -9,49 +8,6 @@ import (
 
 	"github.com/a-h/templ"
 )
-
-// teamActionURL is a POST target or page under a team: /teams/{team}/{action}.
-func teamActionURL(teamID, action string) templ.SafeURL {
-	return templ.URL("/teams/" + url.PathEscape(teamID) + "/" + action)
-}
-
-// memberActionURL is /teams/{team}/members/{user}/{action}.
-func memberActionURL(teamID, userID, action string) templ.SafeURL {
-	return templ.URL("/teams/" + url.PathEscape(teamID) + "/members/" + url.PathEscape(userID) + "/" + action)
-}
-
-// invitationRevokeURL is /teams/{team}/invitations/{id}/revoke.
-func invitationRevokeURL(teamID, invitationID string) templ.SafeURL {
-	return templ.URL("/teams/" + url.PathEscape(teamID) + "/invitations/" + url.PathEscape(invitationID) + "/revoke")
-}
-
-// invitationURL is the accept target /invitations/{token}.
-func invitationURL(token string) templ.SafeURL {
-	return templ.URL("/invitations/" + url.PathEscape(token))
-}
-
-// projectURL is the link to a project's page.
-func projectURL(id string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(id))
-}
-
-// projectActionURL is /projects/{project}/{action}.
-func projectActionURL(projectID, action string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(projectID) + "/" + action)
-}
-
-// secretRevokeURL is /projects/{project}/secrets/{secret}/revoke.
-func secretRevokeURL(projectID, secretID string) templ.SafeURL {
-	return templ.URL("/projects/" + url.PathEscape(projectID) + "/secrets/" + url.PathEscape(secretID) + "/revoke")
-}
-
-// newProjectURL is the new-project page, preselecting teamID when not empty.
-func newProjectURL(teamID string) templ.SafeURL {
-	if teamID == "" {
-		return templ.URL("/projects/new")
-	}
-	return templ.URL("/projects/new?team=" + url.QueryEscape(teamID))
-}
 
 // pageURL sanitises a server-built link such as a pagination URL.
 func pageURL(u string) templ.SafeURL {

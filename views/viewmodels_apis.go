@@ -103,6 +103,9 @@ type APIPageVM struct {
 	// RevokedKeys lists API keys revoked by the action this very request made (a grant
 	// narrowed or revoked, a scope removed), so their owners know what to reissue.
 	RevokedKeys []RevokedKeyRow
+	// StatusListTTL is the portal's status-list ttl, the bound on how long an API may
+	// still accept those keys (the box says it); zero means the default.
+	StatusListTTL time.Duration
 	// Kit is the verification kit: URLs and runnable snippets for the API's owners.
 	Kit VerificationKit
 }

@@ -14,6 +14,9 @@ type APIKeysVM struct {
 	NewKey *NewAPIKey
 	// RevokeByValue is the "paste a leaked key" form state.
 	RevokeByValue RevokeByValueForm
+	// StatusListTTL is the portal's status-list ttl, the bound on how long an API may
+	// still accept a revoked key (the revoke texts say it); zero means the default.
+	StatusListTTL time.Duration
 	// CSRF is the token the section's POST forms carry as "_csrf". ProjectPage fills it
 	// from Page.CSRF when empty; set it when rendering APIKeysSection on its own.
 	CSRF string
