@@ -204,7 +204,7 @@ type stressKey struct {
 func (u *stressUser) createKey(ctx context.Context, name string) (stressKey, int, error) {
 	form := url.Values{
 		"_csrf": {u.csrf}, "name": {name}, "api": {u.api},
-		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()},
+		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()},
 	}
 	status, _, body, err := u.stressPost(ctx, "/projects/"+u.project+"/keys", form)
 	if status == 0 {

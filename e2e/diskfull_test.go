@@ -119,7 +119,7 @@ func TestFullDisk(t *testing.T) {
 func fullDiskSecret(t *testing.T, ctx context.Context, u *stressUser) string {
 	t.Helper()
 	status, _, body, err := u.stressPost(ctx, "/projects/"+u.project+"/secrets", url.Values{
-		"_csrf": {u.csrf}, "name": {"disk test"}, "expires_in_days": {"30"}, "form_token": {models.NewFormToken()},
+		"_csrf": {u.csrf}, "name": {"disk test"}, "expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()},
 	})
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("creating a client secret: %d %v", status, err)

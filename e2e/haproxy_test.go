@@ -301,7 +301,7 @@ func haClientSecret(t *testing.T, u *vfUser, pr vfProject) string {
 	t.Helper()
 	path := "/projects/" + pr.ID + "/secrets"
 	_, body := u.do(t, http.MethodPost, path, url.Values{
-		"_csrf": {u.csrf}, "name": {"gateway test"}, "expires_in_days": {"30"}, "form_token": {models.NewFormToken()},
+		"_csrf": {u.csrf}, "name": {"gateway test"}, "expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()},
 	}, http.StatusOK)
 	secret := strings.TrimSpace(vfDoc(t, body).Find(`[data-testid="secret"]`).Text())
 	if secret == "" {

@@ -38,7 +38,7 @@ func newKitFixture(t *testing.T) *kitFixture {
 	p := startPortal(t)
 	u, pr := vfSignInWithProject(t, p, "kit@example.com", "Kit Owner")
 	_, body := u.do(t, http.MethodPost, "/projects/"+pr.ID+"/secrets", url.Values{"_csrf": {u.csrf}, "name": {"introspection"},
-		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()}}, http.StatusOK)
+		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()}}, http.StatusOK)
 	secret := strings.TrimSpace(vfDoc(t, body).Find(`[data-testid="secret"]`).Text())
 	if !strings.HasPrefix(secret, "ghcs_") {
 		t.Fatalf("new client secret: got %q", secret)

@@ -215,7 +215,7 @@ func (u *vfUser) registerAPI(t *testing.T, teamID, name, identifier string, scop
 	res, _ := u.do(t, http.MethodPost, "/apis", url.Values{
 		"_csrf": {u.csrf}, "team_id": {teamID}, "name": {name}, "identifier": {identifier},
 		"scopes": {strings.Join(scopes, "\n")}, "accepts_api_keys": {"1"}, "accepts_access_tokens": {"1"},
-		"max_token_ttl_minutes": {"0"}, "max_key_ttl_days": {"0"}, "form_token": {models.NewFormToken()},
+		"max_token_ttl_minutes": {"0"}, "max_key_ttl_days": {"0"}, "form_token": {models.NewIdempotencyKey()},
 	}, http.StatusSeeOther)
 	loc := res.Header.Get("Location")
 	if !strings.HasPrefix(loc, "/apis/api_") {
@@ -254,7 +254,7 @@ func (u *vfUser) createProject(t *testing.T, teamID, name string) vfProject {
 	t.Helper()
 	res, _ := u.do(t, http.MethodPost, "/projects", url.Values{
 		"_csrf": {u.csrf}, "team_id": {teamID}, "name": {name}, "description": {"Another API."},
-		"form_token": {models.NewFormToken()},
+		"form_token": {models.NewIdempotencyKey()},
 	}, http.StatusSeeOther)
 	loc := res.Header.Get("Location")
 	if !strings.HasPrefix(loc, "/projects/prj_") {
@@ -270,7 +270,7 @@ func (u *vfUser) createKey(t *testing.T, pr vfProject, name string, scopes ...st
 	path := "/projects/" + pr.ID + "/keys"
 	_, body := u.do(t, http.MethodPost, path, url.Values{
 		"_csrf": {u.csrf}, "name": {name}, "scopes": scopes, "api": {pr.API},
-		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()},
+		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()},
 	}, http.StatusOK)
 	d := vfDoc(t, body)
 	k := vfKey{

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -68,7 +69,7 @@ func formValues(c echo.Context) url.Values {
 
 // duplicate returns what the first submission of a double-submitted form created.
 func duplicate(err error) (string, bool) {
-	var de *models.DuplicateSubmitError
+	var de *models.DuplicateRequestError
 	if errors.As(err, &de) {
 		return de.Result, true
 	}
@@ -125,13 +126,13 @@ func dayOptions(days ...int) []views.Option {
 	return out
 }
 
-// parseDays reads a lifetime in days from a form, accepting only the offered values.
-func parseDays(raw string, offered []views.Option) (time.Duration, bool) {
-	for _, o := range offered {
-		if o.Value == raw {
-			d, _ := strconv.Atoi(raw)
-			return time.Duration(d) * 24 * time.Hour, true
-		}
+// lifetimeDays reads a lifetime typed or chosen in days. The domain decides which
+// lifetimes are allowed (after it has decided whether the actor may act at all); a value
+// that is not a whole number of days is models.InvalidLifetime, which it refuses.
+func lifetimeDays(raw string) time.Duration {
+	d, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil || d < 0 || d > 100*366 {
+		return models.InvalidLifetime
 	}
-	return 0, false
+	return time.Duration(d) * 24 * time.Hour
 }

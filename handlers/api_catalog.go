@@ -55,7 +55,7 @@ func (h *Handler) managedTeams(c echo.Context) ([]views.Option, error) {
 // newAPI handles "GET /apis/new?team=…".
 func (h *Handler) newAPI(c echo.Context) error {
 	form := views.APIForm{TeamID: c.QueryParam("team"), AcceptsAPIKeys: true, AcceptsAccessTokens: true,
-		MaxTokenTTLMinutes: "0", MaxKeyTTLDays: "0", FormToken: models.NewFormToken()}
+		MaxTokenTTLMinutes: "0", MaxKeyTTLDays: "0", FormToken: models.NewIdempotencyKey()}
 	return h.renderNewAPI(c, http.StatusOK, form)
 }
 

@@ -35,7 +35,7 @@ func TestAPIAccessLifecycleOverHTTP(t *testing.T) {
 	// Alice registers a listed API.
 	res := alice.postForm("/apis", url.Values{"team_id": {aliceTeam}, "name": {"Payments"}, "identifier": {"https://payments.example.com/"},
 		"scopes": {"pay:read Read payments\npay:write Make payments"}, "accepts_api_keys": {"1"}, "accepts_access_tokens": {"1"},
-		"listed": {"1"}, "max_token_ttl_minutes": {"5"}, "max_key_ttl_days": {"0"}, "form_token": {models.NewFormToken()}})
+		"listed": {"1"}, "max_token_ttl_minutes": {"5"}, "max_key_ttl_days": {"0"}, "form_token": {models.NewIdempotencyKey()}})
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/apis/api_") {
 		t.Fatalf("register: %d %s", res.StatusCode, readBody(res))
 	}
@@ -48,7 +48,7 @@ func TestAPIAccessLifecycleOverHTTP(t *testing.T) {
 		t.Fatal("the listed API is not in Bob's catalog")
 	}
 	res = bob.owner.postForm(apiPath+"/requests", url.Values{"project": {bob.project.ID}, "scopes": {"pay:read", "pay:write"},
-		"reason": {"refunds"}, "form_token": {models.NewFormToken()}})
+		"reason": {"refunds"}, "form_token": {models.NewIdempotencyKey()}})
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("request: %d %s", res.StatusCode, readBody(res))
 	}
@@ -77,7 +77,7 @@ func TestAPIAccessLifecycleOverHTTP(t *testing.T) {
 	}
 	// Bob's key for it, through the key form.
 	res = bob.owner.postForm("/projects/"+bob.project.ID+"/keys", url.Values{"name": {"refunds"}, "api": {apiID}, "scopes": {"pay:read"},
-		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()}})
+		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()}})
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("create key: %d", res.StatusCode)
 	}

@@ -46,7 +46,7 @@ func (h *Handler) renderAPI(c echo.Context, status int, adjust func(*views.APIPa
 		return err
 	}
 	vm.Can.Request = len(requestable) > 0
-	vm.RequestForm = views.AccessRequestForm{Projects: requestable, FormToken: models.NewFormToken(), Scopes: scopeBoxes(av.ScopeNames(), nil)}
+	vm.RequestForm = views.AccessRequestForm{Projects: requestable, FormToken: models.NewIdempotencyKey(), Scopes: scopeBoxes(av.ScopeNames(), nil)}
 	if av.Member() {
 		if err := h.fillAPIMemberView(ctx, a, av, &vm); err != nil {
 			return err

@@ -105,7 +105,7 @@ func TestNoCredentialsForAnotherTeamsAPI(t *testing.T) {
 	// API keys: the key form cannot name the victim's API (not granted, whatever is posted).
 	_, alicesAPI := alice.api.ID, alice.api
 	form := url.Values{"_csrf": {mallory.owner.csrf}, "name": {"steal"}, "api": {alicesAPI.ID}, "expires_in_days": {"30"},
-		"form_token": {models.NewFormToken()}, "audiences": {victim}}
+		"form_token": {models.NewIdempotencyKey()}, "audiences": {victim}}
 	res = mallory.owner.b.post("/projects/"+mallory.project.ID+"/keys", form, nil)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("key for another team's API: %d, want 422", res.StatusCode)
@@ -117,7 +117,7 @@ func TestNoCredentialsForAnotherTeamsAPI(t *testing.T) {
 	// Registering the API again in another spelling is refused.
 	for _, sp := range []string{"ORDERS-API", "Orders-API"} {
 		res := mallory.owner.b.post("/apis", url.Values{"_csrf": {mallory.owner.csrf}, "team_id": {mallory.project.TeamID}, "name": {"Squat"},
-			"identifier": {sp}, "accepts_api_keys": {"1"}, "form_token": {models.NewFormToken()}}, nil)
+			"identifier": {sp}, "accepts_api_keys": {"1"}, "form_token": {models.NewIdempotencyKey()}}, nil)
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc(t, res).Find(`[data-testid="field-error"]`).Text(), "already registered") {
 			t.Errorf("registering %q: %d, want 422 'already registered'", sp, res.StatusCode)
 		}

@@ -62,7 +62,7 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	for r, m := range members {
 		add(m.actor, r)
 	}
-	extra, _, err := s.SignIn(ctx, models.Identity{Issuer: "https://other-idp", Subject: name + "-extra-" + models.NewFormToken(), Email: "extra@example.com"})
+	extra, _, err := s.SignIn(ctx, models.Identity{Issuer: "https://other-idp", Subject: name + "-extra-" + models.NewIdempotencyKey(), Email: "extra@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := registerAPI(t, e, owner.actor, team.ID, "api-"+strings.ToLower(name)+"-"+models.NewFormToken()[:10], "read", "write")
+	api := registerAPI(t, e, owner.actor, team.ID, "api-"+strings.ToLower(name)+"-"+models.NewIdempotencyKey()[:10], "read", "write")
 	grantAPI(t, e, owner.actor, api, p.ID, "read")
 	grants, err := s.ProjectGrants(ctx, owner.actor, p.ID)
 	if err != nil || len(grants) != 1 {

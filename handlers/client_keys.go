@@ -22,7 +22,7 @@ func (h *Handler) clientKeysVM(c echo.Context, p *models.ProjectView) (views.Cli
 	tokenURL := h.cfg.BaseURL.JoinPath("/oauth/token").String()
 	vm := views.ClientKeysVM{
 		ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActSecretManage), Enabled: p.AcceptsAuth(models.AuthPrivateKeyJWT),
-		Form:     views.ClientKeyForm{ExpiresIn: "365", ExpiryOptions: clientKeyExpiry, FormToken: models.NewFormToken()},
+		Form:     views.ClientKeyForm{ExpiresIn: "365", ExpiryOptions: clientKeyExpiry, FormToken: models.NewIdempotencyKey()},
 		ClientID: p.ID, TokenURL: tokenURL, Recipe: assertionRecipe(p.ID, tokenURL),
 	}
 	now := h.store.Now()
@@ -42,10 +42,7 @@ func (h *Handler) addClientKey(c echo.Context) error {
 	project := c.Param("project")
 	form := views.ClientKeyForm{Name: c.FormValue("name"), Key: c.FormValue("key"), JWKSURI: c.FormValue("jwks_uri"),
 		ExpiresIn: c.FormValue("expires_in_days"), FormToken: c.FormValue("form_token")}
-	ttl, ok := parseDays(form.ExpiresIn, clientKeyExpiry)
-	if !ok {
-		ttl = -1
-	}
+	ttl := lifetimeDays(form.ExpiresIn)
 	_, err := h.store.AddClientKey(c.Request().Context(), actor(c), project,
 		models.ClientKeyInput{Name: form.Name, Material: form.Key, JWKSURI: form.JWKSURI, TTL: ttl}, form.FormToken)
 	if _, dup := duplicate(err); dup {

@@ -41,7 +41,7 @@ func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView, grants []mode
 			RevokedReason: k.RevokedReason, Status: k.Status(now)})
 	}
 	opts := h.keyExpiryOptions()
-	vm.Form = views.APIKeyForm{ExpiryOptions: opts, ExpiresIn: defaultExpiry(opts, "90"), FormToken: models.NewFormToken()}
+	vm.Form = views.APIKeyForm{ExpiryOptions: opts, ExpiresIn: defaultExpiry(opts, "90"), FormToken: models.NewIdempotencyKey()}
 	for _, g := range grants {
 		if !g.AcceptsAPIKeys {
 			continue
@@ -73,11 +73,7 @@ func defaultExpiry(opts []views.Option, want string) string {
 func (h *Handler) createKey(c echo.Context) error {
 	form := formValues(c)
 	project, token := c.Param("project"), form.Get("form_token")
-	ttl, ok := parseDays(form.Get("expires_in_days"), h.keyExpiryOptions())
-	in := models.APIKeyInput{Name: form.Get("name"), API: form.Get("api"), Scopes: form["scopes"], TTL: ttl}
-	if !ok {
-		in.TTL = -1
-	}
+	in := models.APIKeyInput{Name: form.Get("name"), API: form.Get("api"), Scopes: form["scopes"], TTL: lifetimeDays(form.Get("expires_in_days"))}
 	key, plain, err := h.store.CreateAPIKey(c.Request().Context(), actor(c), project, in, token)
 	if _, dup := duplicate(err); dup {
 		return h.redirectWithFlash(c, views.ProjectAnchor(project, "api-keys"), "info",

@@ -88,7 +88,7 @@ func TestAPIKeyOverHTTP(t *testing.T) {
 	p := projects[0]
 
 	res := dev.b.post("/projects/"+p.ID+"/keys", url.Values{"_csrf": {dev.csrf}, "name": {"ci"}, "api": {firstAPIOf(t, e, dev, p.TeamID).ID},
-		"expires_in_days": {"30"}, "form_token": {models.NewFormToken()}}, nil)
+		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()}}, nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create key = %d, Cache-Control %q; want 200 no-store", res.StatusCode, res.Header.Get("Cache-Control"))
 	}

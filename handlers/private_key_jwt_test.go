@@ -477,7 +477,7 @@ func TestClientKeysPage(t *testing.T) {
 	}
 	addForm := func(k, uri string) url.Values {
 		return url.Values{"_csrf": {m.csrf}, "name": {"billing"}, "key": {k}, "jwks_uri": {uri}, "expires_in_days": {"365"},
-			"form_token": {models.NewFormToken()}}
+			"form_token": {models.NewIdempotencyKey()}}
 	}
 
 	res := m.b.post("/projects/"+pid+"/client-keys", addForm(pubPEM, ""), nil)

@@ -11,7 +11,7 @@ import (
 
 // newProject handles "GET /projects/new?team=…".
 func (h *Handler) newProject(c echo.Context) error {
-	return h.renderNewProject(c, http.StatusOK, views.ProjectForm{TeamID: c.QueryParam("team"), FormToken: models.NewFormToken()})
+	return h.renderNewProject(c, http.StatusOK, views.ProjectForm{TeamID: c.QueryParam("team"), FormToken: models.NewIdempotencyKey()})
 }
 
 // renderNewProject renders the create form, offering the teams where the user may create.

@@ -43,7 +43,7 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 		GettingStarted: len(secrets) == 0,
 		BaseURL:        h.cfg.BaseURL.String(),
 		TokenURL:       h.cfg.BaseURL.JoinPath("/oauth/token").String(),
-		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewFormToken()},
+		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewIdempotencyKey()},
 		Settings:       settingsForm(&pv.Project),
 	}
 	grants, err := h.store.ProjectGrants(ctx, a, pv.ID)

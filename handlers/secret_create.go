@@ -13,10 +13,7 @@ import (
 func (h *Handler) createSecret(c echo.Context) error {
 	project := c.Param("project")
 	name, expires, token := c.FormValue("name"), c.FormValue("expires_in_days"), c.FormValue("form_token")
-	ttl, ok := parseDays(expires, secretExpiry)
-	if !ok {
-		ttl = -1 // refused by the store, once it has decided the actor may create secrets
-	}
+	ttl := lifetimeDays(expires)
 	cs, plain, err := h.store.CreateClientSecret(c.Request().Context(), actor(c), project, name, ttl, token)
 	if _, dup := duplicate(err); dup {
 		return h.redirectWithFlash(c, views.ProjectPath(project), "info",

@@ -25,7 +25,7 @@ func (h *Handler) teamSummaries(c echo.Context) ([]views.TeamSummary, error) {
 
 // listTeams handles "GET /teams".
 func (h *Handler) listTeams(c echo.Context) error {
-	return h.renderTeams(c, http.StatusOK, views.TeamForm{FormToken: models.NewFormToken()})
+	return h.renderTeams(c, http.StatusOK, views.TeamForm{FormToken: models.NewIdempotencyKey()})
 }
 
 // renderTeams renders the teams page with the create form in the given state.

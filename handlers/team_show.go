@@ -45,7 +45,7 @@ func (h *Handler) renderTeam(c echo.Context, status int, adjust func(*views.Team
 		},
 		InviteForm: views.InviteForm{
 			Role: string(models.RoleDeveloper), RoleOptions: roleOptions(role.Grantable()), ExpiryOptions: inviteExpiry,
-			ExpiresIn: "7", FormToken: models.NewFormToken(),
+			ExpiresIn: "7", FormToken: models.NewIdempotencyKey(),
 		},
 		RenameForm: views.TeamForm{Name: tv.Name},
 	}
@@ -93,10 +93,7 @@ func countRole(members []models.Member, r models.Role) int {
 // this no-store response; the database keeps only the token's hash.
 func (h *Handler) createInvitation(c echo.Context) error {
 	role, expires, token := c.FormValue("role"), c.FormValue("expires_in_days"), c.FormValue("form_token")
-	ttl, ok := parseDays(expires, inviteExpiry)
-	if !ok {
-		ttl = -1 // refused by the store, once it has decided the actor may invite
-	}
+	ttl := lifetimeDays(expires)
 	inv, secret, err := h.store.CreateInvitation(c.Request().Context(), actor(c), c.Param("team"), models.Role(role), ttl, token)
 	if _, dup := duplicate(err); dup {
 		return h.redirectWithFlash(c, views.TeamPath(c.Param("team")), "info",

@@ -40,7 +40,7 @@ func TestInvitationFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := owner.b.post("/teams/"+team.ID+"/invitations", url.Values{"_csrf": {owner.csrf}, "role": {"developer"},
-		"expires_in_days": {"7"}, "form_token": {models.NewFormToken()}}, nil)
+		"expires_in_days": {"7"}, "form_token": {models.NewIdempotencyKey()}}, nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create invitation = %d, Cache-Control %q; want 200 no-store", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
@@ -119,7 +119,7 @@ func TestInvitationWithdrawnWhenInviterRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := admin.b.post("/teams/"+team.ID+"/invitations", url.Values{"_csrf": {admin.csrf}, "role": {"admin"},
-		"expires_in_days": {"7"}, "form_token": {models.NewFormToken()}}, nil)
+		"expires_in_days": {"7"}, "form_token": {models.NewIdempotencyKey()}}, nil)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("admin creates an invitation = %d, want 200", res.StatusCode)
 	}
@@ -211,7 +211,7 @@ func TestClientSecretShownOnce(t *testing.T) {
 	projects, _ := e.store.ProjectsOf(context.Background(), owner.actor)
 	p := projects[0]
 	res := owner.b.post("/projects/"+p.ID+"/secrets", url.Values{"_csrf": {owner.csrf}, "name": {"ci"},
-		"expires_in_days": {"90"}, "form_token": {models.NewFormToken()}}, nil)
+		"expires_in_days": {"90"}, "form_token": {models.NewIdempotencyKey()}}, nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create secret = %d, Cache-Control %q; want 200 no-store", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
@@ -233,7 +233,7 @@ func TestClientSecretShownOnce(t *testing.T) {
 	}
 
 	// Double submission of one form creates one secret.
-	token := models.NewFormToken()
+	token := models.NewIdempotencyKey()
 	form := url.Values{"_csrf": {owner.csrf}, "name": {"twice"}, "expires_in_days": {"30"}, "form_token": {token}}
 	owner.b.post("/projects/"+p.ID+"/secrets", form, nil)
 	res = owner.b.post("/projects/"+p.ID+"/secrets", form, nil)
@@ -296,7 +296,7 @@ func TestProjectForms(t *testing.T) {
 	})
 
 	t.Run("DoubleSubmitCreatesOne", func(t *testing.T) {
-		form := url.Values{"_csrf": {owner.csrf}, "team_id": {team}, "name": {"Once"}, "form_token": {models.NewFormToken()}}
+		form := url.Values{"_csrf": {owner.csrf}, "team_id": {team}, "name": {"Once"}, "form_token": {models.NewIdempotencyKey()}}
 		first := owner.b.post("/projects", form, nil)
 		second := owner.b.post("/projects", form, nil)
 		if first.Header.Get("Location") == "" || first.Header.Get("Location") != second.Header.Get("Location") {

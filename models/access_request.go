@@ -108,7 +108,7 @@ func (s *Store) ProjectRequests(ctx context.Context, actor Actor, projectID stri
 // RequestAccess asks, for a project of the actor's team (developers and up), for access
 // to an API the actor can see (one of their teams', or one listed in the catalog), with
 // scopes the API defines and a reason for its owners. Both teams' audit logs record it.
-func (s *Store) RequestAccess(ctx context.Context, actor Actor, apiID, projectID string, scopes []string, reason, formToken string) (*AccessRequest, error) {
+func (s *Store) RequestAccess(ctx context.Context, actor Actor, apiID, projectID string, scopes []string, reason, idempotencyKey string) (*AccessRequest, error) {
 	api, err := s.APIFor(ctx, actor, apiID) // an unlisted API of another team is ErrNotFound
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (s *Store) RequestAccess(ctx context.Context, actor Actor, apiID, projectID
 		}
 		req = &AccessRequest{ID: newID("req"), APIID: api.ID, ProjectID: p.ID, TeamID: p.TeamID, Scopes: strings.Join(clean, " "),
 			Reason: reason, Status: RequestPending, Origin: "user", RequestedBy: optional(actor.id()), CreatedAt: s.now()}
-		if err := s.claimForm(tx, actor, formToken, req.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, req.ID); err != nil {
 			return err
 		}
 		if err := tx.Create(req).Error; err != nil {

@@ -198,7 +198,7 @@ func ParseScopeLines(text string) []ScopeInput {
 
 // CreateAPI registers an API owned by the team. Owners and admins may; the identifier
 // must not be registered already in any spelling.
-func (s *Store) CreateAPI(ctx context.Context, actor Actor, teamID string, in APIInput, formToken string) (*API, error) {
+func (s *Store) CreateAPI(ctx context.Context, actor Actor, teamID string, in APIInput, idempotencyKey string) (*API, error) {
 	var v ValidationError
 	identifier, key := s.validateAPI(&v, &in)
 	scopes := cleanScopes(&v, "scopes", in.Scopes)
@@ -214,7 +214,7 @@ func (s *Store) CreateAPI(ctx context.Context, actor Actor, teamID string, in AP
 		if err := v.err(); err != nil { // only once the actor may register APIs here
 			return err
 		}
-		if err := s.claimForm(tx, actor, formToken, api.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, api.ID); err != nil {
 			return err
 		}
 		return s.createAPI(tx, actor, api, scopes)

@@ -85,7 +85,7 @@ var ErrSigningUnavailable = unavailableErr("signing is not configured")
 // must accept API keys, the scopes must be granted, the expiry within the portal's and
 // the API's caps. The key row, its status-list index and the audit event are written in
 // one transaction; the key is returned in plain text this one time.
-func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string, in APIKeyInput, formToken string) (*APIKey, string, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string, in APIKeyInput, idempotencyKey string) (*APIKey, string, error) {
 	if s.signer == nil {
 		return nil, "", ErrSigningUnavailable
 	}
@@ -114,7 +114,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, projectID string,
 		now := s.now()
 		key = &APIKey{ID: newID("key"), ProjectID: &p.ID, TeamID: p.TeamID, Name: name, Scopes: strings.Join(g.scopes, " "),
 			Audiences: g.api.Identifier, CreatedBy: optional(actor.id()), CreatedAt: now, ExpiresAt: now.Add(in.TTL)}
-		if err := s.claimForm(tx, actor, formToken, key.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, key.ID); err != nil {
 			return err
 		}
 		if key.StatusListID, key.StatusIdx, err = s.allocateStatusIndex(tx); err != nil {

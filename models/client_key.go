@@ -177,7 +177,7 @@ type ClientKeyInput struct {
 
 // AddClientKey registers a public key for the project's private_key_jwt clients. A
 // jwks_uri is fetched once now, so a wrong URL is caught at once.
-func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string, in ClientKeyInput, formToken string) (*ClientKey, error) {
+func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string, in ClientKeyInput, idempotencyKey string) (*ClientKey, error) {
 	// Permission first: a refused actor learns nothing about the input, and only someone
 	// who may add keys makes the portal parse key material or fetch a URL.
 	if _, err := projectFor(s.db.WithContext(ctx), actor, projectID, ActSecretManage); err != nil {
@@ -220,7 +220,7 @@ func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string,
 		if err != nil {
 			return err
 		}
-		if err := s.claimForm(tx, actor, formToken, k.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, k.ID); err != nil {
 			return err
 		}
 		if err := tx.Create(k).Error; err != nil {

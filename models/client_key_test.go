@@ -646,15 +646,15 @@ func TestAddClientKey(t *testing.T) {
 		})
 
 		t.Run("DoubleSubmitAddsOnce", func(t *testing.T) {
-			tok := models.NewFormToken()
+			tok := models.NewIdempotencyKey()
 			k1, err := s.AddClientKey(ctx, w.admin, p.ID, in, tok)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = s.AddClientKey(ctx, w.admin, p.ID, in, tok)
-			var dup *models.DuplicateSubmitError
+			var dup *models.DuplicateRequestError
 			if !errors.As(err, &dup) || dup.Result != k1.ID {
-				t.Errorf("second submit: %v, want a DuplicateSubmitError naming %s", err, k1.ID)
+				t.Errorf("second submit: %v, want a DuplicateRequestError naming %s", err, k1.ID)
 			}
 			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 1 {
 				t.Errorf("%d keys after a double submit, want 1", len(keys))

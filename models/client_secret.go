@@ -41,7 +41,7 @@ type ClientSecretInfo struct {
 
 // CreateClientSecret creates a secret for the project and returns it in plain text,
 // this one time. ttl 0 means no expiry.
-func (s *Store) CreateClientSecret(ctx context.Context, actor Actor, projectID, name string, ttl time.Duration, formToken string) (*ClientSecret, string, error) {
+func (s *Store) CreateClientSecret(ctx context.Context, actor Actor, projectID, name string, ttl time.Duration, idempotencyKey string) (*ClientSecret, string, error) {
 	var v ValidationError
 	name = cleanName(&v, "name", name, 60)
 	if ttl < 0 || ttl > 5*366*24*time.Hour {
@@ -65,7 +65,7 @@ func (s *Store) CreateClientSecret(ctx context.Context, actor Actor, projectID, 
 		if err := v.err(); err != nil { // only once the actor may manage secrets here
 			return err
 		}
-		if err := s.claimForm(tx, actor, formToken, cs.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, cs.ID); err != nil {
 			return err
 		}
 		if err := tx.Create(cs).Error; err != nil {

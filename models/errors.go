@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 // Code classifies a domain error. Each way in (pages, OAuth endpoints, the JSON API)
@@ -99,3 +100,8 @@ func conflict(msg string) *Error       { return &Error{Code: CodeConflict, Messa
 func gone(msg string) *Error           { return &Error{Code: CodeGone, Message: msg} }
 func unavailableErr(msg string) *Error { return &Error{Code: CodeUnavailable, Message: msg} }
 func invalid(field, msg string) *Error { return &Error{Code: CodeInvalid, Field: field, Message: msg} }
+
+// InvalidLifetime stands for a lifetime that could not be read (a form's value that is
+// not a number): every method that takes a lifetime refuses it as a validation error on
+// "expires_in", after deciding whether the actor may act at all.
+const InvalidLifetime time.Duration = -1

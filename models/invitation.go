@@ -99,7 +99,7 @@ func (i *InvitationInfo) PageState(now time.Time) string {
 
 // CreateInvitation creates an invitation to the team with role and returns it with the
 // token for the link, shown once. Admins invite up to admin; owners may invite owners.
-func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string, role Role, ttl time.Duration, formToken string) (*Invitation, string, error) {
+func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string, role Role, ttl time.Duration, idempotencyKey string) (*Invitation, string, error) {
 	var v ValidationError
 	if !role.Valid() {
 		v.add("role", "choose a role")
@@ -122,7 +122,7 @@ func (s *Store) CreateInvitation(ctx context.Context, actor Actor, teamID string
 		if !mine.CanGrant(role) {
 			return ErrForbidden
 		}
-		if err := s.claimForm(tx, actor, formToken, inv.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, inv.ID); err != nil {
 			return err
 		}
 		if err := tx.Create(inv).Error; err != nil {

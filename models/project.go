@@ -83,7 +83,7 @@ type ProjectSettings struct {
 // CreateProject creates a project in a team: an OAuth client with the client
 // credentials grant and a 15-minute access token. It holds no grant yet: an API's team
 // grants it access (its own team's admins directly, others through an access request).
-func (s *Store) CreateProject(ctx context.Context, actor Actor, teamID, name, description, formToken string) (*Project, error) {
+func (s *Store) CreateProject(ctx context.Context, actor Actor, teamID, name, description, idempotencyKey string) (*Project, error) {
 	var v ValidationError
 	name = cleanName(&v, "name", name, 80)
 	description = cleanText(&v, "description", description, 500)
@@ -96,14 +96,14 @@ func (s *Store) CreateProject(ctx context.Context, actor Actor, teamID, name, de
 			return err
 		}
 		var err error
-		p, err = s.createProject(tx, actor, teamID, name, description, formToken)
+		p, err = s.createProject(tx, actor, teamID, name, description, idempotencyKey)
 		return err
 	})
 	return p, err
 }
 
 // createProject inserts a project and its audit event inside tx (already authorized).
-func (s *Store) createProject(tx *gorm.DB, actor Actor, teamID, name, description, formToken string) (*Project, error) {
+func (s *Store) createProject(tx *gorm.DB, actor Actor, teamID, name, description, idempotencyKey string) (*Project, error) {
 	now := s.now()
 	id := newID("prj")
 	p := &Project{
@@ -112,7 +112,7 @@ func (s *Store) createProject(tx *gorm.DB, actor Actor, teamID, name, descriptio
 		AccessTokenTTL: int(DefaultAccessTokenTTL / time.Second), AuthMethods: AuthClientSecret,
 		CreatedBy: optional(actor.id()), CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.claimForm(tx, actor, formToken, p.ID); err != nil {
+	if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, p.ID); err != nil {
 		return nil, err
 	}
 	if err := tx.Create(p).Error; err != nil {

@@ -113,15 +113,15 @@ func TestProjects(t *testing.T) {
 		})
 
 		t.Run("DoubleSubmitCreatesOne", func(t *testing.T) {
-			token := models.NewFormToken()
+			token := models.NewIdempotencyKey()
 			first, err := s.CreateProject(ctx, w.admin, w.team.ID, "Twice", "", token)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = s.CreateProject(ctx, w.admin, w.team.ID, "Twice", "", token)
-			var dup *models.DuplicateSubmitError
+			var dup *models.DuplicateRequestError
 			if !errors.As(err, &dup) || dup.Result != first.ID {
-				t.Fatalf("second submit: %v, want DuplicateSubmitError naming %s", err, first.ID)
+				t.Fatalf("second submit: %v, want DuplicateRequestError naming %s", err, first.ID)
 			}
 			list, _ := s.TeamProjects(ctx, w.admin, w.team.ID)
 			n := 0
@@ -136,7 +136,7 @@ func TestProjects(t *testing.T) {
 		})
 
 		t.Run("ConcurrentDoubleSubmitCreatesOne", func(t *testing.T) {
-			token := models.NewFormToken()
+			token := models.NewIdempotencyKey()
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			created := 0

@@ -29,7 +29,7 @@ type Member struct {
 }
 
 // CreateTeam creates a team owned by the actor.
-func (s *Store) CreateTeam(ctx context.Context, actor Actor, name, formToken string) (*Team, error) {
+func (s *Store) CreateTeam(ctx context.Context, actor Actor, name, idempotencyKey string) (*Team, error) {
 	var v ValidationError
 	name = cleanName(&v, "name", name, 60)
 	if err := v.err(); err != nil {
@@ -41,7 +41,7 @@ func (s *Store) CreateTeam(ctx context.Context, actor Actor, name, formToken str
 	now := s.now()
 	t := Team{ID: newID("team"), Name: name, CreatedAt: now, UpdatedAt: now}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := s.claimForm(tx, actor, formToken, t.ID); err != nil {
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, t.ID); err != nil {
 			return err
 		}
 		if err := tx.Create(&t).Error; err != nil {

@@ -12,28 +12,32 @@ import (
 	"gorm.io/gorm"
 )
 
-// FormSubmission records a form's one-time token so that submitting the same form twice
-// (a double click, a retried POST) creates one object.
-type FormSubmission struct {
+// IdempotencyRecord records an idempotency key — a form's one-time token, later an API
+// client's Idempotency-Key — so that sending the same request twice (a double click, a
+// retried POST) creates one object.
+type IdempotencyRecord struct {
 	TokenHash string `gorm:"primaryKey"`
 	UserID    string
 	Result    string
 	CreatedAt time.Time
 }
 
-// DuplicateSubmitError says this form was already submitted; Result names what the
-// first submission created.
-type DuplicateSubmitError struct{ Result string }
+// DuplicateRequestError says a request with this idempotency key was already made;
+// Result names what the first one created.
+type DuplicateRequestError struct{ Result string }
 
-func (e *DuplicateSubmitError) Error() string { return "form already submitted" }
+func (e *DuplicateRequestError) Error() string { return "request already made" }
 
-// NewFormToken returns a token for a form about to be rendered.
-func NewFormToken() string { return randomToken(16) }
+// TableName keeps the table's first name.
+func (IdempotencyRecord) TableName() string { return "form_submissions" }
 
-// claimForm records token for the actor inside the transaction that creates result. A
-// second claim of the same token fails with *DuplicateSubmitError. An empty token
+// NewIdempotencyKey returns a fresh idempotency key (a form about to be rendered carries one).
+func NewIdempotencyKey() string { return randomToken(16) }
+
+// claimIdempotencyKey records token for the actor inside the transaction that creates result. A
+// second claim of the same token fails with *DuplicateRequestError. An empty token
 // (a client that does not send one) claims nothing.
-func (s *Store) claimForm(tx *gorm.DB, actor Actor, token, result string) error {
+func (s *Store) claimIdempotencyKey(tx *gorm.DB, actor Actor, token, result string) error {
 	if token == "" {
 		return nil
 	}
@@ -41,15 +45,15 @@ func (s *Store) claimForm(tx *gorm.DB, actor Actor, token, result string) error 
 		return &ValidationError{Fields: map[string]string{"idempotency_key": "is not valid"}}
 	}
 	hash := sha256Hex(actor.id() + "\x00" + token)
-	var prev FormSubmission
+	var prev IdempotencyRecord
 	err := tx.Where("token_hash = ?", hash).Take(&prev).Error
 	if err == nil {
-		return &DuplicateSubmitError{Result: prev.Result}
+		return &DuplicateRequestError{Result: prev.Result}
 	}
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
 		return err
 	}
-	return tx.Create(&FormSubmission{TokenHash: hash, UserID: actor.id(), Result: result, CreatedAt: s.now()}).Error
+	return tx.Create(&IdempotencyRecord{TokenHash: hash, UserID: actor.id(), Result: result, CreatedAt: s.now()}).Error
 }
 
 // cleanName trims a display name and checks it: required, at most max characters,
