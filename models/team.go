@@ -5,17 +5,19 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/gatehouse-dev/gatehouse/models/authz"
 )
 
-// Role is a member's role in a team.
-type Role string
+// Role is a member's role in a team; models/authz decides what each may do.
+type Role = authz.Role
 
 // The roles, from most to least powerful.
 const (
-	RoleOwner     Role = "owner"
-	RoleAdmin     Role = "admin"
-	RoleDeveloper Role = "developer"
-	RoleViewer    Role = "viewer"
+	RoleOwner     = authz.Owner
+	RoleAdmin     = authz.Admin
+	RoleDeveloper = authz.Developer
+	RoleViewer    = authz.Viewer
 )
 
 // Team owns projects; its members share them according to their roles.

@@ -69,49 +69,6 @@ func newWorld(t *testing.T, s *models.Store) *world {
 	return w
 }
 
-func TestPermissionMatrix(t *testing.T) {
-	// Every cell, spelled out: owner, admin, developer, viewer.
-	want := map[models.Action][4]bool{
-		models.ActTeamView:      {true, true, true, true},
-		models.ActProjectView:   {true, true, true, true},
-		models.ActKeyManage:     {true, true, true, false},
-		models.ActAPIView:       {true, true, true, true},
-		models.ActAccessRequest: {true, true, true, false},
-		models.ActAPIManage:     {true, true, false, false},
-		models.ActMemberInvite:  {true, true, false, false},
-		models.ActMemberManage:  {true, true, false, false},
-		models.ActAuditView:     {true, true, false, false},
-		models.ActTeamRename:    {true, true, false, false},
-		models.ActProjectCreate: {true, true, false, false},
-		models.ActProjectUpdate: {true, true, false, false},
-		models.ActProjectDelete: {true, true, false, false},
-		models.ActSecretManage:  {true, true, false, false},
-		models.ActTeamDelete:    {true, false, false, false},
-	}
-	if len(want) != len(models.Matrix) {
-		t.Fatalf("matrix has %d actions, the test knows %d", len(models.Matrix), len(want))
-	}
-	for action, cells := range want {
-		for i, role := range models.Roles {
-			if got := role.Can(action); got != cells[i] {
-				t.Errorf("%s can %s = %v, want %v", role, action, got, cells[i])
-			}
-		}
-		if models.Role("superuser").Can(action) || models.Role("").Can(action) {
-			t.Errorf("an unknown role can %s", action)
-		}
-	}
-	grants := map[models.Role][]models.Role{
-		models.RoleOwner: {models.RoleOwner, models.RoleAdmin, models.RoleDeveloper, models.RoleViewer},
-		models.RoleAdmin: {models.RoleAdmin, models.RoleDeveloper, models.RoleViewer},
-	}
-	for _, r := range models.Roles {
-		if got, want := fmt.Sprint(r.Grantable()), fmt.Sprint(grants[r]); got != want {
-			t.Errorf("%s may grant %s, want %s", r, got, want)
-		}
-	}
-}
-
 func TestTeamMembership(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
