@@ -1364,6 +1364,10 @@ func newJWKSFixture(t *testing.T, s *models.Store) *jwksFixture {
 	t.Helper()
 	s.Fetcher = models.NewJWKSFetcher(true)
 	f := &verifyFixture{s: s, clock: newCKClock(s)}
+	// The fetcher reads the store's clock, from the registration's fetch on, so that the
+	// assertions (dated by that clock) and the refetch throttle move together when a test
+	// advances it.
+	s.Fetcher.SetClock(f.clock.Now)
 	f.owner, f.p = signUp(t, s, "jwks-owner")
 	enableKeys(t, s, f.owner, f.p)
 	jf := &jwksFixture{verifyFixture: f, srv: newJWKSServer(t, false), ext1: newECKey(t)}
@@ -1443,14 +1447,12 @@ func TestJWKSColdCacheConcurrentAssertions(t *testing.T) {
 	})
 }
 
-// TestJWKSAfterCooldown waits out the one-minute refetch throttle once, to check that
-// Cache-Control max-age is respected, that a cached copy outlives a failing server, and
-// that an assertion with a kid the cached set lacks makes the portal fetch the jwks_uri
-// again, once (on every configured database).
+// TestJWKSAfterCooldown steps the fetchers' clocks past the one-minute refetch throttle,
+// to check that Cache-Control max-age is respected, that a cached copy outlives a failing
+// server, and that an assertion with a kid the cached set lacks makes the portal fetch the
+// jwks_uri again, once (on every configured database). The clocks are injected, so the
+// minute passes without waiting for it.
 func TestJWKSAfterCooldown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits 61 s")
-	}
 	t.Parallel()
 	ctx := context.Background()
 	ec := newECKey(t)
@@ -1460,7 +1462,9 @@ func TestJWKSAfterCooldown(t *testing.T) {
 		s.setKeys(pub)
 	}
 	short.setHeader("Cache-Control", "public, max-age=60")
+	clock := &ckClock{t: time.Now().UTC().Truncate(time.Second)}
 	f := models.NewJWKSFetcher(true)
+	f.SetClock(clock.Now)
 	for _, s := range []*jwksServer{short, def, down} {
 		if _, err := f.Keys(ctx, s.URL, false); err != nil {
 			t.Fatal(err)
@@ -1478,7 +1482,15 @@ func TestJWKSAfterCooldown(t *testing.T) {
 		fixtures[i].srv.setKeys(jwkJSON(t, &fixtures[i].ext1.PublicKey, "ext-1", "", ""), jwkJSON(t, &ext2.PublicKey, "ext-2", "", ""))
 	}
 
-	time.Sleep(61 * time.Second)
+	// One second short of the minute, a refresh is still throttled: the cached copy, no request.
+	clock.Advance(59 * time.Second)
+	if keys, err := f.Keys(ctx, def.URL, true); err != nil || len(keys) != 1 || def.hits.Load() != 1 {
+		t.Errorf("refresh 59 s after the fetch: %v %v, %d requests; want the cached copy and no refetch", keys, err, def.hits.Load())
+	}
+	clock.Advance(2 * time.Second)
+	for _, jf := range fixtures {
+		jf.clock.Advance(61 * time.Second)
+	}
 
 	down.setStatus(http.StatusServiceUnavailable)
 	for _, s := range []*jwksServer{short, def} {
