@@ -1049,12 +1049,16 @@ func TestBrowserAPIPageFitsPhone(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		problems []string
+		marks    consoleMarks
 	)
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
 				return
+			}
+			if marks.seen(m) {
+				continue
 			}
 			if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
 				mu.Lock()
@@ -1094,7 +1098,9 @@ func TestBrowserAPIPageFitsPhone(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let the last console messages arrive
+	if err := marks.flush(ctx); err != nil {
+		t.Errorf("browser console: %v", err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
