@@ -531,10 +531,15 @@ func TestAddClientKey(t *testing.T) {
 			if err := s.RemoveClientKey(ctx, w.admin, p.ID, added.ID); err != nil {
 				t.Fatal(err)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 0 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 0 {
 				t.Errorf("after remove: %d keys", len(keys))
 			}
-			ev, _, _ = s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			ev, _, err = s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			if err != nil {
+				t.Fatalf("AuditEvents: %v", err)
+			}
 			if ev[0].Action != "client_key.remove" || ev[0].TargetID != added.ID {
 				t.Errorf("newest audit event = %s %s, want client_key.remove", ev[0].Action, ev[0].TargetID)
 			}
@@ -567,7 +572,9 @@ func TestAddClientKey(t *testing.T) {
 			if msg, _ := validationField(err, "key"); !strings.Contains(msg, "private") {
 				t.Errorf("private key: %v, want a validation error on key mentioning private", err)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 0 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 0 {
 				t.Errorf("refused input stored %d keys", len(keys))
 			}
 		})
@@ -611,7 +618,9 @@ func TestAddClientKey(t *testing.T) {
 			if n, c := loop.hits.Load()+plain.hits.Load(), loop.conns.Load()+plain.conns.Load(); n != 0 || c != 0 {
 				t.Errorf("%d requests and %d connections reached the test servers, want none", n, c)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 0 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 0 {
 				t.Errorf("refused URIs stored %d keys", len(keys))
 			}
 		})
@@ -629,7 +638,10 @@ func TestAddClientKey(t *testing.T) {
 			if k.JWKSURI != srv.URL+"/jwks" || k.JWK != "" || srv.hits.Load() != 1 {
 				t.Errorf("stored %+v after %d fetches, want the URI fetched once", k, srv.hits.Load())
 			}
-			ev, _, _ := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			ev, _, err := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			if err != nil {
+				t.Fatalf("AuditEvents: %v", err)
+			}
 			if ev[0].Action != "client_key.add" || !strings.Contains(ev[0].Details, srv.URL) {
 				t.Errorf("audit event %s %s, want client_key.add naming the URI", ev[0].Action, ev[0].Details)
 			}
@@ -656,7 +668,9 @@ func TestAddClientKey(t *testing.T) {
 			if !errors.As(err, &dup) || dup.Result != k1.ID {
 				t.Errorf("second submit: %v, want a DuplicateSubmitError naming %s", err, k1.ID)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 1 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 1 {
 				t.Errorf("%d keys after a double submit, want 1", len(keys))
 			}
 		})
@@ -1392,7 +1406,8 @@ func TestVerifyAssertionWithJWKSURI(t *testing.T) {
 		ext2 := newECKey(t)
 		f.srv.setKeys(jwkJSON(t, &f.ext1.PublicKey, "ext-1", "", ""), jwkJSON(t, &ext2.PublicKey, "ext-2", "", ""))
 		for i := 0; i < 5; i++ {
-			_, _ = f.verify(signJWS(t, newECKey(t), jose.ES256, fmt.Sprintf("unknown-%d", i), f.claims(), nil, false))
+			got, err := f.verify(signJWS(t, newECKey(t), jose.ES256, fmt.Sprintf("unknown-%d", i), f.claims(), nil, false))
+			wantOAuthErr(t, fmt.Sprintf("unknown kid %d", i), got, err, models.ErrCodeInvalidClient, "not signed by a key registered")
 		}
 		if n := f.srv.hits.Load(); n > 2 {
 			t.Errorf("%d fetches after 5 unknown kids, want at most one refetch", n)
