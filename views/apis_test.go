@@ -1028,8 +1028,10 @@ func TestBrowserAPIPageFitsPhone(t *testing.T) {
 		}
 		w.Header().Set("Content-Security-Policy", testCSP)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = APIPage(Page{Title: vm.Name, User: &CurrentUser{Name: "Barbara Liskov", Email: "barbara.liskov@example-corporation.com"},
-			CSRF: "tok", DevSignIn: true, Flashes: []Flash{{Kind: "success", Message: "Scope removed."}}}, vm).Render(r.Context(), w)
+		if err := APIPage(Page{Title: vm.Name, User: &CurrentUser{Name: "Barbara Liskov", Email: "barbara.liskov@example-corporation.com"},
+			CSRF: "tok", DevSignIn: true, Flashes: []Flash{{Kind: "success", Message: "Scope removed."}}}, vm).Render(r.Context(), w); err != nil {
+			t.Errorf("rendering the %s API page: %v", r.URL.Path, err)
+		}
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

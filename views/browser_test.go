@@ -120,7 +120,9 @@ func TestBrowserBehaviour(t *testing.T) {
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", testCSP)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = Layout(pg).Render(templ.WithChildren(r.Context(), body), w)
+		if err := Layout(pg).Render(templ.WithChildren(r.Context(), body), w); err != nil {
+			t.Errorf("rendering the page: %v", err)
+		}
 	})
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
