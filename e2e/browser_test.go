@@ -73,6 +73,9 @@ type browser struct {
 	notes    []string        // console errors that are not the page's fault (see isFaviconMiss)
 	expected map[string]bool // URLs whose 4xx "Failed to load resource" is intended (see expectErrorStatus)
 	dialogs  []string        // messages of the JavaScript dialogs that were accepted
+
+	marks   int                      // console marks written so far (see flushConsole)
+	pending map[string]chan struct{} // console marks written and not yet seen, closed when seen
 }
 
 // newBrowser starts headless Chromium with a fresh profile, records every console
@@ -140,6 +143,9 @@ func newBrowser(t *testing.T, chrome string) *browser {
 		for m, err := range messages {
 			if err != nil {
 				return
+			}
+			if b.sawMark(m) {
+				continue
 			}
 			if m.Type != chromedp.ConsoleError && !m.IsException() && !strings.Contains(m.Text, "Content Security Policy") {
 				continue
@@ -240,11 +246,59 @@ func isFaviconMiss(m chromedp.ConsoleMessage) bool {
 	return err == nil && m.Source == "network" && u.Path == "/favicon.ico"
 }
 
+// sawMark reports whether m is a mark written by flushConsole, and tells it the mark
+// has arrived.
+func (b *browser) sawMark(m chromedp.ConsoleMessage) bool {
+	if m.Type != chromedp.ConsoleLog {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	arrived, ok := b.pending[m.Text]
+	if ok {
+		close(arrived)
+		delete(b.pending, m.Text)
+	}
+	return ok
+}
+
+// flushConsole waits until every console message the tab has written so far has reached
+// the goroutine that records them, without guessing how long that takes: it writes a
+// mark to the console and waits (10 s at most) until that goroutine has seen it. The
+// browser sends a tab's console events in order, so everything before the mark has
+// then been recorded.
+func (b *browser) flushConsole() error {
+	b.mu.Lock()
+	b.marks++
+	mark := fmt.Sprintf("__barrier__%d", b.marks)
+	arrived := make(chan struct{})
+	if b.pending == nil {
+		b.pending = make(map[string]chan struct{})
+	}
+	b.pending[mark] = arrived
+	b.mu.Unlock()
+	if err := chromedp.Do(b.ctx, chromedp.Evaluate[chromedp.Void]("console.log("+strconv.Quote(mark)+")")); err != nil {
+		return fmt.Errorf("writing the mark %s: %w", mark, err)
+	}
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	select {
+	case <-arrived:
+		return nil
+	case <-deadline.C:
+		return fmt.Errorf("the mark %s, written to the console, did not arrive within 10 s", mark)
+	case <-b.ctx.Done():
+		return fmt.Errorf("waiting for the mark %s: %w", mark, b.ctx.Err())
+	}
+}
+
 // checkConsole fails the test for every console error, CSP violation, uncaught
 // exception or dialog failure seen so far, and logs the tolerated ones.
 func (b *browser) checkConsole(t *testing.T) {
 	t.Helper()
-	time.Sleep(250 * time.Millisecond) // let the last events arrive
+	if err := b.flushConsole(); err != nil {
+		t.Errorf("browser console: %v", err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.problems {

@@ -889,9 +889,19 @@ func stressExpectNoLocked(t *testing.T, log string) {
 func TestGracefulShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
 	const (
-		clients  = 8
-		signalAt = 500 * time.Millisecond
-		lbLag    = 300 * time.Millisecond // how long after /readyz turns 503 traffic still comes
+		clients = 8
+		// The load runs until the portal has answered signalAfter complete 200s before
+		// SIGTERM, and, after /readyz turns 503, until it has answered lbAnswers more: the
+		// traffic a load balancer still sends before it notices. Each client has at most
+		// one request in flight when /readyz turns 503, so at least lbAnswers-clients of
+		// those were sent after it. Both are counts, not durations, so that a slow machine
+		// cannot leave either side without load; loadDeadline bounds the first wait, and
+		// lbDeadline the second, well inside the 2 s shutdown delay during which the
+		// portal must still answer.
+		signalAfter  = 10 * clients
+		lbAnswers    = 10 * clients
+		loadDeadline = 30 * time.Second
+		lbDeadline   = time.Second
 	)
 	p := startPortal(t, "GATEHOUSE_SHUTDOWN_DELAY=2s")
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -943,7 +953,14 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		}()
 	}
 
-	time.Sleep(signalAt) // let the load run before the signal
+	// waitAnswers polls (it gives up after within, when the portal has exited, or when a
+	// client has failed and stopped) until counter reaches n.
+	waitAnswers := func(counter *atomic.Int64, n int64, within time.Duration) {
+		for deadline := time.Now().Add(within); counter.Load() < n && time.Now().Before(deadline) && !p.Exited() && !t.Failed(); {
+			time.Sleep(5 * time.Millisecond) // polling the clients' count
+		}
+	}
+	waitAnswers(&before, signalAfter, loadDeadline) // let the load run before the signal
 	if p.Exited() {
 		t.Fatalf("the portal exited under load before SIGTERM: %v", p.waitErr)
 	}
@@ -967,7 +984,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if !sawNotReady {
 		t.Error("/readyz never answered 503 after SIGTERM")
 	}
-	time.Sleep(lbLag) // traffic the load balancer still sends
+	waitAnswers(&after, after.Load()+lbAnswers, lbDeadline) // traffic the load balancer still sends
 	stop.Store(true)
 	wg.Wait()
 	err := p.Stop(syscall.SIGTERM) // already signalled: this waits for the exit

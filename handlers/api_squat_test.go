@@ -110,7 +110,9 @@ func TestNoCredentialsForAnotherTeamsAPI(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("key for another team's API: %d, want 422", res.StatusCode)
 	}
-	if keys, _ := e.store.APIKeys(ctx, mallory.owner.actor, mallory.project.ID); len(keys) != 0 {
+	if keys, err := e.store.APIKeys(ctx, mallory.owner.actor, mallory.project.ID); err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	} else if len(keys) != 0 {
 		t.Errorf("a key was issued: %+v", keys)
 	}
 

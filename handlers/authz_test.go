@@ -274,7 +274,10 @@ func TestNestedIDsMustMatch(t *testing.T) {
 			t.Errorf("POST %s = %d, want 404", path, res.StatusCode)
 		}
 	}
-	list, _ := e.store.ClientSecrets(context.Background(), owner.actor, b.project)
+	list, err := e.store.ClientSecrets(context.Background(), owner.actor, b.project)
+	if err != nil {
+		t.Fatalf("ClientSecrets: %v", err)
+	}
 	if list[0].RevokedAt != nil {
 		t.Error("B's secret was revoked through A's path")
 	}

@@ -70,9 +70,15 @@ func BenchmarkJWKS(b *testing.B) {
 func BenchmarkStatusList(b *testing.B) {
 	e := newEnv(b)
 	ctx := context.Background()
-	u, _, _ := e.store.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "bench", Email: "b@example.com"})
+	u, _, err := e.store.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "bench", Email: "b@example.com"})
+	if err != nil {
+		b.Fatalf("SignIn: %v", err)
+	}
 	a := models.Actor{User: u}
-	projects, _ := e.store.ProjectsOf(ctx, a)
+	projects, err := e.store.ProjectsOf(ctx, a)
+	if err != nil {
+		b.Fatalf("ProjectsOf: %v", err)
+	}
 	k, _, err := e.store.CreateAPIKey(ctx, a, projects[0].ID, models.APIKeyInput{Name: "b", API: firstAPIOf(b, e, &member{actor: a}, projects[0].TeamID).ID, TTL: time.Hour}, "")
 	if err != nil {
 		b.Fatal(err)

@@ -84,7 +84,10 @@ func statusBitOverHTTP(t *testing.T, b *browser, uri string, idx int) bool {
 func TestAPIKeyOverHTTP(t *testing.T) {
 	e := newEnv(t)
 	dev := signedInMember(t, e, "keys@example.com")
-	projects, _ := e.store.ProjectsOf(context.Background(), dev.actor)
+	projects, err := e.store.ProjectsOf(context.Background(), dev.actor)
+	if err != nil {
+		t.Fatalf("ProjectsOf: %v", err)
+	}
 	p := projects[0]
 
 	res := dev.b.post("/projects/"+p.ID+"/keys", url.Values{"_csrf": {dev.csrf}, "name": {"ci"}, "api": {firstAPIOf(t, e, dev, p.TeamID).ID},
@@ -134,7 +137,10 @@ func TestAPIKeyOverHTTP(t *testing.T) {
 func TestRevokeByValueOverHTTP(t *testing.T) {
 	e := newEnv(t)
 	dev := signedInMember(t, e, "leak@example.com")
-	projects, _ := e.store.ProjectsOf(context.Background(), dev.actor)
+	projects, err := e.store.ProjectsOf(context.Background(), dev.actor)
+	if err != nil {
+		t.Fatalf("ProjectsOf: %v", err)
+	}
 	p := projects[0]
 	k, token, err := e.store.CreateAPIKey(context.Background(), dev.actor, p.ID,
 		models.APIKeyInput{Name: "leaked", API: firstAPIOf(t, e, dev, p.TeamID).ID, TTL: 3600e9}, "")
@@ -176,7 +182,10 @@ func TestRevokeByValueOverHTTP(t *testing.T) {
 	if got := doc(t, res).Find(`[data-testid="revoke-by-value-done"]`).Text(); !strings.Contains(got, k.ID) {
 		t.Errorf("confirmation = %q, want it to name %s", got, k.ID)
 	}
-	keys, _ := e.store.APIKeys(context.Background(), dev.actor, p.ID)
+	keys, err := e.store.APIKeys(context.Background(), dev.actor, p.ID)
+	if err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	}
 	if keys[0].RevokedAt == nil {
 		t.Error("the pasted key was not revoked")
 	}
@@ -200,7 +209,10 @@ func TestJWKSAndStatusListCaching(t *testing.T) {
 	}
 
 	owner := signedInMember(t, e, "cache@example.com")
-	projects, _ := e.store.ProjectsOf(context.Background(), owner.actor)
+	projects, err := e.store.ProjectsOf(context.Background(), owner.actor)
+	if err != nil {
+		t.Fatalf("ProjectsOf: %v", err)
+	}
 	k, _, err := e.store.CreateAPIKey(context.Background(), owner.actor, projects[0].ID,
 		models.APIKeyInput{Name: "k", API: firstAPIOf(t, e, owner, projects[0].TeamID).ID, TTL: 3600e9}, "")
 	if err != nil {

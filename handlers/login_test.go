@@ -41,7 +41,10 @@ func TestSignIn(t *testing.T) {
 	if u.Email != "alice@example.com" {
 		t.Errorf("email = %q, want alice@example.com", u.Email)
 	}
-	teams, _ := e.store.TeamsOf(context.Background(), u.ID)
+	teams, err := e.store.TeamsOf(context.Background(), u.ID)
+	if err != nil {
+		t.Fatalf("TeamsOf: %v", err)
+	}
 	if len(teams) != 1 || !teams[0].Team.Personal || teams[0].Role != models.RoleOwner {
 		t.Errorf("teams = %+v, want one personal team owned by the user", teams)
 	}
@@ -49,7 +52,10 @@ func TestSignIn(t *testing.T) {
 	// Signing in again refreshes the name and keeps the same account.
 	b2 := e.browser()
 	b2.mustSignIn("alice@example.com")
-	again, _ := e.store.UserByIdentity(context.Background(), e.issuer, devoidc.Subject("alice@example.com"))
+	again, err := e.store.UserByIdentity(context.Background(), e.issuer, devoidc.Subject("alice@example.com"))
+	if err != nil {
+		t.Fatalf("UserByIdentity: %v", err)
+	}
 	if again.ID != u.ID {
 		t.Errorf("second sign-in made user %s, want %s", again.ID, u.ID)
 	}

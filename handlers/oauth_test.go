@@ -28,14 +28,20 @@ func newOAuthClient(t testing.TB, e *env, email string) *oauthClient {
 	t.Helper()
 	ctx := context.Background()
 	m := signedInMember(t, e, email)
-	projects, _ := e.store.ProjectsOf(ctx, m.actor)
+	projects, err := e.store.ProjectsOf(ctx, m.actor)
+	if err != nil {
+		t.Fatalf("ProjectsOf: %v", err)
+	}
 	p := projects[0].Project
 	api := onlyAPI(t, e, m, &p, "orders-api", "orders:read", "orders:write")
 	_, secret, err := e.store.CreateClientSecret(ctx, m.actor, p.ID, "ci", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv, _ := e.store.ProjectFor(ctx, m.actor, p.ID)
+	pv, err := e.store.ProjectFor(ctx, m.actor, p.ID)
+	if err != nil {
+		t.Fatalf("ProjectFor: %v", err)
+	}
 	return &oauthClient{project: &pv.Project, secret: secret, owner: m, api: api}
 }
 
@@ -233,7 +239,10 @@ func TestSecretRotationAndDeletion(t *testing.T) {
 			t.Errorf("during rotation a live secret failed: %d %s", res.StatusCode, raw)
 		}
 	}
-	secrets, _ := e.store.ClientSecrets(ctx, cl.owner.actor, cl.project.ID)
+	secrets, err := e.store.ClientSecrets(ctx, cl.owner.actor, cl.project.ID)
+	if err != nil {
+		t.Fatalf("ClientSecrets: %v", err)
+	}
 	for _, s := range secrets {
 		if s.ID != next.ID {
 			if err := e.store.RevokeClientSecret(ctx, cl.owner.actor, cl.project.ID, s.ID); err != nil {
@@ -247,7 +256,10 @@ func TestSecretRotationAndDeletion(t *testing.T) {
 		t.Error("the new secret stopped working when the old one was revoked")
 	}
 	// Expiry.
-	_, short, _ := e.store.CreateClientSecret(ctx, cl.owner.actor, cl.project.ID, "short", 24*time.Hour, "")
+	_, short, err := e.store.CreateClientSecret(ctx, cl.owner.actor, cl.project.ID, "short", 24*time.Hour, "")
+	if err != nil {
+		t.Fatalf("CreateClientSecret: %v", err)
+	}
 	e.advance(25 * time.Hour)
 	res, _, raw = oauthPost(t, e, "/oauth/token", grant, cl.project.ID, short)
 	wantOAuthError(t, res, raw, http.StatusUnauthorized, "invalid_client")
@@ -268,7 +280,10 @@ func TestIntrospection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, siblingSecret, _ := e.store.CreateClientSecret(ctx, a.owner.actor, sibling.ID, "s", 0, "")
+	_, siblingSecret, err := e.store.CreateClientSecret(ctx, a.owner.actor, sibling.ID, "s", 0, "")
+	if err != nil {
+		t.Fatalf("CreateClientSecret: %v", err)
+	}
 	other := newOAuthClient(t, e, "intro-b@example.com")
 
 	_, tokBody, _ := oauthPost(t, e, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, a.project.ID, a.secret)
@@ -342,7 +357,10 @@ func TestRevocationEndpoint(t *testing.T) {
 			t.Errorf("%s: %d %q, want 200 and no body", name, res.StatusCode, raw)
 		}
 	}
-	keys, _ := e.store.APIKeys(ctx, a.owner.actor, a.project.ID)
+	keys, err := e.store.APIKeys(ctx, a.owner.actor, a.project.ID)
+	if err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	}
 	if keys[0].RevokedAt != nil {
 		t.Fatal("project B revoked project A's key")
 	}
@@ -350,7 +368,10 @@ func TestRevocationEndpoint(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("own key: %d %s", res.StatusCode, raw)
 	}
-	keys, _ = e.store.APIKeys(ctx, a.owner.actor, a.project.ID)
+	keys, err = e.store.APIKeys(ctx, a.owner.actor, a.project.ID)
+	if err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	}
 	if keys[0].RevokedAt == nil || keys[0].ID != key.ID {
 		t.Error("the project's own key was not revoked")
 	}

@@ -107,7 +107,9 @@ func TestHealth(t *testing.T) {
 		}
 	}
 	// With the database closed, the portal is alive but not ready.
-	_ = e.store.Close()
+	if err := e.store.Close(); err != nil {
+		t.Fatalf("closing the database: %v", err)
+	}
 	if res := b.get("/readyz"); res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("GET /readyz with the database closed = %d, want 503", res.StatusCode)
 	}

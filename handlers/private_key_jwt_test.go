@@ -448,7 +448,10 @@ func TestPrivateKeyJWTIntrospectionAndRevocation(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("revocation with private_key_jwt: %d %s", res.StatusCode, raw)
 	}
-	keys, _ := e.store.APIKeys(ctx, c.owner.actor, id)
+	keys, err := e.store.APIKeys(ctx, c.owner.actor, id)
+	if err != nil {
+		t.Fatalf("APIKeys: %v", err)
+	}
 	if len(keys) != 1 || keys[0].ID != key.ID || keys[0].RevokedAt == nil {
 		t.Error("the API key was not revoked")
 	}
@@ -560,7 +563,10 @@ func TestClientKeysPage(t *testing.T) {
 		if msg := fieldErrors(res); !strings.Contains(msg, "at least one") {
 			t.Errorf("field errors %q, want at least one", msg)
 		}
-		pv, _ := e.store.ProjectFor(ctx, m.actor, pid)
+		pv, err := e.store.ProjectFor(ctx, m.actor, pid)
+		if err != nil {
+			t.Fatalf("ProjectFor: %v", err)
+		}
 		if pv.AuthMethods != models.AuthClientSecret {
 			t.Errorf("auth methods after a refused update: %q", pv.AuthMethods)
 		}
@@ -568,7 +574,10 @@ func TestClientKeysPage(t *testing.T) {
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("both methods: %d, want 303: %s", res.StatusCode, readBody(res))
 		}
-		pv, _ = e.store.ProjectFor(ctx, m.actor, pid)
+		pv, err = e.store.ProjectFor(ctx, m.actor, pid)
+		if err != nil {
+			t.Fatalf("ProjectFor: %v", err)
+		}
 		if !pv.AcceptsAuth(models.AuthPrivateKeyJWT) || !pv.AcceptsAuth(models.AuthClientSecret) {
 			t.Errorf("auth methods = %q, want both", pv.AuthMethods)
 		}
@@ -578,7 +587,9 @@ func TestClientKeysPage(t *testing.T) {
 		if res := m.b.post("/projects/"+pid+"/settings", f, nil); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("settings without the checkboxes: %d", res.StatusCode)
 		}
-		if pv, _ = e.store.ProjectFor(ctx, m.actor, pid); !pv.AcceptsAuth(models.AuthPrivateKeyJWT) || !pv.AcceptsAuth(models.AuthClientSecret) {
+		if pv, err = e.store.ProjectFor(ctx, m.actor, pid); err != nil {
+			t.Fatalf("ProjectFor: %v", err)
+		} else if !pv.AcceptsAuth(models.AuthPrivateKeyJWT) || !pv.AcceptsAuth(models.AuthClientSecret) {
 			t.Errorf("auth methods = %q after a form without them, want unchanged", pv.AuthMethods)
 		}
 		res = m.b.post("/projects/"+pid+"/settings", settings("password"), nil)

@@ -208,7 +208,10 @@ func TestInvitationOfDeletedTeam(t *testing.T) {
 func TestClientSecretShownOnce(t *testing.T) {
 	e := newEnv(t)
 	owner := signedInMember(t, e, "secrets@example.com")
-	projects, _ := e.store.ProjectsOf(context.Background(), owner.actor)
+	projects, err := e.store.ProjectsOf(context.Background(), owner.actor)
+	if err != nil {
+		t.Fatalf("ProjectsOf: %v", err)
+	}
 	p := projects[0]
 	res := owner.b.post("/projects/"+p.ID+"/secrets", url.Values{"_csrf": {owner.csrf}, "name": {"ci"},
 		"expires_in_days": {"90"}, "form_token": {models.NewIdempotencyKey()}}, nil)
@@ -240,7 +243,10 @@ func TestClientSecretShownOnce(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Errorf("second submit = %d, want 303 back to the project", res.StatusCode)
 	}
-	list, _ := e.store.ClientSecrets(context.Background(), owner.actor, p.ID)
+	list, err := e.store.ClientSecrets(context.Background(), owner.actor, p.ID)
+	if err != nil {
+		t.Fatalf("ClientSecrets: %v", err)
+	}
 	n := 0
 	for _, s := range list {
 		if s.Name == "twice" {
@@ -265,7 +271,9 @@ func TestClientSecretShownOnce(t *testing.T) {
 		if msg := doc(t, res).Find(`[data-testid="field-error"]`).Text(); msg == "" {
 			t.Errorf("bad secret form %v: no message on the form", bad)
 		}
-		if list, _ = e.store.ClientSecrets(context.Background(), owner.actor, p.ID); len(list) != before {
+		if list, err = e.store.ClientSecrets(context.Background(), owner.actor, p.ID); err != nil {
+			t.Fatalf("ClientSecrets: %v", err)
+		} else if len(list) != before {
 			t.Errorf("bad secret form %v created a secret", bad)
 		}
 	}
@@ -280,10 +288,16 @@ func dumpContains(t *testing.T, e *env, s string) bool {
 func TestProjectForms(t *testing.T) {
 	e := newEnv(t)
 	owner := signedInMember(t, e, "forms@example.com")
-	teams, _ := e.store.TeamsOf(context.Background(), owner.actor.User.ID)
+	teams, err := e.store.TeamsOf(context.Background(), owner.actor.User.ID)
+	if err != nil {
+		t.Fatalf("TeamsOf: %v", err)
+	}
 	team := teams[0].Team.ID
 	other := signedInMember(t, e, "other-forms@example.com")
-	otherTeams, _ := e.store.TeamsOf(context.Background(), other.actor.User.ID)
+	otherTeams, err := e.store.TeamsOf(context.Background(), other.actor.User.ID)
+	if err != nil {
+		t.Fatalf("TeamsOf: %v", err)
+	}
 
 	t.Run("ValidationOnTheForm", func(t *testing.T) {
 		res := owner.b.post("/projects", url.Values{"_csrf": {owner.csrf}, "team_id": {team}, "name": {"  "}}, nil)
@@ -302,7 +316,10 @@ func TestProjectForms(t *testing.T) {
 		if first.Header.Get("Location") == "" || first.Header.Get("Location") != second.Header.Get("Location") {
 			t.Errorf("submits went to %q and %q, want the same project", first.Header.Get("Location"), second.Header.Get("Location"))
 		}
-		list, _ := e.store.TeamProjects(context.Background(), owner.actor, team)
+		list, err := e.store.TeamProjects(context.Background(), owner.actor, team)
+		if err != nil {
+			t.Fatalf("TeamProjects: %v", err)
+		}
 		n := 0
 		for _, p := range list {
 			if p.Name == "Once" {
@@ -315,7 +332,10 @@ func TestProjectForms(t *testing.T) {
 	})
 
 	t.Run("MassAssignmentIgnored", func(t *testing.T) {
-		list, _ := e.store.TeamProjects(context.Background(), owner.actor, team)
+		list, err := e.store.TeamProjects(context.Background(), owner.actor, team)
+		if err != nil {
+			t.Fatalf("TeamProjects: %v", err)
+		}
 		p := list[0]
 		res := owner.b.post("/projects/"+p.ID+"/settings", url.Values{"_csrf": {owner.csrf}, "name": {p.Name}, "audiences": {"api"},
 			"token_ttl_minutes": {"15"}, "team_id": {otherTeams[0].Team.ID}, "id": {"prj_evil"}, "role": {"owner"},

@@ -138,8 +138,14 @@ func TestAPIKeyRoundTrip(t *testing.T) {
 		}
 		var raw map[string]any
 		parts := strings.Split(token, ".")
-		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-		_ = json.Unmarshal(payload, &raw)
+		// The payload must decode: otherwise the check below would pass on nothing.
+		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatalf("the key's payload: %v", err)
+		}
+		if err := json.Unmarshal(payload, &raw); err != nil {
+			t.Fatalf("the key's payload: %v", err)
+		}
 		for _, personal := range []string{"email", "name", "created_by"} {
 			if _, ok := raw[personal]; ok {
 				t.Errorf("the key carries personal data claim %q", personal)
@@ -170,7 +176,10 @@ func TestAPIKeyBadInput(t *testing.T) {
 		storetest.Signer(t, s)
 		w := newWorld(t, s)
 		p := keyProject(t, s, w)
-		other, _ := s.CreateProject(ctx, w.owner, w.team.ID, "Other", "", "")
+		other, err := s.CreateProject(ctx, w.owner, w.team.ID, "Other", "", "")
+		if err != nil {
+			t.Fatalf("CreateProject: %v", err)
+		}
 		good := models.APIKeyInput{Name: "k", API: p.api, TTL: 24 * time.Hour}
 		for name, in := range map[string]models.APIKeyInput{
 			"UnknownScope":    {Name: "k", Scopes: []string{"admin"}, API: p.api, TTL: time.Hour},
@@ -185,7 +194,9 @@ func TestAPIKeyBadInput(t *testing.T) {
 				t.Errorf("%s: err = %v, want a validation error", name, err)
 			}
 		}
-		if keys, _ := s.APIKeys(ctx, w.owner, p.ID); len(keys) != 0 {
+		if keys, err := s.APIKeys(ctx, w.owner, p.ID); err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		} else if len(keys) != 0 {
 			t.Errorf("refused input created %d keys", len(keys))
 		}
 		if _, _, err := s.CreateAPIKey(ctx, w.viewer, p.ID, good, ""); !errors.Is(err, models.ErrForbidden) {
@@ -218,7 +229,9 @@ func TestAPIKeyBadInput(t *testing.T) {
 		if _, err := s.RevokeAPIKeyByValue(ctx, w.developer, other.ID, token); !errors.Is(err, models.ErrNotThisProjectsKey) {
 			t.Errorf("pasting into another project: %v, want ErrNotThisProjectsKey", err)
 		}
-		if keys, _ := s.APIKeys(ctx, w.owner, p.ID); keys[0].RevokedAt != nil {
+		if keys, err := s.APIKeys(ctx, w.owner, p.ID); err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		} else if keys[0].RevokedAt != nil {
 			t.Fatal("a refused revoke-by-value revoked the key")
 		}
 		got, err := s.RevokeAPIKeyByValue(ctx, w.developer, p.ID, "  "+token+"\n")
@@ -268,7 +281,10 @@ func TestConcurrentIssuanceNeverSharesAnIndex(t *testing.T) {
 				t.Fatalf("concurrent issuance: %v", err)
 			}
 		}
-		keys, _ := s.APIKeys(ctx, w.owner, p.ID)
+		keys, err := s.APIKeys(ctx, w.owner, p.ID)
+		if err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		}
 		seen := map[string]bool{}
 		for _, k := range keys {
 			at := fmt.Sprintf("%s/%d", k.StatusListID, k.StatusIdx)

@@ -128,11 +128,16 @@ func TestRevokeByValueIsNoOracle(t *testing.T) {
 			t.Errorf("audit reasons = %q, want one for the other project's key and one for the forgery", reasons)
 		}
 		// A viewer learns nothing and nothing is written.
-		before, _, _ := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+		before, _, err := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+		if err != nil {
+			t.Fatalf("AuditEvents: %v", err)
+		}
 		if _, err := s.RevokeAPIKeyByValue(ctx, w.viewer, other.ID, token); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("viewer pastes a key: %v, want ErrForbidden", err)
 		}
-		if after, _, _ := s.AuditEvents(ctx, w.owner, w.team.ID, 1); len(after) != len(before) || after[0].ID != before[0].ID {
+		if after, _, err := s.AuditEvents(ctx, w.owner, w.team.ID, 1); err != nil {
+			t.Fatalf("AuditEvents: %v", err)
+		} else if len(after) != len(before) || after[0].ID != before[0].ID {
 			t.Error("a viewer's refused paste wrote an audit event")
 		}
 	})

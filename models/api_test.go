@@ -182,7 +182,10 @@ func TestAPIsAreOwned(t *testing.T) {
 		})
 
 		t.Run("InvalidDefinitionsChangeNothing", func(t *testing.T) {
-			before, _ := s.Catalog(ctx, w.admin)
+			before, err := s.Catalog(ctx, w.admin)
+			if err != nil {
+				t.Fatalf("Catalog: %v", err)
+			}
 			for name, bad := range map[string]models.APIInput{
 				"NoKind":       {Name: "x", Identifier: "x-api"},
 				"BadScope":     {Name: "x", Identifier: "x-api", AcceptsAPIKeys: true, Scopes: []models.ScopeInput{{Name: `a"b`}}},
@@ -197,7 +200,10 @@ func TestAPIsAreOwned(t *testing.T) {
 					t.Errorf("%s: %v, want a validation error", name, err)
 				}
 			}
-			after, _ := s.Catalog(ctx, w.admin)
+			after, err := s.Catalog(ctx, w.admin)
+			if err != nil {
+				t.Fatalf("Catalog: %v", err)
+			}
 			if len(after) != len(before) {
 				t.Errorf("refused definitions created APIs: %d -> %d", len(before), len(after))
 			}

@@ -30,11 +30,15 @@ func TestRecordAuthFailure(t *testing.T) {
 		if err != nil || n != 21 || !start.Equal(now) {
 			t.Fatalf("after 21 concurrent failures: n=%d start=%v err=%v; want 21 in the window starting %v", n, start, err, now)
 		}
-		if n, _, _ := s.RecordAuthFailure(ctx, "ip:192.0.2.1", time.Minute); n != 1 {
+		if n, _, err := s.RecordAuthFailure(ctx, "ip:192.0.2.1", time.Minute); err != nil {
+			t.Fatalf("RecordAuthFailure: %v", err)
+		} else if n != 1 {
 			t.Errorf("another key starts at %d, want 1", n)
 		}
 		now = now.Add(time.Minute)
-		if n, start, _ := s.RecordAuthFailure(ctx, "client:prj_x", time.Minute); n != 1 || !start.Equal(now) {
+		if n, start, err := s.RecordAuthFailure(ctx, "client:prj_x", time.Minute); err != nil {
+			t.Fatalf("RecordAuthFailure: %v", err)
+		} else if n != 1 || !start.Equal(now) {
 			t.Errorf("after the window: n=%d start=%v, want a new window at 1", n, start)
 		}
 	})

@@ -84,7 +84,10 @@ func BenchmarkCreateAPIKey(b *testing.B) {
 				b.Fatal(err)
 			}
 			actor := models.Actor{User: u, IP: "127.0.0.1", UserAgent: "bench"}
-			projects, _ := s.ProjectsOf(ctx, actor)
+			projects, err := s.ProjectsOf(ctx, actor)
+			if err != nil {
+				b.Fatalf("ProjectsOf: %v", err)
+			}
 			p := projects[0]
 			in := models.APIKeyInput{Name: "bench", API: firstAPI(b, s, actor, p.TeamID).ID, TTL: time.Hour}
 			b.ReportAllocs()
@@ -118,7 +121,10 @@ func BenchmarkAuthenticateClient(b *testing.B) {
 				b.Fatal(err)
 			}
 			actor := models.Actor{User: u}
-			projects, _ := s.ProjectsOf(ctx, actor)
+			projects, err := s.ProjectsOf(ctx, actor)
+			if err != nil {
+				b.Fatalf("ProjectsOf: %v", err)
+			}
 			p := projects[0]
 			_, secret, err := s.CreateClientSecret(ctx, actor, p.ID, "bench", 0, "")
 			if err != nil {

@@ -58,7 +58,10 @@ func TestClientCacheNeverOutlivesAChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Another instance takes the grant away: the poll empties this one's cache.
-		grants, _ := s.ProjectGrants(ctx, w.owner, p.ID)
+		grants, err := s.ProjectGrants(ctx, w.owner, p.ID)
+		if err != nil {
+			t.Fatalf("ProjectGrants: %v", err)
+		}
 		for _, g := range grants {
 			if _, err := s.RevokeGrant(ctx, w.owner, g.APIID, g.ID); err != nil {
 				t.Fatal(err)

@@ -531,10 +531,15 @@ func TestAddClientKey(t *testing.T) {
 			if err := s.RemoveClientKey(ctx, w.admin, p.ID, added.ID); err != nil {
 				t.Fatal(err)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 0 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 0 {
 				t.Errorf("after remove: %d keys", len(keys))
 			}
-			ev, _, _ = s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			ev, _, err = s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			if err != nil {
+				t.Fatalf("AuditEvents: %v", err)
+			}
 			if ev[0].Action != "client_key.remove" || ev[0].TargetID != added.ID {
 				t.Errorf("newest audit event = %s %s, want client_key.remove", ev[0].Action, ev[0].TargetID)
 			}
@@ -567,7 +572,9 @@ func TestAddClientKey(t *testing.T) {
 			if msg, _ := validationField(err, "key"); !strings.Contains(msg, "private") {
 				t.Errorf("private key: %v, want a validation error on key mentioning private", err)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 0 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 0 {
 				t.Errorf("refused input stored %d keys", len(keys))
 			}
 		})
@@ -611,7 +618,9 @@ func TestAddClientKey(t *testing.T) {
 			if n, c := loop.hits.Load()+plain.hits.Load(), loop.conns.Load()+plain.conns.Load(); n != 0 || c != 0 {
 				t.Errorf("%d requests and %d connections reached the test servers, want none", n, c)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 0 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 0 {
 				t.Errorf("refused URIs stored %d keys", len(keys))
 			}
 		})
@@ -629,7 +638,10 @@ func TestAddClientKey(t *testing.T) {
 			if k.JWKSURI != srv.URL+"/jwks" || k.JWK != "" || srv.hits.Load() != 1 {
 				t.Errorf("stored %+v after %d fetches, want the URI fetched once", k, srv.hits.Load())
 			}
-			ev, _, _ := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			ev, _, err := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			if err != nil {
+				t.Fatalf("AuditEvents: %v", err)
+			}
 			if ev[0].Action != "client_key.add" || !strings.Contains(ev[0].Details, srv.URL) {
 				t.Errorf("audit event %s %s, want client_key.add naming the URI", ev[0].Action, ev[0].Details)
 			}
@@ -656,7 +668,9 @@ func TestAddClientKey(t *testing.T) {
 			if !errors.As(err, &dup) || dup.Result != k1.ID {
 				t.Errorf("second submit: %v, want a DuplicateRequestError naming %s", err, k1.ID)
 			}
-			if keys, _ := s.ClientKeys(ctx, w.admin, p.ID); len(keys) != 1 {
+			if keys, err := s.ClientKeys(ctx, w.admin, p.ID); err != nil {
+				t.Fatalf("ClientKeys: %v", err)
+			} else if len(keys) != 1 {
 				t.Errorf("%d keys after a double submit, want 1", len(keys))
 			}
 		})
@@ -1364,6 +1378,10 @@ func newJWKSFixture(t *testing.T, s *models.Store) *jwksFixture {
 	t.Helper()
 	s.Fetcher = models.NewJWKSFetcher(true)
 	f := &verifyFixture{s: s, clock: newCKClock(s)}
+	// The fetcher reads the store's clock, from the registration's fetch on, so that the
+	// assertions (dated by that clock) and the refetch throttle move together when a test
+	// advances it.
+	s.Fetcher.SetClock(f.clock.Now)
 	f.owner, f.p = signUp(t, s, "jwks-owner")
 	enableKeys(t, s, f.owner, f.p)
 	jf := &jwksFixture{verifyFixture: f, srv: newJWKSServer(t, false), ext1: newECKey(t)}
@@ -1388,7 +1406,8 @@ func TestVerifyAssertionWithJWKSURI(t *testing.T) {
 		ext2 := newECKey(t)
 		f.srv.setKeys(jwkJSON(t, &f.ext1.PublicKey, "ext-1", "", ""), jwkJSON(t, &ext2.PublicKey, "ext-2", "", ""))
 		for i := 0; i < 5; i++ {
-			_, _ = f.verify(signJWS(t, newECKey(t), jose.ES256, fmt.Sprintf("unknown-%d", i), f.claims(), nil, false))
+			got, err := f.verify(signJWS(t, newECKey(t), jose.ES256, fmt.Sprintf("unknown-%d", i), f.claims(), nil, false))
+			wantOAuthErr(t, fmt.Sprintf("unknown kid %d", i), got, err, models.ErrCodeInvalidClient, "not signed by a key registered")
 		}
 		if n := f.srv.hits.Load(); n > 2 {
 			t.Errorf("%d fetches after 5 unknown kids, want at most one refetch", n)
@@ -1443,14 +1462,12 @@ func TestJWKSColdCacheConcurrentAssertions(t *testing.T) {
 	})
 }
 
-// TestJWKSAfterCooldown waits out the one-minute refetch throttle once, to check that
-// Cache-Control max-age is respected, that a cached copy outlives a failing server, and
-// that an assertion with a kid the cached set lacks makes the portal fetch the jwks_uri
-// again, once (on every configured database).
+// TestJWKSAfterCooldown steps the fetchers' clocks past the one-minute refetch throttle,
+// to check that Cache-Control max-age is respected, that a cached copy outlives a failing
+// server, and that an assertion with a kid the cached set lacks makes the portal fetch the
+// jwks_uri again, once (on every configured database). The clocks are injected, so the
+// minute passes without waiting for it.
 func TestJWKSAfterCooldown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits 61 s")
-	}
 	t.Parallel()
 	ctx := context.Background()
 	ec := newECKey(t)
@@ -1460,7 +1477,9 @@ func TestJWKSAfterCooldown(t *testing.T) {
 		s.setKeys(pub)
 	}
 	short.setHeader("Cache-Control", "public, max-age=60")
+	clock := &ckClock{t: time.Now().UTC().Truncate(time.Second)}
 	f := models.NewJWKSFetcher(true)
+	f.SetClock(clock.Now)
 	for _, s := range []*jwksServer{short, def, down} {
 		if _, err := f.Keys(ctx, s.URL, false); err != nil {
 			t.Fatal(err)
@@ -1478,7 +1497,15 @@ func TestJWKSAfterCooldown(t *testing.T) {
 		fixtures[i].srv.setKeys(jwkJSON(t, &fixtures[i].ext1.PublicKey, "ext-1", "", ""), jwkJSON(t, &ext2.PublicKey, "ext-2", "", ""))
 	}
 
-	time.Sleep(61 * time.Second)
+	// One second short of the minute, a refresh is still throttled: the cached copy, no request.
+	clock.Advance(59 * time.Second)
+	if keys, err := f.Keys(ctx, def.URL, true); err != nil || len(keys) != 1 || def.hits.Load() != 1 {
+		t.Errorf("refresh 59 s after the fetch: %v %v, %d requests; want the cached copy and no refetch", keys, err, def.hits.Load())
+	}
+	clock.Advance(2 * time.Second)
+	for _, jf := range fixtures {
+		jf.clock.Advance(61 * time.Second)
+	}
 
 	down.setStatus(http.StatusServiceUnavailable)
 	for _, s := range []*jwksServer{short, def} {

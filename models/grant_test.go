@@ -163,7 +163,9 @@ func TestAccessRequestLifecycle(t *testing.T) {
 		if _, _, err := s.DecideRequest(ctx, w.owner, x.api.ID, req2.ID, models.Decision{Approve: true}); !errors.Is(err, models.ErrRequestDecided) {
 			t.Errorf("approving a denied request: %v, want ErrRequestDecided", err)
 		}
-		if g, _ := s.ProjectGrants(ctx, w.outsider, x.b.ID); len(g) != 0 {
+		if g, err := s.ProjectGrants(ctx, w.outsider, x.b.ID); err != nil {
+			t.Fatalf("ProjectGrants: %v", err)
+		} else if len(g) != 0 {
 			t.Errorf("grants after a denial: %+v", g)
 		}
 	})
@@ -227,7 +229,9 @@ func TestAccessRequestOutlivesNoAuthority(t *testing.T) {
 		if _, _, err := s.DecideRequest(ctx, w.admin, x.api.ID, req2.ID, models.Decision{Approve: true}); !errors.Is(err, models.ErrRequestWithdrawn) {
 			t.Errorf("approving a request whose author is gone: %v, want ErrRequestWithdrawn", err)
 		}
-		if g, _ := s.ProjectGrants(ctx, w.outsider, pb.ID); len(g) != 0 {
+		if g, err := s.ProjectGrants(ctx, w.outsider, pb.ID); err != nil {
+			t.Fatalf("ProjectGrants: %v", err)
+		} else if len(g) != 0 {
 			t.Errorf("grants after a withdrawn approval: %+v", g)
 		}
 	})
@@ -255,7 +259,10 @@ func TestDeletingAnAPIRevokesItsKeys(t *testing.T) {
 		if err != nil || len(revoked) != 1 || revoked[0].ID != keyB.ID {
 			t.Fatalf("DeleteAPI revoked %+v, %v; want team B's key", revoked, err)
 		}
-		keys, _ := s.APIKeys(ctx, w.outsider, x.b.ID)
+		keys, err := s.APIKeys(ctx, w.outsider, x.b.ID)
+		if err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		}
 		if keys[0].RevokedAt == nil || keys[0].RevokedReason == "" {
 			t.Errorf("team B's key after the API was deleted: %+v", keys[0])
 		}
@@ -283,7 +290,10 @@ func TestDeletingAnAPIRevokesItsKeys(t *testing.T) {
 		if err := s.DeleteTeam(ctx, w.owner, teamC.ID); err != nil {
 			t.Fatal(err)
 		}
-		keys, _ = s.APIKeys(ctx, w.outsider, x.b.ID)
+		keys, err = s.APIKeys(ctx, w.outsider, x.b.ID)
+		if err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		}
 		for _, k := range keys {
 			if k.ID == keyC.ID && k.RevokedAt == nil {
 				t.Error("a key for a deleted team's API is still live")
@@ -356,7 +366,10 @@ func TestNothingIssuedBeyondTheGrant(t *testing.T) {
 				if k.Status(s.Now()) != "active" {
 					continue
 				}
-				key, _ := models.IdentifierKey(k.Audiences)
+				key, err := models.IdentifierKey(k.Audiences)
+				if err != nil {
+					t.Fatalf("IdentifierKey: %v", err)
+				}
 				granted, ok := want[p.ID][key]
 				if !ok {
 					t.Fatalf("step %d (%s): live key %s of %s for %s, which the project holds no grant for", step, op, k.ID, p.Name, k.Audiences)
@@ -387,7 +400,10 @@ func TestNothingIssuedBeyondTheGrant(t *testing.T) {
 			want[p.ID][key] = sc
 		case n < 4:
 			op = "narrow/widen"
-			grants, _ := s.ProjectGrants(ctx, w.admin, p.ID)
+			grants, err := s.ProjectGrants(ctx, w.admin, p.ID)
+			if err != nil {
+				t.Fatalf("ProjectGrants: %v", err)
+			}
 			for _, g := range grants {
 				if g.APIID == st.api.ID {
 					sc := subset(st.scopes)
@@ -399,7 +415,10 @@ func TestNothingIssuedBeyondTheGrant(t *testing.T) {
 			}
 		case n < 5:
 			op = "revoke"
-			grants, _ := s.ProjectGrants(ctx, w.admin, p.ID)
+			grants, err := s.ProjectGrants(ctx, w.admin, p.ID)
+			if err != nil {
+				t.Fatalf("ProjectGrants: %v", err)
+			}
 			for _, g := range grants {
 				if g.APIID == st.api.ID {
 					if _, err := s.RevokeGrant(ctx, w.admin, st.api.ID, g.ID); err != nil {

@@ -31,7 +31,10 @@ func TestInvitationLifecycle(t *testing.T) {
 		if err != nil || info.TeamName != "Acme" || info.State(now) != models.InviteOpen {
 			t.Fatalf("InvitationByToken = %+v, %v", info, err)
 		}
-		pending, _ := s.PendingInvitations(ctx, w.admin, w.team.ID)
+		pending, err := s.PendingInvitations(ctx, w.admin, w.team.ID)
+		if err != nil {
+			t.Fatalf("PendingInvitations: %v", err)
+		}
 		if len(pending) != 1 {
 			t.Errorf("%d pending invitations, want 1", len(pending))
 		}
@@ -53,14 +56,20 @@ func TestInvitationLifecycle(t *testing.T) {
 		}
 
 		// Expired.
-		_, expToken, _ := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		_, expToken, err := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		if err != nil {
+			t.Fatalf("CreateInvitation: %v", err)
+		}
 		now = now.Add(25 * time.Hour)
 		if _, err := s.AcceptInvitation(ctx, bob, expToken); !errors.Is(err, models.ErrInvitationExpired) {
 			t.Errorf("expired invitation: %v, want ErrInvitationExpired", err)
 		}
 
 		// Revoked.
-		rinv, revToken, _ := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		rinv, revToken, err := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		if err != nil {
+			t.Fatalf("CreateInvitation: %v", err)
+		}
 		if err := s.RevokeInvitation(ctx, w.developer, w.team.ID, rinv.ID); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("developer revokes an invitation: %v, want ErrForbidden", err)
 		}
@@ -75,11 +84,17 @@ func TestInvitationLifecycle(t *testing.T) {
 		}
 
 		// Already a member: the invitation stays usable for someone else.
-		_, memberToken, _ := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		_, memberToken, err := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleViewer, 24*time.Hour, "")
+		if err != nil {
+			t.Fatalf("CreateInvitation: %v", err)
+		}
 		if _, err := s.AcceptInvitation(ctx, w.viewer, memberToken); !errors.Is(err, models.ErrAlreadyMember) {
 			t.Errorf("member accepts: %v, want ErrAlreadyMember", err)
 		}
-		tv, _ = s.TeamFor(ctx, w.viewer, w.team.ID)
+		tv, err = s.TeamFor(ctx, w.viewer, w.team.ID)
+		if err != nil {
+			t.Fatalf("TeamFor: %v", err)
+		}
 		if tv.MyRole != models.RoleViewer {
 			t.Errorf("accepting changed an existing member's role to %s", tv.MyRole)
 		}
@@ -120,7 +135,10 @@ func TestConcurrentInvitationAcceptance(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		members, _ := s.Members(ctx, w.owner, w.team.ID)
+		members, err := s.Members(ctx, w.owner, w.team.ID)
+		if err != nil {
+			t.Fatalf("Members: %v", err)
+		}
 		if ok != 1 || len(members) != 5 {
 			t.Errorf("%d acceptances succeeded and the team has %d members; want 1 and 5", ok, len(members))
 		}
@@ -188,15 +206,23 @@ func TestAuditCompleteness(t *testing.T) {
 			if after := count(); after != before+1 {
 				t.Errorf("%s wrote %d events, want exactly 1", st.action, after-before)
 			}
-			ev, _, _ := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			ev, _, err := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+			if err != nil {
+				t.Fatalf("AuditEvents: %v", err)
+			}
 			if ev[0].Action != st.action || ev[0].IP != "192.0.2.1" || ev[0].ActorLabel == "" {
 				t.Errorf("newest event = %s from %q by %q, want %s with IP and actor", ev[0].Action, ev[0].IP, ev[0].ActorLabel, st.action)
 			}
 		}
 		// A refused change writes nothing.
 		before := count()
-		_ = s.RenameTeam(ctx, w.developer, w.team.ID, "Hijacked")
-		_ = s.RenameTeam(ctx, w.admin, w.team.ID, "")
+		if err := s.RenameTeam(ctx, w.developer, w.team.ID, "Hijacked"); !errors.Is(err, models.ErrForbidden) {
+			t.Errorf("developer renames the team: %v, want ErrForbidden", err)
+		}
+		var ve *models.ValidationError
+		if err := s.RenameTeam(ctx, w.admin, w.team.ID, ""); !errors.As(err, &ve) {
+			t.Errorf("renaming the team to nothing: %v, want a validation error", err)
+		}
 		if count() != before {
 			t.Error("refused changes wrote audit events")
 		}
@@ -270,7 +296,10 @@ func wantWithdrawn(t *testing.T, s *models.Store, reader models.Actor, inv *mode
 	if got, want := revokeReason(t, events[0]), reason; got != want {
 		t.Errorf("revoke reason = %q, want %q", got, want)
 	}
-	all, _, _ := s.AuditEvents(ctx, reader, inv.TeamID, 1)
+	all, _, err := s.AuditEvents(ctx, reader, inv.TeamID, 1)
+	if err != nil {
+		t.Fatalf("AuditEvents: %v", err)
+	}
 	for _, ev := range all {
 		if ev.Action == "member.join" && ev.ActorID == newcomer.User.ID {
 			t.Errorf("a member.join of the refused newcomer was recorded")

@@ -30,6 +30,9 @@ type JWKSFetcher struct {
 	// AllowInsecure permits http:// and internal addresses: development and tests only.
 	AllowInsecure bool
 	client        *http.Client
+	// now is the clock the cache's freshness and the refetch throttle read; tests replace
+	// it (export_test.go) so that they can step past the minute instead of waiting it out.
+	now func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]*fetchedSet
@@ -52,7 +55,7 @@ const (
 
 // NewJWKSFetcher builds a fetcher; allowInsecure is for development and tests.
 func NewJWKSFetcher(allowInsecure bool) *JWKSFetcher {
-	f := &JWKSFetcher{AllowInsecure: allowInsecure, cache: map[string]*fetchedSet{}}
+	f := &JWKSFetcher{AllowInsecure: allowInsecure, cache: map[string]*fetchedSet{}, now: time.Now}
 	dialer := &net.Dialer{Timeout: jwksTimeout, Control: func(_, address string, _ syscall.RawConn) error {
 		if f.AllowInsecure {
 			return nil
@@ -124,7 +127,7 @@ func (f *JWKSFetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jos
 
 	c.mu.Lock() // one fetch per uri at a time
 	defer c.mu.Unlock()
-	now := time.Now()
+	now := f.now()
 	fresh := c.keys != nil && now.Sub(c.fetched) < c.maxAge
 	throttled := !c.lastTry.IsZero() && now.Sub(c.lastTry) < jwksMinRefetch
 	if (fresh && !refresh) || throttled {

@@ -101,7 +101,10 @@ func TestMigrationOwnsAudiences(t *testing.T) {
 		if ov.LockedAt == nil {
 			t.Error("a migrated API's identifier is not locked although credentials carry it")
 		}
-		apisB, _ := s.TeamAPIs(ctx, b, "team_b")
+		apisB, err := s.TeamAPIs(ctx, b, "team_b")
+		if err != nil {
+			t.Fatalf("TeamAPIs: %v", err)
+		}
 		if len(apisB) != 1 || apisB[0].Identifier != "payments" {
 			t.Errorf("team B's APIs = %+v, want payments only", apisB)
 		}
@@ -128,7 +131,10 @@ func TestMigrationOwnsAudiences(t *testing.T) {
 			t.Errorf("prj_b1 (another team's project) grants = %+v, want a provisional orders:read", gb)
 		}
 		// Nothing it holds stops working: its key is live, and it still gets tokens.
-		keys, _ := s.APIKeys(ctx, b, "prj_b1aaaaaaaaaaaaaaaaaaaaaaaa")
+		keys, err := s.APIKeys(ctx, b, "prj_b1aaaaaaaaaaaaaaaaaaaaaaaa")
+		if err != nil {
+			t.Fatalf("APIKeys: %v", err)
+		}
 		if len(keys) != 1 || keys[0].RevokedAt != nil {
 			t.Errorf("prj_b1's key after the migration: %+v", keys)
 		}
@@ -173,7 +179,10 @@ func TestMigrationOwnsAudiences(t *testing.T) {
 		if err := s.MigrateTo(ctx, 6); err != nil {
 			t.Fatal(err)
 		}
-		db, _ := s.SQLDB()
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatalf("SQLDB: %v", err)
+		}
 		var auds, scopes string
 		q := "SELECT audiences, scopes FROM projects WHERE id = 'prj_a1aaaaaaaaaaaaaaaaaaaaaaaa'"
 		if err := db.QueryRow(q).Scan(&auds, &scopes); err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -34,8 +34,14 @@ func TestMigrationFoldersMirror(t *testing.T) {
 	sqlite := storetest.SQLite(t)
 	postgres := storetest.Postgres(t) // skips without GATEHOUSE_TEST_POSTGRES_URL
 	ctx := context.Background()
-	lv, _, _ := sqlite.MigrationStatus(ctx)
-	pv, _, _ := postgres.MigrationStatus(ctx)
+	lv, _, err := sqlite.MigrationStatus(ctx)
+	if err != nil {
+		t.Fatalf("MigrationStatus: %v", err)
+	}
+	pv, _, err := postgres.MigrationStatus(ctx)
+	if err != nil {
+		t.Fatalf("MigrationStatus: %v", err)
+	}
 	if lv != pv {
 		t.Errorf("schema versions: sqlite %d, postgres %d", lv, pv)
 	}

@@ -86,14 +86,20 @@ func TestProjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := s.ProjectFor(ctx, w.viewer, p.ID)
+			got, err := s.ProjectFor(ctx, w.viewer, p.ID)
+			if err != nil {
+				t.Fatalf("ProjectFor: %v", err)
+			}
 			if got.Description != "d" || got.TokenTTL() != 30*time.Minute {
 				t.Errorf("after update: description %q ttl %v", got.Description, got.TokenTTL())
 			}
 		})
 
 		t.Run("InvalidSettingsChangeNothing", func(t *testing.T) {
-			before, _ := s.ProjectFor(ctx, w.admin, p.ID)
+			before, err := s.ProjectFor(ctx, w.admin, p.ID)
+			if err != nil {
+				t.Fatalf("ProjectFor: %v", err)
+			}
 			for name, in := range map[string]models.ProjectSettings{
 				"EmptyName":    {Name: "", TokenTTLMinutes: 5},
 				"LongName":     {Name: strings.Repeat("n", 81), TokenTTLMinutes: 5},
@@ -106,7 +112,10 @@ func TestProjects(t *testing.T) {
 					t.Errorf("%s: err = %v, want a validation error", name, err)
 				}
 			}
-			after, _ := s.ProjectFor(ctx, w.admin, p.ID)
+			after, err := s.ProjectFor(ctx, w.admin, p.ID)
+			if err != nil {
+				t.Fatalf("ProjectFor: %v", err)
+			}
 			if !reflect.DeepEqual(after.Project, before.Project) {
 				t.Errorf("invalid updates changed the project: %+v -> %+v", before.Project, after.Project)
 			}
@@ -123,7 +132,10 @@ func TestProjects(t *testing.T) {
 			if !errors.As(err, &dup) || dup.Result != first.ID {
 				t.Fatalf("second submit: %v, want DuplicateRequestError naming %s", err, first.ID)
 			}
-			list, _ := s.TeamProjects(ctx, w.admin, w.team.ID)
+			list, err := s.TeamProjects(ctx, w.admin, w.team.ID)
+			if err != nil {
+				t.Fatalf("TeamProjects: %v", err)
+			}
 			n := 0
 			for _, pr := range list {
 				if pr.Name == "Twice" {
@@ -158,7 +170,10 @@ func TestProjects(t *testing.T) {
 		})
 
 		t.Run("Delete", func(t *testing.T) {
-			q, _ := s.CreateProject(ctx, w.owner, w.team.ID, "Doomed", "", "")
+			q, err := s.CreateProject(ctx, w.owner, w.team.ID, "Doomed", "", "")
+			if err != nil {
+				t.Fatalf("CreateProject: %v", err)
+			}
 			if _, _, err := s.CreateClientSecret(ctx, w.owner, q.ID, "ci", 0, ""); err != nil {
 				t.Fatal(err)
 			}
@@ -176,8 +191,14 @@ func TestClientSecrets(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		w := newWorld(t, s)
-		p, _ := s.CreateProject(ctx, w.owner, w.team.ID, "Billing", "", "")
-		other, _ := s.CreateProject(ctx, w.owner, w.team.ID, "Other", "", "")
+		p, err := s.CreateProject(ctx, w.owner, w.team.ID, "Billing", "", "")
+		if err != nil {
+			t.Fatalf("CreateProject: %v", err)
+		}
+		other, err := s.CreateProject(ctx, w.owner, w.team.ID, "Other", "", "")
+		if err != nil {
+			t.Fatalf("CreateProject: %v", err)
+		}
 
 		a, plainA, err := s.CreateClientSecret(ctx, w.admin, p.ID, "ci", 90*24*time.Hour, "")
 		if err != nil {
@@ -193,7 +214,10 @@ func TestClientSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		list, _ := s.ClientSecrets(ctx, w.viewer, p.ID)
+		list, err := s.ClientSecrets(ctx, w.viewer, p.ID)
+		if err != nil {
+			t.Fatalf("ClientSecrets: %v", err)
+		}
 		active := 0
 		for _, cs := range list {
 			if cs.Status(s.Now()) == "active" {
@@ -219,7 +243,10 @@ func TestClientSecrets(t *testing.T) {
 		if err := s.RevokeClientSecret(ctx, w.admin, p.ID, a.ID); err != nil {
 			t.Errorf("revoking twice: %v, want no error", err)
 		}
-		events, _, _ := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+		events, _, err := s.AuditEvents(ctx, w.owner, w.team.ID, 1)
+		if err != nil {
+			t.Fatalf("AuditEvents: %v", err)
+		}
 		revokes := 0
 		for _, e := range events {
 			if e.Action == "secret.revoke" {

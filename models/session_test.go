@@ -45,7 +45,9 @@ func TestSessions(t *testing.T) {
 			if err := s.UpdateSession(ctx, id, models.SessionValues{"csrf": "new"}); err != nil {
 				t.Fatal(err)
 			}
-			if _, vals, _ := s.LoadSession(ctx, id, policy); vals["csrf"] != "new" {
+			if _, vals, err := s.LoadSession(ctx, id, policy); err != nil {
+				t.Fatalf("LoadSession: %v", err)
+			} else if vals["csrf"] != "new" {
 				t.Errorf("csrf after update = %q, want new", vals["csrf"])
 			}
 		})
@@ -116,7 +118,10 @@ func TestSessions(t *testing.T) {
 		})
 
 		t.Run("SignOutEverywhere", func(t *testing.T) {
-			other, _, _ := s.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "u2"})
+			other, _, err := s.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "u2"})
+			if err != nil {
+				t.Fatalf("SignIn: %v", err)
+			}
 			ids := []string{models.NewSessionID(), models.NewSessionID(), models.NewSessionID()}
 			for _, id := range ids {
 				if err := s.CreateSession(ctx, id, u.ID, nil, "", "", policy); err != nil {

@@ -81,7 +81,10 @@ func TestRotationLifecycle(t *testing.T) {
 			t.Errorf("JWKS %v, want the active and the next key", kids)
 		}
 		var c models.APIKeyClaims
-		_, tok, _ := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "mid", API: p.api, TTL: time.Hour}, "")
+		_, tok, err := s.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "mid", API: p.api, TTL: time.Hour}, "")
+		if err != nil {
+			t.Fatalf("CreateAPIKey: %v", err)
+		}
 		if kid := verifyWithJWKS(t, sg, tok, models.TypAPIKey, &c); kid != first {
 			t.Errorf("a key issued before the next key's activation was signed by %s, want %s (next never signs early)", kid, first)
 		}
@@ -96,7 +99,10 @@ func TestRotationLifecycle(t *testing.T) {
 		if kid := verifyWithJWKS(t, sg, oldToken, models.TypAPIKey, &c); kid != first {
 			t.Errorf("old token kid %s", kid)
 		}
-		keys, _ := s.SigningKeys(ctx)
+		keys, err := s.SigningKeys(ctx)
+		if err != nil {
+			t.Fatalf("SigningKeys: %v", err)
+		}
 		states := map[string]string{}
 		for _, k := range keys {
 			states[k.KID] = k.State
@@ -149,9 +155,14 @@ func TestAlgorithmChangeRotates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		header, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		header, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		if err != nil {
+			t.Fatalf("after switching to %s: the token's header: %v", alg, err)
+		}
 		var h struct{ Alg, Kid, Typ string }
-		_ = json.Unmarshal(header, &h)
+		if err := json.Unmarshal(header, &h); err != nil {
+			t.Fatalf("after switching to %s: the token's header: %v", alg, err)
+		}
 		if h.Alg != alg || h.Kid != kid || h.Typ != models.TypAccessToken {
 			t.Errorf("after switching to %s: header %+v", alg, h)
 		}
@@ -179,7 +190,10 @@ func TestConcurrentRotationsKeepOneActive(t *testing.T) {
 					t.Fatalf("concurrent rotation: %v, want success or ErrRotationConflict", err)
 				}
 			}
-			keys, _ := s.SigningKeys(ctx)
+			keys, err := s.SigningKeys(ctx)
+			if err != nil {
+				t.Fatalf("SigningKeys: %v", err)
+			}
 			count := map[string]int{}
 			for _, k := range keys {
 				count[k.State]++

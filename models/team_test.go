@@ -64,7 +64,10 @@ func newWorld(t *testing.T, s *models.Store) *world {
 	join(t, s, w.owner, team.ID, w.admin, models.RoleAdmin)
 	join(t, s, w.owner, team.ID, w.developer, models.RoleDeveloper)
 	join(t, s, w.owner, team.ID, w.viewer, models.RoleViewer)
-	teams, _ := s.TeamsOf(context.Background(), w.outsider.User.ID)
+	teams, err := s.TeamsOf(context.Background(), w.outsider.User.ID)
+	if err != nil {
+		t.Fatalf("TeamsOf: %v", err)
+	}
 	w.outsiderTeam = teams[0].Team.ID
 	return w
 }
@@ -191,10 +194,17 @@ func TestConcurrentOwnerDemotionKeepsAnOwner(t *testing.T) {
 		join(t, s, a, team.ID, b, models.RoleOwner)
 		for round := 0; round < 5; round++ {
 			var wg sync.WaitGroup
+			var errA, errB error
 			wg.Add(2)
-			go func() { defer wg.Done(); _ = s.LeaveTeam(ctx, a, team.ID) }()
-			go func() { defer wg.Done(); _ = s.LeaveTeam(ctx, b, team.ID) }()
+			go func() { defer wg.Done(); errA = s.LeaveTeam(ctx, a, team.ID) }()
+			go func() { defer wg.Done(); errB = s.LeaveTeam(ctx, b, team.ID) }()
 			wg.Wait()
+			// Each leave either succeeds or is refused for leaving the team without an owner.
+			for who, err := range map[string]error{"a": errA, "b": errB} {
+				if err != nil && !errors.Is(err, models.ErrLastOwner) {
+					t.Fatalf("round %d: %s leaves: %v, want success or ErrLastOwner", round, who, err)
+				}
+			}
 			members, err := s.Members(ctx, a, team.ID)
 			if errors.Is(err, models.ErrNotFound) {
 				members, err = s.Members(ctx, b, team.ID)

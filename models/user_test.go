@@ -64,7 +64,10 @@ func TestSignIn(t *testing.T) {
 			if got.Email != "alice@new.example" || got.Name != "Alice Liddell" {
 				t.Errorf("stored email/name = %q/%q, want refreshed values", got.Email, got.Name)
 			}
-			teams, _ := s.TeamsOf(ctx, u.ID)
+			teams, err := s.TeamsOf(ctx, u.ID)
+			if err != nil {
+				t.Fatalf("TeamsOf: %v", err)
+			}
 			if len(teams) != 1 {
 				t.Errorf("got %d teams after a second sign-in, want still 1", len(teams))
 			}
@@ -122,7 +125,10 @@ func TestSignIn(t *testing.T) {
 					t.Fatalf("concurrent sign-ins made users %s and %s", ids[0], ids[i])
 				}
 			}
-			teams, _ := s.TeamsOf(ctx, ids[0])
+			teams, err := s.TeamsOf(ctx, ids[0])
+			if err != nil {
+				t.Fatalf("TeamsOf: %v", err)
+			}
 			if len(teams) != 1 {
 				t.Errorf("got %d personal teams, want 1", len(teams))
 			}

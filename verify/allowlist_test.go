@@ -157,7 +157,10 @@ func TestAllowListsCachedCredential(t *testing.T) {
 	}
 
 	// A caller that edits the Principal it got does not change what the cache checks.
-	p, _ := v.Verify(ctx, good)
+	p, err := v.Verify(ctx, good)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
 	p.Project, p.Team = "prj_billing", "team_2"
 	if _, err := v.Verify(ctx, good); err != nil {
 		t.Errorf("cached credential after its Principal was edited: %v, want acceptance", err)

@@ -37,6 +37,59 @@ func findChromium() string {
 	return ""
 }
 
+// consoleMarks lets a test wait until a page's console messages have all reached the
+// goroutine that collects them, without guessing how long that takes: flush writes a
+// mark to the console and waits until the collector, which passes every message to
+// seen, has seen it. The browser sends a tab's console events in order, so every
+// message written before the mark has then been collected.
+type consoleMarks struct {
+	mu      sync.Mutex
+	n       int
+	pending map[string]chan struct{}
+}
+
+// seen reports whether m is a mark written by flush, and tells flush it has arrived.
+func (c *consoleMarks) seen(m chromedp.ConsoleMessage) bool {
+	if m.Type != chromedp.ConsoleLog {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	arrived, ok := c.pending[m.Text]
+	if ok {
+		close(arrived)
+		delete(c.pending, m.Text)
+	}
+	return ok
+}
+
+// flush writes a mark to the console of ctx's tab and waits, for 10 s at most, until
+// seen has been called with it.
+func (c *consoleMarks) flush(ctx context.Context) error {
+	c.mu.Lock()
+	c.n++
+	mark := fmt.Sprintf("__barrier__%d", c.n)
+	arrived := make(chan struct{})
+	if c.pending == nil {
+		c.pending = make(map[string]chan struct{})
+	}
+	c.pending[mark] = arrived
+	c.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("console.log(%q)", mark))); err != nil {
+		return fmt.Errorf("writing the mark %s: %w", mark, err)
+	}
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	select {
+	case <-arrived:
+		return nil
+	case <-deadline.C:
+		return fmt.Errorf("the mark %s, written to the console, did not arrive within 10 s", mark)
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the mark %s: %w", mark, ctx.Err())
+	}
+}
+
 // TestBrowserBehaviour loads a rendered page with the embedded assets in headless
 // Chromium under a strict CSP and checks app.js: no CSP violation or JS error,
 // the htmx CSRF header, copy buttons and data-confirm forms.
@@ -67,7 +120,9 @@ func TestBrowserBehaviour(t *testing.T) {
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", testCSP)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = Layout(pg).Render(templ.WithChildren(r.Context(), body), w)
+		if err := Layout(pg).Render(templ.WithChildren(r.Context(), body), w); err != nil {
+			t.Errorf("rendering the page: %v", err)
+		}
 	})
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -99,12 +154,18 @@ func TestBrowserBehaviour(t *testing.T) {
 	defer cancelTimeout()
 
 	// Collect every console message (CSP violations, errors, exceptions).
-	var consoleLog []string
+	var (
+		consoleLog []string
+		marks      consoleMarks
+	)
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
 				return
+			}
+			if marks.seen(m) {
+				continue
 			}
 			if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
 				mu.Lock()
@@ -114,7 +175,9 @@ func TestBrowserBehaviour(t *testing.T) {
 		}
 	}()
 	defer func() {
-		time.Sleep(200 * time.Millisecond) // let the last messages arrive
+		if err := marks.flush(ctx); err != nil {
+			t.Errorf("browser console: %v", err)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, m := range consoleLog {

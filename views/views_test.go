@@ -578,9 +578,11 @@ func TestAssetsExist(t *testing.T) {
 			t.Errorf("asset %q is not embedded: %v", u, err)
 			continue
 		}
-		b, _ := io.ReadAll(f)
+		b, err := io.ReadAll(f)
 		f.Close()
-		if len(b) == 0 {
+		if err != nil {
+			t.Errorf("reading the embedded asset %q: %v", u, err)
+		} else if len(b) == 0 {
 			t.Errorf("asset %q is empty", u)
 		}
 	}
