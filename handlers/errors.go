@@ -43,7 +43,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		// A rule the user can act on (a conflict, something gone) says which.
 		msg = de.Message
 	}
-	if models.ErrorCode(err) == models.CodeUnavailable {
+	if statusOf(err) == http.StatusServiceUnavailable {
 		msg = "Gatehouse cannot reach or write its database right now. Nothing was changed; try again shortly."
 	}
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
@@ -88,6 +88,9 @@ var codeStatus = map[models.Code]int{
 // statusOf is the status an error is answered with: a domain error's by its code
 // (codeStatus), an *echo.HTTPError its own, anything else 500.
 func statusOf(err error) int {
+	if models.StorageFull(err) { // a write outside a transaction (a session) hit a full disk
+		return http.StatusServiceUnavailable
+	}
 	if code, ok := codeStatus[models.ErrorCode(err)]; ok {
 		return code
 	}

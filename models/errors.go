@@ -37,8 +37,8 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// ErrorCode is err's code: that of the *Error or *ValidationError it wraps,
-// CodeUnavailable for a full disk, "" for anything else (a bug: answer 500).
+// ErrorCode is err's code: that of the *Error or *ValidationError it wraps, "" for
+// anything else (a bug: answer 500). The store wraps a full disk in ErrUnavailable.
 func ErrorCode(err error) Code {
 	var de *Error
 	var ve *ValidationError
@@ -49,8 +49,6 @@ func ErrorCode(err error) Code {
 		return de.Code
 	case errors.As(err, &ve):
 		return CodeInvalid
-	case StorageFull(err):
-		return CodeUnavailable
 	}
 	return ""
 }
