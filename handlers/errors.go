@@ -43,7 +43,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		// A rule the user can act on (a conflict, something gone) says which.
 		msg = de.Message
 	}
-	if statusOf(err) == http.StatusServiceUnavailable {
+	if models.ErrorCode(err) == models.CodeUnavailable || models.StorageFull(err) {
 		msg = "Gatehouse cannot reach or write its database right now. Nothing was changed; try again shortly."
 	}
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
