@@ -98,7 +98,7 @@ e2e:
 ## Performance). Set GATEHOUSE_TEST_POSTGRES_URL to include PostgreSQL.
 bench:
 	@mkdir -p bench
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 -cpu 2 ./models/ ./handlers/ | tee bench/portal.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 -cpu 2 ./models/store/ ./handlers/ | tee bench/portal.txt
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 -cpu 1,2 ./verify/ | tee bench/verify.txt
 	$(GO) tool benchstat bench/portal.txt
 	$(GO) tool benchstat bench/verify.txt

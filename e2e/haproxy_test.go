@@ -28,6 +28,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // These tests run the README's HAProxy recipe ("API gateways: HAProxy") for real: the
@@ -340,10 +341,10 @@ func haAccessToken(t *testing.T, p *portal, clientID, secret, api string) string
 
 // haStoreSigner opens the running portal's database and signing keys (with its master
 // key), to sign tokens the token endpoint would not issue and to rotate the keys.
-func haStoreSigner(t *testing.T, p *portal, masterKey string) (*models.Store, *models.Signer) {
+func haStoreSigner(t *testing.T, p *portal, masterKey string) (*store.Store, *store.Signer) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := models.Open(ctx, "sqlite://"+p.DBPath)
+	st, err := store.Open(ctx, "sqlite://"+p.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +357,7 @@ func haStoreSigner(t *testing.T, p *portal, masterKey string) (*models.Store, *m
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, err := models.NewSigner(ctx, st, models.SignerConfig{
+	sg, err := store.NewSigner(ctx, st, models.SignerConfig{
 		Issuer: p.URL, MasterKeys: mk,
 		Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
 		JWKSMaxAge:    5 * time.Minute,
@@ -370,7 +371,7 @@ func haStoreSigner(t *testing.T, p *portal, masterKey string) (*models.Store, *m
 }
 
 // haSign signs access token claims with the portal's active key.
-func haSign(t *testing.T, sg *models.Signer, claims models.AccessTokenClaims) string {
+func haSign(t *testing.T, sg *store.Signer, claims models.AccessTokenClaims) string {
 	t.Helper()
 	tok, _, err := sg.Sign(models.TypAccessToken, claims)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
 
@@ -91,7 +91,7 @@ func BenchmarkTokenFloor(b *testing.B) {
 // GATEHOUSE_TEST_POSTGRES_URL is set).
 var benchDBs = []struct {
 	name string
-	open func(testing.TB) *models.Store
+	open func(testing.TB) *store.Store
 }{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}}
 
 // BenchmarkTokenEndpoint is Gatehouse's POST /oauth/token through the real Echo

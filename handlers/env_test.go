@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/handlers"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
 
@@ -27,8 +28,8 @@ import (
 // in-process OpenID provider on another, with hooks to tamper with the provider's answers.
 type env struct {
 	t      testing.TB
-	store  *models.Store
-	signer *models.Signer
+	store  *store.Store
+	signer *store.Signer
 	h      *handlers.Handler
 	portal *httptest.Server
 	idp    *httptest.Server
@@ -60,7 +61,7 @@ func (s *syncBuffer) String() string {
 
 type envOptions struct {
 	baseURL string // overrides the portal's public URL (e.g. https://…) for cookie tests
-	store   *models.Store
+	store   *store.Store
 	// trustedProxies are the addresses whose X-Forwarded-For the portal believes.
 	trustedProxies []*net.IPNet
 	// metricsToken serves /metrics to holders of this bearer token.

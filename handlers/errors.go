@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
@@ -43,7 +44,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		// A rule the user can act on (a conflict, something gone) says which.
 		msg = de.Message
 	}
-	if models.ErrorCode(err) == models.CodeUnavailable || models.StorageFull(err) {
+	if models.ErrorCode(err) == models.CodeUnavailable || store.StorageFull(err) {
 		msg = "Gatehouse cannot reach or write its database right now. Nothing was changed; try again shortly."
 	}
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
@@ -88,7 +89,7 @@ var codeStatus = map[models.Code]int{
 // statusOf is the status an error is answered with: a domain error's by its code
 // (codeStatus), an *echo.HTTPError its own, anything else 500.
 func statusOf(err error) int {
-	if models.StorageFull(err) { // a write outside a transaction (a session) hit a full disk
+	if store.StorageFull(err) { // a write outside a transaction (a session) hit a full disk
 		return http.StatusServiceUnavailable
 	}
 	if code, ok := codeStatus[models.ErrorCode(err)]; ok {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // Config is what the HTTP layer needs from the process configuration.
@@ -37,11 +38,11 @@ type Config struct {
 	// BodyLimit bounds request bodies, in Echo's notation ("256K").
 	BodyLimit string
 	// Signer signs credentials and serves the JWKS and status lists.
-	Signer *models.Signer
+	Signer *store.Signer
 	// AdminEmails are the operators (lower case), who see the signing-key page.
 	AdminEmails []string
 	// Usage counts issued tokens and revocations per project (flushed by its owner).
-	Usage *models.Usage
+	Usage *store.Usage
 	// AuthFailuresPerClient and AuthFailuresPerIP bound failed client authentications
 	// per minute at the OAuth endpoints; past them the caller gets 429.
 	AuthFailuresPerClient int
@@ -64,13 +65,13 @@ const DevProviderPath = "/dev-oidc"
 // Handler serves every route. Build it with New and mount it with Echo.
 type Handler struct {
 	cfg      Config
-	store    *models.Store
+	store    *store.Store
 	sessions *DBStore
 	auth     *authenticator
 	log      *slog.Logger
 	secure   bool
 	cookie   string
-	usage    *models.Usage
+	usage    *store.Usage
 	limiter  *failureLimiter
 	// draining is set when the process is shutting down (/readyz answers 503).
 	draining atomic.Bool
@@ -78,7 +79,7 @@ type Handler struct {
 }
 
 // New builds the handler.
-func New(cfg Config, store *models.Store) (*Handler, error) {
+func New(cfg Config, st *store.Store) (*Handler, error) {
 	if cfg.BaseURL == nil {
 		return nil, errors.New("handlers: BaseURL is required")
 	}
@@ -98,7 +99,7 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 		cfg.BodyLimit = "256K"
 	}
 	if cfg.Usage == nil {
-		cfg.Usage = models.NewUsage(store)
+		cfg.Usage = store.NewUsage(st)
 	}
 	if cfg.AuthFailuresPerClient == 0 {
 		cfg.AuthFailuresPerClient = 10
@@ -107,7 +108,7 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 		cfg.AuthFailuresPerIP = 50
 	}
 	secure := cfg.BaseURL.Scheme == "https"
-	sessions, err := NewDBStore(store, cfg.SessionKeys, cfg.Sessions, secure)
+	sessions, err := NewDBStore(st, cfg.SessionKeys, cfg.Sessions, secure)
 	if err != nil {
 		return nil, err
 	}
@@ -120,13 +121,13 @@ func New(cfg Config, store *models.Store) (*Handler, error) {
 		cfg.OIDC.RedirectURL = cfg.BaseURL.JoinPath("/auth/callback").String()
 	}
 	h := &Handler{
-		cfg: cfg, store: store, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
+		cfg: cfg, store: st, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
 		log: cfg.Logger, secure: secure, cookie: cookie, usage: cfg.Usage,
-		limiter: newFailureLimiter(store, time.Minute),
+		limiter: newFailureLimiter(st, time.Minute),
 	}
 	h.metrics = h.newMetrics()
 	// Every revocation the store commits, whichever way it came, is counted once.
-	store.Subscribe(func(ev models.Event) {
+	st.Subscribe(func(ev models.Event) {
 		if ev.Type == models.EventAPIKeyRevoked {
 			h.metrics.revocations.WithLabelValues(ev.Via).Inc()
 		}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // failureLimiter refuses client authentication for keys ("client:…", "ip:…") that
@@ -13,14 +13,14 @@ import (
 // instances share one count; the answer "blocked until …" is kept in memory, so a
 // request that does not fail costs no database work.
 type failureLimiter struct {
-	store  *models.Store
+	store  *store.Store
 	window time.Duration
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // key → end of its blocked window
 }
 
-func newFailureLimiter(store *models.Store, window time.Duration) *failureLimiter {
+func newFailureLimiter(store *store.Store, window time.Duration) *failureLimiter {
 	return &failureLimiter{store: store, window: window, blocked: map[string]time.Time{}}
 }
 

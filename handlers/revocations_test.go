@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // Every way a key is revoked — the page, a pasted value, /oauth/revoke, an access
@@ -77,7 +78,7 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 	if res := owner.postForm("/projects/"+p.ID+"/delete", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete project: %d", res.StatusCode)
 	}
-	u, err := models.NewUsage(e.store).UsageFor(ctx, p.ID)
+	u, err := store.NewUsage(e.store).UsageFor(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // Session value keys.
@@ -28,7 +29,7 @@ const (
 // all verify, so keys rotate); everything else stays on the server, so a session ends
 // for real at sign-out, "sign out everywhere" or expiry.
 type DBStore struct {
-	store  *models.Store
+	store  *store.Store
 	codecs []securecookie.Codec
 	policy models.SessionPolicy
 	// Options are the cookie options of every session.
@@ -36,7 +37,7 @@ type DBStore struct {
 }
 
 // NewDBStore builds the store. keys are the cookie signing keys, newest first.
-func NewDBStore(store *models.Store, keys [][]byte, policy models.SessionPolicy, secure bool) (*DBStore, error) {
+func NewDBStore(store *store.Store, keys [][]byte, policy models.SessionPolicy, secure bool) (*DBStore, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("at least one session key is needed")
 	}

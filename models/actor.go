@@ -16,7 +16,7 @@ type Actor struct {
 }
 
 // label is how the audit log names the actor.
-func (a Actor) label() string {
+func (a Actor) Label() string {
 	if a.User == nil {
 		if a.Client != "" {
 			return "client " + a.Client
@@ -34,7 +34,7 @@ func (a Actor) label() string {
 }
 
 // id is the actor's user id, or "".
-func (a Actor) id() string {
+func (a Actor) UserID() string {
 	if a.User == nil {
 		return ""
 	}
@@ -51,7 +51,7 @@ func WithCaller(ctx context.Context, ip, userAgent string) context.Context {
 }
 
 // anonymousCaller is an unauthenticated caller as the audit log names it.
-func anonymousCaller(ctx context.Context) Actor {
+func AnonymousCaller(ctx context.Context) Actor {
 	v, _ := ctx.Value(callerKey{}).([2]string)
 	return Actor{Client: "unauthenticated caller", IP: v[0], UserAgent: v[1]}
 }

@@ -1,16 +1,10 @@
 package models
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
-	"gorm.io/gorm"
 
 	"github.com/gatehouse-dev/gatehouse/verify/jsonstrict"
 )
@@ -18,35 +12,16 @@ import (
 // ClientAssertionType is the client_assertion_type of private_key_jwt (RFC 7523 §2.2).
 const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// Bounds on assertions.
 const (
-	maxAssertionLen      = 8 << 10
-	MaxAssertionLifetime = 5 * time.Minute
-	assertionLeeway      = 30 * time.Second
+	MaxAssertionLen = 8 << 10
 )
 
-// assertionHeader holds what the header may carry, and what it must not.
-type assertionHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	JWK  json.RawMessage `json:"jwk"`
-	JKU  json.RawMessage `json:"jku"`
-	X5U  json.RawMessage `json:"x5u"`
-	X5C  json.RawMessage `json:"x5c"`
-	Crit json.RawMessage `json:"crit"`
-	B64  json.RawMessage `json:"b64"`
-	Enc  json.RawMessage `json:"enc"`
-	Zip  json.RawMessage `json:"zip"`
-}
-
-// assertionHeaderNames are assertionHeader's JSON names. encoding/json matches names
-// case-insensitively and keeps the last of duplicates, so a header is first checked
-// with jsonstrict: a duplicate member or a case variant of one of these names ("ALG",
-// "Kid") makes it malformed.
-var assertionHeaderNames = jsonstrict.NewNames("alg", "kid", "jwk", "jku", "x5u", "x5c", "crit", "b64", "enc", "zip")
+const (
+	MaxAssertionLifetime = 5 * time.Minute
+)
 
 // assertionClaims are the claims RFC 7523 §3 requires.
-type assertionClaims struct {
+type AssertionClaims struct {
 	Iss string          `json:"iss"`
 	Sub string          `json:"sub"`
 	Aud json.RawMessage `json:"aud"`
@@ -58,10 +33,10 @@ type assertionClaims struct {
 
 // assertionClaimNames are assertionClaims' JSON names: claims with a duplicate member or
 // a case variant of one of them ("ISS", "ſub") are malformed.
-var assertionClaimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
+var AssertionClaimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
 // decodeStrict decodes a JSON object into v after jsonstrict.Check with known.
-func decodeStrict(data []byte, known jsonstrict.Names, v any) error {
+func DecodeStrict(data []byte, known jsonstrict.Names, v any) error {
 	if err := jsonstrict.Check(data, known); err != nil {
 		return err
 	}
@@ -79,218 +54,18 @@ const (
 	ForGrant
 )
 
-// VerifyAssertion checks a JWT a project's client signed with one of its registered keys:
-// a bounded compact JWS with an allowed algorithm and no embedded keys, key URLs or crit;
-// a header and claims without duplicate members or case variants of the names read;
-// iss = sub = the client_id (= expectClient when given); aud naming one of audiences (the
-// token endpoint or the issuer); exp within MaxAssertionLifetime; jti used once until it
-// expires (recorded in the database, shared by instances). It returns the project.
-func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient string, audiences []string, purpose AssertionPurpose) (*Project, error) {
-	fail := func(desc string) error {
-		if purpose == ForGrant {
-			return oauthErr(ErrCodeInvalidGrant, desc)
-		}
-		return oauthErr(ErrCodeInvalidClient, desc)
-	}
-	parts := strings.Split(assertion, ".")
-	if len(assertion) > maxAssertionLen || len(parts) != 3 {
-		return nil, fail("the assertion is not a compact JWS of at most 8 KiB")
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	var h assertionHeader
-	if err != nil || decodeStrict(hb, assertionHeaderNames, &h) != nil {
-		return nil, fail("the assertion's header is malformed")
-	}
-	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
-		return nil, fail("the assertion's header carries keys, key URLs, crit or encryption, which are not accepted")
-	}
-	if !slices.Contains(ClientAssertionAlgs, h.Alg) {
-		return nil, fail("the assertion's algorithm is not one of " + strings.Join(ClientAssertionAlgs, ", "))
-	}
-	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
-	var c assertionClaims
-	if err != nil || decodeStrict(pb, assertionClaimNames, &c) != nil {
-		return nil, fail("the assertion's claims are malformed")
-	}
-	if c.Iss == "" || c.Iss != c.Sub || !hasPrefixID(c.Iss, "prj") || (expectClient != "" && c.Iss != expectClient) {
-		return nil, fail("the assertion's iss and sub must both be the client_id")
-	}
-	// An unknown client, a client that has private_key_jwt off and a wrong signature get
-	// one answer, so the endpoint confirms nothing about a client_id; the client's audit
-	// log records the attempt at a method it has turned off.
-	const notRegistered = "the assertion is not signed by a key registered for this client"
-	p, err := s.clientByID(ctx, c.Iss)
-	if err != nil {
-		return nil, err
-	}
-	if p == nil {
-		return nil, fail(notRegistered)
-	}
-	if !p.AcceptsAuth(AuthPrivateKeyJWT) {
-		if err := s.tx(ctx, func(tx *gorm.DB) error {
-			return s.audit(tx, anonymousCaller(ctx), event{team: p.TeamID, project: p.ID, action: "client.auth_refused",
-				targetType: "project", targetID: p.ID, target: p.Name,
-				details: map[string]any{"reason": "a private_key_jwt assertion, but the project does not accept private_key_jwt"}})
-		}); err != nil {
-			return nil, err
-		}
-		return nil, fail(notRegistered)
-	}
-	if err := s.checkAssertionSignature(ctx, p, assertion, h); err != nil {
-		return nil, fail(notRegistered)
-	}
-	// Signature first, claims second: a forged expired assertion is reported as forged.
-	now := s.now()
-	switch {
-	case !audienceIncludes(c.Aud, audiences):
-		return nil, fail("the assertion's aud must be the token endpoint or the issuer")
-	case c.Exp == nil || !validTime(*c.Exp):
-		return nil, fail("the assertion has no valid exp")
-	case !now.Before(unixTime(*c.Exp).Add(assertionLeeway)):
-		return nil, fail("the assertion has expired")
-	case unixTime(*c.Exp).Sub(now) > MaxAssertionLifetime+assertionLeeway:
-		return nil, fail("the assertion's exp is more than 5 minutes away")
-	case c.Iat != nil && (!validTime(*c.Iat) || unixTime(*c.Exp).Sub(unixTime(*c.Iat)) > MaxAssertionLifetime+assertionLeeway):
-		return nil, fail("the assertion lives longer than 5 minutes")
-	case c.Nbf != nil && (!validTime(*c.Nbf) || now.Add(assertionLeeway).Before(unixTime(*c.Nbf))):
-		return nil, fail("the assertion is not valid yet")
-	case c.Jti == "" || len(c.Jti) > 200:
-		return nil, fail("the assertion needs a jti of at most 200 characters")
-	}
-	err = s.db.WithContext(ctx).Create(&usedAssertion{ClientID: p.ID, JTI: c.Jti, ExpiresAt: unixTime(*c.Exp).Add(assertionLeeway)}).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return nil, fail("this assertion (jti) has already been used")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 // AssertionIssuer returns the iss an assertion claims, unverified, when it looks like a
 // client_id and the claims parse strictly ("" otherwise). For rate limiting only:
 // nothing is trusted from it.
 func AssertionIssuer(assertion string) string {
 	parts := strings.Split(assertion, ".")
-	if len(assertion) > maxAssertionLen || len(parts) != 3 {
+	if len(assertion) > MaxAssertionLen || len(parts) != 3 {
 		return ""
 	}
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
-	var c assertionClaims
-	if err != nil || decodeStrict(pb, assertionClaimNames, &c) != nil || !hasPrefixID(c.Iss, "prj") {
+	var c AssertionClaims
+	if err != nil || DecodeStrict(pb, AssertionClaimNames, &c) != nil || !HasPrefixID(c.Iss, "prj") {
 		return ""
 	}
 	return c.Iss
-}
-
-// usedAssertion records a jti until its assertion expires.
-type usedAssertion struct {
-	ClientID  string `gorm:"primaryKey"`
-	JTI       string `gorm:"primaryKey;column:jti"`
-	ExpiresAt time.Time
-}
-
-func (usedAssertion) TableName() string { return "used_assertions" }
-
-// PruneUsedAssertions forgets jtis of expired assertions (they can no longer be replayed).
-func (s *Store) PruneUsedAssertions(ctx context.Context) error {
-	return s.db.WithContext(ctx).Where("expires_at < ?", s.now()).Delete(&usedAssertion{}).Error
-}
-
-// checkAssertionSignature verifies the JWS with the project's registered, unexpired keys
-// (by kid when the header names one), refetching a jwks_uri once for an unknown kid.
-func (s *Store) checkAssertionSignature(ctx context.Context, p *Project, assertion string, h assertionHeader) error {
-	var keys []ClientKey
-	if err := s.db.WithContext(ctx).Where("project_id = ?", p.ID).Find(&keys).Error; err != nil {
-		return err
-	}
-	sig, err := jose.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256, jose.PS256})
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	try := func(k jose.JSONWebKey) bool {
-		alg, err := clientKeyAlg(k)
-		if err != nil || alg != h.Alg || (h.Kid != "" && k.KeyID != h.Kid) {
-			return false
-		}
-		_, err = sig.Verify(k.Key)
-		return err == nil
-	}
-	for _, refresh := range []bool{false, true} {
-		for _, ck := range keys {
-			if ck.Expired(now) {
-				continue
-			}
-			if ck.JWK != "" {
-				if refresh {
-					continue
-				}
-				var k jose.JSONWebKey
-				if json.Unmarshal([]byte(ck.JWK), &k) == nil && try(k) {
-					return nil
-				}
-				continue
-			}
-			set, err := s.Fetcher.Keys(ctx, ck.JWKSURI, refresh)
-			if err != nil {
-				continue
-			}
-			for _, k := range set {
-				if try(k) {
-					return nil
-				}
-			}
-		}
-		if h.Kid == "" {
-			break // nothing new to look for
-		}
-	}
-	return errors.New("no registered key verifies the assertion")
-}
-
-// audienceIncludes reports whether aud (a string or an array) names one of want.
-func audienceIncludes(raw json.RawMessage, want []string) bool {
-	var list []string
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		list = []string{one}
-	} else if json.Unmarshal(raw, &list) != nil {
-		return false
-	}
-	for _, a := range list {
-		if slices.Contains(want, a) {
-			return true
-		}
-	}
-	return false
-}
-
-// validTime accepts NumericDates from 1970 to year 9999.
-func validTime(f float64) bool { return f >= 0 && f < 253402300800 }
-
-// unixTime converts a NumericDate.
-func unixTime(f float64) time.Time {
-	sec := int64(f)
-	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC()
-}
-
-// clientByID loads a project with its grants, as client authentication does (nil when
-// there is no such project).
-func (s *Store) clientByID(ctx context.Context, id string) (*Project, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+clientColumns+` FROM projects p`+clientGrantJoins+` WHERE p.id = ?`, id).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var p *Project
-	for rows.Next() {
-		if p == nil {
-			p = &Project{}
-		}
-		if err := clientScan(rows, p); err != nil {
-			return nil, err
-		}
-	}
-	return p, rows.Err()
 }

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"gorm.io/gorm"
 )
 
 // Client authentication methods a project may accept.
@@ -60,7 +58,7 @@ func (k *ClientKey) Expired(now time.Time) bool {
 
 // clientKeyAlg returns the algorithm a public key verifies: the JWK's alg when it names
 // an allowed one that fits the key type, else the key type's default.
-func clientKeyAlg(k jose.JSONWebKey) (string, error) {
+func ClientKeyAlg(k jose.JSONWebKey) (string, error) {
 	var def string
 	var fits []string
 	switch key := k.Key.(type) {
@@ -151,7 +149,7 @@ func ParseClientKey(material string) (jose.JSONWebKey, error) {
 	if jwk.Use != "" && jwk.Use != "sig" {
 		return jose.JSONWebKey{}, errors.New(`the key's "use" must be "sig"`)
 	}
-	alg, err := clientKeyAlg(jwk)
+	alg, err := ClientKeyAlg(jwk)
 	if err != nil {
 		return jose.JSONWebKey{}, err
 	}
@@ -173,101 +171,4 @@ type ClientKeyInput struct {
 	Material string
 	JWKSURI  string
 	TTL      time.Duration // 0: no expiry
-}
-
-// AddClientKey registers a public key for the project's private_key_jwt clients. A
-// jwks_uri is fetched once now, so a wrong URL is caught at once.
-func (s *Store) AddClientKey(ctx context.Context, actor Actor, projectID string, in ClientKeyInput, idempotencyKey string) (*ClientKey, error) {
-	// Permission first: a refused actor learns nothing about the input, and only someone
-	// who may add keys makes the portal parse key material or fetch a URL.
-	if _, err := projectFor(s.db.WithContext(ctx), actor, projectID, ActSecretManage); err != nil {
-		return nil, err
-	}
-	var v ValidationError
-	name := cleanName(&v, "name", in.Name, 60)
-	material, uri := strings.TrimSpace(in.Material), strings.TrimSpace(in.JWKSURI)
-	now := s.now()
-	k := &ClientKey{ID: newID("ck"), ProjectID: projectID, Name: name, CreatedBy: optional(actor.id()), CreatedAt: now}
-	if in.TTL < 0 || in.TTL > 5*366*24*time.Hour {
-		v.add("expires_in", "choose one of the offered lifetimes")
-	} else if in.TTL > 0 {
-		exp := now.Add(in.TTL)
-		k.ExpiresAt = &exp
-	}
-	switch {
-	case (material == "") == (uri == ""):
-		v.add("key", "paste a public key or give a jwks_uri (one of the two)")
-	case material != "":
-		jwk, err := ParseClientKey(material)
-		if err != nil {
-			v.add("key", err.Error())
-			break
-		}
-		raw, _ := jwk.MarshalJSON()
-		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
-	default:
-		if _, err := s.Fetcher.Keys(ctx, uri, true); err != nil {
-			v.add("jwks_uri", strings.TrimPrefix(err.Error(), ErrJWKSURI.Error()+": "))
-			break
-		}
-		k.JWKSURI = uri
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		p, err := projectFor(tx, actor, projectID, ActSecretManage)
-		if err != nil {
-			return err
-		}
-		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, k.ID); err != nil {
-			return err
-		}
-		if err := tx.Create(k).Error; err != nil {
-			return err
-		}
-		target := k.KID
-		if k.JWKSURI != "" {
-			target = k.JWKSURI
-		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "client_key.add", targetType: "client_key",
-			targetID: k.ID, target: k.Name, details: map[string]any{"key": target, "alg": k.Alg}})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return k, nil
-}
-
-// ClientKeys lists a project's registered keys, newest first.
-func (s *Store) ClientKeys(ctx context.Context, actor Actor, projectID string) ([]ClientKeyInfo, error) {
-	db := s.db.WithContext(ctx)
-	if _, err := projectFor(db, actor, projectID, ActProjectView); err != nil {
-		return nil, err
-	}
-	var out []ClientKeyInfo
-	err := db.Table("client_keys AS k").
-		Select("k.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
-		Joins("LEFT JOIN users u ON u.id = k.created_by").
-		Where("k.project_id = ?", projectID).Order("k.created_at DESC, k.id DESC").Scan(&out).Error
-	return out, err
-}
-
-// RemoveClientKey deletes a registered key; assertions it signed stop working at once.
-func (s *Store) RemoveClientKey(ctx context.Context, actor Actor, projectID, keyID string) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		p, err := projectFor(tx, actor, projectID, ActSecretManage)
-		if err != nil {
-			return err
-		}
-		var k ClientKey
-		if err := tx.Where("id = ? AND project_id = ?", keyID, p.ID).Take(&k).Error; err != nil {
-			return notFound(err)
-		}
-		if err := tx.Delete(&k).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "client_key.remove", targetType: "client_key",
-			targetID: k.ID, target: k.Name})
-	})
 }

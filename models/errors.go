@@ -77,7 +77,7 @@ func (e *ValidationError) Error() string {
 }
 
 // add records a message for field (the first message per field wins).
-func (e *ValidationError) add(field, msg string) {
+func (e *ValidationError) Add(field, msg string) {
 	if e.Fields == nil {
 		e.Fields = map[string]string{}
 	}
@@ -87,16 +87,19 @@ func (e *ValidationError) add(field, msg string) {
 }
 
 // err returns e when it holds messages, nil otherwise.
-func (e *ValidationError) err() error {
+func (e *ValidationError) AsError() error {
 	if len(e.Fields) == 0 {
 		return nil
 	}
 	return e
 }
 
-func conflict(msg string) *Error       { return &Error{Code: CodeConflict, Message: msg} }
-func gone(msg string) *Error           { return &Error{Code: CodeGone, Message: msg} }
+func conflict(msg string) *Error { return &Error{Code: CodeConflict, Message: msg} }
+
+func gone(msg string) *Error { return &Error{Code: CodeGone, Message: msg} }
+
 func unavailableErr(msg string) *Error { return &Error{Code: CodeUnavailable, Message: msg} }
+
 func invalid(field, msg string) *Error { return &Error{Code: CodeInvalid, Field: field, Message: msg} }
 
 // InvalidLifetime stands for a lifetime that could not be read (a form's value that is

@@ -7,14 +7,6 @@ import (
 	"strings"
 )
 
-// An API's identifier is the aud of every credential for it. It is either an absolute
-// URI (https://orders.example.com, http://orders.internal:8080/v1, urn:acme:orders) or
-// a slug (orders-api). Verifiers compare it exactly, so credentials carry it exactly as
-// registered; but who owns it is decided on its key (IdentifierKey), in which every
-// spelling of the same name is folded together — letter case, a trailing slash,
-// percent-encoding, a default port — so no team can claim another's API by spelling it
-// differently, and a token request may name an API in any of those spellings.
-
 // maxIdentifierLen bounds identifiers.
 const maxIdentifierLen = 200
 

@@ -12,14 +12,8 @@ import (
 // double-click-friendly.
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// newID returns prefix + "_" + 26 characters carrying 128 random bits, e.g. "team_…".
-// Prefixes keep kinds of ids apart: a project's client_id can never equal a user's id.
-func newID(prefix string) string {
-	return prefix + "_" + randomToken(16)
-}
-
 // randomToken returns n random bytes in lower-case base32.
-func randomToken(n int) string {
+func RandomToken(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
@@ -29,12 +23,12 @@ func randomToken(n int) string {
 
 // sha256Hex returns the hex SHA-256 of s, the form in which high-entropy secrets
 // (session ids, invitation tokens, client secrets) are stored.
-func sha256Hex(s string) string {
+func SHA256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
 // hasPrefixID reports whether id looks like one of ours with the given prefix.
-func hasPrefixID(id, prefix string) bool {
+func HasPrefixID(id, prefix string) bool {
 	return strings.HasPrefix(id, prefix+"_") && len(id) == len(prefix)+1+26
 }

@@ -66,8 +66,3 @@ func CheckClientSecretFormat(s string) error {
 	}
 	return nil
 }
-
-// secretHint is what may be shown of a secret later: its prefix and last 4 characters.
-func secretHint(s string) string {
-	return ClientSecretPrefix + "…" + s[len(s)-4:]
-}

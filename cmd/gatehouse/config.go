@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // setting is one configuration value: an environment variable with a flag of the same
@@ -29,7 +29,7 @@ type Config struct {
 	Addr           string
 	BaseURL        *url.URL
 	DatabaseURL    string
-	Database       models.DSN
+	Database       store.DSN
 	OIDCIssuer     string
 	OIDCClientID   string
 	OIDCSecret     string
@@ -155,12 +155,12 @@ func (r *rawConfig) validate() (*Config, error) {
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		c.BaseURL = u
 	}
-	if dsn, err := models.ParseDatabaseURL(r.databaseURL); err != nil {
+	if dsn, err := store.ParseDatabaseURL(r.databaseURL); err != nil {
 		bad("GATEHOUSE_DATABASE_URL", "database-url", "%v", err)
 	} else {
 		c.Database = dsn
 		c.DataDir = "./data"
-		if dsn.Dialect == models.SQLite {
+		if dsn.Dialect == store.SQLite {
 			c.DataDir = filepath.Dir(dsn.Path)
 		}
 	}

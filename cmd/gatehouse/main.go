@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/handlers"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -68,27 +69,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg.LogFormat, stderr)
-	store, err := models.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	v, err := store.Migrate(ctx)
+	defer st.Close()
+	v, err := st.Migrate(ctx)
 	if err != nil {
 		return err
 	}
-	log.Info("database ready", "dialect", string(store.Dialect()), "schema_version", v)
+	log.Info("database ready", "dialect", string(st.Dialect()), "schema_version", v)
 	if cmd == "migrate" {
-		fmt.Fprintf(stdout, "migrated %s database to version %d\n", store.Dialect(), v)
+		fmt.Fprintf(stdout, "migrated %s database to version %d\n", st.Dialect(), v)
 		return nil
 	}
-	signer, err := newSigner(ctx, cfg, store, log)
+	signer, err := newSigner(ctx, cfg, st, log)
 	if err != nil {
 		return err
 	}
 	switch cmd {
 	case "signing-keys list":
-		return listSigningKeys(ctx, store, stdout)
+		return listSigningKeys(ctx, st, stdout)
 	case "signing-keys rotate":
 		res, err := signer.Maintain(ctx, true)
 		if err != nil {
@@ -98,16 +99,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stdout, "a rotation is already under way; the next key is published and will activate on schedule")
 		} else {
 			fmt.Fprintf(stdout, "rotation started: key %s is published now and signs from %s\n", res.Created[0],
-				store.Now().Add(signer.Config().Rotation.Lead).Format(time.RFC3339))
+				st.Now().Add(signer.Config().Rotation.Lead).Format(time.RFC3339))
 		}
-		return listSigningKeys(ctx, store, stdout)
+		return listSigningKeys(ctx, st, stdout)
 	}
-	return serve(ctx, cfg, store, signer, log)
+	return serve(ctx, cfg, st, signer, log)
 }
 
 // newSigner loads the master key (generated into the data directory in development
 // only) and the signing keys, creating them on first start.
-func newSigner(ctx context.Context, cfg *Config, store *models.Store, log *slog.Logger) (*models.Signer, error) {
+func newSigner(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*store.Signer, error) {
 	keys := cfg.MasterKeys
 	if len(keys) == 0 {
 		if !cfg.DevSignIn {
@@ -123,7 +124,7 @@ func newSigner(ctx context.Context, cfg *Config, store *models.Store, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_MASTER_KEY: %w", err)
 	}
-	return models.NewSigner(ctx, store, models.SignerConfig{
+	return store.NewSigner(ctx, st, models.SignerConfig{
 		Issuer: cfg.BaseURL.String(), MasterKeys: mk,
 		Rotation:   models.RotationPolicy{Alg: cfg.SigningAlg, Period: cfg.KeyRotation, Lead: 2 * jwksMaxAge},
 		JWKSMaxAge: jwksMaxAge, StatusListTTL: cfg.StatusTTL, StatusListValidity: cfg.StatusValidity, KeyMaxLifetime: cfg.KeyMaxLife, Logger: log,
@@ -135,8 +136,8 @@ func newSigner(ctx context.Context, cfg *Config, store *models.Store, log *slog.
 const jwksMaxAge = 5 * time.Minute
 
 // listSigningKeys prints the ring.
-func listSigningKeys(ctx context.Context, store *models.Store, w io.Writer) error {
-	keys, err := store.SigningKeys(ctx)
+func listSigningKeys(ctx context.Context, st *store.Store, w io.Writer) error {
+	keys, err := st.SigningKeys(ctx)
 	if err != nil {
 		return err
 	}
@@ -167,17 +168,17 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 // serve runs the portal until ctx ends, then drains in-flight requests.
-func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models.Signer, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *Config, st *store.Store, signer *store.Signer, log *slog.Logger) error {
 	hc := handlers.Config{
 		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
-		Signer: signer, AdminEmails: cfg.AdminEmails, Usage: models.NewUsage(store),
+		Signer: signer, AdminEmails: cfg.AdminEmails, Usage: store.NewUsage(st),
 		AuthFailuresPerClient: cfg.AuthFailuresPerClient, AuthFailuresPerIP: cfg.AuthFailuresPerIP,
 		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, QuietMachineLog: cfg.AccessLog == "errors",
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
 	// Clients' jwks_uri may point at http:// and loopback only in development.
-	store.Fetcher = models.NewJWKSFetcher(cfg.DevSignIn)
+	st.Fetcher = store.NewJWKSFetcher(cfg.DevSignIn)
 	if cfg.DevSignIn {
 		if err := setupDevSignIn(cfg, &hc); err != nil {
 			return err
@@ -185,7 +186,7 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 		log.Warn("development sign-in is on: anyone can sign in with any email. Set GATEHOUSE_OIDC_ISSUER for real sign-in.",
 			"issuer", hc.OIDC.Issuer)
 	}
-	h, err := handlers.New(hc, store)
+	h, err := handlers.New(hc, st)
 	if err != nil {
 		return err
 	}
@@ -215,8 +216,8 @@ func serve(ctx context.Context, cfg *Config, store *models.Store, signer *models
 			Help: "Connections refused at the cap because every held one was serving a request."},
 			func() float64 { return float64(ln.refused.Load()) }),
 	)
-	go pruneSessions(ctx, store, hc.Sessions, log)
-	go refreshCaches(ctx, store, log)
+	go pruneSessions(ctx, st, hc.Sessions, log)
+	go refreshCaches(ctx, st, log)
 	go signer.Run(ctx, time.Second, time.Minute)
 	go hc.Usage.Run(ctx, 10*time.Second)
 	go h.Maintain(ctx, 5*time.Minute)
@@ -310,7 +311,7 @@ func devClientSecret() string {
 }
 
 // pruneSessions deletes ended sessions every ten minutes.
-func pruneSessions(ctx context.Context, store *models.Store, p models.SessionPolicy, log *slog.Logger) {
+func pruneSessions(ctx context.Context, st *store.Store, p models.SessionPolicy, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -318,7 +319,7 @@ func pruneSessions(ctx context.Context, store *models.Store, p models.SessionPol
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := store.PruneSessions(ctx, p); err != nil {
+			if n, err := st.PruneSessions(ctx, p); err != nil {
 				log.Warn("pruning sessions failed", "error", err.Error())
 			} else if n > 0 {
 				log.Info("pruned ended sessions", "count", n)
@@ -341,7 +342,7 @@ func pprofMux() http.Handler {
 // refreshCaches picks up, every second, changes other instances made that this
 // instance's caches must drop (see models.Store.RefreshCaches). While the database
 // cannot be reached it says so once, and once when it is back.
-func refreshCaches(ctx context.Context, store *models.Store, log *slog.Logger) {
+func refreshCaches(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	down := false
@@ -351,7 +352,7 @@ func refreshCaches(ctx context.Context, store *models.Store, log *slog.Logger) {
 			return
 		case <-t.C:
 		}
-		err := store.RefreshCaches(ctx)
+		err := st.RefreshCaches(ctx)
 		switch {
 		case err != nil && !down && ctx.Err() == nil:
 			down = true

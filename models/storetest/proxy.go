@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // Outage is a TCP proxy in front of the test PostgreSQL server that a test can take
@@ -24,7 +24,7 @@ type Outage struct {
 
 // PostgresWithOutage returns a migrated store in a fresh PostgreSQL schema, reached
 // through an Outage proxy. It skips the test when PostgreSQL is not configured.
-func PostgresWithOutage(tb testing.TB) (*models.Store, *Outage) {
+func PostgresWithOutage(tb testing.TB) (*store.Store, *Outage) {
 	tb.Helper()
 	raw := PostgresURL(tb)
 	u, err := url.Parse(raw)

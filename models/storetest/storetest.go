@@ -21,20 +21,21 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema setup
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // PostgresEnv names the variable that points the tests at a PostgreSQL server.
 const PostgresEnv = "GATEHOUSE_TEST_POSTGRES_URL"
 
 // SQLite returns a migrated store on a new SQLite file in the test's temp dir.
-func SQLite(tb testing.TB) *models.Store {
+func SQLite(tb testing.TB) *store.Store {
 	tb.Helper()
 	return open(tb, "sqlite://"+filepath.Join(tb.TempDir(), "gatehouse.db"))
 }
 
 // Postgres returns a migrated store in a new schema of the test PostgreSQL database,
 // dropped when the test ends. It skips the test when PostgreSQL is not configured.
-func Postgres(tb testing.TB) *models.Store {
+func Postgres(tb testing.TB) *store.Store {
 	tb.Helper()
 	return open(tb, PostgresURL(tb))
 }
@@ -78,9 +79,9 @@ func PostgresURL(tb testing.TB) string {
 var urls sync.Map
 
 // open opens and migrates the store at rawURL and closes it at the end of the test.
-func open(tb testing.TB, rawURL string) *models.Store {
+func open(tb testing.TB, rawURL string) *store.Store {
 	tb.Helper()
-	s, err := models.Open(context.Background(), rawURL)
+	s, err := store.Open(context.Background(), rawURL)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -94,13 +95,13 @@ func open(tb testing.TB, rawURL string) *models.Store {
 
 // SameDatabase opens a second store on s's database, as another instance of the portal
 // would; it has its own caches and signer.
-func SameDatabase(tb testing.TB, s *models.Store) *models.Store {
+func SameDatabase(tb testing.TB, s *store.Store) *store.Store {
 	tb.Helper()
 	raw, ok := urls.Load(s)
 	if !ok {
 		tb.Fatal("SameDatabase: the store was not opened by storetest")
 	}
-	other, err := models.Open(context.Background(), raw.(string))
+	other, err := store.Open(context.Background(), raw.(string))
 	if err != nil {
 		tb.Fatalf("open a second store: %v", err)
 	}
@@ -110,18 +111,18 @@ func SameDatabase(tb testing.TB, s *models.Store) *models.Store {
 }
 
 // Each runs fn once per available database: SQLite always, PostgreSQL when configured.
-func Each(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
 	for _, d := range []struct {
 		name string
-		open func(testing.TB) *models.Store
+		open func(testing.TB) *store.Store
 	}{{"sqlite", SQLite}, {"postgres", Postgres}} {
 		t.Run(d.name, func(t *testing.T) { fn(t, d.open(t)) })
 	}
 }
 
 // Name describes the store's database for messages.
-func Name(s *models.Store) string { return fmt.Sprint(s.Dialect()) }
+func Name(s *store.Store) string { return fmt.Sprint(s.Dialect()) }
 
 // TestIssuer is the issuer URL test signers use.
 const TestIssuer = "https://portal.test"
@@ -142,15 +143,15 @@ func MasterKeys(tb testing.TB) *models.MasterKeys {
 
 // Signer configures signing on the store with a fresh master key and test defaults
 // (ES256, 90-day rotation, 10-minute lead, 60 s status-list ttl).
-func Signer(tb testing.TB, s *models.Store) *models.Signer {
+func Signer(tb testing.TB, s *store.Store) *store.Signer {
 	tb.Helper()
 	return SignerFor(tb, s, TestIssuer)
 }
 
 // SignerFor is Signer with another issuer URL.
-func SignerFor(tb testing.TB, s *models.Store, issuer string) *models.Signer {
+func SignerFor(tb testing.TB, s *store.Store, issuer string) *store.Signer {
 	tb.Helper()
-	sg, err := models.NewSigner(context.Background(), s, models.SignerConfig{
+	sg, err := store.NewSigner(context.Background(), s, models.SignerConfig{
 		Issuer: issuer, MasterKeys: MasterKeys(tb),
 		Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
 		StatusListTTL: time.Minute, KeyMaxLifetime: 365 * 24 * time.Hour,
@@ -164,7 +165,7 @@ func SignerFor(tb testing.TB, s *models.Store, issuer string) *models.Signer {
 
 // Dump concatenates every value of every table of a SQLite store, one per line, so a
 // test can assert that no secret or key material is stored in the clear.
-func Dump(tb testing.TB, s *models.Store) string {
+func Dump(tb testing.TB, s *store.Store) string {
 	tb.Helper()
 	db, err := s.SQLDB()
 	if err != nil {

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// event describes a change for the audit log.
+type event struct {
+	team, project                string
+	action                       string
+	targetType, targetID, target string
+	details                      map[string]any
+}
+
+// audit writes an event in the caller's transaction, so it exists if and only if the
+// change it records does.
+func (s *Store) audit(tx *gorm.DB, actor models.Actor, ev event) error {
+	details := ""
+	if len(ev.details) > 0 {
+		b, err := json.Marshal(ev.details)
+		if err != nil {
+			return err
+		}
+		details = string(b)
+	}
+	return tx.Create(&models.AuditEvent{
+		ID: uuid.Must(uuid.NewV7()).String(), TeamID: ev.team, ProjectID: ev.project,
+		ActorID: actor.UserID(), ActorLabel: models.Truncate(actor.Label(), 200), Action: ev.action,
+		TargetType: ev.targetType, TargetID: ev.targetID, TargetLabel: models.Truncate(ev.target, 200), Details: details,
+		IP: models.Truncate(actor.IP, 64), UserAgent: models.Truncate(actor.UserAgent, 300), CreatedAt: s.now(),
+	}).Error
+}
+
+// AuditEvents returns one page (1-based) of the team's events, newest first, and
+// whether an older page exists. Owners and admins may read it.
+func (s *Store) AuditEvents(ctx context.Context, actor models.Actor, teamID string, page int) ([]models.AuditEvent, bool, error) {
+	if page < 1 {
+		page = 1
+	}
+	db := s.db.WithContext(ctx)
+	if _, err := authorize(db, actor, teamID, models.ActAuditView); err != nil {
+		return nil, false, err
+	}
+	var out []models.AuditEvent
+	err := db.Where("team_id = ?", teamID).Order("created_at DESC, id DESC").
+		Offset((page - 1) * models.AuditPageSize).Limit(models.AuditPageSize + 1).Find(&out).Error
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(out) > models.AuditPageSize
+	if more {
+		out = out[:models.AuditPageSize]
+	}
+	return out, more, nil
+}
+
+// PortalEvents returns the newest limit events of no team: the operators' actions on
+// the portal itself (signing-key rotations). Only operators see them; the caller decides
+// who is one.
+func (s *Store) PortalEvents(ctx context.Context, limit int) ([]models.AuditEvent, error) {
+	var out []models.AuditEvent
+	err := s.db.WithContext(ctx).Where("team_id = ''").Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"gorm.io/gorm"
+)
+
+// CreateClientSecret creates a secret for the project and returns it in plain text,
+// this one time. ttl 0 means no expiry.
+func (s *Store) CreateClientSecret(ctx context.Context, actor models.Actor, projectID, name string, ttl time.Duration, idempotencyKey string) (*models.ClientSecret, string, error) {
+	var v models.ValidationError
+	name = cleanName(&v, "name", name, 60)
+	if ttl < 0 || ttl > 5*366*24*time.Hour {
+		v.Add("expires_in", "choose one of the offered lifetimes")
+	}
+	plain := models.NewClientSecret()
+	now := s.now()
+	cs := &models.ClientSecret{
+		ID: newID("sec"), ProjectID: projectID, Name: name, Hash: models.SHA256Hex(plain), Hint: secretHint(plain),
+		CreatedBy: optional(actor.UserID()), CreatedAt: now,
+	}
+	if ttl > 0 {
+		exp := now.Add(ttl)
+		cs.ExpiresAt = &exp
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, models.ActSecretManage)
+		if err != nil {
+			return err
+		}
+		if err := v.AsError(); err != nil { // only once the actor may manage secrets here
+			return err
+		}
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, cs.ID); err != nil {
+			return err
+		}
+		if err := tx.Create(cs).Error; err != nil {
+			return err
+		}
+		details := map[string]any{"hint": cs.Hint}
+		if cs.ExpiresAt != nil {
+			details["expires_at"] = cs.ExpiresAt.Format(time.RFC3339)
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.create", targetType: "client_secret",
+			targetID: cs.ID, target: cs.Name, details: details})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return cs, plain, nil
+}
+
+// ClientSecrets lists a project's secrets, newest first.
+func (s *Store) ClientSecrets(ctx context.Context, actor models.Actor, projectID string) ([]models.ClientSecretInfo, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := projectFor(db, actor, projectID, models.ActProjectView); err != nil {
+		return nil, err
+	}
+	var out []models.ClientSecretInfo
+	err := db.Table("client_secrets AS c").
+		Select("c.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
+		Joins("LEFT JOIN users u ON u.id = c.created_by").
+		Where("c.project_id = ?", projectID).Order("c.created_at DESC, c.id DESC").Scan(&out).Error
+	return out, err
+}
+
+// RevokeClientSecret revokes one of the project's secrets. Revoking twice changes
+// nothing and writes no second event.
+func (s *Store) RevokeClientSecret(ctx context.Context, actor models.Actor, projectID, secretID string) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		p, err := projectFor(tx, actor, projectID, models.ActSecretManage)
+		if err != nil {
+			return err
+		}
+		var cs models.ClientSecret
+		// The secret must belong to this project: /projects/{mine}/secrets/{theirs} is 404.
+		if err := tx.Where("id = ? AND project_id = ?", secretID, p.ID).Take(&cs).Error; err != nil {
+			return notFound(err)
+		}
+		if cs.RevokedAt != nil {
+			return nil
+		}
+		now := s.now()
+		if err := tx.Model(&cs).Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.revoke", targetType: "client_secret",
+			targetID: cs.ID, target: cs.Name, details: map[string]any{"hint": cs.Hint}})
+	})
+}

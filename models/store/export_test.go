@@ -1,0 +1,8 @@
+package store
+
+import "time"
+
+// SetClock replaces the clock a JWKSFetcher reads, so that tests in package store_test
+// can step past the refetch throttle and cache lifetimes instead of sleeping through them.
+// Set it before the fetcher is used.
+func (f *JWKSFetcher) SetClock(now func() time.Time) { f.now = now }
