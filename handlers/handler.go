@@ -135,24 +135,9 @@ func New(cfg Config, st *store.Store) (*Handler, error) {
 	return h, nil
 }
 
-// Maintain runs the handler's periodic housekeeping until ctx ends.
-func (h *Handler) Maintain(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := h.limiter.prune(ctx); err != nil && ctx.Err() == nil {
-				h.log.Warn("pruning authentication failure counts failed", "error", err.Error())
-			}
-			if err := h.store.PruneUsedAssertions(ctx); err != nil && ctx.Err() == nil {
-				h.log.Warn("pruning used assertion ids failed", "error", err.Error())
-			}
-		}
-	}
-}
+// PruneAuthFailures forgets expired client-authentication throttles and the failure
+// counts that no longer matter (the process runs it every 5 minutes).
+func (h *Handler) PruneAuthFailures(ctx context.Context) error { return h.limiter.prune(ctx) }
 
 // SessionCookieName is the name of the session cookie.
 func (h *Handler) SessionCookieName() string { return h.cookie }

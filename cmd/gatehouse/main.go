@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/handlers"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/jobs"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -216,11 +217,13 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *store.Sign
 			Help: "Connections refused at the cap because every held one was serving a request."},
 			func() float64 { return float64(ln.refused.Load()) }),
 	)
-	go pruneSessions(ctx, st, hc.Sessions, log)
-	go refreshCaches(ctx, st, log)
-	go signer.Run(ctx, time.Second, time.Minute)
-	go hc.Usage.Run(ctx, 10*time.Second)
-	go h.Maintain(ctx, 5*time.Minute)
+	runner := &jobs.Runner{Logger: log}
+	for _, j := range backgroundJobs(st, signer, hc.Usage, h, hc.Sessions, log) {
+		runner.Add(j)
+	}
+	h.RegisterMetrics(newJobMetrics(runner))
+	stopJobs := runJobs(ctx, runner)
+	defer stopJobs()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	for _, side := range []struct {
@@ -267,9 +270,9 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *store.Sign
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	if err := hc.Usage.Flush(context.Background()); err != nil {
-		log.Warn("saving usage counts failed", "error", err.Error())
-	}
+	// The last request is answered: stop the background jobs and wait for their final
+	// steps (the usage counts are saved).
+	stopJobs()
 	log.Info("stopped")
 	return nil
 }
@@ -310,24 +313,6 @@ func devClientSecret() string {
 	return fmt.Sprintf("%x", k)
 }
 
-// pruneSessions deletes ended sessions every ten minutes.
-func pruneSessions(ctx context.Context, st *store.Store, p models.SessionPolicy, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := st.PruneSessions(ctx, p); err != nil {
-				log.Warn("pruning sessions failed", "error", err.Error())
-			} else if n > 0 {
-				log.Info("pruned ended sessions", "count", n)
-			}
-		}
-	}
-}
-
 // pprofMux serves the runtime profiles (GATEHOUSE_PPROF_ADDR, loopback only).
 func pprofMux() http.Handler {
 	mux := http.NewServeMux()
@@ -339,27 +324,104 @@ func pprofMux() http.Handler {
 	return mux
 }
 
-// refreshCaches picks up, every second, changes other instances made that this
-// instance's caches must drop (see models.Store.RefreshCaches). While the database
-// cannot be reached it says so once, and once when it is back.
-func refreshCaches(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	down := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// backgroundJobs is all the periodic work of `gatehouse serve`: what runs, how often,
+// and the message its failure is logged with. A job that keeps failing is logged when
+// it starts, then rarely (see jobs.Runner), and when it works again.
+func backgroundJobs(st *store.Store, signer *store.Signer, usage *store.Usage, h *handlers.Handler,
+	sessions models.SessionPolicy, log *slog.Logger) []jobs.Job {
+	return []jobs.Job{
+		// Changes other instances made that this one's caches must drop (see
+		// store.Store.RefreshCaches); failing means the database cannot be reached.
+		{Name: "caches.refresh", Every: time.Second, Run: st.RefreshCaches, Level: slog.LevelError,
+			Failed:    "the database cannot be reached: serving known clients, the JWKS and status lists from memory",
+			Recovered: "the database is reachable again"},
+		// The signing-key ring and status-list revocations of other instances: this
+		// interval bounds how late another instance's revocation shows here.
+		{Name: "signer.refresh", Every: time.Second, Run: signer.Refresh, Failed: "refreshing signing state failed"},
+		{Name: "signer.maintain", Every: time.Minute, Failed: "signing-key maintenance failed",
+			Run: func(ctx context.Context) error {
+				_, err := signer.Maintain(ctx, false)
+				if errors.Is(err, models.ErrRotationConflict) {
+					return nil // another instance moved the ring along first
+				}
+				return err
+			}},
+		// Counts are kept in memory between flushes; the final one saves what the last
+		// requests counted.
+		{Name: "usage.flush", Every: 10 * time.Second, Run: usage.Flush, AtStop: usage.Flush, Failed: "saving usage counts failed"},
+		{Name: "sessions.prune", Every: 10 * time.Minute, Failed: "pruning sessions failed",
+			Run: func(ctx context.Context) error {
+				n, err := st.PruneSessions(ctx, sessions)
+				if err == nil && n > 0 {
+					log.Info("pruned ended sessions", "count", n)
+				}
+				return err
+			}},
+		{Name: "auth_failures.prune", Every: 5 * time.Minute, Run: h.PruneAuthFailures,
+			Failed: "pruning authentication failure counts failed"},
+		{Name: "assertions.prune", Every: 5 * time.Minute, Run: st.PruneUsedAssertions,
+			Failed: "pruning used assertion ids failed"},
+	}
+}
+
+// runJobs starts the background jobs. They outlive ctx: the portal keeps answering
+// requests through the shutdown delay and the drain, and its caches, status lists and
+// usage counts must stay current until the last one. The returned stop ends them and
+// waits for their final steps; it may be called more than once.
+func runJobs(ctx context.Context, r *jobs.Runner) (stop func()) {
+	jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(jctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// jobMetrics exposes the background jobs' stats on /metrics.
+type jobMetrics struct {
+	r                                      *jobs.Runner
+	runs, failures, failing, lastSucceeded *prometheus.Desc
+}
+
+func newJobMetrics(r *jobs.Runner) *jobMetrics {
+	job := []string{"job"}
+	return &jobMetrics{r: r,
+		runs: prometheus.NewDesc("gatehouse_job_runs_total",
+			"Finished runs of each background job, failed ones included.", job, nil),
+		failures: prometheus.NewDesc("gatehouse_job_failures_total",
+			"Runs of each background job that failed or panicked.", job, nil),
+		failing: prometheus.NewDesc("gatehouse_job_failing",
+			"1 while a background job's last run failed.", job, nil),
+		lastSucceeded: prometheus.NewDesc("gatehouse_job_last_success_timestamp_seconds",
+			"When each background job's last successful run started (absent before the first).", job, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *jobMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.runs
+	ch <- m.failures
+	ch <- m.failing
+	ch <- m.lastSucceeded
+}
+
+// Collect implements prometheus.Collector.
+func (m *jobMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range m.r.Stats() {
+		failing := 0.0
+		if s.LastError != "" {
+			failing = 1
 		}
-		err := st.RefreshCaches(ctx)
-		switch {
-		case err != nil && !down && ctx.Err() == nil:
-			down = true
-			log.Error("the database cannot be reached: serving known clients, the JWKS and status lists from memory", "error", err.Error())
-		case err == nil && down:
-			down = false
-			log.Info("the database is reachable again")
+		ch <- prometheus.MustNewConstMetric(m.runs, prometheus.CounterValue, float64(s.Runs), s.Name)
+		ch <- prometheus.MustNewConstMetric(m.failures, prometheus.CounterValue, float64(s.Failures), s.Name)
+		ch <- prometheus.MustNewConstMetric(m.failing, prometheus.GaugeValue, failing, s.Name)
+		if !s.LastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(m.lastSucceeded, prometheus.GaugeValue,
+				float64(s.LastSuccess.UnixNano())/1e9, s.Name)
 		}
 	}
 }

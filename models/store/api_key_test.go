@@ -326,7 +326,7 @@ func TestDeletingAProjectRevokesItsKeys(t *testing.T) {
 		if err := s.DeleteProject(ctx, w.admin, p.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := sg.Refresh(ctx); err != nil { // what Run does every poll
+		if err := sg.Refresh(ctx); err != nil { // what the signer.refresh job does every poll
 			t.Fatal(err)
 		}
 		for _, i := range idx {

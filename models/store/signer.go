@@ -26,11 +26,14 @@ import (
 
 // Signer signs the portal's tokens with the active signing key and serves the public
 // side — the JWKS and the status lists — from memory. It reloads the ring when it
-// changes, here or on another instance (Run polls the database).
+// changes, here or on another instance (Refresh polls the database).
 type Signer struct {
 	store *Store
 	cfg   models.SignerConfig
 
+	// reloadMu makes Reloads take turns: the periodic Refresh and a rotation's reload
+	// may run at once, and the one that read the older ring must not be installed last.
+	reloadMu  sync.Mutex
 	mu        sync.RWMutex
 	ringSig   string // what the loaded ring looked like ("kid:state,…")
 	activeKID string
@@ -134,6 +137,8 @@ func (s *Signer) maintain(ctx context.Context, actor models.Actor, force bool) (
 // Reload reads the ring from the database and rebuilds the signers and the JWKS when
 // it differs from what is loaded.
 func (s *Signer) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	var keys []models.SigningKey
 	if err := s.store.db.WithContext(ctx).Order("created_at").Find(&keys).Error; err != nil {
 		return err
@@ -340,33 +345,11 @@ func (s *Signer) publicKeyFor(kid string) (crypto.PublicKey, bool) {
 }
 
 // Refresh picks up what other instances changed: the signing-key ring and revocations
-// in status lists.
+// in status lists. The process runs it every second (the signer.refresh job), which
+// bounds how long another instance's revocation takes to show here.
 func (s *Signer) Refresh(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
 		return err
 	}
 	return s.refreshListVersions(ctx)
-}
-
-// Run keeps the signer current until ctx ends: every poll it picks up ring and status
-// list changes made by other instances; every maintain interval it moves the rotation
-// lifecycle along.
-func (s *Signer) Run(ctx context.Context, poll, maintain time.Duration) {
-	pt, mt := time.NewTicker(poll), time.NewTicker(maintain)
-	defer pt.Stop()
-	defer mt.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-pt.C:
-			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("refreshing signing state failed", "error", err.Error())
-			}
-		case <-mt.C:
-			if _, err := s.Maintain(ctx, false); err != nil && !errors.Is(err, models.ErrRotationConflict) && ctx.Err() == nil {
-				s.cfg.Logger.Warn("signing-key maintenance failed", "error", err.Error())
-			}
-		}
-	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Usage counts issued tokens and revocations per project in memory and adds them to the
-// database in batches (Flush), so the token endpoint never writes per token.
+// database in batches (Flush, which the process runs every 10 s and once more after the
+// last request), so the token endpoint never writes per token.
 type Usage struct {
 	store   *Store
 	mu      sync.Mutex
@@ -103,21 +104,6 @@ func (u *Usage) restore(c models.UsageCount) {
 	}
 	cp := c
 	u.pending[k] = &cp
-}
-
-// Run flushes every interval until ctx ends, then once more.
-func (u *Usage) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			_ = u.Flush(context.WithoutCancel(ctx))
-			return
-		case <-t.C:
-			_ = u.Flush(ctx)
-		}
-	}
 }
 
 // UsageFor sums a project's counts for today and the last 7 days (today included),
