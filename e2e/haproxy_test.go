@@ -28,6 +28,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -341,7 +342,7 @@ func haAccessToken(t *testing.T, p *portal, clientID, secret, api string) string
 
 // haStoreSigner opens the running portal's database and signing keys (with its master
 // key), to sign tokens the token endpoint would not issue and to rotate the keys.
-func haStoreSigner(t *testing.T, p *portal, masterKey string) (*store.Store, *store.Signer) {
+func haStoreSigner(t *testing.T, p *portal, masterKey string) (*store.Store, *signing.Signer) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite://"+p.DBPath)
@@ -371,7 +372,7 @@ func haStoreSigner(t *testing.T, p *portal, masterKey string) (*store.Store, *st
 }
 
 // haSign signs access token claims with the portal's active key.
-func haSign(t *testing.T, sg *store.Signer, claims models.AccessTokenClaims) string {
+func haSign(t *testing.T, sg *signing.Signer, claims models.AccessTokenClaims) string {
 	t.Helper()
 	tok, _, err := sg.Sign(models.TypAccessToken, claims)
 	if err != nil {

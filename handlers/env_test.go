@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/handlers"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
@@ -29,7 +30,7 @@ import (
 type env struct {
 	t      testing.TB
 	store  *store.Store
-	signer *store.Signer
+	signer *signing.Signer
 	h      *handlers.Handler
 	portal *httptest.Server
 	idp    *httptest.Server

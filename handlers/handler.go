@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -38,7 +39,7 @@ type Config struct {
 	// BodyLimit bounds request bodies, in Echo's notation ("256K").
 	BodyLimit string
 	// Signer signs credentials and serves the JWKS and status lists.
-	Signer *store.Signer
+	Signer *signing.Signer
 	// AdminEmails are the operators (lower case), who see the signing-key page.
 	AdminEmails []string
 	// Usage counts issued tokens and revocations per project (flushed by its owner).

@@ -31,6 +31,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/handlers"
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/jobs"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -109,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // newSigner loads the master key (generated into the data directory in development
 // only) and the signing keys, creating them on first start.
-func newSigner(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*store.Signer, error) {
+func newSigner(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*signing.Signer, error) {
 	keys := cfg.MasterKeys
 	if len(keys) == 0 {
 		if !cfg.DevSignIn {
@@ -169,7 +170,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 }
 
 // serve runs the portal until ctx ends, then drains in-flight requests.
-func serve(ctx context.Context, cfg *Config, st *store.Store, signer *store.Signer, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Signer, log *slog.Logger) error {
 	hc := handlers.Config{
 		BaseURL: cfg.BaseURL, SessionKeys: cfg.SessionKeys, Logger: log, Version: version,
 		Signer: signer, AdminEmails: cfg.AdminEmails, Usage: store.NewUsage(st),
@@ -327,7 +328,7 @@ func pprofMux() http.Handler {
 // backgroundJobs is all the periodic work of `gatehouse serve`: what runs, how often,
 // and the message its failure is logged with. A job that keeps failing is logged when
 // it starts, then rarely (see jobs.Runner), and when it works again.
-func backgroundJobs(st *store.Store, signer *store.Signer, usage *store.Usage, h *handlers.Handler,
+func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage, h *handlers.Handler,
 	sessions models.SessionPolicy, log *slog.Logger) []jobs.Job {
 	return []jobs.Job{
 		// Changes other instances made that this one's caches must drop (see

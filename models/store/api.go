@@ -52,7 +52,7 @@ func (s *Store) keyMaxLifetime() time.Duration {
 	if s.signer == nil {
 		return 365 * 24 * time.Hour
 	}
-	return s.signer.cfg.KeyMaxLifetime
+	return s.signer.Config().KeyMaxLifetime
 }
 
 // cleanScopes checks scope definitions: RFC 6749 scope-tokens, each once, with an

@@ -23,7 +23,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 	}
 	var v models.ValidationError
 	name := cleanName(&v, "name", in.Name, 60)
-	max := s.signer.cfg.KeyMaxLifetime
+	max := s.signer.Config().KeyMaxLifetime
 	if in.TTL <= 0 || in.TTL > max {
 		v.Add("expires_in", fmt.Sprintf("choose an expiry of at most %d days", int(max.Hours()/24)))
 	}
@@ -53,7 +53,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 			return err
 		}
 		claims := models.APIKeyClaims{
-			Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience{g.api.Identifier},
+			Claims: jwt.Claims{Issuer: s.signer.Config().Issuer, Subject: p.ClientID(), Audience: jwt.Audience{g.api.Identifier},
 				IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(key.ExpiresAt), ID: key.ID},
 			Scope: key.Scopes, Team: p.TeamID,
 		}
@@ -156,7 +156,7 @@ func (s *Store) RevokeAPIKeyByValue(ctx context.Context, actor models.Actor, pro
 	token = strings.TrimSpace(token)
 	var claims models.APIKeyClaims
 	reason := ""
-	if err := s.signer.VerifyOwn(token, models.TypAPIKey, &claims); err != nil || claims.Issuer != s.signer.cfg.Issuer || claims.ID == "" {
+	if err := s.signer.VerifyOwn(token, models.TypAPIKey, &claims); err != nil || claims.Issuer != s.signer.Config().Issuer || claims.ID == "" {
 		reason = "not a key signed by this portal"
 	}
 	k, err := s.revokeKey(ctx, actor, projectID, func(tx *gorm.DB, p *models.Project, k *models.APIKey) error {
@@ -285,7 +285,7 @@ func (s *Store) revoke(tx *gorm.DB, actor models.Actor, p *models.Project, k *mo
 	listID, idx := k.StatusListID, k.StatusIdx
 	afterCommit(tx, func() {
 		if s.signer != nil {
-			s.signer.revoked(listID, idx)
+			s.signer.MarkRevoked(listID, idx)
 		}
 	})
 	data := map[string]any{"status_list": listID, "idx": idx}

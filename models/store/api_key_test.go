@@ -18,12 +18,13 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
 
 // verifyWithJWKS checks a token the way any API would: with the published JWKS only.
-func verifyWithJWKS(t *testing.T, sg *store.Signer, token, wantTyp string, out any) string {
+func verifyWithJWKS(t *testing.T, sg *signing.Signer, token, wantTyp string, out any) string {
 	t.Helper()
 	raw, _ := sg.JWKS()
 	var set jose.JSONWebKeySet
@@ -49,7 +50,7 @@ func verifyWithJWKS(t *testing.T, sg *store.Signer, token, wantTyp string, out a
 }
 
 // statusBit reads bit idx of the status list at uri, verifying the list token.
-func statusBit(t *testing.T, sg *store.Signer, uri string, idx int) bool {
+func statusBit(t *testing.T, sg *signing.Signer, uri string, idx int) bool {
 	t.Helper()
 	id := uri[strings.LastIndex(uri, "/")+1:]
 	tok, etag, err := sg.StatusListToken(context.Background(), id)

@@ -2,63 +2,14 @@ package store
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
-	"github.com/go-jose/go-jose/v4"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"gorm.io/gorm"
 )
-
-// generateKey makes a key pair for alg.
-func generateKey(alg string) (crypto.Signer, error) {
-	switch alg {
-	case "ES256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "EdDSA":
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		return priv, err
-	case "RS256":
-		return rsa.GenerateKey(rand.Reader, 2048)
-	}
-	return nil, fmt.Errorf("unsupported signing algorithm %q", alg)
-}
-
-// newSigningKey generates a key for alg in state, sealing its private half.
-func newSigningKey(mk *models.MasterKeys, alg, state string, now, activates time.Time) (*models.SigningKey, error) {
-	priv, err := generateKey(alg)
-	if err != nil {
-		return nil, err
-	}
-	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
-	thumb, err := pub.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
-	pubJSON, err := pub.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	privJSON, err := jose.JSONWebKey{Key: priv, KeyID: pub.KeyID, Algorithm: alg}.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	k := &models.SigningKey{KID: pub.KeyID, Alg: alg, State: state, PublicJWK: string(pubJSON),
-		PrivateEnc: mk.Seal(privJSON, []byte(pub.KeyID)), CreatedAt: now, ActivatesAt: activates}
-	if state == models.KeyActive {
-		k.ActivatedAt = &now
-	}
-	return k, nil
-}
 
 // SigningKeys lists the ring: active, next, then retired keys, newest first.
 func (s *Store) SigningKeys(ctx context.Context) ([]models.SigningKeyInfo, error) {
@@ -132,7 +83,7 @@ func (s *Store) maintainRing(tx *gorm.DB, mk *models.MasterKeys, p models.Rotati
 		}
 	}
 	if active == nil && next == nil {
-		k, err := newSigningKey(mk, p.Alg, models.KeyActive, now, now)
+		k, err := signing.NewKey(mk, p.Alg, models.KeyActive, now, now)
 		if err != nil {
 			return err
 		}
@@ -146,7 +97,7 @@ func (s *Store) maintainRing(tx *gorm.DB, mk *models.MasterKeys, p models.Rotati
 			if !force && active.Alg == p.Alg && due.After(activates) {
 				activates = due
 			}
-			k, err := newSigningKey(mk, p.Alg, models.KeyNext, now, activates)
+			k, err := signing.NewKey(mk, p.Alg, models.KeyNext, now, activates)
 			if err != nil {
 				return err
 			}

@@ -14,11 +14,12 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
 
-func jwksKIDs(t *testing.T, sg *store.Signer) []string {
+func jwksKIDs(t *testing.T, sg *signing.Signer) []string {
 	t.Helper()
 	raw, _ := sg.JWKS()
 	var set jose.JSONWebKeySet

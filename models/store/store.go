@@ -23,6 +23,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/migrations"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 )
 
 // Dialect names the SQL database behind a Store.
@@ -47,7 +48,7 @@ type Store struct {
 	// Now is the clock every rule that depends on time reads; tests replace it.
 	Now func() time.Time
 	// signer signs credentials; set by NewSigner.
-	signer *Signer
+	signer *signing.Signer
 	// Fetcher fetches clients' jwks_uri key sets (private_key_jwt). Its AllowInsecure is
 	// for development and tests only.
 	Fetcher *JWKSFetcher
@@ -326,4 +327,15 @@ func StorageFull(err error) bool {
 	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "53100"
+}
+
+// NewSigner builds the portal's signer over the store's key ring and status lists and
+// makes it the store's: API keys are signed, and revocations marked, with it.
+func NewSigner(ctx context.Context, s *Store, cfg models.SignerConfig) (*signing.Signer, error) {
+	sg, err := signing.New(ctx, s, s.now, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.signer = sg
+	return sg, nil
 }

@@ -108,7 +108,7 @@ func (s *Store) IssueAccessToken(p *models.Project, grantType, scope string, res
 	}
 	auds := []string{g.Identifier}
 	claims := models.AccessTokenClaims{
-		Claims: jwt.Claims{Issuer: s.signer.cfg.Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
+		Claims: jwt.Claims{Issuer: s.signer.Config().Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl)),
 			ID: "at_" + models.RandomToken(16)},
 		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "), Team: p.TeamID,
@@ -135,7 +135,7 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 	now := s.now()
 	var ak models.APIKeyClaims
 	if err := s.signer.VerifyOwn(token, models.TypAPIKey, &ak); err == nil {
-		if ak.Issuer != s.signer.cfg.Issuer || ak.Expiry == nil || !now.Before(ak.Expiry.Time()) {
+		if ak.Issuer != s.signer.Config().Issuer || ak.Expiry == nil || !now.Before(ak.Expiry.Time()) {
 			return inactive, nil
 		}
 		if ak.Team != caller.TeamID {
@@ -162,7 +162,7 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 	}
 	var at models.AccessTokenClaims
 	if err := s.signer.VerifyOwn(token, models.TypAccessToken, &at); err == nil {
-		if at.Issuer != s.signer.cfg.Issuer || at.Expiry == nil || !now.Before(at.Expiry.Time()) {
+		if at.Issuer != s.signer.Config().Issuer || at.Expiry == nil || !now.Before(at.Expiry.Time()) {
 			return inactive, nil
 		}
 		var p models.Project
@@ -201,7 +201,7 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *models.Project, toke
 	}
 	token = strings.TrimSpace(token)
 	var ak models.APIKeyClaims
-	if s.signer.VerifyOwn(token, models.TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.cfg.Issuer {
+	if s.signer.VerifyOwn(token, models.TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.Config().Issuer {
 		return false, nil
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {

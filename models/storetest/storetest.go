@@ -21,6 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema setup
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -143,13 +144,13 @@ func MasterKeys(tb testing.TB) *models.MasterKeys {
 
 // Signer configures signing on the store with a fresh master key and test defaults
 // (ES256, 90-day rotation, 10-minute lead, 60 s status-list ttl).
-func Signer(tb testing.TB, s *store.Store) *store.Signer {
+func Signer(tb testing.TB, s *store.Store) *signing.Signer {
 	tb.Helper()
 	return SignerFor(tb, s, TestIssuer)
 }
 
 // SignerFor is Signer with another issuer URL.
-func SignerFor(tb testing.TB, s *store.Store, issuer string) *store.Signer {
+func SignerFor(tb testing.TB, s *store.Store, issuer string) *signing.Signer {
 	tb.Helper()
 	sg, err := store.NewSigner(context.Background(), s, models.SignerConfig{
 		Issuer: issuer, MasterKeys: MasterKeys(tb),

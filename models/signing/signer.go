@@ -1,4 +1,4 @@
-package store
+package signing
 
 import (
 	"bytes"
@@ -28,8 +28,9 @@ import (
 // side — the JWKS and the status lists — from memory. It reloads the ring when it
 // changes, here or on another instance (Refresh polls the database).
 type Signer struct {
-	store *Store
-	cfg   models.SignerConfig
+	ring Ring
+	now  func() time.Time
+	cfg  models.SignerConfig
 
 	// reloadMu makes Reloads take turns: the periodic Refresh and a rotation's reload
 	// may run at once, and the one that read the older ring must not be installed last.
@@ -58,8 +59,25 @@ func (s *Signer) Rotations() int64 { return s.rotations.Load() }
 // PublishedKeys is how many keys the JWKS publishes (next, active and retired).
 func (s *Signer) PublishedKeys() int64 { return s.published.Load() }
 
-// NewSigner builds the signer and loads (creating on first start) the signing keys.
-func NewSigner(ctx context.Context, store *Store, cfg models.SignerConfig) (*Signer, error) {
+// Ring is what the signer reads and changes in the database: the signing keys and the
+// status lists. The store implements it.
+type Ring interface {
+	// RingKeys reads every signing key, oldest first.
+	RingKeys(ctx context.Context) ([]models.SigningKey, error)
+	// MaintainSigningKeysAs moves the ring along its lifecycle on behalf of actor.
+	MaintainSigningKeysAs(ctx context.Context, actor models.Actor, mk *models.MasterKeys, p models.RotationPolicy, force bool) (models.RotationResult, error)
+	// RewrapSigningKeys re-encrypts private keys sealed under an older master key.
+	RewrapSigningKeys(ctx context.Context, mk *models.MasterKeys) (int, error)
+	// StatusListVersions reads every status list's version.
+	StatusListVersions(ctx context.Context) (map[string]int64, error)
+	// StatusListState reads a list's size, version and revoked indexes
+	// (models.ErrNotFound for an unknown list).
+	StatusListState(ctx context.Context, id string) (size int, version int64, revoked []int, err error)
+}
+
+// New builds the signer over ring and loads (creating on first start) the signing keys.
+// now is the clock every time it signs or ages a list by.
+func New(ctx context.Context, ring Ring, now func() time.Time, cfg models.SignerConfig) (*Signer, error) {
 	if cfg.MasterKeys == nil {
 		return nil, errors.New("signer: master keys are required")
 	}
@@ -87,10 +105,9 @@ func NewSigner(ctx context.Context, store *Store, cfg models.SignerConfig) (*Sig
 	if cfg.KeyMaxLifetime == 0 {
 		cfg.KeyMaxLifetime = 365 * 24 * time.Hour
 	}
-	s := &Signer{store: store, cfg: cfg}
+	s := &Signer{ring: ring, now: now, cfg: cfg}
 	s.lists.entries = map[string]*statusListEntry{}
-	store.signer = s
-	if n, err := store.RewrapSigningKeys(ctx, cfg.MasterKeys); err != nil {
+	if n, err := ring.RewrapSigningKeys(ctx, cfg.MasterKeys); err != nil {
 		return nil, err
 	} else if n > 0 {
 		cfg.Logger.Info("re-encrypted signing keys under the current master key", "count", n)
@@ -120,7 +137,7 @@ func (s *Signer) RotateNow(ctx context.Context, operator models.Actor) (models.R
 }
 
 func (s *Signer) maintain(ctx context.Context, actor models.Actor, force bool) (models.RotationResult, error) {
-	res, err := s.store.MaintainSigningKeysAs(ctx, actor, s.cfg.MasterKeys, s.cfg.Rotation, force)
+	res, err := s.ring.MaintainSigningKeysAs(ctx, actor, s.cfg.MasterKeys, s.cfg.Rotation, force)
 	if err != nil {
 		return res, err
 	}
@@ -139,8 +156,8 @@ func (s *Signer) maintain(ctx context.Context, actor models.Actor, force bool) (
 func (s *Signer) Reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	var keys []models.SigningKey
-	if err := s.store.db.WithContext(ctx).Order("created_at").Find(&keys).Error; err != nil {
+	keys, err := s.ring.RingKeys(ctx)
+	if err != nil {
 		return err
 	}
 	parts := make([]string, len(keys))
