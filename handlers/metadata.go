@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
 )
 
 // Metadata is the RFC 8414 authorization server metadata document.
@@ -42,7 +43,7 @@ func (h *Handler) metadataDocument() Metadata {
 		JWKSURI:               base + "/.well-known/jwks.json",
 		IntrospectionEndpoint: base + "/oauth/introspect",
 		RevocationEndpoint:    base + "/oauth/revoke",
-		GrantTypesSupported:   models.SupportedGrantTypes,
+		GrantTypesSupported:   oauth.GrantTypes(),
 		// No authorization endpoint, so no response type; scopes are defined per API, and
 		// the portal itself defines none. RFC 8414 §2 says to omit such members rather
 		// than publish them empty.

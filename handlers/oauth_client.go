@@ -8,59 +8,59 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
-// oauthError is a response in RFC 6749 §5.2 form.
-type oauthError struct {
-	status int
-	code   string
-	desc   string
-	header map[string]string
-}
+// newOAuthError is a refusal the client reads: models.OAuthError is the one OAuth error
+// type, wherever it is raised (here, in the store, in a grant).
+func newOAuthError(code, desc string) *models.OAuthError { return models.NewOAuthError(code, desc) }
 
-func (e *oauthError) Error() string { return e.code + ": " + e.desc }
-
-func newOAuthError(status int, code, desc string) *oauthError {
-	return &oauthError{status: status, code: code, desc: desc}
+// oauthStatus is the status an OAuth error is answered with (RFC 6749 §5.2: 400, or
+// 401 for invalid_client; 429 when throttled, 503 when the database is unreachable).
+func oauthStatus(e *models.OAuthError) int {
+	switch {
+	case e.Code == models.ErrCodeInvalidClient:
+		return http.StatusUnauthorized
+	case e.Throttled:
+		return http.StatusTooManyRequests
+	case e.Code == models.ErrCodeTemporarilyUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
 }
 
 // writeOAuthError answers with the exact JSON body {"error": …, "error_description": …}.
+// Errors that are not the client's (a database outage aside) go to handleError: 500.
 func writeOAuthError(c echo.Context, err error) error {
-	var oe *oauthError
-	var me *models.OAuthError
+	var oe *models.OAuthError
 	switch {
 	case errors.As(err, &oe):
 	case errors.Is(err, models.ErrUnavailable):
-		oe = newOAuthError(http.StatusServiceUnavailable, "temporarily_unavailable",
-			"the authorization server cannot reach its database; retry shortly")
-		oe.header = map[string]string{"Retry-After": "5"}
-	case errors.As(err, &me):
-		status := http.StatusBadRequest
-		if me.Code == models.ErrCodeInvalidClient {
-			status = http.StatusUnauthorized
-		}
-		oe = newOAuthError(status, me.Code, me.Description)
+		oe = &models.OAuthError{Code: models.ErrCodeTemporarilyUnavailable,
+			Description: "the authorization server cannot reach its database; retry shortly", RetryAfter: 5 * time.Second}
 	default:
 		return err
 	}
+	status := oauthStatus(oe)
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if oe.status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="gatehouse", charset="UTF-8"`)
 	}
-	for k, v := range oe.header {
-		h.Set(k, v)
+	if oe.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(oe.RetryAfter.Seconds()))))
 	}
-	return c.JSON(oe.status, struct {
+	return c.JSON(status, struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
-	}{oe.code, oe.desc})
+	}{oe.Code, oe.Description})
 }
 
 // oauthForm parses a POSTed application/x-www-form-urlencoded body. It refuses other
@@ -68,17 +68,17 @@ func writeOAuthError(c echo.Context, err error) error {
 func oauthForm(c echo.Context) (url.Values, error) {
 	r := c.Request()
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
-		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
+		return nil, newOAuthError(models.ErrCodeInvalidRequest, "the body must be application/x-www-form-urlencoded")
 	}
 	if r.URL.RawQuery != "" {
-		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "parameters (and credentials) must not be sent in the query string")
+		return nil, newOAuthError(models.ErrCodeInvalidRequest, "parameters (and credentials) must not be sent in the query string")
 	}
 	if err := r.ParseForm(); err != nil {
-		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the body is not a valid form")
+		return nil, newOAuthError(models.ErrCodeInvalidRequest, "the body is not a valid form")
 	}
 	for k, v := range r.PostForm {
 		if len(v) > 1 && k != "resource" {
-			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the parameter "+k+" is repeated")
+			return nil, newOAuthError(models.ErrCodeInvalidRequest, "the parameter "+k+" is repeated")
 		}
 	}
 	return r.PostForm, nil
@@ -93,26 +93,26 @@ func clientCredentials(c echo.Context, form url.Values) (id, secret string, basi
 	if auth != "" {
 		scheme, payload, _ := strings.Cut(auth, " ")
 		if !strings.EqualFold(scheme, "Basic") {
-			return "", "", false, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "only the Basic authorization scheme is supported here")
+			return "", "", false, newOAuthError(models.ErrCodeInvalidRequest, "only the Basic authorization scheme is supported here")
 		}
 		raw, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
 		user, pass, ok := strings.Cut(string(raw), ":")
 		if derr != nil || !ok {
-			return "", "", true, newOAuthError(http.StatusUnauthorized, models.ErrCodeInvalidClient, "malformed Basic credentials")
+			return "", "", true, newOAuthError(models.ErrCodeInvalidClient, "malformed Basic credentials")
 		}
 		if id, err = url.QueryUnescape(user); err == nil {
 			secret, err = url.QueryUnescape(pass)
 		}
 		if err != nil {
-			return "", "", true, newOAuthError(http.StatusUnauthorized, models.ErrCodeInvalidClient, "Basic credentials must be form-urlencoded")
+			return "", "", true, newOAuthError(models.ErrCodeInvalidClient, "Basic credentials must be form-urlencoded")
 		}
 		if postSecret != "" || (postID != "" && postID != id) {
-			return "", "", true, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "use one client authentication method, not both")
+			return "", "", true, newOAuthError(models.ErrCodeInvalidRequest, "use one client authentication method, not both")
 		}
 		return id, secret, true, nil
 	}
 	if postID == "" || postSecret == "" {
-		return "", "", false, newOAuthError(http.StatusUnauthorized, models.ErrCodeInvalidClient,
+		return "", "", false, newOAuthError(models.ErrCodeInvalidClient,
 			"client authentication is required (client_secret_basic or client_secret_post)")
 	}
 	return postID, postSecret, false, nil
@@ -137,10 +137,10 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional b
 	switch {
 	case assertionType != "" || assertion != "":
 		if c.Request().Header.Get("Authorization") != "" || form.Get("client_secret") != "" {
-			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "use one client authentication method, not both")
+			return nil, newOAuthError(models.ErrCodeInvalidRequest, "use one client authentication method, not both")
 		}
 		if assertionType != models.ClientAssertionType || assertion == "" {
-			return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest,
+			return nil, newOAuthError(models.ErrCodeInvalidRequest,
 				"client_assertion_type must be "+models.ClientAssertionType+" with a client_assertion")
 		}
 		if id = form.Get("client_id"); id == "" {
@@ -152,8 +152,8 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional b
 		return nil, nil
 	default:
 		if id, secret, _, err = clientCredentials(c, form); err != nil {
-			var oe *oauthError
-			if errors.As(err, &oe) && oe.code == models.ErrCodeInvalidClient {
+			var oe *models.OAuthError
+			if errors.As(err, &oe) && oe.Code == models.ErrCodeInvalidClient {
 				return nil, h.refuse(ctx, "", ip, err)
 			}
 			return nil, err
@@ -204,10 +204,9 @@ func (h *Handler) throttled(keys ...string) error {
 	for _, key := range keys {
 		if wait := h.limiter.wait(key); wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))
-			e := newOAuthError(http.StatusTooManyRequests, "temporarily_unavailable",
-				fmt.Sprintf("too many failed authentication attempts from this address; retry after %d seconds", secs))
-			e.header = map[string]string{"Retry-After": fmt.Sprint(secs)}
-			return e
+			return &models.OAuthError{Code: models.ErrCodeTemporarilyUnavailable, Throttled: true,
+				RetryAfter:  time.Duration(secs) * time.Second,
+				Description: fmt.Sprintf("too many failed authentication attempts from this address; retry after %d seconds", secs)}
 		}
 	}
 	return nil

@@ -3,11 +3,11 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
 )
 
 // tokenResponse is RFC 6749 §5.1's successful response (no refresh token).
@@ -18,41 +18,34 @@ type tokenResponse struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-// issueToken handles "POST /oauth/token": the client credentials grant for projects.
+// issueToken handles "POST /oauth/token": the grant named by grant_type (models/oauth's
+// registry) issues the token, after the client authenticated — or, for a grant whose
+// own credential identifies the client, may authenticate.
 func (h *Handler) issueToken(c echo.Context) error {
 	form, err := oauthForm(c)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	grant := form.Get("grant_type")
-	if grant == "" {
-		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "grant_type is required"))
-	}
-	if grant != models.GrantClientCredentials && grant != models.GrantJWTBearer {
-		return writeOAuthError(c, newOAuthError(http.StatusBadRequest, models.ErrCodeUnsupportedGrantType,
-			"the grant type "+models.QuoteForError(grant)+" is not supported"))
-	}
-	p, err := h.authenticateClient(c, form, grant == models.GrantJWTBearer)
+	grant, err := oauth.Lookup(form.Get("grant_type"))
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	if grant == models.GrantJWTBearer {
-		if p, err = h.jwtBearerGrant(c, form, p); err != nil {
-			return writeOAuthError(c, err)
-		}
-	}
-	// RFC 8707 resource (repeatable), and the audience parameter some clients send
-	// instead: together they must name one API the project holds a grant for.
-	resources := append([]string{}, form["resource"]...)
-	if aud := form.Get("audience"); aud != "" {
-		resources = append(resources, aud)
-	}
-	tok, err := h.store.IssueAccessToken(p, grant, form.Get("scope"), resources)
+	p, err := h.authenticateClient(c, form, grant.ClientAuthOptional())
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	h.usage.Token(p.ID)
-	h.metrics.tokens.WithLabelValues(grantMetricLabel(grant)).Inc()
+	ctx := c.Request().Context()
+	tok, err := grant.Token(ctx, h.store, oauth.Request{GrantType: form.Get("grant_type"), Params: form, Client: p,
+		AssertionAudiences: h.assertionAudiences()})
+	var refused *oauth.RefusedCredential
+	if errors.As(err, &refused) {
+		return writeOAuthError(c, h.refuse(ctx, refused.ClientID, c.RealIP(), refused.Err))
+	}
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	h.usage.Token(tok.Project.ID)
+	h.metrics.tokens.WithLabelValues(grant.MetricLabel()).Inc()
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
@@ -101,42 +94,7 @@ func (h *Handler) clientTokenRequest(c echo.Context) (*models.Project, string, e
 	}
 	token := form.Get("token")
 	if token == "" {
-		return nil, "", newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "token is required")
+		return nil, "", newOAuthError(models.ErrCodeInvalidRequest, "token is required")
 	}
 	return p, token, nil
-}
-
-// jwtBearerGrant checks the assertion of the JWT bearer grant (RFC 7523 §2.1). When the
-// client also authenticated, the assertion must be its own; otherwise the assertion
-// alone identifies and authenticates the project. Failures count against the limits.
-func (h *Handler) jwtBearerGrant(c echo.Context, form url.Values, client *models.Project) (*models.Project, error) {
-	assertion := form.Get("assertion")
-	if assertion == "" {
-		return nil, newOAuthError(http.StatusBadRequest, models.ErrCodeInvalidRequest, "the jwt-bearer grant needs an assertion")
-	}
-	expect := ""
-	if client != nil {
-		expect = client.ID
-	}
-	p, err := h.store.VerifyAssertion(c.Request().Context(), assertion, expect, h.assertionAudiences(), models.ForGrant)
-	if err != nil {
-		var me *models.OAuthError
-		if errors.As(err, &me) {
-			claimed := expect
-			if claimed == "" {
-				claimed = models.AssertionIssuer(assertion)
-			}
-			return nil, h.refuse(c.Request().Context(), claimed, c.RealIP(), err)
-		}
-		return nil, err
-	}
-	return p, nil
-}
-
-// grantMetricLabel names a grant type in metrics.
-func grantMetricLabel(grant string) string {
-	if grant == models.GrantJWTBearer {
-		return "jwt_bearer"
-	}
-	return grant
 }

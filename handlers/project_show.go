@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
@@ -80,7 +81,7 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 func settingsForm(p *models.Project) views.SettingsForm {
 	f := views.SettingsForm{Name: p.Name, Description: p.Description,
 		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute))}
-	for _, g := range models.SupportedGrantTypes {
+	for _, g := range oauth.GrantTypes() {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}
 	for _, m := range models.AuthMethods {

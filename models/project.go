@@ -13,9 +13,6 @@ const (
 	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
-// SupportedGrantTypes are the grants the token endpoint implements.
-var SupportedGrantTypes = []string{GrantClientCredentials, GrantJWTBearer}
-
 // DefaultAccessTokenTTL is a new project's access-token lifetime.
 const DefaultAccessTokenTTL = 15 * time.Minute
 

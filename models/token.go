@@ -2,6 +2,7 @@ package models
 
 import (
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
 )
@@ -11,7 +12,15 @@ import (
 type OAuthError struct {
 	Code        string
 	Description string
+	// RetryAfter, when set, is how long the client should wait before trying again.
+	RetryAfter time.Duration
+	// Throttled marks a refusal for too many failures from the client's source (429),
+	// as opposed to the server being unavailable (503), which share a code.
+	Throttled bool
 }
+
+// NewOAuthError is an error with code and a description safe to show the client.
+func NewOAuthError(code, desc string) *OAuthError { return &OAuthError{Code: code, Description: desc} }
 
 func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
 
@@ -24,6 +33,8 @@ const (
 	ErrCodeUnsupportedGrantType = "unsupported_grant_type"
 	ErrCodeInvalidScope         = "invalid_scope"
 	ErrCodeInvalidTarget        = "invalid_target"
+	// ErrCodeTemporarilyUnavailable: throttled, or the database cannot be reached.
+	ErrCodeTemporarilyUnavailable = "temporarily_unavailable"
 )
 
 // AccessTokenClaims are the claims of an RFC 9068 access token.

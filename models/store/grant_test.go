@@ -69,7 +69,7 @@ func TestAccessRequestLifecycle(t *testing.T) {
 		// Before any decision, team B gets nothing for the API, by any spelling.
 		pb := authenticated(t, s, w.outsider, x.b)
 		for _, res := range [][]string{{"https://orders.example.com"}, {"HTTPS://ORDERS.EXAMPLE.COM/"}, {"https://orders.example.com:443"}} {
-			if _, err := s.IssueAccessToken(pb, models.GrantClientCredentials, "", res); !isOAuth(err, models.ErrCodeInvalidTarget) {
+			if _, err := s.IssueAccessToken(ctx, pb, models.GrantClientCredentials, "", res); !isOAuth(err, models.ErrCodeInvalidTarget) {
 				t.Errorf("token for %v before access: %v, want invalid_target", res, err)
 			}
 		}
@@ -107,11 +107,11 @@ func TestAccessRequestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		pb = authenticated(t, s, w.outsider, x.b)
-		tok, err := s.IssueAccessToken(pb, models.GrantClientCredentials, "", []string{"HTTPS://Orders.Example.com/"})
+		tok, err := s.IssueAccessToken(ctx, pb, models.GrantClientCredentials, "", []string{"HTTPS://Orders.Example.com/"})
 		if err != nil || tok.Scope != "orders:read" || !slices.Equal(tok.Audiences, []string{"https://orders.example.com"}) {
 			t.Fatalf("token after approval: %+v %v, want orders:read for the exact identifier", tok, err)
 		}
-		if _, err := s.IssueAccessToken(pb, models.GrantClientCredentials, "orders:write", nil); !isOAuth(err, models.ErrCodeInvalidScope) {
+		if _, err := s.IssueAccessToken(ctx, pb, models.GrantClientCredentials, "orders:write", nil); !isOAuth(err, models.ErrCodeInvalidScope) {
 			t.Errorf("scope beyond the grant: %v, want invalid_scope", err)
 		}
 		// B makes a key; narrowing to nothing revokes it; revoking the grant stops issuance.
@@ -131,7 +131,7 @@ func TestAccessRequestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		pb = authenticated(t, s, w.outsider, x.b)
-		if _, err := s.IssueAccessToken(pb, models.GrantClientCredentials, "", nil); !isOAuth(err, models.ErrCodeInvalidTarget) {
+		if _, err := s.IssueAccessToken(ctx, pb, models.GrantClientCredentials, "", nil); !isOAuth(err, models.ErrCodeInvalidTarget) {
 			t.Errorf("token after the grant was revoked: %v, want invalid_target", err)
 		}
 		// Both teams' audit logs hold request, approval, changes.
@@ -456,7 +456,7 @@ func TestNothingIssuedBeyondTheGrant(t *testing.T) {
 			op = "token"
 			pa := authenticated(t, s, w.admin, p)
 			ask := strings.Join(subset(scopes), " ")
-			tok, err := s.IssueAccessToken(pa, models.GrantClientCredentials, ask, []string{st.api.Identifier})
+			tok, err := s.IssueAccessToken(ctx, pa, models.GrantClientCredentials, ask, []string{st.api.Identifier})
 			granted, ok := want[p.ID][key]
 			if err == nil {
 				if !ok || !slices.Equal(tok.Audiences, []string{st.api.Identifier}) {

@@ -140,7 +140,7 @@ func TestMigrationOwnsAudiences(t *testing.T) {
 			t.Errorf("prj_b1's key after the migration: %+v", keys)
 		}
 		pb := authenticated(t, s, b, &models.Project{ID: "prj_b1aaaaaaaaaaaaaaaaaaaaaaaa", TeamID: "team_b"})
-		if tok, err := s.IssueAccessToken(pb, models.GrantClientCredentials, "", []string{"Orders-API"}); err != nil || tok.Audiences[0] != "orders-api" {
+		if tok, err := s.IssueAccessToken(ctx, pb, models.GrantClientCredentials, "", []string{"Orders-API"}); err != nil || tok.Audiences[0] != "orders-api" {
 			t.Errorf("prj_b1 token while the request is pending: %+v %v", tok, err)
 		}
 		// The owner is shown the request, and decides it.
@@ -155,7 +155,7 @@ func TestMigrationOwnsAudiences(t *testing.T) {
 			t.Fatalf("denying: revoked %+v, %v; want the legacy key", revoked, err)
 		}
 		pb = authenticated(t, s, b, &models.Project{ID: "prj_b1aaaaaaaaaaaaaaaaaaaaaaaa", TeamID: "team_b"})
-		if _, err := s.IssueAccessToken(pb, models.GrantClientCredentials, "", []string{"orders-api"}); !isOAuth(err, models.ErrCodeInvalidTarget) {
+		if _, err := s.IssueAccessToken(ctx, pb, models.GrantClientCredentials, "", []string{"orders-api"}); !isOAuth(err, models.ErrCodeInvalidTarget) {
 			t.Errorf("prj_b1 token after the denial: %v, want invalid_target", err)
 		}
 		// Both audit logs hold the migration's request.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
 	"gorm.io/gorm"
 )
 
@@ -101,7 +102,7 @@ func (s *Store) UpdateProject(ctx context.Context, actor models.Actor, projectID
 	}
 	var grants []string
 	for _, g := range in.GrantTypes {
-		if !slices.Contains(models.SupportedGrantTypes, g) {
+		if !slices.Contains(oauth.GrantTypes(), g) {
 			v.Add("grant_types", "unknown grant type")
 		} else if !slices.Contains(grants, g) {
 			grants = append(grants, g)

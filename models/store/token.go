@@ -86,7 +86,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 // resources name (RFC 8707; also the audience parameter), or its only grant. scope
 // narrows the granted scopes (empty: all of them). The lifetime is the project's, capped
 // by the API's.
-func (s *Store) IssueAccessToken(p *models.Project, grantType, scope string, resources []string) (*models.IssuedToken, error) {
+func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantType, scope string, resources []string) (*models.IssuedToken, error) {
 	if s.signer == nil {
 		return nil, models.ErrSigningUnavailable
 	}

@@ -1,0 +1,122 @@
+package oauth_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
+)
+
+// fakeIssuer records what grants ask of the store.
+type fakeIssuer struct {
+	assertionErr error
+	asserted     string // expectClient of the last VerifyAssertion
+	issuedFor    string
+	scope        string
+	resources    []string
+}
+
+func (f *fakeIssuer) VerifyAssertion(_ context.Context, assertion, expect string, _ []string, purpose models.AssertionPurpose) (*models.Project, error) {
+	f.asserted = expect
+	if purpose != models.ForGrant {
+		return nil, errors.New("a grant verified an assertion as client authentication")
+	}
+	if f.assertionErr != nil {
+		return nil, f.assertionErr
+	}
+	return &models.Project{ID: "prj_from_assertion"}, nil
+}
+
+func (f *fakeIssuer) IssueAccessToken(_ context.Context, p *models.Project, _, scope string, resources []string) (*models.IssuedToken, error) {
+	f.issuedFor, f.scope, f.resources = p.ID, scope, resources
+	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, Scope: scope}, nil
+}
+
+func TestLookup(t *testing.T) {
+	for grantType, code := range map[string]string{"": models.ErrCodeInvalidRequest, "password": models.ErrCodeUnsupportedGrantType,
+		"authorization_code": models.ErrCodeUnsupportedGrantType} {
+		_, err := oauth.Lookup(grantType)
+		var oe *models.OAuthError
+		if !errors.As(err, &oe) || oe.Code != code {
+			t.Errorf("Lookup(%q) = %v, want %s", grantType, err, code)
+		}
+	}
+	if got, want := oauth.GrantTypes(), []string{models.GrantClientCredentials, models.GrantJWTBearer}; !slices.Equal(got, want) {
+		t.Errorf("GrantTypes() = %v, want %v", got, want)
+	}
+	for _, gt := range oauth.GrantTypes() {
+		if _, err := oauth.Lookup(gt); err != nil {
+			t.Errorf("Lookup(%q): %v", gt, err)
+		}
+	}
+}
+
+func TestClientCredentials(t *testing.T) {
+	g, err := oauth.Lookup(models.GrantClientCredentials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.ClientAuthOptional() {
+		t.Error("client_credentials without client authentication")
+	}
+	f := &fakeIssuer{}
+	form := url.Values{"scope": {"orders:read"}, "resource": {"https://a.example"}, "audience": {"https://b.example"}}
+	tok, err := g.Token(context.Background(), f, oauth.Request{GrantType: models.GrantClientCredentials, Params: form,
+		Client: &models.Project{ID: "prj_client"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Project.ID != "prj_client" || f.issuedFor != "prj_client" || f.scope != "orders:read" ||
+		!slices.Equal(f.resources, []string{"https://a.example", "https://b.example"}) {
+		t.Errorf("issued %+v for %s, scope %q, resources %v", tok, f.issuedFor, f.scope, f.resources)
+	}
+}
+
+func TestJWTBearer(t *testing.T) {
+	g, err := oauth.Lookup(models.GrantJWTBearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.ClientAuthOptional() {
+		t.Error("the JWT bearer grant requires client authentication besides its assertion")
+	}
+	ctx := context.Background()
+	f := &fakeIssuer{}
+	if _, err := g.Token(ctx, f, oauth.Request{GrantType: models.GrantJWTBearer, Params: url.Values{}}); !isCode(err, models.ErrCodeInvalidRequest) {
+		t.Errorf("no assertion: %v, want invalid_request", err)
+	}
+	tok, err := g.Token(ctx, f, oauth.Request{GrantType: models.GrantJWTBearer, Params: url.Values{"assertion": {"x.y.z"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Project.ID != "prj_from_assertion" || f.issuedFor != "prj_from_assertion" || f.asserted != "" {
+		t.Errorf("token for %s (issued for %s, expected client %q)", tok.Project.ID, f.issuedFor, f.asserted)
+	}
+	// An authenticated client's assertion must be its own; a refused one names the
+	// client for the lockout.
+	f.assertionErr = models.NewOAuthError(models.ErrCodeInvalidGrant, "bad signature")
+	_, err = g.Token(ctx, f, oauth.Request{GrantType: models.GrantJWTBearer, Params: url.Values{"assertion": {"x.y.z"}},
+		Client: &models.Project{ID: "prj_authenticated"}})
+	var refused *oauth.RefusedCredential
+	if !errors.As(err, &refused) || refused.ClientID != "prj_authenticated" || !isCode(err, models.ErrCodeInvalidGrant) {
+		t.Errorf("refused assertion: %v, want a RefusedCredential for prj_authenticated carrying invalid_grant", err)
+	}
+	if f.asserted != "prj_authenticated" {
+		t.Errorf("the assertion was not required to be the authenticated client's (expected %q)", f.asserted)
+	}
+	// A server error stays one.
+	boom := errors.New("database gone")
+	f.assertionErr = boom
+	if _, err := g.Token(ctx, f, oauth.Request{GrantType: models.GrantJWTBearer, Params: url.Values{"assertion": {"x.y.z"}}}); !errors.Is(err, boom) || errors.As(err, &refused) {
+		t.Errorf("server error: %v", err)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var oe *models.OAuthError
+	return errors.As(err, &oe) && oe.Code == code
+}
