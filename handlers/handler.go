@@ -1,82 +1,39 @@
-// Package handlers is Gatehouse's HTTP layer: Echo routes, middleware, request parsing,
-// rendering views and choosing status codes. Decisions about data live in models.
+// Package handlers wires Gatehouse's ways in: handlers/web (pages), handlers/oauth (the
+// machine endpoints) and, shared by both, handlers/httpx (rendering, the one error
+// mapper, security headers, the access log, metrics). It holds no handlers of its own
+// beyond health checks; decisions about data live in models.
 package handlers
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/url"
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/handlers/oauth"
+	"github.com/gatehouse-dev/gatehouse/handlers/web"
 	"github.com/gatehouse-dev/gatehouse/models"
-	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // Config is what the HTTP layer needs from the process configuration.
-type Config struct {
-	// BaseURL is the portal's public URL.
-	BaseURL *url.URL
-	// OIDC is the identity provider developers sign in with.
-	OIDC OIDCConfig
-	// DevProvider, when set, is the in-process development identity provider, mounted
-	// at DevProviderPath. The layout then shows a development sign-in banner.
-	DevProvider http.Handler
-	// SessionKeys sign session cookies; the first signs, all verify.
-	SessionKeys [][]byte
-	// Sessions bounds session lifetimes.
-	Sessions models.SessionPolicy
-	// Logger receives the access log and errors. Never a secret or token.
-	Logger *slog.Logger
-	// Version is shown by /healthz.
-	Version string
-	// RequestTimeout bounds each request's context.
-	RequestTimeout time.Duration
-	// BodyLimit bounds request bodies, in Echo's notation ("256K").
-	BodyLimit string
-	// Signer signs credentials and serves the JWKS and status lists.
-	Signer *signing.Signer
-	// AdminEmails are the operators (lower case), who see the signing-key page.
-	AdminEmails []string
-	// Usage counts issued tokens and revocations per project (flushed by its owner).
-	Usage *store.Usage
-	// AuthFailuresPerClient and AuthFailuresPerIP bound failed client authentications
-	// per minute at the OAuth endpoints; past them the caller gets 429.
-	AuthFailuresPerClient int
-	AuthFailuresPerIP     int
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client's
-	// address. A request from any other address is attributed to that address.
-	TrustedProxies []*net.IPNet
-	// MetricsToken, when set, serves GET /metrics on the main port to callers that
-	// present it as a bearer token.
-	MetricsToken string
-	// QuietMachineLog logs the machine endpoints' requests (tokens, JWKS, status lists,
-	// introspection, health) only when they fail (status 400 or more); pages are always
-	// logged.
-	QuietMachineLog bool
-}
+type Config = httpx.Config
+
+// OIDCConfig names the identity provider developers sign in with.
+type OIDCConfig = httpx.OIDCConfig
 
 // DevProviderPath is where the development identity provider is mounted.
-const DevProviderPath = "/dev-oidc"
+const DevProviderPath = httpx.DevProviderPath
 
 // Handler serves every route. Build it with New and mount it with Echo.
 type Handler struct {
-	cfg      Config
-	store    *store.Store
-	sessions *DBStore
-	auth     *authenticator
-	log      *slog.Logger
-	secure   bool
-	cookie   string
-	usage    *store.Usage
-	limiter  *failureLimiter
+	*httpx.Server
+	web   *web.Handler
+	oauth *oauth.Handler
 	// draining is set when the process is shutting down (/readyz answers 503).
 	draining atomic.Bool
-	metrics  *metrics
 }
 
 // New builds the handler.
@@ -108,29 +65,21 @@ func New(cfg Config, st *store.Store) (*Handler, error) {
 	if cfg.AuthFailuresPerIP == 0 {
 		cfg.AuthFailuresPerIP = 50
 	}
-	secure := cfg.BaseURL.Scheme == "https"
-	sessions, err := NewDBStore(st, cfg.SessionKeys, cfg.Sessions, secure)
-	if err != nil {
-		return nil, err
-	}
-	cookie := "gatehouse_session"
-	if secure {
-		// __Host- binds the cookie to this exact origin: Secure, Path=/, no Domain.
-		cookie = "__Host-gatehouse_session"
-	}
 	if cfg.OIDC.RedirectURL == "" {
 		cfg.OIDC.RedirectURL = cfg.BaseURL.JoinPath("/auth/callback").String()
 	}
-	h := &Handler{
-		cfg: cfg, store: st, sessions: sessions, auth: newAuthenticator(cfg.OIDC),
-		log: cfg.Logger, secure: secure, cookie: cookie, usage: cfg.Usage,
-		limiter: newFailureLimiter(st, time.Minute),
+	s := &httpx.Server{Cfg: cfg, Store: st, Log: cfg.Logger, Usage: cfg.Usage, Secure: cfg.BaseURL.Scheme == "https"}
+	s.Metrics = s.NewMetrics()
+	s.ServeJSON("/healthz", "/readyz", "/metrics")
+	w, err := web.New(s)
+	if err != nil {
+		return nil, err
 	}
-	h.metrics = h.newMetrics()
+	h := &Handler{Server: s, web: w, oauth: oauth.New(s)}
 	// Every revocation the store commits, whichever way it came, is counted once.
 	st.Subscribe(func(ev models.Event) {
 		if ev.Type == models.EventAPIKeyRevoked {
-			h.metrics.revocations.WithLabelValues(ev.Via).Inc()
+			s.Metrics.Revocations.WithLabelValues(ev.Via).Inc()
 		}
 	})
 	return h, nil
@@ -138,7 +87,7 @@ func New(cfg Config, st *store.Store) (*Handler, error) {
 
 // PruneAuthFailures forgets expired client-authentication throttles and the failure
 // counts that no longer matter (the process runs it every 5 minutes).
-func (h *Handler) PruneAuthFailures(ctx context.Context) error { return h.limiter.prune(ctx) }
+func (h *Handler) PruneAuthFailures(ctx context.Context) error { return h.oauth.PruneAuthFailures(ctx) }
 
 // SessionCookieName is the name of the session cookie.
-func (h *Handler) SessionCookieName() string { return h.cookie }
+func (h *Handler) SessionCookieName() string { return h.web.SessionCookieName() }

@@ -11,7 +11,7 @@ import (
 // healthz handles "GET /healthz": the process is alive.
 func (h *Handler) healthz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": h.cfg.Version})
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": h.Cfg.Version})
 }
 
 // Drain tells load balancers to stop sending: from now on /readyz answers 503
@@ -29,12 +29,12 @@ func (h *Handler) readyz(c echo.Context) error {
 	defer cancel()
 	checks := map[string]string{"database": "ok", "signing_key": "ok"}
 	status := http.StatusOK
-	if err := h.store.Ping(ctx); err != nil {
+	if err := h.Store.Ping(ctx); err != nil {
 		checks["database"], status = "unreachable", http.StatusServiceUnavailable
-	} else if cur, latest, err := h.store.MigrationStatus(ctx); err != nil || cur < latest {
+	} else if cur, latest, err := h.Store.MigrationStatus(ctx); err != nil || cur < latest {
 		checks["database"], status = "schema not migrated", http.StatusServiceUnavailable
 	}
-	if h.cfg.Signer.ActiveKID() == "" {
+	if h.Cfg.Signer.ActiveKID() == "" {
 		checks["signing_key"], status = "not loaded", http.StatusServiceUnavailable
 	}
 	state := "ready"

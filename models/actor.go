@@ -15,7 +15,7 @@ type Actor struct {
 	UserAgent string
 }
 
-// label is how the audit log names the actor.
+// Label is how the audit log names the actor.
 func (a Actor) Label() string {
 	if a.User == nil {
 		if a.Client != "" {
@@ -50,7 +50,7 @@ func WithCaller(ctx context.Context, ip, userAgent string) context.Context {
 	return context.WithValue(ctx, callerKey{}, [2]string{ip, userAgent})
 }
 
-// anonymousCaller is an unauthenticated caller as the audit log names it.
+// AnonymousCaller is an unauthenticated caller as the audit log names it.
 func AnonymousCaller(ctx context.Context) Actor {
 	v, _ := ctx.Value(callerKey{}).([2]string)
 	return Actor{Client: "unauthenticated caller", IP: v[0], UserAgent: v[1]}

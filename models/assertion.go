@@ -20,7 +20,7 @@ const (
 	MaxAssertionLifetime = 5 * time.Minute
 )
 
-// assertionClaims are the claims RFC 7523 §3 requires.
+// AssertionClaims are the claims RFC 7523 §3 requires.
 type AssertionClaims struct {
 	Iss string          `json:"iss"`
 	Sub string          `json:"sub"`
@@ -35,7 +35,7 @@ type AssertionClaims struct {
 // a case variant of one of them ("ISS", "ſub") are malformed.
 var AssertionClaimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti")
 
-// decodeStrict decodes a JSON object into v after jsonstrict.Check with known.
+// DecodeStrict decodes a JSON object into v after jsonstrict.Check with known.
 func DecodeStrict(data []byte, known jsonstrict.Names, v any) error {
 	if err := jsonstrict.Check(data, known); err != nil {
 		return err

@@ -56,7 +56,7 @@ func (k *ClientKey) Expired(now time.Time) bool {
 	return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt)
 }
 
-// clientKeyAlg returns the algorithm a public key verifies: the JWK's alg when it names
+// ClientKeyAlg returns the algorithm a public key verifies: the JWK's alg when it names
 // an allowed one that fits the key type, else the key type's default.
 func ClientKeyAlg(k jose.JSONWebKey) (string, error) {
 	var def string

@@ -76,7 +76,7 @@ func (e *ValidationError) Error() string {
 	return "invalid input: " + strings.Join(parts, "; ")
 }
 
-// add records a message for field (the first message per field wins).
+// Add records a message for field (the first message per field wins).
 func (e *ValidationError) Add(field, msg string) {
 	if e.Fields == nil {
 		e.Fields = map[string]string{}

@@ -12,7 +12,7 @@ import (
 // double-click-friendly.
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// randomToken returns n random bytes in lower-case base32.
+// RandomToken returns n random bytes in lower-case base32.
 func RandomToken(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -21,14 +21,14 @@ func RandomToken(n int) string {
 	return lowerBase32.EncodeToString(b)
 }
 
-// sha256Hex returns the hex SHA-256 of s, the form in which high-entropy secrets
+// SHA256Hex returns the hex SHA-256 of s, the form in which high-entropy secrets
 // (session ids, invitation tokens, client secrets) are stored.
 func SHA256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
-// hasPrefixID reports whether id looks like one of ours with the given prefix.
+// HasPrefixID reports whether id looks like one of ours with the given prefix.
 func HasPrefixID(id, prefix string) bool {
 	return strings.HasPrefix(id, prefix+"_") && len(id) == len(prefix)+1+26
 }

@@ -38,7 +38,7 @@ type SigningKey struct {
 	RetiredAt   *time.Time
 }
 
-// privateKey unseals the key's private half.
+// PrivateKey unseals the key's private half.
 func (k *SigningKey) PrivateKey(mk *MasterKeys) (crypto.Signer, error) {
 	raw, err := mk.Open(k.PrivateEnc, []byte(k.KID))
 	if err != nil {
@@ -55,7 +55,7 @@ func (k *SigningKey) PrivateKey(mk *MasterKeys) (crypto.Signer, error) {
 	return s, nil
 }
 
-// publicKey parses the key's public JWK.
+// PublicKey parses the key's public JWK.
 func (k *SigningKey) PublicKey() (jose.JSONWebKey, error) {
 	var jwk jose.JSONWebKey
 	err := json.Unmarshal([]byte(k.PublicJWK), &jwk)

@@ -30,7 +30,7 @@ type Identity struct {
 // maxClaimLen bounds the email and name we keep from an ID token.
 const maxClaimLen = 200
 
-// normalize trims and bounds the identity's display fields.
+// Normalize trims and bounds the identity's display fields.
 func (id Identity) Normalize() Identity {
 	id.Email = Truncate(strings.TrimSpace(id.Email), maxClaimLen)
 	id.Name = Truncate(strings.TrimSpace(id.Name), maxClaimLen)
@@ -43,7 +43,7 @@ func (id Identity) Normalize() Identity {
 	return id
 }
 
-// truncate cuts s to at most n runes.
+// Truncate cuts s to at most n runes.
 func Truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s

@@ -1,0 +1,40 @@
+// Package oauth is the machine way in: /oauth/* (token, introspection, revocation),
+// /.well-known/* (metadata, JWKS) and /statuslists/*. JSON only, no session, no CSRF.
+// Grants come from models/oauth's registry.
+package oauth
+
+import (
+	"context"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+)
+
+// Handler serves the machine endpoints.
+type Handler struct {
+	*httpx.Server
+	limiter *failureLimiter
+}
+
+// New builds the machine endpoints over the shared server.
+func New(s *httpx.Server) *Handler {
+	s.ServeJSON("/oauth/", "/.well-known/", "/statuslists/")
+	return &Handler{Server: s, limiter: newFailureLimiter(s.Store, time.Minute)}
+}
+
+// Routes adds the machine endpoints to e.
+func (h *Handler) Routes(e *echo.Echo) {
+	e.GET("/.well-known/jwks.json", h.jwks)                      // wellknown.go
+	e.GET("/.well-known/jwks.pem", h.jwksPEM)                    // wellknown.go
+	e.GET("/.well-known/oauth-authorization-server", h.metadata) // metadata.go
+	e.POST("/oauth/token", h.issueToken)                         // oauth_token.go
+	e.POST("/oauth/introspect", h.introspect)                    // oauth_token.go
+	e.POST("/oauth/revoke", h.revokeToken)                       // oauth_token.go
+	e.GET("/statuslists/:id", h.statusList)                      // wellknown.go
+}
+
+// PruneAuthFailures forgets expired client-authentication throttles and the failure
+// counts that no longer matter (the process runs it every 5 minutes).
+func (h *Handler) PruneAuthFailures(ctx context.Context) error { return h.limiter.prune(ctx) }

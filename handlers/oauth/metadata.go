@@ -1,0 +1,70 @@
+package oauth
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
+)
+
+// Metadata is the RFC 8414 authorization server metadata document.
+type Metadata struct {
+	Issuer                                     string   `json:"issuer"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	GrantTypesSupported                        []string `json:"grant_types_supported,omitempty"`
+	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
+	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// Gatehouse extensions: the types of token it issues, what they are signed with, and
+	// where its status lists live (a verifier fetches no status list from anywhere else).
+	TokenTypesSupported       []string `json:"token_types_supported"`
+	SigningAlgValuesSupported []string `json:"signing_alg_values_supported"`
+	StatusListURIPrefix       string   `json:"status_list_uri_prefix"`
+}
+
+// metadataDocument builds the document for this portal.
+func (h *Handler) metadataDocument() Metadata {
+	base := h.Cfg.BaseURL.String()
+	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	return Metadata{
+		Issuer:                base,
+		TokenEndpoint:         base + "/oauth/token",
+		JWKSURI:               base + "/.well-known/jwks.json",
+		IntrospectionEndpoint: base + "/oauth/introspect",
+		RevocationEndpoint:    base + "/oauth/revoke",
+		GrantTypesSupported:   oauth.GrantTypes(),
+		// No authorization endpoint, so no response type; scopes are defined per API, and
+		// the portal itself defines none. RFC 8414 §2 says to omit such members rather
+		// than publish them empty.
+		TokenEndpointAuthMethodsSupported:          auth,
+		TokenEndpointAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		IntrospectionEndpointAuthMethodsSupported:  auth,
+		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		RevocationEndpointAuthMethodsSupported:     auth,
+		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
+		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
+		SigningAlgValuesSupported:                  models.SigningAlgs,
+		StatusListURIPrefix:                        base + "/statuslists/",
+	}
+}
+
+// metadata handles "GET /.well-known/oauth-authorization-server" (RFC 8414).
+func (h *Handler) metadata(c echo.Context) error {
+	body, err := json.MarshalIndent(h.metadataDocument(), "", "  ")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	return c.Blob(http.StatusOK, "application/json", body)
+}

@@ -1,0 +1,100 @@
+package oauth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
+)
+
+// tokenResponse is RFC 6749 §5.1's successful response (no refresh token).
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// issueToken handles "POST /oauth/token": the grant named by grant_type (models/oauth's
+// registry) issues the token, after the client authenticated — or, for a grant whose
+// own credential identifies the client, may authenticate.
+func (h *Handler) issueToken(c echo.Context) error {
+	form, err := oauthForm(c)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	grant, err := oauth.Lookup(form.Get("grant_type"))
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	p, err := h.authenticateClient(c, form, grant.ClientAuthOptional())
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	ctx := c.Request().Context()
+	tok, err := grant.Token(ctx, h.Store, oauth.Request{GrantType: form.Get("grant_type"), Params: form, Client: p,
+		AssertionAudiences: h.assertionAudiences()})
+	var refused *oauth.RefusedCredential
+	if errors.As(err, &refused) {
+		return writeOAuthError(c, h.refuse(ctx, refused.ClientID, c.RealIP(), refused.Err))
+	}
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	h.Usage.Token(tok.Project.ID)
+	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
+}
+
+// introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a
+// project; it learns about credentials of its own team only.
+func (h *Handler) introspect(c echo.Context) error {
+	p, token, err := h.clientTokenRequest(c)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	res, err := h.Store.Introspect(c.Request().Context(), p, token)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, res)
+}
+
+// revokeToken handles "POST /oauth/revoke" (RFC 7009): a project revokes its own API
+// keys. Unknown, invalid and other projects' tokens get the same 200 and change nothing.
+func (h *Handler) revokeToken(c echo.Context) error {
+	p, token, err := h.clientTokenRequest(c)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	// Whether it revoked anything, the answer is the same (the store counts and audits).
+	if _, err := h.Store.RevokeAsClient(c.Request().Context(), p, token); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.NoContent(http.StatusOK)
+}
+
+// clientTokenRequest reads what introspection and revocation share: an authenticated
+// project and the token parameter.
+func (h *Handler) clientTokenRequest(c echo.Context) (*models.Project, string, error) {
+	form, err := oauthForm(c)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := h.authenticateClient(c, form, false)
+	if err != nil {
+		return nil, "", err
+	}
+	token := form.Get("token")
+	if token == "" {
+		return nil, "", newOAuthError(models.ErrCodeInvalidRequest, "token is required")
+	}
+	return p, token, nil
+}

@@ -1,0 +1,103 @@
+// Package web is the browser way in: the portal's pages, sign-in, sessions, CSRF and
+// flash messages. One file per action (team_show.go, key_create.go, …), each naming its
+// route; views/paths.go builds every URL.
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+)
+
+// Handler serves the pages.
+type Handler struct {
+	*httpx.Server
+	sessions *DBStore
+	auth     *authenticator
+	cookie   string
+}
+
+// New builds the pages over the shared server: the session store and the sign-in
+// provider's client.
+func New(s *httpx.Server) (*Handler, error) {
+	sessions, err := NewDBStore(s.Store, s.Cfg.SessionKeys, s.Cfg.Sessions, s.Secure)
+	if err != nil {
+		return nil, err
+	}
+	cookie := "gatehouse_session"
+	if s.Secure {
+		// __Host- binds the cookie to this exact origin: Secure, Path=/, no Domain.
+		cookie = "__Host-gatehouse_session"
+	}
+	h := &Handler{Server: s, sessions: sessions, auth: newAuthenticator(s.Cfg.OIDC), cookie: cookie}
+	s.Page = h.page
+	return h, nil
+}
+
+// LoadUser is the middleware that reads the signed-in user from the session (every
+// request: the error pages show who is signed in too).
+func (h *Handler) LoadUser(next echo.HandlerFunc) echo.HandlerFunc { return h.loadUser(next) }
+
+// SessionCookieName is the name of the session cookie.
+func (h *Handler) SessionCookieName() string { return h.cookie }
+
+// Routes adds the pages to e. Every unsafe method needs the session's CSRF token.
+// (Per-route middleware rather than groups: an Echo group with middleware also catches
+// every unknown path, which would turn 404s into sign-in redirects.)
+func (h *Handler) Routes(e *echo.Echo) {
+	page := []echo.MiddlewareFunc{h.csrf}
+	signedIn := []echo.MiddlewareFunc{h.csrf, h.requireUser}
+	e.GET("/", h.showHome, page...)
+	e.GET("/login", h.startLogin, page...)
+	e.GET("/auth/callback", h.finishLogin, page...)
+	e.POST("/logout", h.logout, page...)
+	e.POST("/logout/everywhere", h.logoutEverywhere, signedIn...)
+	e.GET("/account", h.showAccount, signedIn...)
+
+	e.GET("/teams", h.listTeams, signedIn...)
+	e.POST("/teams", h.createTeam, signedIn...)
+	e.GET("/teams/:team", h.showTeam, signedIn...)
+	e.POST("/teams/:team/rename", h.renameTeam, signedIn...)
+	e.POST("/teams/:team/delete", h.deleteTeam, signedIn...)
+	e.POST("/teams/:team/leave", h.leaveTeam, signedIn...)
+	e.POST("/teams/:team/members/:user/role", h.changeRole, signedIn...)
+	e.POST("/teams/:team/members/:user/remove", h.removeMember, signedIn...)
+	e.POST("/teams/:team/invitations", h.createInvitation, signedIn...)
+	e.POST("/teams/:team/invitations/:id/revoke", h.revokeInvitation, signedIn...)
+	e.GET("/teams/:team/audit", h.showAudit, signedIn...)
+	e.GET("/invitations/:token", h.showInvitation, signedIn...)
+	e.POST("/invitations/:token", h.acceptInvitation, signedIn...)
+
+	e.GET("/projects/new", h.newProject, signedIn...)
+	e.POST("/projects", h.createProject, signedIn...)
+	e.GET("/projects/:project", h.showProject, signedIn...)
+	e.POST("/projects/:project/settings", h.updateProject, signedIn...)
+	e.POST("/projects/:project/delete", h.deleteProject, signedIn...)
+	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
+	e.POST("/projects/:project/secrets/:id/revoke", h.revokeSecret, signedIn...)
+	e.POST("/projects/:project/client-keys", h.addClientKey, signedIn...)
+	e.POST("/projects/:project/client-keys/:id/remove", h.removeClientKey, signedIn...)
+	e.POST("/projects/:project/keys", h.createKey, signedIn...)
+	e.POST("/projects/:project/keys/revoke-by-value", h.revokeKeyByValue, signedIn...)
+	e.POST("/projects/:project/keys/:id/revoke", h.revokeKey, signedIn...)
+	e.POST("/projects/:project/requests/:request/withdraw", h.withdrawRequest, signedIn...)
+
+	e.GET("/apis", h.listAPIs, signedIn...)
+	e.GET("/apis/new", h.newAPI, signedIn...)
+	e.POST("/apis", h.createAPI, signedIn...)
+	e.GET("/apis/:api", h.showAPI, signedIn...)
+	e.POST("/apis/:api/settings", h.updateAPI, signedIn...)
+	e.POST("/apis/:api/delete", h.deleteAPI, signedIn...)
+	e.POST("/apis/:api/scopes", h.addScope, signedIn...)
+	e.POST("/apis/:api/scopes/remove", h.removeScope, signedIn...)
+	e.POST("/apis/:api/grants", h.grantAccess, signedIn...)
+	e.POST("/apis/:api/grants/:grant", h.updateGrant, signedIn...)
+	e.POST("/apis/:api/grants/:grant/revoke", h.revokeGrant, signedIn...)
+	e.POST("/apis/:api/requests", h.requestAccess, signedIn...)
+	e.POST("/apis/:api/requests/:request/approve", h.approveRequest, signedIn...)
+	e.POST("/apis/:api/requests/:request/deny", h.denyRequest, signedIn...)
+
+	admin := append(signedIn, h.requireAdmin)
+	e.GET("/admin/signing-keys", h.showSigningKeys, admin...)
+	e.POST("/admin/signing-keys/rotate", h.rotateSigningKeys, admin...)
+}

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// showInvitation handles "GET /invitations/:token": what the invitation offers, and an
+// Accept button. Anonymous visitors sign in first and come back here. An invitation
+// whose author can no longer grant its role is shown as withdrawn, without the button.
+func (h *Handler) showInvitation(c echo.Context) error {
+	token := c.Param("token")
+	httpx.NoStore(c)
+	info, err := h.Store.InvitationByToken(c.Request().Context(), token)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.renderInvitation(c, http.StatusNotFound, views.InvitationVM{State: "invalid"})
+	}
+	if err != nil {
+		return err
+	}
+	vm := views.InvitationVM{
+		State: info.PageState(h.Store.Now()), TeamID: info.TeamID, TeamName: info.TeamName, Role: string(info.Role),
+		InvitedBy: info.CreatedByLabel, ExpiresAt: info.ExpiresAt, Token: token,
+	}
+	// Whoever is already in the team (including whoever used this link) is shown the way
+	// in, whatever state the link is in.
+	if _, err := h.Store.TeamFor(c.Request().Context(), actor(c), info.TeamID); err == nil {
+		vm.State = "member"
+	}
+	status := http.StatusOK
+	if vm.State != models.InviteOpen && vm.State != "member" {
+		status = http.StatusGone
+	}
+	return h.renderInvitation(c, status, vm)
+}
+
+// acceptInvitation handles "POST /invitations/:token".
+func (h *Handler) acceptInvitation(c echo.Context) error {
+	token := c.Param("token")
+	inv, err := h.Store.AcceptInvitation(c.Request().Context(), actor(c), token)
+	state := ""
+	switch {
+	case err == nil:
+		return h.redirectWithFlash(c, views.TeamPath(inv.TeamID), "success", "Welcome! You joined the team as "+roleLabel(inv.Role)+".")
+	case errors.Is(err, models.ErrNotFound):
+		state = "invalid"
+	case errors.Is(err, models.ErrInvitationUsed):
+		state = models.InviteAccepted
+	case errors.Is(err, models.ErrInvitationExpired):
+		state = models.InviteExpired
+	case errors.Is(err, models.ErrInvitationRevoked):
+		state = models.InviteRevoked
+	case errors.Is(err, models.ErrInvitationWithdrawn):
+		state = models.InviteWithdrawn
+	case errors.Is(err, models.ErrAlreadyMember):
+		state = "member"
+	default:
+		return err
+	}
+	vm := views.InvitationVM{State: state}
+	if info, err := h.Store.InvitationByToken(c.Request().Context(), token); err == nil {
+		vm.TeamID, vm.TeamName, vm.Role = info.TeamID, info.TeamName, string(info.Role)
+	}
+	status := http.StatusGone
+	if state == "invalid" {
+		status = http.StatusNotFound
+	} else if state == "member" {
+		status = http.StatusConflict
+	}
+	return h.renderInvitation(c, status, vm)
+}
+
+func (h *Handler) renderInvitation(c echo.Context, status int, vm views.InvitationVM) error {
+	return httpx.Render(c, status, views.InvitationPage(h.page(c, "Invitation"), vm))
+}

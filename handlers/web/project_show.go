@@ -1,0 +1,161 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/oauth"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// secretExpiry are the lifetimes a client secret may be given, in days (0 = never).
+var secretExpiry = dayOptions(30, 90, 180, 365, 0)
+
+// showProject handles "GET /projects/:project".
+func (h *Handler) showProject(c echo.Context) error {
+	return h.renderProject(c, http.StatusOK, nil)
+}
+
+// renderProject renders a project page; adjust may fill in form state or a new secret.
+func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.ProjectVM)) error {
+	ctx, a := c.Request().Context(), actor(c)
+	pv, err := h.Store.ProjectFor(ctx, a, c.Param("project"))
+	if err != nil {
+		return err
+	}
+	secrets, err := h.Store.ClientSecrets(ctx, a, pv.ID)
+	if err != nil {
+		return err
+	}
+	role := pv.MyRole
+	vm := views.ProjectVM{
+		ID: pv.ID, Name: pv.Name, Description: pv.Description, ClientID: pv.ClientID(), TeamID: pv.TeamID, TeamName: pv.TeamName,
+		MyRole: string(role), CreatedAt: pv.CreatedAt,
+		Can: views.ProjectPermissions{
+			ManageSecrets: role.Can(models.ActSecretManage), EditSettings: role.Can(models.ActProjectUpdate),
+			Delete: role.Can(models.ActProjectDelete), ManageKeys: role.Can(models.ActKeyManage), ViewCredential: true,
+		},
+		GettingStarted: len(secrets) == 0,
+		BaseURL:        h.Cfg.BaseURL.String(),
+		TokenURL:       h.Cfg.BaseURL.JoinPath("/oauth/token").String(),
+		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewIdempotencyKey()},
+		Settings:       settingsForm(&pv.Project),
+	}
+	grants, err := h.Store.ProjectGrants(ctx, a, pv.ID)
+	if err != nil {
+		return err
+	}
+	if vm.APIKeys, err = h.apiKeysVM(c, pv, grants); err != nil {
+		return err
+	}
+	if vm.APIs, err = h.projectAPIsVM(c, pv, grants); err != nil {
+		return err
+	}
+	if vm.ClientKeys, err = h.clientKeysVM(c, pv); err != nil {
+		return err
+	}
+	u, err := h.Usage.UsageFor(c.Request().Context(), pv.ID)
+	if err != nil {
+		return err
+	}
+	vm.Usage = views.UsageVM{TokensToday: u.TokensToday, TokensWeek: u.TokensWeek, RevocationsToday: u.RevocationsToday, RevocationsWeek: u.RevocationsWeek}
+	vm.GettingStarted = len(secrets) == 0 && len(vm.APIKeys.Keys) == 0
+	now := h.Store.Now()
+	for _, s := range secrets {
+		vm.Secrets = append(vm.Secrets, views.SecretRow{ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,
+			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt, Status: s.Status(now)})
+	}
+	if adjust != nil {
+		adjust(&vm)
+	}
+	return httpx.Render(c, status, views.ProjectPage(h.page(c, pv.Name), vm))
+}
+
+// settingsForm fills the settings form from the stored project.
+func settingsForm(p *models.Project) views.SettingsForm {
+	f := views.SettingsForm{Name: p.Name, Description: p.Description,
+		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute))}
+	for _, g := range oauth.GrantTypes() {
+		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
+	}
+	for _, m := range models.AuthMethods {
+		f.AuthMethods = append(f.AuthMethods, views.Checkbox{Value: m, Label: authMethodLabel(m), Checked: p.AcceptsAuth(m)})
+	}
+	return f
+}
+
+// grantLabel names a grant type for people.
+func grantLabel(g string) string {
+	switch g {
+	case models.GrantClientCredentials:
+		return "Client credentials (client_credentials)"
+	case models.GrantJWTBearer:
+		return "JWT bearer: exchange a JWT the client signed (RFC 7523)"
+	}
+	return g
+}
+
+// authMethodLabel names a client authentication method for people.
+func authMethodLabel(m string) string {
+	switch m {
+	case models.AuthClientSecret:
+		return "Client secret (client_secret_basic, client_secret_post)"
+	case models.AuthPrivateKeyJWT:
+		return "Private key JWT (private_key_jwt): no shared secret"
+	}
+	return m
+}
+
+// updateProject handles "POST /projects/:project/settings". Only the named fields are
+// read; anything else in the form (team_id, role, …) is ignored.
+func (h *Handler) updateProject(c echo.Context) error {
+	form := formValues(c)
+	ttl, convErr := strconv.Atoi(strings.TrimSpace(form.Get("token_ttl_minutes")))
+	in := models.ProjectSettings{
+		Name: form.Get("name"), Description: form.Get("description"), TokenTTLMinutes: ttl, GrantTypes: form["grant_types"],
+	}
+	// The settings form marks that it showed the checkboxes, so that none checked is
+	// refused rather than read as "leave as is" (which is what a form without them means).
+	if form.Has("auth_methods_shown") {
+		in.AuthMethods = append([]string{}, form["auth_methods"]...)
+	}
+	if convErr != nil {
+		in.TokenTTLMinutes = -1
+	}
+	err := h.Store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
+	if f := validation(err); f != nil {
+		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
+			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
+			for i := range vm.Settings.GrantTypes {
+				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
+			}
+			for i := range vm.Settings.AuthMethods {
+				vm.Settings.AuthMethods[i].Checked = slices.Contains(in.AuthMethods, vm.Settings.AuthMethods[i].Value)
+			}
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, views.ProjectPath(c.Param("project")), "success", "Settings saved.")
+}
+
+// deleteProject handles "POST /projects/:project/delete".
+func (h *Handler) deleteProject(c echo.Context) error {
+	pv, err := h.Store.ProjectFor(c.Request().Context(), actor(c), c.Param("project"))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.DeleteProject(c.Request().Context(), actor(c), pv.ID); err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, views.TeamPath(pv.TeamID), "success", "Project “"+pv.Name+"” deleted. Its credentials no longer work.")
+}

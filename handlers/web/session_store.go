@@ -1,0 +1,162 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
+)
+
+// Session value keys.
+const (
+	keyUserID   = "user_id"
+	keyCSRF     = "csrf"
+	keyFlash    = "flash"
+	keyState    = "oidc_state"
+	keyNonce    = "oidc_nonce"
+	keyVerifier = "oidc_verifier"
+	keyReturnTo = "return_to"
+	keyStarted  = "oidc_started"
+)
+
+// DBStore is a gorilla/sessions Store whose sessions live in the database. The cookie
+// carries only the session's random id, signed with the session keys (the first signs,
+// all verify, so keys rotate); everything else stays on the server, so a session ends
+// for real at sign-out, "sign out everywhere" or expiry.
+type DBStore struct {
+	store  *store.Store
+	codecs []securecookie.Codec
+	policy models.SessionPolicy
+	// Options are the cookie options of every session.
+	Options *sessions.Options
+}
+
+// NewDBStore builds the store. keys are the cookie signing keys, newest first.
+func NewDBStore(store *store.Store, keys [][]byte, policy models.SessionPolicy, secure bool) (*DBStore, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("at least one session key is needed")
+	}
+	codecs := make([]securecookie.Codec, 0, len(keys))
+	for _, k := range keys {
+		sc := securecookie.New(k, nil)
+		sc.MaxAge(int(policy.Absolute.Seconds()) + 60)
+		sc.SetSerializer(securecookie.NopEncoder{})
+		codecs = append(codecs, sc)
+	}
+	return &DBStore{
+		store:  store,
+		codecs: codecs,
+		policy: policy,
+		Options: &sessions.Options{
+			Path: "/", MaxAge: int(policy.Absolute.Seconds()), Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		},
+	}, nil
+}
+
+// Get returns the request's session, cached per request by gorilla's registry.
+func (s *DBStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session named by the request's cookie, or starts a new, unsaved one
+// when there is no valid cookie or the session has ended.
+func (s *DBStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(s, name)
+	opts := *s.Options
+	sess.Options = &opts
+	sess.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil {
+		return sess, nil
+	}
+	var raw []byte
+	if err := securecookie.DecodeMulti(name, c.Value, &raw, s.codecs...); err != nil {
+		return sess, nil // forged, expired or signed with a retired key: a fresh session
+	}
+	id := string(raw)
+	rec, vals, err := s.store.LoadSession(r.Context(), id, s.policy)
+	if errors.Is(err, models.ErrNotFound) {
+		return sess, nil
+	}
+	if err != nil {
+		return sess, err
+	}
+	sess.ID, sess.IsNew = id, false
+	for k, v := range vals {
+		sess.Values[k] = v
+	}
+	if rec.UserID != nil {
+		sess.Values[keyUserID] = *rec.UserID
+	}
+	return sess, nil
+}
+
+// Save writes the session and sets its cookie; MaxAge < 0 deletes both.
+func (s *DBStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	ctx := r.Context()
+	if sess.Options.MaxAge < 0 {
+		if sess.ID != "" {
+			if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
+				return err
+			}
+		}
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
+		return nil
+	}
+	vals := models.SessionValues{}
+	userID := ""
+	for k, v := range sess.Values {
+		ks, _ := k.(string)
+		vs, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("session value %q is %T; only strings are stored", ks, v)
+		}
+		if ks == keyUserID {
+			userID = vs
+			continue
+		}
+		vals[ks] = vs
+	}
+	if sess.IsNew || sess.ID == "" {
+		sess.ID = models.NewSessionID()
+		if err := s.store.CreateSession(ctx, sess.ID, userID, vals, httpx.ClientIP(r), r.UserAgent(), s.policy); err != nil {
+			return err
+		}
+		sess.IsNew = false
+	} else if err := s.store.UpdateSession(ctx, sess.ID, vals); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return nil // ended meanwhile (signed out elsewhere): do not revive it
+		}
+		return err
+	}
+	encoded, err := securecookie.EncodeMulti(sess.Name(), []byte(sess.ID), s.codecs...)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), encoded, sess.Options))
+	return nil
+}
+
+// Renew ends the current session and turns sess into a new one with a new id, keeping
+// only what keep names. It is how sign-in defeats session fixation.
+func (s *DBStore) Renew(r *http.Request, sess *sessions.Session, keep ...string) error {
+	if sess.ID != "" && !sess.IsNew {
+		if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
+			return err
+		}
+	}
+	kept := map[any]any{}
+	for _, k := range keep {
+		if v, ok := sess.Values[k]; ok {
+			kept[k] = v
+		}
+	}
+	sess.ID, sess.IsNew, sess.Values = "", true, kept
+	return nil
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// inviteExpiry are the lifetimes an invitation link may be given, in days.
+var inviteExpiry = dayOptions(1, 3, 7, 14, 30)
+
+// showTeam handles "GET /teams/:team".
+func (h *Handler) showTeam(c echo.Context) error {
+	return h.renderTeam(c, http.StatusOK, nil)
+}
+
+// renderTeam renders a team page; adjust may fill in form state or a new invitation link.
+func (h *Handler) renderTeam(c echo.Context, status int, adjust func(*views.TeamVM)) error {
+	ctx, a := c.Request().Context(), actor(c)
+	teamID := c.Param("team")
+	tv, err := h.Store.TeamFor(ctx, a, teamID)
+	if err != nil {
+		return err
+	}
+	members, err := h.Store.Members(ctx, a, teamID)
+	if err != nil {
+		return err
+	}
+	projects, err := h.Store.TeamProjects(ctx, a, teamID)
+	if err != nil {
+		return err
+	}
+	role := tv.MyRole
+	vm := views.TeamVM{
+		ID: tv.ID, Name: tv.Name, Personal: tv.Personal, MyRole: string(role),
+		Can: views.TeamPermissions{
+			Invite: role.Can(models.ActMemberInvite), ManageMembers: role.Can(models.ActMemberManage),
+			CreateProject: role.Can(models.ActProjectCreate), ViewAudit: role.Can(models.ActAuditView),
+			Rename: role.Can(models.ActTeamRename), Delete: role.Can(models.ActTeamDelete) && !tv.Personal,
+			Leave: !(role == models.RoleOwner && countRole(members, models.RoleOwner) < 2),
+		},
+		InviteForm: views.InviteForm{
+			Role: string(models.RoleDeveloper), RoleOptions: roleOptions(role.Grantable()), ExpiryOptions: inviteExpiry,
+			ExpiresIn: "7", FormToken: models.NewIdempotencyKey(),
+		},
+		RenameForm: views.TeamForm{Name: tv.Name},
+	}
+	me := currentUser(c).ID
+	for _, m := range members {
+		row := views.MemberRow{UserID: m.UserID, Name: m.Name, Email: m.Email, Role: string(m.Role), JoinedAt: m.JoinedAt, IsMe: m.UserID == me}
+		if !row.IsMe && role.CanManage(m.Role) {
+			row.RoleOptions = roleOptions(role.Grantable())
+			row.CanRemove = true
+		}
+		vm.Members = append(vm.Members, row)
+	}
+	for _, p := range projects {
+		vm.Projects = append(vm.Projects, views.ProjectSummary{ID: p.ID, Name: p.Name, Description: p.Description,
+			TeamID: tv.ID, TeamName: tv.Name, CreatedAt: p.CreatedAt})
+	}
+	if vm.Can.Invite {
+		invs, err := h.Store.PendingInvitations(ctx, a, teamID)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			vm.Invitations = append(vm.Invitations, views.InvitationRow{ID: inv.ID, Role: string(inv.Role), CreatedBy: inv.CreatedByLabel,
+				CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, CanRevoke: role.CanGrant(inv.Role)})
+		}
+	}
+	if adjust != nil {
+		adjust(&vm)
+	}
+	return httpx.Render(c, status, views.TeamPage(h.page(c, tv.Name), vm))
+}
+
+// countRole counts members with role r.
+func countRole(members []models.Member, r models.Role) int {
+	n := 0
+	for _, m := range members {
+		if m.Role == r {
+			n++
+		}
+	}
+	return n
+}
+
+// createInvitation handles "POST /teams/:team/invitations". The link is shown once, in
+// this no-store response; the database keeps only the token's hash.
+func (h *Handler) createInvitation(c echo.Context) error {
+	role, expires, token := c.FormValue("role"), c.FormValue("expires_in_days"), c.FormValue("form_token")
+	ttl := lifetimeDays(expires)
+	inv, secret, err := h.Store.CreateInvitation(c.Request().Context(), actor(c), c.Param("team"), models.Role(role), ttl, token)
+	if _, dup := duplicate(err); dup {
+		return h.redirectWithFlash(c, views.TeamPath(c.Param("team")), "info",
+			"That invitation form was already submitted. Its link was shown once; create a new invitation if you did not copy it.")
+	}
+	if fields := validation(err); fields != nil {
+		return h.renderTeam(c, http.StatusUnprocessableEntity, func(vm *views.TeamVM) {
+			vm.InviteForm.Role, vm.InviteForm.ExpiresIn, vm.InviteForm.FormToken, vm.InviteForm.Errors = role, expires, token, fields
+		})
+	}
+	if err != nil {
+		return err
+	}
+	httpx.NoStore(c)
+	return h.renderTeam(c, http.StatusOK, func(vm *views.TeamVM) {
+		// JoinPath takes escaped elements: the token stays one path segment.
+		vm.NewInviteLink = h.Cfg.BaseURL.JoinPath(views.InvitationPath(secret)).String()
+		vm.NewInviteExpires = inv.ExpiresAt.UTC().Truncate(time.Minute)
+	})
+}
+
+// revokeInvitation handles "POST /teams/:team/invitations/:id/revoke".
+func (h *Handler) revokeInvitation(c echo.Context) error {
+	team := c.Param("team")
+	if err := h.Store.RevokeInvitation(c.Request().Context(), actor(c), team, c.Param("id")); err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Invitation revoked; its link no longer works.")
+}
