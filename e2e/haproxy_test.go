@@ -623,7 +623,7 @@ func TestHAProxyVerifiesAccessTokens(t *testing.T) {
 		accepted(t, gw, "token signed by the active key, next key published", valid)
 
 		// The next key's activation time: it signs, the old key is retired.
-		store.Now = func() time.Time { return time.Now().UTC().Add(11 * time.Minute) }
+		store.SetClock(func() time.Time { return time.Now().UTC().Add(11 * time.Minute) })
 		if _, err := signer.Maintain(ctx, false); err != nil {
 			t.Fatal(err)
 		}

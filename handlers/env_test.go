@@ -81,7 +81,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	if e.store == nil {
 		e.store = storetest.SQLite(t)
 	}
-	e.store.Now = e.clock
+	e.store.SetClock(e.clock)
 
 	e.portal = httptest.NewUnstartedServer(nil)
 	portalURL := "http://" + e.portal.Listener.Addr().String()

@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
 	// Clients' jwks_uri may point at http:// and loopback only in development.
-	st.Fetcher = store.NewJWKSFetcher(cfg.DevSignIn)
+	st.SetJWKSFetcher(store.NewJWKSFetcher(cfg.DevSignIn))
 	if cfg.DevSignIn {
 		if err := setupDevSignIn(cfg, &hc); err != nil {
 			return err

@@ -177,7 +177,7 @@ func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, 
 				}
 				continue
 			}
-			set, err := s.Fetcher.Keys(ctx, ck.JWKSURI, refresh)
+			set, err := s.fetcher.Keys(ctx, ck.JWKSURI, refresh)
 			if err != nil {
 				continue
 			}

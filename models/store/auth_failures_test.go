@@ -14,7 +14,7 @@ func TestRecordAuthFailure(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-		s.Now = func() time.Time { return now }
+		s.SetClock(func() time.Time { return now })
 		var wg sync.WaitGroup
 		for i := 0; i < 20; i++ {
 			wg.Add(1)

@@ -85,7 +85,7 @@ func TestClientCacheServesKnownClientsInAnOutage(t *testing.T) {
 	storetest.Signer(t, s)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	s.Now = func() time.Time { return now }
+	s.SetClock(func() time.Time { return now })
 	w := newWorld(t, s)
 	p := keyProject(t, s, w)
 	_, known, err := s.CreateClientSecret(ctx, w.owner, p.ID, "known", 0, "")

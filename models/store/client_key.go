@@ -40,7 +40,7 @@ func (s *Store) AddClientKey(ctx context.Context, actor models.Actor, projectID 
 		raw, _ := jwk.MarshalJSON()
 		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
 	default:
-		if _, err := s.Fetcher.Keys(ctx, uri, true); err != nil {
+		if _, err := s.fetcher.Keys(ctx, uri, true); err != nil {
 			v.Add("jwks_uri", strings.TrimPrefix(err.Error(), models.ErrJWKSURI.Error()+": "))
 			break
 		}

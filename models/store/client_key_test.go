@@ -52,7 +52,7 @@ type ckClock struct {
 
 func newCKClock(s *store.Store) *ckClock {
 	c := &ckClock{t: time.Now().UTC().Truncate(time.Second)}
-	s.Now = c.Now
+	s.SetClock(c.Now)
 	return c
 }
 
@@ -581,8 +581,8 @@ func TestAddClientKey(t *testing.T) {
 		})
 
 		t.Run("JWKSURIRefusedWithoutRequest", func(t *testing.T) {
-			if s.Fetcher == nil || s.Fetcher.AllowInsecure {
-				t.Fatalf("the store's default fetcher must refuse insecure URLs: %+v", s.Fetcher)
+			if s.JWKSFetcher() == nil || s.JWKSFetcher().AllowInsecure {
+				t.Fatalf("the store's default fetcher must refuse insecure URLs: %+v", s.JWKSFetcher())
 			}
 			loop := newJWKSServer(t, true)
 			loop.setKeys(jwkJSON(t, &key.PublicKey, "k", "", ""))
@@ -627,9 +627,9 @@ func TestAddClientKey(t *testing.T) {
 		})
 
 		t.Run("JWKSURIStored", func(t *testing.T) {
-			prev := s.Fetcher
-			s.Fetcher = store.NewJWKSFetcher(true)
-			defer func() { s.Fetcher = prev }()
+			prev := s.JWKSFetcher()
+			s.SetJWKSFetcher(store.NewJWKSFetcher(true))
+			defer func() { s.SetJWKSFetcher(prev) }()
 			srv := newJWKSServer(t, false)
 			srv.setKeys(jwkJSON(t, &key.PublicKey, "ext", "", ""))
 			k, err := s.AddClientKey(ctx, w.owner, p.ID, models.ClientKeyInput{Name: "ext", JWKSURI: srv.URL + "/jwks"}, "")
@@ -1377,12 +1377,12 @@ type jwksFixture struct {
 
 func newJWKSFixture(t *testing.T, s *store.Store) *jwksFixture {
 	t.Helper()
-	s.Fetcher = store.NewJWKSFetcher(true)
+	s.SetJWKSFetcher(store.NewJWKSFetcher(true))
 	f := &verifyFixture{s: s, clock: newCKClock(s)}
 	// The fetcher reads the store's clock, from the registration's fetch on, so that the
 	// assertions (dated by that clock) and the refetch throttle move together when a test
 	// advances it.
-	s.Fetcher.SetClock(f.clock.Now)
+	s.JWKSFetcher().SetClock(f.clock.Now)
 	f.owner, f.p = signUp(t, s, "jwks-owner")
 	enableKeys(t, s, f.owner, f.p)
 	jf := &jwksFixture{verifyFixture: f, srv: newJWKSServer(t, false), ext1: newECKey(t)}
@@ -1414,7 +1414,7 @@ func TestVerifyAssertionWithJWKSURI(t *testing.T) {
 			t.Errorf("%d fetches after 5 unknown kids, want at most one refetch", n)
 		}
 		// A new instance (cold cache) fetches the set and knows the new key.
-		s.Fetcher = store.NewJWKSFetcher(true)
+		s.SetJWKSFetcher(store.NewJWKSFetcher(true))
 		for kid, k := range map[string]*ecdsa.PrivateKey{"ext-2": ext2, "ext-1": f.ext1} {
 			if _, err := f.verify(signJWS(t, k, jose.ES256, kid, f.claims(), nil, false)); err != nil {
 				t.Errorf("%s from a fresh fetcher: %v", kid, err)
@@ -1439,7 +1439,7 @@ func TestVerifyAssertionWithJWKSURI(t *testing.T) {
 func TestJWKSColdCacheConcurrentAssertions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newJWKSFixture(t, s)
-		s.Fetcher = store.NewJWKSFetcher(true) // a new instance: nothing cached
+		s.SetJWKSFetcher(store.NewJWKSFetcher(true)) // a new instance: nothing cached
 		f.srv.setDelay(300 * time.Millisecond)
 		assertions := make([]string, 4)
 		for i := range assertions {

@@ -19,7 +19,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, s)
 		now := time.Now().UTC()
-		s.Now = func() time.Time { return now }
+		s.SetClock(func() time.Time { return now })
 
 		inv, token, err := s.CreateInvitation(ctx, w.admin, w.team.ID, models.RoleDeveloper, models.DefaultInvitationTTL, "")
 		if err != nil {

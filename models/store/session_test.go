@@ -22,7 +22,7 @@ func TestSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-		s.Now = clk.Now
+		s.SetClock(clk.Now)
 		u, _, err := s.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "u1", Email: "u1@example.com"})
 		if err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ func TestRotationLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-		s.Now = func() time.Time { return now }
+		s.SetClock(func() time.Time { return now })
 		policy := models.RotationPolicy{Alg: "ES256", Period: 30 * 24 * time.Hour, Lead: 10 * time.Minute, Linger: 25 * time.Hour}
 		sg, err := store.NewSigner(ctx, s, models.SignerConfig{Issuer: storetest.TestIssuer, MasterKeys: storetest.MasterKeys(t),
 			Rotation: policy, KeyMaxLifetime: 60 * 24 * time.Hour})
@@ -149,7 +149,7 @@ func TestAlgorithmChangeRotates(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now().UTC().Add(11 * time.Minute)
-		s.Now = func() time.Time { return now }
+		s.SetClock(func() time.Time { return now })
 		if _, err := sg.Maintain(ctx, false); err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestAlgorithmChangeRotates(t *testing.T) {
 		if h.Alg != alg || h.Kid != kid || h.Typ != models.TypAccessToken {
 			t.Errorf("after switching to %s: header %+v", alg, h)
 		}
-		s.Now = func() time.Time { return time.Now().UTC() }
+		s.SetClock(func() time.Time { return time.Now().UTC() })
 	}
 }
 

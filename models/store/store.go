@@ -45,13 +45,13 @@ type Store struct {
 	writeGate chan struct{}
 	// clients caches recently authenticated clients (client_cache.go).
 	clients clientCache
-	// Now is the clock every rule that depends on time reads; tests replace it.
-	Now func() time.Time
+	// clock is what every rule that depends on time reads (SetClock).
+	clock func() time.Time
 	// signer signs credentials; set by NewSigner.
 	signer *signing.Signer
-	// Fetcher fetches clients' jwks_uri key sets (private_key_jwt). Its AllowInsecure is
+	// fetcher fetches clients' jwks_uri key sets (private_key_jwt). Its AllowInsecure is
 	// for development and tests only.
-	Fetcher *JWKSFetcher
+	fetcher *JWKSFetcher
 	// events hears of committed changes (events.go); usage counts them (usage.go).
 	events events
 	usage  usageOnce
@@ -152,7 +152,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dsn.Dialect, Now: func() time.Time { return time.Now().UTC() }, Fetcher: NewJWKSFetcher(false)}
+	s := &Store{db: db, dialect: dsn.Dialect, clock: func() time.Time { return time.Now().UTC() }, fetcher: NewJWKSFetcher(false)}
 	if dsn.Dialect == SQLite {
 		s.writeGate = make(chan struct{}, 1)
 	}
@@ -188,7 +188,20 @@ func (s *Store) Close() error {
 }
 
 // now returns the store's clock in UTC.
-func (s *Store) now() time.Time { return s.Now().UTC() }
+func (s *Store) now() time.Time { return s.clock().UTC() }
+
+// Now is the store's time: what expiries, audit events and usage days are measured by.
+func (s *Store) Now() time.Time { return s.clock() }
+
+// SetClock replaces the store's clock (tests; set it before the store is shared).
+func (s *Store) SetClock(now func() time.Time) { s.clock = now }
+
+// JWKSFetcher is the fetcher of clients' jwks_uri key sets.
+func (s *Store) JWKSFetcher() *JWKSFetcher { return s.fetcher }
+
+// SetJWKSFetcher replaces the jwks_uri fetcher (one that allows plain HTTP to private
+// addresses is for development and tests only). Set it before the store is shared.
+func (s *Store) SetJWKSFetcher(f *JWKSFetcher) { s.fetcher = f }
 
 // migrationProvider builds a goose provider for the store's dialect. With lock (for
 // migrating), on PostgreSQL it takes an advisory lock so instances starting together
