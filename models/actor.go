@@ -2,8 +2,10 @@ package models
 
 import "context"
 
-// Actor is who does something, and from where: every store method that changes or
-// reads a team's data takes one, and every audit event records it.
+// Actor is the principal who does something, and from where: every store method that
+// changes or reads a team's data takes one, and every audit event records it. Kind says
+// which principal it is; only a member (a user, later a service account) is authorized
+// in a team.
 type Actor struct {
 	User *User
 	// Client is set instead of User when a project acts as an OAuth client.
@@ -13,6 +15,34 @@ type Actor struct {
 	Operator  bool
 	IP        string
 	UserAgent string
+}
+
+// PrincipalKind says what kind of principal an Actor is.
+type PrincipalKind string
+
+// The principals.
+const (
+	// PrincipalSystem is the portal itself (a schedule, a migration).
+	PrincipalSystem PrincipalKind = "system"
+	// PrincipalUser is a signed-in person, acting in the teams they are a member of.
+	PrincipalUser PrincipalKind = "user"
+	// PrincipalOperator is a person acting on the portal itself (GATEHOUSE_ADMIN_EMAILS).
+	PrincipalOperator PrincipalKind = "operator"
+	// PrincipalClient is a project acting as an OAuth client (at /oauth/revoke, say).
+	PrincipalClient PrincipalKind = "client"
+)
+
+// Kind is the kind of principal a is.
+func (a Actor) Kind() PrincipalKind {
+	switch {
+	case a.User != nil && a.Operator:
+		return PrincipalOperator
+	case a.User != nil:
+		return PrincipalUser
+	case a.Client != "":
+		return PrincipalClient
+	}
+	return PrincipalSystem
 }
 
 // Label is how the audit log names the actor.
@@ -33,7 +63,7 @@ func (a Actor) Label() string {
 	return name
 }
 
-// id is the actor's user id, or "".
+// UserID is the actor's user id, or "".
 func (a Actor) UserID() string {
 	if a.User == nil {
 		return ""

@@ -13,7 +13,9 @@ import (
 // a member — exactly as if the team did not exist — and ErrForbidden when the role
 // does not allow the action.
 func authorize(tx *gorm.DB, actor models.Actor, teamID string, a models.Action) (models.Role, error) {
-	if actor.User == nil {
+	// Only members act in a team: a client, an operator as such or the portal itself is
+	// answered as a stranger. (Service accounts will be members too.)
+	if actor.Kind() != models.PrincipalUser {
 		return "", models.ErrNotFound
 	}
 	var m models.TeamMember
