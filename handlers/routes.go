@@ -45,7 +45,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/favicon.ico", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, "/static/img/favicon.svg")
 	})
-	if h.Cfg.DevProvider != nil {
+	if h.Server != nil && h.Cfg.DevProvider != nil { // (a zero Handler lists the routes)
 		dev := echo.WrapHandler(h.Cfg.DevProvider)
 		e.Any(DevProviderPath, dev)
 		e.Any(DevProviderPath+"/*", dev)

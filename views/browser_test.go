@@ -249,9 +249,23 @@ func TestBrowserBehaviour(t *testing.T) {
 		t.Errorf("clipboard = %q", clip)
 	}
 
-	// (c) data-confirm: declining keeps the page, accepting submits.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("confirm-btn")), chromedp.Sleep(500*time.Millisecond)); err != nil {
+	// (c) data-confirm: declining keeps the page, accepting submits. Whether a submit
+	// goes ahead is decided when its event has been dispatched: a listener on window (the
+	// first to see it) records, in a task after the dispatch, whether it was cancelled —
+	// so the test knows no POST will follow without waiting to see none arrive.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__submits = []; window.addEventListener("submit", e => setTimeout(() => window.__submits.push(e.defaultPrevented)), true); true`)); err != nil {
+		t.Fatalf("submit listener: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("confirm-btn"))); err != nil {
 		t.Fatalf("confirm decline: %v", err)
+	}
+	prevented, err := chromedp.Run(ctx, chromedp.Poll[[]bool](`window.__submits.length ? window.__submits : false`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil {
+		t.Fatalf("waiting for the declined submit event: %v", err)
+	}
+	if len(prevented) != 1 || !prevented[0] {
+		t.Errorf("declined submit events (cancelled?) = %v, want [true]", prevented)
 	}
 	mu.Lock()
 	if dialogCount != 1 || confirmed != 0 {
