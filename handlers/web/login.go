@@ -50,14 +50,6 @@ func (h *Handler) startLogin(c echo.Context) error {
 	return c.Redirect(http.StatusFound, oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)))
 }
 
-// showHome handles "GET /": the dashboard when signed in, the sign-in page otherwise.
-func (h *Handler) showHome(c echo.Context) error {
-	if currentUser(c) == nil {
-		return h.renderSignIn(c, http.StatusOK, "", "")
-	}
-	return h.showDashboard(c)
-}
-
 // renderSignIn renders the sign-in page with an optional error.
 func (h *Handler) renderSignIn(c echo.Context, status int, returnTo, msg string) error {
 	name := h.Cfg.OIDC.DisplayName

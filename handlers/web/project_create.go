@@ -10,11 +10,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
-// newProject handles "GET /projects/new?team=…".
-func (h *Handler) newProject(c echo.Context) error {
-	return h.renderNewProject(c, http.StatusOK, views.ProjectForm{TeamID: c.QueryParam("team"), FormToken: models.NewIdempotencyKey()})
-}
-
 // renderNewProject renders the create form, offering the teams where the user may create.
 func (h *Handler) renderNewProject(c echo.Context, status int, form views.ProjectForm) error {
 	teams, err := h.Store.TeamsOf(c.Request().Context(), currentUser(c).ID)

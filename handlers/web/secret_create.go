@@ -34,12 +34,3 @@ func (h *Handler) createSecret(c echo.Context) error {
 		vm.GettingStarted = false
 	})
 }
-
-// revokeSecret handles "POST /projects/:project/secrets/:id/revoke".
-func (h *Handler) revokeSecret(c echo.Context) error {
-	project := c.Param("project")
-	if err := h.Store.RevokeClientSecret(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
-		return err
-	}
-	return h.redirectWithFlash(c, views.ProjectPath(project), "success", "Secret revoked. Services using it can no longer get tokens.")
-}

@@ -37,19 +37,3 @@ func (h *Handler) renderTeams(c echo.Context, status int, form views.TeamForm) e
 	}
 	return httpx.Render(c, status, views.TeamsPage(h.page(c, "Teams"), views.TeamsVM{Teams: teams, Form: form}))
 }
-
-// createTeam handles "POST /teams".
-func (h *Handler) createTeam(c echo.Context) error {
-	name, token := c.FormValue("name"), c.FormValue("form_token")
-	t, err := h.Store.CreateTeam(c.Request().Context(), actor(c), name, token)
-	if id, ok := duplicate(err); ok {
-		return h.redirectWithFlash(c, views.TeamPath(id), "info", "That form was already submitted; here is the team it created.")
-	}
-	if fields := validation(err); fields != nil {
-		return h.renderTeams(c, http.StatusUnprocessableEntity, views.TeamForm{Name: name, FormToken: token, Errors: fields})
-	}
-	if err != nil {
-		return err
-	}
-	return h.redirectWithFlash(c, views.TeamPath(t.ID), "success", "Team created. Invite your colleagues below.")
-}

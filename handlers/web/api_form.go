@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,30 +12,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
-
-// listAPIs handles "GET /apis": the user's teams' APIs and the catalog of other teams'.
-func (h *Handler) listAPIs(c echo.Context) error {
-	ctx, a := c.Request().Context(), actor(c)
-	apis, err := h.Store.Catalog(ctx, a)
-	if err != nil {
-		return err
-	}
-	teams, err := h.managedTeams(c)
-	if err != nil {
-		return err
-	}
-	vm := views.CatalogVM{CanRegister: len(teams) > 0}
-	for _, s := range apis {
-		row := views.APISummaryRow{ID: s.ID, Name: s.Name, Identifier: s.Identifier, Description: s.Description, TeamID: s.TeamID,
-			TeamName: s.TeamName, Listed: s.Listed, Grants: s.Grants, PendingRequests: s.PendingRequests}
-		if s.Mine {
-			vm.Mine = append(vm.Mine, row)
-		} else {
-			vm.Listed = append(vm.Listed, row)
-		}
-	}
-	return httpx.Render(c, http.StatusOK, views.CatalogPage(h.page(c, "APIs"), vm))
-}
 
 // managedTeams are the teams where the user may register APIs.
 func (h *Handler) managedTeams(c echo.Context) ([]views.Option, error) {
@@ -51,13 +26,6 @@ func (h *Handler) managedTeams(c echo.Context) ([]views.Option, error) {
 		}
 	}
 	return out, nil
-}
-
-// newAPI handles "GET /apis/new?team=…".
-func (h *Handler) newAPI(c echo.Context) error {
-	form := views.APIForm{TeamID: c.QueryParam("team"), AcceptsAPIKeys: true, AcceptsAccessTokens: true,
-		MaxTokenTTLMinutes: "0", MaxKeyTTLDays: "0", FormToken: models.NewIdempotencyKey()}
-	return h.renderNewAPI(c, http.StatusOK, form)
 }
 
 // renderNewAPI renders the registration form in the given state.
@@ -95,22 +63,4 @@ func apiFormFrom(form url.Values) (views.APIForm, models.APIInput) {
 		MaxTokenTTL: number(vf.MaxTokenTTLMinutes, time.Minute), MaxKeyTTL: number(vf.MaxKeyTTLDays, 24*time.Hour),
 		Listed: vf.Listed, Scopes: models.ParseScopeLines(vf.Scopes)}
 	return vf, in
-}
-
-// createAPI handles "POST /apis".
-func (h *Handler) createAPI(c echo.Context) error {
-	vf, in := apiFormFrom(formValues(c))
-	api, err := h.Store.CreateAPI(c.Request().Context(), actor(c), vf.TeamID, in, vf.FormToken)
-	if id, ok := duplicate(err); ok {
-		return h.redirectWithFlash(c, views.APIPath(id), "info", "That form was already submitted; here is the API it registered.")
-	}
-	if f := validation(err); f != nil {
-		vf.Errors = f
-		return h.renderNewAPI(c, http.StatusUnprocessableEntity, vf)
-	}
-	if err != nil {
-		return err
-	}
-	return h.redirectWithFlash(c, views.APIPath(api.ID), "success",
-		"API registered. Grant your team's projects access below, or list it in the catalog so other teams can ask for access.")
 }

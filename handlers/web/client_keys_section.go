@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -35,41 +34,6 @@ func (h *Handler) clientKeysVM(c echo.Context, p *models.ProjectView) (views.Cli
 			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, Status: status})
 	}
 	return vm, nil
-}
-
-// addClientKey handles "POST /projects/:project/client-keys".
-func (h *Handler) addClientKey(c echo.Context) error {
-	project := c.Param("project")
-	form := views.ClientKeyForm{Name: c.FormValue("name"), Key: c.FormValue("key"), JWKSURI: c.FormValue("jwks_uri"),
-		ExpiresIn: c.FormValue("expires_in_days"), FormToken: c.FormValue("form_token")}
-	ttl := lifetimeDays(form.ExpiresIn)
-	_, err := h.Store.AddClientKey(c.Request().Context(), actor(c), project,
-		models.ClientKeyInput{Name: form.Name, Material: form.Key, JWKSURI: form.JWKSURI, TTL: ttl}, form.FormToken)
-	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "info", "That form was already submitted; the key is registered.")
-	}
-	if f := validation(err); f != nil {
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
-			// Pasted key material is never sent back: it may be a private key pasted by
-			// mistake, and this page would carry it again.
-			form.Key, form.ExpiryOptions, form.Errors = "", clientKeyExpiry, f
-			vm.ClientKeys.Form = form
-		})
-	}
-	if err != nil {
-		return err
-	}
-	return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "success",
-		"Key registered. Clients can sign assertions with its private key once private_key_jwt is enabled in the settings.")
-}
-
-// removeClientKey handles "POST /projects/:project/client-keys/:id/remove".
-func (h *Handler) removeClientKey(c echo.Context) error {
-	project := c.Param("project")
-	if err := h.Store.RemoveClientKey(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
-		return err
-	}
-	return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "success", "Key removed. Assertions signed with it no longer work.")
 }
 
 // assertionRecipe is a Go program fragment that signs a client assertion with go-jose

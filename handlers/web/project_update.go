@@ -1,0 +1,48 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// updateProject handles "POST /projects/:project/settings". Only the named fields are
+// read; anything else in the form (team_id, role, …) is ignored.
+func (h *Handler) updateProject(c echo.Context) error {
+	form := formValues(c)
+	ttl, convErr := strconv.Atoi(strings.TrimSpace(form.Get("token_ttl_minutes")))
+	in := models.ProjectSettings{
+		Name: form.Get("name"), Description: form.Get("description"), TokenTTLMinutes: ttl, GrantTypes: form["grant_types"],
+	}
+	// The settings form marks that it showed the checkboxes, so that none checked is
+	// refused rather than read as "leave as is" (which is what a form without them means).
+	if form.Has("auth_methods_shown") {
+		in.AuthMethods = append([]string{}, form["auth_methods"]...)
+	}
+	if convErr != nil {
+		in.TokenTTLMinutes = -1
+	}
+	err := h.Store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
+	if f := validation(err); f != nil {
+		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
+			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
+			for i := range vm.Settings.GrantTypes {
+				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
+			}
+			for i := range vm.Settings.AuthMethods {
+				vm.Settings.AuthMethods[i].Checked = slices.Contains(in.AuthMethods, vm.Settings.AuthMethods[i].Value)
+			}
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return h.redirectWithFlash(c, views.ProjectPath(c.Param("project")), "success", "Settings saved.")
+}
