@@ -25,9 +25,10 @@ var errorMessages = map[int]string{
 	http.StatusConflict:              "That cannot be done in the object's current state. Reload and try again.",
 }
 
-// HandleError is Echo's HTTPErrorHandler: the one place errors become responses.
-// ErrNotFound is 404, *echo.HTTPError keeps its code and message, anything else is
-// logged and answered with a generic 500 that reveals nothing.
+// HandleError is Echo's HTTPErrorHandler: the one place errors become responses. A
+// domain error is answered by its code (codeStatus; a conflict or something gone says
+// which), an *echo.HTTPError keeps its code and message, anything else is logged and
+// answered with a generic 500 that reveals nothing. Machine paths get JSON, pages a page.
 func (h *Server) HandleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
