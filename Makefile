@@ -9,11 +9,13 @@ BIN      := bin/gatehouse
 
 ## run: build and start the portal on http://127.0.0.1:8080 (SQLite in ./data, development sign-in)
 run: build
+	@echo "make run: starting Gatehouse at $${GATEHOUSE_BASE_URL:-http://127.0.0.1:8080} (SQLite in ./data and development sign-in unless configured; settings: ./$(BIN) help). Ctrl-C stops it."
 	./$(BIN) serve
 
 ## build: compile the gatehouse binary into bin/
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gatehouse
+	@echo "make build: compiling $(BIN) (the first build downloads and compiles the dependencies, listed as they go: a few minutes)"
+	$(GO) build -v -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gatehouse
 
 ## generate: regenerate templ views (the *_templ.go files are committed)
 generate:

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models/store"
@@ -112,10 +114,59 @@ func (r *rawConfig) settings() []setting {
 	}
 }
 
+// printUsage writes what `gatehouse help` shows: the subcommands, then every setting
+// with its flag, environment variable and default.
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, `Gatehouse %s: a self-hosted developer portal and token issuer.
+
+Usage:
+  gatehouse [serve] [flags]              start the portal (the default command)
+  gatehouse migrate [flags]              apply the database migrations and exit
+  gatehouse signing-keys list [flags]    list the signing keys
+  gatehouse signing-keys rotate [flags]  start a signing-key rotation now
+  gatehouse version                      print the version
+  gatehouse help                         this text (also: --help after any command)
+
+Settings: each flag can be given as its environment variable instead; a flag wins.
+`, version)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	var raw rawConfig
+	for _, s := range raw.settings() {
+		def := s.def
+		if def == "" {
+			def = "unset"
+		}
+		fmt.Fprintf(tw, "  --%s\t%s\t%s (default: %s)\n", s.flag, s.env, s.usage, def)
+	}
+	_ = tw.Flush() // writes to w, whose errors the caller's writer reports
+}
+
+// baseURLWarning explains a likely mistake: on loopback, a base URL whose port is not
+// the one the portal listens on sends every sign-in redirect to another port.
+func baseURLWarning(addr string, base *url.URL) string {
+	if base == nil || !isLoopback(base.Hostname()) {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	basePort := base.Port()
+	if basePort == "" {
+		basePort = map[string]string{"http": "80", "https": "443"}[base.Scheme]
+	}
+	if port == basePort || port == "0" {
+		return ""
+	}
+	return "GATEHOUSE_BASE_URL names port " + basePort + " but GATEHOUSE_ADDR listens on " + port +
+		": sign-in and every link go to the base URL; set both (or put a proxy on the base URL's port)"
+}
+
 // loadConfig reads the environment, then flags, then validates.
 func loadConfig(args []string, getenv func(string) string) (*Config, error) {
 	var raw rawConfig
 	fs := flag.NewFlagSet("gatehouse", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; `gatehouse help` prints the usage
 	for _, s := range raw.settings() {
 		v := getenv(s.env)
 		if v == "" {

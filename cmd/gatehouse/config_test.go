@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +193,61 @@ func TestSigningKeysCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"signing-keys", "frob"}, envMap(nil), &out, &errOut); err == nil {
 		t.Error("signing-keys with an unknown action succeeded")
+	}
+}
+
+// help, --help and -h after any command print the commands and every setting to
+// stdout and succeed; nothing goes to stderr.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"serve", "--help"}, {"migrate", "-h"},
+		{"signing-keys", "rotate", "--help"}, {"--addr", "127.0.0.1:1", "--help"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, envMap(nil), &out, &errOut); err != nil {
+			t.Errorf("gatehouse %v: %v, want success", args, err)
+			continue
+		}
+		if errOut.Len() != 0 {
+			t.Errorf("gatehouse %v wrote to stderr: %q", args, errOut.String())
+		}
+		for _, want := range []string{"gatehouse migrate", "gatehouse signing-keys rotate", "gatehouse version", "gatehouse help",
+			"--addr", "GATEHOUSE_ADDR", "--database-url", "GATEHOUSE_STATUS_LIST_TTL", "(default: 60s)"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("gatehouse %v: the usage lacks %q", args, want)
+			}
+		}
+	}
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, envMap(nil), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "gatehouse help") {
+		t.Errorf("unknown command: %v, want an error that points at gatehouse help", err)
+	}
+}
+
+// On loopback, a base URL on another port than the listener is almost always a mistake:
+// sign-in would redirect to a port nothing listens on.
+func TestBaseURLWarning(t *testing.T) {
+	for _, tc := range []struct {
+		addr, base string
+		warn       bool
+	}{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080", false},
+		{"127.0.0.1:9090", "http://127.0.0.1:8080", true},
+		{":9090", "http://localhost:8080", true},
+		{"127.0.0.1:80", "http://localhost", false},
+		{"127.0.0.1:8443", "https://localhost", true},
+		{"127.0.0.1:0", "http://127.0.0.1:8080", false},       // tests: any free port
+		{"0.0.0.0:8080", "https://portal.example.com", false}, // behind a proxy
+	} {
+		u, err := url.Parse(tc.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := baseURLWarning(tc.addr, u)
+		if (w != "") != tc.warn {
+			t.Errorf("addr %s, base %s: warning %q, want one: %v", tc.addr, tc.base, w, tc.warn)
+		}
+		if w != "" && (!strings.Contains(w, "GATEHOUSE_BASE_URL") || !strings.Contains(w, "GATEHOUSE_ADDR")) {
+			t.Errorf("the warning names neither setting: %q", w)
+		}
 	}
 }

@@ -53,7 +53,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			cmd = "help"
+		}
+	}
 	switch cmd {
+	case "help":
+		printUsage(stdout)
+		return nil
 	case "version":
 		fmt.Fprintln(stdout, "gatehouse", version)
 		return nil
@@ -64,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		cmd, args = "signing-keys "+args[0], args[1:]
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, signing-keys or version)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, signing-keys, version or help; `gatehouse help` lists them)", cmd)
 	}
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {
@@ -242,6 +250,9 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		go func() { _ = ss.Serve(sl) }()
 		defer ss.Close()
 		log.Info(side.name+" listening", "addr", sl.Addr().String())
+	}
+	if w := baseURLWarning(cfg.Addr, cfg.BaseURL); w != "" {
+		log.Warn(w, "addr", cfg.Addr, "base_url", cfg.BaseURL.String())
 	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version,
 		"max_connections", cfg.MaxConnections)
