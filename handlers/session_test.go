@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 func TestSessionFixation(t *testing.T) {
@@ -209,5 +211,42 @@ func TestForgedSessionCookie(t *testing.T) {
 		if x.signedIn() {
 			t.Errorf("forged cookie %.20q… is signed in", forged)
 		}
+	}
+}
+
+// After signing out, the sign-in page says so, once; a notice cookie with any other
+// value shows nothing.
+func TestSignOutSaysSo(t *testing.T) {
+	e := newEnv(t)
+	notices := func(b *browser) []string {
+		t.Helper()
+		var out []string
+		doc(t, b.get("/")).Find(`[data-testid="flash"]`).Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.TrimSpace(s.Text()))
+		})
+		return out
+	}
+	for path, want := range map[string]string{"/logout": "You are signed out.",
+		"/logout/everywhere": "You are signed out on every device: each of your sessions has ended."} {
+		b := e.browser()
+		b.mustSignIn("bye@example.com")
+		if res := b.post(path, url.Values{"_csrf": {b.csrf()}}, nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s = %d, want 303", path, res.StatusCode)
+		}
+		if got := notices(b); len(got) != 1 || got[0] != want {
+			t.Errorf("after POST %s the sign-in page says %q, want %q", path, got, want)
+		}
+		if got := notices(b); len(got) != 0 {
+			t.Errorf("after POST %s the notice shows again: %q", path, got)
+		}
+	}
+	b := e.browser()
+	u, err := url.Parse(e.portal.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: "gatehouse_notice", Value: "<script>alert(1)</script>", Path: "/"}})
+	if got := notices(b); len(got) != 0 {
+		t.Errorf("a forged notice cookie shows %q, want nothing", got)
 	}
 }

@@ -18,5 +18,6 @@ func (h *Handler) logout(c echo.Context) error {
 	if err := h.saveSession(c, s); err != nil {
 		return err
 	}
+	h.setNotice(c, "signed_out")
 	return c.Redirect(http.StatusSeeOther, views.HomePath())
 }

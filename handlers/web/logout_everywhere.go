@@ -25,5 +25,6 @@ func (h *Handler) logoutEverywhere(c echo.Context) error {
 	if err := h.saveSession(c, s); err != nil {
 		return err
 	}
+	h.setNotice(c, "signed_out_everywhere")
 	return c.Redirect(http.StatusSeeOther, views.HomePath())
 }

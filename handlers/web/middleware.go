@@ -16,6 +16,7 @@ import (
 const (
 	ctxSession = "gatehouse.session"
 	ctxUser    = "gatehouse.user"
+	ctxNotice  = "gatehouse.notice"
 )
 
 // session returns the request's session (loaded on first use).

@@ -15,6 +15,9 @@ func (h *Handler) page(c echo.Context, title string) views.Page {
 		p.Admin = h.isAdmin(c)
 	}
 	p.Flashes = h.takeFlashes(c)
+	if n, ok := c.Get(ctxNotice).(string); ok {
+		p.Flashes = append(p.Flashes, views.Flash{Kind: "success", Message: n})
+	}
 	return p
 }
 
