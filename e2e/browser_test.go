@@ -507,6 +507,10 @@ func TestBrowserSignIn(t *testing.T) {
 	if got := b.count(t, testid("user-menu")); got != 0 {
 		t.Errorf("user menus after signing out: got %d, want 0", got)
 	}
+	if got := b.texts(t, testid("flash")); len(got) != 1 || !strings.HasPrefix(got[0], "You are signed out on every device") {
+		t.Errorf("notice after signing out everywhere: got %q, want the one that says so", got)
+	}
+	checkFits(t, b, "signed-out")
 
 	// 6. The account page now sends the browser to sign in again.
 	b.do(t, "open the account page signed out",
