@@ -942,6 +942,12 @@ func TestInvitationPage(t *testing.T) {
 		if doc.Find(`main form`).Length() != 0 {
 			t.Errorf("%s: has a form", state)
 		}
+		if state == "accepted" || state == "expired" || state == "revoked" {
+			// Whom to ask: the inviter, in the team the link was for.
+			if ask := strings.Join(strings.Fields(testID(doc, "invitation-ask").Text()), " "); ask != "It was sent by "+vm.InvitedBy+" for "+vm.TeamName+": they, or another admin of the team, can send you a new one." {
+				t.Errorf("%s: whom to ask = %q", state, ask)
+			}
+		}
 		if state == "member" {
 			if href := wantCount(t, doc, "invitation-team-link", 1).AttrOr("href", ""); href != "/teams/t%2F1" {
 				t.Errorf("team link = %q", href)

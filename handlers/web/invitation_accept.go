@@ -36,7 +36,7 @@ func (h *Handler) acceptInvitation(c echo.Context) error {
 	}
 	vm := views.InvitationVM{State: state}
 	if info, err := h.Store.InvitationByToken(c.Request().Context(), token); err == nil {
-		vm.TeamID, vm.TeamName, vm.Role = info.TeamID, info.TeamName, string(info.Role)
+		vm.TeamID, vm.TeamName, vm.Role, vm.InvitedBy = info.TeamID, info.TeamName, string(info.Role), info.CreatedByLabel
 	}
 	status := http.StatusGone
 	if state == "invalid" {
