@@ -188,6 +188,23 @@ func TestBrowserTeamInvitation(t *testing.T) {
 		t.Errorf("used invitation: got %d accept buttons, want none", got)
 	}
 
+	// 7b. Anyone else who opens the used link is told it was used, by whom it was sent
+	// and for which team: whom to ask for a new one.
+	wanda := newBrowser(t, chrome)
+	wanda.open(t, p.URL+"/login", http.StatusOK)
+	wanda.signInDev(t, "wanda@example.com", "Wanda")
+	wanda.do(t, "wait for Wanda's dashboard", chromedp.WaitVisible(chromedp.CSS(testid("dashboard"))))
+	wanda.expectErrorStatus(inviteLink) // the console reports the 410; it is the answer
+	wanda.open(t, inviteLink, http.StatusGone)
+	if got := wanda.attr(t, testid("invitation-state"), "data-state"); got != "accepted" {
+		t.Errorf("used invitation state for someone else: got %q, want \"accepted\"", got)
+	}
+	if got := wanda.text(t, testid("invitation-ask")); got != "It was sent by olive@example.com for Platform: they, or another admin of the team, can send you a new one." {
+		t.Errorf("used invitation, whom to ask: got %q", got)
+	}
+	checkFits(t, wanda, "invitation-used")
+	wanda.checkConsole(t)
+
 	// 8. Olive sees Victor among the members, no pending invitation, and the events in
 	// the audit log.
 	olive.open(t, p.URL+teamPath, http.StatusOK)
