@@ -75,7 +75,7 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 	}
 
 	// 5: its project is deleted.
-	if res := owner.postForm("/projects/"+p.ID+"/delete", nil); res.StatusCode != http.StatusSeeOther {
+	if res := owner.postForm("/projects/"+p.ID+"/delete", url.Values{"confirm_name": {p.Name}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete project: %d", res.StatusCode)
 	}
 	u, err := store.NewUsage(e.store).UsageFor(ctx, p.ID)

@@ -182,7 +182,7 @@ func TestInvitationOfDeletedTeam(t *testing.T) {
 		t.Fatal(err)
 	}
 	invitee := signedInMember(t, e, "invitee@example.com")
-	if res := owner.b.post("/teams/"+team.ID+"/delete", url.Values{"_csrf": {owner.csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+	if res := owner.b.post("/teams/"+team.ID+"/delete", url.Values{"_csrf": {owner.csrf}, "confirm_name": {team.Name}}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete the team = %d, want 303", res.StatusCode)
 	}
 	for what, res := range map[string]*http.Response{

@@ -414,6 +414,11 @@ func TestAPIPageOwner(t *testing.T) {
 	if c := del.AttrOr("data-confirm", ""); c != "Delete "+xssScript+"? Every project loses access to it and their API keys for it are revoked. This cannot be undone." {
 		t.Errorf("delete confirm = %q", c)
 	}
+	// Deleting asks for the name, typed (without JavaScript too).
+	if in := del.Find(`input[name="confirm_name"][required]`); in.Length() != 1 ||
+		del.Find(`[data-testid="confirm-name-expected"]`).Text() != xssScript {
+		t.Errorf("delete form: %d required confirm_name inputs, expected name %q", in.Length(), del.Find(`[data-testid="confirm-name-expected"]`).Text())
+	}
 	if del.Find(`[data-testid="delete-api"]`).Length() != 1 {
 		t.Error("delete button missing")
 	}

@@ -24,9 +24,11 @@ type TeamForm struct {
 
 // TeamVM is the view model of "GET /teams/{team}".
 type TeamVM struct {
-	ID       string
-	Name     string
-	Personal bool
+	// DeleteError says why a delete was refused (the typed name did not match).
+	DeleteError string
+	ID          string
+	Name        string
+	Personal    bool
 	// MyRole is the viewer's role in this team.
 	MyRole string
 	// Can says which controls to show; the server checks again on every POST.
@@ -166,6 +168,8 @@ type ProjectForm struct {
 
 // ProjectVM is the view model of "GET /projects/{project}".
 type ProjectVM struct {
+	// DeleteError says why a delete was refused (the typed name did not match).
+	DeleteError string
 	ID          string
 	Name        string
 	Description string

@@ -826,6 +826,11 @@ func TestTeamPageOwner(t *testing.T) {
 	if c := del.AttrOr("data-confirm", ""); c != "Delete "+xssScript+" and all its projects? Their credentials stop working." {
 		t.Errorf("delete confirm = %q", c)
 	}
+	// Deleting asks for the name, typed (without JavaScript too).
+	if in := del.Find(`input[name="confirm_name"][required]`); in.Length() != 1 ||
+		del.Find(`[data-testid="confirm-name-expected"]`).Text() != xssScript {
+		t.Errorf("delete form: %d required confirm_name inputs, expected name %q", in.Length(), del.Find(`[data-testid="confirm-name-expected"]`).Text())
+	}
 	if del.Find(`[data-testid="delete-team"]`).Length() != 1 {
 		t.Error("delete-team button missing")
 	}
@@ -1195,6 +1200,11 @@ func TestProjectPageOwner(t *testing.T) {
 	del := formByAction(doc, "/projects/p%2F1/delete")
 	if c := del.AttrOr("data-confirm", ""); c != "Delete project "+xssScript+"? Its client secrets and API keys stop working immediately." {
 		t.Errorf("delete confirm = %q", c)
+	}
+	// Deleting asks for the name, typed (without JavaScript too).
+	if in := del.Find(`input[name="confirm_name"][required]`); in.Length() != 1 ||
+		del.Find(`[data-testid="confirm-name-expected"]`).Text() != xssScript {
+		t.Errorf("delete form: %d required confirm_name inputs, expected name %q", in.Length(), del.Find(`[data-testid="confirm-name-expected"]`).Text())
 	}
 	if del.Find(`[data-testid="delete-project"]`).Length() != 1 {
 		t.Error("delete-project button missing")

@@ -136,3 +136,14 @@ func lifetimeDays(raw string) time.Duration {
 	}
 	return time.Duration(d) * 24 * time.Hour
 }
+
+// confirmedName reports whether the form's confirm_name is the object's name (the
+// confirmation of a delete; spaces around it do not count).
+func confirmedName(c echo.Context, name string) bool {
+	return strings.TrimSpace(c.FormValue("confirm_name")) == strings.TrimSpace(name)
+}
+
+// deleteRefusal is what a delete whose typed name did not match says.
+func deleteRefusal(what, name string) string {
+	return "Nothing was deleted. To delete this " + what + ", type its name, “" + name + "”, exactly as shown."
+}

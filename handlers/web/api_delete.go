@@ -1,10 +1,12 @@
 package web
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
@@ -14,6 +16,12 @@ func (h *Handler) deleteAPI(c echo.Context) error {
 	av, err := h.Store.APIFor(ctx, a, c.Param("api"))
 	if err != nil {
 		return err
+	}
+	if !av.Manages() {
+		return models.ErrForbidden // decided before the typed name is looked at
+	}
+	if !confirmedName(c, av.Name) {
+		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) { vm.DeleteError = deleteRefusal("API", av.Name) })
 	}
 	revoked, err := h.Store.DeleteAPI(ctx, a, av.ID)
 	if err != nil {

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
@@ -11,6 +14,12 @@ func (h *Handler) deleteProject(c echo.Context) error {
 	pv, err := h.Store.ProjectFor(c.Request().Context(), actor(c), c.Param("project"))
 	if err != nil {
 		return err
+	}
+	if !pv.MyRole.Can(models.ActProjectDelete) {
+		return models.ErrForbidden // decided before the typed name is looked at
+	}
+	if !confirmedName(c, pv.Name) {
+		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) { vm.DeleteError = deleteRefusal("project", pv.Name) })
 	}
 	if err := h.Store.DeleteProject(c.Request().Context(), actor(c), pv.ID); err != nil {
 		return err
