@@ -211,6 +211,7 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if got := b.count(t, testid("secret")) + b.count(t, testid("new-key-box")); got != 0 {
 		t.Errorf("keys shown after reloading the project page: got %d, want 0 (shown once)", got)
 	}
+	checkFits(t, b, "project-with-key")
 	if got := b.texts(t, testid("key-row-name")); !slices.Equal(got, []string{"ci"}) {
 		t.Errorf("key rows: got %q, want [\"ci\"]", got)
 	}

@@ -96,6 +96,7 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	if got := olive.texts(t, testid("secret-row-name")); !slices.Equal(got, []string{"ci"}) {
 		t.Errorf("secret rows: got %q, want [\"ci\"]", got)
 	}
+	checkFits(t, olive, "project-with-secret")
 	if got := olive.texts(t, testid("secret-status")); !slices.Equal(got, []string{"active"}) {
 		t.Errorf("secret statuses: got %q, want [\"active\"]", got)
 	}
