@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -91,6 +92,26 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	created := time.Now()
 	b.submit(t, "create the key ci", testid("create-key"), http.StatusOK)
 	b.do(t, "wait for the new key", chromedp.WaitVisible(chromedp.CSS(testid("secret"))))
+	// The key is in view as the page opens, at 1280 and at 390 pixels: nobody has to
+	// scroll to find a value shown once.
+	for _, width := range []int64{1280, 390} {
+		if _, err := chromedp.Run(b.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatal(err)
+		}
+		inView, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](
+			`window.scrollTo(0, 0); (r => r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth)(document.querySelector('[data-testid="new-key-box"] [data-testid="secret"]').getBoundingClientRect())`))
+		if err != nil {
+			t.Fatalf("where the new key is at %d px: %v", width, err)
+		}
+		saveViewport(t, b, fmt.Sprintf("project-new-key-first-screen-%d.png", width))
+		if !inView {
+			rect, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`JSON.stringify(document.querySelector('[data-testid="new-key-box"] [data-testid="secret"]').getBoundingClientRect())`))
+			t.Errorf("at %d px the new key is out of view when the page opens (at %s)", width, rect)
+		}
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
 	key := b.textContent(t, testid("secret"))
 	header := apiKeyHeader(t, key)
 	if header["typ"] != "apikey+jwt" {

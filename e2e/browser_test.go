@@ -574,6 +574,24 @@ func saveScreenshot(t *testing.T, b *browser, name string) {
 	}
 }
 
+// saveViewport saves what the window shows (the first screen, not the whole page),
+// where saveScreenshot saves (a temporary directory and GATEHOUSE_E2E_SCREENSHOTS).
+func saveViewport(t *testing.T, b *browser, name string) {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if d := os.Getenv("GATEHOUSE_E2E_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err == nil {
+			if err := os.WriteFile(filepath.Join(d, name), png, 0o644); err != nil {
+				t.Logf("screenshot %s: %v", name, err)
+			}
+		}
+	}
+}
+
 // checkFits looks at the page at 1280 and 390 pixels wide: nothing may make it wider
 // than the window (a horizontal scrollbar), and no table may be wider than its box.
 // With GATEHOUSE_E2E_SCREENSHOTS set it saves a screenshot at each width (see

@@ -1517,8 +1517,10 @@ func TestProjectPageNewAPIKey(t *testing.T) {
 	checkPostForms(t, doc)
 
 	box := wantCount(t, doc, "new-key-box", 1)
-	if box.Closest(`[data-testid="api-keys-section"]`).Length() != 1 {
-		t.Error("new key box is outside the API keys section")
+	// The key is shown at the top, in view when the page opens: before the credentials
+	// and every section, not thousands of pixels down in API keys.
+	if box.Closest(`[data-testid="api-keys-section"]`).Length() != 0 || box.NextAllFiltered(`[data-testid="credentials"]`).Length() != 1 {
+		t.Error("the new key box is not at the top of the project page, before the credentials")
 	}
 	if !strings.Contains(box.Text(), "Copy this key now. You won't see it again.") {
 		t.Errorf("key box = %q", box.Text())
@@ -1570,6 +1572,18 @@ func TestProjectPageNewAPIKey(t *testing.T) {
 	doc, _ = render(t, ProjectPage(signedIn(), vm))
 	for _, id := range []string{"new-key-box", "secret", "key-snippet", "snippet-curl", "new-key-id"} {
 		wantCount(t, doc, id, 0)
+	}
+	wantCount(t, doc, "key-form-problem", 0)
+
+	// A refused key form says so at the top, with the way to the form.
+	vm.APIKeys.Form.Errors = map[string]string{"name": "is required"}
+	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	problem := wantCount(t, doc, "key-form-problem", 1)
+	if problem.NextAllFiltered(`[data-testid="credentials"]`).Length() != 1 || problem.Find(`a[href="#key-form"]`).Length() != 1 {
+		t.Errorf("the key form's problem is not at the top with a link to the form: %q", problem.Text())
+	}
+	if wantCount(t, doc, "key-form", 1).AttrOr("id", "") != "key-form" {
+		t.Error("the key form has no key-form anchor")
 	}
 }
 
