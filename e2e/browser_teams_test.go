@@ -242,6 +242,7 @@ func TestBrowserTeamInvitation(t *testing.T) {
 			t.Errorf("audit log actions: got %q, want %q among them", actions, want)
 		}
 	}
+	checkFits(t, olive, "audit-log")
 
 	// 9. Olive revokes the secret, through its confirm() dialog.
 	olive.open(t, projectURL, http.StatusOK)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
 )
@@ -366,4 +368,44 @@ func TestProjectForms(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The audit log names projects (their ids on hover) and shows details as named values.
+func TestAuditLogReadable(t *testing.T) {
+	e := newEnv(t)
+	cl := newOAuthClient(t, e, "auditor@example.com")
+	ctx := context.Background()
+	k, _, err := e.store.CreateAPIKey(ctx, cl.owner.actor, cl.project.ID, apiKeyInput(cl), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.RevokeAPIKey(ctx, cl.owner.actor, cl.project.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := doc(t, cl.owner.b.get("/teams/"+cl.project.TeamID+"/audit"))
+	var revoke *goquery.Selection
+	d.Find(`[data-testid="audit-row"]`).EachWithBreak(func(_ int, r *goquery.Selection) bool {
+		if r.Find(`[data-testid="audit-action"]`).Text() == "key.revoke" {
+			revoke = r
+			return false
+		}
+		return true
+	})
+	if revoke == nil {
+		t.Fatal("no key.revoke row in the audit log")
+	}
+	p := revoke.Find(`[data-testid="audit-project"]`)
+	if p.Text() != cl.project.Name || p.AttrOr("title", "") != cl.project.ID {
+		t.Errorf("project shown as %q (title %q), want its name %q with its id on hover", p.Text(), p.AttrOr("title", ""), cl.project.Name)
+	}
+	fields := map[string]string{}
+	revoke.Find(".audit-fields div").Each(func(_ int, f *goquery.Selection) {
+		fields[f.Find("dt").Text()] = f.Find("dd").Text()
+	})
+	if fields["via"] != "page" || fields["status list"] != k.StatusListID || fields["idx"] != strconv.Itoa(k.StatusIdx) {
+		t.Errorf("details shown as %v, want via page, the status list and the index", fields)
+	}
+	if strings.Contains(revoke.Text(), `"status_list"`) {
+		t.Error("the details are shown as raw JSON")
+	}
 }

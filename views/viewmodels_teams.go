@@ -140,15 +140,24 @@ type AuditVM struct {
 
 // AuditRow is one audit event.
 type AuditRow struct {
-	At        time.Time
-	Actor     string
-	Action    string
-	Target    string
+	At     time.Time
+	Actor  string
+	Action string
+	Target string
+	// Project is the project's name (its id when it was deleted); ProjectID is shown on
+	// hover.
 	Project   string
+	ProjectID string
 	IP        string
 	UserAgent string
-	Details   string
+	// Fields are the details as named values, when they are a JSON object; Details is
+	// shown as text otherwise.
+	Fields  []AuditField
+	Details string
 }
+
+// AuditField is one named value of an audit event's details.
+type AuditField struct{ Name, Value string }
 
 // NewProjectVM is the view model of "GET /projects/new".
 type NewProjectVM struct {

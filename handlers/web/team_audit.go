@@ -1,8 +1,13 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,14 +30,28 @@ func (h *Handler) showAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var ids []string
+	for _, e := range events {
+		if e.ProjectID != "" && !slices.Contains(ids, e.ProjectID) {
+			ids = append(ids, e.ProjectID)
+		}
+	}
+	names, err := h.Store.TeamProjectNames(ctx, a, team, ids)
+	if err != nil {
+		return err
+	}
 	vm := views.AuditVM{TeamID: tv.ID, TeamName: tv.Name, Page: page}
 	for _, e := range events {
 		target := e.TargetLabel
 		if e.TargetType != "" {
 			target = e.TargetType + " " + e.TargetLabel
 		}
+		project := names[e.ProjectID]
+		if project == "" {
+			project = e.ProjectID // deleted since: its id is all there is
+		}
 		vm.Events = append(vm.Events, views.AuditRow{At: e.CreatedAt, Actor: e.ActorLabel, Action: e.Action, Target: target,
-			Project: e.ProjectID, IP: e.IP, UserAgent: e.UserAgent, Details: e.Details})
+			Project: project, ProjectID: e.ProjectID, IP: e.IP, UserAgent: e.UserAgent, Fields: auditFields(e.Details), Details: e.Details})
 	}
 	if page > 1 {
 		vm.PrevURL = views.TeamAuditPath(tv.ID, page-1)
@@ -41,4 +60,43 @@ func (h *Handler) showAudit(c echo.Context) error {
 		vm.NextURL = views.TeamAuditPath(tv.ID, page+1)
 	}
 	return httpx.Render(c, http.StatusOK, views.AuditPage(h.page(c, "Audit log"), vm))
+}
+
+// auditFields turns an event's details, a JSON object, into named values sorted by name
+// (nil when they are not an object: the page shows the text).
+func auditFields(details string) []views.AuditField {
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(details))
+	dec.UseNumber() // a status-list index of 1000000 stays 1000000, not 1e+06
+	if details == "" || dec.Decode(&m) != nil || len(m) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]views.AuditField, 0, len(m))
+	for _, k := range names {
+		var v string
+		switch x := m[k].(type) {
+		case string:
+			v = x
+		case nil:
+			v = "—"
+		case []any:
+			parts := make([]string, 0, len(x))
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			v = strings.Join(parts, ", ")
+		case map[string]any:
+			b, _ := json.Marshal(x) // a value json.Unmarshal produced always marshals
+			v = string(b)
+		default:
+			v = fmt.Sprint(x)
+		}
+		out = append(out, views.AuditField{Name: strings.ReplaceAll(k, "_", " "), Value: v})
+	}
+	return out
 }

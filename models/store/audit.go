@@ -67,3 +67,24 @@ func (s *Store) PortalEvents(ctx context.Context, limit int) ([]models.AuditEven
 	err := s.db.WithContext(ctx).Where("team_id = ''").Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
 	return out, err
 }
+
+// TeamProjectNames names the team's projects among ids (for the audit log: its events
+// carry project ids). A deleted project has no name; the caller shows its id.
+func (s *Store) TeamProjectNames(ctx context.Context, actor models.Actor, teamID string, ids []string) (map[string]string, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := authorize(db, actor, teamID, models.ActAuditView); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []models.Project
+	if err := db.Select("id", "name").Where("team_id = ? AND id IN ?", teamID, ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range rows {
+		out[p.ID] = p.Name
+	}
+	return out, nil
+}
