@@ -65,6 +65,7 @@ var routeRules = map[string]routeRule{
 
 	"GET /teams/:team":                                   {access: team, least: models.RoleViewer},
 	"GET /teams/:team/audit":                             {access: team, least: models.RoleAdmin},
+	"GET /teams/:team/audit/export":                      {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/rename":                           {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/delete":                           {access: team, least: models.RoleOwner},
 	"POST /teams/:team/leave":                            {access: team, least: models.RoleViewer},

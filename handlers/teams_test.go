@@ -2,8 +2,11 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -407,5 +410,93 @@ func TestAuditLogReadable(t *testing.T) {
 	}
 	if strings.Contains(revoke.Text(), `"status_list"`) {
 		t.Error("the details are shown as raw JSON")
+	}
+}
+
+// The audit log filters by actor, action (exact or a prefix ending in "."), project and
+// dates, and exports what it shows as CSV (formulas defused) or JSON, to admins only.
+func TestAuditFiltersAndExport(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cl := newOAuthClient(t, e, "filters@example.com")
+	owner, team := cl.owner, cl.project.TeamID
+	k, _, err := e.store.CreateAPIKey(ctx, owner.actor, cl.project.ID, apiKeyInput(cl), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.RevokeAPIKey(ctx, owner.actor, cl.project.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.RenameTeam(ctx, owner.actor, team, "=SUM(1+1)"); err != nil {
+		t.Fatal(err)
+	}
+	actions := func(query string) []string {
+		t.Helper()
+		var out []string
+		doc(t, owner.b.get("/teams/"+team+"/audit?"+query)).Find(`[data-testid="audit-action"]`).Each(func(_ int, s *goquery.Selection) {
+			out = append(out, s.Text())
+		})
+		return out
+	}
+	if got := actions("action=key."); !slices.Equal(got, []string{"key.revoke", "key.create"}) {
+		t.Errorf("action=key. shows %v, want the key's revoke and create", got)
+	}
+	if got := actions("action=key.revoke"); !slices.Equal(got, []string{"key.revoke"}) {
+		t.Errorf("action=key.revoke shows %v", got)
+	}
+	if got := actions("actor=FILTERS@example"); len(got) == 0 || slices.Contains(got, "") {
+		t.Errorf("actor filter (any case, a part) shows %v", got)
+	}
+	if got := actions("actor=%25"); len(got) != 0 {
+		t.Errorf("actor=%% is a wildcard: shows %v", got)
+	}
+	if got := actions("project=" + cl.project.ID + "&action=team.rename"); len(got) != 0 {
+		t.Errorf("project filter shows the team's rename: %v", got)
+	}
+	tomorrow := e.clock().AddDate(0, 0, 1).Format("2006-01-02")
+	if got := actions("from=" + tomorrow); len(got) != 0 {
+		t.Errorf("from tomorrow shows %v", got)
+	}
+	d := doc(t, owner.b.get("/teams/"+team+"/audit?from=yesterday"))
+	if got := d.Find(`[data-testid="audit-filter-error"]`).Text(); !strings.Contains(got, "not a date") {
+		t.Errorf("an unreadable date: %q", got)
+	}
+	if got := d.Find(`[data-testid="audit-filter-from"]`).AttrOr("value", ""); got != "yesterday" {
+		t.Errorf("the form lost what was typed: %q", got)
+	}
+	if d := doc(t, owner.b.get("/teams/"+team+"/audit?actor=nobody")); d.Find(`[data-testid="empty-state"] h2`).Text() != "No events match" {
+		t.Error("no empty state for a filter that matches nothing")
+	}
+
+	// CSV: the filtered events, with formulas defused.
+	res := owner.b.get("/teams/" + team + "/audit/export?format=csv&action=team.")
+	body := readBody(res)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("CSV export: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 3 || rows[0][0] != "time" || rows[1][3] != "team.rename" || rows[1][6] != "'=SUM(1+1)" {
+		t.Errorf("CSV export: %q", rows)
+	}
+	// JSON: details stay an object.
+	res = owner.b.get("/teams/" + team + "/audit/export?format=json&action=key.revoke")
+	var events []struct {
+		Action  string
+		Details map[string]any
+	}
+	if err := json.Unmarshal([]byte(readBody(res)), &events); err != nil || len(events) != 1 || events[0].Details["via"] != "page" {
+		t.Errorf("JSON export: %v %+v", err, events)
+	}
+	if res := owner.b.get("/teams/" + team + "/audit/export?format=xml"); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("format=xml: %d, want 400", res.StatusCode)
+	}
+	// Who may read the log may export it; nobody else.
+	outsider := signedInMember(t, e, "not-in-team@example.com")
+	if res := outsider.b.get("/teams/" + team + "/audit/export?format=csv"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("an outsider's export: %d, want 404", res.StatusCode)
 	}
 }

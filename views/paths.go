@@ -86,6 +86,16 @@ func TeamAuditPath(id string, page int) string {
 	return p + "?page=" + strconv.Itoa(page)
 }
 
+// TeamAuditExportPath is /teams/{team}/audit/export?format={format} followed by the
+// filters in query (already encoded, as url.Values.Encode gives them), if any.
+func TeamAuditExportPath(id, format, query string) string {
+	p := TeamPath(id) + "/audit/export?format=" + url.QueryEscape(format)
+	if query != "" {
+		p += "&" + query
+	}
+	return p
+}
+
 // InvitationPath is an invitation link's page and accept target: /invitations/{token}.
 func InvitationPath(token string) string { return "/invitations/" + seg(token) }
 

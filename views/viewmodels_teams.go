@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // RoleOption is a role a form may offer.
 type RoleOption struct {
@@ -132,11 +135,38 @@ type AuditVM struct {
 	TeamID   string
 	TeamName string
 	Events   []AuditRow
+	// Filter is the filter form's values ("from"/"to" as YYYY-MM-DD); Projects are the
+	// team's projects to choose from; FilterError says a date could not be read.
+	Filter      AuditFilterForm
+	Projects    []Option
+	FilterError string
+	// ExportCSV and ExportJSON download the filtered events.
+	ExportCSV, ExportJSON string
 	// Page is 1-based; PrevURL/NextURL are "" when there is no such page.
 	Page    int
 	PrevURL string
 	NextURL string
 }
+
+// AuditFilterForm is the audit log's filter form (GET, query parameters of the same
+// names).
+type AuditFilterForm struct {
+	Actor, Action, Project, From, To string
+}
+
+// Query is the filter as an encoded query string (empty fields left out).
+func (f AuditFilterForm) Query() string {
+	v := url.Values{}
+	for name, value := range map[string]string{"actor": f.Actor, "action": f.Action, "project": f.Project, "from": f.From, "to": f.To} {
+		if value != "" {
+			v.Set(name, value)
+		}
+	}
+	return v.Encode()
+}
+
+// Active reports whether any filter is set.
+func (f AuditFilterForm) Active() bool { return f != AuditFilterForm{} }
 
 // AuditRow is one audit event.
 type AuditRow struct {

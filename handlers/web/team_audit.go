@@ -8,10 +8,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
@@ -26,7 +28,13 @@ func (h *Handler) showAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	events, more, err := h.Store.AuditEvents(ctx, a, team, page)
+	form, filter, problem := auditFilter(c)
+	filter.Offset = (page - 1) * models.AuditPageSize
+	events, more, err := h.Store.AuditLog(ctx, a, team, filter)
+	if err != nil {
+		return err
+	}
+	projects, err := h.Store.TeamProjects(ctx, a, team)
 	if err != nil {
 		return err
 	}
@@ -40,7 +48,12 @@ func (h *Handler) showAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := views.AuditVM{TeamID: tv.ID, TeamName: tv.Name, Page: page}
+	query := form.Query()
+	vm := views.AuditVM{TeamID: tv.ID, TeamName: tv.Name, Page: page, Filter: form, FilterError: problem,
+		ExportCSV: views.TeamAuditExportPath(tv.ID, "csv", query), ExportJSON: views.TeamAuditExportPath(tv.ID, "json", query)}
+	for _, p := range projects {
+		vm.Projects = append(vm.Projects, views.Option{Value: p.ID, Label: p.Name})
+	}
 	for _, e := range events {
 		target := e.TargetLabel
 		if e.TargetType != "" {
@@ -54,10 +67,10 @@ func (h *Handler) showAudit(c echo.Context) error {
 			Project: project, ProjectID: e.ProjectID, IP: e.IP, UserAgent: e.UserAgent, Fields: auditFields(e.Details), Details: e.Details})
 	}
 	if page > 1 {
-		vm.PrevURL = views.TeamAuditPath(tv.ID, page-1)
+		vm.PrevURL = withQuery(views.TeamAuditPath(tv.ID, page-1), query)
 	}
 	if more {
-		vm.NextURL = views.TeamAuditPath(tv.ID, page+1)
+		vm.NextURL = withQuery(views.TeamAuditPath(tv.ID, page+1), query)
 	}
 	return httpx.Render(c, http.StatusOK, views.AuditPage(h.page(c, "Audit log"), vm))
 }
@@ -99,4 +112,40 @@ func auditFields(details string) []views.AuditField {
 		out = append(out, views.AuditField{Name: strings.ReplaceAll(k, "_", " "), Value: v})
 	}
 	return out
+}
+
+// auditFilter reads the audit log's filters from the query string: the form's values,
+// the domain's filter, and what could not be read (a date that is not YYYY-MM-DD, which
+// is left out of the filter).
+func auditFilter(c echo.Context) (views.AuditFilterForm, models.AuditFilter, string) {
+	q := func(name string) string { return models.Truncate(strings.TrimSpace(c.QueryParam(name)), 200) }
+	form := views.AuditFilterForm{Actor: q("actor"), Action: q("action"), Project: q("project"), From: q("from"), To: q("to")}
+	f := models.AuditFilter{Actor: form.Actor, Action: form.Action, ProjectID: form.Project}
+	problem := ""
+	if form.From != "" {
+		if d, err := time.Parse(time.DateOnly, form.From); err == nil {
+			f.From = d
+		} else {
+			problem = "“From” is not a date like 2026-12-01; it was left out of the filter."
+		}
+	}
+	if form.To != "" {
+		if d, err := time.Parse(time.DateOnly, form.To); err == nil {
+			f.To = d.AddDate(0, 0, 1) // the whole day
+		} else {
+			problem = "“To” is not a date like 2026-12-01; it was left out of the filter."
+		}
+	}
+	return form, f, problem
+}
+
+// withQuery appends an encoded query to a path that may have one already.
+func withQuery(path, query string) string {
+	if query == "" {
+		return path
+	}
+	if strings.Contains(path, "?") {
+		return path + "&" + query
+	}
+	return path + "?" + query
 }

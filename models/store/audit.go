@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/google/uuid"
@@ -37,26 +38,56 @@ func (s *Store) audit(tx *gorm.DB, actor models.Actor, ev event) error {
 }
 
 // AuditEvents returns one page (1-based) of the team's events, newest first, and
-// whether an older page exists. Owners and admins may read it.
+// whether there are more.
 func (s *Store) AuditEvents(ctx context.Context, actor models.Actor, teamID string, page int) ([]models.AuditEvent, bool, error) {
 	if page < 1 {
 		page = 1
 	}
+	return s.AuditLog(ctx, actor, teamID, models.AuditFilter{Offset: (page - 1) * models.AuditPageSize})
+}
+
+// AuditLog returns the team's events that f selects, newest first, and whether more
+// follow. Only members who may read the audit log see it.
+func (s *Store) AuditLog(ctx context.Context, actor models.Actor, teamID string, f models.AuditFilter) ([]models.AuditEvent, bool, error) {
 	db := s.db.WithContext(ctx)
 	if _, err := authorize(db, actor, teamID, models.ActAuditView); err != nil {
 		return nil, false, err
 	}
+	if f.Limit <= 0 || f.Limit > models.AuditExportLimit {
+		f.Limit = models.AuditPageSize
+	}
+	q := db.Where("team_id = ?", teamID)
+	if a := strings.TrimSpace(f.Actor); a != "" {
+		q = q.Where("LOWER(actor_label) LIKE ? ESCAPE '\\'", "%"+likeEscape(strings.ToLower(a))+"%")
+	}
+	if a := strings.TrimSpace(f.Action); strings.HasSuffix(a, ".") {
+		q = q.Where("action LIKE ? ESCAPE '\\'", likeEscape(a)+"%")
+	} else if a != "" {
+		q = q.Where("action = ?", a)
+	}
+	if f.ProjectID != "" {
+		q = q.Where("project_id = ?", f.ProjectID)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("created_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("created_at < ?", f.To.UTC())
+	}
 	var out []models.AuditEvent
-	err := db.Where("team_id = ?", teamID).Order("created_at DESC, id DESC").
-		Offset((page - 1) * models.AuditPageSize).Limit(models.AuditPageSize + 1).Find(&out).Error
-	if err != nil {
+	if err := q.Order("created_at DESC, id DESC").Offset(max(f.Offset, 0)).Limit(f.Limit + 1).Find(&out).Error; err != nil {
 		return nil, false, err
 	}
-	more := len(out) > models.AuditPageSize
+	more := len(out) > f.Limit
 	if more {
-		out = out[:models.AuditPageSize]
+		out = out[:f.Limit]
 	}
 	return out, more, nil
+}
+
+// likeEscape escapes LIKE's wildcards (and the escape character) in user text.
+func likeEscape(s string) string {
+	return strings.NewReplacer("\\", "\\\\", "%", "\\%", "_", "\\_").Replace(s)
 }
 
 // PortalEvents returns the newest limit events of no team: the operators' actions on
