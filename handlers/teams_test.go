@@ -500,3 +500,16 @@ func TestAuditFiltersAndExport(t *testing.T) {
 		t.Errorf("an outsider's export: %d, want 404", res.StatusCode)
 	}
 }
+
+// A refused form says what is wrong in a sentence, next to the field.
+func TestFormErrorsAreSentences(t *testing.T) {
+	e := newEnv(t)
+	owner := signedInMember(t, e, "sentences@example.com")
+	res := owner.b.post("/teams", url.Values{"_csrf": {owner.csrf}, "name": {"   "}}, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an empty team name: %d, want 422", res.StatusCode)
+	}
+	if got := strings.TrimSpace(doc(t, res).Find(`[data-testid="field-error"]`).First().Text()); got != "Name is required." {
+		t.Errorf("the field error says %q, want \"Name is required.\"", got)
+	}
+}

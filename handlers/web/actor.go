@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,11 +30,11 @@ func validation(err error) map[string]string {
 	case errors.As(err, &ve):
 		out := make(map[string]string, len(ve.Fields))
 		for f, m := range ve.Fields {
-			out[formField(f)] = m
+			out[formField(f)] = sentence(f, m)
 		}
 		return out
 	case errors.As(err, &de) && de.Code == models.CodeInvalid && de.Field != "":
-		return map[string]string{formField(de.Field): de.Message}
+		return map[string]string{formField(de.Field): sentence(de.Field, de.Message)}
 	}
 	return nil
 }
@@ -45,6 +47,39 @@ var formFields = map[string]string{
 	"max_token_ttl":   "max_token_ttl_minutes",
 	"token_ttl":       "token_ttl_minutes",
 	"idempotency_key": "form_token",
+}
+
+// fieldLabels name the domain's input fields in messages.
+var fieldLabels = map[string]string{
+	"name": "Name", "description": "Description", "note": "Note", "reason": "Reason", "identifier": "Identifier",
+	"docs_url": "Documentation URL", "jwks_uri": "Key set URL", "key": "Key", "role": "Role", "scope": "Scope",
+	"scopes": "Scopes", "expires_in": "Expiry", "token_ttl": "Token lifetime", "max_token_ttl": "Token lifetime cap",
+	"max_key_ttl": "Key lifetime cap", "api": "API",
+}
+
+// sentence makes a rule's message a sentence a person reads on its own: "is required"
+// on the name becomes "Name is required.", "choose a role" becomes "Choose a role.".
+func sentence(field, msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return msg
+	}
+	switch {
+	case strings.HasPrefix(msg, "is ") || strings.HasPrefix(msg, "must "):
+		label, ok := fieldLabels[field]
+		if !ok {
+			label = "This field"
+		}
+		msg = label + " " + msg
+	case strings.HasPrefix(msg, "at most "):
+		msg = "Use " + msg
+	}
+	r, size := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(r)) + msg[size:]
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, "!") {
+		msg += "."
+	}
+	return msg
 }
 
 // formField is the form field of a domain input name.

@@ -16,7 +16,7 @@ func memberRuleMessage(err error) string {
 	}
 	if f := validation(err); f != nil {
 		for _, m := range f {
-			return "Role " + m + "."
+			return m // a sentence already ("Choose a role.")
 		}
 	}
 	return ""
