@@ -24,6 +24,9 @@ type APIKey struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	RevokedAt    *time.Time
+	// LastUsedAt is when it was last seen in use (introspection), to the minute's batch;
+	// nil: never.
+	LastUsedAt *time.Time
 	// RevokedReason says why the portal revoked it (a grant narrowed or revoked, its API
 	// deleted); empty when a person revoked it.
 	RevokedReason string

@@ -43,6 +43,8 @@ type ClientKey struct {
 	CreatedBy *string
 	CreatedAt time.Time
 	ExpiresAt *time.Time
+	// LastUsedAt is when a client assertion signed with it was last accepted; nil: never.
+	LastUsedAt *time.Time
 }
 
 // ClientKeyInfo is a registered key with its creator's label.

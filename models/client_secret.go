@@ -17,6 +17,8 @@ type ClientSecret struct {
 	CreatedAt time.Time
 	ExpiresAt *time.Time
 	RevokedAt *time.Time
+	// LastUsedAt is when it last authenticated its client; nil: never.
+	LastUsedAt *time.Time
 }
 
 // Status is "active", "expired" or "revoked" at time now.

@@ -22,8 +22,10 @@ type ClientKeysVM struct {
 
 // ClientKeyRow is a registered public key.
 type ClientKeyRow struct {
-	ID   string
-	Name string
+	// LastUsedAt is when it was last used (nil: never; shown highlighted).
+	LastUsedAt *time.Time
+	ID         string
+	Name       string
 	// KID and Alg are set for a pasted key; JWKSURI for a key set fetched from a URL.
 	KID       string
 	Alg       string

@@ -24,14 +24,16 @@ type APIKeysVM struct {
 
 // APIKeyRow is an issued key's metadata (never the key).
 type APIKeyRow struct {
-	ID        string // key_…, the JWT's jti
-	Name      string
-	Scopes    []string
-	Audiences []string
-	CreatedBy string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	RevokedAt *time.Time
+	// LastUsedAt is when it was last used (nil: never; shown highlighted).
+	LastUsedAt *time.Time
+	ID         string // key_…, the JWT's jti
+	Name       string
+	Scopes     []string
+	Audiences  []string
+	CreatedBy  string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
 	// RevokedReason says why the portal revoked it (access narrowed or revoked), "" when
 	// a person did.
 	RevokedReason string

@@ -251,13 +251,15 @@ type ProjectPermissions struct {
 
 // SecretRow is a client secret's metadata (never the secret).
 type SecretRow struct {
-	ID        string
-	Name      string
-	Hint      string // e.g. "ghcs_…x7Qa": prefix and last characters only
-	CreatedBy string
-	CreatedAt time.Time
-	ExpiresAt *time.Time
-	RevokedAt *time.Time
+	// LastUsedAt is when it was last used (nil: never; shown highlighted).
+	LastUsedAt *time.Time
+	ID         string
+	Name       string
+	Hint       string // e.g. "ghcs_…x7Qa": prefix and last characters only
+	CreatedBy  string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
 	// Status is "active", "expired" or "revoked".
 	Status string
 }

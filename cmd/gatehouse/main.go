@@ -361,6 +361,9 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 		// Counts are kept in memory between flushes; the final one saves what the last
 		// requests counted.
 		{Name: "usage.flush", Every: 10 * time.Second, Run: usage.Flush, AtStop: usage.Flush, Failed: "saving usage counts failed"},
+		// When credentials were last used, kept in memory like the usage counts.
+		{Name: "last_used.flush", Every: 10 * time.Second, Run: st.FlushLastUsed, AtStop: st.FlushLastUsed,
+			Failed: "saving when credentials were last used failed"},
 		{Name: "sessions.prune", Every: 10 * time.Minute, Failed: "pruning sessions failed",
 			Run: func(ctx context.Context) error {
 				n, err := st.PruneSessions(ctx, sessions)

@@ -31,6 +31,7 @@ func TestBackgroundJobs(t *testing.T) {
 		"signer.refresh":      {time.Second, false},
 		"signer.maintain":     {time.Minute, false},
 		"usage.flush":         {10 * time.Second, true},
+		"last_used.flush":     {10 * time.Second, true},
 		"sessions.prune":      {10 * time.Minute, false},
 		"auth_failures.prune": {5 * time.Minute, false},
 		"assertions.prune":    {5 * time.Minute, false},

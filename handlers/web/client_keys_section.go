@@ -30,7 +30,7 @@ func (h *Handler) clientKeysVM(c echo.Context, p *models.ProjectView) (views.Cli
 		if k.Expired(now) {
 			status = "expired"
 		}
-		vm.Keys = append(vm.Keys, views.ClientKeyRow{ID: k.ID, Name: k.Name, KID: k.KID, Alg: k.Alg, JWKSURI: k.JWKSURI,
+		vm.Keys = append(vm.Keys, views.ClientKeyRow{LastUsedAt: k.LastUsedAt, ID: k.ID, Name: k.Name, KID: k.KID, Alg: k.Alg, JWKSURI: k.JWKSURI,
 			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, Status: status})
 	}
 	return vm, nil

@@ -36,7 +36,7 @@ func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView, grants []mode
 	vm := views.APIKeysVM{ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActKeyManage),
 		StatusListTTL: h.Cfg.Signer.Config().StatusListTTL}
 	for _, k := range keys {
-		vm.Keys = append(vm.Keys, views.APIKeyRow{ID: k.ID, Name: k.Name, Scopes: fields(k.Scopes), Audiences: fields(k.Audiences),
+		vm.Keys = append(vm.Keys, views.APIKeyRow{LastUsedAt: k.LastUsedAt, ID: k.ID, Name: k.Name, Scopes: fields(k.Scopes), Audiences: fields(k.Audiences),
 			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
 			RevokedReason: k.RevokedReason, Status: k.Status(now)})
 	}

@@ -67,7 +67,7 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 	vm.GettingStarted = len(secrets) == 0 && len(vm.APIKeys.Keys) == 0
 	now := h.Store.Now()
 	for _, s := range secrets {
-		vm.Secrets = append(vm.Secrets, views.SecretRow{ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,
+		vm.Secrets = append(vm.Secrets, views.SecretRow{LastUsedAt: s.LastUsedAt, ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,
 			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt, Status: s.Status(now)})
 	}
 	if adjust != nil {

@@ -97,7 +97,8 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 		}
 		return nil, fail(notRegistered)
 	}
-	if err := s.checkAssertionSignature(ctx, p, assertion, h); err != nil {
+	keyID, err := s.checkAssertionSignature(ctx, p, assertion, h)
+	if err != nil {
 		return nil, fail(notRegistered)
 	}
 	// Signature first, claims second: a forged expired assertion is reported as forged.
@@ -125,6 +126,7 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	if err != nil {
 		return nil, err
 	}
+	s.markUsed("client_keys", "id", keyID, s.now())
 	return p, nil
 }
 
@@ -143,15 +145,16 @@ func (s *Store) PruneUsedAssertions(ctx context.Context) error {
 }
 
 // checkAssertionSignature verifies the JWS with the project's registered, unexpired keys
-// (by kid when the header names one), refetching a jwks_uri once for an unknown kid.
-func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, assertion string, h assertionHeader) error {
+// (by kid when the header names one), refetching a jwks_uri once for an unknown kid. It
+// returns the id of the registered key (or key set) that verified it.
+func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, assertion string, h assertionHeader) (string, error) {
 	var keys []models.ClientKey
 	if err := s.db.WithContext(ctx).Where("project_id = ?", p.ID).Find(&keys).Error; err != nil {
-		return err
+		return "", err
 	}
 	sig, err := jose.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256, jose.PS256})
 	if err != nil {
-		return err
+		return "", err
 	}
 	now := s.now()
 	try := func(k jose.JSONWebKey) bool {
@@ -173,7 +176,7 @@ func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, 
 				}
 				var k jose.JSONWebKey
 				if json.Unmarshal([]byte(ck.JWK), &k) == nil && try(k) {
-					return nil
+					return ck.ID, nil
 				}
 				continue
 			}
@@ -183,7 +186,7 @@ func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, 
 			}
 			for _, k := range set {
 				if try(k) {
-					return nil
+					return ck.ID, nil
 				}
 			}
 		}
@@ -191,7 +194,7 @@ func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, 
 			break // nothing new to look for
 		}
 	}
-	return errors.New("no registered key verifies the assertion")
+	return "", errors.New("no registered key verifies the assertion")
 }
 
 // audienceIncludes reports whether aud (a string or an array) names one of want.

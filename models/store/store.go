@@ -55,6 +55,8 @@ type Store struct {
 	// events hears of committed changes (events.go); usage counts them (usage.go).
 	events events
 	usage  usageOnce
+	// used buffers when credentials were last used (last_used.go).
+	used lastUsed
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.
@@ -298,6 +300,12 @@ func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 // On SQLite, transactions first pass the write gate (one at a time, in the order they
 // arrive, bounded by ctx).
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.transact(ctx, fn, true)
+}
+
+// transact is tx; clearClients false keeps the client cache (a write that changes no
+// credential or grant, such as recording when credentials were last used).
+func (s *Store) transact(ctx context.Context, fn func(tx *gorm.DB) error, clearClients bool) error {
 	if s.writeGate != nil {
 		select {
 		case s.writeGate <- struct{}{}:
@@ -315,7 +323,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	}
 	// Whatever it changed (a secret, a grant, a project's settings), no client
 	// authenticated before it is served from memory on this instance any more.
-	s.clients.clear()
+	if clearClients {
+		s.clients.clear()
+	}
 	for _, f := range fx.fns {
 		f()
 	}

@@ -43,6 +43,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 		if s.clients.dbDown.Load() {
 			s.clients.outageHits.Add(1)
 		}
+		s.markUsed("client_secrets", "hash", hash, now)
 		return p, nil
 	}
 	s.clients.misses.Add(1)
@@ -77,6 +78,7 @@ func (s *Store) AuthenticateClient(ctx context.Context, clientID, secret string)
 		exp = &expires.Time
 	}
 	s.clients.put(hash, &p, exp, now, gen)
+	s.markUsed("client_secrets", "hash", hash, now)
 	return &p, nil
 }
 
@@ -156,6 +158,7 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 		if err != nil {
 			return nil, err
 		}
+		s.markUsed("api_keys", "id", ak.ID, now) // an API asked: the key is in use
 		return &models.Introspection{Active: true, Scope: ak.Scope, ClientID: ak.Subject, Sub: ak.Subject, Aud: ak.Audience,
 			Exp: ak.Expiry.Time().Unix(), Iat: numeric(ak.IssuedAt), Nbf: numeric(ak.NotBefore), Iss: ak.Issuer, Jti: ak.ID,
 			TokenType: "Bearer", CredentialType: "api_key", Team: ak.Team}, nil
