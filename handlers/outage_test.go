@@ -121,12 +121,8 @@ func TestStatusListsSurviveADatabaseOutage(t *testing.T) {
 
 	// The database returns: no restart, and revocations flow again.
 	outage.Up()
-	deadline := time.Now().Add(20 * time.Second)
-	for b.get("/readyz").StatusCode != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not recover after the database returned")
-		}
-		time.Sleep(50 * time.Millisecond) // polling the portal's readiness
+	if !eventually(20*time.Second, func() bool { return b.get("/readyz").StatusCode == http.StatusOK }) {
+		t.Fatal("/readyz did not recover after the database returned")
 	}
 	if err := e.store.RevokeAPIKey(ctx, cl.owner.actor, cl.project.ID, kept.ID); err != nil {
 		t.Fatalf("revoking after the outage: %v", err)
@@ -140,4 +136,21 @@ func TestStatusListsSurviveADatabaseOutage(t *testing.T) {
 	if _, err := v2.Verify(ctx, keptToken); !errors.Is(err, verify.ErrRevoked) {
 		t.Errorf("a key revoked after the outage: %v, want ErrRevoked", err)
 	}
+}
+
+// eventually polls cond every 50 ms until it holds (true) or timeout passes (false): a
+// wait on a condition with a deadline, for state another goroutine or process changes.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+	return true
 }
