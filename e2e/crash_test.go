@@ -119,7 +119,8 @@ func stressSignIn(t *testing.T, p *portal, email, name string) *stressUser {
 }
 
 // readFirstProject sets u.project from the dashboard's first project card and
-// u.api and u.audience from the API that project's key form chooses by default.
+// u.api and u.audience from the API that project's key form (on its API keys page)
+// chooses by default.
 func (u *stressUser) readFirstProject(t *testing.T, ctx context.Context, dash *goquery.Document) {
 	t.Helper()
 	href, _ := dash.Find(`[data-testid="project-card"] a`).First().Attr("href")
@@ -127,7 +128,7 @@ func (u *stressUser) readFirstProject(t *testing.T, ctx context.Context, dash *g
 		t.Fatalf("%s dashboard: first project link is %q, want /projects/prj_…", u.base, href)
 	}
 	u.project = strings.TrimPrefix(href, "/projects/")
-	_, body := u.mustGet(t, ctx, u.base+href, http.StatusOK)
+	_, body := u.mustGet(t, ctx, u.base+href+"/keys", http.StatusOK)
 	form := stressDoc(t, body).Find(`[data-testid="key-form"]`)
 	opt := form.Find(`select[name="api"] option[selected]`).First()
 	if opt.Length() == 0 {

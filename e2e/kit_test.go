@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
@@ -29,26 +32,44 @@ type kitFixture struct {
 	live     string
 	revoked  string
 	project  string
-	// keySnippets are the snippets of the page that showed the live key.
-	keySnippets map[string]string
+	// keySnippets are the snippets of the page that showed the live key;
+	// revokedKeySnippets those of the page that showed the revoked one.
+	keySnippets, revokedKeySnippets map[string]string
+	// secretSnippet is the token request of the page that showed the secret (it runs
+	// as shown), revokedSecretSnippet that of a secret revoked since.
+	secretSnippet, revokedSecretSnippet string
+	// startSnippet is a new project's getting-started token request (the secret comes
+	// from the environment).
+	startSnippet string
 }
 
 func newKitFixture(t *testing.T) *kitFixture {
 	t.Helper()
 	p := startPortal(t)
 	u, pr := vfSignInWithProject(t, p, "kit@example.com", "Kit Owner")
-	_, body := u.do(t, http.MethodPost, "/projects/"+pr.ID+"/secrets", url.Values{"_csrf": {u.csrf}, "name": {"introspection"},
-		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()}}, http.StatusOK)
-	secret := strings.TrimSpace(vfDoc(t, body).Find(`[data-testid="secret"]`).Text())
-	if !strings.HasPrefix(secret, "ghcs_") {
-		t.Fatalf("new client secret: got %q", secret)
+	start := strings.TrimSpace(u.page(t, "/projects/"+pr.ID).Find(`[data-testid="getting-started"] code#snippet-token`).Text())
+	if !strings.Contains(start, "$GATEHOUSE_CLIENT_SECRET") || !strings.Contains(start, "resource=") || !strings.Contains(start, pr.ID) {
+		t.Fatalf("a new project's getting-started token request:\n%s", start)
 	}
+	secret, secretSnippet := kitCreateSecret(t, u, pr, "introspection")
+	_, oldSnippet := kitCreateSecret(t, u, pr, "old")
+	d := u.page(t, "/projects/"+pr.ID+"/credentials")
+	var oldID string
+	d.Find(`[data-testid="secret-row"]`).Each(func(_ int, s *goquery.Selection) {
+		if strings.TrimSpace(s.Find(`[data-testid="secret-row-name"]`).Text()) == "old" {
+			oldID = s.AttrOr("data-secret-id", "")
+		}
+	})
+	if oldID == "" {
+		t.Fatal("the credentials page does not list the secret \"old\"")
+	}
+	u.do(t, http.MethodPost, "/projects/"+pr.ID+"/secrets/"+oldID+"/revoke", url.Values{"_csrf": {u.csrf}}, http.StatusSeeOther)
 	live := u.createKey(t, pr, "live", "orders:read")
 	gone := u.createKey(t, pr, "gone", "orders:read")
 	u.revokeKey(t, pr, gone.ID)
-	d := u.page(t, "/apis/"+pr.API)
+	d = u.page(t, "/apis/"+pr.API+"/verify")
 	f := &kitFixture{p: p, snippets: map[string]string{}, secret: secret, live: live.Token, revoked: gone.Token, project: pr.ID,
-		keySnippets: live.Snippets}
+		keySnippets: live.Snippets, revokedKeySnippets: gone.Snippets, secretSnippet: secretSnippet, revokedSecretSnippet: oldSnippet, startSnippet: start}
 	for _, id := range []string{"kit-go", "kit-node", "kit-python", "kit-curl"} {
 		code := d.Find(`[data-testid="` + id + `"]`).Text()
 		if code == "" {
@@ -60,6 +81,34 @@ func newKitFixture(t *testing.T) *kitFixture {
 		f.snippets[id] = code
 	}
 	return f
+}
+
+// kitCreateSecret creates a client secret on the page and returns it with the token
+// request the page shows for it.
+func kitCreateSecret(t *testing.T, u *vfUser, pr vfProject, name string) (secret, snippet string) {
+	t.Helper()
+	_, body := u.do(t, http.MethodPost, "/projects/"+pr.ID+"/secrets", url.Values{"_csrf": {u.csrf}, "name": {name},
+		"expires_in_days": {"30"}, "form_token": {models.NewIdempotencyKey()}}, http.StatusOK)
+	d := vfDoc(t, body)
+	secret = strings.TrimSpace(d.Find(`[data-testid="secret"]`).Text())
+	if !strings.HasPrefix(secret, "ghcs_") {
+		t.Fatalf("new client secret: got %q", secret)
+	}
+	// One token request per API granted (two here: the first project's starter API
+	// and orders-api); the one for pr's API is used.
+	sn := d.Find(`[data-testid="secret-snippets"] code[data-testid^="snippet-token"]`)
+	if sn.Length() != 2 {
+		t.Fatalf("the new secret's page shows %d token requests, want 2 (one per API granted)", sn.Length())
+	}
+	sn.Each(func(_ int, s *goquery.Selection) {
+		if strings.Contains(s.Text(), "resource="+pr.Audience) {
+			snippet = s.Text()
+		}
+	})
+	if !strings.Contains(snippet, secret) || !strings.Contains(snippet, pr.ID) || !strings.Contains(snippet, pr.Audience) {
+		t.Fatalf("the token request does not use the secret, the client id and the API:\n%s", snippet)
+	}
+	return secret, snippet
 }
 
 // runSnippet runs a snippet file with env added, bounded in time.
@@ -90,9 +139,9 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 	f := newKitFixture(t)
 	env := []string{"GATEHOUSE_CLIENT_SECRET=" + f.secret}
 
-	// The new-key page shows the same Node.js and Python programs, so running the kit's
-	// runs those as shown.
-	for kit, key := range map[string]string{"kit-node": "snippet-node", "kit-python": "snippet-python"} {
+	// The new-key page shows the same Go, Node.js and Python programs, so running the
+	// kit's runs those as shown; kitCheckAPI also runs its curl call against each.
+	for kit, key := range map[string]string{"kit-go": "snippet-go", "kit-node": "snippet-node", "kit-python": "snippet-python"} {
 		if f.keySnippets[key] != f.snippets[kit] {
 			t.Errorf("the new-key page's %s differs from the API page's %s:\n%s\n---\n%s", key, kit, f.keySnippets[key], f.snippets[kit])
 		}
@@ -104,8 +153,8 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		sdkNodeModules(t, dir, "express")
-		call, logs := kitServe(t, dir, nil, node, "api.mjs")
-		kitCheckAPI(t, "Node.js", call, logs, f, `"project":"`+f.project+`"`)
+		call, logs, port := kitServe(t, dir, nil, node, "api.mjs")
+		kitCheckAPI(t, "Node.js", call, logs, port, f, `"project":"`+f.project+`"`)
 	})
 	t.Run("python", func(t *testing.T) {
 		py := sdkPython(t)
@@ -113,8 +162,8 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "api.py"), []byte(f.snippets["kit-python"]), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		call, logs := kitServe(t, dir, []string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}, py, "api.py")
-		kitCheckAPI(t, "Python", call, logs, f, `"project": "`+f.project+`"`)
+		call, logs, port := kitServe(t, dir, []string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}, py, "api.py")
+		kitCheckAPI(t, "Python", call, logs, port, f, `"project": "`+f.project+`"`)
 	})
 	t.Run("curl", func(t *testing.T) {
 		if _, err := exec.LookPath("curl"); err != nil {
@@ -162,22 +211,50 @@ func TestVerificationKitSnippetsRun(t *testing.T) {
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("the Go snippet does not build as shown: %v\n%s", err, out)
 		}
-		call, logs := kitServe(t, dir, nil, bin)
-		kitCheckAPI(t, "Go", call, logs, f, "hello "+f.project)
+		call, logs, port := kitServe(t, dir, nil, bin)
+		kitCheckAPI(t, "Go", call, logs, port, f, "hello "+f.project)
+		// The new secret's page: its token request, run as shown, gets a token this
+		// API accepts; the same request with a revoked secret is refused.
+		r := runSnippet(t, dir, nil, "bash", "-c", f.secretSnippet)
+		var tok struct {
+			AccessToken string `json:"access_token"`
+			TokenType   string `json:"token_type"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &tok); r.code != 0 || err != nil || tok.AccessToken == "" || tok.TokenType != "Bearer" {
+			t.Fatalf("the new secret's token request: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
+		if status, body := call(tok.AccessToken); status != http.StatusOK || !strings.Contains(body, "hello "+f.project) {
+			t.Errorf("the Go API with the token from the secret's snippet: %d %q", status, body)
+		}
+		r = runSnippet(t, dir, []string{"GATEHOUSE_CLIENT_SECRET=" + f.secret}, "bash", "-c", f.startSnippet)
+		tok.AccessToken = ""
+		var claims struct {
+			Sub string `json:"sub"`
+			Aud any    `json:"aud"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &tok); r.code != 0 || err != nil || tok.AccessToken == "" {
+			t.Errorf("the getting-started token request with GATEHOUSE_CLIENT_SECRET set: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+		} else if err := vfPayload(tok.AccessToken, &claims); err != nil || claims.Sub != f.project || claims.Aud == nil {
+			t.Errorf("the getting-started token: sub %q aud %v (%v), want the project and the API it names", claims.Sub, claims.Aud, err)
+		}
+		r = runSnippet(t, dir, nil, "bash", "-c", f.revokedSecretSnippet)
+		if r.code != 0 || !strings.Contains(r.stdout, `"invalid_client"`) {
+			t.Errorf("the revoked secret's token request: exit %d, want invalid_client\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	})
 }
 
 // kitServe starts an API program (name args… in dir, with env added and PORT set to a
 // free port) and returns a function that calls GET / on it with a bearer token, and
 // the program's output. The first call polls until the program listens.
-func kitServe(t *testing.T, dir string, env []string, name string, args ...string) (func(token string) (int, string), *syncBuffer) {
+func kitServe(t *testing.T, dir string, env []string, name string, args ...string) (func(token string) (int, string), *syncBuffer, string) {
 	t.Helper()
-	call, logs := kitServeAt(t, "/", dir, env, name, args...)
-	return func(token string) (int, string) { return call(http.MethodGet, token) }, logs
+	call, logs, port := kitServeAt(t, "/", dir, env, name, args...)
+	return func(token string) (int, string) { return call(http.MethodGet, token) }, logs, port
 }
 
 // kitServeAt is kitServe for requests to path with any method.
-func kitServeAt(t *testing.T, path, dir string, env []string, name string, args ...string) (func(method, token string) (int, string), *syncBuffer) {
+func kitServeAt(t *testing.T, path, dir string, env []string, name string, args ...string) (func(method, token string) (int, string), *syncBuffer, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -226,12 +303,13 @@ func kitServeAt(t *testing.T, path, dir string, env []string, name string, args 
 		}
 		started = true
 		return status, body
-	}, logs
+	}, logs, port
 }
 
 // kitCheckAPI checks a kit program's API: a live key is accepted (the answer contains
-// want), a revoked key is refused with 401 "revoked", and no credential gets 401.
-func kitCheckAPI(t *testing.T, lang string, call func(string) (int, string), logs *syncBuffer, f *kitFixture, want string) {
+// want), a revoked key is refused with 401 "revoked", and no credential gets 401. The
+// new-key pages' curl calls, run as shown with the program's PORT, say the same.
+func kitCheckAPI(t *testing.T, lang string, call func(string) (int, string), logs *syncBuffer, port string, f *kitFixture, want string) {
 	t.Helper()
 	if status, body := call(f.live); status != http.StatusOK || !strings.Contains(body, want) {
 		t.Fatalf("the %s snippet's API with a live key: %d %q, want 200 with %s\nlogs: %s", lang, status, body, want, logs.String())
@@ -241,5 +319,12 @@ func kitCheckAPI(t *testing.T, lang string, call func(string) (int, string), log
 	}
 	if status, body := call(""); status != http.StatusUnauthorized {
 		t.Errorf("the %s snippet's API with no credential: %d %q, want 401", lang, status, body)
+	}
+	dir := t.TempDir()
+	if r := runSnippet(t, dir, []string{"PORT=" + port}, "bash", "-c", f.keySnippets["snippet-curl"]); r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("the new key's curl call to the %s API: exit %d, want %s\n%s%s", lang, r.code, want, r.stdout, r.stderr)
+	}
+	if r := runSnippet(t, dir, []string{"PORT=" + port}, "bash", "-c", f.revokedKeySnippets["snippet-curl"]); r.code != 0 || !strings.Contains(r.stdout, "revoked") {
+		t.Errorf("the revoked key's curl call to the %s API: exit %d, want the revocation named\n%s%s", lang, r.code, r.stdout, r.stderr)
 	}
 }

@@ -364,7 +364,7 @@ func TestReadmeSDKSnippets(t *testing.T) {
 				}
 				env = []string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}
 			}
-			call, logs := kitServeAt(t, "/orders", dir, env, name, args...)
+			call, logs, _ := kitServeAt(t, "/orders", dir, env, name, args...)
 			if status, body := call(http.MethodGet, reader.Token); status != http.StatusOK || !strings.Contains(body, pr.ID) {
 				t.Fatalf("GET /orders with a read-only key: %d %q, want 200 naming %s\nlogs: %s", status, body, pr.ID, logs.String())
 			}

@@ -192,12 +192,12 @@ func (u *vfUser) projectNamed(t *testing.T, name string) vfProject {
 	return u.project(t, strings.TrimPrefix(href, "/projects/"))
 }
 
-// project reads a project's page: its name, team and the key form's default API.
+// project reads a project's API keys page: its name, team and the key form's default API.
 func (u *vfUser) project(t *testing.T, id string) vfProject {
 	t.Helper()
-	d := u.page(t, "/projects/"+id)
+	d := u.page(t, "/projects/"+id+"/keys")
 	pr := vfProject{ID: id}
-	pr.Name = strings.TrimSpace(d.Find(`form[action$="/settings"] input[name="name"]`).AttrOr("value", ""))
+	pr.Name = strings.TrimSpace(d.Find(`[data-testid="project-name-heading"]`).Text())
 	team := d.Find(`[data-testid="project-team-link"]`).AttrOr("href", "")
 	if !strings.HasPrefix(team, "/teams/") {
 		t.Fatalf("project page %s: the team link is %q, want /teams/…", id, team)
@@ -233,7 +233,7 @@ func (u *vfUser) grant(t *testing.T, apiID string, pr vfProject, scopes ...strin
 	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/apis/"+apiID) {
 		t.Fatalf("POST %s: redirected to %q, want the API", path, loc)
 	}
-	d := u.page(t, "/projects/"+pr.ID)
+	d := u.page(t, "/projects/"+pr.ID+"/keys")
 	opt := d.Find(`[data-testid="key-form"] select[name="api"] option[value="` + apiID + `"]`)
 	if opt.Length() != 1 {
 		t.Fatalf("after the grant, the key form of %s does not offer the API %s", pr.ID, apiID)

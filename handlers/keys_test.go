@@ -110,8 +110,10 @@ func TestAPIKeyOverHTTP(t *testing.T) {
 	if claims.Issuer != e.portal.URL || claims.Subject != p.ID {
 		t.Errorf("iss/sub = %q/%q, want %q/%q", claims.Issuer, claims.Subject, e.portal.URL, p.ID)
 	}
-	if page := readBody(dev.b.get("/projects/" + p.ID)); strings.Contains(page, key) {
-		t.Error("the project page shows the key again")
+	for _, tab := range []string{"", "/keys"} {
+		if page := readBody(dev.b.get("/projects/" + p.ID + tab)); strings.Contains(page, key) {
+			t.Errorf("the project page %q shows the key again", tab)
+		}
 	}
 	if strings.Contains(e.logs.String(), key) || dumpContains(t, e, key) {
 		t.Error("the key is in the log or the database")
@@ -128,7 +130,7 @@ func TestAPIKeyOverHTTP(t *testing.T) {
 	if !statusBitOverHTTP(t, dev.b, uri, claims.Status.StatusList.Idx) {
 		t.Error("the revoked key's bit is not set in the served list")
 	}
-	row := doc(t, dev.b.get("/projects/"+p.ID)).Find(`[data-testid="key-row"]`)
+	row := doc(t, dev.b.get("/projects/"+p.ID+"/keys")).Find(`[data-testid="key-row"]`)
 	if got := strings.TrimSpace(row.Find(`[data-testid="key-status"]`).Text()); !strings.EqualFold(got, "revoked") {
 		t.Errorf("key status on the page = %q, want revoked", got)
 	}

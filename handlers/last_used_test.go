@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // Each credential says when it was last used — a secret and a client key at the token
@@ -21,9 +23,10 @@ func TestLastUsed(t *testing.T) {
 	}
 	state := func() map[string]string {
 		t.Helper()
-		d := doc(t, c.owner.b.get("/projects/"+c.project.ID))
+		creds := doc(t, c.owner.b.get("/projects/"+c.project.ID+"/credentials"))
+		keys := doc(t, c.owner.b.get("/projects/"+c.project.ID+"/keys"))
 		out := map[string]string{}
-		for _, id := range []string{"secret-last-used", "client-key-last-used", "key-last-used"} {
+		for id, d := range map[string]*goquery.Document{"secret-last-used": creds, "client-key-last-used": creds, "key-last-used": keys} {
 			s := d.Find(`[data-testid="` + id + `"]`)
 			if s.Length() != 1 {
 				t.Fatalf("%s: %d on the page, want 1", id, s.Length())

@@ -492,7 +492,7 @@ func TestClientKeysPage(t *testing.T) {
 		keys[0].ExpiresAt.Sub(e.clock()) != 365*24*time.Hour {
 		t.Fatalf("stored %+v, want one ES256 key with kid %s expiring in 365 days", keys, kid)
 	}
-	page := doc(t, m.b.get("/projects/"+pid))
+	page := doc(t, m.b.get("/projects/"+pid+"/credentials"))
 	row := page.Find(`[data-testid="client-key-row"]`)
 	if id, _ := row.Attr("data-client-key-id"); row.Length() != 1 || id != keys[0].ID || !strings.Contains(row.Text(), kid) {
 		t.Errorf("project page lists %d key rows (id %q, text %q), want the key with kid %s", row.Length(), id, row.Text(), kid)
@@ -538,7 +538,7 @@ func TestClientKeysPage(t *testing.T) {
 		if n := len(stored()); n != 0 {
 			t.Errorf("%d keys after remove, want 0", n)
 		}
-		if n := doc(t, m.b.get("/projects/"+pid)).Find(`[data-testid="client-key-row"]`).Length(); n != 0 {
+		if n := doc(t, m.b.get("/projects/"+pid+"/credentials")).Find(`[data-testid="client-key-row"]`).Length(); n != 0 {
 			t.Errorf("the page still lists %d key rows", n)
 		}
 		res = m.b.post("/projects/"+pid+"/client-keys/"+keys[0].ID+"/remove", url.Values{"_csrf": {m.csrf}}, nil)

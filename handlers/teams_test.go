@@ -227,8 +227,10 @@ func TestClientSecretShownOnce(t *testing.T) {
 	if err := models.CheckClientSecretFormat(secret); err != nil {
 		t.Fatalf("shown secret %q: %v", secret, err)
 	}
-	if page := readBody(owner.b.get("/projects/" + p.ID)); strings.Contains(page, secret) {
-		t.Error("the project page shows the secret again")
+	for _, tab := range []string{"", "/credentials"} {
+		if page := readBody(owner.b.get("/projects/" + p.ID + tab)); strings.Contains(page, secret) {
+			t.Errorf("the project page %q shows the secret again", tab)
+		}
 	}
 	if audit := readBody(owner.b.get("/teams/" + p.TeamID + "/audit")); strings.Contains(audit, secret) {
 		t.Error("the audit page shows the secret")

@@ -66,11 +66,6 @@ func requestWithdrawConfirm(r AccessRequestRow) string {
 	return "Withdraw the request for " + r.ProjectName + "'s access to " + api + "? You can ask again later."
 }
 
-// apiDeleteConfirm is the question asked before deleting an API.
-func apiDeleteConfirm(api string) string {
-	return "Delete " + api + "? Every project loses access to it and their API keys for it are revoked. This cannot be undone."
-}
-
 // requestStatusClass is the badge class of an access request's status: pending amber,
 // approved green, denied red, withdrawn grey.
 func requestStatusClass(status string) string {

@@ -69,8 +69,43 @@ func memberName(m MemberRow) string {
 }
 
 // tokenCurl is the getting-started command that fetches an access token.
-func tokenCurl(clientID, tokenURL string) string {
-	return "curl -s -u " + clientID + ":YOUR_SECRET -d grant_type=client_credentials " + tokenURL
+func tokenCurl(clientID, tokenURL, resource string) string {
+	return TokenCurl(clientID, "", tokenURL, resource)
+}
+
+// TokenCurl is a command that asks the token endpoint for an access token with the
+// client credentials grant. With a secret it starts by exporting it; without one it
+// expects GATEHOUSE_CLIENT_SECRET to be set. resource, when not empty, names the API.
+func TokenCurl(clientID, secret, tokenURL, resource string) string {
+	var b strings.Builder
+	if secret != "" {
+		b.WriteString("export GATEHOUSE_CLIENT_SECRET=" + ShellQuote(secret) + "\n")
+	} else {
+		b.WriteString("# export GATEHOUSE_CLIENT_SECRET=<a client secret of this project>\n")
+	}
+	b.WriteString("curl -s -u \"" + clientID + ":$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials")
+	if resource != "" {
+		b.WriteString(" \\\n  --data-urlencode " + ShellQuote("resource="+resource))
+	}
+	b.WriteString(" \\\n  " + ShellQuote(tokenURL) + "\n")
+	return b.String()
+}
+
+// ShellQuote quotes s for a POSIX shell, leaving it bare when it holds only characters
+// no shell treats specially.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// firstIdentifier is the identifier of the first API granted, or "".
+func firstIdentifier(grants []GrantRow) string {
+	if len(grants) == 0 {
+		return ""
+	}
+	return grants[0].Identifier
 }
 
 // jwksURL is the portal's JSON Web Key Set under baseURL.
@@ -84,11 +119,6 @@ func pageNumber(n int) string {
 		n = 1
 	}
 	return "Page " + strconv.Itoa(n)
-}
-
-// auditTitle is the audit page's heading.
-func auditTitle(team string) string {
-	return "Audit log — " + team
 }
 
 // checkedGrantTypes lists the labels of the checked grant types, or "none".

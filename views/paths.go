@@ -49,6 +49,18 @@ func TeamsPath() string { return "/teams" }
 // TeamPath is a team's page: /teams/{team}.
 func TeamPath(id string) string { return "/teams/" + seg(id) }
 
+// TeamTabPath is one of a team's pages: its overview at /teams/{team} (tab
+// TeamTabOverview or ""), the others at /teams/{team}/{tab}.
+func TeamTabPath(id, tab string) string {
+	if tab == "" || tab == TeamTabOverview {
+		return TeamPath(id)
+	}
+	if tab == TeamTabAudit {
+		return TeamAuditPath(id, 0)
+	}
+	return TeamPath(id) + "/" + tab
+}
+
 // TeamRenamePath is /teams/{team}/rename (POST).
 func TeamRenamePath(id string) string { return TeamPath(id) + "/rename" }
 
@@ -113,9 +125,37 @@ func NewProjectPath(teamID string) string {
 // ProjectPath is a project's page: /projects/{project}.
 func ProjectPath(id string) string { return "/projects/" + seg(id) }
 
-// ProjectAnchor is a section of a project's page: /projects/{project}#{section}, such
+// ProjectTabPath is one of a project's pages: its overview at /projects/{project}
+// (tab ProjectTabOverview or ""), the others at /projects/{project}/{tab}.
+func ProjectTabPath(id, tab string) string {
+	if tab == "" || tab == ProjectTabOverview {
+		return ProjectPath(id)
+	}
+	return ProjectPath(id) + "/" + tab
+}
+
+// projectSectionTab is the project page that holds a section.
+func projectSectionTab(section string) string {
+	switch section {
+	case "api-keys", "key-form", "revoke-by-value":
+		return ProjectTabKeys
+	case "secrets", "client-keys", "secret-form":
+		return ProjectTabCredentials
+	case "apis", "requests":
+		return ProjectTabAccess
+	case "settings", "danger":
+		return ProjectTabSettings
+	case "usage":
+		return ProjectTabUsage
+	}
+	return ProjectTabOverview
+}
+
+// ProjectAnchor is a section on one of a project's pages: /projects/{project}/{tab}#{section}, such
 // as "api-keys", "client-keys" or "apis".
-func ProjectAnchor(id, section string) string { return anchor(ProjectPath(id), section) }
+func ProjectAnchor(id, section string) string {
+	return anchor(ProjectTabPath(id, projectSectionTab(section)), section)
+}
 
 // ProjectSettingsPath is /projects/{project}/settings (POST).
 func ProjectSettingsPath(id string) string { return ProjectPath(id) + "/settings" }
@@ -170,9 +210,35 @@ func NewAPIPath(teamID string) string {
 // APIPath is an API's page: /apis/{api}.
 func APIPath(id string) string { return "/apis/" + seg(id) }
 
-// APIAnchor is a section of an API's page: /apis/{api}#{section}, such as "scopes",
+// APITabPath is one of an API's pages: its overview at /apis/{api} (tab APITabOverview
+// or ""), the others at /apis/{api}/{tab}.
+func APITabPath(id, tab string) string {
+	if tab == "" || tab == APITabOverview {
+		return APIPath(id)
+	}
+	return APIPath(id) + "/" + tab
+}
+
+// apiSectionTab is the API page that holds a section.
+func apiSectionTab(section string) string {
+	switch section {
+	case "requests", "grants", "grant-form":
+		return APITabAccess
+	case "verify":
+		return APITabVerify
+	case "settings", "danger":
+		return APITabSettings
+	case "usage":
+		return APITabUsage
+	}
+	return APITabOverview
+}
+
+// APIAnchor is a section on one of an API's pages: /apis/{api}/{tab}#{section}, such as "scopes",
 // "grants", "requests", "request" or "settings".
-func APIAnchor(id, section string) string { return anchor(APIPath(id), section) }
+func APIAnchor(id, section string) string {
+	return anchor(APITabPath(id, apiSectionTab(section)), section)
+}
 
 // APISettingsPath is /apis/{api}/settings (POST).
 func APISettingsPath(id string) string { return APIPath(id) + "/settings" }

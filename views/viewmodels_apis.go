@@ -65,6 +65,8 @@ type APIForm struct {
 // members of the API's team see its grants, requests and (owners/admins) the forms to
 // manage them; anyone else sees a listed API's public description and the request form.
 type APIPageVM struct {
+	// Tab is the page shown: APITabOverview ("" too), APITabAccess, ….
+	Tab string
 	// DeleteError says why a delete was refused (the typed name did not match).
 	DeleteError string
 	ID          string

@@ -12,7 +12,9 @@ type ClientKeysVM struct {
 	// Enabled is true when the project accepts private_key_jwt (see settings); when
 	// false the section says so and links to the settings.
 	Enabled bool
-	Keys    []ClientKeyRow
+	// CanEditSettings: the viewer may enable private_key_jwt themselves.
+	CanEditSettings bool
+	Keys            []ClientKeyRow
 	Form    ClientKeyForm
 	// Recipe is a ready-to-paste Go snippet that signs an assertion and gets a token.
 	Recipe   string

@@ -9,9 +9,6 @@ type APIKeysVM struct {
 	CanManage bool
 	Keys      []APIKeyRow
 	Form      APIKeyForm
-	// NewKey is a key created by this very request, shown once (data-testid="secret")
-	// with a copy button and the snippets below; nil otherwise.
-	NewKey *NewAPIKey
 	// RevokeByValue is the "paste a leaked key" form state.
 	RevokeByValue RevokeByValueForm
 	// StatusListTTL is the portal's status-list ttl, the bound on how long an API may

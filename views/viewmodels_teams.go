@@ -41,11 +41,22 @@ type TeamVM struct {
 	Projects    []ProjectSummary
 	// InviteForm is the new-invitation form (roles offered = what MyRole may grant).
 	InviteForm InviteForm
-	// NewInviteLink is the link of an invitation created by this very request, shown once
-	// inside data-testid="invite-link" with a copy button; "" otherwise.
-	NewInviteLink    string
-	NewInviteExpires time.Time
-	RenameForm       TeamForm
+	RenameForm TeamForm
+	// Tab is the page shown: TeamTabOverview ("" too), TeamTabMembers, TeamTabSettings.
+	Tab string
+	// APIs are the APIs the team owns (overview).
+	APIs []TeamAPIRow
+}
+
+// TeamAPIRow is one API on a team's overview.
+type TeamAPIRow struct{ ID, Name, Identifier string }
+
+// InvitationCreatedVM is the page that shows a new invitation link once.
+type InvitationCreatedVM struct {
+	TeamID, TeamName string
+	Role             string
+	Link             string
+	Expires          time.Time
 }
 
 // TeamPermissions are the team-level actions the viewer may take.
@@ -134,6 +145,9 @@ type InvitationVM struct {
 type AuditVM struct {
 	TeamID   string
 	TeamName string
+	// Personal and MyRole are for the team's heading.
+	Personal bool
+	MyRole   string
 	Events   []AuditRow
 	// Filter is the filter form's values ("from"/"to" as YYYY-MM-DD); Projects are the
 	// team's projects to choose from; FilterError says a date could not be read.
@@ -207,6 +221,8 @@ type ProjectForm struct {
 
 // ProjectVM is the view model of "GET /projects/{project}".
 type ProjectVM struct {
+	// Tab is the page shown: ProjectTabOverview ("" too), ProjectTabKeys, ….
+	Tab string
 	// DeleteError says why a delete was refused (the typed name did not match).
 	DeleteError string
 	ID          string
@@ -224,10 +240,6 @@ type ProjectVM struct {
 	TokenURL       string
 	Secrets        []SecretRow
 	SecretForm     SecretForm
-	// NewSecret is a client secret created by this very request, shown once inside
-	// data-testid="secret" with a copy button; "" otherwise.
-	NewSecret     string
-	NewSecretName string
 	Settings      SettingsForm
 	// Usage counts the project's issued access tokens and revocations.
 	Usage UsageVM
@@ -298,4 +310,24 @@ type Checkbox struct {
 type UsageVM struct {
 	TokensToday, TokensWeek           int64
 	RevocationsToday, RevocationsWeek int64
+}
+
+// KeyCreatedVM is the page that shows a new API key once.
+type KeyCreatedVM struct {
+	ProjectID, ProjectName string
+	Key                    NewAPIKey
+	Audience               string
+	Scopes                 []string
+}
+
+// SecretCreatedVM is the page that shows a new client secret once.
+type SecretCreatedVM struct {
+	ProjectID, ProjectName string
+	ClientID               string
+	Name                   string
+	Secret                 string
+	ExpiresAt              *time.Time
+	// NoGrant: the project may call no API yet (the token request would fail).
+	NoGrant  bool
+	Snippets []Snippet
 }

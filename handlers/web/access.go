@@ -27,9 +27,9 @@ func (h *Handler) decide(c echo.Context, d models.Decision) error {
 		return err
 	}
 	if !d.Approve {
-		return h.afterRevocations(c, revoked, "Request denied. The project's team sees your note.")
+		return h.afterRevocations(c, views.APITabAccess, revoked, "Request denied. The project's team sees your note.")
 	}
-	return h.afterRevocations(c, revoked, "Request approved. The project can get credentials for this API now.")
+	return h.afterRevocations(c, views.APITabAccess, revoked, "Request approved. The project can get credentials for this API now.")
 }
 
 // projectAPIsVM builds a project page's APIs section.

@@ -21,7 +21,7 @@ func (h *Handler) deleteAPI(c echo.Context) error {
 		return models.ErrForbidden // decided before the typed name is looked at
 	}
 	if !confirmedName(c, av.Name) {
-		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) { vm.DeleteError = deleteRefusal("API", av.Name) })
+		return h.renderAPI(c, http.StatusUnprocessableEntity, views.APITabSettings, func(vm *views.APIPageVM) { vm.DeleteError = deleteRefusal("API", av.Name) })
 	}
 	revoked, err := h.Store.DeleteAPI(ctx, a, av.ID)
 	if err != nil {

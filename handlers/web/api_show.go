@@ -13,22 +13,30 @@ import (
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
-// showAPI handles "GET /apis/:api".
-func (h *Handler) showAPI(c echo.Context) error {
-	return h.renderAPI(c, http.StatusOK, nil)
+// showAPI handles "GET /apis/:api" (the overview) and the API's other pages,
+// "GET /apis/:api/{access,verify,usage,settings}". A page the viewer may not open (the
+// team's pages for someone outside it) is 404, like an API they may not see.
+func (h *Handler) showAPI(tab string) echo.HandlerFunc {
+	return func(c echo.Context) error { return h.renderAPI(c, http.StatusOK, tab, nil) }
 }
 
 // renderAPI renders an API's page for the viewer: its team's members see grants,
 // requests and the verification kit; anyone else sees a listed API's description and
 // the request form. adjust may fill in form state.
-func (h *Handler) renderAPI(c echo.Context, status int, adjust func(*views.APIPageVM)) error {
+func (h *Handler) renderAPI(c echo.Context, status int, tab string, adjust func(*views.APIPageVM)) error {
 	ctx, a := c.Request().Context(), actor(c)
 	av, err := h.Store.APIFor(ctx, a, c.Param("api"))
 	if err != nil {
 		return err
 	}
+	switch {
+	case tab == views.APITabSettings && !av.Manages() && av.Member():
+		return models.ErrForbidden // its team sees that it exists
+	case tab != views.APITabOverview && tab != "" && !av.Member():
+		return models.ErrNotFound // the API's own pages are its team's
+	}
 	vm := views.APIPageVM{
-		ID: av.ID, Name: av.Name, Identifier: av.Identifier, Description: av.Description, DocsURL: av.DocsURL,
+		Tab: tab, ID: av.ID, Name: av.Name, Identifier: av.Identifier, Description: av.Description, DocsURL: av.DocsURL,
 		TeamID: av.TeamID, TeamName: av.TeamName, MyRole: string(av.MyRole), Listed: av.Listed,
 		AcceptsAPIKeys: av.AcceptsAPIKeys, AcceptsAccessTokens: av.AcceptsAccessTokens,
 		MaxTokenTTL:      capText(time.Duration(av.MaxTokenTTL)*time.Second, "the project's own lifetime (at most 24 hours)"),
@@ -187,15 +195,15 @@ func apiSettingsForm(av *models.APIView) views.APIForm {
 
 // afterRevocations answers an action that may have revoked keys: with none, back to the
 // API page; with some, the API page listing them, so their owners can reissue.
-func (h *Handler) afterRevocations(c echo.Context, revoked []models.APIKey, done string) error {
+func (h *Handler) afterRevocations(c echo.Context, tab string, revoked []models.APIKey, done string) error {
 	if len(revoked) == 0 {
-		return h.redirectWithFlash(c, views.APIPath(c.Param("api")), "success", done)
+		return h.redirectWithFlash(c, views.APITabPath(c.Param("api"), tab), "success", done)
 	}
 	rows, err := h.revokedRows(c.Request().Context(), revoked)
 	if err != nil {
 		return err
 	}
-	return h.renderAPI(c, http.StatusOK, func(vm *views.APIPageVM) {
+	return h.renderAPI(c, http.StatusOK, tab, func(vm *views.APIPageVM) {
 		// Other teams' key names are theirs: their owners see them on their project page.
 		for i, k := range revoked {
 			if k.TeamID != vm.TeamID {

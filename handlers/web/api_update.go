@@ -22,7 +22,7 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	}
 	err := h.Store.UpdateAPI(c.Request().Context(), actor(c), id, in)
 	if f := validation(err); f != nil {
-		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) {
+		return h.renderAPI(c, http.StatusUnprocessableEntity, views.APITabSettings, func(vm *views.APIPageVM) {
 			vf.IdentifierLocked, vf.Errors = vm.IdentifierLocked, f
 			vm.Settings = vf
 		})

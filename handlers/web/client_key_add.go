@@ -21,7 +21,7 @@ func (h *Handler) addClientKey(c echo.Context) error {
 		return h.redirectWithFlash(c, views.ProjectAnchor(project, "client-keys"), "info", "That form was already submitted; the key is registered.")
 	}
 	if f := validation(err); f != nil {
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabCredentials, func(vm *views.ProjectVM) {
 			// Pasted key material is never sent back: it may be a private key pasted by
 			// mistake, and this page would carry it again.
 			form.Key, form.ExpiryOptions, form.Errors = "", clientKeyExpiry, f

@@ -21,8 +21,9 @@ func (h *Handler) clientKeysVM(c echo.Context, p *models.ProjectView) (views.Cli
 	tokenURL := h.Cfg.BaseURL.JoinPath("/oauth/token").String()
 	vm := views.ClientKeysVM{
 		ProjectID: p.ID, CanManage: p.MyRole.Can(models.ActSecretManage), Enabled: p.AcceptsAuth(models.AuthPrivateKeyJWT),
-		Form:     views.ClientKeyForm{ExpiresIn: "365", ExpiryOptions: clientKeyExpiry, FormToken: models.NewIdempotencyKey()},
-		ClientID: p.ID, TokenURL: tokenURL, Recipe: assertionRecipe(p.ID, tokenURL),
+		CanEditSettings: p.MyRole.Can(models.ActProjectUpdate),
+		Form:            views.ClientKeyForm{ExpiresIn: "365", ExpiryOptions: clientKeyExpiry, FormToken: models.NewIdempotencyKey()},
+		ClientID:        p.ID, TokenURL: tokenURL, Recipe: assertionRecipe(p.ID, tokenURL),
 	}
 	now := h.Store.Now()
 	for _, k := range keys {

@@ -15,7 +15,7 @@ func (h *Handler) grantAccess(c echo.Context) error {
 	project, scopes := form.Get("project"), nonNil(form["scopes"])
 	_, revoked, err := h.Store.GrantAccess(c.Request().Context(), actor(c), c.Param("api"), project, scopes)
 	if f := validation(err); f != nil {
-		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) {
+		return h.renderAPI(c, http.StatusUnprocessableEntity, views.APITabAccess, func(vm *views.APIPageVM) {
 			vm.GrantForm.Project, vm.GrantForm.Errors = project, f
 			check(vm.GrantForm.Scopes, scopes)
 		})
@@ -23,5 +23,5 @@ func (h *Handler) grantAccess(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.afterRevocations(c, revoked, "Access granted. The project can get credentials for this API now.")
+	return h.afterRevocations(c, views.APITabAccess, revoked, "Access granted. The project can get credentials for this API now.")
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/views"
 )
 
 // revokeGrant handles "POST /apis/:api/grants/:grant/revoke".
@@ -10,5 +12,5 @@ func (h *Handler) revokeGrant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.afterRevocations(c, revoked, "Access revoked. The project can no longer get credentials for this API.")
+	return h.afterRevocations(c, views.APITabAccess, revoked, "Access revoked. The project can no longer get credentials for this API.")
 }

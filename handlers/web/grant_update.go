@@ -17,5 +17,5 @@ func (h *Handler) updateGrant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.afterRevocations(c, revoked, "Scopes saved. New tokens carry only these scopes.")
+	return h.afterRevocations(c, views.APITabAccess, revoked, "Scopes saved. New tokens carry only these scopes.")
 }

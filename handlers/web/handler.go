@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/views"
 )
 
 // Handler serves the pages.
@@ -56,7 +57,9 @@ func (h *Handler) Routes(e *echo.Echo) {
 
 	e.GET("/teams", h.listTeams, signedIn...)
 	e.POST("/teams", h.createTeam, signedIn...)
-	e.GET("/teams/:team", h.showTeam, signedIn...)
+	e.GET("/teams/:team", h.showTeam(views.TeamTabOverview), signedIn...)
+	e.GET("/teams/:team/members", h.showTeam(views.TeamTabMembers), signedIn...)
+	e.GET("/teams/:team/settings", h.showTeam(views.TeamTabSettings), signedIn...)
 	e.POST("/teams/:team/rename", h.renameTeam, signedIn...)
 	e.POST("/teams/:team/delete", h.deleteTeam, signedIn...)
 	e.POST("/teams/:team/leave", h.leaveTeam, signedIn...)
@@ -71,7 +74,10 @@ func (h *Handler) Routes(e *echo.Echo) {
 
 	e.GET("/projects/new", h.newProject, signedIn...)
 	e.POST("/projects", h.createProject, signedIn...)
-	e.GET("/projects/:project", h.showProject, signedIn...)
+	e.GET("/projects/:project", h.showProject(views.ProjectTabOverview), signedIn...)
+	for _, tab := range []string{views.ProjectTabKeys, views.ProjectTabCredentials, views.ProjectTabAccess, views.ProjectTabUsage, views.ProjectTabSettings} {
+		e.GET("/projects/:project/"+tab, h.showProject(tab), signedIn...)
+	}
 	e.POST("/projects/:project/settings", h.updateProject, signedIn...)
 	e.POST("/projects/:project/delete", h.deleteProject, signedIn...)
 	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
@@ -86,7 +92,10 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/apis", h.listAPIs, signedIn...)
 	e.GET("/apis/new", h.newAPI, signedIn...)
 	e.POST("/apis", h.createAPI, signedIn...)
-	e.GET("/apis/:api", h.showAPI, signedIn...)
+	e.GET("/apis/:api", h.showAPI(views.APITabOverview), signedIn...)
+	for _, tab := range []string{views.APITabAccess, views.APITabVerify, views.APITabUsage, views.APITabSettings} {
+		e.GET("/apis/:api/"+tab, h.showAPI(tab), signedIn...)
+	}
 	e.POST("/apis/:api/settings", h.updateAPI, signedIn...)
 	e.POST("/apis/:api/delete", h.deleteAPI, signedIn...)
 	e.POST("/apis/:api/scopes", h.addScope, signedIn...)

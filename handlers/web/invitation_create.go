@@ -11,18 +11,18 @@ import (
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
-// createInvitation handles "POST /teams/:team/invitations". The link is shown once, in
-// this no-store response; the database keeps only the token's hash.
+// createInvitation handles "POST /teams/:team/invitations". The link is shown once, on
+// a page of its own, in this no-store response; the database keeps only the token's hash.
 func (h *Handler) createInvitation(c echo.Context) error {
 	role, expires, token := c.FormValue("role"), c.FormValue("expires_in_days"), c.FormValue("form_token")
 	ttl := lifetimeDays(expires)
 	inv, secret, err := h.Store.CreateInvitation(c.Request().Context(), actor(c), c.Param("team"), models.Role(role), ttl, token)
 	if _, dup := duplicate(err); dup {
-		return h.redirectWithFlash(c, views.TeamPath(c.Param("team")), "info",
+		return h.redirectWithFlash(c, views.TeamTabPath(c.Param("team"), views.TeamTabMembers), "info",
 			"That invitation form was already submitted. Its link was shown once; create a new invitation if you did not copy it.")
 	}
 	if fields := validation(err); fields != nil {
-		return h.renderTeam(c, http.StatusUnprocessableEntity, func(vm *views.TeamVM) {
+		return h.renderTeam(c, http.StatusUnprocessableEntity, views.TeamTabMembers, func(vm *views.TeamVM) {
 			vm.InviteForm.Role, vm.InviteForm.ExpiresIn, vm.InviteForm.FormToken, vm.InviteForm.Errors = role, expires, token, fields
 		})
 	}
@@ -30,9 +30,14 @@ func (h *Handler) createInvitation(c echo.Context) error {
 		return err
 	}
 	httpx.NoStore(c)
-	return h.renderTeam(c, http.StatusOK, func(vm *views.TeamVM) {
+	tv, err := h.Store.TeamFor(c.Request().Context(), actor(c), c.Param("team"))
+	if err != nil {
+		return err
+	}
+	return httpx.Render(c, http.StatusOK, views.InvitationCreatedPage(h.page(c, "Invitation created"), views.InvitationCreatedVM{
+		TeamID: tv.ID, TeamName: tv.Name, Role: string(inv.Role),
 		// JoinPath takes escaped elements: the token stays one path segment.
-		vm.NewInviteLink = h.Cfg.BaseURL.JoinPath(views.InvitationPath(secret)).String()
-		vm.NewInviteExpires = inv.ExpiresAt.UTC().Truncate(time.Minute)
-	})
+		Link:    h.Cfg.BaseURL.JoinPath(views.InvitationPath(secret)).String(),
+		Expires: inv.ExpiresAt.UTC().Truncate(time.Minute),
+	}))
 }

@@ -12,5 +12,5 @@ func (h *Handler) revokeInvitation(c echo.Context) error {
 	if err := h.Store.RevokeInvitation(c.Request().Context(), actor(c), team, c.Param("id")); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Invitation revoked; its link no longer works.")
+	return h.redirectWithFlash(c, views.TeamTabPath(team, views.TeamTabMembers), "success", "Invitation revoked; its link no longer works.")
 }

@@ -68,8 +68,8 @@ func defaultExpiry(opts []views.Option, want string) string {
 	return opts[len(opts)-1].Value
 }
 
-// createKey handles "POST /projects/:project/keys". The key is shown once, with
-// snippets, in this no-store response.
+// createKey handles "POST /projects/:project/keys". The key is shown once, on a page
+// of its own with snippets that use it, in this no-store response.
 func (h *Handler) createKey(c echo.Context) error {
 	form := formValues(c)
 	project, token := c.Param("project"), form.Get("form_token")
@@ -80,7 +80,7 @@ func (h *Handler) createKey(c echo.Context) error {
 			"That form was already submitted. The key was shown once; create another if you did not copy it.")
 	}
 	if f := validation(err); f != nil {
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabKeys, func(vm *views.ProjectVM) {
 			k := &vm.APIKeys.Form
 			k.Name, k.ExpiresIn, k.FormToken, k.Errors = in.Name, form.Get("expires_in_days"), token, f
 			for i := range k.APIs {
@@ -96,11 +96,15 @@ func (h *Handler) createKey(c echo.Context) error {
 	}
 	h.Metrics.Keys.Inc()
 	httpx.NoStore(c)
-	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) {
-		vm.APIKeys.NewKey = &views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt,
-			Snippets: h.keySnippets(plain, key.Audiences)}
-		vm.GettingStarted = false
-	})
+	pv, err := h.Store.ProjectFor(c.Request().Context(), actor(c), project)
+	if err != nil {
+		return err
+	}
+	return httpx.Render(c, http.StatusOK, views.KeyCreatedPage(h.page(c, "API key created"), views.KeyCreatedVM{
+		ProjectID: pv.ID, ProjectName: pv.Name, Audience: key.Audiences, Scopes: fields(key.Scopes),
+		Key: views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt,
+			Snippets: h.keySnippets(plain, key.Audiences)},
+	}))
 }
 
 // check sets each checkbox's state from the submitted values.

@@ -18,10 +18,10 @@ func (h *Handler) revokeKeyByValue(c echo.Context) error {
 	key, err := h.Store.RevokeAPIKeyByValue(c.Request().Context(), actor(c), project, c.FormValue("key"))
 	if errors.Is(err, models.ErrNotThisProjectsKey) {
 		msg := "That is not an API key of this project. Nothing was revoked. Check that you pasted the whole key, on the page of the project it belongs to."
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Error = msg })
+		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabKeys, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Error = msg })
 	}
 	if err != nil {
 		return err
 	}
-	return h.renderProject(c, http.StatusOK, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
+	return h.renderProject(c, http.StatusOK, views.ProjectTabKeys, func(vm *views.ProjectVM) { vm.APIKeys.RevokeByValue.Revoked = key.ID })
 }

@@ -11,10 +11,10 @@ func (h *Handler) removeMember(c echo.Context) error {
 	team := c.Param("team")
 	err := h.Store.RemoveMember(c.Request().Context(), actor(c), team, c.Param("user"))
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
+		return h.redirectWithFlash(c, views.TeamTabPath(team, views.TeamTabMembers), "error", msg)
 	}
 	if err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, views.TeamPath(team), "success", "Member removed. They lost access to the team's projects at once.")
+	return h.redirectWithFlash(c, views.TeamTabPath(team, views.TeamTabMembers), "success", "Member removed. They lost access to the team's projects at once.")
 }

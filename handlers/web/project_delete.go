@@ -19,7 +19,7 @@ func (h *Handler) deleteProject(c echo.Context) error {
 		return models.ErrForbidden // decided before the typed name is looked at
 	}
 	if !confirmedName(c, pv.Name) {
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) { vm.DeleteError = deleteRefusal("project", pv.Name) })
+		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabSettings, func(vm *views.ProjectVM) { vm.DeleteError = deleteRefusal("project", pv.Name) })
 	}
 	if err := h.Store.DeleteProject(c.Request().Context(), actor(c), pv.ID); err != nil {
 		return err

@@ -16,13 +16,14 @@ import (
 // secretExpiry are the lifetimes a client secret may be given, in days (0 = never).
 var secretExpiry = dayOptions(30, 90, 180, 365, 0)
 
-// showProject handles "GET /projects/:project".
-func (h *Handler) showProject(c echo.Context) error {
-	return h.renderProject(c, http.StatusOK, nil)
+// showProject handles "GET /projects/:project" (the overview) and the project's other
+// pages, "GET /projects/:project/{keys,credentials,access,usage,settings}".
+func (h *Handler) showProject(tab string) echo.HandlerFunc {
+	return func(c echo.Context) error { return h.renderProject(c, http.StatusOK, tab, nil) }
 }
 
-// renderProject renders a project page; adjust may fill in form state or a new secret.
-func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.ProjectVM)) error {
+// renderProject renders one of a project's pages; adjust may fill in form state.
+func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust func(*views.ProjectVM)) error {
 	ctx, a := c.Request().Context(), actor(c)
 	pv, err := h.Store.ProjectFor(ctx, a, c.Param("project"))
 	if err != nil {
@@ -34,7 +35,7 @@ func (h *Handler) renderProject(c echo.Context, status int, adjust func(*views.P
 	}
 	role := pv.MyRole
 	vm := views.ProjectVM{
-		ID: pv.ID, Name: pv.Name, Description: pv.Description, ClientID: pv.ClientID(), TeamID: pv.TeamID, TeamName: pv.TeamName,
+		Tab: tab, ID: pv.ID, Name: pv.Name, Description: pv.Description, ClientID: pv.ClientID(), TeamID: pv.TeamID, TeamName: pv.TeamName,
 		MyRole: string(role), CreatedAt: pv.CreatedAt,
 		Can: views.ProjectPermissions{
 			ManageSecrets: role.Can(models.ActSecretManage), EditSettings: role.Can(models.ActProjectUpdate),

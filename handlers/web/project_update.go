@@ -30,7 +30,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 	}
 	err := h.Store.UpdateProject(c.Request().Context(), actor(c), c.Param("project"), in)
 	if f := validation(err); f != nil {
-		return h.renderProject(c, http.StatusUnprocessableEntity, func(vm *views.ProjectVM) {
+		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabSettings, func(vm *views.ProjectVM) {
 			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
 			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
 			for i := range vm.Settings.GrantTypes {

@@ -19,7 +19,7 @@ func (h *Handler) requestAccess(c echo.Context) error {
 		return h.redirectWithFlash(c, views.APIAnchor(c.Param("api"), "request"), "info", "That request was already sent.")
 	}
 	if f := validation(err); f != nil {
-		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) {
+		return h.renderAPI(c, http.StatusUnprocessableEntity, views.APITabOverview, func(vm *views.APIPageVM) {
 			in.Projects, in.Scopes, in.Errors = vm.RequestForm.Projects, vm.RequestForm.Scopes, f
 			check(in.Scopes, scopes)
 			vm.RequestForm = in

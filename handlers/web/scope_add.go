@@ -14,7 +14,7 @@ func (h *Handler) addScope(c echo.Context) error {
 	in := models.ScopeInput{Name: c.FormValue("name"), Description: c.FormValue("description")}
 	err := h.Store.AddScope(c.Request().Context(), actor(c), c.Param("api"), in)
 	if f := validation(err); f != nil {
-		return h.renderAPI(c, http.StatusUnprocessableEntity, func(vm *views.APIPageVM) {
+		return h.renderAPI(c, http.StatusUnprocessableEntity, views.APITabOverview, func(vm *views.APIPageVM) {
 			vm.ScopeForm = views.ScopeForm{Name: in.Name, Description: in.Description, Errors: f}
 		})
 	}

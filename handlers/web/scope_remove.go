@@ -17,5 +17,5 @@ func (h *Handler) removeScope(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.afterRevocations(c, revoked, "Scope "+scope+" removed.")
+	return h.afterRevocations(c, views.APITabOverview, revoked, "Scope "+scope+" removed.")
 }

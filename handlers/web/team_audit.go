@@ -49,7 +49,7 @@ func (h *Handler) showAudit(c echo.Context) error {
 		return err
 	}
 	query := form.Query()
-	vm := views.AuditVM{TeamID: tv.ID, TeamName: tv.Name, Page: page, Filter: form, FilterError: problem,
+	vm := views.AuditVM{TeamID: tv.ID, TeamName: tv.Name, Personal: tv.Personal, MyRole: string(tv.MyRole), Page: page, Filter: form, FilterError: problem,
 		ExportCSV: views.TeamAuditExportPath(tv.ID, "csv", query), ExportJSON: views.TeamAuditExportPath(tv.ID, "json", query)}
 	for _, p := range projects {
 		vm.Projects = append(vm.Projects, views.Option{Value: p.ID, Label: p.Name})

@@ -20,11 +20,11 @@ func (h *Handler) deleteTeam(c echo.Context) error {
 		return models.ErrForbidden // decided before the typed name is looked at
 	}
 	if !confirmedName(c, tv.Name) {
-		return h.renderTeam(c, http.StatusUnprocessableEntity, func(vm *views.TeamVM) { vm.DeleteError = deleteRefusal("team", tv.Name) })
+		return h.renderTeam(c, http.StatusUnprocessableEntity, views.TeamTabSettings, func(vm *views.TeamVM) { vm.DeleteError = deleteRefusal("team", tv.Name) })
 	}
 	err = h.Store.DeleteTeam(c.Request().Context(), actor(c), team)
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
+		return h.redirectWithFlash(c, views.TeamTabPath(team, views.TeamTabSettings), "error", msg)
 	}
 	if err != nil {
 		return err

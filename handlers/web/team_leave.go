@@ -11,7 +11,7 @@ func (h *Handler) leaveTeam(c echo.Context) error {
 	team := c.Param("team")
 	err := h.Store.LeaveTeam(c.Request().Context(), actor(c), team)
 	if msg := memberRuleMessage(err); msg != "" {
-		return h.redirectWithFlash(c, views.TeamPath(team), "error", msg)
+		return h.redirectWithFlash(c, views.TeamTabPath(team, views.TeamTabSettings), "error", msg)
 	}
 	if err != nil {
 		return err

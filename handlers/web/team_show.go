@@ -13,13 +13,14 @@ import (
 // inviteExpiry are the lifetimes an invitation link may be given, in days.
 var inviteExpiry = dayOptions(1, 3, 7, 14, 30)
 
-// showTeam handles "GET /teams/:team".
-func (h *Handler) showTeam(c echo.Context) error {
-	return h.renderTeam(c, http.StatusOK, nil)
+// showTeam handles "GET /teams/:team" (projects and APIs), "GET /teams/:team/members"
+// and "GET /teams/:team/settings".
+func (h *Handler) showTeam(tab string) echo.HandlerFunc {
+	return func(c echo.Context) error { return h.renderTeam(c, http.StatusOK, tab, nil) }
 }
 
-// renderTeam renders a team page; adjust may fill in form state or a new invitation link.
-func (h *Handler) renderTeam(c echo.Context, status int, adjust func(*views.TeamVM)) error {
+// renderTeam renders one of a team's pages; adjust may fill in form state.
+func (h *Handler) renderTeam(c echo.Context, status int, tab string, adjust func(*views.TeamVM)) error {
 	ctx, a := c.Request().Context(), actor(c)
 	teamID := c.Param("team")
 	tv, err := h.Store.TeamFor(ctx, a, teamID)
@@ -36,7 +37,7 @@ func (h *Handler) renderTeam(c echo.Context, status int, adjust func(*views.Team
 	}
 	role := tv.MyRole
 	vm := views.TeamVM{
-		ID: tv.ID, Name: tv.Name, Personal: tv.Personal, MyRole: string(role),
+		Tab: tab, ID: tv.ID, Name: tv.Name, Personal: tv.Personal, MyRole: string(role),
 		Can: views.TeamPermissions{
 			Invite: role.Can(models.ActMemberInvite), ManageMembers: role.Can(models.ActMemberManage),
 			CreateProject: role.Can(models.ActProjectCreate), ViewAudit: role.Can(models.ActAuditView),
@@ -61,6 +62,15 @@ func (h *Handler) renderTeam(c echo.Context, status int, adjust func(*views.Team
 	for _, p := range projects {
 		vm.Projects = append(vm.Projects, views.ProjectSummary{ID: p.ID, Name: p.Name, Description: p.Description,
 			TeamID: tv.ID, TeamName: tv.Name, CreatedAt: p.CreatedAt})
+	}
+	if tab == views.TeamTabOverview || tab == "" {
+		apis, err := h.Store.TeamAPIs(ctx, a, teamID)
+		if err != nil {
+			return err
+		}
+		for _, api := range apis {
+			vm.APIs = append(vm.APIs, views.TeamAPIRow{ID: api.ID, Name: api.Name, Identifier: api.Identifier})
+		}
 	}
 	if vm.Can.Invite {
 		invs, err := h.Store.PendingInvitations(ctx, a, teamID)

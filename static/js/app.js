@@ -90,22 +90,21 @@
     );
   });
 
-  // (c) Confirmation: <form data-confirm="Question?"> asks before submitting.
-  // Registered in the capture phase so a declined confirm also stops htmx.
-  document.addEventListener(
-    "submit",
-    function (event) {
-      var form = event.target;
-      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) {
-        return;
+  // (c) Two-step confirmations (views.ConfirmButton) are <details>, so they work
+  // without script; Escape closes an open one and gives focus back to its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    var open = event.target instanceof Element ? event.target.closest("details.confirm[open]") : null;
+    if (open) {
+      open.open = false;
+      var summary = open.querySelector("summary");
+      if (summary) {
+        summary.focus();
       }
-      if (!window.confirm(form.dataset.confirm)) {
-        event.preventDefault();
-        event.stopImmediatePropagation();
-      }
-    },
-    true
-  );
+    }
+  });
 
   // (d) Dependent fieldsets: <select data-toggles-fieldsets="G"> shows and enables the
   // <fieldset data-fieldset-group="G" data-for-value="V"> whose V is the selected
