@@ -7,7 +7,11 @@ import (
 // Event types. An event has one writer — the store method that makes the change — and
 // any number of subscribers.
 const (
-	// EventAPIKeyRevoked: an API key's status bit was set. Data: status_list, idx, via.
+	// EventAPIKeyCreated: an API key was issued. Data: api_id (the API it was issued
+	// for), audiences (the identifiers of the APIs in its aud).
+	EventAPIKeyCreated = "api_key.created"
+	// EventAPIKeyRevoked: an API key's status bit was set. Data: status_list, idx,
+	// audiences (the identifiers of the APIs in its aud), via.
 	EventAPIKeyRevoked = "api_key.revoked"
 )
 

@@ -44,7 +44,7 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	h.Usage.Token(tok.Project.ID)
+	h.Usage.Token(tok.Project.ID, tok.Audiences)
 	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
@@ -52,7 +52,8 @@ func (h *Handler) issueToken(c echo.Context) error {
 }
 
 // introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a
-// project; it learns about credentials of its own team only.
+// project; it learns about credentials of its own team only. An active API key counts
+// as a verification in the usage of its project and of the APIs it names.
 func (h *Handler) introspect(c echo.Context) error {
 	p, token, err := h.clientTokenRequest(c)
 	if err != nil {
@@ -61,6 +62,9 @@ func (h *Handler) introspect(c echo.Context) error {
 	res, err := h.Store.Introspect(c.Request().Context(), p, token)
 	if err != nil {
 		return err
+	}
+	if res.Active && res.CredentialType == "api_key" {
+		h.Usage.Verification(res.Sub, res.Aud) // an API checked the key: its project and APIs count it
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, res)

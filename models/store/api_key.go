@@ -16,7 +16,8 @@ import (
 // CreateAPIKey issues a key for the project and one API it holds a grant for: the API
 // must accept API keys, the scopes must be granted, the expiry within the portal's and
 // the API's caps. The key row, its status-list index and the audit event are written in
-// one transaction; the key is returned in plain text this one time.
+// one transaction with an EventAPIKeyCreated; the key is returned in plain text this
+// one time.
 func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID string, in models.APIKeyInput, idempotencyKey string) (*models.APIKey, string, error) {
 	if s.signer == nil {
 		return nil, "", models.ErrSigningUnavailable
@@ -63,6 +64,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 		}
 		key.KeyHash = models.SHA256Hex(token)
 		if err := tx.Create(key).Error; err != nil {
+			return err
+		}
+		if err := s.emit(tx, models.Event{Type: models.EventAPIKeyCreated, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: key.ID,
+			Data: map[string]any{"api_id": g.api.ID, "audiences": []string{g.api.Identifier}}}); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.create", targetType: "api_key", targetID: key.ID,
@@ -288,7 +293,7 @@ func (s *Store) revoke(tx *gorm.DB, actor models.Actor, p *models.Project, k *mo
 			s.signer.MarkRevoked(listID, idx)
 		}
 	})
-	data := map[string]any{"status_list": listID, "idx": idx}
+	data := map[string]any{"status_list": listID, "idx": idx, "audiences": strings.Fields(k.Audiences)}
 	if r.reason != "" {
 		data["reason"] = r.reason
 	}
