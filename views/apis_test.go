@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -123,55 +124,125 @@ var manageOnlyIDs = []string{
 // memberOnlyIDs are the test ids of sections only members of the API's team see.
 var memberOnlyIDs = []string{"api-requests-section", "api-grants-section", "api-kit-section", "my-role", "request-row", "grant-row"}
 
-func TestAPIPageOwner(t *testing.T) {
-	vm := hostileAPI()
+// apiSections are the sections of an API's pages, each on one page.
+var apiSections = []string{"api-identifier-section", "api-scopes-section", "api-request-section", "api-requests-section",
+	"api-grants-section", "api-kit-section", "api-usage", "api-settings-section", "api-danger-zone"}
+
+// allAPITabs are an API's pages: the overview with no tab and by name, then the others.
+var allAPITabs = []string{"", APITabOverview, APITabAccess, APITabVerify, APITabUsage, APITabSettings}
+
+// wantAPITabs are the tabs of API id's pages: the overview; for its team's members the
+// access decisions, the verification kit and usage; for its managers the settings.
+func wantAPITabs(id string, member, manager bool) []tabLink {
+	base := "/apis/" + url.PathEscape(id)
+	out := []tabLink{{"overview", base}}
+	if member {
+		out = append(out, tabLink{"access", base + "/access"}, tabLink{"verify", base + "/verify"}, tabLink{"usage", base + "/usage"})
+	}
+	if manager {
+		out = append(out, tabLink{"settings", base + "/settings"})
+	}
+	return out
+}
+
+// apiPage renders tab of vm's API and checks what every API page has: no injected markup,
+// safe forms, destructive forms that ask first, the heading (with the description on
+// the overview only), the tabs when there is more than one, and the page's own sections
+// and no other page's.
+func apiPage(t *testing.T, vm APIPageVM, tab string) *goquery.Document {
+	t.Helper()
+	vm.Tab = tab
 	doc, _ := render(t, APIPage(signedIn(), vm))
 	checkNoInjection(t, doc)
 	checkPostForms(t, doc)
-
+	checkDestructiveForms(t, doc)
+	overview := tab == "" || tab == APITabOverview
 	page := wantCount(t, doc, "api-page", 1)
-	if page.AttrOr("data-api-id", "") != "api/1" {
-		t.Errorf("data-api-id = %q", page.AttrOr("data-api-id", ""))
+	if page.AttrOr("data-api-id", "") != vm.ID || page.AttrOr("data-tab", "") != tab {
+		t.Errorf("%s: data-api-id %q data-tab %q", tab, page.AttrOr("data-api-id", ""), page.AttrOr("data-tab", ""))
 	}
-	if got := wantCount(t, doc, "api-name-heading", 1).Text(); got != xssScript {
-		t.Errorf("heading = %q", got)
+	if h := wantCount(t, doc, "api-name-heading", 1); goquery.NodeName(h) != "h1" || h.Text() != vm.Name {
+		t.Errorf("%s: heading <%s> %q", tab, goquery.NodeName(h), h.Text())
 	}
-	team := wantCount(t, doc, "api-team-link", 1)
-	if team.AttrOr("href", "") != "/teams/team%2F1" || team.Text() != xssImg {
-		t.Errorf("team link %q %q", team.AttrOr("href", ""), team.Text())
+	if team := wantCount(t, doc, "api-team-link", 1); team.AttrOr("href", "") != "/teams/"+url.PathEscape(vm.TeamID) || team.Text() != vm.TeamName {
+		t.Errorf("%s: team link %q %q", tab, team.AttrOr("href", ""), team.Text())
 	}
-	if got := wantCount(t, doc, "my-role", 1).Text(); got != "owner" {
-		t.Errorf("role = %q", got)
+	n := 0
+	if vm.MyRole != "" {
+		n = 1
 	}
-	if l := wantCount(t, doc, "api-listed-badge", 1); l.AttrOr("data-listed", "") != "true" || !strings.Contains(l.Text(), "listed") {
-		t.Errorf("listed badge %q %q", l.AttrOr("data-listed", ""), l.Text())
+	if r := wantCount(t, doc, "my-role", n); n == 1 && r.Text() != vm.MyRole {
+		t.Errorf("%s: role = %q", tab, r.Text())
 	}
-	if got := wantCount(t, doc, "api-description-text", 1).Text(); got != xssImg {
-		t.Errorf("description = %q", got)
+	if l := wantCount(t, doc, "api-listed-badge", 1); l.AttrOr("data-listed", "") != fmt.Sprint(vm.Listed) {
+		t.Errorf("%s: listed badge %q %q", tab, l.AttrOr("data-listed", ""), l.Text())
 	}
-	if href := wantCount(t, doc, "api-docs-link", 1).AttrOr("href", ""); strings.HasPrefix(strings.ToLower(href), "javascript:") {
-		t.Errorf("docs link not sanitised: %q", href)
+	n = 0
+	if overview && vm.Description != "" {
+		n = 1
 	}
-	wantCount(t, doc, "request-access-link", 0) // members see the form in the page, not a call to action
-
-	// The in-page navigation links only to sections on the page.
-	toc := wantCount(t, doc, "api-toc", 1)
-	var anchors []string
-	toc.Find("a").Each(func(_ int, a *goquery.Selection) {
-		href := a.AttrOr("href", "")
-		anchors = append(anchors, href)
-		if !strings.HasPrefix(href, "#") || doc.Find(`[id="`+strings.TrimPrefix(href, "#")+`"]`).Length() != 1 {
-			t.Errorf("toc link %q has no target", href)
+	if d := wantCount(t, doc, "api-description-text", n); n == 1 && d.Text() != vm.Description {
+		t.Errorf("description = %q", d.Text())
+	}
+	if vm.DocsURL != "" {
+		if href := wantCount(t, doc, "api-docs-link", 1).AttrOr("href", ""); strings.HasPrefix(strings.ToLower(href), "javascript:") {
+			t.Errorf("%s: docs link not sanitised: %q", tab, href)
 		}
-	})
-	if got := strings.Join(anchors, " "); got != "#identifier #scopes #requests #grants #request #verify #settings" {
-		t.Errorf("toc = %q", got)
 	}
-	if got := wantCount(t, doc, "toc-pending", 1).Text(); got != "2 pending" {
-		t.Errorf("toc pending = %q", got)
+	// A call to action for those who may ask for access and are not of the API's team
+	// (who see the form in the page); it leads to the form on the overview.
+	n = 0
+	if vm.Can.Request && vm.MyRole == "" {
+		n = 1
+	}
+	if a := wantCount(t, doc, "request-access-link", n); n == 1 && a.AttrOr("href", "") != "/apis/"+url.PathEscape(vm.ID)+"#request" {
+		t.Errorf("%s: call to action = %q", tab, a.AttrOr("href", ""))
+	}
+	current := tab
+	if overview {
+		current = APITabOverview
+	}
+	if want := wantAPITabs(vm.ID, vm.MyRole != "", vm.Can.Manage); len(want) > 1 {
+		checkTabs(t, doc, want, current)
+	} else {
+		wantCount(t, doc, "tabs", 0) // one page: no navigation
+	}
+	var present []string
+	switch current {
+	case APITabOverview:
+		present = []string{"api-identifier-section", "api-scopes-section"}
+		if vm.Can.Request || len(vm.MyRequests) > 0 || vm.RequestForm.Sent {
+			present = append(present, "api-request-section")
+		}
+	case APITabAccess:
+		present = []string{"api-requests-section", "api-grants-section"}
+	case APITabVerify:
+		present = []string{"api-kit-section"}
+	case APITabUsage:
+		present = []string{"api-usage"}
+	case APITabSettings:
+		present = []string{"api-settings-section", "api-danger-zone"}
+	}
+	checkSections(t, doc, apiSections, present...)
+	for _, id := range []string{"api-toc", "toc-pending"} { // the in-page navigation is gone: tabs instead
+		wantCount(t, doc, id, 0)
+	}
+	return doc
+}
+
+func TestAPIPageOwner(t *testing.T) {
+	vm := hostileAPI()
+	pages := map[string]*goquery.Document{}
+	for _, tab := range allAPITabs {
+		pages[tab] = apiPage(t, vm, tab)
+		// The pending requests are counted on the Access tab of every page.
+		if b := wantCount(t, pages[tab], "tab-access-badge", 1); !strings.HasPrefix(b.Text(), "2") {
+			t.Errorf("%s: pending badge = %q", tab, b.Text())
+		}
 	}
 
-	// Identifier card.
+	// Overview: the identifier card.
+	doc := pages[""]
 	id := wantCount(t, doc, "api-identifier", 1)
 	if id.Text() != vm.Identifier || doc.Find(`button[data-copy-target="`+id.AttrOr("id", "")+`"]`).Length() != 1 {
 		t.Errorf("identifier %q (copy target %q)", id.Text(), id.AttrOr("id", ""))
@@ -186,8 +257,13 @@ func TestAPIPageOwner(t *testing.T) {
 		t.Errorf("key cap = %q", got)
 	}
 	wantCount(t, doc, "api-identifier-fixed", 1)
+	for _, anchor := range []string{"identifier", "scopes", "request"} {
+		if doc.Find("section#"+anchor).Length() != 1 {
+			t.Errorf("the overview has no #%s", anchor)
+		}
+	}
 
-	// Scopes: one remove form each, posting the name; the add form.
+	// Overview: scopes, one remove form each, posting the name; the add form.
 	rows := wantCount(t, doc, "scope-row", 3)
 	if got := rows.Eq(1).Find(`[data-testid="scope-name"]`).Text(); got != xssScript {
 		t.Errorf("scope name = %q", got)
@@ -203,8 +279,9 @@ func TestAPIPageOwner(t *testing.T) {
 		if v := f.Find(`input[type="hidden"][name="name"]`).AttrOr("value", ""); v != vm.Scopes[i].Name {
 			t.Errorf("remove form %d name = %q", i, v)
 		}
-		if c := f.AttrOr("data-confirm", ""); c != scopeRemoveConfirm(vm.Scopes[i].Name, vm.Name) || !strings.Contains(c, "revoked") {
-			t.Errorf("remove form %d confirm = %q", i, c)
+		checkConfirm(t, f, "remove-scope", scopeRemoveConfirm(vm.Scopes[i].Name, vm.Name))
+		if c := confirmQuestion(f); c != "Remove scope "+vm.Scopes[i].Name+" from "+xssScript+"? Every project loses it, and API keys that carry it are revoked." {
+			t.Errorf("remove form %d question = %q", i, c)
 		}
 	})
 	add := formByAction(doc, "/apis/api%2F1/scopes")
@@ -221,7 +298,30 @@ func TestAPIPageOwner(t *testing.T) {
 		t.Errorf("scope form error = %q", got)
 	}
 
-	// Access requests: pending ones first, with decision forms; decided ones folded.
+	// Overview: the request form (the owner is also a developer somewhere).
+	rf := formByAction(doc, "/apis/api%2F1/requests")
+	if rf.Length() != 1 {
+		t.Fatalf("request form: %d", rf.Length())
+	}
+	if v := rf.Find(`input[type="hidden"][name="form_token"]`).AttrOr("value", ""); v != "rq-ft" {
+		t.Errorf("request form_token = %q", v)
+	}
+	if sel := rf.Find(`select[name="project"]`); selected(sel) != "p1" || sel.Find("option").Text() != xssScript {
+		t.Error("request project select")
+	}
+	if rf.Find(`input[type="checkbox"][name="scopes"]`).Length() != 3 {
+		t.Error("request scopes")
+	}
+	if got := rf.Find(`textarea[name="reason"]`).Text(); got != vm.RequestForm.Reason {
+		t.Errorf("reason = %q", got)
+	}
+	wantCount(t, doc, "request-sent", 0)
+	if n := checkDestructiveForms(t, doc); n != 3 {
+		t.Errorf("overview: %d destructive forms, want 3 (scopes)", n)
+	}
+
+	// Access: requests, pending ones first, with decision forms; decided ones folded.
+	doc = pages[APITabAccess]
 	reqs := wantCount(t, doc, "request-row", 5)
 	var statuses []string
 	reqs.Each(func(_ int, r *goquery.Selection) { statuses = append(statuses, r.AttrOr("data-status", "")) })
@@ -263,21 +363,31 @@ func TestAPIPageOwner(t *testing.T) {
 	if approve.Find(`textarea[name="note"]`).Length() != 1 {
 		t.Error("approve form lacks a note")
 	}
-	if _, ok := approve.Attr("data-confirm"); ok {
+	// Approving an ordinary request takes one click; a migration request, whose
+	// provisional grant may narrow, asks first.
+	if approve.Find("details.confirm").Length() != 0 || confirmQuestion(approve) != "" {
 		t.Error("approving an ordinary request asks for confirmation")
 	}
-	if c := formByAction(doc, "/apis/api%2F1/requests/req2/approve").AttrOr("data-confirm", ""); !strings.Contains(c, "revoked") {
-		t.Errorf("approving a migration request: confirm %q", c)
+	if b := submitButtons(approve); b.Length() != 1 || b.AttrOr("data-testid", "") != "approve-request" {
+		t.Errorf("approve form: %d submit buttons", b.Length())
+	}
+	migApprove := formByAction(doc, "/apis/api%2F1/requests/req2/approve")
+	checkConfirm(t, migApprove, "approve-request", "Approve Legacy's access to "+xssScript+" with the checked scopes? Its API keys that carry a scope you leave unchecked are revoked.")
+	if c := confirmQuestion(migApprove); !strings.Contains(c, "revoked") {
+		t.Errorf("approving a migration request: question %q", c)
 	}
 	deny := formByAction(doc, "/apis/api%2F1/requests/req%2F1/deny")
 	if deny.Length() != 1 || deny.Find(`textarea[name="note"]`).Length() != 1 {
 		t.Fatalf("deny form: %d", deny.Length())
 	}
-	if c := deny.AttrOr("data-confirm", ""); !strings.HasPrefix(c, "Deny "+xssScript+"'s request for access to "+xssScript+"?") {
-		t.Errorf("deny confirm = %q", c)
+	checkConfirm(t, deny, "deny-request", requestDenyConfirm(vm.Requests[0], vm.Name))
+	if c := confirmQuestion(deny); !strings.HasPrefix(c, "Deny "+xssScript+"'s request for access to "+xssScript+"?") {
+		t.Errorf("deny question = %q", c)
 	}
-	if c := formByAction(doc, "/apis/api%2F1/requests/req2/deny").AttrOr("data-confirm", ""); !strings.Contains(c, "API keys for this API are revoked") {
-		t.Errorf("deny migration confirm = %q", c)
+	migDeny := formByAction(doc, "/apis/api%2F1/requests/req2/deny")
+	checkConfirm(t, migDeny, "deny-request", requestDenyConfirm(vm.Requests[1], vm.Name))
+	if c := confirmQuestion(migDeny); !strings.Contains(c, "API keys for this API are revoked") {
+		t.Errorf("deny migration question = %q", c)
 	}
 	wantCount(t, doc, "approve-form", 2)
 	wantCount(t, doc, "deny-form", 2)
@@ -302,7 +412,7 @@ func TestAPIPageOwner(t *testing.T) {
 		t.Error("decided requests have forms")
 	}
 
-	// Grants: change-scopes and revoke forms per row; the direct-grant form.
+	// Access: grants, with change-scopes and revoke forms per row; the direct-grant form.
 	grants := wantCount(t, doc, "grant-row", 2)
 	g0 := grants.Eq(0)
 	if a := g0.Find(`a[data-testid="grant-project"]`); a.AttrOr("href", "") != "/projects/prj%2F1" || a.Text() != xssImg {
@@ -322,7 +432,7 @@ func TestAPIPageOwner(t *testing.T) {
 		t.Error("provisional badge missing")
 	}
 	update := formByAction(doc, "/apis/api%2F1/grants/grant%2F1")
-	if update.Length() != 1 || update.ParentsFiltered("details").Length() != 1 {
+	if update.Length() != 1 || update.ParentsFiltered("details.grant-edit").Length() != 1 {
 		t.Fatalf("grant update form: %d", update.Length())
 	}
 	ub := update.Find(`input[type="checkbox"][name="scopes"]`)
@@ -332,13 +442,12 @@ func TestAPIPageOwner(t *testing.T) {
 	if _, ok := ub.Eq(2).Attr("checked"); ok {
 		t.Error("ungranted scope checked")
 	}
-	if c := update.AttrOr("data-confirm", ""); !strings.Contains(c, "revoked") {
-		t.Errorf("update confirm = %q", c)
+	checkConfirm(t, update, "save-grant", grantUpdateConfirm(xssImg, xssScript))
+	if c := confirmQuestion(update); c != "Change "+xssImg+"'s scopes for "+xssScript+"? Its API keys that carry a scope you uncheck are revoked." {
+		t.Errorf("update question = %q", c)
 	}
 	revoke := formByAction(doc, "/apis/api%2F1/grants/grant%2F1/revoke")
-	if c := revoke.AttrOr("data-confirm", ""); c != "Revoke "+xssImg+"'s access to "+xssScript+"? Its API keys for this API are revoked and it can no longer get tokens for it." {
-		t.Errorf("revoke confirm = %q", c)
-	}
+	checkConfirm(t, revoke, "revoke-grant", "Revoke "+xssImg+"'s access to "+xssScript+"? Its API keys for this API are revoked and it can no longer get tokens for it.")
 	wantCount(t, doc, "revoke-grant", 2)
 	gf := formByAction(doc, "/apis/api%2F1/grants")
 	if gf.Length() != 1 {
@@ -354,27 +463,19 @@ func TestAPIPageOwner(t *testing.T) {
 	if !strings.Contains(gf.Find(`label.scope-check`).First().Text(), xssImg) {
 		t.Errorf("scope description missing: %q", gf.Find(`label.scope-check`).First().Text())
 	}
+	for _, anchor := range []string{"requests", "grants"} {
+		if doc.Find("section#"+anchor).Length() != 1 {
+			t.Errorf("the access page has no #%s", anchor)
+		}
+	}
+	// Deny ×2, revoke ×2, the migration approval asks too; saving scopes is not counted
+	// (its action has no destructive suffix) but asks as well (above).
+	if n := checkDestructiveForms(t, doc); n != 4 {
+		t.Errorf("access: %d destructive forms, want 4 (deny ×2, revoke ×2)", n)
+	}
 
-	// Request form (the owner is also a developer somewhere).
-	rf := formByAction(doc, "/apis/api%2F1/requests")
-	if rf.Length() != 1 {
-		t.Fatalf("request form: %d", rf.Length())
-	}
-	if v := rf.Find(`input[type="hidden"][name="form_token"]`).AttrOr("value", ""); v != "rq-ft" {
-		t.Errorf("request form_token = %q", v)
-	}
-	if sel := rf.Find(`select[name="project"]`); selected(sel) != "p1" || sel.Find("option").Text() != xssScript {
-		t.Error("request project select")
-	}
-	if rf.Find(`input[type="checkbox"][name="scopes"]`).Length() != 3 {
-		t.Error("request scopes")
-	}
-	if got := rf.Find(`textarea[name="reason"]`).Text(); got != vm.RequestForm.Reason {
-		t.Errorf("reason = %q", got)
-	}
-	wantCount(t, doc, "request-sent", 0)
-
-	// Verification kit.
+	// Verify: the verification kit.
+	doc = pages[APITabVerify]
 	for id, want := range map[string]string{
 		"kit-issuer": vm.Kit.Issuer, "kit-jwks-url": vm.Kit.JWKSURL, "kit-jwks-pem-url": vm.Kit.JWKSPEMURL,
 		"kit-metadata-url": vm.Kit.MetadataURL, "kit-introspection-url": vm.Kit.IntrospectionURL,
@@ -397,8 +498,25 @@ func TestAPIPageOwner(t *testing.T) {
 	if got := wantCount(t, doc, "kit-aud", 1).Text(); got != vm.Identifier {
 		t.Errorf("kit aud = %q", got)
 	}
+	if doc.Find("section#verify").Length() != 1 {
+		t.Error("the verify page has no #verify")
+	}
+	if n := doc.Find("main form").Length(); n != 0 {
+		t.Errorf("the verify page has %d forms", n)
+	}
+
+	// Usage: a page of its own, with the usage panel (and only there).
+	if u := testID(pages[APITabUsage], "api-usage"); u.AttrOr("id", "") != "usage" || u.Find(`[data-testid="usage-panel"]`).Length() != 1 {
+		t.Errorf("usage section id = %q, %d usage panels", u.AttrOr("id", ""), u.Find(`[data-testid="usage-panel"]`).Length())
+	}
+	for tab, doc := range pages {
+		if tab != APITabUsage {
+			wantCount(t, doc, "usage-panel", 0)
+		}
+	}
 
 	// Settings and danger zone.
+	doc = pages[APITabSettings]
 	sf := formByAction(doc, "/apis/api%2F1/settings")
 	if sf.Length() != 1 {
 		t.Fatalf("settings form: %d", sf.Length())
@@ -410,29 +528,49 @@ func TestAPIPageOwner(t *testing.T) {
 	if got := sf.Find(`[data-testid="field-error"]`).Text(); !strings.Contains(got, xssImg) || !strings.Contains(got, xssScript) {
 		t.Errorf("settings errors = %q", got)
 	}
+	// Deleting asks for the name, typed (without JavaScript too): that is the confirmation.
 	del := formByAction(doc, "/apis/api%2F1/delete")
-	if c := del.AttrOr("data-confirm", ""); c != "Delete "+xssScript+"? Every project loses access to it and their API keys for it are revoked. This cannot be undone." {
-		t.Errorf("delete confirm = %q", c)
+	checkTypedName(t, del, "delete-api", xssScript)
+	if del.AttrOr("data-testid", "") != "delete-api-form" {
+		t.Errorf("delete form data-testid = %q", del.AttrOr("data-testid", ""))
 	}
-	// Deleting asks for the name, typed (without JavaScript too).
-	if in := del.Find(`input[name="confirm_name"][required]`); in.Length() != 1 ||
-		del.Find(`[data-testid="confirm-name-expected"]`).Text() != xssScript {
-		t.Errorf("delete form: %d required confirm_name inputs, expected name %q", in.Length(), del.Find(`[data-testid="confirm-name-expected"]`).Text())
+	if !strings.Contains(testID(doc, "api-danger-zone").Text(), "This cannot be undone.") {
+		t.Error("the danger zone does not say deleting cannot be undone")
 	}
-	if del.Find(`[data-testid="delete-api"]`).Length() != 1 {
-		t.Error("delete button missing")
+	for _, anchor := range []string{"settings", "danger"} {
+		if doc.Find("section#"+anchor).Length() != 1 {
+			t.Errorf("the settings page has no #%s", anchor)
+		}
+	}
+	if n := checkDestructiveForms(t, doc); n != 1 {
+		t.Errorf("settings: %d destructive forms, want 1 (delete)", n)
 	}
 
-	// Every destructive form asks first.
-	doc.Find(`form[method="post"]`).Each(func(_ int, f *goquery.Selection) {
-		a := f.AttrOr("action", "")
-		destructive := strings.HasSuffix(a, "/revoke") || strings.HasSuffix(a, "/deny") || strings.HasSuffix(a, "/delete") ||
-			strings.HasSuffix(a, "/scopes/remove") || strings.HasSuffix(a, "/withdraw")
-		if c, ok := f.Attr("data-confirm"); destructive && (!ok || strings.TrimSpace(c) == "") {
-			t.Errorf("destructive form %q has no data-confirm", a)
+	for _, doc := range pages {
+		wantCount(t, doc, "revoked-keys", 0)
+	}
+}
+
+// TestAPIPageTabsPendingBadge checks the Access tab counts the requests waiting for a
+// decision, as "N pending" (what the in-page navigation said), on every page of the
+// API's team, and says nothing when none waits.
+func TestAPIPageTabsPendingBadge(t *testing.T) {
+	vm := hostileAPI()
+	for _, tab := range allAPITabs {
+		doc := apiPage(t, vm, tab)
+		b := wantCount(t, doc, "tab-access-badge", 1)
+		if got := b.Text(); got != "2 pending" {
+			t.Errorf("%s: pending badge = %q, want %q", tab, got, "2 pending")
 		}
-	})
-	wantCount(t, doc, "revoked-keys", 0)
+		if b.Closest(`[data-testid="tab-access"]`).Length() != 1 {
+			t.Errorf("%s: the badge is not on the Access tab", tab)
+		}
+	}
+	vm.Requests = vm.Requests[2:] // decided only
+	for _, tab := range allAPITabs {
+		doc := apiPage(t, vm, tab)
+		wantCount(t, doc, "tab-access-badge", 0)
+	}
 }
 
 // checkAPIFormFields checks the fields of APIForm in form s against f.
@@ -471,9 +609,8 @@ func TestAPIPageIdentifierLocked(t *testing.T) {
 			vm := hostileAPI()
 			vm.IdentifierLocked, vm.Settings.IdentifierLocked = locked, locked
 			vm.Settings.Errors = map[string]string{"identifier": xssImg}
-			doc, _ := render(t, APIPage(signedIn(), vm))
-			checkNoInjection(t, doc)
-			checkPostForms(t, doc)
+			doc := apiPage(t, vm, APITabSettings)
+			overview := apiPage(t, vm, APITabOverview)
 			form := formByAction(doc, "/apis/api%2F1/settings")
 			in := form.Find(`[data-testid="api-identifier-input"]`)
 			_, disabled := in.Attr("disabled")
@@ -496,14 +633,14 @@ func TestAPIPageIdentifierLocked(t *testing.T) {
 					t.Error("locked explanation")
 				}
 				wantCount(t, doc, "api-identifier-help", 0)
-				wantCount(t, doc, "api-identifier-fixed", 1)
+				wantCount(t, overview, "api-identifier-fixed", 1)
 			} else {
 				if _, ok := in.Attr("required"); !ok || in.AttrOr("aria-invalid", "") != "true" || in.AttrOr("maxlength", "") != "200" {
 					t.Errorf("editable identifier: %v", in.Nodes[0].Attr)
 				}
 				wantCount(t, doc, "api-identifier-locked", 0)
 				wantCount(t, doc, "api-identifier-help", 1)
-				wantCount(t, doc, "api-identifier-fixed", 0)
+				wantCount(t, overview, "api-identifier-fixed", 0)
 			}
 		})
 	}
@@ -511,19 +648,22 @@ func TestAPIPageIdentifierLocked(t *testing.T) {
 
 func TestAPIPageViewer(t *testing.T) {
 	vm := viewerAPI()
-	doc, _ := render(t, APIPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
-	for _, id := range manageOnlyIDs {
-		wantCount(t, doc, id, 0)
+	pages := map[string]*goquery.Document{}
+	// A viewer of the API's team: the team's pages, not the settings (apiPage checks the tabs).
+	for _, tab := range allAPITabs[:5] {
+		doc := apiPage(t, vm, tab)
+		for _, id := range manageOnlyIDs {
+			wantCount(t, doc, id, 0)
+		}
+		if n := doc.Find(`main form[method="post"]`).Length(); n != 0 {
+			t.Errorf("%s: a viewer sees %d POST forms", tab, n)
+		}
+		wantCount(t, doc, "tab-settings", 0)
+		pages[tab] = doc
 	}
+	doc := pages[APITabAccess]
 	wantCount(t, doc, "request-row", 5)
 	wantCount(t, doc, "grant-row", 2)
-	wantCount(t, doc, "api-kit-section", 1)
-	wantCount(t, doc, "kit-snippet", 2)
-	if got := wantCount(t, doc, "my-role", 1).Text(); got != "viewer" {
-		t.Errorf("role = %q", got)
-	}
 	if n := wantCount(t, doc, "request-decided-by-owners", 2).First().Text(); !strings.Contains(n, xssImg) {
 		t.Errorf("who decides = %q", n)
 	}
@@ -531,37 +671,31 @@ func TestAPIPageViewer(t *testing.T) {
 	if testID(doc, "grant-row").First().Find(`a[href="/projects/prj%2F1"]`).Length() != 1 {
 		t.Error("own project not linked")
 	}
-	if n := doc.Find(`main form[method="post"]`).Length(); n != 0 {
-		t.Errorf("a viewer sees %d POST forms", n)
-	}
-	if href := testID(doc, "api-toc").Find("a").Last().AttrOr("href", ""); href != "#verify" {
-		t.Errorf("last toc link = %q", href)
-	}
+	doc = pages[APITabVerify]
+	wantCount(t, doc, "api-kit-section", 1)
+	wantCount(t, doc, "kit-snippet", 2)
 }
 
 func TestAPIPageVisitor(t *testing.T) {
 	vm := visitorAPI()
-	doc, _ := render(t, APIPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
+	// One page: the overview, without tabs (apiPage checks); its sections have anchors,
+	// and the call to action leads to the request form.
+	doc := apiPage(t, vm, "")
 	for _, id := range append(append([]string{}, manageOnlyIDs...), memberOnlyIDs...) {
 		wantCount(t, doc, id, 0)
 	}
-	for _, id := range []string{"kit-issuer", "kit-snippet", "decided-requests", "api-identifier-fixed"} {
+	for _, id := range []string{"kit-issuer", "kit-snippet", "decided-requests", "api-identifier-fixed", "tab-access-badge"} {
 		wantCount(t, doc, id, 0)
 	}
 	wantCount(t, doc, "api-identifier", 1)
 	wantCount(t, doc, "scope-row", 3)
-	if href := wantCount(t, doc, "request-access-link", 1).AttrOr("href", ""); href != "#request" {
+	if href := wantCount(t, doc, "request-access-link", 1).AttrOr("href", ""); href != "/apis/api%2F1#request" {
 		t.Errorf("call to action = %q", href)
 	}
-	var anchors []string
-	testID(doc, "api-toc").Find("a").Each(func(_ int, a *goquery.Selection) { anchors = append(anchors, a.AttrOr("href", "")) })
-	if got := strings.Join(anchors, " "); got != "#identifier #scopes #request" {
-		t.Errorf("toc = %q", got)
-	}
-	if doc.Find(`#request`).Length() != 1 {
-		t.Error("request section has no anchor")
+	for _, anchor := range []string{"identifier", "scopes", "request"} {
+		if doc.Find("section#"+anchor).Length() != 1 {
+			t.Errorf("no #%s section", anchor)
+		}
 	}
 	forms := doc.Find(`main form[method="post"]`)
 	if forms.Length() != 2 {
@@ -576,8 +710,9 @@ func TestAPIPageVisitor(t *testing.T) {
 		t.Errorf("my request project = %q", got)
 	}
 	w := formByAction(doc, "/projects/p%2F1/requests/r%2F1/withdraw")
-	if w.Length() != 1 || w.Find(`[data-testid="withdraw-request"]`).Length() != 1 || w.AttrOr("data-confirm", "") == "" {
-		t.Errorf("withdraw form: %d", w.Length())
+	checkConfirm(t, w, "withdraw-request", "Withdraw the request for "+xssImg+"'s access to this API? You can ask again later.")
+	if w.AttrOr("data-testid", "") != "withdraw-request-form" {
+		t.Errorf("withdraw form data-testid = %q", w.AttrOr("data-testid", ""))
 	}
 	// Migration requests and decided requests cannot be withdrawn.
 	if rows.Eq(1).Find("form").Length() != 0 || rows.Eq(2).Find("form").Length() != 0 {
@@ -594,7 +729,7 @@ func TestAPIPageVisitor(t *testing.T) {
 
 	// Right after sending: a confirmation.
 	vm.RequestForm.Sent = true
-	doc, _ = render(t, APIPage(signedIn(), vm))
+	doc = apiPage(t, vm, "")
 	if !strings.Contains(wantCount(t, doc, "request-sent", 1).Text(), "Request sent") {
 		t.Error("confirmation text")
 	}
@@ -602,7 +737,7 @@ func TestAPIPageVisitor(t *testing.T) {
 	// Someone who may not request sees neither form nor section.
 	vm = visitorAPI()
 	vm.Can.Request, vm.MyRequests = false, nil
-	doc, _ = render(t, APIPage(signedIn(), vm))
+	doc = apiPage(t, vm, "")
 	for _, id := range []string{"api-request-section", "request-form", "request-access-link", "my-request-row"} {
 		wantCount(t, doc, id, 0)
 	}
@@ -613,7 +748,7 @@ func TestAPIPageVisitor(t *testing.T) {
 	// No project to request for: said plainly, no form.
 	vm = visitorAPI()
 	vm.RequestForm.Projects = nil
-	doc, _ = render(t, APIPage(signedIn(), vm))
+	doc = apiPage(t, vm, "")
 	wantCount(t, doc, "request-form-empty", 1)
 	wantCount(t, doc, "request-form", 0)
 }
@@ -624,39 +759,42 @@ func TestAPIPageRevokedKeys(t *testing.T) {
 		{ID: "key_1", Name: xssScript, ProjectID: "prj/1", ProjectName: xssImg, Reason: "grant narrowed"},
 		{Name: "a key of Billing", ProjectID: "prj2", ProjectName: "Billing"},
 	}
-	doc, _ := render(t, APIPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	box := wantCount(t, doc, "revoked-keys", 1)
-	if box.AttrOr("role", "") != "status" {
-		t.Errorf("role = %q", box.AttrOr("role", ""))
-	}
-	// At the top: before the API's heading.
-	if doc.Find(`main > [data-testid="revoked-keys"] + [data-testid="api-page"]`).Length() != 1 {
-		t.Error("revoked keys are not at the top of the page")
-	}
-	text := strings.Join(strings.Fields(box.Text()), " ")
-	for _, want := range []string{"2 API keys were revoked.", "new keys within the new grant"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("box lacks %q: %q", want, text)
+	// The box is said at the top of whichever page the action returns to.
+	for _, tab := range []string{APITabOverview, APITabAccess} {
+		doc := apiPage(t, vm, tab)
+		box := wantCount(t, doc, "revoked-keys", 1)
+		if box.AttrOr("role", "") != "status" {
+			t.Errorf("role = %q", box.AttrOr("role", ""))
 		}
-	}
-	keys := wantCount(t, doc, "revoked-key", 2)
-	if keys.Eq(0).Find(`[data-testid="revoked-key-name"]`).Text() != xssScript || keys.Eq(0).Find(`[data-testid="revoked-key-id"]`).Text() != "key_1" {
-		t.Error("first key")
-	}
-	if a := keys.Eq(0).Find(`a[data-testid="revoked-key-project"]`); a.AttrOr("href", "") != "/projects/prj%2F1#api-keys" || a.Text() != xssImg {
-		t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
-	}
-	// Another team's key: no id, no link to a page the viewer cannot open.
-	if keys.Eq(1).Find(`[data-testid="revoked-key-id"]`).Length() != 0 || keys.Eq(1).Find("a").Length() != 0 {
-		t.Error("other team's key shows an id or a link")
-	}
-	if got := keys.Eq(1).Find(`[data-testid="revoked-key-project"]`).Text(); got != "Billing" {
-		t.Errorf("other project = %q", got)
+		// At the top: before the API's heading.
+		if doc.Find(`main > [data-testid="revoked-keys"] + [data-testid="api-page"]`).Length() != 1 {
+			t.Error("revoked keys are not at the top of the page")
+		}
+		text := strings.Join(strings.Fields(box.Text()), " ")
+		for _, want := range []string{"2 API keys were revoked.", "new keys within the new grant"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("box lacks %q: %q", want, text)
+			}
+		}
+		keys := wantCount(t, doc, "revoked-key", 2)
+		if keys.Eq(0).Find(`[data-testid="revoked-key-name"]`).Text() != xssScript || keys.Eq(0).Find(`[data-testid="revoked-key-id"]`).Text() != "key_1" {
+			t.Error("first key")
+		}
+		// The project's API keys are on its keys page.
+		if a := keys.Eq(0).Find(`a[data-testid="revoked-key-project"]`); a.AttrOr("href", "") != "/projects/prj%2F1/keys#api-keys" || a.Text() != xssImg {
+			t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
+		}
+		// Another team's key: no id, no link to a page the viewer cannot open.
+		if keys.Eq(1).Find(`[data-testid="revoked-key-id"]`).Length() != 0 || keys.Eq(1).Find("a").Length() != 0 {
+			t.Error("other team's key shows an id or a link")
+		}
+		if got := keys.Eq(1).Find(`[data-testid="revoked-key-project"]`).Text(); got != "Billing" {
+			t.Errorf("other project = %q", got)
+		}
 	}
 
 	vm.RevokedKeys = vm.RevokedKeys[:1]
-	doc, _ = render(t, APIPage(signedIn(), vm))
+	doc := apiPage(t, vm, "")
 	if !strings.Contains(testID(doc, "revoked-keys").Text(), "1 API key was revoked.") {
 		t.Error("singular headline")
 	}
@@ -665,31 +803,42 @@ func TestAPIPageRevokedKeys(t *testing.T) {
 func TestAPIPageEmpty(t *testing.T) {
 	vm := APIPageVM{ID: "a1", Name: "Fresh", Identifier: "fresh-api", TeamID: "t1", TeamName: "Team", MyRole: "admin", AcceptsAPIKeys: true,
 		Can: APIPermissions{Manage: true}, Settings: APIForm{Name: "Fresh", Identifier: "fresh-api", AcceptsAPIKeys: true}}
-	doc, _ := render(t, APIPage(signedIn(), vm))
-	checkCSP(t, doc)
-	checkPostForms(t, doc)
-	es := wantCount(t, doc, "empty-state", 3) // scopes, requests, grants
-	if txt := es.Eq(1).Text(); !strings.Contains(txt, "not listed") {
+	pages := map[string]*goquery.Document{}
+	for _, tab := range allAPITabs {
+		pages[tab] = apiPage(t, vm, tab)
+		for _, id := range []string{"tab-access-badge", "toc-pending"} {
+			wantCount(t, pages[tab], id, 0)
+		}
+	}
+	// No scopes (the overview), no requests and no grants (access).
+	doc := pages[""]
+	if es := wantCount(t, doc, "empty-state", 1); es.Closest(`[data-testid="api-scopes-section"]`).Length() != 1 {
+		t.Errorf("overview empty state = %q", es.Text())
+	}
+	if got := wantCount(t, doc, "api-accepts", 1).Text(); got != "API keys only" {
+		t.Errorf("accepts = %q", got)
+	}
+	doc = pages[APITabAccess]
+	es := wantCount(t, doc, "empty-state", 2) // requests, grants
+	if txt := es.Eq(0).Text(); !strings.Contains(txt, "not listed") {
 		t.Errorf("unlisted requests empty state = %q", txt)
 	}
 	wantCount(t, doc, "grant-form-empty", 1)
 	wantCount(t, doc, "grant-form", 0)
 	wantCount(t, doc, "no-pending-requests", 0)
-	wantCount(t, doc, "toc-pending", 0)
 	wantCount(t, doc, "decided-requests", 0)
+	doc = pages[APITabVerify]
 	wantCount(t, doc, "kit-snippets", 0)
 	if doc.Find(".kit-urls").Length() != 0 {
 		t.Error("empty kit box rendered")
-	}
-	if got := wantCount(t, doc, "api-accepts", 1).Text(); got != "API keys only" {
-		t.Errorf("accepts = %q", got)
 	}
 
 	// Only decided requests: they are unfolded, and nothing waits.
 	vm.Requests = []AccessRequestRow{{ID: "r1", ProjectName: "P", Status: "denied", CreatedAt: apiAt}}
 	vm.Listed = true
-	doc, _ = render(t, APIPage(signedIn(), vm))
+	doc = apiPage(t, vm, APITabAccess)
 	wantCount(t, doc, "no-pending-requests", 1)
+	wantCount(t, doc, "tab-access-badge", 0)
 	if _, open := wantCount(t, doc, "decided-requests", 1).Attr("open"); !open {
 		t.Error("decided requests folded with nothing pending")
 	}
@@ -737,7 +886,8 @@ func TestCatalogPage(t *testing.T) {
 	if href := r0.Find(`[data-testid="my-api-team"]`).AttrOr("href", ""); href != "/teams/t%2F1" {
 		t.Errorf("team link = %q", href)
 	}
-	if href := r0.Find(`[data-testid="my-api-pending"]`).AttrOr("href", ""); href != "/apis/a%2F1#requests" {
+	// The requests are on the API's access page.
+	if href := r0.Find(`[data-testid="my-api-pending"]`).AttrOr("href", ""); href != "/apis/a%2F1/access#requests" {
 		t.Errorf("pending link = %q", href)
 	}
 	if goquery.NodeName(r0.Find(`[data-testid="my-api-identifier"]`)) != "code" {
@@ -886,10 +1036,15 @@ func TestProjectAPIsSection(t *testing.T) {
 		t.Errorf("request api link %q %q", a.AttrOr("href", ""), a.Text())
 	}
 	// A row without ProjectID is withdrawn under the section's project.
-	if w := formByAction(doc, "/projects/p%2F1/requests/r%2F1/withdraw"); w.Length() != 1 || w.AttrOr("data-confirm", "") == "" {
-		t.Errorf("withdraw form: %d", w.Length())
+	w := formByAction(doc, "/projects/p%2F1/requests/r%2F1/withdraw")
+	checkConfirm(t, w, "withdraw-request", "Withdraw the request for Mine's access to "+xssImg+"? You can ask again later.")
+	if got := w.Find(`[data-testid="withdraw-request-open"] .visually-hidden`).Text(); got != " the request of Mine" {
+		t.Errorf("the first step names the request for screen readers as %q", got)
 	}
 	wantCount(t, doc, "withdraw-request", 1)
+	if n := checkDestructiveForms(t, doc); n != 1 {
+		t.Errorf("%d destructive forms, want 1 (withdraw)", n)
+	}
 
 	// The project page's token is the default.
 	vm.CSRF = ""
@@ -934,8 +1089,9 @@ func TestAPIFormatHelpers(t *testing.T) {
 		RequestWithdrawPath("p/1", "r?1"):                         "/projects/p%2F1/requests/r%3F1/withdraw",
 		NewAPIPath(""):                                            "/apis/new",
 		NewAPIPath("t&x=1"):                                       "/apis/new?team=t%26x%3D1",
-		APIAnchor("a/1", "requests"):                              "/apis/a%2F1#requests",
-		ProjectAnchor("p/1", "api-keys"):                          "/projects/p%2F1#api-keys",
+		APIAnchor("a/1", "requests"):                              "/apis/a%2F1/access#requests",
+		APIAnchor("a/1", "request"):                               "/apis/a%2F1#request",
+		ProjectAnchor("p/1", "api-keys"):                          "/projects/p%2F1/keys#api-keys",
 		requestStatusClass("denied"):                              "badge badge-request badge-request-denied",
 		requestStatusClass(`x" onclick="y`):                       "badge badge-request",
 		acceptsText(true, true):                                   "API keys and access tokens",
@@ -1002,8 +1158,9 @@ func richAPI() APIPageVM {
 	return vm
 }
 
-// TestBrowserAPIPageFitsPhone loads the API page, full of long data, into headless
-// Chromium 390 px wide (with every <details> closed, then open) and checks that nothing
+// TestBrowserAPIPageFitsPhone loads each of the API's pages (every tab of its owner's,
+// and a visitor's), full of long data, into headless Chromium 390 px wide (with every
+// <details> closed, then open: the two-step confirmations too) and checks that nothing
 // overflows the page sideways and that the strict CSP blocks nothing.
 func TestBrowserAPIPageFitsPhone(t *testing.T) {
 	required := os.Getenv("GATEHOUSE_E2E") == "require"
@@ -1018,10 +1175,27 @@ func TestBrowserAPIPageFitsPhone(t *testing.T) {
 		t.Skip("no Chromium installed")
 	}
 
-	pages := map[string]APIPageVM{"owner": richAPI()}
+	// Every page of the owner's (each tab), and the visitor's one page.
+	pages := map[string]APIPageVM{}
+	var names []string
+	for _, tab := range allAPITabs[1:] {
+		vm := richAPI()
+		vm.Tab = tab
+		vm.UsagePanel = UsagePanelVM{Title: "Usage of " + vm.Name, Days: 30, Range7URL: "/api/owner-usage", Range30URL: "/api/owner-usage"}
+		for _, m := range []string{"tokens", "keys_created", "revocations", "verifications"} {
+			var points []UsagePoint
+			for i := 0; i < 30; i++ {
+				points = append(points, UsagePoint{Day: apiAt.AddDate(0, 0, i-29), Count: int64(i * 1234567 % 99991)})
+			}
+			vm.UsagePanel.Charts = append(vm.UsagePanel.Charts, NewUsageChartVM(m, points))
+		}
+		pages["owner-"+tab] = vm
+		names = append(names, "owner-"+tab)
+	}
 	visitor := richAPI()
 	visitor.MyRole, visitor.Can, visitor.Grants, visitor.Requests, visitor.RevokedKeys = "", APIPermissions{Request: true}, nil, nil, nil
 	pages["visitor"] = visitor
+	names = append(names, "visitor")
 	mux := http.NewServeMux()
 	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServer(http.FS(static.FS))))
 	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
@@ -1079,11 +1253,11 @@ func TestBrowserAPIPageFitsPhone(t *testing.T) {
 		const r = e.getBoundingClientRect();
 		return r.width > 0 && r.right > document.documentElement.clientWidth + 1 && !e.closest("thead, .visually-hidden");
 	}).slice(0, 5).map(e => e.tagName + "." + e.className + " [" + (e.dataset.testid || "") + "] right=" + Math.round(e.getBoundingClientRect().right)).join("; ")`
-	for _, name := range []string{"owner", "visitor"} {
+	for _, name := range names {
 		if err := chromedp.Do(ctx,
 			chromedp.EmulateViewport(390, 844),
 			chromedp.Navigate(srv.URL+"/api/"+name),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="api-identifier"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="api-name-heading"]`)),
 		); err != nil {
 			t.Fatalf("%s: load: %v", name, err)
 		}

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/gatehouse-dev/gatehouse/static"
 )
@@ -92,7 +94,7 @@ func (c *consoleMarks) flush(ctx context.Context) error {
 
 // TestBrowserBehaviour loads a rendered page with the embedded assets in headless
 // Chromium under a strict CSP and checks app.js: no CSP violation or JS error,
-// the htmx CSRF header, copy buttons and data-confirm forms.
+// the htmx CSRF header, copy buttons and two-step confirmations (ConfirmButton).
 func TestBrowserBehaviour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -103,15 +105,28 @@ func TestBrowserBehaviour(t *testing.T) {
 	}
 
 	var (
-		mu         sync.Mutex
-		confirmed  int
-		htmxHeader string
+		mu              sync.Mutex
+		confirmed       int
+		confirmedMethod string
+		htmxHeader      string
 	)
 	pg := Page{Title: "Browser", User: &CurrentUser{Name: "Ada", Email: "ada@example.com"}, CSRF: "tok-123", DevSignIn: true,
 		Flashes: []Flash{{Kind: "info", Message: "Hello"}}}
+	// A destructive form as the pages render it: its submit is a ConfirmButton.
+	const question = "Revoke API key ci? Every API will reject it within a minute."
+	confirmForm := templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		if _, err := io.WriteString(w, `<form method="post" action="/confirmed" id="confirm-form">`); err != nil {
+			return err
+		}
+		if err := ConfirmButton(Confirm{Label: "Revoke", Hidden: "ci", Question: question, TestID: "confirm-go"}).Render(ctx, w); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, `</form>`)
+		return err
+	})
 	body := templ.Join(
 		CopyBox("cid", "gh_client_0123456789", "client-id"),
-		templ.Raw(`<form method="post" action="/confirmed" data-confirm="Really?" id="confirm-form"><button type="submit" id="confirm-btn">Go</button></form>`),
+		confirmForm,
 		templ.Raw(`<button type="button" id="hx-btn" hx-post="/echo" hx-target="#hx-out">htmx</button><div id="hx-out"></div>`),
 	)
 	mux := http.NewServeMux()
@@ -133,6 +148,7 @@ func TestBrowserBehaviour(t *testing.T) {
 	mux.HandleFunc("/confirmed", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		confirmed++
+		confirmedMethod = r.Method
 		mu.Unlock()
 		w.Header().Set("Content-Security-Policy", testCSP)
 		fmt.Fprintf(w, `<!doctype html><title>done</title><p id="done">done</p>`)
@@ -184,10 +200,9 @@ func TestBrowserBehaviour(t *testing.T) {
 			t.Errorf("browser console: %s", m)
 		}
 	}()
-	var (
-		acceptNext  bool
-		dialogCount int
-	)
+	// No page opens a dialog (confirmations are in the page): any one is counted, and
+	// dismissed so the test does not hang on it.
+	var dialogCount int
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
 		for _, err := range dialogs {
@@ -196,9 +211,8 @@ func TestBrowserBehaviour(t *testing.T) {
 			}
 			mu.Lock()
 			dialogCount++
-			accept := acceptNext
 			mu.Unlock()
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
 		}
 	}()
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
@@ -249,36 +263,77 @@ func TestBrowserBehaviour(t *testing.T) {
 		t.Errorf("clipboard = %q", clip)
 	}
 
-	// (c) data-confirm: declining keeps the page, accepting submits. Whether a submit
-	// goes ahead is decided when its event has been dispatched: a listener on window (the
-	// first to see it) records, in a task after the dispatch, whether it was cancelled —
-	// so the test knows no POST will follow without waiting to see none arrive.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__submits = []; window.addEventListener("submit", e => setTimeout(() => window.__submits.push(e.defaultPrevented)), true); true`)); err != nil {
-		t.Fatalf("submit listener: %v", err)
+	// (c) Two-step confirmation (ConfirmButton, a <details>): the button that sends the
+	// form is out of sight until the first one is pressed; pressing it shows the question
+	// and the second button; Escape closes it again and gives focus back to the first;
+	// the second one sends the form. No dialog, no script needed to open it.
+	const (
+		details = `[data-testid="confirm-go-confirm"]`
+		first   = `[data-testid="confirm-go-open"]`
+		second  = `[data-testid="confirm-go"]`
+	)
+	// state says whether the confirmation is open, whether the second button is rendered
+	// (a closed <details> hides its content with content-visibility, so offsetParent is
+	// no guide: checkVisibility is), whether a click at its place would reach it, and
+	// the question when it is visible.
+	state := fmt.Sprintf(`(() => {
+		const d = document.querySelector(%q), b = document.querySelector(%q), q = d.querySelector('[data-testid="confirm-question"]');
+		(b.checkVisibility() ? b : d).scrollIntoView({block: "center"});
+		const r = b.getBoundingClientRect(), hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		return (d.open ? "open" : "closed") + " " + (b.checkVisibility() ? "shown" : "hidden") + " " +
+			(hit === b ? "clickable" : "unclickable") + " " + (q.checkVisibility() ? q.textContent : "");
+	})()`, details, second)
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](state)); err != nil {
+		t.Fatalf("confirm state: %v", err)
+	} else if got != "closed hidden unclickable " {
+		t.Errorf("before opening: %q, want the second button hidden and unclickable", got)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("confirm-btn"))); err != nil {
-		t.Fatalf("confirm decline: %v", err)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(first)), chromedp.WaitVisible(chromedp.CSS(second))); err != nil {
+		t.Fatalf("opening the confirmation: %v", err)
 	}
-	prevented, err := chromedp.Run(ctx, chromedp.Poll[[]bool](`window.__submits.length ? window.__submits : false`,
-		chromedp.WithPollingTimeout(5*time.Second)))
-	if err != nil {
-		t.Fatalf("waiting for the declined submit event: %v", err)
-	}
-	if len(prevented) != 1 || !prevented[0] {
-		t.Errorf("declined submit events (cancelled?) = %v, want [true]", prevented)
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](state)); err != nil {
+		t.Fatalf("confirm state: %v", err)
+	} else if want := "open shown clickable " + question; got != want {
+		t.Errorf("after opening: %q, want %q", got, want)
 	}
 	mu.Lock()
-	if dialogCount != 1 || confirmed != 0 {
-		t.Errorf("after declining: %d dialogs, %d submits; want 1, 0", dialogCount, confirmed)
+	if confirmed != 0 {
+		t.Errorf("opening the confirmation sent the form (%d POSTs)", confirmed)
 	}
-	acceptNext = true
 	mu.Unlock()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("confirm-btn")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
-		t.Fatalf("confirm accept: %v", err)
+
+	// Escape, with the focus in the open panel, closes it; the first button has the focus.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(second), kb.Escape)); err != nil {
+		t.Fatalf("escape: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`!document.querySelector(%q).open`, details),
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("Escape did not close the confirmation: %v", err)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](state)); err != nil || got != "closed hidden unclickable " {
+		t.Errorf("after Escape: %q (%v), want the second button hidden again", got, err)
+	}
+	if focused, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, first))); err != nil || !focused {
+		t.Errorf("after Escape the first button has no focus (%v)", err)
 	}
 	mu.Lock()
-	if dialogCount != 2 || confirmed != 1 {
-		t.Errorf("after accepting: %d dialogs, %d submits; want 2, 1", dialogCount, confirmed)
+	if confirmed != 0 {
+		t.Errorf("Escape sent the form (%d POSTs)", confirmed)
+	}
+	mu.Unlock()
+
+	// Open it again and answer yes: the form is sent.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(first)),
+		chromedp.WaitVisible(chromedp.CSS(second)),
+		chromedp.Click(chromedp.CSS(second)),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	); err != nil {
+		t.Fatalf("confirming: %v", err)
+	}
+	mu.Lock()
+	if confirmed != 1 || confirmedMethod != http.MethodPost || dialogCount != 0 {
+		t.Errorf("after confirming: %d submits (%s), %d dialogs; want 1 POST, no dialog", confirmed, confirmedMethod, dialogCount)
 	}
 	mu.Unlock()
 }

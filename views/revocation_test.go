@@ -38,8 +38,12 @@ func TestRevokeTextsFollowStatusListTTL(t *testing.T) {
 		if revoke.Length() != 1 {
 			t.Fatalf("ttl %s: revoke form: %d", ttl, revoke.Length())
 		}
-		if got, want := revoke.AttrOr("data-confirm", ""), "Revoke API key "+xssScript+"? Every API will reject it "+within+"."; got != want {
+		if got, want := confirmQuestion(revoke), "Revoke API key "+xssScript+"? Every API will reject it "+within+"."; got != want {
 			t.Errorf("ttl %s: revoke confirm = %q, want %q", ttl, got, want)
+		}
+		byValue := formByAction(doc, "/projects/p%2F1/keys/revoke-by-value")
+		if got, want := confirmQuestion(byValue), "Revoke the pasted key? Every API rejects it "+within+"."; got != want {
+			t.Errorf("ttl %s: revoke-by-value confirm = %q, want %q", ttl, got, want)
 		}
 		done := strings.Join(strings.Fields(wantCount(t, doc, "revoke-by-value-done", 1).Text()), " ")
 		if want := "Revoked API key key_9. Every API will reject it " + within + "."; done != want {

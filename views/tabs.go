@@ -1,9 +1,6 @@
 package views
 
-import (
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // Tab is one entry of a page's navigation (Tabs).
 type Tab struct {
@@ -90,7 +87,7 @@ func apiTabs(vm APIPageVM) []Tab {
 	for i := range out {
 		if out[i].Key == APITabAccess {
 			if n := len(pendingRequests(vm.Requests)); n > 0 {
-				out[i].Badge = strconv.Itoa(n)
+				out[i].Badge = pendingText(n)
 			}
 		}
 	}

@@ -67,6 +67,8 @@ type APIForm struct {
 type APIPageVM struct {
 	// Tab is the page shown: APITabOverview ("" too), APITabAccess, ….
 	Tab string
+	// UsagePanel is the usage page's series by day (APITabUsage only).
+	UsagePanel UsagePanelVM
 	// DeleteError says why a delete was refused (the typed name did not match).
 	DeleteError string
 	ID          string

@@ -15,7 +15,7 @@ type ClientKeysVM struct {
 	// CanEditSettings: the viewer may enable private_key_jwt themselves.
 	CanEditSettings bool
 	Keys            []ClientKeyRow
-	Form    ClientKeyForm
+	Form            ClientKeyForm
 	// Recipe is a ready-to-paste Go snippet that signs an assertion and gets a token.
 	Recipe   string
 	ClientID string

@@ -240,9 +240,11 @@ type ProjectVM struct {
 	TokenURL       string
 	Secrets        []SecretRow
 	SecretForm     SecretForm
-	Settings      SettingsForm
+	Settings       SettingsForm
 	// Usage counts the project's issued access tokens and revocations.
 	Usage UsageVM
+	// UsagePanel is the usage page's series by day (ProjectTabUsage only).
+	UsagePanel UsagePanelVM
 	// ClientKeys is the private_key_jwt keys section.
 	ClientKeys ClientKeysVM
 	// APIKeys is the API keys section (its CSRF token defaults to the page's).

@@ -484,14 +484,19 @@ func TestAccountPage(t *testing.T) {
 	if a, _ := form.Attr("action"); a != "/logout/everywhere" {
 		t.Errorf("action = %q", a)
 	}
-	if c, _ := form.Attr("data-confirm"); c != "Sign out of every session, including this one?" {
-		t.Errorf("data-confirm = %q", c)
+	// Signing out everywhere asks first, in two steps inside the form.
+	checkConfirm(t, form, "sign-out-everywhere-submit", "Sign out of every session, including this one?")
+	if s := wantCount(t, doc, "sign-out-everywhere-submit-open", 1); strings.TrimSpace(s.Text()) != "Sign out everywhere" || !s.HasClass("danger") {
+		t.Errorf("first step %q class %q", s.Text(), s.AttrOr("class", ""))
 	}
 	if v, _ := form.Find(`input[type="hidden"][name="_csrf"]`).Attr("value"); v != token {
 		t.Errorf("_csrf = %q", v)
 	}
 	if form.Find(`button[type="submit"]`).Length() != 1 {
 		t.Error("submit button missing")
+	}
+	if n := checkDestructiveForms(t, doc); n != 1 {
+		t.Errorf("%d destructive forms, want 1 (sign out everywhere)", n)
 	}
 }
 
@@ -555,6 +560,164 @@ func TestComponents(t *testing.T) {
 			t.Errorf("field error = %q", got)
 		}
 	})
+}
+
+func TestTwoStepComponents(t *testing.T) {
+	t.Run("ConfirmButton", func(t *testing.T) {
+		c := Confirm{Label: "Revoke", Hidden: xssImg, Question: "Revoke " + xssScript + "?", TestID: "revoke-x"}
+		doc, _ := render(t, ConfirmButton(c))
+		checkNoInjection(t, doc)
+		d := wantCount(t, doc, "revoke-x-confirm", 1)
+		if goquery.NodeName(d) != "details" || !d.HasClass("confirm") {
+			t.Errorf("<%s class=%q>", goquery.NodeName(d), d.AttrOr("class", ""))
+		}
+		if _, open := d.Attr("open"); open {
+			t.Error("open at first")
+		}
+		s := wantCount(t, doc, "revoke-x-open", 1)
+		if goquery.NodeName(s) != "summary" || s.AttrOr("role", "") != "button" || s.HasClass("danger") || !s.HasClass("danger-outline-button") {
+			t.Errorf("first step <%s role=%q class=%q>", goquery.NodeName(s), s.AttrOr("role", ""), s.AttrOr("class", ""))
+		}
+		if strings.Join(strings.Fields(s.Text()), " ") != strings.Join(strings.Fields("Revoke "+xssImg), " ") || s.Find(".visually-hidden").Text() != " "+xssImg {
+			t.Errorf("first step text %q", s.Text())
+		}
+		if q := wantCount(t, doc, "confirm-question", 1); q.Text() != c.Question || !q.Parent().HasClass("confirm-panel") {
+			t.Errorf("question %q", q.Text())
+		}
+		b := wantCount(t, doc, "revoke-x", 1)
+		if goquery.NodeName(b) != "button" || b.AttrOr("type", "") != "submit" || !b.HasClass("danger") || b.Text() != "Yes, revoke" || !b.Parent().HasClass("confirm-panel") {
+			t.Errorf("second step <%s type=%q class=%q> %q", goquery.NodeName(b), b.AttrOr("type", ""), b.AttrOr("class", ""), b.Text())
+		}
+		// A danger zone's button, a label of its own for the second step, no hidden text.
+		doc, _ = render(t, ConfirmButton(Confirm{Label: "Leave team", Question: "Leave?", Yes: "Leave now", TestID: "leave", Danger: true}))
+		checkNoInjection(t, doc)
+		if s := testID(doc, "leave-open"); !s.HasClass("danger") || s.Find(".visually-hidden").Length() != 0 || strings.TrimSpace(s.Text()) != "Leave team" {
+			t.Errorf("danger first step class %q text %q", s.AttrOr("class", ""), s.Text())
+		}
+		if got := testID(doc, "leave").Text(); got != "Leave now" {
+			t.Errorf("second step = %q", got)
+		}
+		if got := confirmLabel(Confirm{}); got != "Yes" {
+			t.Errorf("confirmLabel without a label = %q", got)
+		}
+	})
+	t.Run("Tabs", func(t *testing.T) {
+		doc, _ := render(t, Tabs(xssScript, []Tab{
+			{Key: "a", Label: xssImg, Href: "/x/a"},
+			{Key: "b", Label: "B", Href: "javascript:alert(1)", Badge: "3", Current: true},
+		}))
+		checkNoInjection(t, doc)
+		if nav := wantCount(t, doc, "tabs", 1); nav.AttrOr("aria-label", "") != xssScript {
+			t.Errorf("label = %q", nav.AttrOr("aria-label", ""))
+		}
+		if a := wantCount(t, doc, "tab-a", 1); strings.TrimSpace(a.Text()) != xssImg || a.AttrOr("href", "") != "/x/a" || a.AttrOr("aria-current", "") != "" {
+			t.Errorf("tab a: %q %q current %q", a.Text(), a.AttrOr("href", ""), a.AttrOr("aria-current", ""))
+		}
+		b := wantCount(t, doc, "tab-b", 1)
+		if strings.HasPrefix(b.AttrOr("href", ""), "javascript:") || b.AttrOr("aria-current", "") != "page" {
+			t.Errorf("tab b: href %q current %q", b.AttrOr("href", ""), b.AttrOr("aria-current", ""))
+		}
+		if badge := wantCount(t, doc, "tab-b-badge", 1); badge.Text() != "3" || badge.Closest(`[data-testid="tab-b"]`).Length() != 1 {
+			t.Errorf("badge %q", badge.Text())
+		}
+		wantCount(t, doc, "tab-a-badge", 0)
+	})
+	t.Run("ShownOnce", func(t *testing.T) {
+		doc, _ := render(t, ShownOnce(xssImg, xssScript, "secret", xssImg, "/done?a=1&b=2"), templ.Raw(`<p id="child">how to use it</p>`))
+		checkNoInjection(t, doc)
+		so := wantCount(t, doc, "shown-once", 1)
+		if goquery.NodeName(so) != "section" || so.AttrOr("aria-labelledby", "") != "shown-once-heading" || so.Find("h1#shown-once-heading").Text() != xssImg {
+			t.Errorf("<%s> heading %q", goquery.NodeName(so), so.Find("h1").Text())
+		}
+		if v := wantCount(t, doc, "secret", 1); v.Text() != xssScript || v.AttrOr("id", "") != "shown-once-value" {
+			t.Errorf("value %q id %q", v.Text(), v.AttrOr("id", ""))
+		}
+		if so.Find(`button[data-copy-target="shown-once-value"]`).Length() != 1 {
+			t.Error("copy button missing")
+		}
+		if n := strings.Count(doc.Text(), xssScript); n != 1 {
+			t.Errorf("value shown %d times", n)
+		}
+		if !strings.Contains(so.Text(), "Copy it now. You won't see it again.") || so.Find(".reveal-meta").Text() != xssImg {
+			t.Errorf("warning: %q", so.Text())
+		}
+		if so.Find(".reveal-box + #child").Length() != 1 {
+			t.Error("children do not follow the value")
+		}
+		if d := wantCount(t, doc, "shown-once-done", 1); d.AttrOr("href", "") != "/done?a=1&b=2" || d.Text() != "Done" || d.Closest("#child").Length() != 0 {
+			t.Errorf("done %q %q", d.AttrOr("href", ""), d.Text())
+		}
+		if doc.Find("#child ~ .shown-once-done").Length() != 1 {
+			t.Error("Done is not after the children")
+		}
+	})
+}
+
+func TestTokenCurl(t *testing.T) {
+	for _, tc := range []struct {
+		clientID, secret, tokenURL, resource, want string
+	}{
+		{"cid", "", "https://portal.example.com/oauth/token", "",
+			"# export GATEHOUSE_CLIENT_SECRET=<a client secret of this project>\n" +
+				"curl -s -u \"cid:$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n  https://portal.example.com/oauth/token\n"},
+		{"cid", "", "https://portal.example.com/oauth/token", "https://api.example.com/orders",
+			"# export GATEHOUSE_CLIENT_SECRET=<a client secret of this project>\n" +
+				"curl -s -u \"cid:$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n" +
+				"  --data-urlencode resource=https://api.example.com/orders \\\n  https://portal.example.com/oauth/token\n"},
+		{"cid", "ghcs_a'b $c", "https://portal.example.com/oauth/token?x=1&y=2", "orders api",
+			"export GATEHOUSE_CLIENT_SECRET='ghcs_a'\\''b $c'\n" +
+				"curl -s -u \"cid:$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n" +
+				"  --data-urlencode 'resource=orders api' \\\n  'https://portal.example.com/oauth/token?x=1&y=2'\n"},
+		{"cid", "ghcs_plain", "https://t.example/token", "",
+			"export GATEHOUSE_CLIENT_SECRET=ghcs_plain\n" +
+				"curl -s -u \"cid:$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n  https://t.example/token\n"},
+	} {
+		if got := TokenCurl(tc.clientID, tc.secret, tc.tokenURL, tc.resource); got != tc.want {
+			t.Errorf("TokenCurl(%q, %q, %q, %q) =\n%s\nwant\n%s", tc.clientID, tc.secret, tc.tokenURL, tc.resource, got, tc.want)
+		}
+	}
+	// The getting-started command is TokenCurl without a secret.
+	if got, want := tokenCurl("cid", "https://t.example/token", "aud"), TokenCurl("cid", "", "https://t.example/token", "aud"); got != want {
+		t.Errorf("tokenCurl = %q, want %q", got, want)
+	}
+	if got := firstIdentifier(nil); got != "" {
+		t.Errorf("firstIdentifier(nil) = %q", got)
+	}
+	if got := firstIdentifier([]GrantRow{{Identifier: "a"}, {Identifier: "b"}}); got != "a" {
+		t.Errorf("firstIdentifier = %q", got)
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		// Only characters no shell treats specially: left bare.
+		"https://portal.example.com/oauth/token": "https://portal.example.com/oauth/token",
+		"resource=orders-api_v1.2":               "resource=orders-api_v1.2",
+		"a@b%c+d,e:f":                            "a@b%c+d,e:f",
+		// Anything else is single-quoted; a quote closes, is escaped and reopens.
+		"":                 "''",
+		"a b":              "'a b'",
+		"it's":             `'it'\''s'`,
+		"'":                `''\'''`,
+		"$HOME":            "'$HOME'",
+		"`id`":             "'`id`'",
+		"a;rm -rf /":       "'a;rm -rf /'",
+		"x&y|z>w<v":        "'x&y|z>w<v'",
+		"line\nbreak":      "'line\nbreak'",
+		"ghcs_\"q\"*?!":    `'ghcs_"q"*?!'`,
+		"~user":            "'~user'",
+		"a#b":              "'a#b'",
+		"(sub)":            "'(sub)'",
+		"back\\slash":      `'back\slash'`,
+		"tab\there":        "'tab\there'",
+		"unicode-é":        "'unicode-é'",
+		"[glob]{a,b}":      "'[glob]{a,b}'",
+		"it's $x and `y`!": `'it'\''s $x and ` + "`y`" + `!'`,
+	} {
+		if got := ShellQuote(in); got != want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
 }
 
 // TestAssetsExist checks every /static/ URL the layout references is embedded.
@@ -644,6 +807,137 @@ func selected(s *goquery.Selection) string {
 	return s.Find("option[selected]").AttrOr("value", "")
 }
 
+// confirmQuestion is the question a two-step confirmation (ConfirmButton) inside form
+// asks: the text of its details.confirm's data-testid="confirm-question".
+func confirmQuestion(form *goquery.Selection) string {
+	return form.Find(`details.confirm [data-testid="confirm-question"]`).Text()
+}
+
+// submitButtons are the buttons that send form.
+func submitButtons(form *goquery.Selection) *goquery.Selection {
+	return form.Find(`button[type="submit"], button:not([type]), input[type="submit"]`)
+}
+
+// checkConfirm asserts form (exactly one) is sent in two steps (ConfirmButton): its only
+// submit button, data-testid=testid, is inside the panel of a details.confirm
+// (data-testid testid+"-confirm") whose summary (testid+"-open", role=button) opens
+// it, and the panel asks question.
+func checkConfirm(t *testing.T, form *goquery.Selection, testid, question string) {
+	t.Helper()
+	if form.Length() != 1 {
+		t.Errorf("%s: %d forms, want 1", testid, form.Length())
+		return
+	}
+	d := form.Find("details.confirm")
+	if d.Length() != 1 || d.AttrOr("data-testid", "") != testid+"-confirm" {
+		t.Errorf("%s: %d details.confirm, data-testid %q", testid, d.Length(), d.AttrOr("data-testid", ""))
+	}
+	if _, open := d.Attr("open"); open {
+		t.Errorf("%s: the confirmation is open before anyone asked", testid)
+	}
+	if s := d.ChildrenFiltered("summary"); s.Length() != 1 || s.AttrOr("data-testid", "") != testid+"-open" || s.AttrOr("role", "") != "button" {
+		t.Errorf("%s: summary: %d, data-testid %q, role %q", testid, s.Length(), s.AttrOr("data-testid", ""), s.AttrOr("role", ""))
+	}
+	if got := confirmQuestion(form); got != question {
+		t.Errorf("%s: question = %q, want %q", testid, got, question)
+	}
+	b := submitButtons(form)
+	if b.Length() != 1 || b.AttrOr("data-testid", "") != testid || !b.Parent().Is(".confirm-panel") || b.Closest("details.confirm").Length() != 1 {
+		t.Errorf("%s: %d submit buttons (data-testid %q); want one, the second step, inside details.confirm", testid, b.Length(), b.AttrOr("data-testid", ""))
+	}
+}
+
+// checkTypedName asserts form (exactly one) is confirmed by typing the name of what it
+// deletes (ConfirmName, which works without JavaScript) and asks no question: its
+// submit button, data-testid=testid, sends it at once.
+func checkTypedName(t *testing.T, form *goquery.Selection, testid, name string) {
+	t.Helper()
+	if form.Length() != 1 {
+		t.Errorf("%s: %d forms, want 1", testid, form.Length())
+		return
+	}
+	if in := form.Find(`input[name="confirm_name"][required]`); in.Length() != 1 || in.AttrOr("type", "") != "text" ||
+		form.Find(`[data-testid="confirm-name-expected"]`).Text() != name {
+		t.Errorf("%s: %d required confirm_name inputs, expected name %q, want %q", testid, in.Length(), form.Find(`[data-testid="confirm-name-expected"]`).Text(), name)
+	}
+	if form.Find("details.confirm, [data-testid=\"confirm-question\"]").Length() != 0 {
+		t.Errorf("%s: the typed name is the confirmation, yet the form asks a question too", testid)
+	}
+	if _, ok := form.Attr("data-confirm"); ok {
+		t.Errorf("%s: data-confirm is gone, yet the form has one", testid)
+	}
+	if b := submitButtons(form); b.Length() != 1 || b.AttrOr("data-testid", "") != testid {
+		t.Errorf("%s: %d submit buttons (data-testid %q)", testid, b.Length(), b.AttrOr("data-testid", ""))
+	}
+}
+
+// destructiveSuffixes end the actions of the forms that destroy or take away something.
+var destructiveSuffixes = []string{"/revoke", "/revoke-by-value", "/remove", "/deny", "/delete", "/withdraw", "/leave", "/rotate", "/logout/everywhere"}
+
+// checkDestructiveForms asserts every destructive POST form on the page asks before it
+// acts: every submit button of it is the second step of a ConfirmButton (with a
+// question), or it asks for the typed name. No form uses data-confirm any more. It
+// returns how many destructive forms there are.
+func checkDestructiveForms(t *testing.T, doc *goquery.Document) int {
+	t.Helper()
+	if n := doc.Find("[data-confirm]").Length(); n != 0 {
+		t.Errorf("%d elements still carry data-confirm (app.js no longer reads it)", n)
+	}
+	n := 0
+	doc.Find(`form[method="post"]`).Each(func(_ int, f *goquery.Selection) {
+		a := f.AttrOr("action", "")
+		destructive := false
+		for _, s := range destructiveSuffixes {
+			destructive = destructive || strings.HasSuffix(a, s)
+		}
+		if !destructive {
+			return
+		}
+		n++
+		b := submitButtons(f)
+		confirmed := b.Length() > 0 && strings.TrimSpace(confirmQuestion(f)) != "" &&
+			b.FilterFunction(func(_ int, s *goquery.Selection) bool { return s.Closest("details.confirm").Length() == 1 }).Length() == b.Length()
+		typed := f.Find(`input[name="confirm_name"][required]`).Length() == 1
+		if !confirmed && !typed {
+			t.Errorf("destructive form %q neither confirms in two steps nor asks for the typed name", a)
+		}
+	})
+	return n
+}
+
+// tabLink is an entry the page's navigation must have: the tab's key and its URL.
+type tabLink struct{ key, href string }
+
+// checkTabs asserts the page has one navigation (Tabs) with exactly want, in order, and
+// marks current, and only it, aria-current="page".
+func checkTabs(t *testing.T, doc *goquery.Document, want []tabLink, current string) {
+	t.Helper()
+	nav := wantCount(t, doc, "tabs", 1)
+	if goquery.NodeName(nav) != "nav" || nav.AttrOr("aria-label", "") == "" {
+		t.Errorf("tabs are a <%s> labelled %q", goquery.NodeName(nav), nav.AttrOr("aria-label", ""))
+	}
+	var got, keys []string
+	nav.Find("a").Each(func(_ int, a *goquery.Selection) { got = append(got, a.AttrOr("data-testid", "")) })
+	for _, w := range want {
+		keys = append(keys, "tab-"+w.key)
+	}
+	if strings.Join(got, " ") != strings.Join(keys, " ") {
+		t.Errorf("tabs = %v, want %v", got, keys)
+	}
+	for _, w := range want {
+		a := nav.Find(`a[data-testid="tab-` + w.key + `"]`)
+		if href := a.AttrOr("href", ""); href != w.href {
+			t.Errorf("tab %s: href %q, want %q", w.key, href, w.href)
+		}
+		if cur := a.AttrOr("aria-current", ""); (cur == "page") != (w.key == current) {
+			t.Errorf("tab %s: aria-current %q (current tab %q)", w.key, cur, current)
+		}
+	}
+	if n := nav.Find("[aria-current]").Length(); n != 1 {
+		t.Errorf("%d tabs marked current, want 1", n)
+	}
+}
+
 func TestTeamsPage(t *testing.T) {
 	vm := TeamsVM{
 		Teams: []TeamSummary{
@@ -712,6 +1006,7 @@ func ownerTeam() TeamVM {
 			{ID: "i1", Role: "viewer", CreatedBy: xssImg, CreatedAt: at, ExpiresAt: at.Add(72 * time.Hour), CanRevoke: true},
 		},
 		Projects: []ProjectSummary{{ID: "p1", Name: xssImg, Description: xssScript, TeamID: "team/1"}},
+		APIs:     []TeamAPIRow{{ID: "api/1", Name: xssScript, Identifier: xssImg}},
 		InviteForm: InviteForm{
 			Role: "developer", RoleOptions: roles, ExpiresIn: "7", FormToken: "inv-ft",
 			ExpiryOptions: []Option{{"1", "1 day"}, {"7", "7 days"}},
@@ -721,30 +1016,113 @@ func ownerTeam() TeamVM {
 	}
 }
 
-func TestTeamPageOwner(t *testing.T) {
-	vm := ownerTeam()
+// wantTeamTabs are the tabs of team id's pages: the audit log only for those who may read it.
+func wantTeamTabs(id string, audit bool) []tabLink {
+	base := "/teams/" + url.PathEscape(id)
+	out := []tabLink{{"overview", base}, {"members", base + "/members"}}
+	if audit {
+		out = append(out, tabLink{"audit", base + "/audit"})
+	}
+	return append(out, tabLink{"settings", base + "/settings"})
+}
+
+// checkTeamHeader asserts the heading every team page shares.
+func checkTeamHeader(t *testing.T, doc *goquery.Document, id, name string, personal bool, role string) {
+	t.Helper()
+	if sec := wantCount(t, doc, "team", 1); sec.AttrOr("data-team-id", "") != id || sec.Find(`[data-testid="tabs"]`).Length() != 1 {
+		t.Errorf("team header: data-team-id %q, %d tabs inside", sec.AttrOr("data-team-id", ""), sec.Find(`[data-testid="tabs"]`).Length())
+	}
+	if h := wantCount(t, doc, "team-name-heading", 1); goquery.NodeName(h) != "h1" || h.Text() != name {
+		t.Errorf("heading <%s> %q, want %q", goquery.NodeName(h), h.Text(), name)
+	}
+	if n := doc.Find("main h1").Length(); n != 1 {
+		t.Errorf("%d h1 in main", n)
+	}
+	n := 0
+	if personal {
+		n = 1
+	}
+	wantCount(t, doc, "team-personal", n)
+	if role != "" {
+		if got := wantCount(t, doc, "my-role", 1).Text(); got != role {
+			t.Errorf("my role = %q, want %q", got, role)
+		}
+	}
+}
+
+// checkSections asserts that, of the page sections all, exactly present are on the page.
+func checkSections(t *testing.T, doc *goquery.Document, all []string, present ...string) {
+	t.Helper()
+	for _, id := range all {
+		n := 0
+		for _, p := range present {
+			if p == id {
+				n = 1
+			}
+		}
+		wantCount(t, doc, id, n)
+	}
+}
+
+// teamSections are the sections of a team's pages, each on one page.
+var teamSections = []string{"team-projects", "team-apis", "team-members", "team-invitations", "team-settings", "team-danger-zone"}
+
+// teamPage renders tab of vm's team and checks what every team page has: no injected
+// markup, safe forms, destructive forms that ask first, the heading and the tabs.
+func teamPage(t *testing.T, vm TeamVM, tab string) *goquery.Document {
+	t.Helper()
+	vm.Tab = tab
 	doc, _ := render(t, TeamPage(signedIn(), vm))
 	checkNoInjection(t, doc)
 	checkPostForms(t, doc)
+	checkDestructiveForms(t, doc)
+	checkTeamHeader(t, doc, vm.ID, vm.Name, vm.Personal, vm.MyRole)
+	current := tab
+	if current == "" {
+		current = TeamTabOverview
+	}
+	checkTabs(t, doc, wantTeamTabs(vm.ID, vm.Can.ViewAudit), current)
+	if got := testID(doc, "team").AttrOr("data-tab", ""); got != tab {
+		t.Errorf("data-tab = %q, want %q", got, tab)
+	}
+	return doc
+}
 
-	if got := wantCount(t, doc, "team-name-heading", 1).Text(); got != xssScript {
-		t.Errorf("heading = %q", got)
-	}
-	if got := wantCount(t, doc, "my-role", 1).Text(); got != "owner" {
-		t.Errorf("my role = %q", got)
-	}
-	wantCount(t, doc, "team-personal", 0)
-	if href := wantCount(t, doc, "audit-link", 1).AttrOr("href", ""); href != "/teams/team%2F1/audit" {
-		t.Errorf("audit href = %q", href)
-	}
-	if href := wantCount(t, doc, "new-project", 1).AttrOr("href", ""); href != "/projects/new?team=team%2F1" {
-		t.Errorf("new project href = %q", href)
-	}
-	row := wantCount(t, doc, "project-row", 1)
-	if a := row.Find("a"); a.AttrOr("href", "") != "/projects/p1" || a.Text() != xssImg {
-		t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
+func TestTeamPageOwner(t *testing.T) {
+	vm := ownerTeam()
+
+	// The overview (with no tab too): the team's projects and APIs. The audit log is a
+	// tab now (tab-audit), not a button.
+	for _, tab := range []string{"", TeamTabOverview} {
+		doc := teamPage(t, vm, tab)
+		checkSections(t, doc, teamSections, "team-projects", "team-apis")
+		wantCount(t, doc, "audit-link", 0)
+		if href := wantCount(t, doc, "new-project", 1).AttrOr("href", ""); href != "/projects/new?team=team%2F1" {
+			t.Errorf("new project href = %q", href)
+		}
+		row := wantCount(t, doc, "project-row", 1)
+		if a := row.Find("a"); a.AttrOr("href", "") != "/projects/p1" || a.Text() != xssImg {
+			t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
+		}
+		if href := wantCount(t, doc, "new-api", 1).AttrOr("href", ""); href != "/apis/new?team=team%2F1" {
+			t.Errorf("new api href = %q", href)
+		}
+		api := wantCount(t, doc, "team-api-row", 1)
+		if a := api.Find(`[data-testid="team-api-link"]`); a.AttrOr("href", "") != "/apis/api%2F1" || a.Text() != xssScript {
+			t.Errorf("api link %q %q", a.AttrOr("href", ""), a.Text())
+		}
+		if got := api.Find("code").Text(); got != xssImg {
+			t.Errorf("api identifier = %q", got)
+		}
+		wantCount(t, doc, "team-no-apis", 0)
+		if n := doc.Find("main form").Length(); n != 0 {
+			t.Errorf("the overview has %d forms", n)
+		}
 	}
 
+	// Members: the member table, the invite form and the pending invitations.
+	doc := teamPage(t, vm, TeamTabMembers)
+	checkSections(t, doc, teamSections, "team-members", "team-invitations")
 	members := wantCount(t, doc, "member-row", 2)
 	me := members.Eq(0)
 	if me.Find(`[data-testid="member-you"]`).Length() != 1 {
@@ -775,11 +1153,9 @@ func TestTeamPageOwner(t *testing.T) {
 	}
 	wantCount(t, doc, "change-role", 1)
 	remove := formByAction(doc, "/teams/team%2F1/members/u%2F2/remove")
-	if c := remove.AttrOr("data-confirm", ""); c != "Remove "+xssImg+" from "+xssScript+"?" {
-		t.Errorf("remove confirm = %q", c)
-	}
-	if remove.Find(`[data-testid="remove-member"]`).Length() != 1 {
-		t.Error("remove-member button missing")
+	checkConfirm(t, remove, "remove-member", "Remove "+xssImg+" from "+xssScript+"? They lose access to its projects at once.")
+	if got := remove.Find(`[data-testid="remove-member-open"] .visually-hidden`).Text(); got != " "+xssImg {
+		t.Errorf("the first step names the member for screen readers as %q", got)
 	}
 	wantCount(t, doc, "remove-member", 1)
 
@@ -802,56 +1178,102 @@ func TestTeamPageOwner(t *testing.T) {
 	if got := invite.Find(`[data-testid="field-error"]`).Text(); got != xssImg {
 		t.Errorf("invite error = %q", got)
 	}
+	// A new link has a page of its own (InvitationCreatedPage), never the members page.
 	wantCount(t, doc, "invite-link", 0)
 	wantCount(t, doc, "new-invite-box", 0)
+	wantCount(t, doc, "shown-once", 0)
 
 	inv := wantCount(t, doc, "invitation-row", 1)
 	if !strings.Contains(inv.Text(), xssImg) || !strings.Contains(inv.Text(), "5 Jan 2025 03:04 UTC") {
 		t.Errorf("invitation row = %q", inv.Text())
 	}
 	revoke := formByAction(doc, "/teams/team%2F1/invitations/i1/revoke")
-	if revoke.AttrOr("data-confirm", "") == "" || revoke.Find(`[data-testid="revoke-invite"]`).Length() != 1 {
-		t.Error("revoke-invite form incomplete")
-	}
+	checkConfirm(t, revoke, "revoke-invite", "Revoke this viewer invitation? Its link stops working.")
 
+	// Settings: the rename form and the danger zone.
+	doc = teamPage(t, vm, TeamTabSettings)
+	checkSections(t, doc, teamSections, "team-settings", "team-danger-zone")
+	wantCount(t, doc, "empty-state", 0)
 	rename := formByAction(doc, "/teams/team%2F1/rename")
 	if rename.Length() != 1 || rename.Find(`input[name="name"]`).AttrOr("value", "") != xssScript {
 		t.Errorf("rename form: %d, value %q", rename.Length(), rename.Find(`input[name="name"]`).AttrOr("value", ""))
 	}
 	leave := formByAction(doc, "/teams/team%2F1/leave")
-	if leave.AttrOr("data-confirm", "") == "" || leave.Find(`[data-testid="leave-team"]`).Length() != 1 {
-		t.Error("leave form incomplete")
-	}
-	del := formByAction(doc, "/teams/team%2F1/delete")
-	if c := del.AttrOr("data-confirm", ""); c != "Delete "+xssScript+" and all its projects? Their credentials stop working." {
-		t.Errorf("delete confirm = %q", c)
-	}
-	// Deleting asks for the name, typed (without JavaScript too).
-	if in := del.Find(`input[name="confirm_name"][required]`); in.Length() != 1 ||
-		del.Find(`[data-testid="confirm-name-expected"]`).Text() != xssScript {
-		t.Errorf("delete form: %d required confirm_name inputs, expected name %q", in.Length(), del.Find(`[data-testid="confirm-name-expected"]`).Text())
-	}
-	if del.Find(`[data-testid="delete-team"]`).Length() != 1 {
-		t.Error("delete-team button missing")
+	checkConfirm(t, leave, "leave-team", "Leave "+xssScript+"? You will lose access to its projects.")
+	// Deleting asks for the name, typed (without JavaScript too): that is the confirmation.
+	checkTypedName(t, formByAction(doc, "/teams/team%2F1/delete"), "delete-team", xssScript)
+	if n := checkDestructiveForms(t, doc); n != 2 {
+		t.Errorf("%d destructive forms in the settings, want 2 (leave, delete)", n)
 	}
 }
 
-func TestTeamPageInviteLink(t *testing.T) {
-	vm := ownerTeam()
-	vm.NewInviteLink = "https://portal.example.com/invitations/tok?a=1&b=<x>"
-	vm.NewInviteExpires = time.Date(2025, 2, 3, 4, 5, 0, 0, time.UTC)
-	doc, _ := render(t, TeamPage(signedIn(), vm))
+func TestInvitationCreatedPage(t *testing.T) {
+	vm := InvitationCreatedVM{TeamID: "team/1", TeamName: xssScript, Role: "developer",
+		Link: "https://portal.example.com/invitations/tok?a=1&b=<x>", Expires: time.Date(2025, 2, 3, 4, 5, 0, 0, time.UTC)}
+	doc, html := render(t, InvitationCreatedPage(signedIn(), vm))
 	checkNoInjection(t, doc)
-	box := wantCount(t, doc, "new-invite-box", 1)
-	if !strings.Contains(box.Text(), "shown only once") || !strings.Contains(box.Text(), "3 Feb 2025 04:05 UTC") {
-		t.Errorf("invite box = %q", box.Text())
+	checkPostForms(t, doc)
+	if strings.Contains(html, "b=<x>") {
+		t.Error("the link was rendered unescaped")
+	}
+
+	so := wantCount(t, doc, "shown-once", 1)
+	checkShownOnceAtTop(t, doc)
+	if got := so.Find("h1").Text(); got != "Invitation link for a new developer" {
+		t.Errorf("title = %q", got)
+	}
+	if !strings.Contains(so.Text(), "Copy it now. You won't see it again.") || !strings.Contains(so.Text(), "The link works once") {
+		t.Errorf("shown-once = %q", so.Text())
 	}
 	link := wantCount(t, doc, "invite-link", 1)
-	if link.Text() != vm.NewInviteLink || link.AttrOr("id", "") != "invite-link-value" {
-		t.Errorf("invite link %q id %q", link.Text(), link.AttrOr("id", ""))
+	if goquery.NodeName(link) != "code" || link.Text() != vm.Link || link.AttrOr("id", "") != "shown-once-value" || link.Closest(`[data-testid="shown-once"]`).Length() != 1 {
+		t.Errorf("invite link <%s> %q id %q", goquery.NodeName(link), link.Text(), link.AttrOr("id", ""))
 	}
-	if box.Find(`button[data-copy-target="invite-link-value"]`).Length() != 1 {
+	if so.Find(`button[data-copy-target="shown-once-value"]`).Length() != 1 {
 		t.Error("copy button missing")
+	}
+	if n := strings.Count(doc.Text(), vm.Link); n != 1 {
+		t.Errorf("the link appears %d times", n)
+	}
+	box := wantCount(t, doc, "new-invite-box", 1)
+	if txt := strings.Join(strings.Fields(box.Text()), " "); !strings.Contains(txt, "joins "+xssScript+" as developer") || !strings.Contains(txt, "3 Feb 2025 04:05 UTC") {
+		t.Errorf("invite box = %q", txt)
+	}
+	if e := wantCount(t, doc, "invite-link-expires", 1); e.Text() != "3 Feb 2025 04:05 UTC" || e.AttrOr("datetime", "") != "2025-02-03T04:05:00Z" {
+		t.Errorf("expiry %q %q", e.Text(), e.AttrOr("datetime", ""))
+	}
+	if a := wantCount(t, doc, "shown-once-team", 1); a.AttrOr("href", "") != "/teams/team%2F1" || a.Text() != xssScript {
+		t.Errorf("team link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+	// Done leads back to the members, where the invitation is listed.
+	if done := wantCount(t, doc, "shown-once-done", 1); done.AttrOr("href", "") != "/teams/team%2F1/members" || done.Closest(`[data-testid="shown-once"]`).Length() != 1 {
+		t.Errorf("done href = %q", done.AttrOr("href", ""))
+	}
+}
+
+// checkShownOnceAtTop asserts the shown-once section is at the top of main, in view when
+// the page opens: only the flashes and a line of context come before it, and its value
+// comes first in it, before what follows (details, snippets) and "Done" last.
+func checkShownOnceAtTop(t *testing.T, doc *goquery.Document) {
+	t.Helper()
+	so := doc.Find(`main > [data-testid="shown-once"]`)
+	if so.Length() != 1 {
+		t.Fatalf("shown-once is not a child of main")
+	}
+	so.PrevAll().Each(func(_ int, s *goquery.Selection) {
+		if !s.Is(".flashes, p.shown-once-context") {
+			t.Errorf("<%s class=%q> comes before the shown-once value", goquery.NodeName(s), s.AttrOr("class", ""))
+		}
+	})
+	first := so.Children().First()
+	if first.Find("#shown-once-value").Length() != 1 || first.AttrOr("role", "") != "status" {
+		t.Errorf("the value is not the first thing of the shown-once section: <%s class=%q>", goquery.NodeName(first), first.AttrOr("class", ""))
+	}
+	if last := so.Children().Last(); last.Find(`[data-testid="shown-once-done"]`).Length() != 1 {
+		t.Error("Done is not the last thing of the shown-once section")
+	}
+	if n := doc.Find("#shown-once-value").Length(); n != 1 {
+		t.Errorf("%d #shown-once-value", n)
 	}
 }
 
@@ -865,29 +1287,41 @@ func TestTeamPageViewer(t *testing.T) {
 			{UserID: "u2", Name: "", Email: "bob@example.com", Role: "viewer", JoinedAt: at, IsMe: true},
 		},
 	}
-	doc, _ := render(t, TeamPage(signedIn(), vm))
-	checkCSP(t, doc)
-	checkPostForms(t, doc)
-	wantCount(t, doc, "team-personal", 1)
-	if got := wantCount(t, doc, "my-role", 1).Text(); got != "viewer" {
-		t.Errorf("my role = %q", got)
+	pages := map[string]*goquery.Document{}
+	for _, tab := range []string{TeamTabOverview, TeamTabMembers, TeamTabSettings} {
+		doc := teamPage(t, vm, tab) // without the audit tab: a viewer may not read the log
+		for _, id := range []string{"tab-audit", "audit-link", "new-project", "new-api", "change-role", "remove-member", "create-invite",
+			"invite-role", "invite-expiry", "invite-link", "invitation-row", "revoke-invite", "rename-team", "delete-team", "project-row"} {
+			wantCount(t, doc, id, 0)
+		}
+		if doc.Find(`form[action="/teams/t1/invitations"], form[action="/teams/t1/rename"], form[action="/teams/t1/delete"]`).Length() != 0 {
+			t.Errorf("%s: viewer sees admin forms", tab)
+		}
+		pages[tab] = doc
 	}
-	for _, id := range []string{"audit-link", "new-project", "change-role", "remove-member", "create-invite",
-		"invite-role", "invite-expiry", "invite-link", "invitation-row", "revoke-invite", "rename-team", "delete-team", "project-row"} {
-		wantCount(t, doc, id, 0)
-	}
+	doc := pages[TeamTabOverview]
+	checkSections(t, doc, teamSections, "team-projects", "team-apis")
+	wantCount(t, doc, "empty-state", 1)
+	wantCount(t, doc, "team-no-apis", 1)
+
+	doc = pages[TeamTabMembers]
+	checkSections(t, doc, teamSections, "team-members")
 	wantCount(t, doc, "member-row", 2)
 	wantCount(t, doc, "member-role", 2)
-	wantCount(t, doc, "leave-team", 1)
-	wantCount(t, doc, "empty-state", 1)
-	if doc.Find(`form[action="/teams/t1/invitations"], form[action="/teams/t1/rename"], form[action="/teams/t1/delete"]`).Length() != 0 {
-		t.Error("viewer sees admin forms")
-	}
 
+	doc = pages[TeamTabSettings]
+	checkSections(t, doc, teamSections, "team-danger-zone")
+	checkConfirm(t, formByAction(doc, "/teams/t1/leave"), "leave-team", "Leave Ada's team? You will lose access to its projects.")
+	wantCount(t, doc, "empty-state", 0)
+
+	// Nothing the viewer may change: the settings page says so.
 	vm.Can.Leave = false
-	doc, _ = render(t, TeamPage(signedIn(), vm))
+	doc = teamPage(t, vm, TeamTabSettings)
 	wantCount(t, doc, "leave-team", 0)
-	wantCount(t, doc, "team-danger-zone", 0)
+	checkSections(t, doc, teamSections)
+	if es := wantCount(t, doc, "empty-state", 1); !strings.Contains(es.Text(), "Nothing to change here") {
+		t.Errorf("empty state = %q", es.Text())
+	}
 }
 
 func TestInvitationPage(t *testing.T) {
@@ -965,7 +1399,7 @@ func TestAuditPage(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.FixedZone("Y", -7200))
 	long := strings.Repeat("Mozilla/5.0 ", 20)
 	vm := AuditVM{
-		TeamID: "t1", TeamName: xssScript, Page: 2,
+		TeamID: "t/1", TeamName: xssScript, Personal: true, MyRole: "admin", Page: 2,
 		PrevURL: "/teams/t1/audit?page=1", NextURL: "/teams/t1/audit?page=3",
 		Events: []AuditRow{
 			{At: at, Actor: xssImg, Action: "secret.create", Target: xssScript, Project: xssImg, IP: "192.0.2.1", UserAgent: long, Details: xssScript + xssImg},
@@ -974,8 +1408,15 @@ func TestAuditPage(t *testing.T) {
 	}
 	doc, _ := render(t, AuditPage(signedIn(), vm))
 	checkNoInjection(t, doc)
-	if got := doc.Find("h1").Text(); got != "Audit log — "+xssScript {
-		t.Errorf("heading = %q", got)
+	// The team's heading, with the audit tab current: the tabs lead back to the team.
+	checkTeamHeader(t, doc, "t/1", xssScript, true, "admin")
+	checkTabs(t, doc, wantTeamTabs("t/1", true), TeamTabAudit)
+	wantCount(t, doc, "audit-team-link", 0)
+	if h := doc.Find(`[data-testid="audit"] h2#audit-heading`); h.Text() != "Audit log" || testID(doc, "audit").AttrOr("aria-labelledby", "") != "audit-heading" {
+		t.Errorf("audit heading = %q", h.Text())
+	}
+	if doc.Find(`[data-testid="team"] ~ [data-testid="audit"]`).Length() != 1 {
+		t.Error("the audit log does not follow the team's heading")
 	}
 	rows := wantCount(t, doc, "audit-row", 2)
 	first := rows.Eq(0)
@@ -1011,6 +1452,8 @@ func TestAuditPage(t *testing.T) {
 
 	doc, _ = render(t, AuditPage(signedIn(), AuditVM{TeamID: "t1", TeamName: "T", Page: 1, NextURL: "javascript:alert(1)"}))
 	checkCSP(t, doc)
+	checkTeamHeader(t, doc, "t1", "T", false, "")
+	checkTabs(t, doc, wantTeamTabs("t1", true), TeamTabAudit)
 	wantCount(t, doc, "audit-row", 0)
 	wantCount(t, doc, "empty-state", 1)
 	wantCount(t, doc, "audit-prev", 0)
@@ -1092,34 +1535,127 @@ func ownerProject() ProjectVM {
 	}
 }
 
+// projectSections are the sections of a project's pages, each on one page.
+var projectSections = []string{"credentials", "overview-apis", "key-form-problem", "api-keys-section", "secrets-section",
+	"client-keys-section", "project-apis-section", "project-usage", "settings-section", "project-danger-zone"}
+
+// allProjectTabs are a project's pages: the overview with no tab and by name, then the others.
+var allProjectTabs = []string{"", ProjectTabOverview, ProjectTabKeys, ProjectTabCredentials, ProjectTabAccess, ProjectTabUsage, ProjectTabSettings}
+
+// wantProjectTabs are the tabs of project id's pages.
+func wantProjectTabs(id string) []tabLink {
+	base := "/projects/" + url.PathEscape(id)
+	return []tabLink{{"overview", base}, {"keys", base + "/keys"}, {"credentials", base + "/credentials"},
+		{"access", base + "/access"}, {"usage", base + "/usage"}, {"settings", base + "/settings"}}
+}
+
+// projectPage renders tab of vm's project and checks what every project page has: no
+// injected markup, safe forms, destructive forms that ask first, the heading (with the
+// description on the overview only), the tabs, the page's own sections and no other
+// page's, and never a value shown once (those have pages of their own).
+func projectPage(t *testing.T, vm ProjectVM, tab string) (*goquery.Document, string) {
+	t.Helper()
+	vm.Tab = tab
+	doc, html := render(t, ProjectPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	checkDestructiveForms(t, doc)
+	overview := tab == "" || tab == ProjectTabOverview
+	if sec := wantCount(t, doc, "project", 1); sec.AttrOr("data-project-id", "") != vm.ID || sec.AttrOr("data-tab", "") != tab {
+		t.Errorf("%s: data-project-id %q data-tab %q", tab, sec.AttrOr("data-project-id", ""), sec.AttrOr("data-tab", ""))
+	}
+	if h := wantCount(t, doc, "project-name-heading", 1); goquery.NodeName(h) != "h1" || h.Text() != vm.Name {
+		t.Errorf("%s: heading <%s> %q", tab, goquery.NodeName(h), h.Text())
+	}
+	if a := wantCount(t, doc, "project-team-link", 1); a.AttrOr("href", "") != "/teams/"+url.PathEscape(vm.TeamID) || a.Text() != vm.TeamName {
+		t.Errorf("%s: team link %q %q", tab, a.AttrOr("href", ""), a.Text())
+	}
+	if vm.MyRole != "" {
+		if got := wantCount(t, doc, "my-role", 1).Text(); got != vm.MyRole {
+			t.Errorf("%s: role = %q", tab, got)
+		}
+	}
+	n := 0
+	if overview && vm.Description != "" {
+		n = 1
+	}
+	if d := wantCount(t, doc, "project-description-text", n); n == 1 && d.Text() != vm.Description {
+		t.Errorf("description = %q", d.Text())
+	}
+	current := tab
+	if overview {
+		current = ProjectTabOverview
+	}
+	checkTabs(t, doc, wantProjectTabs(vm.ID), current)
+	var present []string
+	switch current {
+	case ProjectTabOverview:
+		present = []string{"credentials", "overview-apis"}
+	case ProjectTabKeys:
+		present = []string{"api-keys-section"}
+		if len(vm.APIKeys.Form.Errors) > 0 {
+			present = append(present, "key-form-problem")
+		}
+	case ProjectTabCredentials:
+		present = []string{"secrets-section", "client-keys-section"}
+	case ProjectTabAccess:
+		present = []string{"project-apis-section"}
+	case ProjectTabUsage:
+		present = []string{"project-usage"}
+	case ProjectTabSettings:
+		present = []string{"settings-section"}
+		if vm.Can.Delete {
+			present = append(present, "project-danger-zone")
+		}
+	}
+	checkSections(t, doc, projectSections, present...)
+	n = 0
+	if overview && vm.GettingStarted {
+		n = 1
+	}
+	wantCount(t, doc, "getting-started", n)
+	for _, id := range []string{"shown-once", "secret", "new-secret-box", "new-key-box", "key-snippet", "secret-snippet", "invite-link"} {
+		wantCount(t, doc, id, 0)
+	}
+	return doc, html
+}
+
 func TestProjectPageOwner(t *testing.T) {
 	vm := ownerProject()
 	vm.Settings.Saved = true
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
+	pages := map[string]*goquery.Document{}
+	for _, tab := range allProjectTabs {
+		pages[tab], _ = projectPage(t, vm, tab)
+	}
 
-	if got := wantCount(t, doc, "project-name-heading", 1).Text(); got != xssScript {
-		t.Errorf("heading = %q", got)
+	// The overview: the client id and the token endpoint, and where the credentials are.
+	for _, tab := range []string{"", ProjectTabOverview} {
+		doc := pages[tab]
+		cid := wantCount(t, doc, "client-id", 1)
+		if cid.Text() != "gh_client_abc" || cid.AttrOr("id", "") != "client-id-value" {
+			t.Errorf("client id %q id %q", cid.Text(), cid.AttrOr("id", ""))
+		}
+		if doc.Find(`code#token-url-value`).Text() != vm.TokenURL {
+			t.Error("token URL missing")
+		}
+		for _, id := range []string{"client-id-value", "token-url-value"} {
+			if doc.Find(`button[data-copy-target="`+id+`"]`).Length() != 1 {
+				t.Errorf("copy button for %s missing", id)
+			}
+		}
+		card := testID(doc, "credentials")
+		for _, href := range []string{"/projects/p%2F1/credentials#secrets", "/projects/p%2F1/credentials#client-keys", "/projects/p%2F1/keys#api-keys"} {
+			if card.Find(`a[href="`+href+`"]`).Length() != 1 {
+				t.Errorf("the client card does not link %s", href)
+			}
+		}
+		if n := doc.Find("main form").Length(); n != 0 {
+			t.Errorf("the overview has %d forms", n)
+		}
 	}
-	if a := wantCount(t, doc, "project-team-link", 1); a.AttrOr("href", "") != "/teams/t1" || a.Text() != xssImg {
-		t.Errorf("team link %q %q", a.AttrOr("href", ""), a.Text())
-	}
-	if got := wantCount(t, doc, "my-role", 1).Text(); got != "admin" {
-		t.Errorf("role = %q", got)
-	}
-	cid := wantCount(t, doc, "client-id", 1)
-	if cid.Text() != "gh_client_abc" || cid.AttrOr("id", "") != "client-id-value" {
-		t.Errorf("client id %q id %q", cid.Text(), cid.AttrOr("id", ""))
-	}
-	if doc.Find(`code#token-url-value`).Text() != vm.TokenURL {
-		t.Error("token URL missing")
-	}
-	wantCount(t, doc, "getting-started", 0)
-	wantCount(t, doc, "new-secret-box", 0)
-	wantCount(t, doc, "secret", 0)
-	wantCount(t, doc, "api-keys-section", 1)
 
+	// Client credentials: the secrets, each active one revocable, and the create form.
+	doc := pages[ProjectTabCredentials]
 	rows := wantCount(t, doc, "secret-row", 3)
 	wantStatus := []string{"active", "expired", "revoked"}
 	rows.Each(func(i int, r *goquery.Selection) {
@@ -1142,8 +1678,9 @@ func TestProjectPageOwner(t *testing.T) {
 		t.Error("expiry not shown")
 	}
 	revoke := formByAction(doc, "/projects/p%2F1/secrets/s1/revoke")
-	if c := revoke.AttrOr("data-confirm", ""); c != "Revoke secret "+xssImg+"? Services using it will stop getting tokens." {
-		t.Errorf("revoke confirm = %q", c)
+	checkConfirm(t, revoke, "revoke-secret", "Revoke secret "+xssImg+"? Services using it will stop getting tokens.")
+	if got := revoke.Find(`[data-testid="revoke-secret-open"] .visually-hidden`).Text(); got != " "+xssImg {
+		t.Errorf("the first step names the secret for screen readers as %q", got)
 	}
 
 	create := formByAction(doc, "/projects/p%2F1/secrets")
@@ -1160,7 +1697,12 @@ func TestProjectPageOwner(t *testing.T) {
 	if !strings.Contains(testID(doc, "secrets-section").Text(), "rotate without downtime") {
 		t.Error("rotation advice missing")
 	}
+	if doc.Find("section#secrets").Length() != 1 {
+		t.Error("the #secrets anchor is missing")
+	}
 
+	// Settings: the client's settings and the danger zone.
+	doc = pages[ProjectTabSettings]
 	settings := formByAction(doc, "/projects/p%2F1/settings")
 	if settings.Length() != 1 {
 		t.Fatalf("settings form: %d", settings.Length())
@@ -1196,67 +1738,307 @@ func TestProjectPageOwner(t *testing.T) {
 		t.Errorf("settings errors: %d", errs.Length())
 	}
 	wantCount(t, doc, "save-settings", 1)
+	if settings.Find(`a[href="/projects/p%2F1/credentials#client-keys"]`).Length() != 1 {
+		t.Error("the client authentication help does not link the client keys")
+	}
 
-	del := formByAction(doc, "/projects/p%2F1/delete")
-	if c := del.AttrOr("data-confirm", ""); c != "Delete project "+xssScript+"? Its client secrets and API keys stop working immediately." {
-		t.Errorf("delete confirm = %q", c)
-	}
-	// Deleting asks for the name, typed (without JavaScript too).
-	if in := del.Find(`input[name="confirm_name"][required]`); in.Length() != 1 ||
-		del.Find(`[data-testid="confirm-name-expected"]`).Text() != xssScript {
-		t.Errorf("delete form: %d required confirm_name inputs, expected name %q", in.Length(), del.Find(`[data-testid="confirm-name-expected"]`).Text())
-	}
-	if del.Find(`[data-testid="delete-project"]`).Length() != 1 {
-		t.Error("delete-project button missing")
+	// Deleting asks for the name, typed (without JavaScript too): that is the confirmation.
+	checkTypedName(t, formByAction(doc, "/projects/p%2F1/delete"), "delete-project", xssScript)
+	if doc.Find("section#danger").Length() != 1 {
+		t.Error("the #danger anchor is missing")
 	}
 }
 
-func TestProjectPageNewSecretAndGettingStarted(t *testing.T) {
+// TestProjectPageOverview checks the overview's list of the APIs the project may call
+// and its activity, and the usage page.
+func TestProjectPageOverview(t *testing.T) {
+	vm := ownerProject()
+	vm.Usage = UsageVM{TokensToday: 3, TokensWeek: 41, RevocationsToday: 1, RevocationsWeek: 5}
+	wantUsage := map[string]string{"usage-tokens-today": "3", "usage-tokens-week": "41", "usage-revocations-today": "1", "usage-revocations-week": "5"}
+
+	doc, _ := projectPage(t, vm, "")
+	na := wantCount(t, doc, "overview-no-apis", 1)
+	if na.Find(`a[href="/projects/p%2F1/access"]`).Length() != 1 {
+		t.Errorf("no-API text does not lead to API access: %q", na.Text())
+	}
+	wantCount(t, doc, "overview-api", 0)
+	wantCount(t, doc, "overview-access-link", 0)
+	for id, want := range wantUsage {
+		if got := wantCount(t, doc, id, 1).Text(); got != want {
+			t.Errorf("overview %s = %q, want %s", id, got, want)
+		}
+	}
+	if href := wantCount(t, doc, "overview-usage-link", 1).AttrOr("href", ""); href != "/projects/p%2F1/usage" {
+		t.Errorf("usage link = %q", href)
+	}
+
+	vm.APIs.Grants = []GrantRow{
+		{ID: "g1", APIID: "api/1", APIName: xssScript, Identifier: xssImg, Scopes: []string{"orders:read", xssImg}, CreatedAt: apiAt},
+		{ID: "g2", APIID: "api2", APIName: "Billing", Identifier: "billing-api", CreatedAt: apiAt},
+	}
+	doc, _ = projectPage(t, vm, ProjectTabOverview)
+	wantCount(t, doc, "overview-no-apis", 0)
+	rows := wantCount(t, doc, "overview-api", 2)
+	if a := rows.Eq(0).Find("a"); a.AttrOr("href", "") != "/apis/api%2F1" || a.Text() != xssScript {
+		t.Errorf("api link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+	if got := rows.Eq(0).Find("code.identifier").Text(); got != xssImg {
+		t.Errorf("identifier = %q", got)
+	}
+	if b := rows.Eq(0).Find(`[data-testid="overview-api-scope"]`); b.Length() != 2 || b.Eq(1).Text() != xssImg {
+		t.Errorf("scope badges: %d %q", b.Length(), b.Text())
+	}
+	if rows.Eq(1).Find(`[data-testid="overview-api-scope"]`).Length() != 0 || !strings.Contains(rows.Eq(1).Text(), "none") {
+		t.Errorf("no scopes shown as %q", rows.Eq(1).Text())
+	}
+	if href := wantCount(t, doc, "overview-access-link", 1).AttrOr("href", ""); href != "/projects/p%2F1/access" {
+		t.Errorf("access link = %q", href)
+	}
+
+	wantCount(t, doc, "usage-panel", 0)
+
+	// The usage page: the usage panel, by day.
+	day := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
+	vm.UsagePanel = UsagePanelVM{Days: 7, Range7URL: "/projects/p%2F1/usage", Range30URL: "/projects/p%2F1/usage?days=30",
+		Charts: []UsageChartVM{NewUsageChartVM("tokens", []UsagePoint{{Day: day, Count: 2}, {Day: day.AddDate(0, 0, 1), Count: 5}})}}
+	doc, _ = projectPage(t, vm, ProjectTabUsage)
+	u := wantCount(t, doc, "project-usage", 1)
+	if u.AttrOr("id", "") != "usage" || u.Find(`[data-testid="usage-panel"]`).Length() != 1 {
+		t.Errorf("usage page: id %q, %d usage panels", u.AttrOr("id", ""), u.Find(`[data-testid="usage-panel"]`).Length())
+	}
+	if got := u.Find(`[data-testid="usage-total-tokens"]`).Text(); got != "7" {
+		t.Errorf("usage page: tokens total = %q", got)
+	}
+
+	// API access: the grants, with the project's requests.
+	doc, _ = projectPage(t, vm, ProjectTabAccess)
+	if s := testID(doc, "project-apis-section"); s.AttrOr("id", "") != "apis" || s.Find(`[data-testid="project-grant-row"]`).Length() != 2 {
+		t.Errorf("API access: id %q, %d grants", s.AttrOr("id", ""), s.Find(`[data-testid="project-grant-row"]`).Length())
+	}
+}
+
+// TestProjectPageSectionLinks checks every link from a project page to a section of one
+// of its pages lands on that section: the page holding it has an element with its id.
+func TestProjectPageSectionLinks(t *testing.T) {
+	vm := ownerProject()
+	vm.GettingStarted = true
+	vm.ClientKeys.Enabled = false
+	docs := map[string]*goquery.Document{}
+	for _, tab := range allProjectTabs[1:] {
+		path := "/projects/p%2F1"
+		if tab != ProjectTabOverview {
+			path += "/" + tab
+		}
+		docs[path], _ = projectPage(t, vm, tab)
+	}
+	seen := 0
+	for from, doc := range docs {
+		doc.Find("main a[href]").Each(func(_ int, a *goquery.Selection) {
+			href := a.AttrOr("href", "")
+			path, frag, ok := strings.Cut(href, "#")
+			if !ok {
+				return
+			}
+			if path == "" {
+				path = from
+			} else if !strings.HasPrefix(path, "/projects/p%2F1") {
+				return
+			}
+			target, found := docs[path]
+			if !found {
+				t.Errorf("%s links %q: no such project page", from, href)
+				return
+			}
+			seen++
+			if target.Find(`[id="`+frag+`"]`).Length() != 1 {
+				t.Errorf("%s links %q: %s has no #%s", from, href, path, frag)
+			}
+		})
+	}
+	if seen < 8 {
+		t.Errorf("only %d links to sections checked", seen)
+	}
+}
+
+func TestProjectPageGettingStarted(t *testing.T) {
 	vm := ownerProject()
 	vm.GettingStarted = true
 	vm.Secrets = nil
-	vm.NewSecret = "ghcs_s3cr3t<&>\"'"
-	vm.NewSecretName = xssScript
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
-
-	box := wantCount(t, doc, "new-secret-box", 1)
-	if !strings.Contains(box.Text(), "Copy this secret now. You won't see it again.") {
-		t.Errorf("secret box = %q", box.Text())
-	}
-	sec := wantCount(t, doc, "secret", 1)
-	if sec.Text() != vm.NewSecret || sec.AttrOr("id", "") != "secret-value" {
-		t.Errorf("secret %q id %q", sec.Text(), sec.AttrOr("id", ""))
-	}
-	if box.Find(`button[data-copy-target="secret-value"]`).Length() != 1 {
-		t.Error("secret copy button missing")
-	}
-	if got := testID(doc, "new-secret-name").Text(); got != xssScript {
-		t.Errorf("secret name = %q", got)
-	}
-	if n := strings.Count(doc.Text(), vm.NewSecret); n != 1 {
-		t.Errorf("secret appears %d times", n)
-	}
-
+	doc, _ := projectPage(t, vm, ProjectTabOverview)
 	gs := wantCount(t, doc, "getting-started", 1)
 	if gs.Find("ol > li").Length() != 3 {
 		t.Errorf("getting started has %d steps", gs.Find("ol > li").Length())
 	}
-	want := "curl -s -u gh_client_abc:YOUR_SECRET -d grant_type=client_credentials https://portal.example.com/oauth/token"
-	if got := gs.Find("code#snippet-token").Text(); got != want {
-		t.Errorf("snippet = %q", got)
+	// No API has granted access yet: said first, with the way to API access.
+	if n := wantCount(t, doc, "getting-started-no-grant", 1); !strings.Contains(n.Text(), "invalid_target") || n.Find(`a[href="/projects/p%2F1/access"]`).Length() != 1 {
+		t.Errorf("no-grant notice = %q", n.Text())
 	}
-	if gs.Find(`button[data-copy-target="snippet-token"]`).Length() != 1 {
+	for _, href := range []string{"/projects/p%2F1/credentials#secrets", "/projects/p%2F1/keys#api-keys"} {
+		if gs.Find(`li a[href="`+href+`"]`).Length() != 1 {
+			t.Errorf("step 1 does not link %s", href)
+		}
+	}
+	// The token request is a code block: the client id filled in, the secret from the
+	// environment, the token URL.
+	want := "# export GATEHOUSE_CLIENT_SECRET=<a client secret of this project>\n" +
+		"curl -s -u \"gh_client_abc:$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n  https://portal.example.com/oauth/token\n"
+	code := gs.Find("pre > code#snippet-token")
+	if code.Length() != 1 || code.AttrOr("data-testid", "") != "snippet-token" {
+		t.Fatalf("%d <pre><code id=snippet-token>", code.Length())
+	}
+	if got := code.Text(); got != want {
+		t.Errorf("snippet = %q, want %q", got, want)
+	}
+	if gs.Find(`button[type="button"][data-copy-target="snippet-token"]`).Length() != 1 {
 		t.Error("snippet copy button missing")
 	}
 	if !strings.Contains(gs.Text(), "https://portal.example.com/.well-known/jwks.json") || !strings.Contains(gs.Text(), "Authorization: Bearer <token>") {
 		t.Errorf("getting started = %q", gs.Text())
 	}
+	if got := wantCount(t, doc, "jwks-url", 1).Text(); got != "https://portal.example.com/.well-known/jwks.json" {
+		t.Errorf("jwks url = %q", got)
+	}
+
+	// With a grant: no notice, and the command asks for a token for the first API granted.
+	vm.APIs.Grants = []GrantRow{{ID: "g1", APIID: "api/1", APIName: "Orders", Identifier: "https://api.example.com/orders"},
+		{ID: "g2", APIID: "api2", APIName: "Billing", Identifier: "billing-api"}}
+	doc, _ = projectPage(t, vm, "")
+	wantCount(t, doc, "getting-started-no-grant", 0)
+	want = "# export GATEHOUSE_CLIENT_SECRET=<a client secret of this project>\n" +
+		"curl -s -u \"gh_client_abc:$GATEHOUSE_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n" +
+		"  --data-urlencode resource=https://api.example.com/orders \\\n  https://portal.example.com/oauth/token\n"
+	if got := testID(doc, "snippet-token").Text(); got != want {
+		t.Errorf("snippet = %q, want %q", got, want)
+	}
+
+	// Only the overview has it (projectPage checks), and a fresh project's credentials
+	// page says there is no secret yet.
+	for _, tab := range allProjectTabs[2:] {
+		projectPage(t, vm, tab)
+	}
+	doc, _ = projectPage(t, vm, ProjectTabCredentials)
 	wantCount(t, doc, "secret-row", 0)
 	if testID(doc, "secrets-section").Find(`[data-testid="empty-state"]`).Length() != 1 {
 		t.Error("secrets empty state missing")
 	}
+
+	// Hostile values stay text in the command.
+	vm.ClientID, vm.TokenURL = xssScript, "https://portal.example.com/oauth/token?"+xssImg
+	doc, _ = projectPage(t, vm, "")
+	if got := testID(doc, "snippet-token").Text(); !strings.Contains(got, xssScript+":$GATEHOUSE_CLIENT_SECRET") || !strings.Contains(got, ShellQuote(vm.TokenURL)) {
+		t.Errorf("snippet = %q", got)
+	}
+}
+
+// secretCreated is the page of a new client secret, with hostile values everywhere.
+func secretCreated() SecretCreatedVM {
+	exp := time.Date(2025, 5, 6, 7, 8, 0, 0, time.UTC)
+	secret := "ghcs_s3cr3t<&>\"'"
+	return SecretCreatedVM{ProjectID: "p/1", ProjectName: xssImg, ClientID: "gh_client_abc", Name: xssScript, Secret: secret,
+		ExpiresAt: &exp, NoGrant: true,
+		Snippets: []Snippet{
+			{ID: "snippet-secret-curl", Title: "curl", Code: TokenCurl("gh_client_abc", secret, "https://portal.example.com/oauth/token", "")},
+			{ID: "snippet-secret-go", Title: xssScript, Code: "package main\n\n\t// " + xssImg + "\n"},
+		}}
+}
+
+func TestSecretCreatedPage(t *testing.T) {
+	vm := secretCreated()
+	doc, html := render(t, SecretCreatedPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	if strings.Contains(html, vm.Secret) {
+		t.Error("the secret was rendered unescaped")
+	}
+
+	so := wantCount(t, doc, "shown-once", 1)
+	checkShownOnceAtTop(t, doc)
+	if got := so.Find("h1").Text(); got != "Client secret "+xssScript+" created" {
+		t.Errorf("title = %q", got)
+	}
+	if !strings.Contains(so.Text(), "Copy it now. You won't see it again.") || !strings.Contains(so.Text(), "Gatehouse stores only a hash of it.") {
+		t.Errorf("shown-once = %q", so.Text())
+	}
+	sec := wantCount(t, doc, "secret", 1)
+	if goquery.NodeName(sec) != "code" || sec.Text() != vm.Secret || sec.AttrOr("id", "") != "shown-once-value" {
+		t.Errorf("secret <%s> %q id %q", goquery.NodeName(sec), sec.Text(), sec.AttrOr("id", ""))
+	}
+	if so.Find(`button[data-copy-target="shown-once-value"]`).Length() != 1 {
+		t.Error("secret copy button missing")
+	}
+	// The value appears once, in its box; the snippets use it too, as code to run.
+	inSnippets := strings.Count(testID(doc, "secret-snippets").Text(), vm.Secret)
+	if n := strings.Count(doc.Text(), vm.Secret) - inSnippets; n != 1 {
+		t.Errorf("secret appears %d times outside the snippets", n)
+	}
+	box := wantCount(t, doc, "new-secret-box", 1)
+	if box.Closest(`[data-testid="shown-once"]`).Length() != 1 {
+		t.Error("details outside the shown-once section")
+	}
+	if got := wantCount(t, doc, "new-secret-client-id", 1).Text(); got != "gh_client_abc" {
+		t.Errorf("client id = %q", got)
+	}
+	exp := wantCount(t, doc, "new-secret-expires", 1)
+	if strings.TrimSpace(exp.Text()) != "6 May 2025 07:08 UTC" || exp.Find("time").AttrOr("datetime", "") != "2025-05-06T07:08:00Z" {
+		t.Errorf("expiry %q %q", exp.Text(), exp.Find("time").AttrOr("datetime", ""))
+	}
+	if ng := wantCount(t, doc, "new-secret-no-grant", 1); !strings.Contains(ng.Text(), "invalid_target") || ng.Find(`a[href="/projects/p%2F1/access"]`).Length() != 1 {
+		t.Errorf("no-grant notice = %q", ng.Text())
+	}
+	wantCount(t, doc, "secret-snippets", 1)
+	checkSnippets(t, wantCount(t, doc, "secret-snippet", 2), vm.Snippets)
+	if a := wantCount(t, doc, "shown-once-project", 1); a.AttrOr("href", "") != "/projects/p%2F1" || a.Text() != xssImg {
+		t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+	if href := wantCount(t, doc, "shown-once-done", 1).AttrOr("href", ""); href != "/projects/p%2F1/credentials#secrets" {
+		t.Errorf("done href = %q", href)
+	}
+
+	// No expiry, a grant, no snippets.
+	vm.ExpiresAt, vm.NoGrant, vm.Snippets = nil, false, nil
+	doc, _ = render(t, SecretCreatedPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	checkShownOnceAtTop(t, doc)
+	if got := strings.TrimSpace(wantCount(t, doc, "new-secret-expires", 1).Text()); got != "never" {
+		t.Errorf("expiry = %q", got)
+	}
+	wantCount(t, doc, "new-secret-no-grant", 0)
+	wantCount(t, doc, "secret-snippets", 0)
+	if n := strings.Count(doc.Text(), vm.Secret); n != 1 {
+		t.Errorf("secret appears %d times", n)
+	}
+}
+
+// checkSnippets asserts the snippets are titled <details>, the first one open, each with
+// its code, whitespace kept, in <pre><code id=ID data-testid=ID> and a copy button.
+func checkSnippets(t *testing.T, ds *goquery.Selection, want []Snippet) {
+	t.Helper()
+	if ds.Length() != len(want) {
+		t.Fatalf("%d snippets, want %d", ds.Length(), len(want))
+	}
+	ds.Each(func(i int, d *goquery.Selection) {
+		sn := want[i]
+		if goquery.NodeName(d) != "details" {
+			t.Errorf("snippet %d is <%s>", i, goquery.NodeName(d))
+		}
+		if _, open := d.Attr("open"); open != (i == 0) {
+			t.Errorf("snippet %d open = %v", i, open)
+		}
+		if got := d.Find("summary").Text(); got != sn.Title {
+			t.Errorf("snippet %d title = %q", i, got)
+		}
+		code := d.Find("pre > code#" + sn.ID)
+		if code.Length() != 1 || code.AttrOr("data-testid", "") != sn.ID {
+			t.Fatalf("snippet %d: %d <pre><code id=%s>", i, code.Length(), sn.ID)
+		}
+		if code.Text() != sn.Code {
+			t.Errorf("snippet %d code = %q, want %q (whitespace kept)", i, code.Text(), sn.Code)
+		}
+		if d.Find(`button[type="button"][data-copy-target="`+sn.ID+`"]`).Length() != 1 {
+			t.Errorf("snippet %d copy button missing", i)
+		}
+	})
 }
 
 func TestProjectPageViewer(t *testing.T) {
@@ -1266,28 +2048,39 @@ func TestProjectPageViewer(t *testing.T) {
 	vm.APIKeys.CanManage = false
 	vm.ClientKeys.CanManage = false
 	vm.Settings.Errors = nil
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
-	for _, id := range []string{"create-secret", "secret-name", "secret-expiry", "revoke-secret", "delete-project",
-		"save-settings", "settings-scopes", "settings-ttl", "new-secret-box", "secret",
-		"key-form", "create-key", "revoke-key", "revoke-by-value", "revoke-by-value-input", "new-key-box",
-		"client-key-form", "client-key-name", "client-key-material", "client-key-jwks-uri", "client-key-expiry",
-		"add-client-key", "remove-client-key", "settings-auth-method"} {
-		wantCount(t, doc, id, 0)
+	vm.APIKeys.Form.Errors = nil
+	pages := map[string]*goquery.Document{}
+	for _, tab := range allProjectTabs {
+		doc, _ := projectPage(t, vm, tab)
+		for _, id := range []string{"create-secret", "secret-name", "secret-expiry", "revoke-secret", "delete-project", "project-danger-zone",
+			"save-settings", "settings-scopes", "settings-ttl", "new-secret-box", "secret",
+			"key-form", "create-key", "revoke-key", "revoke-by-value", "revoke-by-value-input", "new-key-box",
+			"client-key-form", "client-key-name", "client-key-material", "client-key-jwks-uri", "client-key-expiry",
+			"add-client-key", "remove-client-key", "settings-auth-method"} {
+			wantCount(t, doc, id, 0)
+		}
+		if n := doc.Find("main form").Length(); n != 0 {
+			t.Errorf("%s: viewer sees %d forms", tab, n)
+		}
+		pages[tab] = doc
 	}
-	if n := doc.Find("main form").Length(); n != 0 {
-		t.Errorf("viewer sees %d forms", n)
-	}
+	wantCount(t, pages[""], "client-id", 1)
+	doc := pages[ProjectTabCredentials]
 	wantCount(t, doc, "secret-row", 3)
+	wantCount(t, doc, "client-key-row", 3)
+	wantCount(t, doc, "client-key-status", 3)
+	wantCount(t, doc, "client-key-recipe", 1)
+	if n := testID(doc, "client-keys-section").Find("th").Length(); n != 6 {
+		t.Errorf("viewer's client keys table has %d columns, want 6 (no actions)", n)
+	}
+	doc = pages[ProjectTabKeys]
 	wantCount(t, doc, "key-row", 3)
 	wantCount(t, doc, "key-status", 3)
-	wantCount(t, doc, "client-id", 1)
-	wantCount(t, doc, "api-keys-section", 1)
-	if n := testID(doc, "api-keys-section").Find("th").Length(); n != 6 {
-		t.Errorf("viewer's keys table has %d columns, want 6 (no actions)", n)
+	if n := testID(doc, "api-keys-section").Find("th").Length(); n != 5 {
+		t.Errorf("viewer's keys table has %d columns, want 5 (no actions)", n)
 	}
-	ro := wantCount(t, doc, "settings-readonly", 1)
+	wantCount(t, doc, "jump-key-form", 0)
+	ro := wantCount(t, pages[ProjectTabSettings], "settings-readonly", 1)
 	if got := ro.Find(`[data-testid="readonly-ttl"]`).Text(); got != "15 minutes" {
 		t.Errorf("ttl = %q", got)
 	}
@@ -1296,12 +2089,6 @@ func TestProjectPageViewer(t *testing.T) {
 	}
 	if got := ro.Find(`[data-testid="readonly-auth-methods"]`).Text(); got != "Client secret" {
 		t.Errorf("auth methods = %q", got)
-	}
-	wantCount(t, doc, "client-key-row", 3)
-	wantCount(t, doc, "client-key-status", 3)
-	wantCount(t, doc, "client-key-recipe", 1)
-	if n := testID(doc, "client-keys-section").Find("th").Length(); n != 6 {
-		t.Errorf("viewer's client keys table has %d columns, want 6 (no actions)", n)
 	}
 	if !strings.Contains(ro.Text(), xssScript) {
 		t.Errorf("readonly name missing: %q", ro.Text())
@@ -1341,11 +2128,12 @@ func ownerKeys() APIKeysVM {
 
 func TestProjectPageAPIKeysManager(t *testing.T) {
 	vm := ownerProject()
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
+	doc, _ := projectPage(t, vm, ProjectTabKeys)
 
 	sec := wantCount(t, doc, "api-keys-section", 1)
+	if sec.AttrOr("id", "") != "api-keys" {
+		t.Errorf("the keys section's anchor is %q", sec.AttrOr("id", ""))
+	}
 	wantCount(t, doc, "api-keys-placeholder", 0)
 	intro := wantCount(t, doc, "api-keys-intro", 1).Text()
 	for _, want := range []string{"signed JWT", "offline", "public keys", "status list"} {
@@ -1394,8 +2182,19 @@ func TestProjectPageAPIKeysManager(t *testing.T) {
 	if got := strings.TrimSpace(rows.Eq(1).Find(`[data-testid="key-scopes"]`).Text()); got != "—" {
 		t.Errorf("no scopes shown as %q", got)
 	}
-	if got := strings.TrimSpace(rows.Eq(1).Find(`[data-testid="key-audiences"]`).Text()); got != "—" {
-		t.Errorf("no audiences shown as %q", got)
+	// The key's API is said with its name ("for …"); a key without one says nothing.
+	if a := first.Find(`[data-testid="key-audiences"]`); a.Closest(`td[data-label="Key"]`).Length() != 1 || !strings.HasPrefix(strings.TrimSpace(a.Text()), "for ") {
+		t.Errorf("audiences %q not with the key's name", a.Text())
+	}
+	if n := rows.Eq(1).Find(`[data-testid="key-audiences"], [data-testid="key-audience-value"]`).Length(); n != 0 {
+		t.Errorf("a key without audiences shows %d", n)
+	}
+	if n := sec.Find("th").Length(); n != 6 {
+		t.Errorf("manager's keys table has %d columns, want 6 (key, scopes, created, expires, status, actions)", n)
+	}
+	// With keys listed, a way to the form below them.
+	if a := wantCount(t, doc, "jump-key-form", 1); a.AttrOr("href", "") != "#key-form" {
+		t.Errorf("jump to the key form = %q", a.AttrOr("href", ""))
 	}
 	if title := rows.Eq(2).Find(`[data-testid="key-status"]`).AttrOr("title", ""); title != "Revoked 2 Jan 2025 04:04 UTC" {
 		t.Errorf("revoked title = %q", title)
@@ -1405,8 +2204,9 @@ func TestProjectPageAPIKeysManager(t *testing.T) {
 	if revoke.Length() != 1 {
 		t.Fatalf("revoke form: %d", revoke.Length())
 	}
-	if c := revoke.AttrOr("data-confirm", ""); c != "Revoke API key "+xssScript+"? Every API will reject it within a minute." {
-		t.Errorf("revoke confirm = %q", c)
+	checkConfirm(t, revoke, "revoke-key", "Revoke API key "+xssScript+"? Every API will reject it within a minute.")
+	if got := revoke.Find(`[data-testid="revoke-key-open"] .visually-hidden`).Text(); got != " "+xssScript {
+		t.Errorf("the first step names the key for screen readers as %q", got)
 	}
 
 	create := formByAction(doc, "/projects/p%2F1/keys")
@@ -1483,9 +2283,10 @@ func TestProjectPageAPIKeysManager(t *testing.T) {
 		t.Errorf("summary = %q", rbv.Find("summary").Text())
 	}
 	form := formByAction(doc, "/projects/p%2F1/keys/revoke-by-value")
-	if form.Length() != 1 || form.AttrOr("data-confirm", "") != "Revoke the pasted key?" || form.Closest("details").Length() != 1 {
-		t.Fatalf("revoke-by-value form: %d, confirm %q", form.Length(), form.AttrOr("data-confirm", ""))
+	if form.Length() != 1 || form.Closest(`details[data-testid="revoke-by-value"]`).Length() != 1 {
+		t.Fatalf("revoke-by-value form: %d", form.Length())
 	}
+	checkConfirm(t, form, "revoke-by-value-submit", "Revoke the pasted key? Every API rejects it within a minute.")
 	in := wantCount(t, doc, "revoke-by-value-input", 1)
 	if goquery.NodeName(in) != "textarea" || in.AttrOr("name", "") != "key" || in.AttrOr("rows", "") != "3" ||
 		in.AttrOr("autocomplete", "") != "off" || in.AttrOr("spellcheck", "") != "false" || in.Text() != "" {
@@ -1498,92 +2299,119 @@ func TestProjectPageAPIKeysManager(t *testing.T) {
 	wantCount(t, doc, "revoke-by-value-done", 0)
 }
 
-func TestProjectPageNewAPIKey(t *testing.T) {
-	vm := ownerProject()
-	vm.APIKeys.Form.Errors = nil
+func TestKeyCreatedPage(t *testing.T) {
 	const key = "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJrZXlfOSJ9.c2ln<&>\"'"
 	curl := "curl -H 'Authorization: Bearer " + key + "' \\\n  https://api.example.com/orders\n"
 	goCode := "package main\n\nfunc main() {\n\t// " + xssScript + "\n\tverify(\"" + xssImg + "\")\n}\n"
-	vm.APIKeys.NewKey = &NewAPIKey{
-		ID: "key_9", Name: xssImg, Key: key, ExpiresAt: time.Date(2025, 4, 2, 3, 4, 0, 0, time.UTC),
-		Snippets: []Snippet{
-			{ID: "snippet-curl", Title: "curl", Code: curl},
-			{ID: "snippet-go", Title: "Go (verify)", Code: goCode},
-			{ID: "snippet-node", Title: xssScript, Code: "console.log(1)"},
-		},
-	}
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	vm := KeyCreatedVM{ProjectID: "p/1", ProjectName: xssScript, Audience: "https://api.example.com/" + xssImg, Scopes: []string{"orders:read", xssImg},
+		Key: NewAPIKey{
+			ID: "key_9", Name: xssImg, Key: key, ExpiresAt: time.Date(2025, 4, 2, 3, 4, 0, 0, time.UTC),
+			Snippets: []Snippet{
+				{ID: "snippet-curl", Title: "curl", Code: curl},
+				{ID: "snippet-go", Title: "Go (verify)", Code: goCode},
+				{ID: "snippet-node", Title: xssScript, Code: "console.log(1)"},
+			},
+		}}
+	doc, html := render(t, KeyCreatedPage(signedIn(), vm))
 	checkNoInjection(t, doc)
 	checkPostForms(t, doc)
-
-	box := wantCount(t, doc, "new-key-box", 1)
-	// The key is shown at the top, in view when the page opens: before the credentials
-	// and every section, not thousands of pixels down in API keys.
-	if box.Closest(`[data-testid="api-keys-section"]`).Length() != 0 || box.NextAllFiltered(`[data-testid="credentials"]`).Length() != 1 {
-		t.Error("the new key box is not at the top of the project page, before the credentials")
+	if strings.Contains(html, key) {
+		t.Error("the key was rendered unescaped")
 	}
-	if !strings.Contains(box.Text(), "Copy this key now. You won't see it again.") {
-		t.Errorf("key box = %q", box.Text())
+
+	// The key is the first thing on its page, in view when it opens.
+	so := wantCount(t, doc, "shown-once", 1)
+	checkShownOnceAtTop(t, doc)
+	if got := so.Find("h1").Text(); got != "API key "+xssImg+" created" {
+		t.Errorf("title = %q", got)
+	}
+	if !strings.Contains(so.Text(), "Copy it now. You won't see it again.") || !strings.Contains(so.Text(), "Gatehouse does not store the key.") {
+		t.Errorf("shown-once = %q", so.Text())
 	}
 	secret := wantCount(t, doc, "secret", 1)
-	if goquery.NodeName(secret) != "code" || secret.Text() != key || secret.AttrOr("id", "") != "key-value" ||
-		secret.Closest(`[data-testid="new-key-box"]`).Length() != 1 {
+	if goquery.NodeName(secret) != "code" || secret.Text() != key || secret.AttrOr("id", "") != "shown-once-value" ||
+		secret.Closest(`[data-testid="shown-once"]`).Length() != 1 {
 		t.Errorf("secret <%s id=%q> %q", goquery.NodeName(secret), secret.AttrOr("id", ""), secret.Text())
 	}
-	if box.Find(`button[data-copy-target="key-value"]`).Length() != 1 {
+	if so.Find(`button[data-copy-target="shown-once-value"]`).Length() != 1 {
 		t.Error("key copy button missing")
+	}
+	// The value appears once, in its box; the snippets use it too, as code to run.
+	if n := strings.Count(doc.Text(), key) - strings.Count(testID(doc, "key-snippets").Text(), key); n != 1 {
+		t.Errorf("key appears %d times outside the snippets", n)
+	}
+
+	// What the key is: after the value, before the snippets.
+	box := wantCount(t, doc, "new-key-box", 1)
+	if box.Closest(`[data-testid="shown-once"]`).Length() != 1 || box.NextAllFiltered(`[data-testid="key-snippets"]`).Length() != 1 {
+		t.Error("the key's details are not between its value and the snippets")
 	}
 	if got := wantCount(t, doc, "new-key-id", 1).Text(); got != "key_9" {
 		t.Errorf("key id = %q", got)
 	}
-	if got := wantCount(t, doc, "new-key-name", 1).Text(); got != xssImg {
-		t.Errorf("key name = %q", got)
+	if got := wantCount(t, doc, "new-key-aud", 1).Text(); got != vm.Audience {
+		t.Errorf("key aud = %q", got)
+	}
+	if b := wantCount(t, doc, "new-key-scope", 2); b.Eq(1).Text() != xssImg || !b.Eq(0).HasClass("badge") {
+		t.Errorf("scopes %q", b.Text())
 	}
 	if e := wantCount(t, doc, "new-key-expires", 1); e.Text() != "2 Apr 2025 03:04 UTC" || e.AttrOr("datetime", "") != "2025-04-02T03:04:00Z" {
 		t.Errorf("expiry %q %q", e.Text(), e.AttrOr("datetime", ""))
 	}
+	checkSnippets(t, wantCount(t, doc, "key-snippet", 3), vm.Key.Snippets)
+	if a := wantCount(t, doc, "shown-once-project", 1); a.AttrOr("href", "") != "/projects/p%2F1" || a.Text() != xssScript {
+		t.Errorf("project link %q %q", a.AttrOr("href", ""), a.Text())
+	}
+	if href := wantCount(t, doc, "shown-once-done", 1).AttrOr("href", ""); href != "/projects/p%2F1/keys#api-keys" {
+		t.Errorf("done href = %q", href)
+	}
 
-	snippets := wantCount(t, doc, "key-snippet", 3)
-	snippets.Each(func(i int, d *goquery.Selection) {
-		sn := vm.APIKeys.NewKey.Snippets[i]
-		if goquery.NodeName(d) != "details" {
-			t.Errorf("snippet %d is <%s>", i, goquery.NodeName(d))
-		}
-		if _, open := d.Attr("open"); open != (i == 0) {
-			t.Errorf("snippet %d open = %v", i, open)
-		}
-		if got := d.Find("summary").Text(); got != sn.Title {
-			t.Errorf("snippet %d title = %q", i, got)
-		}
-		code := d.Find("pre > code#" + sn.ID)
-		if code.Length() != 1 || code.AttrOr("data-testid", "") != sn.ID {
-			t.Fatalf("snippet %d: %d <pre><code id=%s>", i, code.Length(), sn.ID)
-		}
-		if code.Text() != sn.Code {
-			t.Errorf("snippet %d code = %q, want %q (whitespace kept)", i, code.Text(), sn.Code)
-		}
-		if d.Find(`button[type="button"][data-copy-target="`+sn.ID+`"]`).Length() != 1 {
-			t.Errorf("snippet %d copy button missing", i)
-		}
-	})
-
-	// Without a new key there is neither the box nor the snippets.
-	vm.APIKeys.NewKey = nil
-	doc, _ = render(t, ProjectPage(signedIn(), vm))
-	for _, id := range []string{"new-key-box", "secret", "key-snippet", "snippet-curl", "new-key-id"} {
+	// A key that never expires, without scopes or snippets.
+	vm.Key.ExpiresAt, vm.Key.Snippets, vm.Scopes = time.Time{}, nil, nil
+	doc, _ = render(t, KeyCreatedPage(signedIn(), vm))
+	checkNoInjection(t, doc)
+	checkPostForms(t, doc)
+	checkShownOnceAtTop(t, doc)
+	if e := wantCount(t, doc, "new-key-expires", 1); e.Text() != "never" {
+		t.Errorf("expiry = %q", e.Text())
+	}
+	wantCount(t, doc, "new-key-scope", 0)
+	if !strings.Contains(testID(doc, "new-key-box").Text(), "none") {
+		t.Error("no scopes not said")
+	}
+	for _, id := range []string{"key-snippets", "key-snippet", "snippet-curl"} {
 		wantCount(t, doc, id, 0)
 	}
-	wantCount(t, doc, "key-form-problem", 0)
+	if n := strings.Count(doc.Text(), key); n != 1 {
+		t.Errorf("key appears %d times", n)
+	}
+}
 
-	// A refused key form says so at the top, with the way to the form.
+// TestProjectPageKeyFormProblem checks a refused key form is said at the top of the keys
+// page, with the way to the form; the key itself never shows on a project page.
+func TestProjectPageKeyFormProblem(t *testing.T) {
+	vm := ownerProject()
+	vm.APIKeys.Form.Errors = nil
+	doc, _ := projectPage(t, vm, ProjectTabKeys)
+	for _, id := range []string{"new-key-box", "secret", "key-snippet", "snippet-curl", "new-key-id", "key-form-problem"} {
+		wantCount(t, doc, id, 0)
+	}
+
 	vm.APIKeys.Form.Errors = map[string]string{"name": "is required"}
-	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	doc, _ = projectPage(t, vm, ProjectTabKeys)
 	problem := wantCount(t, doc, "key-form-problem", 1)
-	if problem.NextAllFiltered(`[data-testid="credentials"]`).Length() != 1 || problem.Find(`a[href="#key-form"]`).Length() != 1 {
+	if problem.AttrOr("role", "") != "alert" || problem.NextAllFiltered(`[data-testid="api-keys-section"]`).Length() != 1 ||
+		problem.Find(`a[href="#key-form"]`).Length() != 1 {
 		t.Errorf("the key form's problem is not at the top with a link to the form: %q", problem.Text())
 	}
 	if wantCount(t, doc, "key-form", 1).AttrOr("id", "") != "key-form" {
 		t.Error("the key form has no key-form anchor")
+	}
+	// Said on the page with the form only (projectPage checks the others).
+	for _, tab := range allProjectTabs {
+		if tab != ProjectTabKeys {
+			projectPage(t, vm, tab)
+		}
 	}
 }
 
@@ -1647,7 +2475,7 @@ func TestAPIKeysSectionEmptyAndRevokeByValue(t *testing.T) {
 func TestProjectPagePassesCSRFToKeys(t *testing.T) {
 	vm := ownerProject()
 	vm.APIKeys.CSRF = ""
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
+	doc, _ := projectPage(t, vm, ProjectTabKeys)
 	forms := testID(doc, "api-keys-section").Find(`form[method="post"]`)
 	if forms.Length() != 3 { // revoke key_1, create, revoke by value
 		t.Errorf("%d forms in the keys section", forms.Length())
@@ -1761,11 +2589,23 @@ func TestSigningKeysPage(t *testing.T) {
 	if form.Length() != 1 {
 		t.Fatalf("rotate form: %d", form.Length())
 	}
-	if c := form.AttrOr("data-confirm", ""); c != "Start a rotation? A new key is published now and starts signing after 10 minutes." {
-		t.Errorf("rotate confirm = %q", c)
+	checkConfirm(t, form, "rotate-signing-keys", "Start a rotation? A new key is published now and starts signing after 10 minutes.")
+	if s := form.Find(`[data-testid="rotate-signing-keys-open"]`); s.Length() != 1 || strings.TrimSpace(s.Text()) != "Rotate now" || !s.HasClass("danger") {
+		t.Errorf("rotate button %q class %q", s.Text(), s.AttrOr("class", ""))
 	}
-	if b := form.Find(`[data-testid="rotate-signing-keys"]`); b.Length() != 1 || b.Text() != "Rotate now" || b.AttrOr("type", "") != "submit" {
-		t.Error("rotate button missing")
+	if b := form.Find(`[data-testid="rotate-signing-keys"]`); b.Length() != 1 || b.Text() != "Yes, rotate now" || b.AttrOr("type", "") != "submit" {
+		t.Errorf("rotate confirmation button %q", b.Text())
+	}
+	if n := checkDestructiveForms(t, doc); n != 1 {
+		t.Errorf("%d destructive forms, want 1 (rotate)", n)
+	}
+
+	// Without a publish lead, the question still says when the new key signs.
+	doc, _ = render(t, SigningKeysPage(p, SigningKeysVM{}))
+	checkCSP(t, doc)
+	checkPostForms(t, doc)
+	if got := confirmQuestion(formByAction(doc, "/admin/signing-keys/rotate")); got != "Start a rotation? A new key is published now and starts signing after the publish lead time." {
+		t.Errorf("question without a lead = %q", got)
 	}
 
 	// Not an operator: no admin link in the layout.
@@ -1782,9 +2622,10 @@ func ownerClientKeys() ClientKeysVM {
 	at := time.Date(2025, 1, 2, 3, 4, 0, 0, time.UTC)
 	exp := at.Add(24 * time.Hour)
 	return ClientKeysVM{
-		ProjectID: "p/1",
-		CanManage: true,
-		Enabled:   true,
+		ProjectID:       "p/1",
+		CanManage:       true,
+		Enabled:         true,
+		CanEditSettings: true,
 		Keys: []ClientKeyRow{
 			{ID: "ck1", Name: xssScript, KID: "kid-" + xssImg, Alg: "ES256", CreatedBy: xssImg, CreatedAt: at, Status: "active"},
 			{ID: "ck/2", Name: xssImg, JWKSURI: "https://jwks.example.com/" + xssScript, CreatedBy: "Ada", CreatedAt: at, Status: "active"},
@@ -1808,9 +2649,7 @@ func ownerClientKeys() ClientKeysVM {
 
 func TestProjectPageClientKeysManager(t *testing.T) {
 	vm := ownerProject()
-	doc, html := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
+	doc, html := projectPage(t, vm, ProjectTabCredentials)
 	if strings.Contains(html, xssScript) || strings.Contains(html, "<img src=x") {
 		t.Error("a payload was rendered unescaped")
 	}
@@ -1822,15 +2661,17 @@ func TestProjectPageClientKeysManager(t *testing.T) {
 	if h := sec.Find("h2").First().Text(); h != "Client keys (private_key_jwt)" {
 		t.Errorf("heading = %q", h)
 	}
-	// Right after the client secrets, before the API keys.
+	// Right after the client secrets, on the client credentials page (the API keys have
+	// a page of their own).
 	var order []string
 	doc.Find("section[data-testid]").Each(func(_ int, s *goquery.Selection) {
 		order = append(order, s.AttrOr("data-testid", ""))
 	})
 	joined := strings.Join(order, " ")
-	if !strings.Contains(joined, "secrets-section client-keys-section api-keys-section") {
+	if !strings.HasSuffix(joined, "secrets-section client-keys-section") {
 		t.Errorf("section order: %v", order)
 	}
+	wantCount(t, doc, "api-keys-section", 0)
 	intro := wantCount(t, doc, "client-keys-intro", 1).Text()
 	for _, want := range []string{"private_key_jwt", "RFC 7523", "JWT bearer grant", "rotate with overlap", "public keys"} {
 		if !strings.Contains(intro, want) {
@@ -1882,8 +2723,9 @@ func TestProjectPageClientKeysManager(t *testing.T) {
 	}
 
 	rm := formByAction(doc, "/projects/p%2F1/client-keys/ck1/remove")
-	if rm.Length() != 1 || rm.AttrOr("data-confirm", "") != "Remove key "+xssScript+"? Assertions signed with it stop working at once." {
-		t.Errorf("remove form %d confirm %q", rm.Length(), rm.AttrOr("data-confirm", ""))
+	checkConfirm(t, rm, "remove-client-key", "Remove key "+xssScript+"? Assertions signed with it stop working at once.")
+	if got := rm.Find(`[data-testid="remove-client-key-open"] .visually-hidden`).Text(); got != " "+xssScript {
+		t.Errorf("the first step names the key for screen readers as %q", got)
 	}
 	if formByAction(doc, "/projects/p%2F1/client-keys/ck%2F2/remove").Length() != 1 {
 		t.Error("key id not path-escaped in the remove action")
@@ -1967,17 +2809,16 @@ func TestClientKeysDisabledAndEmpty(t *testing.T) {
 	vm := ownerProject()
 	vm.ClientKeys.Enabled = false
 	vm.ClientKeys.Keys = nil
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
+	doc, _ := projectPage(t, vm, ProjectTabCredentials)
 	n := wantCount(t, doc, "client-keys-disabled", 1)
 	if !strings.Contains(n.Text(), "doesn't accept") || !strings.Contains(n.Text(), "Settings → Client authentication") {
 		t.Errorf("notice = %q", n.Text())
 	}
-	if href := n.Find("a").AttrOr("href", ""); href != "#settings" {
+	// The settings are a page of their own: the notice leads there.
+	if href := n.Find(`a[data-testid="client-keys-settings-link"]`).AttrOr("href", ""); href != "/projects/p%2F1/settings#settings" {
 		t.Errorf("notice link = %q", href)
 	}
-	if doc.Find("section#settings").Length() != 1 {
+	if settings, _ := projectPage(t, vm, ProjectTabSettings); settings.Find("section#settings").Length() != 1 {
 		t.Error("the notice's #settings target is missing")
 	}
 	sec := testID(doc, "client-keys-section")
@@ -1988,11 +2829,16 @@ func TestClientKeysDisabledAndEmpty(t *testing.T) {
 	wantCount(t, doc, "remove-client-key", 0)
 	wantCount(t, doc, "client-key-form", 1) // keys can be registered before enabling
 
-	// Viewer of a disabled project: the notice, but nothing to change.
-	vm.ClientKeys.CanManage = false
+	// Viewer of a disabled project: the notice, but nothing to change, and no link to
+	// settings they cannot change: who can is said instead.
+	vm.ClientKeys.CanManage, vm.ClientKeys.CanEditSettings = false, false
 	doc, _ = render(t, ClientKeysSection(vm.ClientKeys))
 	checkNoInjection(t, doc)
-	wantCount(t, doc, "client-keys-disabled", 1)
+	n = wantCount(t, doc, "client-keys-disabled", 1)
+	if txt := strings.Join(strings.Fields(n.Text()), " "); !strings.Contains(txt, "until an owner or admin of the project's team enables it under Settings → Client authentication.") {
+		t.Errorf("viewer's notice = %q", txt)
+	}
+	wantCount(t, doc, "client-keys-settings-link", 0)
 	wantCount(t, doc, "client-key-form", 0)
 	if doc.Find("form").Length() != 0 {
 		t.Error("viewer sees a form")
@@ -2004,8 +2850,7 @@ func TestClientKeysDisabledAndEmpty(t *testing.T) {
 func TestProjectPagePassesCSRFToClientKeys(t *testing.T) {
 	vm := ownerProject()
 	vm.ClientKeys.CSRF = ""
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkPostForms(t, doc)
+	doc, _ := projectPage(t, vm, ProjectTabCredentials)
 	forms := testID(doc, "client-keys-section").Find(`form[method="post"]`)
 	if forms.Length() != 4 { // 3 removes, add
 		t.Errorf("%d forms in the client keys section", forms.Length())
@@ -2030,9 +2875,7 @@ func TestProjectSettingsAuthMethods(t *testing.T) {
 	vm := ownerProject()
 	vm.Settings.AuthMethods = []Checkbox{{"client_secret", "Client secret", false}, {"private_key_jwt", xssScript, true}}
 	vm.Settings.Errors = map[string]string{"auth_methods": xssImg}
-	doc, _ := render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
-	checkPostForms(t, doc)
+	doc, _ := projectPage(t, vm, ProjectTabSettings)
 	settings := formByAction(doc, "/projects/p%2F1/settings")
 	fs := settings.Find("fieldset#settings-auth")
 	if fs.Length() != 1 || fs.Find("legend").Text() != "Client authentication" {
@@ -2061,7 +2904,7 @@ func TestProjectSettingsAuthMethods(t *testing.T) {
 	// The unchecked/checked state follows the view model.
 	vm.Settings.AuthMethods[0].Checked, vm.Settings.AuthMethods[1].Checked = true, false
 	vm.Settings.Errors = nil
-	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	doc, _ = projectPage(t, vm, ProjectTabSettings)
 	boxes = wantCount(t, doc, "settings-auth-method", 2)
 	if _, ok := boxes.Eq(0).Attr("checked"); !ok {
 		t.Error("client_secret not checked")
@@ -2076,13 +2919,12 @@ func TestProjectSettingsAuthMethods(t *testing.T) {
 	// Viewers read the accepted methods.
 	vm.Can = ProjectPermissions{}
 	vm.Settings.AuthMethods[1].Checked = true
-	doc, _ = render(t, ProjectPage(signedIn(), vm))
-	checkNoInjection(t, doc)
+	doc, _ = projectPage(t, vm, ProjectTabSettings)
 	if got := wantCount(t, doc, "readonly-auth-methods", 1).Text(); got != "Client secret, "+xssScript {
 		t.Errorf("readonly auth methods = %q", got)
 	}
 	vm.Settings.AuthMethods = nil
-	doc, _ = render(t, ProjectPage(signedIn(), vm))
+	doc, _ = projectPage(t, vm, ProjectTabSettings)
 	if got := wantCount(t, doc, "readonly-auth-methods", 1).Text(); got != "none" {
 		t.Errorf("readonly auth methods = %q", got)
 	}
@@ -2095,8 +2937,38 @@ func TestAPIKeysSectionWithoutGrant(t *testing.T) {
 	doc, _ := render(t, APIKeysSection(vm))
 	wantCount(t, doc, "key-form", 0)
 	note := wantCount(t, doc, "key-form-no-grant", 1)
-	if !strings.Contains(note.Text(), "no API that accepts API keys has granted it access") || note.Find(`a[href="#apis"]`).Length() != 1 {
+	// API access is a page of its own: the note leads there.
+	if !strings.Contains(note.Text(), "no API that accepts API keys has granted it access") || note.Find(`a[href="/projects/p1/access"]`).Length() != 1 {
 		t.Errorf("no-grant note = %q", note.Text())
 	}
 	wantCount(t, doc, "revoke-by-value", 1)
+}
+
+// TestSectionAnchorsLand checks each section ProjectAnchor and APIAnchor know leads to
+// an element with that id on the page they map it to.
+func TestSectionAnchorsLand(t *testing.T) {
+	pvm := ownerProject()
+	pvm.APIs.Requests = []AccessRequestRow{{ID: "r1", ProjectID: "p/1", ProjectName: "P", APIID: "a1", APIName: "A", Status: "pending", CanWithdraw: true, CreatedAt: apiAt}}
+	projectDocs := map[string]*goquery.Document{}
+	for _, tab := range allProjectTabs[1:] {
+		projectDocs[ProjectTabPath(pvm.ID, tab)], _ = projectPage(t, pvm, tab)
+	}
+	for _, section := range []string{"api-keys", "key-form", "revoke-by-value", "secrets", "client-keys", "secret-form",
+		"apis", "requests", "settings", "danger", "usage"} {
+		path, frag, _ := strings.Cut(ProjectAnchor(pvm.ID, section), "#")
+		if doc, ok := projectDocs[path]; !ok || doc.Find(`[id="`+frag+`"]`).Length() != 1 {
+			t.Errorf("ProjectAnchor(%q) = %s#%s: no element with that id there", section, path, frag)
+		}
+	}
+	avm := hostileAPI()
+	apiDocs := map[string]*goquery.Document{}
+	for _, tab := range allAPITabs[1:] {
+		apiDocs[APITabPath(avm.ID, tab)] = apiPage(t, avm, tab)
+	}
+	for _, section := range []string{"identifier", "scopes", "request", "requests", "grants", "grant-form", "verify", "usage", "settings", "danger"} {
+		path, frag, _ := strings.Cut(APIAnchor(avm.ID, section), "#")
+		if doc, ok := apiDocs[path]; !ok || doc.Find(`[id="`+frag+`"]`).Length() != 1 {
+			t.Errorf("APIAnchor(%q) = %s#%s: no element with that id there", section, path, frag)
+		}
+	}
 }

@@ -67,6 +67,11 @@ func (h *Handler) renderAPI(c echo.Context, status int, tab string, adjust func(
 		}
 		vm.MyRequests = requestRows(mine, nil, a.User.ID, nil)
 	}
+	if tab == views.APITabUsage {
+		if vm.UsagePanel, err = h.usagePanel(c, models.APIUsageScope(av.ID), views.APITabPath(av.ID, tab)); err != nil {
+			return err
+		}
+	}
 	if adjust != nil {
 		adjust(&vm)
 	}

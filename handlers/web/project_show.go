@@ -71,6 +71,11 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 		vm.Secrets = append(vm.Secrets, views.SecretRow{LastUsedAt: s.LastUsedAt, ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,
 			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt, Status: s.Status(now)})
 	}
+	if tab == views.ProjectTabUsage {
+		if vm.UsagePanel, err = h.usagePanel(c, models.ProjectUsageScope(pv.ID), views.ProjectTabPath(pv.ID, tab)); err != nil {
+			return err
+		}
+	}
 	if adjust != nil {
 		adjust(&vm)
 	}
