@@ -10,7 +10,8 @@ type Page struct {
 	// User is the signed-in user, or nil on public pages.
 	User *CurrentUser
 	// CSRF is the session-bound token every POST form carries as the hidden field
-	// "_csrf" and htmx sends as the "X-CSRF-Token" header (from the meta tag).
+	// "_csrf". The layout also puts it in <meta name="csrf-token">, where tools and
+	// tests that drive the portal read it.
 	CSRF string
 	// Flashes are one-time messages set by the previous request.
 	Flashes []Flash

@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"net/url"
@@ -129,20 +130,19 @@ func TestLayoutSignedIn(t *testing.T) {
 	if got, _ := doc.Find(`meta[name="viewport"]`).Attr("content"); !strings.Contains(got, "width=device-width") {
 		t.Errorf("viewport meta = %q", got)
 	}
-	cfg, _ := doc.Find(`meta[name="htmx-config"]`).Attr("content")
-	for _, want := range []string{`"allowEval":false`, `"allowScriptTags":false`, `"selfRequestsOnly":true`, `"includeIndicatorStyles":false`} {
-		if !strings.Contains(cfg, want) {
-			t.Errorf("htmx-config %q lacks %s", cfg, want)
-		}
+	// The one script is our own app.js, deferred; htmx is gone, with its config.
+	if n := doc.Find("script").Length(); n != 1 {
+		t.Errorf("scripts: got %d, want 1 (app.js)", n)
 	}
-	for _, src := range []string{"/static/js/htmx.min.js", "/static/js/app.js"} {
-		s := doc.Find(`script[src="` + src + `"]`)
-		if s.Length() != 1 {
-			t.Errorf("script %s: %d", src, s.Length())
-		}
-		if _, ok := s.Attr("defer"); !ok {
-			t.Errorf("script %s is not deferred", src)
-		}
+	s := doc.Find(`script[src="/static/js/app.js"]`)
+	if s.Length() != 1 {
+		t.Errorf("script /static/js/app.js: got %d, want 1", s.Length())
+	}
+	if _, ok := s.Attr("defer"); !ok {
+		t.Error("script /static/js/app.js is not deferred")
+	}
+	if strings.Contains(strings.ToLower(html), "htmx") {
+		t.Error("the layout mentions htmx, which no page loads any more")
 	}
 	for _, href := range []string{"/static/css/pico.min.css", "/static/css/app.css"} {
 		if doc.Find(`link[rel="stylesheet"][href="`+href+`"]`).Length() != 1 {
@@ -586,8 +586,10 @@ func TestAssetsExist(t *testing.T) {
 			t.Errorf("asset %q is empty", u)
 		}
 	}
-	if _, err := fs.Stat(static.FS, "licenses/htmx.LICENSE"); err != nil {
-		t.Error(err)
+	for _, gone := range []string{"js/htmx.min.js", "licenses/htmx.LICENSE"} {
+		if _, err := fs.Stat(static.FS, gone); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: got %v, want it not embedded (htmx is not shipped)", gone, err)
+		}
 	}
 }
 

@@ -88,8 +88,8 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 var crossOrigin = http.NewCrossOriginProtection()
 
 // csrf requires, on every state-changing request, the session's CSRF token in the form
-// field "_csrf" or the "X-CSRF-Token" header (htmx). A missing session, a token from
-// another session or a cross-site request is 403, before any handler runs.
+// field "_csrf". A missing session, a token from another session or a cross-site request
+// is 403, before any handler runs.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -105,10 +105,7 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		want, _ := s.Values[keyCSRF].(string)
-		got := r.Header.Get("X-CSRF-Token")
-		if got == "" {
-			got = c.FormValue("_csrf")
-		}
+		got := c.FormValue("_csrf")
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return echo.NewHTTPError(http.StatusForbidden, "The form has expired or did not come from this site. Reload the page and try again.")
 		}

@@ -1,24 +1,9 @@
 // Gatehouse front-end behaviour.
 //
-// Loaded with `defer` under a CSP of `script-src 'self'`: no inline handlers,
-// no eval, and everything works with or without htmx. All listeners are
-// delegated from the document, so content swapped in by htmx is covered too.
+// Loaded with `defer` under a CSP of `script-src 'self'`: no inline handlers
+// and no eval. All listeners are delegated from the document.
 (function () {
   "use strict";
-
-  // csrfToken returns the session's CSRF token from <meta name="csrf-token">.
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") || "" : "";
-  }
-
-  // (a) htmx requests carry the CSRF token as a header.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var token = csrfToken();
-    if (token && event.detail && event.detail.headers) {
-      event.detail.headers["X-CSRF-Token"] = token;
-    }
-  });
 
   // copyText writes text to the clipboard, falling back to a hidden
   // textarea and execCommand where the async Clipboard API is unavailable
