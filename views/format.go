@@ -59,6 +59,14 @@ func signInLabel(provider string) string {
 	return "Sign in with " + provider
 }
 
+// signInToAccept is the sign-in page's closing words to an invitee.
+func signInToAccept(provider string) string {
+	if provider == "" {
+		return "Sign in to accept."
+	}
+	return "Sign in with " + provider + " to accept."
+}
+
 // memberCount is "1 member" or "N members".
 func memberCount(n int) string {
 	if n == 1 {

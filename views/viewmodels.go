@@ -45,6 +45,18 @@ type SignInVM struct {
 	ReturnTo string
 	// Error is a message from a failed sign-in attempt, or "".
 	Error string
+	// Invitation is the invitation ReturnTo leads to, when it is pending and can be
+	// accepted; nil otherwise (and then the page says nothing of any invitation).
+	Invitation *SignInInvitation
+}
+
+// SignInInvitation is what the sign-in page tells a signed-out invitee.
+type SignInInvitation struct {
+	// InvitedBy is the inviter's name (their email when they have none).
+	InvitedBy string
+	TeamName  string
+	// Role is the role the invitation grants ("viewer").
+	Role string
 }
 
 // DashboardVM is the view model of the signed-in dashboard.

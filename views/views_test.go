@@ -277,6 +277,15 @@ func TestSignInPage(t *testing.T) {
 	}
 	wantCount(t, doc, "sign-in-error", 0)
 	wantCount(t, doc, "dev-banner", 1)
+	wantCount(t, doc, "signin-invitation", 0)
+
+	// An invitee is told who invited them to which team, as what.
+	doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: "your company account", ReturnTo: "/invitations/tok",
+		Invitation: &SignInInvitation{InvitedBy: "Olive Owner", TeamName: "Platform", Role: "viewer"}}))
+	want := "Olive Owner invited you to join Platform as viewer. Sign in with your company account to accept."
+	if got := strings.Join(strings.Fields(wantCount(t, doc, "signin-invitation", 1).Text()), " "); got != want {
+		t.Errorf("invitation = %q, want %q", got, want)
+	}
 
 	returnTo := "/teams/42?tab=keys&x=a b"
 	doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: "your company account", ReturnTo: returnTo, Error: "The sign-in was cancelled."}))
@@ -296,8 +305,12 @@ func TestSignInPage(t *testing.T) {
 	}
 
 	for _, payload := range []string{xssScript, xssImg} {
-		doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: payload, ReturnTo: payload, Error: payload}))
+		doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: payload, ReturnTo: payload, Error: payload,
+			Invitation: &SignInInvitation{InvitedBy: payload, TeamName: payload, Role: payload}}))
 		checkNoInjection(t, doc)
+		if got := testID(doc, "signin-invitation").Text(); strings.Count(got, payload) != 4 {
+			t.Errorf("invitation = %q, want the payload as text four times", got)
+		}
 		href, _ := testID(doc, "sign-in").Attr("href")
 		if u, err := url.Parse(href); err != nil || u.Query().Get("return_to") != payload {
 			t.Errorf("href = %q", href)
