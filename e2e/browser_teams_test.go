@@ -12,8 +12,10 @@ import (
 // TestBrowserTeamInvitation drives the team workflow in two headless Chromium
 // browsers, each with its own profile (so no cookie is shared), against one portal:
 // Olive creates a team, a project in it and a client secret (shown once), and invites
-// Victor as a viewer; Victor opens the link signed out, signs in, accepts and sees the
-// project read-only; the used link then shows a clear page; Olive sees Victor among
+// Victor as a viewer; Victor opens the link signed out, and the sign-in page tells him
+// who invited him to which team as what; he signs in, accepts and sees the project
+// read-only; the used link then shows a clear page (and, signed out, a sign-in page
+// that says nothing of it); Olive sees Victor among
 // the members and the events in the audit log, and revokes the secret. No page may
 // log a console error, CSP violation or uncaught exception, and the portal must answer
 // no request with a 5xx.
@@ -117,11 +119,21 @@ func TestBrowserTeamInvitation(t *testing.T) {
 		t.Errorf("pending invitations: got roles %q, want [\"viewer\"]", got)
 	}
 
-	// 5. Victor, signed out in his own browser, follows the link, signs in, comes back
-	// to the invitation and accepts it.
+	// 5. Victor, signed out in his own browser, follows the link: the sign-in page names
+	// the invitation. He signs in, comes back to the invitation and accepts it.
 	victor.open(t, inviteLink, http.StatusOK)
+	victor.do(t, "wait for the sign-in page", chromedp.WaitVisible(chromedp.CSS(testid("signin-invitation"))))
+	if loc := victor.location(t); loc.Path != "/" || p.URL+loc.Query().Get("return_to") != inviteLink {
+		t.Errorf("signed out, the invitation link: got %s, want the sign-in page returning to the link", loc)
+	}
+	wantInvite := "Olive Owner invited you to join Platform as viewer. Sign in with the development provider to accept."
+	if got := strings.Join(strings.Fields(victor.textContent(t, testid("signin-invitation"))), " "); got != wantInvite {
+		t.Errorf("sign-in page for the invitation: got %q, want %q", got, wantInvite)
+	}
+	checkFits(t, victor, "signin-invitation")
+	victor.submit(t, "sign in from the invitation's sign-in page", testid("sign-in"), http.StatusOK)
 	if got := victor.location(t).Path; !strings.HasPrefix(got, "/dev-oidc/login") {
-		t.Errorf("signed out, the invitation link: got %s, want the provider's form", victor.location(t))
+		t.Errorf("the sign-in button: got %s, want the provider's form", victor.location(t))
 	}
 	victor.signInDev(t, "victor@example.com", "Victor Viewer")
 	victor.do(t, "wait for the invitation", chromedp.WaitVisible(chromedp.CSS(testid("invitation-state"))))
@@ -192,6 +204,15 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	// 7b. Anyone else who opens the used link is told it was used, by whom it was sent
 	// and for which team: whom to ask for a new one.
 	wanda := newBrowser(t, chrome)
+	// Signed out, the used link leads to a sign-in page that says nothing of it.
+	wanda.open(t, inviteLink, http.StatusOK)
+	wanda.do(t, "wait for the sign-in page", chromedp.WaitVisible(chromedp.CSS(testid("sign-in"))))
+	if got := wanda.count(t, testid("signin-invitation")); got != 0 {
+		t.Errorf("signed out, the used link's sign-in page: got %d signin-invitation, want none", got)
+	}
+	if got := wanda.text(t, "main"); strings.Contains(got, "Platform") || strings.Contains(got, "Olive") {
+		t.Errorf("signed out, the used link's sign-in page: got %q, want no word of the team or the inviter", got)
+	}
 	wanda.open(t, p.URL+"/login", http.StatusOK)
 	wanda.signInDev(t, "wanda@example.com", "Wanda")
 	wanda.do(t, "wait for Wanda's dashboard", chromedp.WaitVisible(chromedp.CSS(testid("dashboard"))))

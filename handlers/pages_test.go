@@ -44,22 +44,42 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// TestPagesHaveNoInlineScript also checks that the one script a page loads is app.js:
+// htmx is gone, and no page mentions it.
 func TestPagesHaveNoInlineScript(t *testing.T) {
 	e := newEnv(t)
+	anonymous := e.browser()
 	b := e.browser()
 	b.mustSignIn("inline@example.com")
-	for _, path := range []string{"/", "/account", "/nope"} {
-		d := doc(t, b.get(path))
+	for _, p := range []struct {
+		b    *browser
+		path string
+	}{{anonymous, "/"}, {b, "/"}, {b, "/account"}, {b, "/teams"}, {b, "/nope"}} {
+		path := p.path
+		if p.b == anonymous {
+			path += " (signed out)"
+		}
+		d := doc(t, p.b.get(p.path))
+		var srcs []string
 		d.Find("script").Each(func(_ int, s *goquery.Selection) {
-			if src, ok := s.Attr("src"); !ok || src == "" || strings.TrimSpace(s.Text()) != "" {
+			src, ok := s.Attr("src")
+			if !ok || src == "" || strings.TrimSpace(s.Text()) != "" {
 				t.Errorf("%s: inline <script> found", path)
 			}
+			srcs = append(srcs, src)
 		})
+		if len(srcs) != 1 || srcs[0] != "/static/js/app.js" {
+			t.Errorf("%s: scripts %q, want only /static/js/app.js", path, srcs)
+		}
 		if n := d.Find("[style]").Length(); n > 0 {
 			t.Errorf("%s: %d elements with a style attribute (blocked by the CSP)", path, n)
 		}
-		if cfg, _ := d.Find(`meta[name="htmx-config"]`).Attr("content"); !strings.Contains(cfg, `"allowEval":false`) || !strings.Contains(cfg, `"selfRequestsOnly":true`) {
-			t.Errorf("%s: htmx-config = %q, want allowEval false and selfRequestsOnly true", path, cfg)
+		html, err := d.Html()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if strings.Contains(strings.ToLower(html), "htmx") {
+			t.Errorf("%s: the page mentions htmx, want no trace of it", path)
 		}
 	}
 }
@@ -123,15 +143,18 @@ func TestStaticAssets(t *testing.T) {
 	b := e.browser()
 	for path, ctype := range map[string]string{
 		"/static/css/pico.min.css": "text/css", "/static/css/app.css": "text/css",
-		"/static/js/htmx.min.js": "javascript", "/static/js/app.js": "javascript",
+		"/static/js/app.js": "javascript", "/static/licenses/pico.LICENSE": "",
 	} {
 		res := b.get(path)
 		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), ctype) {
 			t.Errorf("GET %s = %d %q, want 200 %s", path, res.StatusCode, res.Header.Get("Content-Type"), ctype)
 		}
 	}
-	if res := b.get("/static/nope.js"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("GET /static/nope.js = %d, want 404", res.StatusCode)
+	// htmx is no longer shipped.
+	for _, path := range []string{"/static/nope.js", "/static/js/htmx.min.js", "/static/licenses/htmx.LICENSE"} {
+		if res := b.get(path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, res.StatusCode)
+		}
 	}
 }
 

@@ -132,6 +132,8 @@ func TestCSRF(t *testing.T) {
 		{"TokenOfAnotherSession", url.Values{"_csrf": {otherToken}}, nil},
 		{"CrossSiteWithValidToken", url.Values{"_csrf": {token}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
 		{"ForeignOriginWithValidToken", url.Values{"_csrf": {token}}, map[string]string{"Origin": "https://evil.example"}},
+		// The token counts only as the _csrf field (no script sends it as a header).
+		{"ValidTokenOnlyInHeader", url.Values{}, map[string]string{"X-CSRF-Token": token}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := b.post("/logout/everywhere", tc.form, tc.hdr)
@@ -144,13 +146,16 @@ func TestCSRF(t *testing.T) {
 		})
 	}
 
-	t.Run("HeaderTokenForHtmx", func(t *testing.T) {
-		res := b.do(http.MethodPost, "/logout", strings.NewReader(""), map[string]string{"X-CSRF-Token": token, "HX-Request": "true"})
+	t.Run("FormToken", func(t *testing.T) {
+		res := b.post("/logout", url.Values{"_csrf": {token}}, nil)
 		if res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("POST with X-CSRF-Token = %d, want 303", res.StatusCode)
+			t.Fatalf("POST with the _csrf field = %d, want 303", res.StatusCode)
 		}
 		if b.signedIn() {
-			t.Error("logout with a header token did not sign out")
+			t.Error("logout with the form token did not sign out")
+		}
+		if !other.signedIn() {
+			t.Error("logout signed another session out")
 		}
 	})
 

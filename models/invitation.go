@@ -62,6 +62,9 @@ type InvitationInfo struct {
 	Invitation
 	TeamName       string
 	CreatedByLabel string
+	// CreatedByName is the inviter's name, "" when they have none (or no longer exist).
+	// Filled by InvitationByToken only.
+	CreatedByName string
 	// InviterRole is the inviter's current role in the team, "" when they are no longer
 	// a member (or no longer exist).
 	InviterRole Role

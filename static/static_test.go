@@ -1,6 +1,7 @@
 package static
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"regexp"
@@ -24,13 +25,26 @@ func TestEmbeddedFiles(t *testing.T) {
 	for _, name := range []string{
 		"css/pico.min.css",
 		"css/app.css",
-		"js/htmx.min.js",
 		"js/app.js",
 		"img/favicon.svg",
-		"licenses/htmx.LICENSE",
 		"licenses/pico.LICENSE",
 	} {
 		read(t, name)
+	}
+	// htmx is not shipped (no page loads it), under any name.
+	for _, name := range []string{"js/htmx.min.js", "licenses/htmx.LICENSE"} {
+		if _, err := fs.Stat(FS, name); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: got %v, want it not embedded (fs.ErrNotExist)", name, err)
+		}
+	}
+	err := fs.WalkDir(FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(strings.ToLower(path), "htmx") {
+			t.Errorf("embedded %s: want no htmx file", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -40,21 +54,15 @@ func TestVendoredVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	htmx := regexp.MustCompile(`version:"(2\.[0-9]+\.[0-9]+)"`).FindStringSubmatch(read(t, "js/htmx.min.js"))
-	if htmx == nil {
-		t.Fatal("htmx.min.js: no 2.x version string")
-	}
 	pico := regexp.MustCompile(`Pico CSS .* v(2\.[0-9]+\.[0-9]+)`).FindStringSubmatch(read(t, "css/pico.min.css"))
 	if pico == nil {
 		t.Fatal("pico.min.css: no 2.x version banner")
 	}
-	for _, want := range []string{"htmx.org@" + htmx[1], "@picocss/pico@" + pico[1]} {
-		if !strings.Contains(string(doc), want) {
-			t.Errorf("VENDORED.md does not mention %s", want)
-		}
+	if want := "@picocss/pico@" + pico[1]; !strings.Contains(string(doc), want) {
+		t.Errorf("VENDORED.md does not mention %s", want)
 	}
-	if !strings.Contains(read(t, "licenses/htmx.LICENSE"), "Zero-Clause BSD") {
-		t.Error("htmx licence is not 0BSD")
+	if strings.Contains(strings.ToLower(string(doc)), "htmx") {
+		t.Error("VENDORED.md still lists htmx, which is no longer shipped")
 	}
 	if !strings.Contains(read(t, "licenses/pico.LICENSE"), "MIT License") {
 		t.Error("pico licence is not MIT")
@@ -71,12 +79,13 @@ func TestOwnAssetsAreSelfContained(t *testing.T) {
 		}
 	}
 	js := read(t, "js/app.js")
-	for _, bad := range []string{"eval(", "new Function", "innerHTML", "http://", "https://", "setTimeout(\"", "document.write"} {
+	for _, bad := range []string{"eval(", "new Function", "innerHTML", "http://", "https://", "setTimeout(\"", "document.write",
+		"htmx:", "X-CSRF-Token", "confirm(", "data-confirm"} {
 		if strings.Contains(js, bad) {
 			t.Errorf("app.js contains %q", bad)
 		}
 	}
-	for _, want := range []string{"htmx:configRequest", "X-CSRF-Token", `meta[name="csrf-token"]`, "data-copy-target", "data-confirm", "Copied"} {
+	for _, want := range []string{"data-copy-target", "details.confirm[open]", "Escape", "Copied", "data-toggles-fieldsets"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %q", want)
 		}

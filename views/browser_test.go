@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,7 +95,9 @@ func (c *consoleMarks) flush(ctx context.Context) error {
 
 // TestBrowserBehaviour loads a rendered page with the embedded assets in headless
 // Chromium under a strict CSP and checks app.js: no CSP violation or JS error,
-// the htmx CSRF header, copy buttons and two-step confirmations (ConfirmButton).
+// no htmx (neither loaded nor requested), copy buttons, two-step confirmations
+// (ConfirmButton), and that the layout's sign-out form posts the CSRF token as the
+// _csrf field.
 func TestBrowserBehaviour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -108,7 +111,9 @@ func TestBrowserBehaviour(t *testing.T) {
 		mu              sync.Mutex
 		confirmed       int
 		confirmedMethod string
-		htmxHeader      string
+		assets          []string // paths the browser asked /static/ for
+		signOutForm     string   // the _csrf field the sign-out form posted
+		signOutCalls    int
 	)
 	pg := Page{Title: "Browser", User: &CurrentUser{Name: "Ada", Email: "ada@example.com"}, CSRF: "tok-123", DevSignIn: true,
 		Flashes: []Flash{{Kind: "info", Message: "Hello"}}}
@@ -127,10 +132,15 @@ func TestBrowserBehaviour(t *testing.T) {
 	body := templ.Join(
 		CopyBox("cid", "gh_client_0123456789", "client-id"),
 		confirmForm,
-		templ.Raw(`<button type="button" id="hx-btn" hx-post="/echo" hx-target="#hx-out">htmx</button><div id="hx-out"></div>`),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServer(http.FS(static.FS))))
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
+	mux.HandleFunc("/static/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		assets = append(assets, r.URL.Path)
+		mu.Unlock()
+		files.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", testCSP)
@@ -139,11 +149,13 @@ func TestBrowserBehaviour(t *testing.T) {
 			t.Errorf("rendering the page: %v", err)
 		}
 	})
-	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		htmxHeader = r.Header.Get("X-CSRF-Token")
+		signOutCalls++
+		signOutForm = r.PostFormValue("_csrf")
 		mu.Unlock()
-		fmt.Fprintf(w, `<span id="hx-done">ok</span>`)
+		w.Header().Set("Content-Security-Policy", testCSP)
+		fmt.Fprintf(w, `<!doctype html><title>signed out</title><p id="signed-out">signed out</p>`)
 	})
 	mux.HandleFunc("/confirmed", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -229,21 +241,25 @@ func TestBrowserBehaviour(t *testing.T) {
 	); err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`typeof htmx === "object" && htmx.version.startsWith("2.")`,
+	// (a) Once the page and everything it loads are in, app.js is there and htmx is not:
+	// the browser never asked for it.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`,
 		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-		t.Fatalf("htmx not loaded: %v", err)
+		t.Fatalf("waiting for the page to finish loading: %v", err)
 	}
-
-	// (a) htmx sends the CSRF token from the meta tag.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("hx-btn")),
-		chromedp.WaitVisible(chromedp.ID("hx-done")),
-	); err != nil {
-		t.Fatalf("htmx request: %v", err)
+	if present, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`"htmx" in window || document.querySelector('script[src*="htmx"], meta[name="htmx-config"]') !== null`)); err != nil {
+		t.Fatalf("looking for htmx: %v", err)
+	} else if present {
+		t.Error("htmx is on the page, want it gone")
 	}
 	mu.Lock()
-	if htmxHeader != "tok-123" {
-		t.Errorf("X-CSRF-Token = %q, want tok-123", htmxHeader)
+	if !slices.Contains(assets, "/static/js/app.js") {
+		t.Errorf("assets requested: %q, want /static/js/app.js among them", assets)
+	}
+	for _, a := range assets {
+		if strings.Contains(a, "htmx") {
+			t.Errorf("the browser requested %s, want no htmx", a)
+		}
 	}
 	mu.Unlock()
 
@@ -334,6 +350,21 @@ func TestBrowserBehaviour(t *testing.T) {
 	mu.Lock()
 	if confirmed != 1 || confirmedMethod != http.MethodPost || dialogCount != 0 {
 		t.Errorf("after confirming: %d submits (%s), %d dialogs; want 1 POST, no dialog", confirmed, confirmedMethod, dialogCount)
+	}
+	mu.Unlock()
+
+	// (d) The CSRF token travels as the _csrf form field: the layout's sign-out form
+	// posts the page's token.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/page"),
+		chromedp.Click(chromedp.CSS(`[data-testid="sign-out"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("signed-out")),
+	); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	mu.Lock()
+	if signOutCalls != 1 || signOutForm != "tok-123" {
+		t.Errorf("sign-out posts: %d with _csrf %q; want 1 with tok-123", signOutCalls, signOutForm)
 	}
 	mu.Unlock()
 }

@@ -9,11 +9,6 @@ import (
 // DateTimeLayout is how the views show a moment: always in UTC, e.g. "2 Jan 2006 15:04 UTC".
 const DateTimeLayout = "2 Jan 2006 15:04 UTC"
 
-// htmxConfig is the content of <meta name="htmx-config">: no eval, no script
-// tags in swapped content, same-origin requests only, and no injected
-// indicator <style> element (which the CSP style-src 'self' would block).
-const htmxConfig = `{"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"includeIndicatorStyles":false}`
-
 // formatTime renders t in UTC with DateTimeLayout, or "—" for the zero time.
 func formatTime(t time.Time) string {
 	if t.IsZero() {
@@ -62,6 +57,14 @@ func signInLabel(provider string) string {
 		return "Sign in"
 	}
 	return "Sign in with " + provider
+}
+
+// signInToAccept is the sign-in page's closing words to an invitee.
+func signInToAccept(provider string) string {
+	if provider == "" {
+		return "Sign in to accept."
+	}
+	return "Sign in with " + provider + " to accept."
 }
 
 // memberCount is "1 member" or "N members".

@@ -26,6 +26,15 @@ func anchor(p, section string) string {
 // HomePath is the dashboard (signed in) or the sign-in page (signed out): /.
 func HomePath() string { return "/" }
 
+// SignInPath is the sign-in page, /, carrying returnTo (query-escaped) when not empty:
+// the page whose button signs in and comes back to returnTo.
+func SignInPath(returnTo string) string {
+	if returnTo == "" {
+		return "/"
+	}
+	return "/?return_to=" + url.QueryEscape(returnTo)
+}
+
 // LoginPath is /login, carrying returnTo (query-escaped) when not empty.
 func LoginPath(returnTo string) string {
 	if returnTo == "" {

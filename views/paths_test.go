@@ -43,6 +43,9 @@ func pathCases() []pathCase {
 	api := map[string]string{"api": id1}
 	return []pathCase{
 		{got: views.HomePath(), want: "/", method: http.MethodGet, pattern: "/"},
+		{got: views.SignInPath(""), want: "/", method: http.MethodGet, pattern: "/"},
+		{got: views.SignInPath("/invitations/a b?x=1&y=#z"), want: "/?return_to=%2Finvitations%2Fa+b%3Fx%3D1%26y%3D%23z",
+			method: http.MethodGet, pattern: "/", query: url.Values{"return_to": {"/invitations/a b?x=1&y=#z"}}},
 		{got: views.LoginPath(""), want: "/login", method: http.MethodGet, pattern: "/login"},
 		{got: views.LoginPath("/teams/a b?x=1&y=#z"), want: "/login?return_to=%2Fteams%2Fa+b%3Fx%3D1%26y%3D%23z",
 			method: http.MethodGet, pattern: "/login", query: url.Values{"return_to": {"/teams/a b?x=1&y=#z"}}},

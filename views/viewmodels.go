@@ -10,7 +10,8 @@ type Page struct {
 	// User is the signed-in user, or nil on public pages.
 	User *CurrentUser
 	// CSRF is the session-bound token every POST form carries as the hidden field
-	// "_csrf" and htmx sends as the "X-CSRF-Token" header (from the meta tag).
+	// "_csrf". The layout also puts it in <meta name="csrf-token">, where tools and
+	// tests that drive the portal read it.
 	CSRF string
 	// Flashes are one-time messages set by the previous request.
 	Flashes []Flash
@@ -44,6 +45,18 @@ type SignInVM struct {
 	ReturnTo string
 	// Error is a message from a failed sign-in attempt, or "".
 	Error string
+	// Invitation is the invitation ReturnTo leads to, when it is pending and can be
+	// accepted; nil otherwise (and then the page says nothing of any invitation).
+	Invitation *SignInInvitation
+}
+
+// SignInInvitation is what the sign-in page tells a signed-out invitee.
+type SignInInvitation struct {
+	// InvitedBy is the inviter's name (their email when they have none).
+	InvitedBy string
+	TeamName  string
+	// Role is the role the invitation grants ("viewer").
+	Role string
 }
 
 // DashboardVM is the view model of the signed-in dashboard.

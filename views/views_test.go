@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"net/url"
@@ -129,20 +130,19 @@ func TestLayoutSignedIn(t *testing.T) {
 	if got, _ := doc.Find(`meta[name="viewport"]`).Attr("content"); !strings.Contains(got, "width=device-width") {
 		t.Errorf("viewport meta = %q", got)
 	}
-	cfg, _ := doc.Find(`meta[name="htmx-config"]`).Attr("content")
-	for _, want := range []string{`"allowEval":false`, `"allowScriptTags":false`, `"selfRequestsOnly":true`, `"includeIndicatorStyles":false`} {
-		if !strings.Contains(cfg, want) {
-			t.Errorf("htmx-config %q lacks %s", cfg, want)
-		}
+	// The one script is our own app.js, deferred; htmx is gone, with its config.
+	if n := doc.Find("script").Length(); n != 1 {
+		t.Errorf("scripts: got %d, want 1 (app.js)", n)
 	}
-	for _, src := range []string{"/static/js/htmx.min.js", "/static/js/app.js"} {
-		s := doc.Find(`script[src="` + src + `"]`)
-		if s.Length() != 1 {
-			t.Errorf("script %s: %d", src, s.Length())
-		}
-		if _, ok := s.Attr("defer"); !ok {
-			t.Errorf("script %s is not deferred", src)
-		}
+	s := doc.Find(`script[src="/static/js/app.js"]`)
+	if s.Length() != 1 {
+		t.Errorf("script /static/js/app.js: got %d, want 1", s.Length())
+	}
+	if _, ok := s.Attr("defer"); !ok {
+		t.Error("script /static/js/app.js is not deferred")
+	}
+	if strings.Contains(strings.ToLower(html), "htmx") {
+		t.Error("the layout mentions htmx, which no page loads any more")
 	}
 	for _, href := range []string{"/static/css/pico.min.css", "/static/css/app.css"} {
 		if doc.Find(`link[rel="stylesheet"][href="`+href+`"]`).Length() != 1 {
@@ -277,6 +277,15 @@ func TestSignInPage(t *testing.T) {
 	}
 	wantCount(t, doc, "sign-in-error", 0)
 	wantCount(t, doc, "dev-banner", 1)
+	wantCount(t, doc, "signin-invitation", 0)
+
+	// An invitee is told who invited them to which team, as what.
+	doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: "your company account", ReturnTo: "/invitations/tok",
+		Invitation: &SignInInvitation{InvitedBy: "Olive Owner", TeamName: "Platform", Role: "viewer"}}))
+	want := "Olive Owner invited you to join Platform as viewer. Sign in with your company account to accept."
+	if got := strings.Join(strings.Fields(wantCount(t, doc, "signin-invitation", 1).Text()), " "); got != want {
+		t.Errorf("invitation = %q, want %q", got, want)
+	}
 
 	returnTo := "/teams/42?tab=keys&x=a b"
 	doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: "your company account", ReturnTo: returnTo, Error: "The sign-in was cancelled."}))
@@ -296,8 +305,12 @@ func TestSignInPage(t *testing.T) {
 	}
 
 	for _, payload := range []string{xssScript, xssImg} {
-		doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: payload, ReturnTo: payload, Error: payload}))
+		doc, _ = render(t, SignInPage(Page{}, SignInVM{ProviderName: payload, ReturnTo: payload, Error: payload,
+			Invitation: &SignInInvitation{InvitedBy: payload, TeamName: payload, Role: payload}}))
 		checkNoInjection(t, doc)
+		if got := testID(doc, "signin-invitation").Text(); strings.Count(got, payload) != 4 {
+			t.Errorf("invitation = %q, want the payload as text four times", got)
+		}
 		href, _ := testID(doc, "sign-in").Attr("href")
 		if u, err := url.Parse(href); err != nil || u.Query().Get("return_to") != payload {
 			t.Errorf("href = %q", href)
@@ -749,8 +762,10 @@ func TestAssetsExist(t *testing.T) {
 			t.Errorf("asset %q is empty", u)
 		}
 	}
-	if _, err := fs.Stat(static.FS, "licenses/htmx.LICENSE"); err != nil {
-		t.Error(err)
+	for _, gone := range []string{"js/htmx.min.js", "licenses/htmx.LICENSE"} {
+		if _, err := fs.Stat(static.FS, gone); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: got %v, want it not embedded (htmx is not shipped)", gone, err)
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/teams/:team/invitations/:id/revoke", h.revokeInvitation, signedIn...)
 	e.GET("/teams/:team/audit", h.showAudit, signedIn...)
 	e.GET("/teams/:team/audit/export", h.exportAudit, signedIn...)
-	e.GET("/invitations/:token", h.showInvitation, signedIn...)
+	e.GET("/invitations/:token", h.showInvitation, h.csrf, h.requireUserViaSignInPage)
 	e.POST("/invitations/:token", h.acceptInvitation, signedIn...)
 
 	e.GET("/projects/new", h.newProject, signedIn...)

@@ -7,13 +7,19 @@ import (
 )
 
 // showHome handles "GET /": the dashboard when signed in, the sign-in page otherwise
-// (saying so when the browser has just signed out).
+// (saying so when the browser has just signed out). A return_to (an invitation link
+// sends its signed-out visitors here) is where the sign-in button comes back to; a
+// signed-in user is sent straight there.
 func (h *Handler) showHome(c echo.Context) error {
+	returnTo := safeReturnTo(c.QueryParam("return_to"))
 	if currentUser(c) == nil {
 		if n := h.takeNotice(c); n != "" {
 			c.Set(ctxNotice, n) // page() shows it with the flashes
 		}
-		return h.renderSignIn(c, http.StatusOK, "", "")
+		return h.renderSignIn(c, http.StatusOK, returnTo, "")
+	}
+	if returnTo != "/" {
+		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
 	return h.showDashboard(c)
 }

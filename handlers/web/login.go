@@ -3,14 +3,18 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
@@ -50,7 +54,8 @@ func (h *Handler) startLogin(c echo.Context) error {
 	return c.Redirect(http.StatusFound, oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)))
 }
 
-// renderSignIn renders the sign-in page with an optional error.
+// renderSignIn renders the sign-in page with an optional error. When returnTo is an
+// invitation link that can still be accepted, the page names the invitation.
 func (h *Handler) renderSignIn(c echo.Context, status int, returnTo, msg string) error {
 	name := h.Cfg.OIDC.DisplayName
 	if name == "" {
@@ -59,8 +64,54 @@ func (h *Handler) renderSignIn(c echo.Context, status int, returnTo, msg string)
 	if returnTo == "/" {
 		returnTo = ""
 	}
+	vm := views.SignInVM{ProviderName: name, ReturnTo: returnTo, Error: msg, Invitation: h.pendingInvitation(c, returnTo)}
 	httpx.NoStore(c)
-	return httpx.Render(c, status, views.SignInPage(h.page(c, "Sign in"), views.SignInVM{ProviderName: name, ReturnTo: returnTo, Error: msg}))
+	return httpx.Render(c, status, views.SignInPage(h.page(c, "Sign in"), vm))
+}
+
+// pendingInvitation returns what the sign-in page tells about the invitation returnTo
+// leads to: its inviter, team and role while it can be accepted (one indexed query, by
+// the token's hash). A link that is used, expired, revoked, withdrawn or unknown gets
+// nil, so the page is the plain sign-in page and tells none of them apart. The token
+// is never logged.
+func (h *Handler) pendingInvitation(c echo.Context, returnTo string) *views.SignInInvitation {
+	token, ok := invitationToken(returnTo)
+	if !ok {
+		return nil
+	}
+	info, err := h.Store.InvitationByToken(c.Request().Context(), token)
+	if err != nil {
+		if !errors.Is(err, models.ErrNotFound) {
+			h.Log.Warn("sign-in page: looking up the invitation it returns to failed; showing the plain page", "error", err.Error())
+		}
+		return nil
+	}
+	if info.PageState(h.Store.Now()) != models.InviteOpen {
+		return nil
+	}
+	by := info.CreatedByName
+	if by == "" {
+		by = info.CreatedByLabel
+	}
+	return &views.SignInInvitation{InvitedBy: by, TeamName: info.TeamName, Role: string(info.Role)}
+}
+
+// invitationToken returns the token of an invitation link's path (the page
+// "GET /invitations/:token"), and false for any other return path.
+func invitationToken(returnTo string) (string, bool) {
+	u, err := url.Parse(returnTo)
+	if err != nil {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(u.EscapedPath(), "/invitations/")
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return "", false
+	}
+	token, err := url.PathUnescape(rest)
+	if err != nil || token == "" {
+		return "", false
+	}
+	return token, true
 }
 
 // randomString returns 256 random bits, base64url-encoded.

@@ -70,8 +70,20 @@ func currentUser(c echo.Context) *models.User {
 	return u
 }
 
-// requireUser sends anonymous visitors to sign in and back.
+// requireUser sends anonymous visitors to sign in (straight to the provider) and back.
 func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return requireUserVia(next, views.LoginPath)
+}
+
+// requireUserViaSignInPage is requireUser for an invitation link: anonymous visitors
+// see the sign-in page first, which names the invitation when it can be accepted.
+func (h *Handler) requireUserViaSignInPage(next echo.HandlerFunc) echo.HandlerFunc {
+	return requireUserVia(next, views.SignInPath)
+}
+
+// requireUserVia lets signed-in users through; an anonymous GET is sent to signIn(the
+// request's path), any other anonymous request is 401.
+func requireUserVia(next echo.HandlerFunc, signIn func(returnTo string) string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) != nil {
 			return next(c)
@@ -79,7 +91,7 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Method != http.MethodGet {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Sign in again.")
 		}
-		return c.Redirect(http.StatusSeeOther, views.LoginPath(c.Request().URL.RequestURI()))
+		return c.Redirect(http.StatusSeeOther, signIn(c.Request().URL.RequestURI()))
 	}
 }
 
@@ -88,8 +100,8 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 var crossOrigin = http.NewCrossOriginProtection()
 
 // csrf requires, on every state-changing request, the session's CSRF token in the form
-// field "_csrf" or the "X-CSRF-Token" header (htmx). A missing session, a token from
-// another session or a cross-site request is 403, before any handler runs.
+// field "_csrf". A missing session, a token from another session or a cross-site request
+// is 403, before any handler runs.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -105,10 +117,7 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		want, _ := s.Values[keyCSRF].(string)
-		got := r.Header.Get("X-CSRF-Token")
-		if got == "" {
-			got = c.FormValue("_csrf")
-		}
+		got := c.FormValue("_csrf")
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return echo.NewHTTPError(http.StatusForbidden, "The form has expired or did not come from this site. Reload the page and try again.")
 		}

@@ -108,7 +108,8 @@ func (s *Store) InvitationByToken(ctx context.Context, token string) (*models.In
 	}
 	var out models.InvitationInfo
 	err := s.db.WithContext(ctx).Table("invitations AS i").
-		Select("i.*, t.name AS team_name, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label, COALESCE(m.role, '') AS inviter_role").
+		Select("i.*, t.name AS team_name, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label, COALESCE(u.name, '') AS created_by_name, "+
+			"COALESCE(m.role, '') AS inviter_role").
 		Joins("JOIN teams t ON t.id = i.team_id").
 		Joins("LEFT JOIN users u ON u.id = i.created_by").
 		Joins("LEFT JOIN team_members m ON m.team_id = i.team_id AND m.user_id = i.created_by").

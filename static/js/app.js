@@ -1,24 +1,9 @@
 // Gatehouse front-end behaviour.
 //
-// Loaded with `defer` under a CSP of `script-src 'self'`: no inline handlers,
-// no eval, and everything works with or without htmx. All listeners are
-// delegated from the document, so content swapped in by htmx is covered too.
+// Loaded with `defer` under a CSP of `script-src 'self'`: no inline handlers
+// and no eval. All listeners are delegated from the document.
 (function () {
   "use strict";
-
-  // csrfToken returns the session's CSRF token from <meta name="csrf-token">.
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") || "" : "";
-  }
-
-  // (a) htmx requests carry the CSRF token as a header.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var token = csrfToken();
-    if (token && event.detail && event.detail.headers) {
-      event.detail.headers["X-CSRF-Token"] = token;
-    }
-  });
 
   // copyText writes text to the clipboard, falling back to a hidden
   // textarea and execCommand where the async Clipboard API is unavailable
@@ -65,7 +50,7 @@
     button.dataset.timer = String(timer);
   }
 
-  // (b) Copy buttons: <button data-copy-target="ID"> copies #ID's text.
+  // (a) Copy buttons: <button data-copy-target="ID"> copies #ID's text.
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!(target instanceof Element)) {
@@ -90,7 +75,7 @@
     );
   });
 
-  // (c) Two-step confirmations (views.ConfirmButton) are <details>, so they work
+  // (b) Two-step confirmations (views.ConfirmButton) are <details>, so they work
   // without script; Escape closes an open one and gives focus back to its button.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") {
@@ -106,7 +91,7 @@
     }
   });
 
-  // (d) Dependent fieldsets: <select data-toggles-fieldsets="G"> shows and enables the
+  // (c) Dependent fieldsets: <select data-toggles-fieldsets="G"> shows and enables the
   // <fieldset data-fieldset-group="G" data-for-value="V"> whose V is the selected
   // value, and hides and disables the others (so they are not submitted). The server
   // renders the same state for the initially selected value, so this only follows
