@@ -2,7 +2,12 @@ package e2e
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -326,5 +331,84 @@ func kitCheckAPI(t *testing.T, lang string, call func(string) (int, string), log
 	}
 	if r := runSnippet(t, dir, []string{"PORT=" + port}, "bash", "-c", f.revokedKeySnippets["snippet-curl"]); r.code != 0 || !strings.Contains(r.stdout, "revoked") {
 		t.Errorf("the revoked key's curl call to the %s API: exit %d, want the revocation named\n%s%s", lang, r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestClientKeyRecipeRuns runs the client credentials page's private_key_jwt program as
+// shown: with the private key of a registered PEM key it gets an access token for the
+// project's API; once the key is removed, the same program is refused.
+func TestClientKeyRecipeRuns(t *testing.T) {
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("go is not on PATH")
+	}
+	p := startPortal(t)
+	u, pr := vfSignInWithProject(t, p, "recipe@example.com", "Recipe Owner")
+	u.do(t, http.MethodPost, "/projects/"+pr.ID+"/settings", url.Values{"_csrf": {u.csrf}, "name": {pr.Name},
+		"token_ttl_minutes": {"15"}, "grant_types": {"client_credentials"}, "auth_methods_shown": {"1"},
+		"auth_methods": {"client_secret", "private_key_jwt"}}, http.StatusSeeOther)
+
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	u.do(t, http.MethodPost, "/projects/"+pr.ID+"/client-keys", url.Values{"_csrf": {u.csrf}, "name": {"recipe"}, "key": {pubPEM},
+		"expires_in_days": {"365"}, "form_token": {models.NewIdempotencyKey()}}, http.StatusSeeOther)
+
+	d := u.page(t, "/projects/"+pr.ID+"/credentials")
+	recipe := d.Find(`[data-testid="recipe-go"]`).Text()
+	keyID := d.Find(`[data-testid="client-key-row"]`).AttrOr("data-client-key-id", "")
+	if !strings.Contains(recipe, "package main") || !strings.Contains(recipe, pr.ID) || keyID == "" {
+		t.Fatalf("the credentials page: recipe %d bytes naming the client: %v, key row %q", len(recipe), strings.Contains(recipe, pr.ID), keyID)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	gomod := "module example.com/token\n\ngo 1.26\n\nrequire github.com/go-jose/go-jose/v4 v4.1.8\n"
+	for name, content := range map[string][]byte{"go.mod": []byte(gomod), "go.sum": sum, "main.go": []byte(recipe),
+		"client-key.pem": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "token")
+	build := exec.Command(goTool, "build", "-mod=mod", "-o", bin, ".")
+	build.Dir, build.Env = dir, childEnv()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("the private_key_jwt program does not build as shown: %v\n%s", err, out)
+	}
+	r := runSnippet(t, dir, nil, bin)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &tok); r.code != 0 || err != nil || tok.TokenType != "Bearer" {
+		t.Fatalf("the private_key_jwt program: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if err := vfPayload(tok.AccessToken, &claims); err != nil || claims.Sub != pr.ID {
+		t.Errorf("the program's token: sub %q (%v), want %s", claims.Sub, err, pr.ID)
+	}
+	u.do(t, http.MethodPost, "/projects/"+pr.ID+"/client-keys/"+keyID+"/remove", url.Values{"_csrf": {u.csrf}}, http.StatusSeeOther)
+	if r := runSnippet(t, dir, nil, bin); r.code != 0 || !strings.Contains(r.stdout, `"invalid_client"`) {
+		t.Errorf("the program after the key's removal: exit %d, want invalid_client\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -57,7 +57,7 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 	if vm.APIs, err = h.projectAPIsVM(c, pv, grants); err != nil {
 		return err
 	}
-	if vm.ClientKeys, err = h.clientKeysVM(c, pv); err != nil {
+	if vm.ClientKeys, err = h.clientKeysVM(c, pv, grants); err != nil {
 		return err
 	}
 	u, err := h.Usage.UsageFor(c.Request().Context(), pv.ID)
