@@ -20,12 +20,14 @@ import (
 // TestBrowserAPIAccessLifecycle drives access to an API across two teams in two
 // headless Chromium browsers, each with its own profile: Alice registers the listed API
 // "Orders" (orders:read, orders:write); Bob finds it in the catalog and requests both
-// scopes for his project; Alice approves orders:read only; Bob's project gets a token
-// carrying only that scope and an API key for it, which the API (verify) accepts;
-// Alice narrows the grant to nothing, which revokes Bob's key (the page lists it, the
-// API rejects it within the status list's ttl); Alice revokes the grant, and Bob's
-// project gets no token any more. Both teams' audit logs hold the request, the decision
-// and the changes. No page may log a console error or CSP violation; no 5xx.
+// scopes for his project; Alice, on the API's access page (its tab shows the pending
+// count), approves orders:read only; Bob's project gets a token carrying only that
+// scope and an API key for it, which the API (verify) accepts; Alice narrows the grant
+// to nothing (two steps on the page), which revokes Bob's key (the page lists it, the
+// API rejects it within the status list's ttl); Alice revokes the grant (two steps),
+// and Bob's project gets no token any more. Both teams' audit logs hold the request,
+// the decision and the changes. No page may log a console error or CSP violation, nor
+// open a JavaScript dialog; no 5xx.
 func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	t.Parallel()
 	chrome := requireChromium(t)
@@ -85,8 +87,15 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 		t.Errorf("Bob's requests after sending: got %q, want one pending", got)
 	}
 
-	// 3. Alice sees it pending and approves orders:read only.
+	// 3. Alice sees it pending, on the API's access page, and approves orders:read only.
 	alice.open(t, p.URL+apiPath, http.StatusOK)
+	if got := alice.text(t, testid("tab-access-badge")); got != "1 pending" {
+		t.Errorf("the access tab's pending count: got %q, want \"1 pending\"", got)
+	}
+	alice.submit(t, "open the access tab", testid("tab-access"), http.StatusOK)
+	if got := alice.location(t).Path; got != apiPath+"/access" {
+		t.Errorf("access tab: got %s, want %s/access", alice.location(t), apiPath)
+	}
 	if got := alice.texts(t, testid("request-status")); !slices.Equal(got, []string{"pending"}) {
 		t.Fatalf("Alice's pending requests: got %q, want one", got)
 	}
@@ -107,9 +116,11 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 		`//*[@data-testid="project-card"]//a[@data-testid="project-link"][normalize-space()="My first project"]`)))
 	projectPath := bob.location(t).Path
 	clientID := bob.textContent(t, testid("client-id"))
+	bob.submit(t, "open the project's API access tab", testid("tab-access"), http.StatusOK)
 	if got := bob.texts(t, testid("project-grant-identifier")); !slices.Contains(got, identifier) {
 		t.Errorf("Bob's project APIs: got %q, want %s", got, identifier)
 	}
+	bob.submit(t, "open the project's client credentials tab", testid("tab-credentials"), http.StatusOK)
 	bob.do(t, "name the secret", chromedp.SendKeys(chromedp.CSS(testid("secret-name")), "billing"))
 	bob.submit(t, "create a client secret", testid("create-secret"), http.StatusOK)
 	secret := bob.textContent(t, testid("secret"))
@@ -124,9 +135,9 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	if err := vfPayload(token, &claims); err != nil || claims.Scope != "orders:read" {
 		t.Errorf("token claims %+v (%v), want scope orders:read only", claims, err)
 	}
-	bob.open(t, p.URL+projectPath, http.StatusOK)
+	bob.open(t, p.URL+projectPath+"/keys", http.StatusOK)
 	bob.do(t, "fill in the key form",
-		chromedp.SetValue(chromedp.CSS(testid("key-api")), alice.location(t).Path[len("/apis/"):]),
+		chromedp.SetValue(chromedp.CSS(testid("key-api")), strings.TrimPrefix(apiPath, "/apis/")),
 	)
 	// The select's change event shows that API's scopes (app.js).
 	if _, err := chromedp.Run(bob.ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="key-api"]').dispatchEvent(new Event('change', {bubbles: true}))`)); err != nil {
@@ -149,13 +160,16 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	}
 
 	// 5. Alice narrows the grant to nothing: the page lists the key it revoked.
-	alice.open(t, p.URL+apiPath, http.StatusOK)
+	alice.open(t, p.URL+apiPath+"/access", http.StatusOK)
 	alice.do(t, "open the grant's scopes",
-		chromedp.Click(chromedp.CSS(testid("grant-edit")+" summary")),
+		chromedp.Click(chromedp.CSS(testid("grant-edit")+" > summary")),
 		chromedp.Click(chromedp.CSS(testid("grant-scope")+`[value="orders:read"]`)),
 	)
 	narrowedAt := time.Now()
-	alice.submit(t, "save the narrowed grant", testid("save-grant"), http.StatusOK)
+	wantQuestion := "Change My first project's scopes for Orders? Its API keys that carry a scope you uncheck are revoked."
+	if got := alice.confirm(t, "save the narrowed grant", "save-grant", http.StatusOK); got != wantQuestion {
+		t.Errorf("narrowing the grant: got the question %q, want %q", got, wantQuestion)
+	}
 	alice.do(t, "wait for the revoked keys", chromedp.WaitVisible(chromedp.CSS(testid("revoked-keys"))))
 	if got := alice.texts(t, testid("revoked-key-project")); !slices.Contains(got, "My first project") {
 		t.Errorf("revoked keys listed: got projects %q, want Bob's project", got)
@@ -166,27 +180,41 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 		t.Errorf("revoked keys box: got %q, want it to say \"Every API rejects them within 2 seconds.\"", got)
 	}
 	// The API rejects the key within the status list's ttl (plus its refresh).
-	deadline := narrowedAt.Add(3*ttl + 5*time.Second)
+	// Polling the verifier, which refreshes in the background, until a deadline.
+	deadline := time.NewTimer(time.Until(narrowedAt.Add(3*ttl + 5*time.Second)))
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		_, err := v.Verify(context.Background(), key)
 		if errors.Is(err, verify.ErrRevoked) {
 			t.Logf("revoked key rejected %s after narrowing", time.Since(narrowedAt).Round(100*time.Millisecond))
 			break
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("the key still verifies %s after the grant was narrowed: %v", time.Since(narrowedAt), err)
+		case <-tick.C:
 		}
-		time.Sleep(100 * time.Millisecond) // polling the verifier, which refreshes in the background
 	}
-	bob.open(t, p.URL+projectPath, http.StatusOK)
+	bob.open(t, p.URL+projectPath+"/keys", http.StatusOK)
 	if got := bob.texts(t, testid("key-revoked-reason")); len(got) != 1 || !strings.Contains(got[0], "narrowed") {
 		t.Errorf("Bob's key list: revoked reasons %q, want one saying access narrowed", got)
 	}
 	checkFits(t, bob, "project-key-revoked")
 
-	// 6. Alice revokes the grant: no token any more.
-	alice.open(t, p.URL+apiPath, http.StatusOK)
-	alice.submit(t, "revoke the grant", testid("revoke-grant"), http.StatusOK)
+	// 6. Alice revokes the grant, in two steps: no token any more.
+	alice.open(t, p.URL+apiPath+"/access", http.StatusOK)
+	wantQuestion = "Revoke My first project's access to Orders? Its API keys for this API are revoked and it can no longer get tokens for it."
+	if got := alice.confirm(t, "revoke the grant", "revoke-grant", http.StatusOK); got != wantQuestion {
+		t.Errorf("revoking the grant: got the question %q, want %q", got, wantQuestion)
+	}
+	if got := alice.location(t).Path; got != apiPath+"/access" {
+		t.Errorf("after revoking the grant: got %s, want %s/access", alice.location(t), apiPath)
+	}
+	if got := alice.count(t, testid("grant-row")); got != 0 {
+		t.Errorf("grant rows after revoking the only grant: got %d, want 0", got)
+	}
 	if got, status := clientCredentials(t, p.URL, clientID, secret, identifier); status != http.StatusBadRequest || !strings.Contains(got, "invalid_target") {
 		t.Errorf("Bob's token after the grant was revoked: %d %s, want invalid_target", status, got)
 	}
@@ -208,6 +236,9 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 	}
 	for _, b := range []*browser{alice, bob} {
 		b.checkConsole(t)
+		if got := b.acceptedDialogs(); len(got) != 0 {
+			t.Errorf("JavaScript dialogs: got %q, want none", got)
+		}
 	}
 	expectNoServerErrors(t, p)
 }

@@ -26,16 +26,16 @@ import (
 // TestBrowserAPIKeyLifecycle drives an API key's whole life in headless Chromium
 // against the real binary, and checks what the browser is given with nothing but the
 // portal's public endpoints, as an API that receives the key would: Kim's first project
-// holds a grant on her team's first API; she creates the key "ci" with one of its two
-// scopes (shown once, with
+// holds a grant on her team's first API; on the project's API keys page she creates
+// the key "ci" with one of its two scopes (shown once, on a page of its own, with
 // snippets), copies it with the copy button (through the real clipboard), verifies it
-// offline against the JWKS and finds its bit clear in the signed status list; after a
-// reload the key is gone from the page and listed as active; revoking it sets the bit.
-// A second key is revoked by pasting its value ("Revoke a leaked key"); pasting
-// garbage, or the key with a forged signature, is refused with an error (422) and
-// revokes nothing. No page may log a console error, CSP violation or uncaught
-// exception (except the "Failed to load resource" of those intended 422s), and the
-// portal must answer no request with a 5xx.
+// offline against the JWKS and finds its bit clear in the signed status list; "Done"
+// leads back to the keys, where the key is gone from the page and listed as active;
+// revoking it (two steps on the page, no dialog) sets the bit. A second key is revoked
+// by pasting its value ("Revoke a leaked key"); pasting garbage, or the key with a
+// forged signature, is refused with an error (422) and revokes nothing. No page may
+// log a console error, CSP violation or uncaught exception (except the "Failed to load
+// resource" of those intended 422s), and the portal must answer no request with a 5xx.
 func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	t.Parallel()
 	chrome := requireChromium(t)
@@ -53,7 +53,6 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	b.load(t, "open My first project from its card", http.StatusOK, chromedp.Click(chromedp.Search(firstProject)))
 	b.do(t, "wait for the project page", chromedp.WaitVisible(chromedp.CSS(testid("project-name-heading"))))
 	projectPath := b.location(t).Path
-	projectURL := p.URL + projectPath
 	if !strings.HasPrefix(projectPath, "/projects/") {
 		t.Fatalf("project card link: got %s, want /projects/ID", b.location(t))
 	}
@@ -66,7 +65,17 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		t.Errorf("project's team link: got %q, want /teams/ID", b.attr(t, testid("project-team-link"), "href"))
 	}
 	// 2. Her first project holds a grant on her team's "My first API" (read, write), so
-	// the key form offers that API and its two scopes, unchecked.
+	// the key form, on the project's API keys page, offers that API and its two scopes,
+	// unchecked.
+	keysPath := projectPath + "/keys"
+	keysURL := p.URL + keysPath
+	b.submit(t, "open the API keys tab", testid("tab-keys"), http.StatusOK)
+	if got := b.location(t).Path; got != keysPath {
+		t.Fatalf("API keys tab: got %s, want %s", b.location(t), keysPath)
+	}
+	if got := b.attr(t, testid("tab-keys"), "aria-current"); got != "page" {
+		t.Errorf("API keys tab: got aria-current %q, want \"page\"", got)
+	}
 	if got := b.count(t, testid("key-form-no-grant")); got != 0 {
 		t.Errorf("first project: got %d key-form-no-grant, want the key form", got)
 	}
@@ -91,7 +100,7 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	}
 	created := time.Now()
 	b.submit(t, "create the key ci", testid("create-key"), http.StatusOK)
-	b.do(t, "wait for the new key", chromedp.WaitVisible(chromedp.CSS(testid("secret"))))
+	b.do(t, "wait for the new key", chromedp.WaitVisible(chromedp.CSS(testid("shown-once")+" "+testid("secret"))))
 	// The key is in view as the page opens, at 1280 and at 390 pixels: nobody has to
 	// scroll to find a value shown once.
 	for _, width := range []int64{1280, 390} {
@@ -99,13 +108,13 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		inView, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](
-			`window.scrollTo(0, 0); (r => r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth)(document.querySelector('[data-testid="new-key-box"] [data-testid="secret"]').getBoundingClientRect())`))
+			`window.scrollTo(0, 0); (r => r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth)(document.querySelector('[data-testid="shown-once"] [data-testid="secret"]').getBoundingClientRect())`))
 		if err != nil {
 			t.Fatalf("where the new key is at %d px: %v", width, err)
 		}
 		saveViewport(t, b, fmt.Sprintf("project-new-key-first-screen-%d.png", width))
 		if !inView {
-			rect, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`JSON.stringify(document.querySelector('[data-testid="new-key-box"] [data-testid="secret"]').getBoundingClientRect())`))
+			rect, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`JSON.stringify(document.querySelector('[data-testid="shown-once"] [data-testid="secret"]').getBoundingClientRect())`))
 			t.Errorf("at %d px the new key is out of view when the page opens (at %s)", width, rect)
 		}
 	}
@@ -118,8 +127,8 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		t.Errorf("new key's JOSE header: got %v, want typ \"apikey+jwt\"", header)
 	}
 	newKeyID := b.textContent(t, testid("new-key-id"))
-	if got := b.textContent(t, testid("new-key-name")); got != "ci" {
-		t.Errorf("new key's name: got %q, want \"ci\"", got)
+	if got := b.textContent(t, testid("shown-once")+" #shown-once-heading"); got != "API key “ci” created" {
+		t.Errorf("new key's page heading: got %q, want \"API key “ci” created\" (its name)", got)
 	}
 	snippets := `Array.from(document.querySelectorAll('[data-testid="key-snippets"] details > .code-block code[id^="snippet-"]'), e => e.dataset.testid)`
 	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](snippets)); err != nil ||
@@ -152,7 +161,7 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if _, err := chromedp.Call(b.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
 		t.Fatalf("enabling focus emulation: %v", err)
 	}
-	copyKey := `button[data-copy-target="key-value"]`
+	copyKey := `button[data-copy-target="shown-once-value"]`
 	if got := b.count(t, copyKey); got != 1 {
 		t.Fatalf("copy buttons for the key: got %d, want 1", got)
 	}
@@ -168,7 +177,7 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 			window.keyCopyLabels = [];
 			new MutationObserver(() => window.keyCopyLabels.push(b.textContent.trim()))
 				.observe(b, {childList: true, characterData: true, subtree: true});
-		})(document.querySelector('button[data-copy-target="key-value"]'))`),
+		})(document.querySelector('button[data-copy-target="shown-once-value"]'))`),
 		chromedp.Click(chromedp.CSS(copyKey)),
 	)
 	label, err := chromedp.Run(b.ctx, chromedp.Poll[string](`window.keyCopyLabels.length > 0 && window.keyCopyLabels[0]`,
@@ -227,10 +236,11 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		t.Errorf("status bit %d of the new key: got %d, want 0 (valid)", idx, bit)
 	}
 
-	// 6. Reloaded, the page no longer shows the key, but lists it as active.
-	b.open(t, projectURL, http.StatusOK)
-	if got := b.count(t, testid("secret")) + b.count(t, testid("new-key-box")); got != 0 {
-		t.Errorf("keys shown after reloading the project page: got %d, want 0 (shown once)", got)
+	// 6. "Done" leads back to the API keys, which no longer show the key, but list it
+	// as active.
+	b.done(t, "done with the new key", keysPath, "")
+	if got := b.count(t, testid("secret")) + b.count(t, testid("new-key-box")) + b.count(t, testid("shown-once")); got != 0 {
+		t.Errorf("keys shown after Done: got %d, want 0 (shown once)", got)
 	}
 	checkFits(t, b, "project-with-key")
 	if got := b.texts(t, testid("key-row-name")); !slices.Equal(got, []string{"ci"}) {
@@ -252,14 +262,17 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		t.Errorf("key row audiences: got %q, want [%q]", got, audience)
 	}
 	if strings.Contains(b.textContent(t, "body"), key) {
-		t.Errorf("project page after the reload: got the key in its text, want it shown once only")
+		t.Errorf("API keys page after Done: got the key in its text, want it shown once only")
 	}
 
-	// 7. Revoking it, through its confirm() dialog, sets its bit in a re-signed list.
-	b.submit(t, "revoke the key ci", testid("revoke-key"), http.StatusOK)
-	b.do(t, "wait for the project page", chromedp.WaitVisible(chromedp.CSS(testid("key-status"))))
-	if got := b.location(t).Path; got != projectPath {
-		t.Errorf("after revoking: got %s, want %s", got, projectPath)
+	// 7. Revoking it, in two steps on the page, sets its bit in a re-signed list.
+	wantQuestion := "Revoke API key ci? Every API will reject it within a minute."
+	if got := b.confirm(t, "revoke the key ci", "revoke-key", http.StatusOK); got != wantQuestion {
+		t.Errorf("revoking ci: got the question %q, want %q", got, wantQuestion)
+	}
+	b.do(t, "wait for the API keys page", chromedp.WaitVisible(chromedp.CSS(testid("key-status"))))
+	if got := b.location(t).Path; got != keysPath {
+		t.Errorf("after revoking: got %s, want %s", got, keysPath)
 	}
 	if got := b.texts(t, testid("key-status")); !slices.Equal(got, []string{"revoked"}) {
 		t.Errorf("key statuses after revoking: got %q, want [\"revoked\"]", got)
@@ -270,9 +283,8 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if got := b.texts(t, testid("flash")+`[data-kind="success"]`); len(got) != 1 || !strings.HasPrefix(got[0], "Key revoked.") {
 		t.Errorf("flash after revoking: got %q, want one \"Key revoked. …\"", got)
 	}
-	wantDialogs := []string{"Revoke API key ci? Every API will reject it within a minute."}
-	if got := b.acceptedDialogs(); !slices.Equal(got, wantDialogs) {
-		t.Errorf("confirm dialogs: got %q, want %q", got, wantDialogs)
+	if got := b.acceptedDialogs(); len(got) != 0 {
+		t.Errorf("JavaScript dialogs: got %q, want none", got)
 	}
 	bit, etag2 := apiKeyStatusBit(t, jwks, p.URL, statusURI, idx)
 	if bit != 1 {
@@ -295,9 +307,10 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS(testid("key-scope")+`[value="write"]`)),
 	)
 	b.submit(t, "create the key leaky", testid("create-key"), http.StatusOK)
-	b.do(t, "wait for the new key", chromedp.WaitVisible(chromedp.CSS(testid("secret"))))
+	b.do(t, "wait for the new key", chromedp.WaitVisible(chromedp.CSS(testid("shown-once")+" "+testid("secret"))))
 	leaky := b.textContent(t, testid("secret"))
 	leakyID := b.textContent(t, testid("new-key-id"))
+	b.done(t, "done with the key leaky", keysPath, "")
 	if leaky == key || leakyID == newKeyID || strings.Count(leaky, ".") != 2 {
 		t.Fatalf("second key: got %q (id %s), want a new JWT", leaky, leakyID)
 	}
@@ -316,7 +329,7 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		t.Errorf("second key claims: got scope %q jti %q, want \"write\" and %s", leakyClaims.Scope, leakyClaims.ID, leakyID)
 	}
 
-	revokeByValueURL := projectURL + "/keys/revoke-by-value"
+	revokeByValueURL := keysURL + "/revoke-by-value"
 	b.expectErrorStatus(revokeByValueURL) // the 422s below are intended
 	paste := func(step, value string, want int64) {
 		t.Helper()
@@ -337,7 +350,10 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 		if got, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(testid("revoke-by-value-input")))); err != nil || got != value {
 			t.Fatalf("%s: got %q (%v) in the input, want %q", step, got, err, value)
 		}
-		b.submit(t, step, testid("revoke-by-value-submit"), want)
+		wantQuestion := "Revoke the pasted key? Every API rejects it within a minute."
+		if got := b.confirm(t, step, "revoke-by-value-submit", want); got != wantQuestion {
+			t.Errorf("%s: got the question %q, want %q", step, got, wantQuestion)
+		}
 		b.do(t, step+": wait for the answer", chromedp.WaitVisible(chromedp.CSS(testid("revoke-by-value"))))
 	}
 	sig := []byte(leaky[strings.LastIndex(leaky, ".")+1:])
@@ -378,16 +394,15 @@ func TestBrowserAPIKeyLifecycle(t *testing.T) {
 	if got := apiKeyRowStatus(t, b, newKeyID); got != "revoked" {
 		t.Errorf("ci's status after revoking leaky: got %q, want \"revoked\"", got)
 	}
-	wantDialogs = append(wantDialogs, "Revoke the pasted key?", "Revoke the pasted key?", "Revoke the pasted key?")
-	if got := b.acceptedDialogs(); !slices.Equal(got, wantDialogs) {
-		t.Errorf("confirm dialogs: got %q, want %q", got, wantDialogs)
+	if got := b.acceptedDialogs(); len(got) != 0 {
+		t.Errorf("JavaScript dialogs: got %q, want none", got)
 	}
 	if bit, _ := apiKeyStatusBit(t, jwks, p.URL, leakyClaims.Status.StatusList.URI, leakyClaims.Status.StatusList.Idx); bit != 1 {
 		t.Errorf("leaky's status bit %d after revoking by value: got %d, want 1", leakyClaims.Status.StatusList.Idx, bit)
 	}
-	b.open(t, projectURL, http.StatusOK)
+	b.open(t, keysURL, http.StatusOK)
 	if got := b.texts(t, testid("key-status")); !slices.Equal(got, []string{"revoked", "revoked"}) {
-		t.Errorf("key statuses on the project page at the end: got %q, want both revoked", got)
+		t.Errorf("key statuses on the API keys page at the end: got %q, want both revoked", got)
 	}
 
 	// 9. No page misbehaved, and the portal served no 5xx.

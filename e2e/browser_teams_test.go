@@ -11,14 +11,15 @@ import (
 
 // TestBrowserTeamInvitation drives the team workflow in two headless Chromium
 // browsers, each with its own profile (so no cookie is shared), against one portal:
-// Olive creates a team, a project in it and a client secret (shown once), and invites
-// Victor as a viewer; Victor opens the link signed out, and the sign-in page tells him
-// who invited him to which team as what; he signs in, accepts and sees the project
-// read-only; the used link then shows a clear page (and, signed out, a sign-in page
-// that says nothing of it); Olive sees Victor among
-// the members and the events in the audit log, and revokes the secret. No page may
-// log a console error, CSP violation or uncaught exception, and the portal must answer
-// no request with a 5xx.
+// Olive creates a team, a project in it and a client secret (shown once, on a page of
+// its own), and invites Victor as a viewer from the team's members page; Victor opens
+// the link signed out, and the sign-in page tells him who invited him to which team as
+// what; he signs in, accepts and sees the project read-only on each of its pages; the
+// used link then shows a clear page (and, signed out, a sign-in page that says nothing
+// of it); Olive sees Victor among the members and the events in the audit log tab, and
+// revokes the secret (two steps on the page, no dialog). No page may log a console
+// error, CSP violation or uncaught exception, and the portal must answer no request
+// with a 5xx.
 func TestBrowserTeamInvitation(t *testing.T) {
 	t.Parallel()
 	chrome := requireChromium(t)
@@ -80,20 +81,26 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	if !strings.HasPrefix(clientID, "prj_") {
 		t.Errorf("client id: got %q, want it to start with \"prj_\"", clientID)
 	}
+	credentialsURL := projectURL + "/credentials"
 
-	// The client secret is shown once, with a copy button.
+	// The client secret, created on the client credentials page, is shown once on a
+	// page of its own, with a copy button; Done leads back to the secrets.
+	olive.submit(t, "open the client credentials tab", testid("tab-credentials"), http.StatusOK)
+	if got := p.URL + olive.location(t).Path; got != credentialsURL {
+		t.Errorf("client credentials tab: got %s, want %s", got, credentialsURL)
+	}
 	olive.do(t, "name the client secret", chromedp.SendKeys(chromedp.CSS(testid("secret-name")), "ci"))
 	olive.submit(t, "create the client secret", testid("create-secret"), http.StatusOK)
-	olive.do(t, "wait for the new secret", chromedp.WaitVisible(chromedp.CSS(testid("secret"))))
+	olive.do(t, "wait for the new secret", chromedp.WaitVisible(chromedp.CSS(testid("shown-once")+" "+testid("secret"))))
 	if got := olive.text(t, testid("secret")); !strings.HasPrefix(got, "ghcs_") {
 		t.Errorf("new secret: got %q, want it to start with \"ghcs_\"", got)
 	}
-	if got := olive.count(t, `button[data-copy-target="secret-value"]`); got != 1 {
+	if got := olive.count(t, `button[data-copy-target="shown-once-value"]`); got != 1 {
 		t.Errorf("copy buttons for the secret: got %d, want 1", got)
 	}
-	olive.open(t, projectURL, http.StatusOK)
+	olive.done(t, "done with the new secret", credentialsURL[len(p.URL):], "secrets")
 	if got := olive.count(t, testid("secret")); got != 0 {
-		t.Errorf("secrets shown after reloading the project page: got %d, want 0 (shown once)", got)
+		t.Errorf("secrets shown after Done: got %d, want 0 (shown once)", got)
 	}
 	if got := olive.texts(t, testid("secret-row-name")); !slices.Equal(got, []string{"ci"}) {
 		t.Errorf("secret rows: got %q, want [\"ci\"]", got)
@@ -103,17 +110,26 @@ func TestBrowserTeamInvitation(t *testing.T) {
 		t.Errorf("secret statuses: got %q, want [\"active\"]", got)
 	}
 
-	// 4. Back on the team page, Olive creates a viewer invitation link.
+	// 4. Back on the team's members page, Olive creates a viewer invitation link,
+	// shown once on a page of its own; Done leads back to the members.
 	olive.submit(t, "go back to the team page", testid("project-team-link"), http.StatusOK)
+	olive.submit(t, "open the members tab", testid("tab-members"), http.StatusOK)
+	if got := olive.location(t).Path; got != teamPath+"/members" {
+		t.Errorf("members tab: got %s, want %s/members", olive.location(t), teamPath)
+	}
 	olive.do(t, "choose the viewer role",
 		chromedp.WaitVisible(chromedp.CSS(testid("invite-role"))),
 		chromedp.SetValue(chromedp.CSS(testid("invite-role")), "viewer"),
 	)
 	olive.submit(t, "create the invitation", testid("create-invite"), http.StatusOK)
-	olive.do(t, "wait for the invitation link", chromedp.WaitVisible(chromedp.CSS(testid("invite-link"))))
+	olive.do(t, "wait for the invitation link", chromedp.WaitVisible(chromedp.CSS(testid("shown-once")+" "+testid("invite-link"))))
 	inviteLink := olive.text(t, testid("invite-link"))
 	if !strings.HasPrefix(inviteLink, p.URL+"/invitations/") || len(inviteLink) <= len(p.URL+"/invitations/") {
 		t.Fatalf("invitation link: got %q, want %s/invitations/TOKEN", inviteLink, p.URL)
+	}
+	olive.done(t, "done with the invitation link", teamPath+"/members", "")
+	if got := olive.count(t, testid("invite-link")); got != 0 {
+		t.Errorf("invitation links shown after Done: got %d, want 0 (shown once)", got)
 	}
 	if got := olive.texts(t, testid("invitation-role")); !slices.Equal(got, []string{"viewer"}) {
 		t.Errorf("pending invitations: got roles %q, want [\"viewer\"]", got)
@@ -158,11 +174,13 @@ func TestBrowserTeamInvitation(t *testing.T) {
 		t.Errorf("Victor's role in Platform: got %q, want \"viewer\"", got)
 	}
 
-	// 6. As a viewer Victor sees the team and its project, but cannot change them.
-	for _, id := range []string{"create-invite", "invite-form", "change-role", "remove-member", "audit-link",
-		"delete-team", "rename-team", "new-project"} {
-		if got := victor.count(t, testid(id)); got != 0 {
-			t.Errorf("viewer's team page: got %d %s, want none", got, id)
+	// 6. As a viewer Victor sees the team and its project, but cannot change them: no
+	// page of the team offers him a control, nor the audit log tab.
+	teamControls := []string{"create-invite", "invite-form", "change-role", "remove-member", "tab-audit",
+		"delete-team", "rename-team", "new-project"}
+	for id, n := range countOnPages(t, victor, p.URL, []string{teamPath + "/members", teamPath + "/settings", teamPath}, teamControls) {
+		if n != 0 {
+			t.Errorf("viewer's team pages: got %d %s, want none", n, id)
 		}
 	}
 	if got := victor.texts(t, testid("project-row")+" "+testid("project-link")); !slices.Equal(got, []string{"Orders API"}) {
@@ -176,16 +194,18 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	if got := victor.text(t, testid("client-id")); got != clientID {
 		t.Errorf("viewer's client id: got %q, want %q", got, clientID)
 	}
+	projectControls := []string{"create-secret", "revoke-secret", "delete-project", "save-settings"}
+	for id, n := range countOnPages(t, victor, p.URL, []string{projectURL[len(p.URL):] + "/settings", credentialsURL[len(p.URL):]}, projectControls) {
+		if n != 0 {
+			t.Errorf("viewer's project pages: got %d %s, want none", n, id)
+		}
+	}
 	if got := victor.texts(t, testid("secret-status")); !slices.Equal(got, []string{"active"}) {
 		t.Errorf("viewer's secret rows: got statuses %q, want [\"active\"]", got)
 	}
-	for _, id := range []string{"create-secret", "revoke-secret", "delete-project", "save-settings"} {
-		if got := victor.count(t, testid(id)); got != 0 {
-			t.Errorf("viewer's project page: got %d %s, want none", got, id)
-		}
-	}
+	victor.submit(t, "open the project's settings tab", testid("tab-settings"), http.StatusOK)
 	if got := victor.count(t, testid("settings-readonly")); got != 1 {
-		t.Errorf("viewer's project page: got %d settings-readonly, want 1", got)
+		t.Errorf("viewer's project settings page: got %d settings-readonly, want 1", got)
 	}
 
 	// 7. The used link now says he is a member, with the way into the team, not an error.
@@ -229,7 +249,16 @@ func TestBrowserTeamInvitation(t *testing.T) {
 
 	// 8. Olive sees Victor among the members, no pending invitation, and the events in
 	// the audit log.
-	olive.open(t, p.URL+teamPath, http.StatusOK)
+	// The owner's pages have the controls the viewer's lack (so their absence above is
+	// the role's doing, not a renamed hook).
+	for id, n := range countOnPages(t, olive, p.URL, []string{teamPath, teamPath + "/settings", teamPath + "/members"}, teamControls) {
+		if n == 0 {
+			t.Errorf("owner's team pages: got no %s, want one", id)
+		}
+	}
+	if got := olive.location(t).Path; got != teamPath+"/members" {
+		t.Fatalf("team members page: got %s", olive.location(t))
+	}
 	if got := olive.count(t, testid("member-row")); got != 2 {
 		t.Errorf("member rows: got %d, want 2", got)
 	}
@@ -245,18 +274,17 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	if got := olive.texts(t, testid("member-name")); !slices.Contains(got, "Victor Viewer") {
 		t.Errorf("member names: got %q, want \"Victor Viewer\" among them", got)
 	}
-	// The owner's page has the controls the viewer's lacks (so their absence above is
-	// the role's doing, not a renamed hook).
-	for _, id := range []string{"create-invite", "change-role", "remove-member", "audit-link", "delete-team", "rename-team", "new-project"} {
-		if got := olive.count(t, testid(id)); got == 0 {
-			t.Errorf("owner's team page: got no %s, want one", id)
-		}
-	}
 	if got := olive.count(t, testid("invitation-row")); got != 0 {
 		t.Errorf("pending invitations after the accept: got %d, want 0", got)
 	}
-	olive.submit(t, "open the audit log", testid("audit-link"), http.StatusOK)
+	olive.submit(t, "open the audit log tab", testid("tab-audit"), http.StatusOK)
 	olive.do(t, "wait for the audit log", chromedp.WaitVisible(chromedp.CSS(testid("audit"))))
+	if got := olive.location(t).Path; got != teamPath+"/audit" {
+		t.Errorf("audit log tab: got %s, want %s/audit", olive.location(t), teamPath)
+	}
+	if got := olive.attr(t, testid("tab-audit"), "aria-current"); got != "page" {
+		t.Errorf("audit log tab: got aria-current %q, want \"page\"", got)
+	}
 	actions := olive.texts(t, testid("audit-action"))
 	for _, want := range []string{"team.create", "project.create", "secret.create", "invitation.create", "member.join"} {
 		if !slices.Contains(actions, want) {
@@ -265,29 +293,36 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	}
 	checkFits(t, olive, "audit-log")
 
-	// 9. Olive revokes the secret, through its confirm() dialog.
-	olive.open(t, projectURL, http.StatusOK)
-	for _, id := range []string{"create-secret", "revoke-secret", "delete-project", "save-settings"} {
-		if got := olive.count(t, testid(id)); got == 0 {
-			t.Errorf("owner's project page: got no %s, want one", id)
+	// 9. Olive revokes the secret, in two steps on the client credentials page.
+	for id, n := range countOnPages(t, olive, p.URL, []string{projectURL[len(p.URL):] + "/settings", credentialsURL[len(p.URL):]}, projectControls) {
+		if n == 0 {
+			t.Errorf("owner's project pages: got no %s, want one", id)
 		}
 	}
+	olive.open(t, projectURL+"/settings", http.StatusOK)
 	if got := olive.count(t, testid("settings-readonly")); got != 0 {
-		t.Errorf("owner's project page: got %d settings-readonly, want none", got)
+		t.Errorf("owner's project settings page: got %d settings-readonly, want none", got)
 	}
-	olive.submit(t, "revoke the client secret", testid("revoke-secret"), http.StatusOK)
-	olive.do(t, "wait for the project page", chromedp.WaitVisible(chromedp.CSS(testid("secret-status"))))
+	olive.open(t, credentialsURL, http.StatusOK)
+	wantQuestion := "Revoke secret ci? Services using it will stop getting tokens."
+	if got := olive.confirm(t, "revoke the client secret", "revoke-secret", http.StatusOK); got != wantQuestion {
+		t.Errorf("revoking the secret: got the question %q, want %q", got, wantQuestion)
+	}
+	// The answer is the list the secret was in.
+	if got := p.URL + olive.location(t).Path; got != credentialsURL {
+		t.Errorf("after revoking the secret: got %s, want %s (the secrets)", olive.location(t), credentialsURL)
+	}
+	olive.open(t, credentialsURL, http.StatusOK)
 	if got := olive.texts(t, testid("secret-status")); !slices.Equal(got, []string{"revoked"}) {
 		t.Errorf("secret statuses after revoking: got %q, want [\"revoked\"]", got)
 	}
 	if got := olive.count(t, testid("revoke-secret")); got != 0 {
 		t.Errorf("revoke buttons after revoking: got %d, want 0", got)
 	}
-	wantDialog := "Revoke secret ci? Services using it will stop getting tokens."
-	if got := olive.acceptedDialogs(); !slices.Equal(got, []string{wantDialog}) {
-		t.Errorf("Olive's confirm dialogs: got %q, want [%q]", got, wantDialog)
+	if got := olive.acceptedDialogs(); len(got) != 0 {
+		t.Errorf("Olive's JavaScript dialogs: got %q, want none", got)
 	}
-	victor.open(t, projectURL, http.StatusOK)
+	victor.open(t, credentialsURL, http.StatusOK)
 	if got := victor.texts(t, testid("secret-status")); !slices.Equal(got, []string{"revoked"}) {
 		t.Errorf("viewer's secret statuses after the revoke: got %q, want [\"revoked\"]", got)
 	}
@@ -296,7 +331,22 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	olive.checkConsole(t)
 	victor.checkConsole(t)
 	if got := victor.acceptedDialogs(); len(got) != 0 {
-		t.Errorf("Victor's confirm dialogs: got %q, want none", got)
+		t.Errorf("Victor's JavaScript dialogs: got %q, want none", got)
 	}
 	expectNoServerErrors(t, p)
+}
+
+// countOnPages opens each of paths (under base) in b, in order, and counts the
+// elements with each of the data-testids ids over all of them. The tab is on the last
+// page afterwards.
+func countOnPages(t *testing.T, b *browser, base string, paths, ids []string) map[string]int {
+	t.Helper()
+	n := make(map[string]int, len(ids))
+	for _, path := range paths {
+		b.open(t, base+path, http.StatusOK)
+		for _, id := range ids {
+			n[id] += b.count(t, testid(id))
+		}
+	}
+	return n
 }

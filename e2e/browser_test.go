@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,16 +74,17 @@ type browser struct {
 	problems []string        // console errors, CSP violations and uncaught exceptions
 	notes    []string        // console errors that are not the page's fault (see isFaviconMiss)
 	expected map[string]bool // URLs whose 4xx "Failed to load resource" is intended (see expectErrorStatus)
-	dialogs  []string        // messages of the JavaScript dialogs that were accepted
+	dialogs  []string        // messages of the JavaScript dialogs that were accepted (there should be none)
 
 	marks   int                      // console marks written so far (see flushConsole)
 	pending map[string]chan struct{} // console marks written and not yet seen, closed when seen
 }
 
 // newBrowser starts headless Chromium with a fresh profile, records every console
-// error, CSP violation and uncaught exception of its pages, and accepts every
-// JavaScript dialog (confirm()). It closes the browser, reaps its processes and
-// removes the profile when the test ends.
+// error, CSP violation and uncaught exception of its pages, and accepts and records
+// every JavaScript dialog (the portal has none left: destructive actions confirm in
+// two steps on the page, see confirm, and tests check acceptedDialogs is empty). It
+// closes the browser, reaps its processes and removes the profile when the test ends.
 func newBrowser(t *testing.T, chrome string) *browser {
 	t.Helper()
 	profile, err := os.MkdirTemp("", "gatehouse-e2e-chromium-")
@@ -160,8 +163,8 @@ func newBrowser(t *testing.T, chrome string) *browser {
 			b.mu.Unlock()
 		}
 	}()
-	// A confirm() blocks the page, and with it the click that opened it, so a second
-	// goroutine accepts it.
+	// A dialog (confirm(), alert()) would block the page, and with it the click that
+	// opened it, so a second goroutine accepts it and records it for acceptedDialogs.
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
 		for ev, err := range dialogs {
@@ -350,11 +353,129 @@ func (b *browser) open(t *testing.T, url string, want int64) int64 {
 }
 
 // submit clicks the first element that matches sel (a link or a submit button) and
-// returns the status of the page that loads, as load does. A confirm() it opens is
-// accepted by the browser's dialog handler.
+// returns the status of the page that loads, as load does.
 func (b *browser) submit(t *testing.T, step, sel string, want int64) int64 {
 	t.Helper()
 	return b.load(t, step, want, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// confirm sends a form through its two-step confirmation (views.ConfirmButton) as a
+// person does, and returns the question it asked: the final submit button
+// [data-testid=id] (the first on the page) must not be rendered before; clicking
+// [data-testid=id-open] must show it, with the question (confirm-question) beside it
+// in the same <details>; clicking it then loads the answer, whose status is checked
+// as submit does.
+func (b *browser) confirm(t *testing.T, step, id string, want int64) string {
+	t.Helper()
+	return b.confirmIn(t, step, "", id, want)
+}
+
+// confirmIn is confirm for the first confirmation inside the first element that
+// matches the CSS selector scope (a table row, say); scope "" is the whole page.
+func (b *browser) confirmIn(t *testing.T, step, scope, id string, want int64) string {
+	t.Helper()
+	q := b.openConfirm(t, step, scope, id)
+	b.load(t, step+": confirm", want, chromedp.Click(chromedp.CSS(inScope(scope, testid(id)))))
+	return q
+}
+
+// done follows the Done link of the page that shows a value once (views.ShownOnce) and
+// checks that it loads the list the value belongs to: the link is wantPath, with the
+// fragment wantFragment when not empty, and the page that loads is wantPath (200).
+// A link that differs from the shown-once page's own URL by its fragment alone would
+// only scroll that page, leaving the value on screen: that fails the test, which then
+// opens the list itself and goes on.
+func (b *browser) done(t *testing.T, step, wantPath, wantFragment string) {
+	t.Helper()
+	href, err := url.Parse(b.attr(t, testid("shown-once-done"), "href"))
+	if err != nil || href.Path != wantPath || href.Fragment != wantFragment {
+		want := &url.URL{Path: wantPath, Fragment: wantFragment}
+		t.Errorf("%s: got the Done link %v (%v), want %s", step, href, err, want)
+	}
+	before := b.location(t)
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(testid("shown-once-done"))))
+	switch {
+	case err != nil:
+		t.Fatalf("%s: following Done: %v (browser at %s)", step, err, b.location(t))
+	case resp == nil:
+		t.Errorf("%s: Done (%v) loaded no page: it differs from the URL of the page that shows the value (%s) by its fragment alone, "+
+			"so the browser only scrolled that page, the value stays on screen and the list is not shown", step, href, before)
+		list := *before
+		list.Path, list.RawQuery, list.Fragment = wantPath, "", ""
+		b.open(t, list.String(), http.StatusOK)
+	case resp.Status != http.StatusOK:
+		t.Errorf("%s: Done loaded %s with HTTP %d, want 200", step, resp.URL, resp.Status)
+	}
+	if got := b.location(t).Path; got != wantPath {
+		t.Errorf("%s: after Done the browser is at %s, want %s", step, b.location(t), wantPath)
+	}
+	if got := b.count(t, testid("shown-once")); got != 0 {
+		t.Errorf("%s: after Done the page still shows the value once (%d shown-once), want the list", step, got)
+	}
+}
+
+// inScope is the CSS selector of the elements that match sel inside those that match
+// scope ("" for anywhere).
+func inScope(scope, sel string) string {
+	if scope == "" {
+		return sel
+	}
+	return scope + " " + sel
+}
+
+// renderedJS is a JavaScript function of an element that tells whether the browser
+// renders it: offsetParent is not null (no display: none on it or above it) and
+// checkVisibility() holds. The second test is the one that counts inside a closed
+// <details>: Chromium lays its content out under content-visibility: hidden, so that
+// it keeps boxes, client rects and an offsetParent (and chromedp's WaitVisible, which
+// looks at those, takes it for visible), but it is not painted.
+const renderedJS = `(e => e.offsetParent !== null && e.checkVisibility())`
+
+// renderState says whether the first element that matches sel is "missing", "hidden"
+// (in the DOM but not rendered, see renderedJS, as inside a closed <details>) or
+// "visible".
+func (b *browser) renderState(t *testing.T, sel string) string {
+	t.Helper()
+	js := `(e => e === null ? "missing" : ` + renderedJS + `(e) ? "visible" : "hidden")(document.querySelector(` + strconv.Quote(sel) + `))`
+	state, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatalf("looking at %s: %v", sel, err)
+	}
+	return state
+}
+
+// waitRendered waits (10 s at most) until the first element that matches sel is
+// rendered (renderedJS) when rendered is true, or is not when it is false.
+func (b *browser) waitRendered(t *testing.T, step, sel string, rendered bool) {
+	t.Helper()
+	js := `(e => e !== null && ` + renderedJS + `(e) === ` + strconv.FormatBool(rendered) + `)(document.querySelector(` + strconv.Quote(sel) + `))`
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("%s: waiting for %s to be %s: %v (it is %s)", step, sel, map[bool]string{true: "shown", false: "hidden"}[rendered], err, b.renderState(t, sel))
+	}
+}
+
+// openConfirm opens the first two-step confirmation id inside scope (see confirmIn)
+// without confirming it, and returns its question: the final button must be hidden
+// before and visible after, and its <details> open.
+func (b *browser) openConfirm(t *testing.T, step, scope, id string) string {
+	t.Helper()
+	final := inScope(scope, testid(id))
+	if got := b.renderState(t, final); got != "hidden" {
+		t.Fatalf("%s: before opening the confirmation, %s is %s, want hidden (the second step)", step, final, got)
+	}
+	b.do(t, step+": open the confirmation", chromedp.Click(chromedp.CSS(inScope(scope, testid(id+"-open")))))
+	b.waitRendered(t, step+": open the confirmation", final, true)
+	js := `(b => { const d = b.closest("details.confirm"); const q = d && d.querySelector('[data-testid="confirm-question"]');
+		return d && d.open && q ? q.textContent : ""; })(document.querySelector(` + strconv.Quote(final) + `))`
+	q, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatalf("%s: reading the question: %v", step, err)
+	}
+	q = strings.Join(strings.Fields(q), " ")
+	if q == "" {
+		t.Fatalf("%s: %s is visible, but not in an open details.confirm with a confirm-question", step, final)
+	}
+	return q
 }
 
 // textContent returns the trimmed text content of the first element that matches the
@@ -428,7 +549,7 @@ func expectNoServerErrors(t *testing.T, p *portal) {
 // TestBrowserSignIn drives the whole development sign-in in headless Chromium against
 // the real binary: the sign-in page with the development banner, the development
 // provider's form, the dashboard with the new user's personal team, the account page
-// with its one session, "Sign out everywhere" through its confirm() dialog, and that
+// with its one session, "Sign out everywhere" through its two-step confirmation, and that
 // the account page then asks to sign in again. Signing in again returns to the account
 // page with exactly one (new) session. No page may log a console error, CSP violation
 // or uncaught exception, and the portal must answer no request with a 5xx.
@@ -492,14 +613,14 @@ func TestBrowserSignIn(t *testing.T) {
 		t.Errorf("sessions marked current: got %d, want 1", got)
 	}
 
-	// 5. "Sign out everywhere" asks for confirmation, then signs out.
-	b.do(t, "sign out everywhere",
-		chromedp.Click(chromedp.CSS(testid("sign-out-everywhere")+` button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(testid("sign-in"))),
-	)
-	wantDialog := "Sign out of every session, including this one?"
-	if got := b.acceptedDialogs(); len(got) != 1 || got[0] != wantDialog {
-		t.Errorf("confirm dialogs: got %q, want [%q]", got, wantDialog)
+	// 5. "Sign out everywhere" asks for confirmation on the page, then signs out.
+	wantQuestion := "Sign out of every session, including this one?"
+	if got := b.confirmIn(t, "sign out everywhere", testid("sign-out-everywhere"), "sign-out-everywhere-submit", http.StatusOK); got != wantQuestion {
+		t.Errorf("sign out everywhere: got the question %q, want %q", got, wantQuestion)
+	}
+	b.do(t, "wait for the sign-in page", chromedp.WaitVisible(chromedp.CSS(testid("sign-in"))))
+	if got := b.acceptedDialogs(); len(got) != 0 {
+		t.Errorf("JavaScript dialogs: got %q, want none (the confirmation is on the page)", got)
 	}
 	if got := b.location(t).Path; got != "/" {
 		t.Errorf("path after signing out: got %q, want \"/\"", got)
@@ -592,13 +713,20 @@ func saveViewport(t *testing.T, b *browser, name string) {
 	}
 }
 
-// checkFits looks at the page at 1280 and 390 pixels wide: nothing may make it wider
-// than the window (a horizontal scrollbar), and no table may be wider than its box.
-// With GATEHOUSE_E2E_SCREENSHOTS set it saves a screenshot at each width (see
-// saveScreenshot). The window is back at 1280 afterwards.
+// fitWidths are the window widths checkFits tries: laptop, desktop, wide desktop and
+// phone; screenshotWidths the ones it saves screenshots at.
+var (
+	fitWidths        = []int64{1280, 1440, 1920, 390}
+	screenshotWidths = []int64{1280, 390}
+)
+
+// checkFits looks at the page at each of fitWidths: nothing may make it wider than
+// the window (a horizontal scrollbar), and no table may be wider than its box. With
+// GATEHOUSE_E2E_SCREENSHOTS set it saves a screenshot at each of screenshotWidths
+// (see saveScreenshot), named name-WIDTH.png. The window is back at 1280 afterwards.
 func checkFits(t *testing.T, b *browser, name string) {
 	t.Helper()
-	for _, width := range []int64{1280, 390} {
+	for _, width := range fitWidths {
 		if _, err := chromedp.Run(b.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 			t.Fatalf("%s at %d px: %v", name, width, err)
 		}
@@ -607,23 +735,35 @@ func checkFits(t *testing.T, b *browser, name string) {
 			t.Fatalf("%s at %d px: %v", name, width, err)
 		}
 		if over > 0 {
-			wide, _ := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main *')).
-				filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).
-				map(e => e.tagName + (e.dataset.testid ? '[' + e.dataset.testid + ']' : '') + ' ' + Math.round(e.getBoundingClientRect().right))`))
-			t.Errorf("%s at %d px: the page is %d px wider than the window; widest: %q", name, width, over, wide)
+			// The elements that stick out first: their parent does not.
+			wide, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {`+describeElementJS+`
+				const out = e => e.getBoundingClientRect().right > window.innerWidth + 1;
+				const first = Array.from(document.querySelectorAll('body *')).
+					filter(e => out(e) && e.checkVisibility() && !(e.parentElement && out(e.parentElement))).map(describeElement);
+				return Array.from(new Set(first)).slice(0, 6);
+			})()`))
+			if err != nil {
+				t.Fatalf("%s at %d px: %v", name, width, err)
+			}
+			t.Errorf("%s at %d px: the page is %d px wider than the window; sticking out: %q", name, width, over, wide)
 		}
 		// Tables fit their boxes too: a column scrolled out of view hides a status or a
 		// button as surely as the page would.
-		cut, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('main .overflow-auto')).
+		cut, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {`+describeElementJS+`
+			return Array.from(document.querySelectorAll('main .overflow-auto')).
 			filter(e => e.scrollWidth > e.clientWidth + 1).
-			map(e => (e.closest('section[id]') || {id: '?'}).id + ': ' + e.scrollWidth + ' > ' + e.clientWidth)`))
+			map(e => (s => s ? s.id || s.dataset.testid : '?')(e.closest('section[id], section[data-testid]')) + ': ' + e.scrollWidth + ' > ' + e.clientWidth +
+				'; widest cells: ' + Array.from(e.querySelectorAll('td, th')).sort((a, b) => b.scrollWidth - a.scrollWidth).slice(0, 2).map(describeElement).join(', ') +
+				'; cut: ' + Array.from(new Set(Array.from(e.querySelectorAll('td, th')).
+					filter(c => c.getBoundingClientRect().right > e.getBoundingClientRect().right + 1).map(c => c.dataset.label || c.textContent.trim().slice(0, 20)))).join(', '));
+		})()`))
 		if err != nil {
 			t.Fatalf("%s at %d px: %v", name, width, err)
 		}
 		if len(cut) > 0 {
 			t.Errorf("%s at %d px: tables wider than their boxes (columns out of view): %q", name, width, cut)
 		}
-		if os.Getenv("GATEHOUSE_E2E_SCREENSHOTS") != "" { // full-page captures are slow: only when asked for
+		if os.Getenv("GATEHOUSE_E2E_SCREENSHOTS") != "" && slices.Contains(screenshotWidths, width) { // full-page captures are slow: only when asked for
 			saveScreenshot(t, b, fmt.Sprintf("%s-%d.png", name, width))
 		}
 	}
@@ -631,6 +771,16 @@ func checkFits(t *testing.T, b *browser, name string) {
 		t.Fatal(err)
 	}
 }
+
+// describeElementJS defines describeElement(e), which names an element in a failure
+// message: tag, data-testid, class, width, right edge and the start of its text.
+const describeElementJS = `function describeElement(e) {
+	const r = e.getBoundingClientRect();
+	return e.tagName.toLowerCase() + (e.dataset.testid ? '[' + e.dataset.testid + ']' : '') +
+		(typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\s+/).join('.') : '') +
+		' ' + Math.round(r.width) + 'px wide to ' + Math.round(r.right) + ' "' + e.textContent.trim().replace(/\s+/g, ' ').slice(0, 40) + '"';
+}
+`
 
 // reapChromium waits for the processes that run with the profile directory (Chromium
 // passes --user-data-dir to each of its children) to exit after the browser closed,

@@ -668,14 +668,14 @@ func projectOverview(vm ProjectVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\" class=\"api-name-link\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\" class=\"api-name-link wrap-anywhere\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var26 string
 				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(g.APIName)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/project.templ`, Line: 169, Col: 79}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/project.templ`, Line: 169, Col: 93}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 				if templ_7745c5c3_Err != nil {
@@ -1055,7 +1055,7 @@ func KeyCreatedPage(p Page, vm KeyCreatedVM) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = ShownOnce("API key "+vm.Key.Name+" created", vm.Key.Key, "secret", "Gatehouse does not store the key. If you lose it, create a new one and revoke this one.", ProjectAnchor(vm.ProjectID, "api-keys")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var41), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ShownOnce("API key “"+vm.Key.Name+"” created", vm.Key.Key, "secret", "Gatehouse does not store the key. If you lose it, create a new one and revoke this one.", ProjectTabPath(vm.ProjectID, ProjectTabKeys)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var41), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1232,7 +1232,7 @@ func SecretCreatedPage(p Page, vm SecretCreatedVM) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = ShownOnce("Client secret "+vm.Name+" created", vm.Secret, "secret", "Gatehouse stores only a hash of it. If you lose it, create a new one and revoke this one.", ProjectAnchor(vm.ProjectID, "secrets")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var50), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = ShownOnce("Client secret “"+vm.Name+"” created", vm.Secret, "secret", "Gatehouse stores only a hash of it. If you lose it, create a new one and revoke this one.", ProjectAnchor(vm.ProjectID, "secrets")).Render(templ.WithChildren(ctx, templ_7745c5c3_Var50), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -183,11 +183,19 @@ func capText(d time.Duration, none string) string {
 	case d <= 0:
 		return "no cap of its own: " + none
 	case d%(24*time.Hour) == 0:
-		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+		return plural(int(d/(24*time.Hour)), "day")
 	case d%time.Hour == 0:
-		return strconv.Itoa(int(d/time.Hour)) + " hours"
+		return plural(int(d/time.Hour), "hour")
 	}
-	return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	return plural(int(d/time.Minute), "minute")
+}
+
+// plural is "1 day", "2 days".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // apiSettingsForm fills the settings form from the stored API.

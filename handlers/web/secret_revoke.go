@@ -12,5 +12,5 @@ func (h *Handler) revokeSecret(c echo.Context) error {
 	if err := h.Store.RevokeClientSecret(c.Request().Context(), actor(c), project, c.Param("id")); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, views.ProjectPath(project), "success", "Secret revoked. Services using it can no longer get tokens.")
+	return h.redirectWithFlash(c, views.ProjectAnchor(project, "secrets"), "success", "Secret revoked. Services using it can no longer get tokens.")
 }
