@@ -28,6 +28,7 @@ type member struct {
 	b     *browser
 	actor models.Actor
 	csrf  string
+	pat   string // a personal access token for /api/v1, made on first use
 }
 
 // signedInMember signs a user in through the provider and looks them up in the store.

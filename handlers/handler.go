@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/handlers/api"
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
 	"github.com/gatehouse-dev/gatehouse/handlers/oauth"
 	"github.com/gatehouse-dev/gatehouse/handlers/web"
@@ -32,6 +33,7 @@ type Handler struct {
 	*httpx.Server
 	web   *web.Handler
 	oauth *oauth.Handler
+	api   *api.Handler
 	// draining is set when the process is shutting down (/readyz answers 503).
 	draining atomic.Bool
 }
@@ -75,7 +77,7 @@ func New(cfg Config, st *store.Store) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{Server: s, web: w, oauth: oauth.New(s)}
+	h := &Handler{Server: s, web: w, oauth: oauth.New(s), api: api.New(s)}
 	// Every revocation the store commits, whichever way it came, is counted once.
 	st.Subscribe(func(ev models.Event) {
 		if ev.Type == models.EventAPIKeyRevoked {

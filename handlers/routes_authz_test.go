@@ -1,11 +1,13 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 )
@@ -111,6 +113,31 @@ var routeRules = map[string]routeRule{
 	"POST /apis/:api/requests":                  {access: team, least: models.RoleDeveloper, objectInBody: true},
 	"POST /apis/:api/requests/:request/approve": {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/requests/:request/deny":    {access: team, least: models.RoleAdmin},
+
+	"POST /account/tokens":            {access: signedIn},
+	"POST /account/tokens/:id/revoke": {access: signedIn, secretInPath: true}, // someone else's token is 404
+
+	// The management API: the same matrix, with a personal access token instead of a session.
+	"GET /api/v1/openapi.json":                              {access: public},
+	"GET /api/v1/teams":                                     {access: signedIn},
+	"GET /api/v1/apis":                                      {access: signedIn},
+	"GET /api/v1/teams/:team":                               {access: team, least: models.RoleViewer},
+	"GET /api/v1/teams/:team/members":                       {access: team, least: models.RoleViewer},
+	"GET /api/v1/teams/:team/projects":                      {access: team, least: models.RoleViewer},
+	"POST /api/v1/teams/:team/projects":                     {access: team, least: models.RoleAdmin},
+	"GET /api/v1/teams/:team/audit":                         {access: team, least: models.RoleAdmin},
+	"GET /api/v1/projects/:project":                         {access: team, least: models.RoleViewer},
+	"PATCH /api/v1/projects/:project":                       {access: team, least: models.RoleAdmin},
+	"DELETE /api/v1/projects/:project":                      {access: team, least: models.RoleAdmin},
+	"GET /api/v1/projects/:project/keys":                    {access: team, least: models.RoleViewer},
+	"POST /api/v1/projects/:project/keys":                   {access: team, least: models.RoleDeveloper},
+	"POST /api/v1/projects/:project/keys/:key/revoke":       {access: team, least: models.RoleDeveloper},
+	"GET /api/v1/projects/:project/secrets":                 {access: team, least: models.RoleViewer},
+	"POST /api/v1/projects/:project/secrets":                {access: team, least: models.RoleAdmin},
+	"POST /api/v1/projects/:project/secrets/:secret/revoke": {access: team, least: models.RoleAdmin},
+	"GET /api/v1/projects/:project/usage":                   {access: team, least: models.RoleViewer},
+	"GET /api/v1/apis/:api":                                 {access: team, least: models.RoleViewer},
+	"GET /api/v1/apis/:api/grants":                          {access: team, least: models.RoleViewer},
 }
 
 // fillPath puts the fixture's ids into a route pattern; ":id" depends on what it names.
@@ -138,6 +165,10 @@ func fillPath(pattern string, f fixture) string {
 			parts[i] = f.request
 		case ":token":
 			parts[i] = "no-such-invitation-token"
+		case ":key":
+			parts[i] = f.key
+		case ":secret":
+			parts[i] = f.secret
 		case ":id":
 			switch parts[i-1] {
 			case "secrets":
@@ -148,6 +179,8 @@ func fillPath(pattern string, f fixture) string {
 				parts[i] = f.key
 			case "client-keys":
 				parts[i] = f.clientKey
+			case "tokens":
+				parts[i] = "pat_nosuchtoken"
 			default:
 				panic("fillPath: no fixture id for " + pattern)
 			}
@@ -251,7 +284,12 @@ func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
 						if other {
 							target = fx[1]
 						}
-						res := sendGarbage(t, a.m, method, fillPath(pattern, target), garbageForm(target), malformed)
+						var res *http.Response
+						if strings.HasPrefix(pattern, "/api/") {
+							res = sendAPIGarbage(t, e, a.m, method, fillPath(pattern, target), malformed)
+						} else {
+							res = sendGarbage(t, a.m, method, fillPath(pattern, target), garbageForm(target), malformed)
+						}
 						body := readBody(res)
 						desc := a.name
 						if other {
@@ -264,6 +302,9 @@ func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
 							t.Errorf("%s: the answer mentions htmx, which no page uses any more", desc)
 						}
 						want := expectedRefusal(rule, a.role, a.m == anonymous, a.m == outsider, other, method)
+						if a.m == anonymous && strings.HasPrefix(pattern, "/api/") {
+							want = http.StatusUnauthorized // no token
+						}
 						if a.m != anonymous && ((rule.objectInBody && malformed) || (rule.secretInPath && want == 0)) {
 							want = http.StatusNotFound
 						}
@@ -345,6 +386,43 @@ func sendGarbage(t *testing.T, m *member, method, path string, form url.Values, 
 	}
 	form.Set("_csrf", m.csrf)
 	return m.b.post(path, form, nil)
+}
+
+// sendAPIGarbage calls the management API as m, with m's personal access token (write
+// scope, every team: the role alone decides) or none for an anonymous caller, and a
+// JSON body whose every member is wrong, or a body that is not JSON; the preconditions
+// are wrong too (an If-Match naming no version, an overlong Idempotency-Key).
+func sendAPIGarbage(t *testing.T, e *env, m *member, method, path string, malformed bool) *http.Response {
+	t.Helper()
+	hdr := map[string]string{"Content-Type": "application/json", "If-Match": `"not-the-etag"`,
+		"Idempotency-Key": strings.Repeat("k", 100)}
+	if m.actor.User != nil {
+		hdr["Authorization"] = "Bearer " + patFor(t, e, m)
+	}
+	if method == http.MethodGet {
+		return m.b.do(method, path+"?limit=-1&cursor=%zz&days=9", nil, hdr)
+	}
+	long := strings.Repeat("x", 5000)
+	body := `{"name":"\u0000<script>` + long + `","description":"\u0001` + long + `","expires_in_days":-5,` +
+		`"api":"api_nope","scopes":["\"bad\\scope"],"access_token_ttl_minutes":-1,"grant_types":["password"],"auth_methods":["none"]}`
+	if malformed {
+		body = `{"name": [1, 2` // not JSON
+	}
+	return m.b.do(method, path, strings.NewReader(body), hdr)
+}
+
+// patFor is m's personal access token for the walk (write, every team), made once.
+func patFor(t *testing.T, e *env, m *member) string {
+	t.Helper()
+	if m.pat == "" {
+		_, plain, err := e.store.CreatePersonalToken(context.Background(), m.actor,
+			models.PersonalTokenInput{Name: "walk", Scope: models.PersonalTokenWrite, TTL: 30 * 24 * time.Hour}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.pat = plain
+	}
+	return m.pat
 }
 
 // fixtureEvents is how many audit events newFixture writes for a team with these members.

@@ -12,7 +12,10 @@ type Actor struct {
 	Client string
 	// Operator marks a User acting as a portal operator (GATEHOUSE_ADMIN_EMAILS) on
 	// the portal itself rather than in a team: the audit log says so.
-	Operator  bool
+	Operator bool
+	// Limits narrow the user's authority when the user acts through a personal access
+	// token (read only, one team); nil for a signed-in session.
+	Limits    *TokenLimits
 	IP        string
 	UserAgent string
 }
@@ -59,6 +62,9 @@ func (a Actor) Label() string {
 	}
 	if a.Operator {
 		return "operator " + name
+	}
+	if a.Limits != nil && a.Limits.TokenName != "" {
+		return name + " (token " + a.Limits.TokenName + ")"
 	}
 	return name
 }

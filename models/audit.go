@@ -42,4 +42,13 @@ type AuditFilter struct {
 	From, To time.Time
 	// Offset and Limit page through the events, newest first (Limit 0: AuditPageSize).
 	Offset, Limit int
+	// After, when set, keeps only the events listed after this one (newest first):
+	// a page boundary that inserts do not move.
+	After *AuditCursor
+}
+
+// AuditCursor names an event by its place in the log's order (time, then id).
+type AuditCursor struct {
+	At time.Time
+	ID string
 }

@@ -25,6 +25,9 @@ const (
 	// CodeUnavailable: the database or the signer cannot be reached; nothing changed and
 	// the same request can succeed later.
 	CodeUnavailable Code = "unavailable"
+	// CodeUnauthenticated: the caller's credential (a personal access token) is missing,
+	// malformed, unknown, expired or revoked — deliberately the same.
+	CodeUnauthenticated Code = "unauthenticated"
 )
 
 // Error is a domain error: a code, the input field it concerns (a domain name such as

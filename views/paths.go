@@ -52,6 +52,12 @@ func LogoutEverywherePath() string { return "/logout/everywhere" }
 // AccountPath is /account.
 func AccountPath() string { return "/account" }
 
+// PersonalTokensPath is /account/tokens (POST: create a personal access token).
+func PersonalTokensPath() string { return "/account/tokens" }
+
+// PersonalTokenRevokePath is /account/tokens/{id}/revoke (POST).
+func PersonalTokenRevokePath(id string) string { return "/account/tokens/" + seg(id) + "/revoke" }
+
 // TeamsPath is the team list and the create-team target: /teams.
 func TeamsPath() string { return "/teams" }
 

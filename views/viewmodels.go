@@ -92,6 +92,37 @@ type AccountVM struct {
 	Subject   string
 	CreatedAt time.Time
 	Sessions  []SessionSummary
+	// Tokens are the user's personal access tokens, newest first.
+	Tokens    []PersonalTokenRow
+	TokenForm PersonalTokenForm
+	// APIBase is the management API's URL, for the token form's help text.
+	APIBase string
+}
+
+// PersonalTokenRow is one personal access token on the account page.
+type PersonalTokenRow struct {
+	ID, Name, Hint string
+	// Scope is "read" or "write"; Team is the team it is limited to, or "".
+	Scope, Team string
+	Status      string // active, expired or revoked
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	LastUsedAt  *time.Time
+}
+
+// PersonalTokenForm is the form that creates a personal access token.
+type PersonalTokenForm struct {
+	Name, Scope, Team, ExpiresIn, FormToken string
+	Teams                                   []Option
+	ExpiryOptions                           []Option
+	Errors                                  map[string]string
+}
+
+// PersonalTokenCreatedVM is the page that shows a new personal access token once.
+type PersonalTokenCreatedVM struct {
+	Name, Token, Scope, Team string
+	ExpiresAt                time.Time
+	APIBase                  string
 }
 
 // SessionSummary is one of the user's signed-in sessions.

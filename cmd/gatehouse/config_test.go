@@ -210,6 +210,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("gatehouse %v wrote to stderr: %q", args, errOut.String())
 		}
 		for _, want := range []string{"gatehouse migrate", "gatehouse signing-keys rotate", "gatehouse version", "gatehouse help",
+			"gatehouse login --url", "gatehouse projects list", "gatehouse projects create", "gatehouse keys list", "gatehouse keys create", "gatehouse keys revoke",
 			"--addr", "GATEHOUSE_ADDR", "--database-url", "GATEHOUSE_STATUS_LIST_TTL", "(default: 60s)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("gatehouse %v: the usage lacks %q", args, want)

@@ -34,6 +34,10 @@ func (h *Server) HandleError(err error, c echo.Context) {
 		return
 	}
 	code, msg := statusOf(err), ""
+	var pe *ProblemError
+	if errors.As(err, &pe) {
+		code = pe.Problem.Status
+	}
 	var he *echo.HTTPError
 	var de *models.Error
 	switch {
@@ -41,7 +45,7 @@ func (h *Server) HandleError(err error, c echo.Context) {
 		if s, ok := he.Message.(string); ok && code < 500 {
 			msg = s
 		}
-	case errors.As(err, &de) && code < 500 && code != http.StatusNotFound && code != http.StatusForbidden:
+	case errors.As(err, &de) && code < 500 && (code != http.StatusNotFound && code != http.StatusForbidden || isAPIPath(c)):
 		// A rule the user can act on (a conflict, something gone) says which.
 		msg = de.Message
 	}
@@ -62,6 +66,8 @@ func (h *Server) HandleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(code)
+	case isAPIPath(c):
+		werr = writeProblem(c, problemOf(err, code, msg))
 	case h.WantsJSON(c):
 		werr = c.JSON(code, map[string]string{"error": jsonErrorCode(code), "error_description": msg})
 	default:
@@ -79,12 +85,13 @@ func (h *Server) HandleError(err error, c echo.Context) {
 
 // codeStatus is the one mapping from the domain's error codes to HTTP statuses.
 var codeStatus = map[models.Code]int{
-	models.CodeInvalid:     http.StatusUnprocessableEntity,
-	models.CodeNotFound:    http.StatusNotFound,
-	models.CodeForbidden:   http.StatusForbidden,
-	models.CodeConflict:    http.StatusConflict,
-	models.CodeGone:        http.StatusGone,
-	models.CodeUnavailable: http.StatusServiceUnavailable,
+	models.CodeInvalid:         http.StatusUnprocessableEntity,
+	models.CodeNotFound:        http.StatusNotFound,
+	models.CodeForbidden:       http.StatusForbidden,
+	models.CodeConflict:        http.StatusConflict,
+	models.CodeGone:            http.StatusGone,
+	models.CodeUnavailable:     http.StatusServiceUnavailable,
+	models.CodeUnauthenticated: http.StatusUnauthorized,
 }
 
 // statusOf is the status an error is answered with: a domain error's by its code

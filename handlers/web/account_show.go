@@ -2,29 +2,62 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
-// showAccount handles "GET /account": who the user is and where they are signed in.
+// showAccount handles "GET /account": who the user is, where they are signed in, and
+// their personal access tokens.
 func (h *Handler) showAccount(c echo.Context) error {
-	u := currentUser(c)
-	list, err := h.Store.UserSessions(c.Request().Context(), u.ID, h.Cfg.Sessions)
+	return h.renderAccount(c, http.StatusOK, nil)
+}
+
+// renderAccount renders the account page; edit, when set, fills the token form (a
+// form sent back with its messages).
+func (h *Handler) renderAccount(c echo.Context, status int, edit func(*views.PersonalTokenForm)) error {
+	ctx, u := c.Request().Context(), currentUser(c)
+	list, err := h.Store.UserSessions(ctx, u.ID, h.Cfg.Sessions)
 	if err != nil {
 		return err
 	}
 	current, _ := c.Get(ctxSession).(*sessions.Session)
-	vm := views.AccountVM{Name: u.Name, Email: u.Email, Issuer: u.Issuer, Subject: u.Subject, CreatedAt: u.CreatedAt}
+	vm := views.AccountVM{Name: u.Name, Email: u.Email, Issuer: u.Issuer, Subject: u.Subject, CreatedAt: u.CreatedAt,
+		APIBase: h.Cfg.BaseURL.JoinPath("/api/v1").String()}
 	for _, s := range list {
 		vm.Sessions = append(vm.Sessions, views.SessionSummary{
 			Current:   current != nil && s.IsSession(current.ID),
 			UserAgent: s.UserAgent, IP: s.IP, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt,
 		})
 	}
+	tokens, err := h.Store.PersonalTokens(ctx, actor(c))
+	if err != nil {
+		return err
+	}
+	now := h.Store.Now()
+	for _, t := range tokens {
+		vm.Tokens = append(vm.Tokens, views.PersonalTokenRow{ID: t.ID, Name: t.Name, Hint: t.Hint, Scope: t.Scope, Team: t.TeamName,
+			Status: t.Status(now), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
+	}
+	teams, err := h.Store.TeamsOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	vm.TokenForm = views.PersonalTokenForm{Scope: models.PersonalTokenRead, ExpiresIn: "30", FormToken: models.NewIdempotencyKey()}
+	for _, m := range teams {
+		vm.TokenForm.Teams = append(vm.TokenForm.Teams, views.Option{Value: m.Team.ID, Label: m.Team.Name + " (" + roleLabel(m.Role) + ")"})
+	}
+	for _, d := range models.PersonalTokenLifetimes {
+		vm.TokenForm.ExpiryOptions = append(vm.TokenForm.ExpiryOptions, views.Option{Value: strconv.Itoa(d), Label: strconv.Itoa(d) + " days"})
+	}
+	if edit != nil {
+		edit(&vm.TokenForm)
+	}
 	httpx.NoStore(c)
-	return httpx.Render(c, http.StatusOK, views.AccountPage(h.page(c, "Account"), vm))
+	return httpx.Render(c, status, views.AccountPage(h.page(c, "Account"), vm))
 }

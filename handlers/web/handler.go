@@ -54,6 +54,8 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/logout", h.logout, page...)
 	e.POST("/logout/everywhere", h.logoutEverywhere, signedIn...)
 	e.GET("/account", h.showAccount, signedIn...)
+	e.POST("/account/tokens", h.createPersonalToken, signedIn...)
+	e.POST("/account/tokens/:id/revoke", h.revokePersonalToken, signedIn...)
 
 	e.GET("/teams", h.listTeams, signedIn...)
 	e.POST("/teams", h.createTeam, signedIn...)

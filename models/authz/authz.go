@@ -132,3 +132,10 @@ func (r Role) Grantable() []Role {
 	}
 	return out
 }
+
+// reads are the actions that only read: a read-only personal access token may take
+// these and no other.
+var reads = map[Action]bool{TeamView: true, ProjectView: true, APIView: true, AuditView: true}
+
+// Reads reports whether a only reads (changes nothing).
+func (a Action) Reads() bool { return reads[a] }

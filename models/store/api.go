@@ -171,7 +171,7 @@ func (s *Store) APIFor(ctx context.Context, actor models.Actor, apiID string) (*
 		return nil, notFound(err)
 	}
 	role, err := authorize(db, actor, api.TeamID, models.ActAPIView)
-	if errors.Is(err, models.ErrNotFound) && api.Listed {
+	if visible, _ := actor.Limits.Allows(api.TeamID, models.ActAPIView); errors.Is(err, models.ErrNotFound) && api.Listed && visible {
 		role, err = "", nil
 	}
 	if err != nil {
@@ -192,7 +192,11 @@ func (s *Store) APIFor(ctx context.Context, actor models.Actor, apiID string) (*
 // list in the catalog. Theirs come first, then by name.
 func (s *Store) Catalog(ctx context.Context, actor models.Actor) ([]models.APISummary, error) {
 	var out []models.APISummary
-	err := s.db.WithContext(ctx).Table("apis AS a").
+	q := s.db.WithContext(ctx)
+	if actor.Limits != nil && actor.Limits.TeamID != "" { // a token limited to one team sees only its APIs
+		q = q.Where("a.team_id = ?", actor.Limits.TeamID)
+	}
+	err := q.Table("apis AS a").
 		Select(`a.*, t.name AS team_name, (m.user_id IS NOT NULL) AS mine,
 			(SELECT COUNT(*) FROM api_grants g WHERE g.api_id = a.id) AS grants,
 			CASE WHEN m.user_id IS NULL THEN 0 ELSE

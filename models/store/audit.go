@@ -74,6 +74,10 @@ func (s *Store) AuditLog(ctx context.Context, actor models.Actor, teamID string,
 	if !f.To.IsZero() {
 		q = q.Where("created_at < ?", f.To.UTC())
 	}
+	if f.After != nil { // keyset: strictly older than the last event of the previous page
+		at := f.After.At.UTC()
+		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", at, at, f.After.ID)
+	}
 	var out []models.AuditEvent
 	if err := q.Order("created_at DESC, id DESC").Offset(max(f.Offset, 0)).Limit(f.Limit + 1).Find(&out).Error; err != nil {
 		return nil, false, err
@@ -95,7 +99,7 @@ func likeEscape(s string) string {
 // who is one.
 func (s *Store) PortalEvents(ctx context.Context, limit int) ([]models.AuditEvent, error) {
 	var out []models.AuditEvent
-	err := s.db.WithContext(ctx).Where("team_id = ''").Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	err := s.db.WithContext(ctx).Where("team_id = '' AND target_type <> 'personal_access_token'").Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
 	return out, err
 }
 

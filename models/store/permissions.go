@@ -18,6 +18,12 @@ func authorize(tx *gorm.DB, actor models.Actor, teamID string, a models.Action) 
 	if actor.Kind() != models.PrincipalUser {
 		return "", models.ErrNotFound
 	}
+	// A personal access token narrows the user's authority (one team, read only); the
+	// role below still decides, so a token never grants more than its user has today.
+	visible, ok := actor.Limits.Allows(teamID, a)
+	if !visible {
+		return "", models.ErrNotFound
+	}
 	var m models.TeamMember
 	err := tx.Where("team_id = ? AND user_id = ?", teamID, actor.User.ID).Take(&m).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -28,6 +34,9 @@ func authorize(tx *gorm.DB, actor models.Actor, teamID string, a models.Action) 
 	}
 	if !m.Role.Can(a) {
 		return m.Role, models.ErrForbidden
+	}
+	if !ok {
+		return m.Role, models.ErrReadOnlyToken
 	}
 	return m.Role, nil
 }

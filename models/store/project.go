@@ -94,6 +94,13 @@ func (s *Store) TeamProjects(ctx context.Context, actor models.Actor, teamID str
 // UpdateProject changes a project's settings. (What it may get credentials for is not
 // a setting: it is the grants APIs' teams made.)
 func (s *Store) UpdateProject(ctx context.Context, actor models.Actor, projectID string, in models.ProjectSettings) error {
+	return s.UpdateProjectIf(ctx, actor, projectID, in, nil)
+}
+
+// UpdateProjectIf is UpdateProject with a precondition on the project as it stands,
+// checked in the changing transaction once the actor is authorized and before the input
+// is validated (an API's If-Match): a change made in between cannot be overwritten.
+func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, projectID string, in models.ProjectSettings, pre func(*models.Project) error) error {
 	var v models.ValidationError
 	name := cleanName(&v, "name", in.Name, 80)
 	desc := cleanText(&v, "description", in.Description, 500)
@@ -123,6 +130,11 @@ func (s *Store) UpdateProject(ctx context.Context, actor models.Actor, projectID
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
 			return err
+		}
+		if pre != nil {
+			if err := pre(p); err != nil {
+				return err
+			}
 		}
 		if err := v.AsError(); err != nil { // only once the actor may change the project
 			return err
@@ -158,10 +170,21 @@ func (s *Store) UpdateProject(ctx context.Context, actor models.Actor, projectID
 // DeleteProject deletes a project; its client secrets go with it and its API keys are
 // revoked, so its credentials stop working at once.
 func (s *Store) DeleteProject(ctx context.Context, actor models.Actor, projectID string) error {
+	return s.DeleteProjectIf(ctx, actor, projectID, nil)
+}
+
+// DeleteProjectIf is DeleteProject with a precondition on the project, checked in the
+// deleting transaction once the actor is authorized (an API's If-Match).
+func (s *Store) DeleteProjectIf(ctx context.Context, actor models.Actor, projectID string, pre func(*models.Project) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectDelete)
 		if err != nil {
 			return err
+		}
+		if pre != nil {
+			if err := pre(p); err != nil {
+				return err
+			}
 		}
 		if err := s.beforeProjectDelete(tx, actor, p); err != nil {
 			return err

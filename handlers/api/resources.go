@@ -1,0 +1,186 @@
+package api
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// The JSON representations of /api/v1. Times are RFC 3339 in UTC; absent optional
+// times are null. Each is built from the domain value alone, so the ETag of a
+// representation can be computed again inside a changing transaction.
+
+type teamJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Personal  bool      `json:"personal"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type memberJSON struct {
+	UserID   string    `json:"user_id"`
+	Name     string    `json:"name"`
+	Email    string    `json:"email"`
+	Role     string    `json:"role"`
+	JoinedAt time.Time `json:"joined_at"`
+}
+
+type projectJSON struct {
+	ID                    string    `json:"id"`
+	TeamID                string    `json:"team_id"`
+	Name                  string    `json:"name"`
+	Description           string    `json:"description"`
+	ClientID              string    `json:"client_id"`
+	GrantTypes            []string  `json:"grant_types"`
+	AuthMethods           []string  `json:"auth_methods"`
+	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
+	CreatedAt             time.Time `json:"created_at"`
+	UpdatedAt             time.Time `json:"updated_at"`
+}
+
+func projectOf(p *models.Project) projectJSON {
+	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
+		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+}
+
+type apiKeyJSON struct {
+	ID         string     `json:"id"`
+	ProjectID  string     `json:"project_id"`
+	Name       string     `json:"name"`
+	Audiences  []string   `json:"audiences"`
+	Scopes     []string   `json:"scopes"`
+	Status     string     `json:"status"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+func apiKeyOf(k models.APIKeyInfo, now time.Time) apiKeyJSON {
+	out := apiKeyJSON{ID: k.ID, Name: k.Name, Audiences: fields(k.Audiences), Scopes: fields(k.Scopes), Status: k.Status(now),
+		CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt.UTC(), ExpiresAt: k.ExpiresAt.UTC(), RevokedAt: utc(k.RevokedAt), LastUsedAt: utc(k.LastUsedAt)}
+	if k.ProjectID != nil {
+		out.ProjectID = *k.ProjectID
+	}
+	return out
+}
+
+type apiKeyCreatedJSON struct {
+	apiKeyJSON
+	// Value is the key itself, in this response only.
+	Value string `json:"value"`
+}
+
+type secretJSON struct {
+	ID         string     `json:"id"`
+	ProjectID  string     `json:"project_id"`
+	Name       string     `json:"name"`
+	Hint       string     `json:"hint"`
+	Status     string     `json:"status"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+func secretOf(s models.ClientSecretInfo, now time.Time) secretJSON {
+	return secretJSON{ID: s.ID, ProjectID: s.ProjectID, Name: s.Name, Hint: s.Hint, Status: s.Status(now), CreatedBy: s.CreatedByLabel,
+		CreatedAt: s.CreatedAt.UTC(), ExpiresAt: utc(s.ExpiresAt), RevokedAt: utc(s.RevokedAt), LastUsedAt: utc(s.LastUsedAt)}
+}
+
+type secretCreatedJSON struct {
+	secretJSON
+	// Value is the secret itself, in this response only.
+	Value string `json:"value"`
+}
+
+type apiJSON struct {
+	ID                  string      `json:"id"`
+	TeamID              string      `json:"team_id"`
+	TeamName            string      `json:"team_name"`
+	Name                string      `json:"name"`
+	Description         string      `json:"description"`
+	Identifier          string      `json:"identifier"`
+	DocsURL             string      `json:"docs_url"`
+	AcceptsAPIKeys      bool        `json:"accepts_api_keys"`
+	AcceptsAccessTokens bool        `json:"accepts_access_tokens"`
+	Listed              bool        `json:"listed"`
+	Mine                bool        `json:"mine"`
+	Scopes              []scopeJSON `json:"scopes,omitempty"`
+	CreatedAt           time.Time   `json:"created_at"`
+}
+
+type scopeJSON struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func apiOf(a *models.API, teamName string, mine bool) apiJSON {
+	return apiJSON{ID: a.ID, TeamID: a.TeamID, TeamName: teamName, Name: a.Name, Description: a.Description, Identifier: a.Identifier,
+		DocsURL: a.DocsURL, AcceptsAPIKeys: a.AcceptsAPIKeys, AcceptsAccessTokens: a.AcceptsAccessTokens, Listed: a.Listed, Mine: mine,
+		CreatedAt: a.CreatedAt.UTC()}
+}
+
+type grantJSON struct {
+	ID          string    `json:"id"`
+	APIID       string    `json:"api_id"`
+	ProjectID   string    `json:"project_id"`
+	ProjectName string    `json:"project_name"`
+	TeamID      string    `json:"team_id"`
+	TeamName    string    `json:"team_name"`
+	Scopes      []string  `json:"scopes"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type auditEventJSON struct {
+	ID          string         `json:"id"`
+	At          time.Time      `json:"at"`
+	Actor       string         `json:"actor"`
+	ActorID     string         `json:"actor_id"`
+	Action      string         `json:"action"`
+	ProjectID   string         `json:"project_id"`
+	TargetType  string         `json:"target_type"`
+	TargetID    string         `json:"target_id"`
+	TargetLabel string         `json:"target"`
+	Details     map[string]any `json:"details"`
+	IP          string         `json:"ip"`
+}
+
+type usageJSON struct {
+	ProjectID string         `json:"project_id"`
+	Days      []usageDayJSON `json:"days"`
+}
+
+type usageDayJSON struct {
+	Day           string `json:"day"`
+	Tokens        int64  `json:"tokens"`
+	KeysCreated   int64  `json:"keys_created"`
+	Revocations   int64  `json:"revocations"`
+	Verifications int64  `json:"verifications"`
+}
+
+// fields splits a space-separated list; never nil.
+func fields(s string) []string {
+	f := strings.Fields(s)
+	if f == nil {
+		return []string{}
+	}
+	return f
+}
+
+// utc is t in UTC, or nil.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// timeKey is a sort key of t that orders as t does.
+func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
