@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 )
 
 // WebhookClient is the client deliveries are sent with.
@@ -238,3 +239,6 @@ func webhookPayload(typ string, at time.Time, data map[string]any) (string, erro
 	b, err := json.Marshal(map[string]any{"type": typ, "timestamp": at.UTC().Format(time.RFC3339Nano), "data": data})
 	return string(b), err
 }
+
+// Signer is the store's signer (nil until NewSigner).
+func (s *Store) Signer() *signing.Signer { return s.signer }

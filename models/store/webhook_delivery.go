@@ -185,24 +185,31 @@ func (s *Store) DeliverWebhooks(ctx context.Context) error {
 // deliverTo sends an endpoint's due deliveries in order while it holds its lease.
 func (s *Store) deliverTo(ctx context.Context, endpointID string) error {
 	db := s.db.WithContext(ctx)
-	claim := func() (bool, error) {
+	// The lease is taken only when free, then renewed only by its holder (this call:
+	// the owner names the instance and this call's token).
+	owner := s.instance + "." + models.RandomToken(5)
+	claim := func(renew bool) (bool, error) {
 		now := s.now()
 		var ok bool
 		err := s.transact(ctx, func(tx *gorm.DB) error {
-			res := tx.Model(&models.WebhookEndpoint{}).
-				Where("id = ? AND enabled AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)", endpointID, now, s.instance).
-				Updates(map[string]any{"lease_owner": s.instance, "lease_until": now.Add(webhookLease)})
+			q := tx.Model(&models.WebhookEndpoint{}).Where("id = ? AND enabled", endpointID)
+			if renew {
+				q = q.Where("lease_owner = ?", owner)
+			} else {
+				q = q.Where("lease_until IS NULL OR lease_until < ?", now)
+			}
+			res := q.Updates(map[string]any{"lease_owner": owner, "lease_until": now.Add(webhookLease)})
 			ok = res.RowsAffected == 1
 			return res.Error
 		}, false)
 		return ok, err
 	}
-	if ok, err := claim(); err != nil || !ok {
+	if ok, err := claim(false); err != nil || !ok {
 		return err
 	}
 	defer func() {
 		_ = s.transact(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
-			return tx.Model(&models.WebhookEndpoint{}).Where("id = ? AND lease_owner = ?", endpointID, s.instance).
+			return tx.Model(&models.WebhookEndpoint{}).Where("id = ? AND lease_owner = ?", endpointID, owner).
 				Updates(map[string]any{"lease_owner": "", "lease_until": nil}).Error
 		}, false)
 	}()
@@ -212,7 +219,7 @@ func (s *Store) deliverTo(ctx context.Context, endpointID string) error {
 			if time.Now().After(deadline) {
 				return nil // let other work in; the next run goes on
 			}
-			if ok, err := claim(); err != nil || !ok {
+			if ok, err := claim(true); err != nil || !ok {
 				return err
 			}
 		}
