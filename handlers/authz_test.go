@@ -21,6 +21,7 @@ type fixture struct {
 	clientKey                                string
 	api, grant, request, asker               string
 	name                                     string
+	webhook, delivery                        string
 }
 
 // member is a signed-in browser and its store identity.
@@ -103,7 +104,19 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
+	hook, _, err := s.CreateWebhookEndpoint(ctx, owner.actor, team.ID, models.WebhookEndpointInput{URL: "https://203.0.113.10/hook",
+		Events: []string{models.EventAPIKeyCreated}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendTestWebhook(ctx, owner.actor, team.ID, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	deliveries, err := s.WebhookDeliveries(ctx, owner.actor, team.ID, hook.ID, 1)
+	if err != nil || len(deliveries) != 1 {
+		t.Fatalf("fixture delivery: %v %v", deliveries, err)
+	}
+	return fixture{webhook: hook.ID, delivery: deliveries[0].ID, team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
 		clientKey: ck.ID, api: api.ID, grant: grants[0].ID, request: req.ID, asker: asker.ID, name: name}
 }
 

@@ -25,4 +25,5 @@ const (
 	ActAPIView       = authz.APIView
 	ActAPIManage     = authz.APIManage
 	ActAccessRequest = authz.AccessRequest
+	ActWebhookManage = authz.WebhookManage
 )

@@ -26,6 +26,7 @@ const (
 	TeamTabOverview = "overview"
 	TeamTabMembers  = "members"
 	TeamTabAudit    = "audit"
+	TeamTabWebhooks = "webhooks"
 	TeamTabSettings = "settings"
 )
 
@@ -68,7 +69,7 @@ func teamTabs(id, current string, canAudit bool) []Tab {
 	if canAudit {
 		entries = append(entries, [2]string{TeamTabAudit, "Audit log"})
 	}
-	entries = append(entries, [2]string{TeamTabSettings, "Settings"})
+	entries = append(entries, [2]string{TeamTabWebhooks, "Webhooks"}, [2]string{TeamTabSettings, "Settings"})
 	return tabs(current, func(t string) string { return TeamTabPath(id, t) }, entries...)
 }
 

@@ -46,6 +46,8 @@ type TeamVM struct {
 	Tab string
 	// APIs are the APIs the team owns (overview).
 	APIs []TeamAPIRow
+	// Webhooks is the Webhooks tab.
+	Webhooks WebhooksVM
 }
 
 // TeamAPIRow is one API on a team's overview.

@@ -1038,7 +1038,7 @@ func wantTeamTabs(id string, audit bool) []tabLink {
 	if audit {
 		out = append(out, tabLink{"audit", base + "/audit"})
 	}
-	return append(out, tabLink{"settings", base + "/settings"})
+	return append(out, tabLink{"webhooks", base + "/webhooks"}, tabLink{"settings", base + "/settings"})
 }
 
 // checkTeamHeader asserts the heading every team page shares.

@@ -194,6 +194,8 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 	}
 	// Clients' jwks_uri may point at http:// and loopback only in development.
 	st.SetJWKSFetcher(store.NewJWKSFetcher(cfg.DevSignIn))
+	// Webhook endpoints may be on loopback (and plain http there) only in development.
+	st.SetWebhookClient(store.NewWebhookClient(cfg.DevSignIn, nil))
 	if cfg.DevSignIn {
 		if err := setupDevSignIn(cfg, &hc); err != nil {
 			return err
@@ -381,6 +383,21 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 			Failed: "pruning authentication failure counts failed"},
 		{Name: "assertions.prune", Every: 5 * time.Minute, Run: st.PruneUsedAssertions,
 			Failed: "pruning used assertion ids failed"},
+		// Webhooks: fan new outbox events out to the endpoints that subscribe, then send
+		// what is due. Sending never happens on a request's path.
+		{Name: "webhooks.deliver", Every: time.Second, Failed: "delivering webhooks failed",
+			Run: func(ctx context.Context) error {
+				if _, err := st.DispatchWebhooks(ctx); err != nil {
+					return err
+				}
+				return st.DeliverWebhooks(ctx)
+			}},
+		// Keys and secrets expiring in 30, 7 or 1 days, announced once each.
+		{Name: "webhooks.expiring", Every: 10 * time.Minute, Failed: "announcing expiring credentials failed",
+			Run: func(ctx context.Context) error {
+				_, err := st.NoticeExpiring(ctx)
+				return err
+			}},
 	}
 }
 

@@ -35,6 +35,8 @@ func TestBackgroundJobs(t *testing.T) {
 		"sessions.prune":      {10 * time.Minute, false},
 		"auth_failures.prune": {5 * time.Minute, false},
 		"assertions.prune":    {5 * time.Minute, false},
+		"webhooks.deliver":    {time.Second, false},
+		"webhooks.expiring":   {10 * time.Minute, false},
 	}
 	// The functions are not called here: the nil receivers are never used.
 	list := backgroundJobs(nil, nil, nil, nil, models.DefaultSessionPolicy, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -13,8 +13,8 @@ import (
 // inviteExpiry are the lifetimes an invitation link may be given, in days.
 var inviteExpiry = dayOptions(1, 3, 7, 14, 30)
 
-// showTeam handles "GET /teams/:team" (projects and APIs), "GET /teams/:team/members"
-// and "GET /teams/:team/settings".
+// showTeam handles "GET /teams/:team" (projects and APIs), "GET /teams/:team/members",
+// "GET /teams/:team/webhooks" and "GET /teams/:team/settings".
 func (h *Handler) showTeam(tab string) echo.HandlerFunc {
 	return func(c echo.Context) error { return h.renderTeam(c, http.StatusOK, tab, nil) }
 }
@@ -80,6 +80,11 @@ func (h *Handler) renderTeam(c echo.Context, status int, tab string, adjust func
 		for _, inv := range invs {
 			vm.Invitations = append(vm.Invitations, views.InvitationRow{ID: inv.ID, Role: string(inv.Role), CreatedBy: inv.CreatedByLabel,
 				CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, CanRevoke: role.CanGrant(inv.Role)})
+		}
+	}
+	if tab == views.TeamTabWebhooks {
+		if err := h.webhooksTab(c, &vm, role); err != nil {
+			return err
 		}
 	}
 	if adjust != nil {

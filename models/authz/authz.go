@@ -40,6 +40,9 @@ const (
 	// AccessRequest asks, for one of the team's projects, for access to an API (and
 	// withdraws such a request).
 	AccessRequest Action = "access.request"
+	// WebhookManage adds, disables, rotates and deletes the team's webhook endpoints,
+	// sends test events and redelivers; every member sees them and their delivery log.
+	WebhookManage Action = "webhook.manage"
 )
 
 // matrix is the permission matrix: the least role that may take each action. It is the
@@ -59,6 +62,7 @@ var matrix = map[Action]Role{
 	ProjectUpdate: Admin,
 	ProjectDelete: Admin,
 	SecretManage:  Admin,
+	WebhookManage: Admin,
 	TeamDelete:    Owner,
 }
 

@@ -26,6 +26,7 @@ func TestPermissionMatrix(t *testing.T) {
 		authz.ProjectUpdate: {true, true, false, false},
 		authz.ProjectDelete: {true, true, false, false},
 		authz.SecretManage:  {true, true, false, false},
+		authz.WebhookManage: {true, true, false, false},
 		authz.TeamDelete:    {true, false, false, false},
 	}
 	if len(want) != len(authz.Actions()) {
@@ -91,8 +92,8 @@ func TestTableCoversEveryAction(t *testing.T) {
 			t.Errorf("%s is on %d rows", a, n)
 		}
 	}
-	if len(seen) != 15 {
-		t.Errorf("the table shows %d actions, want the matrix's 15", len(seen))
+	if len(seen) != 16 {
+		t.Errorf("the table shows %d actions, want the matrix's 16", len(seen))
 	}
 }
 
@@ -101,7 +102,7 @@ func TestCapabilities(t *testing.T) {
 	for _, r := range authz.Roles() {
 		c := authz.CapabilitiesOf(r)
 		for a, got := range map[authz.Action]bool{authz.TeamDelete: c.DeleteTeam, authz.KeyManage: c.ManageKeys,
-			authz.APIManage: c.ManageAPIs, authz.AuditView: c.ViewAudit, authz.AccessRequest: c.RequestAccess} {
+			authz.APIManage: c.ManageAPIs, authz.AuditView: c.ViewAudit, authz.AccessRequest: c.RequestAccess, authz.WebhookManage: c.ManageWebhooks} {
 			if got != r.Can(a) {
 				t.Errorf("%s: capability for %s = %v, Can = %v", r, a, got, r.Can(a))
 			}

@@ -10,7 +10,7 @@ type Capabilities struct {
 	ViewAudit                           bool
 	CreateProjects, EditProjects        bool
 	DeleteProjects, ManageSecrets       bool
-	ManageKeys                          bool
+	ManageKeys, ManageWebhooks          bool
 	ViewAPIs, ManageAPIs, RequestAccess bool
 	MakeOwners                          bool
 	GrantableRoles                      []Role
@@ -22,7 +22,7 @@ func CapabilitiesOf(r Role) Capabilities {
 		ViewTeam: r.Can(TeamView), RenameTeam: r.Can(TeamRename), DeleteTeam: r.Can(TeamDelete),
 		InviteMembers: r.Can(MemberInvite), ManageMembers: r.Can(MemberManage), ViewAudit: r.Can(AuditView),
 		CreateProjects: r.Can(ProjectCreate), EditProjects: r.Can(ProjectUpdate), DeleteProjects: r.Can(ProjectDelete),
-		ManageSecrets: r.Can(SecretManage), ManageKeys: r.Can(KeyManage),
+		ManageSecrets: r.Can(SecretManage), ManageKeys: r.Can(KeyManage), ManageWebhooks: r.Can(WebhookManage),
 		ViewAPIs: r.Can(APIView), ManageAPIs: r.Can(APIManage), RequestAccess: r.Can(AccessRequest),
 		MakeOwners: r.CanGrant(Owner), GrantableRoles: r.Grantable(),
 	}
@@ -45,6 +45,7 @@ var table = []row{
 	{words: "request access to an API for one of the team's projects; withdraw the request", actions: []Action{AccessRequest}},
 	{words: "create, edit and delete projects; manage client secrets", actions: []Action{ProjectCreate, ProjectUpdate, ProjectDelete, SecretManage}},
 	{words: "register, edit and delete APIs and their scopes; grant the team's projects access; approve, narrow, deny and revoke access", actions: []Action{APIManage}},
+	{words: "manage the team's webhooks: add, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
 	{words: "read the audit log, rename the team", actions: []Action{AuditView, TeamRename}},
 	{words: "make owners, change or remove owners", rule: func(r Role) bool { return r.CanGrant(Owner) && r.CanManage(Owner) }},

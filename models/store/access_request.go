@@ -106,10 +106,20 @@ func (s *Store) auditRequest(tx *gorm.DB, actor models.Actor, api *models.API, p
 	if err := s.audit(tx, actor, event{team: api.TeamID, action: action, targetType: "access_request", targetID: r.ID, target: target, details: details}); err != nil {
 		return err
 	}
-	if p.TeamID == api.TeamID {
+	if p.TeamID != api.TeamID {
+		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "access_request", targetID: r.ID, target: target, details: details}); err != nil {
+			return err
+		}
+	}
+	typ := map[string]string{"access.request": models.EventGrantRequested, "access.approve": models.EventGrantApproved}[action]
+	if typ == "" {
 		return nil
 	}
-	return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "access_request", targetID: r.ID, target: target, details: details})
+	data := map[string]any{"api_id": api.ID, "identifier": api.Identifier, "project_id": p.ID, "request_id": r.ID}
+	if sc, ok := details["scopes"].(string); ok {
+		data["scopes"] = strings.Fields(sc)
+	}
+	return s.emitTo(tx, models.Event{Type: typ, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: r.ID, Data: data}, p.TeamID, api.TeamID)
 }
 
 // DecideRequest approves or denies a pending request for the API. Only the API's owners

@@ -297,7 +297,15 @@ func (s *Store) revoke(tx *gorm.DB, actor models.Actor, p *models.Project, k *mo
 	if r.reason != "" {
 		data["reason"] = r.reason
 	}
-	return true, s.emit(tx, models.Event{Type: models.EventAPIKeyRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: k.ID, Via: r.via, Data: data})
+	if err := s.emit(tx, models.Event{Type: models.EventAPIKeyRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: k.ID, Via: r.via, Data: data}); err != nil {
+		return false, err
+	}
+	if r.via == models.ViaPaste {
+		// Its value was out in the open: the team's security tooling hears of it.
+		return true, s.emit(tx, models.Event{Type: models.EventLeakReported, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: k.ID,
+			Data: map[string]any{"kind": "api_key", "name": k.Name, "revoked": true}})
+	}
+	return true, nil
 }
 
 // revokeProjectKeys revokes every live key of a project (when it is deleted).

@@ -44,8 +44,11 @@ func (s *Store) CreateClientSecret(ctx context.Context, actor models.Actor, proj
 		if cs.ExpiresAt != nil {
 			details["expires_at"] = cs.ExpiresAt.Format(time.RFC3339)
 		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.create", targetType: "client_secret",
-			targetID: cs.ID, target: cs.Name, details: details})
+		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.create", targetType: "client_secret",
+			targetID: cs.ID, target: cs.Name, details: details}); err != nil {
+			return err
+		}
+		return s.emit(tx, models.Event{Type: models.EventSecretCreated, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID, Data: details})
 	})
 	if err != nil {
 		return nil, "", err
@@ -87,7 +90,11 @@ func (s *Store) RevokeClientSecret(ctx context.Context, actor models.Actor, proj
 		if err := tx.Model(&cs).Update("revoked_at", now).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.revoke", targetType: "client_secret",
-			targetID: cs.ID, target: cs.Name, details: map[string]any{"hint": cs.Hint}})
+		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.revoke", targetType: "client_secret",
+			targetID: cs.ID, target: cs.Name, details: map[string]any{"hint": cs.Hint}}); err != nil {
+			return err
+		}
+		return s.emit(tx, models.Event{Type: models.EventSecretRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID,
+			Data: map[string]any{"name": cs.Name, "hint": cs.Hint}})
 	})
 }

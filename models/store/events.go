@@ -74,6 +74,27 @@ func (s *Store) emit(tx *gorm.DB, ev models.Event) error {
 	return nil
 }
 
+// emitTo emits ev once for each distinct team of teams (a grant concerns the API's team
+// and the project's), each with an id of its own.
+func (s *Store) emitTo(tx *gorm.DB, ev models.Event, teams ...string) error {
+	seen := map[string]bool{}
+	for _, t := range teams {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		e := ev
+		e.TeamID = t
+		if t != ev.TeamID && ev.TeamID != "" {
+			e.ProjectID = "" // the other team's event names no project of its own
+		}
+		if err := s.emit(tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Outbox reads committed events from the outbox table, for deliveries to the outside.
 // It is the operator's and the delivery workers' view, not a team's: it takes no actor.
 func (s *Store) Outbox(ctx context.Context, f models.OutboxFilter) ([]models.OutboxEvent, error) {

@@ -145,11 +145,23 @@ func (s *Store) auditGrant(tx *gorm.DB, actor models.Actor, api *models.API, p *
 		target: p.Name + " → " + api.Name, details: details}); err != nil {
 		return err
 	}
-	if p.TeamID == api.TeamID {
+	if p.TeamID != api.TeamID {
+		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "grant", targetID: g.ID,
+			target: p.Name + " → " + api.Name, details: details}); err != nil {
+			return err
+		}
+	}
+	typ := ""
+	switch {
+	case action == "grant.create" && g.RequestID == nil:
+		typ = models.EventGrantApproved // granted directly; an approved request says so itself
+	case action == "grant.revoke":
+		typ = models.EventGrantRevoked
+	default:
 		return nil
 	}
-	return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: action, targetType: "grant", targetID: g.ID,
-		target: p.Name + " → " + api.Name, details: details})
+	return s.emitTo(tx, models.Event{Type: typ, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: g.ID, Data: map[string]any{
+		"api_id": api.ID, "identifier": api.Identifier, "project_id": p.ID, "scopes": strings.Fields(g.Scopes)}}, p.TeamID, api.TeamID)
 }
 
 // setGrantScopes changes a grant's scopes; keys it no longer covers are revoked (and

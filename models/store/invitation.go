@@ -187,8 +187,12 @@ func (s *Store) AcceptInvitation(ctx context.Context, actor models.Actor, token 
 			}
 			return err
 		}
-		return s.audit(tx, actor, event{team: inv.TeamID, action: "member.join", targetType: "user", targetID: actor.User.ID,
-			target: actor.Label(), details: map[string]any{"role": inv.Role, "invitation": inv.ID}})
+		if err := s.audit(tx, actor, event{team: inv.TeamID, action: "member.join", targetType: "user", targetID: actor.User.ID,
+			target: actor.Label(), details: map[string]any{"role": inv.Role, "invitation": inv.ID}}); err != nil {
+			return err
+		}
+		return s.emit(tx, models.Event{Type: models.EventMemberAdded, TeamID: inv.TeamID, SubjectID: actor.User.ID,
+			Data: map[string]any{"user_id": actor.User.ID, "email": actor.User.Email, "role": inv.Role}})
 	})
 	if err != nil {
 		return nil, err

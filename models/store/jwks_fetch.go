@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -53,19 +52,12 @@ const (
 // NewJWKSFetcher builds a fetcher; allowInsecure is for development and tests.
 func NewJWKSFetcher(allowInsecure bool) *JWKSFetcher {
 	f := &JWKSFetcher{AllowInsecure: allowInsecure, cache: map[string]*fetchedSet{}, now: time.Now}
-	dialer := &net.Dialer{Timeout: jwksTimeout, Control: func(_, address string, _ syscall.RawConn) error {
-		if f.AllowInsecure {
-			return nil
-		}
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		if ip := net.ParseIP(host); ip == nil || internalIP(ip) {
-			return fmt.Errorf("%w: %s is an internal address", models.ErrJWKSURI, host)
+	dialer := guardedDialer(jwksTimeout, func(ip net.IP) error {
+		if !f.AllowInsecure && internalIP(ip) {
+			return fmt.Errorf("%w: %s is an internal address", models.ErrJWKSURI, ip)
 		}
 		return nil
-	}}
+	})
 	tr := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: jwksTimeout, ResponseHeaderTimeout: jwksTimeout,
 		MaxIdleConns: 10, IdleConnTimeout: time.Minute, Proxy: nil}
 	f.client = &http.Client{Transport: tr, Timeout: jwksTimeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {

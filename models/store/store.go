@@ -57,6 +57,9 @@ type Store struct {
 	usage  usageOnce
 	// used buffers when credentials were last used (last_used.go).
 	used lastUsed
+	// webhooks sends webhook deliveries; instance names this process in delivery leases.
+	webhooks *WebhookClient
+	instance string
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.
@@ -154,7 +157,8 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, dialect: dsn.Dialect, clock: func() time.Time { return time.Now().UTC() }, fetcher: NewJWKSFetcher(false)}
+	s := &Store{db: db, dialect: dsn.Dialect, clock: func() time.Time { return time.Now().UTC() }, fetcher: NewJWKSFetcher(false),
+		webhooks: NewWebhookClient(false, nil), instance: models.RandomToken(10)}
 	if dsn.Dialect == SQLite {
 		s.writeGate = make(chan struct{}, 1)
 	}

@@ -218,6 +218,10 @@ func (s *Store) RemoveMember(ctx context.Context, actor models.Actor, teamID, us
 			details: map[string]any{"role": target.Role}}); err != nil {
 			return err
 		}
+		if err := s.emit(tx, models.Event{Type: models.EventMemberRemoved, TeamID: teamID, SubjectID: userID,
+			Data: map[string]any{"user_id": userID, "email": label, "role": target.Role, "how": "removed"}}); err != nil {
+			return err
+		}
 		if err := s.revokeInvitationsBeyond(tx, actor, teamID, userID, "", revokeInviterRemoved); err != nil {
 			return err
 		}
@@ -246,6 +250,10 @@ func (s *Store) LeaveTeam(ctx context.Context, actor models.Actor, teamID string
 		}
 		if err := s.audit(tx, actor, event{team: teamID, action: "member.leave", targetType: "user", targetID: actor.UserID(), target: actor.Label(),
 			details: map[string]any{"role": mine}}); err != nil {
+			return err
+		}
+		if err := s.emit(tx, models.Event{Type: models.EventMemberRemoved, TeamID: teamID, SubjectID: actor.UserID(),
+			Data: map[string]any{"user_id": actor.UserID(), "email": actor.Label(), "role": mine, "how": "left"}}); err != nil {
 			return err
 		}
 		if err := s.revokeInvitationsBeyond(tx, actor, teamID, actor.UserID(), "", revokeInviterLeft); err != nil {
