@@ -289,6 +289,7 @@ func TestBrowserEveryPageFits(t *testing.T) {
 		{"team-overview", teamPath, "tab-overview"},
 		{"team-members", teamPath + "/members", "tab-members"},
 		{"team-audit", teamPath + "/audit", "tab-audit"},
+		{"team-webhooks", teamPath + "/webhooks", "tab-webhooks"},
 		{"team-settings", teamPath + "/settings", "tab-settings"},
 		{"project-overview", projectPath, "tab-overview"},
 		{"project-keys", projectPath + "/keys", "tab-keys"},
@@ -342,6 +343,17 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	b.submit(t, "create an invitation", testid("create-invite"), http.StatusOK)
 	b.do(t, "wait for the invitation link", chromedp.WaitVisible(chromedp.CSS("#shown-once-value")))
 	checkFits(t, b, "fits-invite-created")
+	b.open(t, p.URL+teamPath+"/webhooks", http.StatusOK)
+	b.do(t, "fill in the webhook form",
+		chromedp.SendKeys(chromedp.CSS(testid("webhook-form")+` input[name="url"]`), "https://hooks.example.com/"+strings.ReplaceAll(consoleLong("gatehouse-events-for-the-payments-settlement-team", 90), " ", "-")),
+		chromedp.Click(chromedp.CSS(testid("webhook-form")+` input[name="events"]`)),
+	)
+	b.submit(t, "add a webhook endpoint", testid("webhook-create"), http.StatusOK)
+	b.do(t, "wait for the endpoint's secret", chromedp.WaitVisible(chromedp.CSS("#shown-once-value")))
+	checkFits(t, b, "fits-webhook-created")
+	b.open(t, p.URL+teamPath+"/webhooks", http.StatusOK)
+	b.submit(t, "open the endpoint", testid("webhook-row")+" a", http.StatusOK)
+	checkFits(t, b, "fits-webhook")
 
 	b.checkConsole(t)
 	if got := b.acceptedDialogs(); len(got) != 0 {
