@@ -65,8 +65,15 @@ test-python:
 ## fuzz-short: a few seconds of each verifier fuzz target (make fuzz runs longer)
 FUZZSHORT ?= 4s
 fuzz-short:
+	@# A failing input is saved under verify/testdata/fuzz and fails the target; a run
+	@# that failed without saving one (the fuzzing process was killed or starved on a
+	@# busy machine) is shown and tried once more.
 	@for t in FuzzParseCompact FuzzVerify FuzzStatusList FuzzJSONStrict; do \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ >/dev/null || { echo "fuzz $$t failed"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/; exit 1; }; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ 2>&1) && continue; \
+		echo "fuzz $$t failed:"; echo "$$out" | tail -30; \
+		if echo "$$out" | grep -q "Failing input written"; then exit 1; fi; \
+		echo "fuzz $$t: no failing input was saved; running it once more"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ || exit 1; \
 	done; echo "fuzz-short: verify fuzz targets ran $(FUZZSHORT) each"
 
 lint: vet fmt-check
