@@ -14,7 +14,7 @@ import (
 func TestReadmeAPIExample(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
+			vfSkip(t, "%s is not installed (the README's example needs it: apt-get install %s)", tool, tool)
 		}
 	}
 	script := haReadme(t, "api-example")
