@@ -144,10 +144,28 @@ func outboxPayload(ev models.OutboxEvent) (string, error) {
 	return webhookPayload(ev.Type, ev.CreatedAt, data)
 }
 
+// webhookRunWait is how long DeliverWebhooks waits for the sends it started. A send
+// still going then (a receiver that does not answer holds one for up to
+// models.WebhookTimeout) goes on in the background, so the next run fans out new
+// events and serves the other endpoints meanwhile.
+const webhookRunWait = time.Second
+
+// webhookSenders are this instance's sends in progress, one goroutine per endpoint,
+// at most 16 sending at once.
+type webhookSenders struct {
+	mu   sync.Mutex
+	busy map[string]bool // endpoints a goroutine of this instance is sending to
+	errs []string        // errors of sends that ended after their run returned
+	wg   sync.WaitGroup
+	sem  chan struct{}
+}
+
 // DeliverWebhooks sends what is due: for each enabled endpoint with a due delivery at
 // the head of its queue, it takes the endpoint's lease (one instance per endpoint) and
 // sends its deliveries in order until one fails or none is due. Endpoints are served
-// concurrently, at most 16 at once; a slow one delays only itself.
+// concurrently, at most 16 at once, each on a goroutine of its own; DeliverWebhooks
+// waits for them for webhookRunWait at most, so a slow one delays only itself. Errors
+// of sends that ended later are returned by the next call.
 func (s *Store) DeliverWebhooks(ctx context.Context) error {
 	now := s.now()
 	var ids []string
@@ -158,24 +176,60 @@ func (s *Store) DeliverWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var (
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 16)
-		mu   sync.Mutex
-		errs []string
-	)
-	for _, id := range ids {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := s.deliverTo(ctx, id); err != nil {
-				mu.Lock()
-				errs = append(errs, err.Error())
-				mu.Unlock()
-			}
-		})
+	ws := &s.senders
+	ws.mu.Lock()
+	if ws.busy == nil {
+		ws.busy, ws.sem = map[string]bool{}, make(chan struct{}, 16)
 	}
-	wg.Wait()
+	var run sync.WaitGroup
+	for _, id := range ids {
+		if ws.busy[id] {
+			continue // still sending from an earlier run
+		}
+		ws.busy[id] = true
+		ws.wg.Add(1)
+		run.Add(1)
+		go func() {
+			defer ws.wg.Done()
+			defer run.Done()
+			ws.sem <- struct{}{}
+			err := s.deliverTo(ctx, id)
+			<-ws.sem
+			ws.mu.Lock()
+			delete(ws.busy, id)
+			if err != nil {
+				ws.errs = append(ws.errs, err.Error())
+			}
+			ws.mu.Unlock()
+		}()
+	}
+	ws.mu.Unlock()
+	done := make(chan struct{})
+	go func() { run.Wait(); close(done) }()
+	timer := time.NewTimer(webhookRunWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return s.webhookErrors()
+}
+
+// WaitWebhooks waits until every send of this instance has ended (they end soon once
+// the context they were started with is cancelled) and returns their errors not yet
+// returned.
+func (s *Store) WaitWebhooks() error {
+	s.senders.wg.Wait()
+	return s.webhookErrors()
+}
+
+// webhookErrors returns, once, the errors of the sends that have ended.
+func (s *Store) webhookErrors() error {
+	s.senders.mu.Lock()
+	errs := s.senders.errs
+	s.senders.errs = nil
+	s.senders.mu.Unlock()
 	if len(errs) > 0 {
 		return fmt.Errorf("webhook delivery: %s", strings.Join(errs, "; "))
 	}
