@@ -234,10 +234,15 @@ type recordingReceiver struct {
 	subjects map[string]bool // data.subject_id of the genuine deliveries
 	bad      atomic.Int32
 	total    atomic.Int32
+	// While hold is set, genuine deliveries get no answer until release closes; one
+	// whose connection ends first is not recorded (the sender never heard back).
+	hold    atomic.Bool
+	held    atomic.Int32
+	release chan struct{}
 }
 
 func newRecordingReceiver(t *testing.T) *recordingReceiver {
-	r := &recordingReceiver{seen: map[string]int{}, subjects: map[string]bool{}}
+	r := &recordingReceiver{seen: map[string]int{}, subjects: map[string]bool{}, release: make(chan struct{})}
 	r.secret.Store("")
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, err := io.ReadAll(req.Body)
@@ -250,6 +255,14 @@ func newRecordingReceiver(t *testing.T) *recordingReceiver {
 			r.bad.Add(1)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
+		}
+		if r.hold.Load() {
+			r.held.Add(1)
+			select {
+			case <-r.release:
+			case <-req.Context().Done():
+				return
+			}
 		}
 		var ev struct {
 			Data struct {
@@ -466,8 +479,8 @@ func TestWebhookHangingReceiverDoesNotSlowRequests(t *testing.T) {
 	}
 }
 
-// whBurst is how many events TestWebhookKillDuringBurstLosesNone produces, and
-// whKillAt how many of them are acknowledged before the kill.
+// whBurst is how many events TestWebhookKillDuringBurstLosesNone produces (at least),
+// and whKillAt how many of them are acknowledged, at least, before the kill.
 const (
 	whBurst  = 1000
 	whKillAt = 450
@@ -475,7 +488,8 @@ const (
 
 // TestWebhookKillDuringBurstLosesNone registers an endpoint with a healthy receiver
 // that verifies every signature and records webhook-ids, creates 1,000 API keys
-// through the management API from four clients, SIGKILLs the portal in the middle,
+// through the management API from four clients, SIGKILLs the portal in the middle
+// while a delivery waits for its answer,
 // restarts it on the same SQLite file, creates the rest, and polls until every
 // api_key.created event the database's outbox holds for the team has been received at
 // least once, and every acknowledged key has such an event.
@@ -526,20 +540,30 @@ func TestWebhookKillDuringBurstLosesNone(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	// First one key, delivered: the delivery job is running when the burst starts.
+	burst(ctx, nil, 1)
+	for !recv.hasSubject(acked[0]) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the first key's event never arrived")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// From now on deliveries hang until the kill, so the kill finds one in flight.
+	recv.hold.Store(true)
 	var killed atomic.Bool
 	loaded := make(chan struct{})
 	go func() {
 		defer close(loaded)
-		burst(ctx, &killed, whBurst)
+		// Until the kill: it comes once whKillAt keys are acknowledged and a delivery
+		// waits for its answer, however long the job takes to send one.
+		burst(ctx, &killed, 10*whBurst)
 	}()
 	for {
 		ackMu.Lock()
 		n := len(acked)
 		ackMu.Unlock()
-		recv.mu.Lock()
-		got := len(recv.seen)
-		recv.mu.Unlock()
-		if n >= whKillAt && got > 0 { // events are being produced and delivered
+		if n >= whKillAt && recv.held.Load() > 0 {
 			break
 		}
 		select {
@@ -556,6 +580,8 @@ func TestWebhookKillDuringBurstLosesNone(t *testing.T) {
 	if !errors.As(err, &exitErr) || exitErr.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("portal exit after SIGKILL: got %v, want killed by SIGKILL", err)
 	}
+	recv.hold.Store(false)
+	close(recv.release)
 	<-loaded
 	ackMu.Lock()
 	atKill := len(acked)
@@ -563,7 +589,7 @@ func TestWebhookKillDuringBurstLosesNone(t *testing.T) {
 	recv.mu.Lock()
 	before := len(recv.seen)
 	recv.mu.Unlock()
-	t.Logf("killed with %d keys acknowledged and %d events received", atKill, before)
+	t.Logf("killed with %d keys acknowledged, %d events received and a delivery in flight", atKill, before)
 	if t.Failed() {
 		t.FailNow()
 	}

@@ -19,7 +19,8 @@ import (
 )
 
 // webhookLease is how long an instance holds an endpoint while it sends to it: longer
-// than one attempt, renewed before each. An instance that died frees it when it lapses.
+// than one attempt, renewed before an attempt once a third of it has gone. An instance
+// that died frees it when it lapses.
 const webhookLease = 30 * time.Second
 
 // webhookDispatch is the dispatcher's row: locked while events are fanned out, so
@@ -65,6 +66,9 @@ func (s *Store) queueDeliveries(tx *gorm.DB, ds []models.WebhookDelivery) error 
 	return tx.Model(&webhookDispatch{}).Where("id = 1").Update("next_seq", d.NextSeq+int64(len(ds))).Error
 }
 
+// dispatchBatch is how many outbox events one dispatch transaction reads.
+const dispatchBatch = 500
+
 // DispatchWebhooks fans committed outbox events out into deliveries, one per enabled
 // endpoint of the event's team that subscribes to its type, and marks them done, in one
 // transaction per batch; it returns how many events it read. Any instance may run it:
@@ -78,7 +82,7 @@ func (s *Store) DispatchWebhooks(ctx context.Context) (int, error) {
 				return err
 			}
 			var evs []models.OutboxEvent
-			if err := tx.Where("NOT webhooks_done").Order("id").Limit(500).Find(&evs).Error; err != nil {
+			if err := tx.Where("NOT webhooks_done").Order("id").Limit(dispatchBatch).Find(&evs).Error; err != nil {
 				return err
 			}
 			if n = len(evs); n == 0 {
@@ -119,7 +123,10 @@ func (s *Store) DispatchWebhooks(ctx context.Context) (int, error) {
 			return tx.Model(&models.OutboxEvent{}).Where("id IN ?", ids).Update("webhooks_done", true).Error
 		}, false)
 		total += n
-		if err != nil || n == 0 {
+		// A batch that was not full has caught up: stop, or events committed while it
+		// waited for the write lock would keep the loop (and the sends after it) going
+		// for as long as writes keep coming.
+		if err != nil || n < dispatchBatch {
 			return total, err
 		}
 	}
@@ -261,6 +268,7 @@ func (s *Store) deliverTo(ctx context.Context, endpointID string) error {
 	if ok, err := claim(false); err != nil || !ok {
 		return err
 	}
+	claimed := s.now()
 	defer func() {
 		_ = s.transact(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
 			return tx.Model(&models.WebhookEndpoint{}).Where("id = ? AND lease_owner = ?", endpointID, owner).
@@ -273,8 +281,13 @@ func (s *Store) deliverTo(ctx context.Context, endpointID string) error {
 			if time.Now().After(deadline) {
 				return nil // let other work in; the next run goes on
 			}
-			if ok, err := claim(true); err != nil || !ok {
-				return err
+			// Renewed once a third of it has gone: what is left is still twice an
+			// attempt's timeout, and each delivery costs one write transaction, not two.
+			if now := s.now(); now.Sub(claimed) >= webhookLease/3 {
+				if ok, err := claim(true); err != nil || !ok {
+					return err
+				}
+				claimed = now
 			}
 		}
 		var ep models.WebhookEndpoint
