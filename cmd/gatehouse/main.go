@@ -391,7 +391,10 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 					return err
 				}
 				return st.DeliverWebhooks(ctx)
-			}},
+			},
+			// Sends still going when the runner stops were cancelled with it: wait for
+			// them to end before the database closes.
+			AtStop: func(context.Context) error { return st.WaitWebhooks() }},
 		// Keys and secrets expiring in 30, 7 or 1 days, announced once each.
 		{Name: "webhooks.expiring", Every: 10 * time.Minute, Failed: "announcing expiring credentials failed",
 			Run: func(ctx context.Context) error {

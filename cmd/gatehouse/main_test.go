@@ -19,7 +19,8 @@ import (
 
 // TestBackgroundJobs pins what `serve` runs in the background and how often: other
 // instances' revocations and ring changes must show within a second (the two-instance
-// end-to-end test relies on it), and the usage counts get a final flush. Every job has
+// end-to-end test relies on it), the usage counts get a final flush, and webhook sends
+// still going are waited for. Every job has
 // a message of its own for its failures, and the runner accepts the list.
 func TestBackgroundJobs(t *testing.T) {
 	type want struct {
@@ -35,7 +36,7 @@ func TestBackgroundJobs(t *testing.T) {
 		"sessions.prune":      {10 * time.Minute, false},
 		"auth_failures.prune": {5 * time.Minute, false},
 		"assertions.prune":    {5 * time.Minute, false},
-		"webhooks.deliver":    {time.Second, false},
+		"webhooks.deliver":    {time.Second, true},
 		"webhooks.expiring":   {10 * time.Minute, false},
 	}
 	// The functions are not called here: the nil receivers are never used.

@@ -60,6 +60,8 @@ type Store struct {
 	// webhooks sends webhook deliveries; instance names this process in delivery leases.
 	webhooks *WebhookClient
 	instance string
+	// senders are this instance's sends in progress (webhook_delivery.go).
+	senders webhookSenders
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.

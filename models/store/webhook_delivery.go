@@ -19,7 +19,8 @@ import (
 )
 
 // webhookLease is how long an instance holds an endpoint while it sends to it: longer
-// than one attempt, renewed before each. An instance that died frees it when it lapses.
+// than one attempt, renewed before an attempt once a third of it has gone. An instance
+// that died frees it when it lapses.
 const webhookLease = 30 * time.Second
 
 // webhookDispatch is the dispatcher's row: locked while events are fanned out, so
@@ -65,6 +66,9 @@ func (s *Store) queueDeliveries(tx *gorm.DB, ds []models.WebhookDelivery) error 
 	return tx.Model(&webhookDispatch{}).Where("id = 1").Update("next_seq", d.NextSeq+int64(len(ds))).Error
 }
 
+// dispatchBatch is how many outbox events one dispatch transaction reads.
+const dispatchBatch = 500
+
 // DispatchWebhooks fans committed outbox events out into deliveries, one per enabled
 // endpoint of the event's team that subscribes to its type, and marks them done, in one
 // transaction per batch; it returns how many events it read. Any instance may run it:
@@ -78,7 +82,7 @@ func (s *Store) DispatchWebhooks(ctx context.Context) (int, error) {
 				return err
 			}
 			var evs []models.OutboxEvent
-			if err := tx.Where("NOT webhooks_done").Order("id").Limit(500).Find(&evs).Error; err != nil {
+			if err := tx.Where("NOT webhooks_done").Order("id").Limit(dispatchBatch).Find(&evs).Error; err != nil {
 				return err
 			}
 			if n = len(evs); n == 0 {
@@ -119,7 +123,10 @@ func (s *Store) DispatchWebhooks(ctx context.Context) (int, error) {
 			return tx.Model(&models.OutboxEvent{}).Where("id IN ?", ids).Update("webhooks_done", true).Error
 		}, false)
 		total += n
-		if err != nil || n == 0 {
+		// A batch that was not full has caught up: stop, or events committed while it
+		// waited for the write lock would keep the loop (and the sends after it) going
+		// for as long as writes keep coming.
+		if err != nil || n < dispatchBatch {
 			return total, err
 		}
 	}
@@ -144,10 +151,28 @@ func outboxPayload(ev models.OutboxEvent) (string, error) {
 	return webhookPayload(ev.Type, ev.CreatedAt, data)
 }
 
+// webhookRunWait is how long DeliverWebhooks waits for the sends it started. A send
+// still going then (a receiver that does not answer holds one for up to
+// models.WebhookTimeout) goes on in the background, so the next run fans out new
+// events and serves the other endpoints meanwhile.
+const webhookRunWait = time.Second
+
+// webhookSenders are this instance's sends in progress, one goroutine per endpoint,
+// at most 16 sending at once.
+type webhookSenders struct {
+	mu   sync.Mutex
+	busy map[string]bool // endpoints a goroutine of this instance is sending to
+	errs []string        // errors of sends that ended after their run returned
+	wg   sync.WaitGroup
+	sem  chan struct{}
+}
+
 // DeliverWebhooks sends what is due: for each enabled endpoint with a due delivery at
 // the head of its queue, it takes the endpoint's lease (one instance per endpoint) and
 // sends its deliveries in order until one fails or none is due. Endpoints are served
-// concurrently, at most 16 at once; a slow one delays only itself.
+// concurrently, at most 16 at once, each on a goroutine of its own; DeliverWebhooks
+// waits for them for webhookRunWait at most, so a slow one delays only itself. Errors
+// of sends that ended later are returned by the next call.
 func (s *Store) DeliverWebhooks(ctx context.Context) error {
 	now := s.now()
 	var ids []string
@@ -158,24 +183,60 @@ func (s *Store) DeliverWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var (
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 16)
-		mu   sync.Mutex
-		errs []string
-	)
-	for _, id := range ids {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := s.deliverTo(ctx, id); err != nil {
-				mu.Lock()
-				errs = append(errs, err.Error())
-				mu.Unlock()
-			}
-		})
+	ws := &s.senders
+	ws.mu.Lock()
+	if ws.busy == nil {
+		ws.busy, ws.sem = map[string]bool{}, make(chan struct{}, 16)
 	}
-	wg.Wait()
+	var run sync.WaitGroup
+	for _, id := range ids {
+		if ws.busy[id] {
+			continue // still sending from an earlier run
+		}
+		ws.busy[id] = true
+		ws.wg.Add(1)
+		run.Add(1)
+		go func() {
+			defer ws.wg.Done()
+			defer run.Done()
+			ws.sem <- struct{}{}
+			err := s.deliverTo(ctx, id)
+			<-ws.sem
+			ws.mu.Lock()
+			delete(ws.busy, id)
+			if err != nil {
+				ws.errs = append(ws.errs, err.Error())
+			}
+			ws.mu.Unlock()
+		}()
+	}
+	ws.mu.Unlock()
+	done := make(chan struct{})
+	go func() { run.Wait(); close(done) }()
+	timer := time.NewTimer(webhookRunWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return s.webhookErrors()
+}
+
+// WaitWebhooks waits until every send of this instance has ended (they end soon once
+// the context they were started with is cancelled) and returns their errors not yet
+// returned.
+func (s *Store) WaitWebhooks() error {
+	s.senders.wg.Wait()
+	return s.webhookErrors()
+}
+
+// webhookErrors returns, once, the errors of the sends that have ended.
+func (s *Store) webhookErrors() error {
+	s.senders.mu.Lock()
+	errs := s.senders.errs
+	s.senders.errs = nil
+	s.senders.mu.Unlock()
 	if len(errs) > 0 {
 		return fmt.Errorf("webhook delivery: %s", strings.Join(errs, "; "))
 	}
@@ -207,6 +268,7 @@ func (s *Store) deliverTo(ctx context.Context, endpointID string) error {
 	if ok, err := claim(false); err != nil || !ok {
 		return err
 	}
+	claimed := s.now()
 	defer func() {
 		_ = s.transact(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
 			return tx.Model(&models.WebhookEndpoint{}).Where("id = ? AND lease_owner = ?", endpointID, owner).
@@ -219,8 +281,13 @@ func (s *Store) deliverTo(ctx context.Context, endpointID string) error {
 			if time.Now().After(deadline) {
 				return nil // let other work in; the next run goes on
 			}
-			if ok, err := claim(true); err != nil || !ok {
-				return err
+			// Renewed once a third of it has gone: what is left is still twice an
+			// attempt's timeout, and each delivery costs one write transaction, not two.
+			if now := s.now(); now.Sub(claimed) >= webhookLease/3 {
+				if ok, err := claim(true); err != nil || !ok {
+					return err
+				}
+				claimed = now
 			}
 		}
 		var ep models.WebhookEndpoint

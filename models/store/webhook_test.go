@@ -117,6 +117,9 @@ func run(t *testing.T, s *store.Store) {
 	if err := s.DeliverWebhooks(context.Background()); err != nil {
 		t.Fatalf("deliver: %v", err)
 	}
+	if err := s.WaitWebhooks(); err != nil {
+		t.Fatalf("deliver: %v", err)
+	}
 }
 
 // pythonVerify runs the README's verifier on a received request; "" means it passed.
@@ -587,6 +590,7 @@ func TestWebhookClaimedByOneInstance(t *testing.T) {
 					_, _ = st.DispatchWebhooks(ctx)
 					_ = st.DeliverWebhooks(ctx)
 				}
+				_ = st.WaitWebhooks()
 			})
 		}
 		wg.Wait()
