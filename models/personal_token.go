@@ -1,10 +1,7 @@
 package models
 
 import (
-	"crypto/rand"
 	"errors"
-	"math/big"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models/authz"
@@ -37,29 +34,12 @@ const (
 
 // NewPersonalToken returns a fresh personal access token: prefix, 256 random bits and
 // a checksum.
-func NewPersonalToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	body := PersonalTokenPrefix + base62(new(big.Int).SetBytes(b), secretBodyLen)
-	return body + secretChecksum(body)
-}
+func NewPersonalToken() string { return newChecksummed(PersonalTokenPrefix) }
 
 // CheckPersonalTokenFormat verifies prefix, length, alphabet and checksum, so a
 // mistyped, truncated or made-up token fails without touching the database.
 func CheckPersonalTokenFormat(s string) error {
-	if len(s) != PersonalTokenLen || !strings.HasPrefix(s, PersonalTokenPrefix) {
-		return ErrMalformedPersonalToken
-	}
-	for i := len(PersonalTokenPrefix); i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return ErrMalformedPersonalToken
-		}
-	}
-	cut := len(s) - secretCRCLen
-	if secretChecksum(s[:cut]) != s[cut:] {
+	if !wellFormed(s, PersonalTokenPrefix, PersonalTokenLen) {
 		return ErrMalformedPersonalToken
 	}
 	return nil

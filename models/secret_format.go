@@ -34,13 +34,34 @@ func base62(n *big.Int, width int) string {
 }
 
 // NewClientSecret returns a fresh client secret: prefix, 256 random bits and a checksum.
-func NewClientSecret() string {
+func NewClientSecret() string { return newChecksummed(ClientSecretPrefix) }
+
+// newChecksummed is prefix, 256 random bits in base62 and the checksum of both: the
+// format of client secrets and personal access tokens.
+func newChecksummed(prefix string) string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	body := ClientSecretPrefix + base62(new(big.Int).SetBytes(b), secretBodyLen)
+	body := prefix + base62(new(big.Int).SetBytes(b), secretBodyLen)
 	return body + secretChecksum(body)
+}
+
+// wellFormed says whether s is a newChecksummed value with prefix, of length n: prefix,
+// length, alphabet and checksum, so a mistyped or truncated value fails without a
+// database lookup.
+func wellFormed(s, prefix string, n int) bool {
+	if len(s) != n || !strings.HasPrefix(s, prefix) {
+		return false
+	}
+	for i := len(prefix); i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	cut := len(s) - secretCRCLen
+	return secretChecksum(s[:cut]) == s[cut:]
 }
 
 // secretChecksum is the base62 CRC32 of prefix+body.
@@ -51,17 +72,7 @@ func secretChecksum(s string) string {
 // CheckClientSecretFormat verifies prefix, length, alphabet and checksum, so a
 // mistyped or truncated secret fails without touching the database.
 func CheckClientSecretFormat(s string) error {
-	if len(s) != ClientSecretLen || !strings.HasPrefix(s, ClientSecretPrefix) {
-		return ErrMalformedSecret
-	}
-	for i := len(ClientSecretPrefix); i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return ErrMalformedSecret
-		}
-	}
-	cut := len(s) - secretCRCLen
-	if secretChecksum(s[:cut]) != s[cut:] {
+	if !wellFormed(s, ClientSecretPrefix, ClientSecretLen) {
 		return ErrMalformedSecret
 	}
 	return nil
