@@ -354,6 +354,16 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	b.open(t, p.URL+teamPath+"/webhooks", http.StatusOK)
 	b.submit(t, "open the endpoint", testid("webhook-row")+" a", http.StatusOK)
 	checkFits(t, b, "fits-webhook")
+	b.open(t, p.URL+"/account", http.StatusOK)
+	b.do(t, "name the personal access token", chromedp.SendKeys(chromedp.CSS(testid("token-name-input")), consoleLong("deploy pipeline for payments", 60)))
+	b.submit(t, "create a personal access token", testid("create-token"), http.StatusOK)
+	b.do(t, "wait for the new token", chromedp.WaitVisible(chromedp.CSS("#shown-once-value")))
+	checkFits(t, b, "fits-token-created")
+	b.open(t, p.URL+"/account", http.StatusOK)
+	if got := b.count(t, testid("token-row")); got != 1 {
+		t.Errorf("token rows on the account page: got %d, want 1", got)
+	}
+	checkFits(t, b, "fits-account-tokens")
 
 	b.checkConsole(t)
 	if got := b.acceptedDialogs(); len(got) != 0 {
