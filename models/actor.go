@@ -27,7 +27,8 @@ type PrincipalKind string
 const (
 	// PrincipalSystem is the portal itself (a schedule, a migration).
 	PrincipalSystem PrincipalKind = "system"
-	// PrincipalUser is a signed-in person, acting in the teams they are a member of.
+	// PrincipalUser is a team member acting in the teams it is a member of: a signed-in
+	// person, or a service account (User.IsService) with an access token.
 	PrincipalUser PrincipalKind = "user"
 	// PrincipalOperator is a person acting on the portal itself (GATEHOUSE_ADMIN_EMAILS).
 	PrincipalOperator PrincipalKind = "operator"
@@ -62,6 +63,9 @@ func (a Actor) Label() string {
 	}
 	if a.Operator {
 		return "operator " + name
+	}
+	if a.User.IsService() {
+		return "service account " + a.User.Name
 	}
 	if a.Limits != nil && a.Limits.TokenName != "" {
 		return name + " (token " + a.Limits.TokenName + ")"

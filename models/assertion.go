@@ -55,7 +55,7 @@ const (
 )
 
 // AssertionIssuer returns the iss an assertion claims, unverified, when it looks like a
-// client_id and the claims parse strictly ("" otherwise). For rate limiting only:
+// client_id (a project's or a service account's) and the claims parse strictly ("" otherwise). For rate limiting only:
 // nothing is trusted from it.
 func AssertionIssuer(assertion string) string {
 	parts := strings.Split(assertion, ".")
@@ -64,7 +64,7 @@ func AssertionIssuer(assertion string) string {
 	}
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var c AssertionClaims
-	if err != nil || DecodeStrict(pb, AssertionClaimNames, &c) != nil || !HasPrefixID(c.Iss, "prj") {
+	if err != nil || DecodeStrict(pb, AssertionClaimNames, &c) != nil || (!HasPrefixID(c.Iss, "prj") && !HasPrefixID(c.Iss, "sa")) {
 		return ""
 	}
 	return c.Iss

@@ -18,9 +18,14 @@ type TeamView struct {
 
 // Member is a team member with the user's name and email.
 type Member struct {
-	UserID   string
-	Name     string
-	Email    string
+	UserID string
+	Name   string
+	Email  string
+	// Kind is UserKindService for a service account.
+	Kind     string
 	Role     Role
 	JoinedAt time.Time
 }
+
+// IsService reports whether the member is a service account.
+func (m Member) IsService() bool { return m.Kind == UserKindService }

@@ -44,6 +44,8 @@ type AccessTokenClaims struct {
 	Scope    string `json:"scope,omitempty"`
 	// Team is the project's team, so an API can narrow whom it accepts.
 	Team string `json:"team,omitempty"`
+	// SubType says what sub is: SubjectProject, SubjectServiceAccount or SubjectUser.
+	SubType string `json:"sub_type,omitempty"`
 }
 
 // IssuedToken is an access token and what the token response says about it.

@@ -17,7 +17,12 @@ type User struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	LastLoginAt time.Time
+	// Kind is UserKindPerson, or UserKindService for a service account's row.
+	Kind string `gorm:"default:person"`
 }
+
+// IsService reports whether u is a service account rather than a person.
+func (u *User) IsService() bool { return u != nil && u.Kind == UserKindService }
 
 // Identity is what a verified ID token says about the person signing in.
 type Identity struct {

@@ -30,6 +30,9 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	if sa := serviceAccountNamed(c, form); sa != "" {
+		return h.issueServiceAccountToken(c, form, grant, sa)
+	}
 	p, err := h.authenticateClient(c, form, grant.ClientAuthOptional())
 	if err != nil {
 		return writeOAuthError(c, err)
@@ -46,6 +49,11 @@ func (h *Handler) issueToken(c echo.Context) error {
 	}
 	h.Usage.Token(tok.Project.ID, tok.Audiences)
 	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
+	return tokenAnswer(c, tok.IssuedToken)
+}
+
+// tokenAnswer is the successful token response, never cached.
+func tokenAnswer(c echo.Context, tok *models.IssuedToken) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})

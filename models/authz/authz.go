@@ -43,27 +43,32 @@ const (
 	// WebhookManage adds, disables, rotates and deletes the team's webhook endpoints,
 	// sends test events and redelivers; every member sees them and their delivery log.
 	WebhookManage Action = "webhook.manage"
+	// ServiceAccountManage creates and deletes the team's service accounts and manages
+	// how they authenticate (keys, trusted workload issuers, secrets); every member sees
+	// them.
+	ServiceAccountManage Action = "service_account.manage"
 )
 
 // matrix is the permission matrix: the least role that may take each action. It is the
 // only place permissions are decided.
 var matrix = map[Action]Role{
-	TeamView:      Viewer,
-	ProjectView:   Viewer,
-	KeyManage:     Developer,
-	APIView:       Viewer,
-	AccessRequest: Developer,
-	APIManage:     Admin,
-	MemberInvite:  Admin,
-	MemberManage:  Admin,
-	AuditView:     Admin,
-	TeamRename:    Admin,
-	ProjectCreate: Admin,
-	ProjectUpdate: Admin,
-	ProjectDelete: Admin,
-	SecretManage:  Admin,
-	WebhookManage: Admin,
-	TeamDelete:    Owner,
+	TeamView:             Viewer,
+	ProjectView:          Viewer,
+	KeyManage:            Developer,
+	APIView:              Viewer,
+	AccessRequest:        Developer,
+	APIManage:            Admin,
+	MemberInvite:         Admin,
+	MemberManage:         Admin,
+	AuditView:            Admin,
+	TeamRename:           Admin,
+	ProjectCreate:        Admin,
+	ProjectUpdate:        Admin,
+	ProjectDelete:        Admin,
+	SecretManage:         Admin,
+	WebhookManage:        Admin,
+	ServiceAccountManage: Admin,
+	TeamDelete:           Owner,
 }
 
 // Roles lists the roles from most to least powerful.

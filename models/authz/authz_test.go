@@ -12,22 +12,23 @@ import (
 func TestPermissionMatrix(t *testing.T) {
 	// Every cell, spelled out: owner, admin, developer, viewer.
 	want := map[authz.Action][4]bool{
-		authz.TeamView:      {true, true, true, true},
-		authz.ProjectView:   {true, true, true, true},
-		authz.KeyManage:     {true, true, true, false},
-		authz.APIView:       {true, true, true, true},
-		authz.AccessRequest: {true, true, true, false},
-		authz.APIManage:     {true, true, false, false},
-		authz.MemberInvite:  {true, true, false, false},
-		authz.MemberManage:  {true, true, false, false},
-		authz.AuditView:     {true, true, false, false},
-		authz.TeamRename:    {true, true, false, false},
-		authz.ProjectCreate: {true, true, false, false},
-		authz.ProjectUpdate: {true, true, false, false},
-		authz.ProjectDelete: {true, true, false, false},
-		authz.SecretManage:  {true, true, false, false},
-		authz.WebhookManage: {true, true, false, false},
-		authz.TeamDelete:    {true, false, false, false},
+		authz.TeamView:             {true, true, true, true},
+		authz.ProjectView:          {true, true, true, true},
+		authz.KeyManage:            {true, true, true, false},
+		authz.APIView:              {true, true, true, true},
+		authz.AccessRequest:        {true, true, true, false},
+		authz.APIManage:            {true, true, false, false},
+		authz.MemberInvite:         {true, true, false, false},
+		authz.MemberManage:         {true, true, false, false},
+		authz.AuditView:            {true, true, false, false},
+		authz.TeamRename:           {true, true, false, false},
+		authz.ProjectCreate:        {true, true, false, false},
+		authz.ProjectUpdate:        {true, true, false, false},
+		authz.ProjectDelete:        {true, true, false, false},
+		authz.SecretManage:         {true, true, false, false},
+		authz.WebhookManage:        {true, true, false, false},
+		authz.ServiceAccountManage: {true, true, false, false},
+		authz.TeamDelete:           {true, false, false, false},
 	}
 	if len(want) != len(authz.Actions()) {
 		t.Fatalf("matrix has %d actions, the test knows %d", len(authz.Actions()), len(want))
@@ -92,8 +93,8 @@ func TestTableCoversEveryAction(t *testing.T) {
 			t.Errorf("%s is on %d rows", a, n)
 		}
 	}
-	if len(seen) != 16 {
-		t.Errorf("the table shows %d actions, want the matrix's 16", len(seen))
+	if len(seen) != 17 {
+		t.Errorf("the table shows %d actions, want the matrix's 17", len(seen))
 	}
 }
 

@@ -11,6 +11,7 @@ type Capabilities struct {
 	CreateProjects, EditProjects        bool
 	DeleteProjects, ManageSecrets       bool
 	ManageKeys, ManageWebhooks          bool
+	ManageServiceAccounts               bool
 	ViewAPIs, ManageAPIs, RequestAccess bool
 	MakeOwners                          bool
 	GrantableRoles                      []Role
@@ -23,7 +24,8 @@ func CapabilitiesOf(r Role) Capabilities {
 		InviteMembers: r.Can(MemberInvite), ManageMembers: r.Can(MemberManage), ViewAudit: r.Can(AuditView),
 		CreateProjects: r.Can(ProjectCreate), EditProjects: r.Can(ProjectUpdate), DeleteProjects: r.Can(ProjectDelete),
 		ManageSecrets: r.Can(SecretManage), ManageKeys: r.Can(KeyManage), ManageWebhooks: r.Can(WebhookManage),
-		ViewAPIs: r.Can(APIView), ManageAPIs: r.Can(APIManage), RequestAccess: r.Can(AccessRequest),
+		ManageServiceAccounts: r.Can(ServiceAccountManage),
+		ViewAPIs:              r.Can(APIView), ManageAPIs: r.Can(APIManage), RequestAccess: r.Can(AccessRequest),
 		MakeOwners: r.CanGrant(Owner), GrantableRoles: r.Grantable(),
 	}
 }
@@ -46,6 +48,7 @@ var table = []row{
 	{words: "create, edit and delete projects; manage client secrets", actions: []Action{ProjectCreate, ProjectUpdate, ProjectDelete, SecretManage}},
 	{words: "register, edit and delete APIs and their scopes; grant the team's projects access; approve, narrow, deny and revoke access", actions: []Action{APIManage}},
 	{words: "manage the team's webhooks: add, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
+	{words: "create and delete service accounts; manage their keys, trusted workload issuers and secrets", actions: []Action{ServiceAccountManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
 	{words: "read the audit log, rename the team", actions: []Action{AuditView, TeamRename}},
 	{words: "make owners, change or remove owners", rule: func(r Role) bool { return r.CanGrant(Owner) && r.CanManage(Owner) }},

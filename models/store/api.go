@@ -27,6 +27,8 @@ func (s *Store) validateAPI(v *models.ValidationError, in *models.APIInput) (ide
 	}
 	if err != nil {
 		v.Add("identifier", err.Error())
+	} else if mk, merr := models.IdentifierKey(s.ManagementAudience()); merr == nil && key == mk {
+		v.Add("identifier", "is the portal's own management API; choose another")
 	}
 	in.DocsURL = strings.TrimSpace(in.DocsURL)
 	if in.DocsURL != "" {

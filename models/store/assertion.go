@@ -47,31 +47,10 @@ var assertionHeaderNames = jsonstrict.NewNames("alg", "kid", "jwk", "jku", "x5u"
 // token endpoint or the issuer); exp within MaxAssertionLifetime; jti used once until it
 // expires (recorded in the database, shared by instances). It returns the project.
 func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient string, audiences []string, purpose models.AssertionPurpose) (*models.Project, error) {
-	fail := func(desc string) error {
-		if purpose == models.ForGrant {
-			return oauthErr(models.ErrCodeInvalidGrant, desc)
-		}
-		return oauthErr(models.ErrCodeInvalidClient, desc)
-	}
-	parts := strings.Split(assertion, ".")
-	if len(assertion) > models.MaxAssertionLen || len(parts) != 3 {
-		return nil, fail("the assertion is not a compact JWS of at most 8 KiB")
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	var h assertionHeader
-	if err != nil || models.DecodeStrict(hb, assertionHeaderNames, &h) != nil {
-		return nil, fail("the assertion's header is malformed")
-	}
-	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
-		return nil, fail("the assertion's header carries keys, key URLs, crit or encryption, which are not accepted")
-	}
-	if !slices.Contains(models.ClientAssertionAlgs, h.Alg) {
-		return nil, fail("the assertion's algorithm is not one of " + strings.Join(models.ClientAssertionAlgs, ", "))
-	}
-	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
-	var c models.AssertionClaims
-	if err != nil || models.DecodeStrict(pb, models.AssertionClaimNames, &c) != nil {
-		return nil, fail("the assertion's claims are malformed")
+	fail := assertionFailure(purpose)
+	h, c, err := parseAssertion(assertion, fail)
+	if err != nil {
+		return nil, err
 	}
 	if c.Iss == "" || c.Iss != c.Sub || !models.HasPrefixID(c.Iss, "prj") || (expectClient != "" && c.Iss != expectClient) {
 		return nil, fail("the assertion's iss and sub must both be the client_id")
@@ -79,7 +58,6 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 	// An unknown client, a client that has private_key_jwt off and a wrong signature get
 	// one answer, so the endpoint confirms nothing about a client_id; the client's audit
 	// log records the attempt at a method it has turned off.
-	const notRegistered = "the assertion is not signed by a key registered for this client"
 	p, err := s.clientByID(ctx, c.Iss)
 	if err != nil {
 		return nil, err
@@ -97,37 +75,89 @@ func (s *Store) VerifyAssertion(ctx context.Context, assertion, expectClient str
 		}
 		return nil, fail(notRegistered)
 	}
-	keyID, err := s.checkAssertionSignature(ctx, p, assertion, h)
+	var keys []models.ClientKey
+	if err := s.db.WithContext(ctx).Where("project_id = ?", p.ID).Find(&keys).Error; err != nil {
+		return nil, err
+	}
+	keyID, err := s.checkAssertionSignature(ctx, keys, assertion, h)
 	if err != nil {
 		return nil, fail(notRegistered)
 	}
-	// Signature first, claims second: a forged expired assertion is reported as forged.
-	now := s.now()
-	switch {
-	case !audienceIncludes(c.Aud, audiences):
-		return nil, fail("the assertion's aud must be the token endpoint or the issuer")
-	case c.Exp == nil || !validTime(*c.Exp):
-		return nil, fail("the assertion has no valid exp")
-	case !now.Before(unixTime(*c.Exp).Add(assertionLeeway)):
-		return nil, fail("the assertion has expired")
-	case unixTime(*c.Exp).Sub(now) > models.MaxAssertionLifetime+assertionLeeway:
-		return nil, fail("the assertion's exp is more than 5 minutes away")
-	case c.Iat != nil && (!validTime(*c.Iat) || unixTime(*c.Exp).Sub(unixTime(*c.Iat)) > models.MaxAssertionLifetime+assertionLeeway):
-		return nil, fail("the assertion lives longer than 5 minutes")
-	case c.Nbf != nil && (!validTime(*c.Nbf) || now.Add(assertionLeeway).Before(unixTime(*c.Nbf))):
-		return nil, fail("the assertion is not valid yet")
-	case c.Jti == "" || len(c.Jti) > 200:
-		return nil, fail("the assertion needs a jti of at most 200 characters")
-	}
-	err = s.db.WithContext(ctx).Create(&usedAssertion{ClientID: p.ID, JTI: c.Jti, ExpiresAt: unixTime(*c.Exp).Add(assertionLeeway)}).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return nil, fail("this assertion (jti) has already been used")
-	}
-	if err != nil {
+	if err := s.acceptAssertionClaims(ctx, c, p.ID, audiences, fail); err != nil {
 		return nil, err
 	}
 	s.markUsed("client_keys", "id", keyID, s.now())
 	return p, nil
+}
+
+// notRegistered is the one answer to an assertion no registered key verifies.
+const notRegistered = "the assertion is not signed by a key registered for this client"
+
+// assertionFailure builds the error an assertion fails with: invalid_grant when it is
+// the grant, invalid_client when it authenticates the client.
+func assertionFailure(purpose models.AssertionPurpose) func(string) error {
+	return func(desc string) error {
+		if purpose == models.ForGrant {
+			return oauthErr(models.ErrCodeInvalidGrant, desc)
+		}
+		return oauthErr(models.ErrCodeInvalidClient, desc)
+	}
+}
+
+// parseAssertion reads an assertion's header and claims, unverified: a bounded compact
+// JWS whose header carries no keys, key URLs, crit or encryption and names an allowed
+// algorithm, with header and claims free of duplicates and case variants.
+func parseAssertion(assertion string, fail func(string) error) (assertionHeader, *models.AssertionClaims, error) {
+	var h assertionHeader
+	parts := strings.Split(assertion, ".")
+	if len(assertion) > models.MaxAssertionLen || len(parts) != 3 {
+		return h, nil, fail("the assertion is not a compact JWS of at most 8 KiB")
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || models.DecodeStrict(hb, assertionHeaderNames, &h) != nil {
+		return h, nil, fail("the assertion's header is malformed")
+	}
+	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
+		return h, nil, fail("the assertion's header carries keys, key URLs, crit or encryption, which are not accepted")
+	}
+	if !slices.Contains(models.ClientAssertionAlgs, h.Alg) {
+		return h, nil, fail("the assertion's algorithm is not one of " + strings.Join(models.ClientAssertionAlgs, ", "))
+	}
+	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var c models.AssertionClaims
+	if err != nil || models.DecodeStrict(pb, models.AssertionClaimNames, &c) != nil {
+		return h, nil, fail("the assertion's claims are malformed")
+	}
+	return h, &c, nil
+}
+
+// acceptAssertionClaims checks a signature-verified assertion's claims — aud, a short
+// exp, nbf, iat and a jti — and records the jti as used by clientID (one use, shared by
+// instances). Signature first, claims second: a forged expired assertion is reported as
+// forged.
+func (s *Store) acceptAssertionClaims(ctx context.Context, c *models.AssertionClaims, clientID string, audiences []string, fail func(string) error) error {
+	now := s.now()
+	switch {
+	case !audienceIncludes(c.Aud, audiences):
+		return fail("the assertion's aud must be the token endpoint or the issuer")
+	case c.Exp == nil || !validTime(*c.Exp):
+		return fail("the assertion has no valid exp")
+	case !now.Before(unixTime(*c.Exp).Add(assertionLeeway)):
+		return fail("the assertion has expired")
+	case unixTime(*c.Exp).Sub(now) > models.MaxAssertionLifetime+assertionLeeway:
+		return fail("the assertion's exp is more than 5 minutes away")
+	case c.Iat != nil && (!validTime(*c.Iat) || unixTime(*c.Exp).Sub(unixTime(*c.Iat)) > models.MaxAssertionLifetime+assertionLeeway):
+		return fail("the assertion lives longer than 5 minutes")
+	case c.Nbf != nil && (!validTime(*c.Nbf) || now.Add(assertionLeeway).Before(unixTime(*c.Nbf))):
+		return fail("the assertion is not valid yet")
+	case c.Jti == "" || len(c.Jti) > 200:
+		return fail("the assertion needs a jti of at most 200 characters")
+	}
+	err := s.db.WithContext(ctx).Create(&usedAssertion{ClientID: clientID, JTI: c.Jti, ExpiresAt: unixTime(*c.Exp).Add(assertionLeeway)}).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return fail("this assertion (jti) has already been used")
+	}
+	return err
 }
 
 // usedAssertion records a jti until its assertion expires.
@@ -144,14 +174,10 @@ func (s *Store) PruneUsedAssertions(ctx context.Context) error {
 	return s.db.WithContext(ctx).Where("expires_at < ?", s.now()).Delete(&usedAssertion{}).Error
 }
 
-// checkAssertionSignature verifies the JWS with the project's registered, unexpired keys
-// (by kid when the header names one), refetching a jwks_uri once for an unknown kid. It
-// returns the id of the registered key (or key set) that verified it.
-func (s *Store) checkAssertionSignature(ctx context.Context, p *models.Project, assertion string, h assertionHeader) (string, error) {
-	var keys []models.ClientKey
-	if err := s.db.WithContext(ctx).Where("project_id = ?", p.ID).Find(&keys).Error; err != nil {
-		return "", err
-	}
+// checkAssertionSignature verifies the JWS with the client's registered keys, skipping
+// expired ones (by kid when the header names one), refetching a jwks_uri once for an
+// unknown kid. It returns the id of the registered key (or key set) that verified it.
+func (s *Store) checkAssertionSignature(ctx context.Context, keys []models.ClientKey, assertion string, h assertionHeader) (string, error) {
 	sig, err := jose.ParseSigned(assertion, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256, jose.PS256})
 	if err != nil {
 		return "", err

@@ -18,34 +18,8 @@ func (s *Store) AddClientKey(ctx context.Context, actor models.Actor, projectID 
 		return nil, err
 	}
 	var v models.ValidationError
-	name := cleanName(&v, "name", in.Name, 60)
-	material, uri := strings.TrimSpace(in.Material), strings.TrimSpace(in.JWKSURI)
-	now := s.now()
-	k := &models.ClientKey{ID: newID("ck"), ProjectID: projectID, Name: name, CreatedBy: optional(actor.UserID()), CreatedAt: now}
-	if in.TTL < 0 || in.TTL > 5*366*24*time.Hour {
-		v.Add("expires_in", "choose one of the offered lifetimes")
-	} else if in.TTL > 0 {
-		exp := now.Add(in.TTL)
-		k.ExpiresAt = &exp
-	}
-	switch {
-	case (material == "") == (uri == ""):
-		v.Add("key", "paste a public key or give a jwks_uri (one of the two)")
-	case material != "":
-		jwk, err := models.ParseClientKey(material)
-		if err != nil {
-			v.Add("key", err.Error())
-			break
-		}
-		raw, _ := jwk.MarshalJSON()
-		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
-	default:
-		if _, err := s.fetcher.Keys(ctx, uri, true); err != nil {
-			v.Add("jwks_uri", strings.TrimPrefix(err.Error(), models.ErrJWKSURI.Error()+": "))
-			break
-		}
-		k.JWKSURI = uri
-	}
+	k := s.readClientKey(ctx, &v, in)
+	k.ID, k.ProjectID, k.CreatedBy = newID("ck"), projectID, optional(actor.UserID())
 	if err := v.AsError(); err != nil {
 		return nil, err
 	}
@@ -71,6 +45,40 @@ func (s *Store) AddClientKey(ctx context.Context, actor models.Actor, projectID 
 		return nil, err
 	}
 	return k, nil
+}
+
+// readClientKey validates a key to register (a name, a lifetime, and either pasted key
+// material or a jwks_uri, which is fetched once now so a wrong URL is caught at once),
+// adding problems to v. Only the caller's permission to register one comes first.
+func (s *Store) readClientKey(ctx context.Context, v *models.ValidationError, in models.ClientKeyInput) *models.ClientKey {
+	material, uri := strings.TrimSpace(in.Material), strings.TrimSpace(in.JWKSURI)
+	now := s.now()
+	k := &models.ClientKey{Name: cleanName(v, "name", in.Name, 60), CreatedAt: now}
+	if in.TTL < 0 || in.TTL > 5*366*24*time.Hour {
+		v.Add("expires_in", "choose one of the offered lifetimes")
+	} else if in.TTL > 0 {
+		exp := now.Add(in.TTL)
+		k.ExpiresAt = &exp
+	}
+	switch {
+	case (material == "") == (uri == ""):
+		v.Add("key", "paste a public key or give a jwks_uri (one of the two)")
+	case material != "":
+		jwk, err := models.ParseClientKey(material)
+		if err != nil {
+			v.Add("key", err.Error())
+			break
+		}
+		raw, _ := jwk.MarshalJSON()
+		k.JWK, k.KID, k.Alg = string(raw), jwk.KeyID, jwk.Algorithm
+	default:
+		if _, err := s.fetcher.Keys(ctx, uri, true); err != nil {
+			v.Add("jwks_uri", strings.TrimPrefix(err.Error(), models.ErrJWKSURI.Error()+": "))
+			break
+		}
+		k.JWKSURI = uri
+	}
+	return k
 }
 
 // ClientKeys lists a project's registered keys, newest first.

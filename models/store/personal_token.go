@@ -14,7 +14,7 @@ import (
 // it in plain text, this one time. Its scope is a subset of the user's authority: read
 // or write, optionally one of the user's teams. A token cannot create tokens.
 func (s *Store) CreatePersonalToken(ctx context.Context, actor models.Actor, in models.PersonalTokenInput, idempotencyKey string) (*models.PersonalToken, string, error) {
-	if actor.Kind() != models.PrincipalUser || actor.Limits != nil {
+	if actor.Kind() != models.PrincipalUser || actor.Limits != nil || actor.User.IsService() {
 		return nil, "", models.ErrForbidden
 	}
 	var v models.ValidationError

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -59,7 +60,7 @@ func (s *Store) Members(ctx context.Context, actor models.Actor, teamID string) 
 	}
 	var out []models.Member
 	err := db.Table("team_members AS m").
-		Select("m.user_id, u.name, u.email, m.role, m.created_at AS joined_at").
+		Select("m.user_id, u.name, u.email, u.kind, m.role, m.created_at AS joined_at").
 		Joins("JOIN users u ON u.id = m.user_id").
 		Where("m.team_id = ?", teamID).
 		Order("CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'developer' THEN 2 ELSE 3 END, u.name, u.id").
@@ -139,7 +140,7 @@ func (s *Store) beforeTeamDelete(tx *gorm.DB, actor models.Actor, teamID string)
 			return err
 		}
 	}
-	return nil
+	return s.deleteTeamServiceAccounts(tx, teamID)
 }
 
 // ChangeRole gives a member another role. Owners may change anyone; admins may change
@@ -167,6 +168,11 @@ func (s *Store) ChangeRole(ctx context.Context, actor models.Actor, teamID, user
 		}
 		if target.Role == role {
 			return nil
+		}
+		if role == models.RoleOwner {
+			if svc, err := isServiceAccount(tx, userID); err != nil || svc {
+				return cmp.Or(err, error(errServiceOwner))
+			}
 		}
 		if target.Role == models.RoleOwner {
 			if err := ensureAnotherOwner(tx, teamID); err != nil {
@@ -209,6 +215,13 @@ func (s *Store) RemoveMember(ctx context.Context, actor models.Actor, teamID, us
 			if err := ensureAnotherOwner(tx, teamID); err != nil {
 				return err
 			}
+		}
+		var sa models.ServiceAccount
+		if err := tx.Where("id = ? AND team_id = ?", userID, teamID).Limit(1).Find(&sa).Error; err != nil {
+			return err
+		}
+		if sa.ID != "" { // removing a service account from its team deletes it
+			return s.deleteServiceAccount(tx, actor, &sa, "removed")
 		}
 		label := userLabel(tx, userID)
 		if err := tx.Where("team_id = ? AND user_id = ?", teamID, userID).Delete(&models.TeamMember{}).Error; err != nil {
@@ -282,6 +295,13 @@ func ensureAnotherOwner(tx *gorm.DB, teamID string) error {
 		return models.ErrLastOwner
 	}
 	return nil
+}
+
+// isServiceAccount reports whether userID is a service account's users row.
+func isServiceAccount(tx *gorm.DB, userID string) (bool, error) {
+	var n int64
+	err := tx.Model(&models.User{}).Where("id = ? AND kind = ?", userID, models.UserKindService).Count(&n).Error
+	return n > 0, err
 }
 
 // userLabel names a user for the audit log.

@@ -113,7 +113,7 @@ func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantTy
 		Claims: jwt.Claims{Issuer: s.signer.Config().Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl)),
 			ID: "at_" + models.RandomToken(16)},
-		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "), Team: p.TeamID,
+		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "), Team: p.TeamID, SubType: models.SubjectProject,
 	}
 	tok, _, err := s.signer.Sign(models.TypAccessToken, claims)
 	if err != nil {
