@@ -15,15 +15,36 @@ const (
 	KindAccessToken Kind = "access_token"
 )
 
-// Principal is who called: the project a verified credential belongs to, and the API
-// it was accepted for.
+// SubjectType says who a credential's sub is (the token's sub_type claim).
+type SubjectType string
+
+// The subject types. API keys are always a project's; an access token without a
+// sub_type claim (issued before it was added) is a project's too.
+const (
+	SubjectProject        SubjectType = "project"
+	SubjectServiceAccount SubjectType = "service_account"
+	SubjectUser           SubjectType = "user"
+)
+
+// Principal is who called: the project (or service account) a verified credential
+// belongs to, and the API it was accepted for.
 type Principal struct {
 	Kind Kind
 	// API is the identifier of the API the credential was accepted for: the Verifier's
 	// Audience, which the credential's aud names.
 	API string
-	// Project is the project's client_id (the token's sub).
+	// SubjectType says what Subject is: a project, a service account or a user. Decide
+	// on it before trusting Project: a service account's id is not a project's.
+	SubjectType SubjectType
+	// Subject is the token's sub, whatever its type.
+	Subject string
+	// Project is the project's client_id (the token's sub) when SubjectType is
+	// SubjectProject, and empty otherwise, so code keyed on Project never mistakes
+	// another kind of subject for a project.
 	Project string
+	// ServiceAccount is the service account's id (sa_…) when SubjectType is
+	// SubjectServiceAccount.
+	ServiceAccount string
 	// Team is the project's team (the team claim). API keys always carry it; access
 	// tokens carry it too, except those issued before the claim was added, for which
 	// Team is empty.

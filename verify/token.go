@@ -180,6 +180,7 @@ type tokenClaims struct {
 	Scope    string   `json:"scope"`
 	ClientID string   `json:"client_id"`
 	Team     string   `json:"team"`
+	SubType  string   `json:"sub_type"`
 	Status   *struct {
 		StatusList *struct {
 			Idx *int   `json:"idx"`
@@ -191,7 +192,7 @@ type tokenClaims struct {
 // claimNames are tokenClaims' JSON names, nested ones included: a duplicate or a case
 // variant of any of them ("AUD", "ſub") rejects the token.
 var claimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-	"status", "status_list", "idx", "uri")
+	"sub_type", "status", "status_list", "idx", "uri")
 
 // normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
 func normalizeTyp(t string) string {

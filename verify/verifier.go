@@ -346,8 +346,20 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	case cl.Sub == "" || cl.Jti == "":
 		return nil, fmt.Errorf("%w: sub and jti are required", ErrClaims)
 	}
-	p := &Principal{Kind: kind, API: v.cfg.audience, Project: cl.Sub, Team: cl.Team, Scopes: strings.Fields(cl.Scope),
+	p := &Principal{Kind: kind, API: v.cfg.audience, Subject: cl.Sub, Team: cl.Team, Scopes: strings.Fields(cl.Scope),
 		KeyID: cl.Jti, Audience: cl.Aud, ExpiresAt: unix(*cl.Exp)}
+	switch st := SubjectType(cl.SubType); {
+	case st == "" || st == SubjectProject:
+		p.SubjectType, p.Project = SubjectProject, cl.Sub
+	case kind == KindAPIKey:
+		return nil, fmt.Errorf("%w: an API key's subject is always a project, not %q", ErrClaims, truncate(cl.SubType, 40))
+	case st == SubjectServiceAccount:
+		p.SubjectType, p.ServiceAccount = st, cl.Sub
+	case st == SubjectUser:
+		p.SubjectType = st
+	default:
+		return nil, fmt.Errorf("%w: unknown sub_type %q", ErrClaims, truncate(cl.SubType, 40))
+	}
 	if cl.Iat != nil {
 		p.IssuedAt = unix(*cl.Iat)
 	}
