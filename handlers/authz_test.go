@@ -22,6 +22,10 @@ type fixture struct {
 	api, grant, request, asker               string
 	name                                     string
 	webhook, delivery                        string
+	// serviceAccount (a developer) and its secret, for the service-account routes;
+	// saTokens are management API tokens of the team's service accounts, by role.
+	serviceAccount, saCredential string
+	saTokens                     map[models.Role]string
 }
 
 // member is a signed-in browser and its store identity.
@@ -116,7 +120,27 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 	if err != nil || len(deliveries) != 1 {
 		t.Fatalf("fixture delivery: %v %v", deliveries, err)
 	}
-	return fixture{webhook: hook.ID, delivery: deliveries[0].ID, team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
+	saTokens := map[models.Role]string{}
+	var svc, svcSecret string
+	for _, r := range []models.Role{models.RoleAdmin, models.RoleDeveloper, models.RoleViewer} {
+		sa, err := s.CreateServiceAccount(ctx, owner.actor, team.ID, models.ServiceAccountInput{Name: "svc-" + string(r), Role: r}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.IssueServiceAccountToken(ctx, sa, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saTokens[r] = tok.Token
+		if r == models.RoleDeveloper {
+			cred, _, err := s.CreateServiceAccountSecret(ctx, owner.actor, team.ID, sa.ID, "ci", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, svcSecret = sa.ID, cred.ID
+		}
+	}
+	return fixture{serviceAccount: svc, saCredential: svcSecret, saTokens: saTokens, webhook: hook.ID, delivery: deliveries[0].ID, team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
 		clientKey: ck.ID, api: api.ID, grant: grants[0].ID, request: req.ID, asker: asker.ID, name: name}
 }
 

@@ -65,43 +65,50 @@ var routeRules = map[string]routeRule{
 	"GET /admin/signing-keys":         {access: operator},
 	"POST /admin/signing-keys/rotate": {access: operator},
 
-	"GET /teams/:team":                                                   {access: team, least: models.RoleViewer},
-	"GET /teams/:team/members":                                           {access: team, least: models.RoleViewer},
-	"GET /teams/:team/settings":                                          {access: team, least: models.RoleViewer},
-	"GET /teams/:team/audit":                                             {access: team, least: models.RoleAdmin},
-	"GET /teams/:team/webhooks":                                          {access: team, least: models.RoleViewer},
-	"POST /teams/:team/webhooks":                                         {access: team, least: models.RoleAdmin},
-	"GET /teams/:team/webhooks/:webhook":                                 {access: team, least: models.RoleViewer},
-	"POST /teams/:team/webhooks/:webhook/enable":                         {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/webhooks/:webhook/rotate":                         {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/webhooks/:webhook/delete":                         {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/webhooks/:webhook/test":                           {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/webhooks/:webhook/deliveries/:delivery/redeliver": {access: team, least: models.RoleAdmin},
-	"GET /teams/:team/audit/export":                                      {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/rename":                                           {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/delete":                                           {access: team, least: models.RoleOwner},
-	"POST /teams/:team/leave":                                            {access: team, least: models.RoleViewer},
-	"POST /teams/:team/members/:user/role":                               {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/members/:user/remove":                             {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/invitations":                                      {access: team, least: models.RoleAdmin},
-	"POST /teams/:team/invitations/:id/revoke":                           {access: team, least: models.RoleAdmin},
-	"POST /projects":                                                     {access: team, least: models.RoleAdmin, objectInBody: true},
-	"GET /projects/:project":                                             {access: team, least: models.RoleViewer},
-	"GET /projects/:project/keys":                                        {access: team, least: models.RoleViewer},
-	"GET /projects/:project/credentials":                                 {access: team, least: models.RoleViewer},
-	"GET /projects/:project/access":                                      {access: team, least: models.RoleViewer},
-	"GET /projects/:project/usage":                                       {access: team, least: models.RoleViewer},
-	"GET /projects/:project/settings":                                    {access: team, least: models.RoleViewer},
-	"POST /projects/:project/settings":                                   {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/delete":                                     {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/secrets":                                    {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/secrets/:id/revoke":                         {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/client-keys":                                {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/client-keys/:id/remove":                     {access: team, least: models.RoleAdmin},
-	"POST /projects/:project/keys":                                       {access: team, least: models.RoleDeveloper},
-	"POST /projects/:project/keys/revoke-by-value":                       {access: team, least: models.RoleDeveloper},
-	"POST /projects/:project/keys/:id/revoke":                            {access: team, least: models.RoleDeveloper},
-	"POST /projects/:project/requests/:request/withdraw":                 {access: team, least: models.RoleDeveloper},
+	"GET /teams/:team":                                                      {access: team, least: models.RoleViewer},
+	"GET /teams/:team/members":                                              {access: team, least: models.RoleViewer},
+	"GET /teams/:team/settings":                                             {access: team, least: models.RoleViewer},
+	"GET /teams/:team/audit":                                                {access: team, least: models.RoleAdmin},
+	"GET /teams/:team/webhooks":                                             {access: team, least: models.RoleViewer},
+	"POST /teams/:team/webhooks":                                            {access: team, least: models.RoleAdmin},
+	"GET /teams/:team/webhooks/:webhook":                                    {access: team, least: models.RoleViewer},
+	"POST /teams/:team/webhooks/:webhook/enable":                            {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/webhooks/:webhook/rotate":                            {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/webhooks/:webhook/delete":                            {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/webhooks/:webhook/test":                              {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/webhooks/:webhook/deliveries/:delivery/redeliver":    {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/service-accounts":                                    {access: team, least: models.RoleAdmin},
+	"GET /teams/:team/service-accounts/:sa":                                 {access: team, least: models.RoleViewer},
+	"POST /teams/:team/service-accounts/:sa/delete":                         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/service-accounts/:sa/workloads":                      {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/service-accounts/:sa/keys":                           {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/service-accounts/:sa/secrets":                        {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/service-accounts/:sa/credentials/:credential/remove": {access: team, least: models.RoleAdmin},
+	"GET /teams/:team/audit/export":                                         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/rename":                                              {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/delete":                                              {access: team, least: models.RoleOwner},
+	"POST /teams/:team/leave":                                               {access: team, least: models.RoleViewer},
+	"POST /teams/:team/members/:user/role":                                  {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/members/:user/remove":                                {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/invitations":                                         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/invitations/:id/revoke":                              {access: team, least: models.RoleAdmin},
+	"POST /projects":                                                        {access: team, least: models.RoleAdmin, objectInBody: true},
+	"GET /projects/:project":                                                {access: team, least: models.RoleViewer},
+	"GET /projects/:project/keys":                                           {access: team, least: models.RoleViewer},
+	"GET /projects/:project/credentials":                                    {access: team, least: models.RoleViewer},
+	"GET /projects/:project/access":                                         {access: team, least: models.RoleViewer},
+	"GET /projects/:project/usage":                                          {access: team, least: models.RoleViewer},
+	"GET /projects/:project/settings":                                       {access: team, least: models.RoleViewer},
+	"POST /projects/:project/settings":                                      {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/delete":                                        {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/secrets":                                       {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/secrets/:id/revoke":                            {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/client-keys":                                   {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/client-keys/:id/remove":                        {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/keys":                                          {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/keys/revoke-by-value":                          {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/keys/:id/revoke":                               {access: team, least: models.RoleDeveloper},
+	"POST /projects/:project/requests/:request/withdraw":                    {access: team, least: models.RoleDeveloper},
 
 	"GET /apis":                                 {access: signedIn},
 	"GET /apis/new":                             {access: signedIn},
@@ -175,6 +182,10 @@ func fillPath(pattern string, f fixture) string {
 			parts[i] = f.webhook
 		case ":delivery":
 			parts[i] = f.delivery
+		case ":sa":
+			parts[i] = f.serviceAccount
+		case ":credential":
+			parts[i] = f.saCredential
 		case ":token":
 			parts[i] = "no-such-invitation-token"
 		case ":key":
@@ -273,6 +284,26 @@ func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
 			// Refused actors share one pair of fixtures (they change nothing); each
 			// allowed actor gets its own, since its garbage may still succeed (delete).
 			shared := [2]fixture{newFixture(t, e, owner, byRole, "Own"), newFixture(t, e, outsider, nil, "Foreign")}
+			// check compares an answer with the status the matrix gives (0: allowed).
+			check := func(desc string, res *http.Response, want int, target fixture) {
+				t.Helper()
+				body := readBody(res)
+				// The names htmx's script and config went by (not "htmx" alone: a
+				// random id in the page may hold those four letters).
+				if strings.Contains(body, "htmx.min.js") || strings.Contains(body, "htmx-config") || strings.Contains(body, " hx-") {
+					t.Errorf("%s: the answer mentions htmx, which no page uses any more", desc)
+				}
+				switch {
+				case want != 0 && res.StatusCode != want:
+					t.Errorf("%s: status %d, want %d", desc, res.StatusCode, want)
+				case want == 0 && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound ||
+					res.StatusCode == http.StatusUnauthorized || res.StatusCode >= 500):
+					t.Errorf("%s may use this route, got %d", desc, res.StatusCode)
+				}
+				if want != 0 && strings.Contains(body, target.name+" project") && rule.access == team {
+					t.Errorf("%s: the refusal shows the team's data", desc)
+				}
+			}
 			for _, a := range actors {
 				for _, other := range []bool{false, true} {
 					if other && (a.m == outsider || rule.access != team) {
@@ -302,18 +333,12 @@ func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
 						} else {
 							res = sendGarbage(t, a.m, method, fillPath(pattern, target), garbageForm(target), malformed)
 						}
-						body := readBody(res)
 						desc := a.name
 						if other {
 							desc += " on another team's object"
 						}
 						if malformed {
 							desc += " (unparseable body)"
-						}
-						// The names htmx's script and config went by (not "htmx" alone: a
-						// random id in the page may hold those four letters).
-						if strings.Contains(body, "htmx.min.js") || strings.Contains(body, "htmx-config") || strings.Contains(body, " hx-") {
-							t.Errorf("%s: the answer mentions htmx, which no page uses any more", desc)
 						}
 						want := expectedRefusal(rule, a.role, a.m == anonymous, a.m == outsider, other, method)
 						if a.m == anonymous && strings.HasPrefix(pattern, "/api/") {
@@ -322,20 +347,39 @@ func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
 						if a.m != anonymous && ((rule.objectInBody && malformed) || (rule.secretInPath && want == 0)) {
 							want = http.StatusNotFound
 						}
-						switch {
-						case want != 0 && res.StatusCode != want:
-							t.Errorf("%s: status %d, want %d", desc, res.StatusCode, want)
-						case want == 0 && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound ||
-							res.StatusCode == http.StatusUnauthorized || res.StatusCode >= 500):
-							t.Errorf("%s may use this route, got %d", desc, res.StatusCode)
+						check(desc, res, want, target)
+					}
+				}
+			}
+			// The management API once more with service accounts' tokens: the same
+			// matrix decides for a machine member with each role.
+			if strings.HasPrefix(pattern, "/api/") {
+				for _, role := range []models.Role{models.RoleAdmin, models.RoleDeveloper, models.RoleViewer} {
+					for _, other := range []bool{false, true} {
+						if other && rule.access != team {
+							continue
 						}
-						if want != 0 && strings.Contains(body, target.name+" project") && rule.access == team {
-							t.Errorf("%s: the refusal shows the team's data", desc)
-						}
-						if want != 0 {
-							if got, was := auditCount(t, e, owner.actor, shared[0].team), auditCount(t, e, owner.actor, shared[0].team); got != was {
-								t.Errorf("%s: audit changed", desc)
+						for _, malformed := range []bool{false, true} {
+							if method == http.MethodGet && malformed {
+								continue
 							}
+							fx := shared
+							if allowedFor(rule, role, false, other) {
+								fx = [2]fixture{newFixture(t, e, owner, byRole, "Own"), newFixture(t, e, outsider, nil, "Foreign")}
+							}
+							target := fx[0]
+							if other {
+								target = fx[1]
+							}
+							res := sendAPIGarbageWith(t, anonymous, fx[0].saTokens[role], method, fillPath(pattern, target), malformed)
+							desc := "service account (" + string(role) + ")"
+							if other {
+								desc += " on another team's object"
+							}
+							if malformed {
+								desc += " (unparseable body)"
+							}
+							check(desc, res, expectedRefusal(rule, role, false, false, other, method), target)
 						}
 					}
 				}
@@ -408,10 +452,21 @@ func sendGarbage(t *testing.T, m *member, method, path string, form url.Values, 
 // are wrong too (an If-Match naming no version, an overlong Idempotency-Key).
 func sendAPIGarbage(t *testing.T, e *env, m *member, method, path string, malformed bool) *http.Response {
 	t.Helper()
+	token := ""
+	if m.actor.User != nil {
+		token = patFor(t, e, m)
+	}
+	return sendAPIGarbageWith(t, m, token, method, path, malformed)
+}
+
+// sendAPIGarbageWith is sendAPIGarbage with a bearer token (none when empty), sent
+// through m's client.
+func sendAPIGarbageWith(t *testing.T, m *member, token, method, path string, malformed bool) *http.Response {
+	t.Helper()
 	hdr := map[string]string{"Content-Type": "application/json", "If-Match": `"not-the-etag"`,
 		"Idempotency-Key": strings.Repeat("k", 100)}
-	if m.actor.User != nil {
-		hdr["Authorization"] = "Bearer " + patFor(t, e, m)
+	if token != "" {
+		hdr["Authorization"] = "Bearer " + token
 	}
 	if method == http.MethodGet {
 		return m.b.do(method, path+"?limit=-1&cursor=%zz&days=9", nil, hdr)

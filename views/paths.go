@@ -294,3 +294,20 @@ func AdminSigningKeysPath() string { return "/admin/signing-keys" }
 
 // AdminRotatePath is /admin/signing-keys/rotate (POST).
 func AdminRotatePath() string { return AdminSigningKeysPath() + "/rotate" }
+
+// ServiceAccountsPath is /teams/{team}/service-accounts (POST creates one).
+func ServiceAccountsPath(teamID string) string { return TeamPath(teamID) + "/service-accounts" }
+
+// ServiceAccountPath is a service account's page.
+func ServiceAccountPath(teamID, id string) string { return ServiceAccountsPath(teamID) + "/" + seg(id) }
+
+// ServiceAccountActionPath is /teams/{team}/service-accounts/{sa}/{action}: delete,
+// workloads, keys or secrets (POST).
+func ServiceAccountActionPath(teamID, id, action string) string {
+	return ServiceAccountPath(teamID, id) + "/" + action
+}
+
+// ServiceAccountCredentialRemovePath removes (or, for a secret, revokes) a credential.
+func ServiceAccountCredentialRemovePath(teamID, id, credentialID string) string {
+	return ServiceAccountPath(teamID, id) + "/credentials/" + seg(credentialID) + "/remove"
+}

@@ -48,6 +48,8 @@ type TeamVM struct {
 	APIs []TeamAPIRow
 	// Webhooks is the Webhooks tab.
 	Webhooks WebhooksVM
+	// ServiceAccounts is the Members tab's service accounts section.
+	ServiceAccounts ServiceAccountsVM
 }
 
 // TeamAPIRow is one API on a team's overview.
@@ -80,6 +82,8 @@ type MemberRow struct {
 	Role     string
 	JoinedAt time.Time
 	IsMe     bool
+	// Service marks a service account: its name links to its page.
+	Service bool
 	// RoleOptions is non-empty when the viewer may change this member's role: a select
 	// posting "role" to /teams/{team}/members/{user}/role.
 	RoleOptions []RoleOption

@@ -52,9 +52,13 @@ func (h *Handler) renderTeam(c echo.Context, status int, tab string, adjust func
 	}
 	me := currentUser(c).ID
 	for _, m := range members {
-		row := views.MemberRow{UserID: m.UserID, Name: m.Name, Email: m.Email, Role: string(m.Role), JoinedAt: m.JoinedAt, IsMe: m.UserID == me}
+		row := views.MemberRow{UserID: m.UserID, Name: m.Name, Email: m.Email, Role: string(m.Role), JoinedAt: m.JoinedAt, IsMe: m.UserID == me,
+			Service: m.IsService()}
 		if !row.IsMe && role.CanManage(m.Role) {
 			row.RoleOptions = roleOptions(role.Grantable())
+			if row.Service {
+				row.RoleOptions = roleOptions(serviceRoles(role))
+			}
 			row.CanRemove = true
 		}
 		vm.Members = append(vm.Members, row)
@@ -80,6 +84,11 @@ func (h *Handler) renderTeam(c echo.Context, status int, tab string, adjust func
 		for _, inv := range invs {
 			vm.Invitations = append(vm.Invitations, views.InvitationRow{ID: inv.ID, Role: string(inv.Role), CreatedBy: inv.CreatedByLabel,
 				CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, CanRevoke: role.CanGrant(inv.Role)})
+		}
+	}
+	if tab == views.TeamTabMembers {
+		if err := h.serviceAccountsSection(c, &vm, role); err != nil {
+			return err
 		}
 	}
 	if tab == views.TeamTabWebhooks {
