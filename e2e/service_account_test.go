@@ -162,4 +162,3 @@ func TestServiceAccountSnippetsRun(t *testing.T) {
 		t.Errorf("the deleted account's token: %d, want 401", code)
 	}
 }
-
