@@ -112,6 +112,13 @@ func createSecretHTTP(t *testing.T, u *vfUser, pr vfProject, name string) string
 // addClientKeyHTTP registers a new P-256 public key (PEM) as a client key of pr.
 func addClientKeyHTTP(t *testing.T, u *vfUser, pr vfProject, name string) {
 	t.Helper()
+	u.do(t, http.MethodPost, "/projects/"+pr.ID+"/client-keys", url.Values{"_csrf": {u.csrf}, "name": {name}, "key": {consolePublicKeyPEM(t)},
+		"expires_in_days": {"365"}, "form_token": {models.NewIdempotencyKey()}}, http.StatusSeeOther)
+}
+
+// consolePublicKeyPEM is a new P-256 public key in PEM.
+func consolePublicKeyPEM(t *testing.T) string {
+	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -120,9 +127,7 @@ func addClientKeyHTTP(t *testing.T, u *vfUser, pr vfProject, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	u.do(t, http.MethodPost, "/projects/"+pr.ID+"/client-keys", url.Values{"_csrf": {u.csrf}, "name": {name}, "key": {key},
-		"expires_in_days": {"365"}, "form_token": {models.NewIdempotencyKey()}}, http.StatusSeeOther)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
 
 // inviteHTTP creates an invitation link to team for role and returns it.
@@ -277,6 +282,21 @@ func TestBrowserEveryPageFits(t *testing.T) {
 		[]string{"ledger:read Read the ledger", "ledger:write Post to the ledger"})
 	requestHTTP(t, owner, doraAPI, pr.ID, "The hub records the notifications it sends for billing.", "ledger:read", "ledger:write")
 
+	// A service account with every kind of credential, each with long values.
+	res, _ := owner.do(t, http.MethodPost, "/teams/"+teamID+"/service-accounts", url.Values{"_csrf": {owner.csrf},
+		"name": {consoleLong("payments settlement deploy pipeline", 60)}, "role": {"developer"},
+		"description": {consoleLong("Deploys the settlement services from the payments namespace", 300)}}, http.StatusSeeOther)
+	saPath := res.Header.Get("Location")
+	issuer := newK8sIssuer(t)
+	owner.do(t, http.MethodPost, saPath+"/workloads", url.Values{"_csrf": {owner.csrf}, "name": {consoleLong("payments namespace pods", 60)},
+		"issuer": {"https://container.googleapis.com/v1/projects/payments-settlement-production/locations/europe-west3/clusters/" + consoleUnbroken(40)},
+		"jwks_uri": {issuer.srv.URL}, "audience": {"https://gatehouse.payments.example.com/" + consoleUnbroken(60)},
+		"subject":  {"system:serviceaccount:payments-settlement-" + consoleUnbroken(80) + ":*"},
+		"claims":   {"kubernetes.io=" + consoleUnbroken(100) + "\nnamespace_owner=payments-" + consoleUnbroken(60)}}, http.StatusSeeOther)
+	owner.do(t, http.MethodPost, saPath+"/keys", url.Values{"_csrf": {owner.csrf}, "name": {consoleLong("settlement signer", 60)},
+		"key": {consolePublicKeyPEM(t)}}, http.StatusSeeOther)
+	owner.do(t, http.MethodPost, saPath+"/secrets", url.Values{"_csrf": {owner.csrf}, "name": {consoleLong("break glass", 60)}, "expires_in": {"30"}}, http.StatusOK)
+
 	// Every page, in the browser.
 	b := newBrowser(t, chrome)
 	b.open(t, p.URL+"/login", http.StatusOK)
@@ -288,6 +308,7 @@ func TestBrowserEveryPageFits(t *testing.T) {
 		{"teams", "/teams", ""},
 		{"team-overview", teamPath, "tab-overview"},
 		{"team-members", teamPath + "/members", "tab-members"},
+		{"service-account", saPath, "tab-members"},
 		{"team-audit", teamPath + "/audit", "tab-audit"},
 		{"team-webhooks", teamPath + "/webhooks", "tab-webhooks"},
 		{"team-settings", teamPath + "/settings", "tab-settings"},
@@ -354,6 +375,11 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	b.open(t, p.URL+teamPath+"/webhooks", http.StatusOK)
 	b.submit(t, "open the endpoint", testid("webhook-row")+" a", http.StatusOK)
 	checkFits(t, b, "fits-webhook")
+	b.open(t, p.URL+saPath, http.StatusOK)
+	b.do(t, "name the service account's secret", chromedp.SendKeys(chromedp.CSS(`#sas-name`), consoleLong("one more secret for the pipeline", 60)))
+	b.submit(t, "create a service account secret", testid("sa-secret-create"), http.StatusOK)
+	b.do(t, "wait for the new secret", chromedp.WaitVisible(chromedp.CSS("#shown-once-value")))
+	checkFits(t, b, "fits-service-account-secret-created")
 	b.open(t, p.URL+"/account", http.StatusOK)
 	b.do(t, "name the personal access token", chromedp.SendKeys(chromedp.CSS(testid("token-name-input")), consoleLong("deploy pipeline for payments", 60)))
 	b.submit(t, "create a personal access token", testid("create-token"), http.StatusOK)
