@@ -162,3 +162,31 @@ func TestServiceAccountSnippetsRun(t *testing.T) {
 		t.Errorf("the deleted account's token: %d, want 401", code)
 	}
 }
+
+// TestReadmeServiceAccountExample runs the README's service-account example exactly as
+// written: a pod's token for a service account of the signed-in user's team lists the
+// teams the account is in — that team only.
+func TestReadmeServiceAccountExample(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (the README's example needs it)", tool)
+		}
+	}
+	script := haReadme(t, "service-account-example")
+	p := startPortal(t)
+	u, pr := vfSignInWithProject(t, p, "readme-sa@example.com", "Rita Readme")
+	k8s := newK8sIssuer(t)
+	res, _ := u.do(t, http.MethodPost, "/teams/"+pr.TeamID+"/service-accounts", url.Values{"_csrf": {u.csrf},
+		"name": {"lister"}, "role": {"viewer"}}, http.StatusSeeOther)
+	saPage := res.Header.Get("Location")
+	u.do(t, http.MethodPost, saPage+"/workloads", url.Values{"_csrf": {u.csrf}, "name": {"cluster"},
+		"issuer": {k8s.iss}, "jwks_uri": {k8s.srv.URL}, "audience": {p.URL},
+		"subject": {"system:serviceaccount:tools:lister"}}, http.StatusSeeOther)
+	r := runSnippet(t, t.TempDir(), []string{"GATEHOUSE_URL=" + p.URL, "SA=" + saPage[strings.LastIndex(saPage, "/")+1:],
+		"WORKLOAD_TOKEN=" + k8s.token(t, "tools", "lister", p.URL)}, "bash", "-euo", "pipefail", "-c", script)
+	teamName := strings.TrimSpace(u.page(t, "/teams/"+pr.TeamID).Find(`[data-testid="team-name-heading"]`).Text())
+	if r.code != 0 || strings.TrimSpace(r.stdout) != teamName {
+		t.Fatalf("the README's example: exit %d, printed %q, want the one team %q\n%s", r.code, r.stdout, teamName, r.stderr)
+	}
+}
