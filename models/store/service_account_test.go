@@ -176,6 +176,12 @@ func TestServiceAccountLifecycle(t *testing.T) {
 		if _, err := s.TeamFor(ctx, actor, elsewhere.ID); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("the service account reads another team: %v", err)
 		}
+		if _, err := s.CreateTeam(ctx, actor, "A team of its own", ""); !errors.Is(err, models.ErrForbidden) {
+			t.Errorf("a service account created a team: %v", err)
+		}
+		if err := s.LeaveTeam(ctx, actor, h.team.ID); !errors.Is(err, models.ErrForbidden) {
+			t.Errorf("a service account left its team: %v", err)
+		}
 		if _, _, err := s.CreatePersonalToken(ctx, actor, models.PersonalTokenInput{Name: "x", Scope: models.PersonalTokenWrite, TTL: 7 * 24 * time.Hour}, ""); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("a service account created a personal access token: %v", err)
 		}

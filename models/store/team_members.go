@@ -15,7 +15,7 @@ func (s *Store) CreateTeam(ctx context.Context, actor models.Actor, name, idempo
 	if err := v.AsError(); err != nil {
 		return nil, err
 	}
-	if actor.User == nil {
+	if actor.User == nil || actor.User.IsService() { // a service account belongs to its one team
 		return nil, models.ErrForbidden
 	}
 	now := s.now()
@@ -249,6 +249,9 @@ func (s *Store) LeaveTeam(ctx context.Context, actor models.Actor, teamID string
 		mine, err := authorize(tx, actor, teamID, models.ActTeamView)
 		if err != nil {
 			return err
+		}
+		if actor.User.IsService() { // it is deleted, not left: see DeleteServiceAccount
+			return models.ErrForbidden
 		}
 		if err := s.lockTeam(tx, teamID); err != nil {
 			return err
