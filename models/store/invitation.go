@@ -131,7 +131,7 @@ func (s *Store) InvitationByToken(ctx context.Context, token string) (*models.In
 // invitations (ChangeRole, RemoveMember, LeaveTeam) cannot interleave. A team deleted
 // meanwhile took its invitations with it: ErrNotFound.
 func (s *Store) AcceptInvitation(ctx context.Context, actor models.Actor, token string) (*models.Invitation, error) {
-	if actor.User == nil {
+	if actor.User == nil || actor.User.IsService() { // invitations are for people
 		return nil, models.ErrForbidden
 	}
 	var inv models.Invitation

@@ -179,6 +179,13 @@ func TestServiceAccountLifecycle(t *testing.T) {
 		if _, err := s.CreateTeam(ctx, actor, "A team of its own", ""); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("a service account created a team: %v", err)
 		}
+		_, link, err := s.CreateInvitation(ctx, h.owner, elsewhere.ID, models.RoleViewer, time.Hour, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AcceptInvitation(ctx, actor, link); !errors.Is(err, models.ErrForbidden) {
+			t.Errorf("a service account accepted an invitation to another team: %v", err)
+		}
 		if err := s.LeaveTeam(ctx, actor, h.team.ID); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("a service account left its team: %v", err)
 		}
