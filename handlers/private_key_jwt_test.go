@@ -110,7 +110,7 @@ func newP256(t *testing.T) *ecdsa.PrivateKey {
 	return k
 }
 
-func publicPEM(t *testing.T, pub any) string {
+func publicPEM(t testing.TB, pub any) string {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
