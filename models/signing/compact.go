@@ -11,16 +11,10 @@ import (
 	"math/big"
 )
 
-// APIKeyPrefix is how every API key the portal signs begins: the base64url of its
-// protected header's first members, `{"typ":"apikey+jwt","alg":"` (27 bytes, so the
-// encoding of what follows does not change these 36 characters). Secret scanners
-// recognise an API key by it; the README's regular expression starts with it.
-const APIKeyPrefix = "eyJ0eXAiOiJhcGlrZXkrand0IiwiYWxnIjoi"
-
 // orderedSigner makes compact JWS whose protected header has its members in a fixed
 // order — typ, alg, kid — rather than go-jose's (sorted by name: alg, kid, typ). JSON
 // objects are unordered, so every JOSE library reads the header the same; only the
-// bytes differ, and so the base64url begins with a prefix distinctive of the type.
+// bytes differ, and so an API key's base64url begins with models.APIKeyPrefix.
 type orderedSigner struct {
 	key    crypto.Signer
 	alg    string

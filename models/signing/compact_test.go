@@ -11,10 +11,9 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse-dev/gatehouse/models"
-	"github.com/gatehouse-dev/gatehouse/models/signing"
 )
 
-// API keys begin with signing.APIKeyPrefix under every algorithm, their header is
+// API keys begin with models.APIKeyPrefix under every algorithm, their header is
 // exactly typ, alg, kid in that order, and go-jose verifies them against the published
 // JWKS; access tokens keep go-jose's own header (and so not the prefix).
 func TestAPIKeysHaveTheirHeaderInOrder(t *testing.T) {
@@ -26,8 +25,8 @@ func TestAPIKeysHaveTheirHeaderInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(tok, signing.APIKeyPrefix) {
-				t.Fatalf("API key %.40s… does not begin with %s", tok, signing.APIKeyPrefix)
+			if !strings.HasPrefix(tok, models.APIKeyPrefix) {
+				t.Fatalf("API key %.40s… does not begin with %s", tok, models.APIKeyPrefix)
 			}
 			header, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
 			if err != nil {
@@ -56,7 +55,7 @@ func TestAPIKeysHaveTheirHeaderInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasPrefix(at, signing.APIKeyPrefix) {
+			if strings.HasPrefix(at, models.APIKeyPrefix) {
 				t.Error("an access token begins with the API key prefix")
 			}
 		})

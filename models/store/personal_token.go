@@ -99,14 +99,29 @@ func (s *Store) RevokePersonalToken(ctx context.Context, actor models.Actor, tok
 		if err := tx.Where("id = ? AND user_id = ?", tokenID, actor.User.ID).Take(&t).Error; err != nil {
 			return notFound(err)
 		}
-		if t.RevokedAt != nil {
-			return nil
-		}
-		if err := tx.Model(&t).Update("revoked_at", s.now()).Error; err != nil {
-			return err
-		}
-		return s.auditToken(tx, actor, &t, "personal_token.revoke", map[string]any{"hint": t.Hint})
+		_, err := s.revokePersonalToken(tx, actor, &t, nil)
+		return err
 	})
+}
+
+// revokePersonalToken revokes t in tx with its audit events (details added to their
+// own). A token already revoked is left alone: revoked reports whether this call
+// revoked it.
+func (s *Store) revokePersonalToken(tx *gorm.DB, actor models.Actor, t *models.PersonalToken, details map[string]any) (revoked bool, err error) {
+	if t.RevokedAt != nil {
+		return false, nil
+	}
+	now := s.now()
+	res := tx.Model(&models.PersonalToken{}).Where("id = ? AND revoked_at IS NULL", t.ID).Update("revoked_at", now)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error // none affected: a concurrent transaction revoked it
+	}
+	t.RevokedAt = &now
+	audited := map[string]any{"hint": t.Hint}
+	for k, v := range details {
+		audited[k] = v
+	}
+	return true, s.auditToken(tx, actor, t, "personal_token.revoke", audited)
 }
 
 // AuthenticatePersonalToken finds the user a personal access token belongs to. A
