@@ -421,3 +421,38 @@ func TestLeakReportKeysFromURL(t *testing.T) {
 		t.Errorf("keys unreachable: %d %s, want 503", status, raw)
 	}
 }
+
+// The team's Settings tab sets the leak policy: owners and admins choose revoke or
+// notify (audited); anything else is refused with the form's message.
+func TestLeakPolicySetting(t *testing.T) {
+	e := newEnv(t)
+	owner := signedInMember(t, e, "leak-owner@example.com")
+	teams, err := e.store.TeamsOf(context.Background(), owner.actor.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := teams[0].Team.ID
+	settings := doc(t, owner.b.get("/teams/"+team+"/settings"))
+	if _, checked := settings.Find(`[data-testid="leak-policy-revoke"]`).Attr("checked"); !checked {
+		t.Errorf("the settings tab does not offer revoke, checked by default")
+	}
+	res := owner.b.post("/teams/"+team+"/leak-policy", url.Values{"_csrf": {owner.csrf}, "leak_policy": {"notify"}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set notify: %d %s", res.StatusCode, readBody(res))
+	}
+	tv, err := e.store.TeamFor(context.Background(), owner.actor, team)
+	if err != nil || tv.LeakPolicy != models.LeakPolicyNotify {
+		t.Fatalf("policy %q, %v; want notify", tv.LeakPolicy, err)
+	}
+	if _, ok := doc(t, owner.b.get("/teams/"+team+"/settings")).Find(`[data-testid="leak-policy-notify"]`).Attr("checked"); !ok {
+		t.Error("notify is not shown as chosen")
+	}
+	res = owner.b.post("/teams/"+team+"/leak-policy", url.Values{"_csrf": {owner.csrf}, "leak_policy": {"ignore"}}, nil)
+	if body := readBody(res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "revoke or notify") {
+		t.Errorf("policy ignore: %d", res.StatusCode)
+	}
+	evs, _, err := e.store.AuditLog(context.Background(), owner.actor, team, models.AuditFilter{Action: "team.leak_policy"})
+	if err != nil || len(evs) != 1 {
+		t.Errorf("audit: %v, %v; want one team.leak_policy event", evs, err)
+	}
+}
