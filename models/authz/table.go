@@ -47,7 +47,7 @@ var table = []row{
 	{words: "register, edit and delete APIs and their scopes; grant the team's projects access; approve, narrow, deny and revoke access", actions: []Action{APIManage}},
 	{words: "manage the team's webhooks: add, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
-	{words: "read the audit log, rename the team", actions: []Action{AuditView, TeamRename}},
+	{words: "read the audit log, rename the team, choose its leak policy", actions: []Action{AuditView, TeamRename}},
 	{words: "make owners, change or remove owners", rule: func(r Role) bool { return r.CanGrant(Owner) && r.CanManage(Owner) }},
 	{words: "delete the team", actions: []Action{TeamDelete}},
 }
