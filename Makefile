@@ -62,19 +62,20 @@ test-python:
 	elif [ "$$GATEHOUSE_TEST_INTEROP" = "require" ]; then echo "$(PYTHON) cannot import jwt and cryptography (GATEHOUSE_TEST_INTEROP=require)"; exit 1; \
 	else echo "*** $(PYTHON) cannot import jwt and cryptography (apt-get install python3-jwt python3-cryptography): the Python SDK's tests are SKIPPED"; fi
 
-## fuzz-short: a few seconds of each verifier fuzz target (make fuzz runs longer)
+## fuzz-short: a few seconds of each verifier fuzz target and the leak-report parser's (make fuzz runs longer)
 FUZZSHORT ?= 4s
 fuzz-short:
-	@# A failing input is saved under verify/testdata/fuzz and fails the target; a run
+	@# A failing input is saved under <package>/testdata/fuzz and fails the target; a run
 	@# that failed without saving one (the fuzzing process was killed or starved on a
 	@# busy machine) is shown and tried once more.
-	@for t in FuzzParseCompact FuzzVerify FuzzStatusList FuzzJSONStrict; do \
-		out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ 2>&1) && continue; \
+	@for spec in verify:FuzzParseCompact verify:FuzzVerify verify:FuzzStatusList verify:FuzzJSONStrict handlers/leak:FuzzParseReport; do \
+		t=$${spec#*:}; p=./$${spec%%:*}/; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) $$p 2>&1) && continue; \
 		echo "fuzz $$t failed:"; echo "$$out" | tail -30; \
 		if echo "$$out" | grep -q "Failing input written"; then exit 1; fi; \
 		echo "fuzz $$t: no failing input was saved; running it once more"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) ./verify/ || exit 1; \
-	done; echo "fuzz-short: verify fuzz targets ran $(FUZZSHORT) each"
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZSHORT) $$p || exit 1; \
+	done; echo "fuzz-short: the verifier and leak-report fuzz targets ran $(FUZZSHORT) each"
 
 lint: vet fmt-check
 

@@ -30,13 +30,9 @@ type reportedToken struct {
 // each with a non-empty string "token"; "type", "url" and "source" are strings when
 // present, and other members are ignored (GitHub may add some).
 func parseReport(body []byte) ([]models.LeakReport, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
 	var raw []json.RawMessage
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return nil, errors.New("the body is not a JSON array")
-	}
-	if dec.More() {
-		return nil, errors.New("the body holds more than one JSON value")
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return nil, errors.New("the body is not one JSON array")
 	}
 	if len(raw) > maxReportTokens {
 		return nil, fmt.Errorf("a report names at most %d tokens", maxReportTokens)
