@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -96,19 +97,23 @@ func (s *Store) revokeSecret(tx *gorm.DB, actor models.Actor, p *models.Project,
 		return false, nil
 	}
 	now := s.now()
-	res := tx.Model(&models.ClientSecret{}).Where("id = ? AND revoked_at IS NULL", cs.ID).Update("revoked_at", now)
-	if res.Error != nil || res.RowsAffected == 0 {
-		return false, res.Error // none affected: a concurrent transaction revoked it
+	if ok, err := markRevoked(tx, &models.ClientSecret{}, cs.ID, now); !ok {
+		return false, err
 	}
 	cs.RevokedAt = &now
 	audited := map[string]any{"hint": cs.Hint}
-	for k, v := range details {
-		audited[k] = v
-	}
+	maps.Copy(audited, details)
 	if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.revoke", targetType: "client_secret",
 		targetID: cs.ID, target: cs.Name, details: audited}); err != nil {
 		return false, err
 	}
 	return true, s.emit(tx, models.Event{Type: models.EventSecretRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID,
 		Data: map[string]any{"name": cs.Name, "hint": cs.Hint}})
+}
+
+// markRevoked sets revoked_at on model's row with id unless it is set already, and
+// reports whether this call set it (when it did not, a concurrent transaction did).
+func markRevoked(tx *gorm.DB, model any, id string, now time.Time) (bool, error) {
+	res := tx.Model(model).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
+	return res.Error == nil && res.RowsAffected > 0, res.Error
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -112,15 +113,12 @@ func (s *Store) revokePersonalToken(tx *gorm.DB, actor models.Actor, t *models.P
 		return false, nil
 	}
 	now := s.now()
-	res := tx.Model(&models.PersonalToken{}).Where("id = ? AND revoked_at IS NULL", t.ID).Update("revoked_at", now)
-	if res.Error != nil || res.RowsAffected == 0 {
-		return false, res.Error // none affected: a concurrent transaction revoked it
+	if ok, err := markRevoked(tx, &models.PersonalToken{}, t.ID, now); !ok {
+		return false, err
 	}
 	t.RevokedAt = &now
 	audited := map[string]any{"hint": t.Hint}
-	for k, v := range details {
-		audited[k] = v
-	}
+	maps.Copy(audited, details)
 	return true, s.auditToken(tx, actor, t, "personal_token.revoke", audited)
 }
 
