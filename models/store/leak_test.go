@@ -234,3 +234,19 @@ func TestReportLeakUnknownAndOtherTeams(t *testing.T) {
 		}
 	})
 }
+
+// A reported API key is found by its jti once its signature verifies, so the other
+// spelling of its ECDSA signature (r, n−s) is the same key, reported and revoked.
+func TestReportLeakSignatureTwin(t *testing.T) {
+	s := storetest.SQLite(t)
+	storetest.Signer(t, s)
+	w := newWorld(t, s)
+	p := keyProject(t, s, w)
+	c := newLeakCreds(t, s, w, p)
+	if out := report(t, s, signatureTwin(t, c.key)); !out.Found || !out.Revoked || out.Kind != models.LeakKindAPIKey {
+		t.Errorf("twin of a live key: %+v, want found and revoked", out)
+	}
+	if _, key, _ := revokedState(t, s, w, p, c); !key {
+		t.Error("the key is live after its twin was reported")
+	}
+}
