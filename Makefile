@@ -64,7 +64,8 @@ test-python:
 
 ## fuzz-short: a few seconds of each parser and verifier fuzz target (make fuzz runs longer)
 FUZZSHORT ?= 4s
-FUZZ_TARGETS := ./verify/:FuzzParseCompact ./verify/:FuzzVerify ./verify/:FuzzStatusList ./verify/:FuzzJSONStrict ./models/:FuzzGlobMatch
+FUZZ_TARGETS := ./verify/:FuzzParseCompact ./verify/:FuzzVerify ./verify/:FuzzStatusList ./verify/:FuzzJSONStrict \
+	./models/:FuzzGlobMatch ./handlers/leak/:FuzzParseReport
 fuzz-short:
 	@# A failing input is saved under the package's testdata/fuzz and fails the target; a
 	@# run that failed without saving one (the fuzzing process was killed or starved on a

@@ -289,10 +289,10 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	saPath := res.Header.Get("Location")
 	issuer := newK8sIssuer(t)
 	owner.do(t, http.MethodPost, saPath+"/workloads", url.Values{"_csrf": {owner.csrf}, "name": {consoleLong("payments namespace pods", 60)},
-		"issuer": {"https://container.googleapis.com/v1/projects/payments-settlement-production/locations/europe-west3/clusters/" + consoleUnbroken(40)},
+		"issuer":   {"https://container.googleapis.com/v1/projects/payments-settlement-production/locations/europe-west3/clusters/" + consoleUnbroken(40)},
 		"jwks_uri": {issuer.srv.URL}, "audience": {"https://gatehouse.payments.example.com/" + consoleUnbroken(60)},
-		"subject":  {"system:serviceaccount:payments-settlement-" + consoleUnbroken(80) + ":*"},
-		"claims":   {"kubernetes.io=" + consoleUnbroken(100) + "\nnamespace_owner=payments-" + consoleUnbroken(60)}}, http.StatusSeeOther)
+		"subject": {"system:serviceaccount:payments-settlement-" + consoleUnbroken(80) + ":*"},
+		"claims":  {"kubernetes.io=" + consoleUnbroken(100) + "\nnamespace_owner=payments-" + consoleUnbroken(60)}}, http.StatusSeeOther)
 	owner.do(t, http.MethodPost, saPath+"/keys", url.Values{"_csrf": {owner.csrf}, "name": {consoleLong("settlement signer", 60)},
 		"key": {consolePublicKeyPEM(t)}}, http.StatusSeeOther)
 	owner.do(t, http.MethodPost, saPath+"/secrets", url.Values{"_csrf": {owner.csrf}, "name": {consoleLong("break glass", 60)}, "expires_in": {"30"}}, http.StatusOK)

@@ -177,7 +177,7 @@ func TestBrowserTeamInvitation(t *testing.T) {
 	// 6. As a viewer Victor sees the team and its project, but cannot change them: no
 	// page of the team offers him a control, nor the audit log tab.
 	teamControls := []string{"create-invite", "invite-form", "change-role", "remove-member", "tab-audit",
-		"delete-team", "rename-team", "new-project"}
+		"delete-team", "rename-team", "save-leak-policy", "new-project"}
 	for id, n := range countOnPages(t, victor, p.URL, []string{teamPath + "/members", teamPath + "/settings", teamPath}, teamControls) {
 		if n != 0 {
 			t.Errorf("viewer's team pages: got %d %s, want none", n, id)

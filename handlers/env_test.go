@@ -67,6 +67,8 @@ type envOptions struct {
 	trustedProxies []*net.IPNet
 	// metricsToken serves /metrics to holders of this bearer token.
 	metricsToken string
+	// leakKeysURL and leakKeysFile hold GitHub's secret-scanning keys.
+	leakKeysURL, leakKeysFile string
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -116,15 +118,16 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	baseURL, _ := url.Parse(base)
 	e.signer = storetest.SignerFor(t, e.store, base)
 	h, err := handlers.New(handlers.Config{
-		BaseURL:        baseURL,
-		OIDC:           handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
-		SessionKeys:    [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
-		Sessions:       models.SessionPolicy{Idle: time.Hour, Absolute: 24 * time.Hour, PreLogin: 10 * time.Minute, TouchEvery: time.Minute},
-		Logger:         slog.New(slog.NewTextHandler(e.logs, nil)),
-		Signer:         e.signer,
-		AdminEmails:    []string{"ops@example.com"},
-		TrustedProxies: o.trustedProxies,
-		MetricsToken:   o.metricsToken,
+		BaseURL:           baseURL,
+		OIDC:              handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
+		SessionKeys:       [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
+		Sessions:          models.SessionPolicy{Idle: time.Hour, Absolute: 24 * time.Hour, PreLogin: 10 * time.Minute, TouchEvery: time.Minute},
+		Logger:            slog.New(slog.NewTextHandler(e.logs, nil)),
+		Signer:            e.signer,
+		AdminEmails:       []string{"ops@example.com"},
+		TrustedProxies:    o.trustedProxies,
+		MetricsToken:      o.metricsToken,
+		LeakGitHubKeysURL: o.leakKeysURL, LeakGitHubKeysFile: o.leakKeysFile,
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)

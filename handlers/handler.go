@@ -1,7 +1,8 @@
 // Package handlers wires Gatehouse's ways in: handlers/web (pages), handlers/oauth (the
-// machine endpoints) and, shared by both, handlers/httpx (rendering, the one error
-// mapper, security headers, the access log, metrics). It holds no handlers of its own
-// beyond health checks; decisions about data live in models.
+// machine endpoints), handlers/api (/api/v1) and handlers/leak (secret scanners'
+// reports), and, shared by all, handlers/httpx (rendering, the one error mapper,
+// security headers, the access log, metrics). It holds no handlers of its own beyond
+// health checks; decisions about data live in models.
 package handlers
 
 import (
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/handlers/api"
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/handlers/leak"
 	"github.com/gatehouse-dev/gatehouse/handlers/oauth"
 	"github.com/gatehouse-dev/gatehouse/handlers/web"
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -34,6 +36,7 @@ type Handler struct {
 	web   *web.Handler
 	oauth *oauth.Handler
 	api   *api.Handler
+	leak  *leak.Handler
 	// draining is set when the process is shutting down (/readyz answers 503).
 	draining atomic.Bool
 }
@@ -77,7 +80,7 @@ func New(cfg Config, st *store.Store) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{Server: s, web: w, oauth: oauth.New(s), api: api.New(s)}
+	h := &Handler{Server: s, web: w, oauth: oauth.New(s), api: api.New(s), leak: leak.New(s)}
 	// Every revocation the store commits, whichever way it came, is counted once.
 	st.Subscribe(func(ev models.Event) {
 		if ev.Type == models.EventAPIKeyRevoked {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,16 +15,19 @@ import (
 )
 
 // Every way a key is revoked — the page, a pasted value, /oauth/revoke, an access
-// change, a deleted project — goes through one path: the key's project counts it once
+// change, a secret-scanning report, a deleted project — goes through one path: the key's project counts it once
 // in its usage, the metrics count it once under its channel, the audit log has one
 // event for it and the outbox one EventAPIKeyRevoked. Revoking it again counts nothing.
 func TestEveryRevocationCountedOnce(t *testing.T) {
-	e := newEnv(t, func(o *envOptions) { o.metricsToken = testMetricsToken })
+	gh := newGHKey(t, "gh-key-1")
+	keyFile := filepath.Join(t.TempDir(), "github-keys.json")
+	writeGHKeys(t, keyFile, gh)
+	e := newEnv(t, func(o *envOptions) { o.metricsToken, o.leakKeysFile = testMetricsToken, keyFile })
 	ctx := context.Background()
 	cl := newOAuthClient(t, e, "revocations@example.com")
 	p, owner := cl.project, cl.owner
 	var ids, tokens []string
-	for i, scopes := range [][]string{{"orders:read"}, {"orders:read"}, {"orders:read"}, {"orders:write"}, {"orders:read"}} {
+	for i, scopes := range [][]string{{"orders:read"}, {"orders:read"}, {"orders:read"}, {"orders:write"}, {"orders:read"}, {"orders:read"}} {
 		in := apiKeyInput(cl)
 		in.Name, in.Scopes = "key"+string(rune('1'+i)), scopes
 		k, token, err := e.store.CreateAPIKey(ctx, owner.actor, p.ID, in, "")
@@ -54,9 +58,16 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 		t.Fatalf("remove scope: %d", res.StatusCode)
 	}
 
+	// 5: GitHub's secret scanning reports it (twice).
+	for range 2 {
+		if v := report(t, e, gh, tokens[4]); v[0].Label != "true_positive" {
+			t.Fatalf("leak report: %+v", v)
+		}
+	}
+
 	d := doc(t, owner.b.get("/projects/"+p.ID))
-	if got := d.Find(`[data-testid="usage-revocations-today"]`).Text(); got != "4" {
-		t.Errorf("revocations today on the project page = %q, want 4 (page, paste, /oauth/revoke, access change)", got)
+	if got := d.Find(`[data-testid="usage-revocations-today"]`).Text(); got != "5" {
+		t.Errorf("revocations today on the project page = %q, want 5 (page, paste, /oauth/revoke, access change, leak report)", got)
 	}
 	audit, _, err := e.store.AuditEvents(ctx, owner.actor, p.TeamID, 1)
 	if err != nil {
@@ -68,13 +79,13 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 			revokedEvents[ev.TargetID]++
 		}
 	}
-	for _, id := range ids[:4] {
+	for _, id := range ids[:5] {
 		if revokedEvents[id] != 1 {
 			t.Errorf("audit events for revoking %s: %d, want 1", id, revokedEvents[id])
 		}
 	}
 
-	// 5: its project is deleted.
+	// 6: its project is deleted.
 	if res := owner.postForm("/projects/"+p.ID+"/delete", url.Values{"confirm_name": {p.Name}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete project: %d", res.StatusCode)
 	}
@@ -82,8 +93,8 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.RevocationsToday != 5 {
-		t.Errorf("the deleted project's revocations today = %d, want 5", u.RevocationsToday)
+	if u.RevocationsToday != 6 {
+		t.Errorf("the deleted project's revocations today = %d, want 6", u.RevocationsToday)
 	}
 	audit, _, err = e.store.AuditEvents(ctx, owner.actor, p.TeamID, 1)
 	if err != nil {
@@ -91,7 +102,7 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 	}
 	n := 0
 	for _, ev := range audit {
-		if ev.TargetType == "api_key" && ev.TargetID == ids[4] && ev.Action == "key.revoke" {
+		if ev.TargetType == "api_key" && ev.TargetID == ids[5] && ev.Action == "key.revoke" {
 			n++
 		}
 	}
@@ -117,7 +128,7 @@ func TestEveryRevocationCountedOnce(t *testing.T) {
 	if !slices.Equal(subjects, ids) {
 		t.Errorf("outbox revocation events name %v, want each key once, in order: %v", subjects, ids)
 	}
-	wantVias := []string{models.ViaPage, models.ViaPaste, models.ViaOAuthRevoke, models.ViaAccessChange, models.ViaProjectDelete}
+	wantVias := []string{models.ViaPage, models.ViaPaste, models.ViaOAuthRevoke, models.ViaAccessChange, models.ViaLeakReport, models.ViaProjectDelete}
 	if !slices.Equal(vias, wantVias) {
 		t.Errorf("outbox events say via %v, want %v", vias, wantVias)
 	}

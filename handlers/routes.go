@@ -51,6 +51,7 @@ func (h *Handler) Register(e *echo.Echo) {
 		e.Any(DevProviderPath+"/*", dev)
 	}
 	h.oauth.Routes(e)
+	h.leak.Routes(e)
 	h.api.Routes(e)
 	h.web.Routes(e)
 }

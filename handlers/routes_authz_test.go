@@ -47,6 +47,7 @@ var routeRules = map[string]routeRule{
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},
+	"POST /leaks/github":                          {access: public}, // its own signature (TestLeakReport…)
 	"GET /static/*":                               {access: public},
 	"GET /favicon.ico":                            {access: public},
 	"GET /":                                       {access: public},
@@ -86,6 +87,7 @@ var routeRules = map[string]routeRule{
 	"POST /teams/:team/service-accounts/:sa/credentials/:credential/remove": {access: team, least: models.RoleAdmin},
 	"GET /teams/:team/audit/export":                                         {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/rename":                                              {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/leak-policy":                                         {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/delete":                                              {access: team, least: models.RoleOwner},
 	"POST /teams/:team/leave":                                               {access: team, least: models.RoleViewer},
 	"POST /teams/:team/members/:user/role":                                  {access: team, least: models.RoleAdmin},

@@ -13,6 +13,11 @@ type Actor struct {
 	// Operator marks a User acting as a portal operator (GATEHOUSE_ADMIN_EMAILS) on
 	// the portal itself rather than in a team: the audit log says so.
 	Operator bool
+	// Partner names the portal's partner acting through a machine endpoint, such as
+	// "GitHub secret scanning" reporting a leak; the principal is the portal itself
+	// (PrincipalSystem), which the audit log names by this. (A service account is a
+	// User: see User.IsService.)
+	Partner string
 	// Limits narrow the user's authority when the user acts through a personal access
 	// token (read only, one team); nil for a signed-in session.
 	Limits    *TokenLimits
@@ -54,6 +59,9 @@ func (a Actor) Label() string {
 	if a.User == nil {
 		if a.Client != "" {
 			return "client " + a.Client
+		}
+		if a.Partner != "" {
+			return a.Partner
 		}
 		return "system"
 	}

@@ -19,6 +19,7 @@ const (
 const (
 	ViaPage          = "page"           // a member revoked it on the project page
 	ViaPaste         = "paste"          // a member pasted the leaked value
+	ViaLeakReport    = "leak_report"    // a secret scanner reported it leaked (team policy revoke)
 	ViaOAuthRevoke   = "oauth_revoke"   // its project revoked it at /oauth/revoke (RFC 7009)
 	ViaAccessChange  = "access_change"  // a grant it relied on was narrowed or removed
 	ViaProjectDelete = "project_delete" // its project was deleted

@@ -19,11 +19,14 @@ const (
 
 // Team owns projects; its members share them according to their roles.
 type Team struct {
-	ID        string `gorm:"primaryKey"`
-	Name      string
-	Personal  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       string `gorm:"primaryKey"`
+	Name     string
+	Personal bool
+	// LeakPolicy is what a secret scanner's report of one of the team's credentials
+	// does: LeakPolicyRevoke (the default) or LeakPolicyNotify.
+	LeakPolicy string `gorm:"default:revoke"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // TeamMember is one user's membership of a team.

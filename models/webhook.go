@@ -29,8 +29,13 @@ const (
 	EventMemberAdded = "member.added"
 	// EventMemberRemoved: someone was removed from the team or left it.
 	EventMemberRemoved = "member.removed"
-	// EventLeakReported: an API key was revoked because its value was reported leaked
-	// (pasted into "Revoke a leaked key").
+	// EventLeakReported: a credential's value was reported leaked — pasted into "Revoke
+	// a leaked key" (an API key, revoked), or found by a secret scanner (GitHub's
+	// secret-scanning partner programme) and revoked or, under the team's notify
+	// policy, left live. Data: kind (api_key, client_secret, personal_access_token),
+	// name, revoked (whether it is revoked now), and for a scanner's report reporter,
+	// policy, type (the scanner's pattern), source (what kind of place: content,
+	// commit, npm…) and url (where it was found).
 	EventLeakReported = "leak.reported"
 	// EventAPIKeyExpiring: an API key expires within 30, 7 or 1 days. Data: days, expires_at.
 	EventAPIKeyExpiring = "api_key.expiring"

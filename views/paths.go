@@ -79,6 +79,9 @@ func TeamTabPath(id, tab string) string {
 // TeamRenamePath is /teams/{team}/rename (POST).
 func TeamRenamePath(id string) string { return TeamPath(id) + "/rename" }
 
+// TeamLeakPolicyPath is /teams/{team}/leak-policy (POST).
+func TeamLeakPolicyPath(id string) string { return TeamPath(id) + "/leak-policy" }
+
 // TeamDeletePath is /teams/{team}/delete (POST).
 func TeamDeletePath(id string) string { return TeamPath(id) + "/delete" }
 

@@ -68,6 +68,7 @@ func pathCases() []pathCase {
 		{got: views.TeamTabPath(id1, views.TeamTabAudit), want: "/teams/" + esc1 + "/audit", method: http.MethodGet,
 			pattern: "/teams/:team/audit", params: team},
 		{got: views.TeamRenamePath(id1), want: "/teams/" + esc1 + "/rename", method: http.MethodPost, pattern: "/teams/:team/rename", params: team},
+		{got: views.TeamLeakPolicyPath(id1), want: "/teams/" + esc1 + "/leak-policy", method: http.MethodPost, pattern: "/teams/:team/leak-policy", params: team},
 		{got: views.TeamDeletePath(id1), want: "/teams/" + esc1 + "/delete", method: http.MethodPost, pattern: "/teams/:team/delete", params: team},
 		{got: views.TeamLeavePath(id1), want: "/teams/" + esc1 + "/leave", method: http.MethodPost, pattern: "/teams/:team/leave", params: team},
 		{got: views.MemberRolePath(id1, id2), want: "/teams/" + esc1 + "/members/" + esc2 + "/role", method: http.MethodPost,
@@ -249,6 +250,7 @@ var notLinked = map[string]bool{
 	"GET /.well-known/jwks.json": true, "GET /.well-known/jwks.pem": true, "GET /.well-known/oauth-authorization-server": true,
 	"POST /oauth/token": true, "POST /oauth/introspect": true, "POST /oauth/revoke": true,
 	"GET /statuslists/:id": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
+	"POST /leaks/github": true,
 }
 
 // router is the Echo router with every route the handlers register. Register only

@@ -42,6 +42,11 @@ type TeamVM struct {
 	// InviteForm is the new-invitation form (roles offered = what MyRole may grant).
 	InviteForm InviteForm
 	RenameForm TeamForm
+	// LeakPolicy is what a secret scanner's report of the team's credentials does
+	// (models.LeakPolicyRevoke or models.LeakPolicyNotify); LeakPolicyError says why a
+	// choice was refused.
+	LeakPolicy      string
+	LeakPolicyError string
 	// Tab is the page shown: TeamTabOverview ("" too), TeamTabMembers, TeamTabSettings.
 	Tab string
 	// APIs are the APIs the team owns (overview).

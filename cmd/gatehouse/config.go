@@ -66,6 +66,11 @@ type Config struct {
 	AccessLog string
 	// MaxConnections caps the connections held at once (see connLimiter).
 	MaxConnections int
+	// LeakGitHubKeysURL and LeakGitHubKeysFile hold the keys GitHub's secret scanning
+	// signs its reports to POST /leaks/github with ("" for neither: the endpoint
+	// answers 404).
+	LeakGitHubKeysURL  string
+	LeakGitHubKeysFile string
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -81,6 +86,7 @@ type rawConfig struct {
 	statusTTL, statusValidity, keyRotation, sessionIdle, sessionMax, logFormat string
 	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay            string
 	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections            string
+	leakKeysURL, leakKeysFile                                                  string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -111,6 +117,8 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_PPROF_ADDR", "pprof-addr", "", "loopback host:port serving net/http/pprof (unset: off)", &r.pprofAddr},
 		{"GATEHOUSE_ACCESS_LOG", "access-log", "all", "all, or errors: machine endpoints log only failed requests", &r.accessLog},
 		{"GATEHOUSE_MAX_CONNECTIONS", "max-connections", "", "connections held at once; default: the open-file limit less 256, at most 20000", &r.maxConnections},
+		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
+		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
 	}
 }
 
@@ -296,6 +304,7 @@ func (r *rawConfig) validate() (*Config, error) {
 	if c.StatusValidity != 0 && c.StatusTTL != 0 && c.StatusValidity < 2*c.StatusTTL {
 		bad("GATEHOUSE_STATUS_LIST_VALIDITY", "status-list-validity", "must be at least twice GATEHOUSE_STATUS_LIST_TTL (%s), got %s", c.StatusTTL, c.StatusValidity)
 	}
+	c.LeakGitHubKeysURL, c.LeakGitHubKeysFile = leakKeys(r, bad)
 	c.MetricsToken = r.metricsToken
 	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
 		bad("GATEHOUSE_METRICS_TOKEN", "metrics-token", "must be at least 32 characters (generate one: openssl rand -hex 32)")

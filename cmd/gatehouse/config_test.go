@@ -89,6 +89,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"BadAccessLog", "GATEHOUSE_ACCESS_LOG", "some", "GATEHOUSE_ACCESS_LOG"},
 		{"ValidityBelowTwiceTTL", "GATEHOUSE_STATUS_LIST_VALIDITY", "90s", "GATEHOUSE_STATUS_LIST_VALIDITY"},
 		{"BadValidity", "GATEHOUSE_STATUS_LIST_VALIDITY", "forever", "GATEHOUSE_STATUS_LIST_VALIDITY"},
+		{"HTTPLeakKeysURL", "GATEHOUSE_LEAK_GITHUB_KEYS_URL", "http://api.github.com/keys", "GATEHOUSE_LEAK_GITHUB_KEYS_URL"},
+		{"MissingLeakKeysFile", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "/nonexistent/keys.json", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE"},
+		{"LeakKeysFileWithoutKeys", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "config_test.go", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

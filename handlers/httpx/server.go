@@ -55,6 +55,12 @@ type Config struct {
 	// introspection, health) only when they fail (status 400 or more); pages are always
 	// logged.
 	QuietMachineLog bool
+	// LeakGitHubKeysURL and LeakGitHubKeysFile are where the keys GitHub's secret
+	// scanning signs its reports with are published (fetched like a jwks_uri) or kept
+	// (a local file in the same format); either or both. Neither: POST /leaks/github
+	// answers 404.
+	LeakGitHubKeysURL  string
+	LeakGitHubKeysFile string
 }
 
 // OIDCConfig names the identity provider developers sign in with.

@@ -63,6 +63,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/teams/:team/members", h.showTeam(views.TeamTabMembers), signedIn...)
 	e.GET("/teams/:team/settings", h.showTeam(views.TeamTabSettings), signedIn...)
 	e.POST("/teams/:team/rename", h.renameTeam, signedIn...)
+	e.POST("/teams/:team/leak-policy", h.setLeakPolicy, signedIn...)
 	e.POST("/teams/:team/delete", h.deleteTeam, signedIn...)
 	e.POST("/teams/:team/leave", h.leaveTeam, signedIn...)
 	e.POST("/teams/:team/members/:user/role", h.changeRole, signedIn...)

@@ -49,6 +49,7 @@ func (h *Handler) renderTeam(c echo.Context, status int, tab string, adjust func
 			ExpiresIn: "7", FormToken: models.NewIdempotencyKey(),
 		},
 		RenameForm: views.TeamForm{Name: tv.Name},
+		LeakPolicy: tv.LeakPolicy,
 	}
 	me := currentUser(c).ID
 	for _, m := range members {

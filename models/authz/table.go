@@ -50,7 +50,7 @@ var table = []row{
 	{words: "manage the team's webhooks: add, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
 	{words: "create and delete service accounts; manage their keys, trusted workload issuers and secrets", actions: []Action{ServiceAccountManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
-	{words: "read the audit log, rename the team", actions: []Action{AuditView, TeamRename}},
+	{words: "read the audit log, rename the team, choose its leak policy", actions: []Action{AuditView, TeamRename}},
 	{words: "make owners, change or remove owners", rule: func(r Role) bool { return r.CanGrant(Owner) && r.CanManage(Owner) }},
 	{words: "delete the team", actions: []Action{TeamDelete}},
 }

@@ -38,7 +38,7 @@ type Signer struct {
 	mu        sync.RWMutex
 	ringSig   string // what the loaded ring looked like ("kid:state,…")
 	activeKID string
-	active    map[string]jose.Signer // by typ
+	active    map[string]signFunc // by typ
 	verifyKey map[string]jose.JSONWebKey
 	jwks      []byte
 	jwksETag  string
@@ -195,16 +195,9 @@ func (s *Signer) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	signers := map[string]jose.Signer{}
-	for _, typ := range []string{models.TypAPIKey, models.TypAccessToken, models.TypStatusList} {
-		js, err := jose.NewSigner(jose.SigningKey{
-			Algorithm: jose.SignatureAlgorithm(activeKey.Alg),
-			Key:       jose.JSONWebKey{Key: priv, KeyID: activeKey.KID, Algorithm: activeKey.Alg},
-		}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
-		if err != nil {
-			return err
-		}
-		signers[typ] = js
+	signers, err := typSigners(priv, activeKey.Alg, activeKey.KID)
+	if err != nil {
+		return err
 	}
 	body, err := json.Marshal(jose.JSONWebKeySet{Keys: published})
 	if err != nil {
@@ -304,9 +297,9 @@ func (s *Signer) ActiveKID() string {
 // token and the kid that signed it.
 func (s *Signer) Sign(typ string, claims any) (string, string, error) {
 	s.mu.RLock()
-	js, kid := s.active[typ], s.activeKID
+	sign, kid := s.active[typ], s.activeKID
 	s.mu.RUnlock()
-	if js == nil {
+	if sign == nil {
 		return "", "", fmt.Errorf("no signer for %q", typ)
 	}
 	// The claims are marshalled with encoding/json and signed as the payload: the same
@@ -315,12 +308,39 @@ func (s *Signer) Sign(typ string, claims any) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	obj, err := js.Sign(payload)
-	if err != nil {
-		return "", "", err
-	}
-	tok, err := obj.CompactSerialize()
+	tok, err := sign(payload)
 	return tok, kid, err
+}
+
+// signFunc signs a payload as a compact JWS.
+type signFunc func(payload []byte) (string, error)
+
+// typSigners builds the active key's signers, one per type. API keys get their header
+// members in a fixed order, typ first (orderedSigner), so that scanners recognise them;
+// access tokens and status lists are go-jose's own.
+func typSigners(priv crypto.Signer, alg, kid string) (map[string]signFunc, error) {
+	ordered, err := newOrderedSigner(priv, alg, kid, models.TypAPIKey)
+	if err != nil {
+		return nil, err
+	}
+	signers := map[string]signFunc{models.TypAPIKey: ordered.sign}
+	for _, typ := range []string{models.TypAccessToken, models.TypStatusList} {
+		js, err := jose.NewSigner(jose.SigningKey{
+			Algorithm: jose.SignatureAlgorithm(alg),
+			Key:       jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: alg},
+		}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+		if err != nil {
+			return nil, err
+		}
+		signers[typ] = func(payload []byte) (string, error) {
+			obj, err := js.Sign(payload)
+			if err != nil {
+				return "", err
+			}
+			return obj.CompactSerialize()
+		}
+	}
+	return signers, nil
 }
 
 // maxTokenLen bounds what the portal parses as one of its own tokens.

@@ -75,12 +75,18 @@ func (r *memRing) StatusListState(_ context.Context, id string) (int, int64, []i
 
 func newSigner(t *testing.T, ring *memRing, now func() time.Time) *signing.Signer {
 	t.Helper()
+	return newSignerAlg(t, ring, now, "ES256")
+}
+
+// newSignerAlg is a signer whose first key is of algorithm alg.
+func newSignerAlg(t *testing.T, ring *memRing, now func() time.Time, alg string) *signing.Signer {
+	t.Helper()
 	mk, err := models.NewMasterKeys([][]byte{make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sg, err := signing.New(context.Background(), ring, now, models.SignerConfig{Issuer: "https://portal.example", MasterKeys: mk,
-		Rotation: models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour}})
+		Rotation: models.RotationPolicy{Alg: alg, Period: 90 * 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}

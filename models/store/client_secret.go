@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -83,18 +84,36 @@ func (s *Store) RevokeClientSecret(ctx context.Context, actor models.Actor, proj
 		if err := tx.Where("id = ? AND project_id = ?", secretID, p.ID).Take(&cs).Error; err != nil {
 			return notFound(err)
 		}
-		if cs.RevokedAt != nil {
-			return nil
-		}
-		now := s.now()
-		if err := tx.Model(&cs).Update("revoked_at", now).Error; err != nil {
-			return err
-		}
-		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.revoke", targetType: "client_secret",
-			targetID: cs.ID, target: cs.Name, details: map[string]any{"hint": cs.Hint}}); err != nil {
-			return err
-		}
-		return s.emit(tx, models.Event{Type: models.EventSecretRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID,
-			Data: map[string]any{"name": cs.Name, "hint": cs.Hint}})
+		_, err = s.revokeSecret(tx, actor, p, &cs, nil)
+		return err
 	})
+}
+
+// revokeSecret revokes cs, a secret of p, in tx: one audit event (with details added
+// to its own) and one EventSecretRevoked. A secret already revoked is left alone:
+// revoked reports whether this call revoked it.
+func (s *Store) revokeSecret(tx *gorm.DB, actor models.Actor, p *models.Project, cs *models.ClientSecret, details map[string]any) (revoked bool, err error) {
+	if cs.RevokedAt != nil {
+		return false, nil
+	}
+	now := s.now()
+	if ok, err := markRevoked(tx, &models.ClientSecret{}, cs.ID, now); !ok {
+		return false, err
+	}
+	cs.RevokedAt = &now
+	audited := map[string]any{"hint": cs.Hint}
+	maps.Copy(audited, details)
+	if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.revoke", targetType: "client_secret",
+		targetID: cs.ID, target: cs.Name, details: audited}); err != nil {
+		return false, err
+	}
+	return true, s.emit(tx, models.Event{Type: models.EventSecretRevoked, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID,
+		Data: map[string]any{"name": cs.Name, "hint": cs.Hint}})
+}
+
+// markRevoked sets revoked_at on model's row with id unless it is set already, and
+// reports whether this call set it (when it did not, a concurrent transaction did).
+func markRevoked(tx *gorm.DB, model any, id string, now time.Time) (bool, error) {
+	res := tx.Model(model).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", now)
+	return res.Error == nil && res.RowsAffected > 0, res.Error
 }

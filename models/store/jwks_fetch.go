@@ -18,7 +18,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-// JWKSFetcher fetches the key sets of clients that register a jwks_uri: HTTPS only, never
+// JWKSFetcher fetches the key sets of clients that register a jwks_uri (and the keys a
+// secret scanner signs its reports with, ScannerKeys): HTTPS only, never
 // to loopback, private, link-local or otherwise internal addresses (checked on the
 // address actually dialed, so DNS cannot smuggle one in), bounded in time and size, and
 // cached.
@@ -100,17 +101,30 @@ func (f *JWKSFetcher) CheckURI(raw string) error {
 // a time (callers arriving during a fetch wait for its result); while the client's
 // server is down a copy up to a day old is still used.
 func (f *JWKSFetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jose.JSONWebKey, error) {
+	return f.keysOf(ctx, uri, refresh, "jwks", parseJWKS)
+}
+
+// ScannerKeys returns the public keys a secret scanner signs its reports with, from the
+// document at uri in GitHub's format (models.ParseScannerKeys), fetched and cached as
+// Keys fetches and caches a client's key set.
+func (f *JWKSFetcher) ScannerKeys(ctx context.Context, uri string, refresh bool) ([]jose.JSONWebKey, error) {
+	return f.keysOf(ctx, uri, refresh, "scanner", models.ParseScannerKeys)
+}
+
+// keysOf is Keys for a document whose keys parse reads; format keeps the cache entries
+// of different kinds of document apart.
+func (f *JWKSFetcher) keysOf(ctx context.Context, uri string, refresh bool, format string, parse func([]byte) ([]jose.JSONWebKey, error)) ([]jose.JSONWebKey, error) {
 	if err := f.CheckURI(uri); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
-	c := f.cache[uri]
+	c := f.cache[format+" "+uri]
 	if c == nil {
 		if len(f.cache) >= 1000 {
 			f.cache = map[string]*fetchedSet{}
 		}
 		c = &fetchedSet{}
-		f.cache[uri] = c
+		f.cache[format+" "+uri] = c
 	}
 	f.mu.Unlock()
 
@@ -126,7 +140,7 @@ func (f *JWKSFetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jos
 		return nil, c.lastErr
 	}
 	c.lastTry = now
-	keys, age, err := f.fetch(ctx, uri)
+	keys, age, err := f.fetch(ctx, uri, parse)
 	if err != nil {
 		c.lastErr = err
 		if c.keys != nil && now.Sub(c.fetched) < 24*time.Hour {
@@ -138,8 +152,8 @@ func (f *JWKSFetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jos
 	return keys, nil
 }
 
-// fetch downloads and parses a key set.
-func (f *JWKSFetcher) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey, time.Duration, error) {
+// fetch downloads a document and reads its keys with parse.
+func (f *JWKSFetcher) fetch(ctx context.Context, uri string, parse func([]byte) ([]jose.JSONWebKey, error)) ([]jose.JSONWebKey, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, jwksTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
@@ -162,13 +176,30 @@ func (f *JWKSFetcher) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey,
 	if len(body) > maxJWKSBytes {
 		return nil, 0, fmt.Errorf("%w: larger than %d KiB", models.ErrJWKSURI, maxJWKSBytes>>10)
 	}
+	keys, err := parse(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	age := 5 * time.Minute
+	for _, part := range strings.Split(res.Header.Get("Cache-Control"), ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "max-age="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 60 && n <= 86400 {
+				age = time.Duration(n) * time.Second
+			}
+		}
+	}
+	return keys, age, nil
+}
+
+// parseJWKS reads the usable public signing keys of a JSON Web Key Set.
+func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 	// Keys are read one by one: a key of a type or curve we cannot read is skipped
 	// (RFC 7517 §5), not a reason to refuse the whole set.
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, 0, fmt.Errorf("%w: not a JSON Web Key Set", models.ErrJWKSURI)
+		return nil, fmt.Errorf("%w: not a JSON Web Key Set", models.ErrJWKSURI)
 	}
 	var keys []jose.JSONWebKey
 	for _, raw := range set.Keys {
@@ -183,15 +214,7 @@ func (f *JWKSFetcher) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey,
 		}
 	}
 	if len(keys) == 0 {
-		return nil, 0, fmt.Errorf("%w: no usable public signing key", models.ErrJWKSURI)
+		return nil, fmt.Errorf("%w: no usable public signing key", models.ErrJWKSURI)
 	}
-	age := 5 * time.Minute
-	for _, part := range strings.Split(res.Header.Get("Cache-Control"), ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "max-age="); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 60 && n <= 86400 {
-				age = time.Duration(n) * time.Second
-			}
-		}
-	}
-	return keys, age, nil
+	return keys, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -99,14 +100,26 @@ func (s *Store) RevokePersonalToken(ctx context.Context, actor models.Actor, tok
 		if err := tx.Where("id = ? AND user_id = ?", tokenID, actor.User.ID).Take(&t).Error; err != nil {
 			return notFound(err)
 		}
-		if t.RevokedAt != nil {
-			return nil
-		}
-		if err := tx.Model(&t).Update("revoked_at", s.now()).Error; err != nil {
-			return err
-		}
-		return s.auditToken(tx, actor, &t, "personal_token.revoke", map[string]any{"hint": t.Hint})
+		_, err := s.revokePersonalToken(tx, actor, &t, nil)
+		return err
 	})
+}
+
+// revokePersonalToken revokes t in tx with its audit events (details added to their
+// own). A token already revoked is left alone: revoked reports whether this call
+// revoked it.
+func (s *Store) revokePersonalToken(tx *gorm.DB, actor models.Actor, t *models.PersonalToken, details map[string]any) (revoked bool, err error) {
+	if t.RevokedAt != nil {
+		return false, nil
+	}
+	now := s.now()
+	if ok, err := markRevoked(tx, &models.PersonalToken{}, t.ID, now); !ok {
+		return false, err
+	}
+	t.RevokedAt = &now
+	audited := map[string]any{"hint": t.Hint}
+	maps.Copy(audited, details)
+	return true, s.auditToken(tx, actor, t, "personal_token.revoke", audited)
 }
 
 // AuthenticatePersonalToken finds the user a personal access token belongs to. A

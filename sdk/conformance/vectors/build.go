@@ -568,6 +568,8 @@ func (b *builder) f53() {
 	prefix := StatusListPrefix
 
 	b.accept("F53/control: raw-signed good token accepted", strict(goodHeader, rawClaims(`"x":1`)), keyPrincipal())
+	b.accept("F53/control: the portal's header order (typ first) accepted",
+		strict(`{"typ":"apikey+jwt","alg":"ES256","kid":"`+kid+`"}`, rawClaims(`"x":1`)), keyPrincipal())
 	b.accept("F53/control: other spellings of unknown claims accepted",
 		strict(goodHeader, rawClaims(`"Foo":1,"foo":2,"FOO":{"sub":"x","aud":"y"}`)), keyPrincipal())
 	b.accept("F53/control: a known name written with escapes accepted",
