@@ -137,11 +137,15 @@ func teamLeakPolicy(tx *gorm.DB, teamID string) (string, error) {
 	return t.LeakPolicy, nil
 }
 
-// leakedSecret finds a reported client secret, or nil.
+// leakedSecret finds a reported client secret — a project's, or a service account's
+// fallback secret (the same format) — or nil.
 func (s *Store) leakedSecret(tx *gorm.DB, actor models.Actor, r models.LeakReport) (*leakedCredential, error) {
 	var cs models.ClientSecret
 	if err := tx.Where("hash = ?", models.SHA256Hex(r.Token)).Take(&cs).Error; err != nil {
-		return nil, ignoreNotFound(err)
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return s.leakedServiceAccountSecret(tx, actor, r)
+		}
+		return nil, err
 	}
 	var p models.Project
 	if err := tx.Where("id = ?", cs.ProjectID).Take(&p).Error; err != nil {
@@ -201,5 +205,32 @@ func (s *Store) leakedPersonalToken(tx *gorm.DB, actor models.Actor, r models.Le
 	return &leakedCredential{teams: teams, targetType: "personal_access_token", id: t.ID, name: t.Name,
 		policy: models.LeakPolicyRevoke, wasRevoked: t.RevokedAt != nil, revoke: func(details map[string]any) (bool, error) {
 			return s.revokePersonalToken(tx, actor, &t, details)
+		}}, nil
+}
+
+// leakedServiceAccountSecret finds a reported service-account secret, or nil; revoking
+// it is the same change as on the account's page.
+func (s *Store) leakedServiceAccountSecret(tx *gorm.DB, actor models.Actor, r models.LeakReport) (*leakedCredential, error) {
+	var c models.ServiceAccountCredential
+	if err := tx.Where("hash = ? AND kind = ?", models.SHA256Hex(r.Token), models.CredentialSecret).Take(&c).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	var sa models.ServiceAccount
+	if err := tx.Where("id = ?", c.ServiceAccountID).Take(&sa).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	policy, err := teamLeakPolicy(tx, sa.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	return &leakedCredential{teams: []string{sa.TeamID}, targetType: "service_account_secret", id: c.ID, name: sa.Name + " / " + c.Name,
+		policy: policy, wasRevoked: c.RevokedAt != nil, revoke: func(details map[string]any) (bool, error) {
+			res := tx.Model(&c).Where("revoked_at IS NULL").Update("revoked_at", s.now())
+			if res.Error != nil || res.RowsAffected == 0 {
+				return false, res.Error
+			}
+			details["service_account"] = sa.Name
+			return true, s.audit(tx, actor, event{team: sa.TeamID, action: "service_account.secret_revoke",
+				targetType: "service_account_secret", targetID: c.ID, target: c.Name, details: details})
 		}}, nil
 }

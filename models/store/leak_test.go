@@ -250,3 +250,43 @@ func TestReportLeakSignatureTwin(t *testing.T) {
 		t.Error("the key is live after its twin was reported")
 	}
 }
+
+// A service account's fallback secret has a client secret's format: reported, it is
+// revoked under the revoke policy and only recorded under notify.
+func TestReportLeakServiceAccountSecret(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		storetest.Signer(t, s)
+		w := newWorld(t, s)
+		sa, err := s.CreateServiceAccount(ctx, w.owner, w.team.ID, models.ServiceAccountInput{Name: "deployer", Role: models.RoleDeveloper}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, notified, err := s.CreateServiceAccountSecret(ctx, w.owner, w.team.ID, sa.ID, "notified", 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetLeakPolicy(ctx, w.owner, w.team.ID, models.LeakPolicyNotify); err != nil {
+			t.Fatal(err)
+		}
+		if out := report(t, s, notified); !out.Found || out.Revoked || out.Kind != models.LeakKindClientSecret {
+			t.Errorf("under notify: %+v, want found, not revoked", out)
+		}
+		if _, err := s.AuthenticateServiceAccount(ctx, sa.ID, notified); err != nil {
+			t.Errorf("under notify the secret stopped working: %v", err)
+		}
+		if err := s.SetLeakPolicy(ctx, w.owner, w.team.ID, models.LeakPolicyRevoke); err != nil {
+			t.Fatal(err)
+		}
+		if out := report(t, s, notified); !out.Found || !out.Revoked {
+			t.Errorf("under revoke: %+v, want found and revoked", out)
+		}
+		if _, err := s.AuthenticateServiceAccount(ctx, sa.ID, notified); err == nil {
+			t.Error("a reported service-account secret still authenticates")
+		}
+		audits, outbox := leakEvents(t, s, w.owner, w.team.ID)
+		if len(audits) != 2 || len(outbox) != 2 {
+			t.Errorf("%d audit and %d outbox leak events, want 2 each", len(audits), len(outbox))
+		}
+	})
+}
