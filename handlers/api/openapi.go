@@ -105,14 +105,14 @@ func operation(r route) map[string]any {
 			"schema": map[string]any{"type": "string", "maxLength": 64}})
 	}
 	if r.ifMatch {
-		params = append(params, map[string]any{"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the project as last read",
+		params = append(params, map[string]any{"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the object as last read",
 			"schema": map[string]any{"type": "string"}})
 	}
 	if params != nil {
 		op["parameters"] = params
 	}
 	if r.request != "" {
-		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+		op["requestBody"] = map[string]any{"required": !r.bodyOptional, "content": map[string]any{
 			"application/json": map[string]any{"schema": ref(r.request)}}}
 	}
 	ok := map[string]any{"description": http.StatusText(r.status)}
