@@ -139,7 +139,7 @@ func TestAPIWalkTeamAndAccess(t *testing.T) {
 	tag = u.etag(t)
 	sc := ac.call("POST", ap+"/scopes", map[string]any{"name": "admin", "description": "Administer"}, nil).want(t, http.StatusCreated)
 	ac.call("POST", ap+"/scopes", map[string]any{"name": "admin"}, nil).want(t, http.StatusUnprocessableEntity) // defined already
-	ac.call("DELETE", ap+"/scopes/admin", nil, ifMatch(tag)).want(t, http.StatusPreconditionFailed)               // the scope changed the API
+	ac.call("DELETE", ap+"/scopes/admin", nil, ifMatch(tag)).want(t, http.StatusPreconditionFailed)             // the scope changed the API
 	ac.call("DELETE", ap+"/scopes/admin", nil, ifMatch(sc.etag(t))).want(t, http.StatusNoContent)
 	if strings.Contains(string(ac.call("GET", ap, nil, nil).want(t, http.StatusOK).body), `"admin"`) {
 		t.Error("the removed scope is still listed")

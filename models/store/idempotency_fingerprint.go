@@ -14,7 +14,9 @@ import (
 
 // fingerprintHash names the record of a key (by its hash) claimed by a request with
 // fingerprint fp.
-func fingerprintHash(keyHash, fp string) string { return models.SHA256Hex(keyHash + "\x00request\x00" + fp) }
+func fingerprintHash(keyHash, fp string) string {
+	return models.SHA256Hex(keyHash + "\x00request\x00" + fp)
+}
 
 // recordFingerprint keeps the fingerprint of the request that claims the key, if the
 // request has one.
