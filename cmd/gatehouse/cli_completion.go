@@ -76,7 +76,8 @@ _gatehouse() {
 ` + flags.String() + `        login*) words="--url" ;;
         esac
     fi
-    COMPREPLY=($(compgen -W "$words" -- "$cur"))
+    # compgen fails when nothing matches; that is an empty answer, not an error.
+    COMPREPLY=($(compgen -W "$words" -- "$cur")) || COMPREPLY=()
 }
 complete -F _gatehouse gatehouse
 `
