@@ -34,7 +34,7 @@ func listAPIs(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func showAPI(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("apis show", "--api API_ID [--json]", o.api); err != nil {
+	if err := o.require(o.api); err != nil {
 		return err
 	}
 	a, err := c.do(ctx, http.MethodGet, apiPath("apis", o.api), nil)
@@ -45,8 +45,7 @@ func showAPI(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func createAPI(ctx context.Context, c *client, o *cliOptions) error {
-	synopsis := "--team ID --name NAME --identifier AUD [--description TEXT] [--scope NAME[=DESCRIPTION]]... [--listed] [--json]"
-	if err := require("apis create", synopsis, o.team, o.name, o.identifier); err != nil {
+	if err := o.require(o.team, o.name, o.identifier); err != nil {
 		return err
 	}
 	scopes := []map[string]string{}

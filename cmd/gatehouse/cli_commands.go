@@ -31,6 +31,8 @@ type cliOptions struct {
 	daysSet, listed                                                                      bool
 	out                                                                                  printer
 	stderr                                                                               io.Writer
+	// usage is the command's synopsis, for a usage error.
+	usage string
 }
 
 // cliTable lists every API client command, in the order help shows them.
@@ -104,7 +106,7 @@ func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // parseFlags reads the command's flags; a flag another command takes is a usage error.
 func parseFlags(cmd cliCommand, args []string, stdout, stderr io.Writer) (*cliOptions, error) {
-	o := &cliOptions{stderr: stderr}
+	o := &cliOptions{stderr: stderr, usage: "usage: gatehouse " + cmd.noun + " " + cmd.verb + " " + cmd.args}
 	fs := flag.NewFlagSet("gatehouse "+cmd.noun+" "+cmd.verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -152,14 +154,23 @@ func parseFlags(cmd cliCommand, args []string, stdout, stderr io.Writer) (*cliOp
 	return o, nil
 }
 
-// require is a usage error naming the command's synopsis unless every value is set.
-func require(cmd string, synopsis string, values ...string) error {
+// require is a usage error showing the command's synopsis unless every value is set.
+func (o *cliOptions) require(values ...string) error {
 	for _, v := range values {
 		if v == "" {
-			return usageErr("usage: gatehouse %s %s", cmd, synopsis)
+			return usageErr("%s", o.usage)
 		}
 	}
 	return nil
+}
+
+// listing prints the collection at path as a table of cols.
+func (o *cliOptions) listing(ctx context.Context, c *client, path string, cols ...string) error {
+	rows, err := c.list(ctx, path)
+	if err != nil {
+		return err
+	}
+	return o.out.table(rows, cols...)
 }
 
 // printCLIUsage writes the client commands for `gatehouse help`.

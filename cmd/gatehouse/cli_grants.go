@@ -18,18 +18,14 @@ func grantCommands() []cliCommand {
 }
 
 func listGrants(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("grants list", "--api API_ID [--json]", o.api); err != nil {
+	if err := o.require(o.api); err != nil {
 		return err
 	}
-	gs, err := c.list(ctx, apiPath("apis", o.api, "grants"))
-	if err != nil {
-		return err
-	}
-	return o.out.table(gs, "id", "project_id", "project_name", "team_name", "scopes")
+	return o.listing(ctx, c, apiPath("apis", o.api, "grants"), "id", "project_id", "project_name", "team_name", "scopes")
 }
 
 func createGrant(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("grants create", "--api API_ID --project ID [--scope S]... [--json]", o.api, o.project); err != nil {
+	if err := o.require(o.api, o.project); err != nil {
 		return err
 	}
 	scopes := []string(o.scopes)
@@ -44,7 +40,7 @@ func createGrant(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func revokeGrant(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("grants revoke", "--api API_ID --grant GRANT_ID [--json]", o.api, o.grant); err != nil {
+	if err := o.require(o.api, o.grant); err != nil {
 		return err
 	}
 	if _, err := c.do(ctx, http.MethodPost, apiPath("apis", o.api, "grants", o.grant, "revoke"), nil); err != nil {

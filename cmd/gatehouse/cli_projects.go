@@ -52,7 +52,7 @@ func listProjects(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func createProject(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("projects create", "--team ID --name NAME [--description TEXT] [--json]", o.team, o.name); err != nil {
+	if err := o.require(o.team, o.name); err != nil {
 		return err
 	}
 	p, err := c.do(ctx, http.MethodPost, apiPath("teams", o.team, "projects"), map[string]any{"name": o.name, "description": o.description})
@@ -76,18 +76,14 @@ func keyCommands() []cliCommand {
 }
 
 func listKeys(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("keys list", "--project ID [--json]", o.project); err != nil {
+	if err := o.require(o.project); err != nil {
 		return err
 	}
-	ks, err := c.list(ctx, apiPath("projects", o.project, "keys"))
-	if err != nil {
-		return err
-	}
-	return o.out.table(ks, "id", "name", "status", "scopes", "expires_at")
+	return o.listing(ctx, c, apiPath("projects", o.project, "keys"), "id", "name", "status", "scopes", "expires_at")
 }
 
 func createKey(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("keys create", "--project ID --name NAME --api API_ID [--scope S]... [--expires-in-days N] [--json]", o.project, o.name, o.api); err != nil {
+	if err := o.require(o.project, o.name, o.api); err != nil {
 		return err
 	}
 	days := o.days
@@ -103,7 +99,7 @@ func createKey(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func revokeKey(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("keys revoke", "--project ID --key KEY_ID [--json]", o.project, o.key); err != nil {
+	if err := o.require(o.project, o.key); err != nil {
 		return err
 	}
 	k, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "keys", o.key, "revoke"), nil)

@@ -22,19 +22,15 @@ func listRequests(ctx context.Context, c *client, o *cliOptions) error {
 	path := apiPath("apis", o.api, "requests")
 	switch {
 	case (o.api == "") == (o.project == ""):
-		return usageErr("usage: gatehouse requests list --api API_ID | --project ID [--json]")
+		return usageErr("%s", o.usage)
 	case o.project != "":
 		path = apiPath("projects", o.project, "requests")
 	}
-	rs, err := c.list(ctx, path)
-	if err != nil {
-		return err
-	}
-	return o.out.table(rs, "id", "status", "api_name", "project_name", "team_name", "scopes")
+	return o.listing(ctx, c, path, "id", "status", "api_name", "project_name", "team_name", "scopes")
 }
 
 func approveRequest(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("requests approve", "--api API_ID --request REQUEST_ID [--scope S]... [--note TEXT] [--json]", o.api, o.request); err != nil {
+	if err := o.require(o.api, o.request); err != nil {
 		return err
 	}
 	body := map[string]any{"note": o.note}
@@ -45,7 +41,7 @@ func approveRequest(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func denyRequest(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("requests deny", "--api API_ID --request REQUEST_ID [--note TEXT] [--json]", o.api, o.request); err != nil {
+	if err := o.require(o.api, o.request); err != nil {
 		return err
 	}
 	return decideRequest(ctx, c, o, "deny", map[string]any{"note": o.note})

@@ -18,18 +18,14 @@ func secretCommands() []cliCommand {
 }
 
 func listSecrets(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("secrets list", "--project ID [--json]", o.project); err != nil {
+	if err := o.require(o.project); err != nil {
 		return err
 	}
-	ss, err := c.list(ctx, apiPath("projects", o.project, "secrets"))
-	if err != nil {
-		return err
-	}
-	return o.out.table(ss, "id", "name", "hint", "status", "expires_at")
+	return o.listing(ctx, c, apiPath("projects", o.project, "secrets"), "id", "name", "hint", "status", "expires_at")
 }
 
 func createSecret(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("secrets create", "--project ID --name NAME [--expires-in-days N] [--json]", o.project, o.name); err != nil {
+	if err := o.require(o.project, o.name); err != nil {
 		return err
 	}
 	s, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "secrets"), map[string]any{"name": o.name, "expires_in_days": o.days})
@@ -40,7 +36,7 @@ func createSecret(ctx context.Context, c *client, o *cliOptions) error {
 }
 
 func revokeSecret(ctx context.Context, c *client, o *cliOptions) error {
-	if err := require("secrets revoke", "--project ID --secret SECRET_ID [--json]", o.project, o.secret); err != nil {
+	if err := o.require(o.project, o.secret); err != nil {
 		return err
 	}
 	s, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "secrets", o.secret, "revoke"), nil)

@@ -22,10 +22,8 @@ func (h *Handler) createAPI(c echo.Context) error {
 	}
 	ctx, a := c.Request().Context(), actor(c)
 	api, err := h.Store.CreateAPI(ctx, a, c.Param("team"), in, idempotencyKey(c))
-	var dup *models.DuplicateRequestError
-	if asDuplicate(err, &dup) {
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-		return h.respondAPI(c, http.StatusCreated, dup.Result)
+	if ok, err := replayed(c, err, func(id string) error { return h.respondAPI(c, http.StatusCreated, id) }); ok {
+		return err
 	}
 	if err := bodyProblem(err, bodyErr); err != nil {
 		return err

@@ -38,10 +38,8 @@ func (h *Handler) addClientKey(c echo.Context) error {
 	ctx, a, project := c.Request().Context(), actor(c), c.Param("project")
 	k, err := h.Store.AddClientKey(ctx, a, project, models.ClientKeyInput{Name: in.Name, Material: in.material(), JWKSURI: in.JWKSURI,
 		TTL: lifetime(in.ExpiresInDays)}, idempotencyKey(c))
-	var dup *models.DuplicateRequestError
-	if asDuplicate(err, &dup) {
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-		return h.respondClientKey(c, http.StatusCreated, dup.Result)
+	if ok, err := replayed(c, err, func(id string) error { return h.respondClientKey(c, http.StatusCreated, id) }); ok {
+		return err
 	}
 	if err := bodyProblem(err, bodyErr); err != nil {
 		return err

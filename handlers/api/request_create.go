@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/gatehouse-dev/gatehouse/models"
 )
 
 // requestCreate is the body of an access request.
@@ -26,10 +24,8 @@ func (h *Handler) createRequest(c echo.Context) error {
 	}
 	ctx, a := c.Request().Context(), actor(c)
 	r, err := h.Store.RequestAccess(ctx, a, c.Param("api"), in.Project, in.Scopes, in.Note, idempotencyKey(c))
-	var dup *models.DuplicateRequestError
-	if asDuplicate(err, &dup) {
-		c.Response().Header().Set("Idempotent-Replayed", "true")
-		return h.respondProjectRequest(c, http.StatusCreated, in.Project, dup.Result)
+	if ok, err := replayed(c, err, func(id string) error { return h.respondProjectRequest(c, http.StatusCreated, in.Project, id) }); ok {
+		return err
 	}
 	if err := bodyProblem(err, bodyErr); err != nil {
 		return err
