@@ -15,7 +15,7 @@ type memberPatch struct {
 
 // updateMember handles "PATCH /api/v1/teams/:team/members/:user": a new role, by the
 // pages' rules (admins change non-owners up to admin, nobody their own role, the last
-// owner stays). If-Match must name the member's current ETag (read it from the list).
+// owner stays). If-Match must name the ETag of GET /teams/{team}/members/{user}.
 func (h *Handler) updateMember(c echo.Context) error {
 	ctx, a, team, user := c.Request().Context(), actor(c), c.Param("team"), c.Param("user")
 	var in memberPatch
