@@ -12,9 +12,6 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
-// maxBody is the most of a request body the API reads.
-const maxBody = 1 << 20
-
 // fingerprint marks a request that carries an Idempotency-Key with a hash of its
 // method, route and body, which the store records beside the key: a repeat with the
 // same key and another body (or route) is refused with 422, as the IETF Idempotency-Key
@@ -28,7 +25,7 @@ func fingerprint(r route) echo.MiddlewareFunc {
 			if idempotencyKey(c) == "" {
 				return next(c)
 			}
-			body, err := io.ReadAll(io.LimitReader(req.Body, maxBody))
+			body, err := io.ReadAll(req.Body) // bounded by the server's BodyLimit
 			if err != nil {
 				return err
 			}
