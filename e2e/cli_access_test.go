@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -28,15 +27,15 @@ func cliJSON[T any](t *testing.T, home string, args ...string) T {
 	return v
 }
 
-// cliLogin logs a CLI home in to p with a new write token of u.
-func cliLogin(t *testing.T, p *portal, u *stressUser) (home, token string) {
+// cliLogin logs a new CLI home in to p with a new write token of u.
+func cliLogin(t *testing.T, p *portal, u *stressUser) (home string) {
 	t.Helper()
 	home = t.TempDir()
-	token = createTokenOverHTTP(t, u, url.Values{"name": {"cli"}, "scope": {"write"}, "expires_in_days": {"30"}})
+	token := createTokenOverHTTP(t, u, url.Values{"name": {"cli"}, "scope": {"write"}, "expires_in_days": {"30"}})
 	if _, errOut, code := cliRun(t, home, token+"\n", "login", "--url", p.URL); code != 0 {
 		t.Fatalf("login: exit %d, stderr %q", code, errOut)
 	}
-	return home, token
+	return home
 }
 
 // TestCLIAccess drives `apis`, `secrets`, `grants` and `requests` against a running
@@ -46,8 +45,8 @@ func TestCLIAccess(t *testing.T) {
 	p := startPortal(t)
 	owner := stressSignIn(t, p, "cli-owner@example.com", "CLI Owner")
 	asker := stressSignIn(t, p, "cli-asker@example.com", "CLI Asker")
-	home, _ := cliLogin(t, p, owner)
-	askerHome, askerToken := cliLogin(t, p, asker)
+	home := cliLogin(t, p, owner)
+	askerHome := cliLogin(t, p, asker)
 
 	projects := cliJSON[[]map[string]any](t, home, "projects", "list")
 	team := projects[0]["team_id"].(string)
@@ -107,24 +106,14 @@ func TestCLIAccess(t *testing.T) {
 		t.Errorf("secrets revoke: exit %d, %q", code, out)
 	}
 
-	// Access requests: the asker's project asks (over the API), the owner approves a
-	// narrower set; the asker sees the decision; deciding twice is an API error.
-	reqBody := `{"project": "` + asker.project + `", "scopes": ["read", "write"], "note": "reports"}`
-	req, err := http.NewRequest(http.MethodPost, p.URL+"/api/v1/apis/"+apiID+"/requests", strings.NewReader(reqBody))
-	if err != nil {
-		t.Fatal(err)
+	// Access requests: the asker's project asks, the owner approves a narrower set; the
+	// asker sees the decision; deciding twice is an API error; a second request is
+	// withdrawn.
+	asked := cliJSON[map[string]any](t, askerHome, "requests", "create", "--api", apiID, "--project", asker.project,
+		"--scope", "read", "--scope", "write", "--note", "reports")
+	if asked["status"] != "pending" || asked["note"] != "reports" {
+		t.Fatalf("requests create: %v", asked)
 	}
-	req.Header.Set("Authorization", "Bearer "+askerToken)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asked map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&asked); err != nil || res.StatusCode != http.StatusCreated {
-		t.Fatalf("access request: %d %v %v", res.StatusCode, asked, err)
-	}
-	res.Body.Close()
 	pending := cliJSON[[]map[string]any](t, home, "requests", "list", "--api", apiID)
 	if len(pending) != 1 || pending[0]["status"] != "pending" {
 		t.Fatalf("requests list --api: %v", pending)
@@ -141,6 +130,10 @@ func TestCLIAccess(t *testing.T) {
 	}
 	if gs := cliJSON[[]map[string]any](t, home, "grants", "list", "--api", apiID); len(gs) != 2 {
 		t.Errorf("after approval %d grants, want 2: %v", len(gs), gs)
+	}
+	again := cliJSON[map[string]any](t, askerHome, "requests", "create", "--api", apiID, "--project", asker.project, "--scope", "write")
+	if w := cliJSON[map[string]any](t, askerHome, "requests", "withdraw", "--project", asker.project, "--request", again["id"].(string)); w["status"] != "withdrawn" {
+		t.Errorf("requests withdraw: %v", w)
 	}
 	out, _, code = cliRun(t, home, "", "grants", "revoke", "--api", apiID, "--grant", g["id"].(string))
 	if code != 0 || !strings.Contains(out, "revoked") {

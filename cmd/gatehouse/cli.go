@@ -302,6 +302,14 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// list is the values given, an empty list (not null in JSON) when none was.
+func (m multiFlag) list() []string {
+	if m == nil {
+		return []string{}
+	}
+	return m
+}
+
 // done reports a change that answers no object: v with --json, else the sentence.
 func (p printer) done(v map[string]any, sentence string) error {
 	if p.json {

@@ -28,11 +28,7 @@ func createGrant(ctx context.Context, c *client, o *cliOptions) error {
 	if err := o.require(o.api, o.project); err != nil {
 		return err
 	}
-	scopes := []string(o.scopes)
-	if scopes == nil {
-		scopes = []string{}
-	}
-	g, err := c.do(ctx, http.MethodPost, apiPath("apis", o.api, "grants"), map[string]any{"project": o.project, "scopes": scopes})
+	g, err := c.do(ctx, http.MethodPost, apiPath("apis", o.api, "grants"), map[string]any{"project": o.project, "scopes": o.scopes.list()})
 	if err != nil {
 		return err
 	}

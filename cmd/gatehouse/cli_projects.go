@@ -91,7 +91,7 @@ func createKey(ctx context.Context, c *client, o *cliOptions) error {
 		days = 90
 	}
 	k, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "keys"),
-		map[string]any{"name": o.name, "api": o.api, "scopes": []string(o.scopes), "expires_in_days": days})
+		map[string]any{"name": o.name, "api": o.api, "scopes": o.scopes.list(), "expires_in_days": days})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,11 @@ func requestCommands() []cliCommand {
 	return []cliCommand{
 		{noun: "requests", verb: "list", args: "--api API_ID | --project ID [--json]", flags: []string{"api", "project"},
 			help: "list an API's access requests (its team), or a project's", run: listRequests},
+		{noun: "requests", verb: "create", args: "--api API_ID --project ID [--scope S]... [--note TEXT] [--json]",
+			flags: []string{"api", "project", "scope", "note"},
+			help:  "ask, for one of your projects, for access to an API", run: createRequest},
+		{noun: "requests", verb: "withdraw", args: "--project ID --request REQUEST_ID [--json]", flags: []string{"project", "request"},
+			help: "withdraw a pending request of your project", run: withdrawRequest},
 		{noun: "requests", verb: "approve", args: "--api API_ID --request REQUEST_ID [--scope S]... [--note TEXT] [--json]",
 			flags: []string{"api", "request", "scope", "note"},
 			help:  "approve a request, for the scopes given (default: all asked for)", run: approveRequest},
@@ -53,4 +58,26 @@ func decideRequest(ctx context.Context, c *client, o *cliOptions, how string, bo
 		return err
 	}
 	return o.out.object(r, "id", "status", "project_name", "granted_scopes")
+}
+
+func createRequest(ctx context.Context, c *client, o *cliOptions) error {
+	if err := o.require(o.api, o.project); err != nil {
+		return err
+	}
+	r, err := c.do(ctx, http.MethodPost, apiPath("apis", o.api, "requests"), map[string]any{"project": o.project, "scopes": o.scopes.list(), "note": o.note})
+	if err != nil {
+		return err
+	}
+	return o.out.object(r, "id", "status", "api_name", "project_name", "scopes")
+}
+
+func withdrawRequest(ctx context.Context, c *client, o *cliOptions) error {
+	if err := o.require(o.project, o.request); err != nil {
+		return err
+	}
+	r, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "requests", o.request, "withdraw"), nil)
+	if err != nil {
+		return err
+	}
+	return o.out.object(r, "id", "status", "api_name", "project_name")
 }
