@@ -229,7 +229,7 @@ func (s *Store) UpdateAPIIf(ctx context.Context, actor models.Actor, apiID strin
 		if err != nil {
 			return err
 		}
-		if err := checkAPI(tx, api, role, pre); err != nil {
+		if err := s.checkAPI(tx, api, role, pre); err != nil {
 			return err
 		}
 		if err := v.AsError(); err != nil {
@@ -319,7 +319,7 @@ func (s *Store) RemoveScopeIf(ctx context.Context, actor models.Actor, apiID, sc
 		if err != nil {
 			return err
 		}
-		if err := checkAPI(tx, api, role, pre); err != nil {
+		if err := s.checkAPI(tx, api, role, pre); err != nil {
 			return err
 		}
 		res := tx.Where("api_id = ? AND name = ?", api.ID, scope).Delete(&models.APIScope{})
@@ -372,7 +372,7 @@ func (s *Store) DeleteAPIIf(ctx context.Context, actor models.Actor, apiID strin
 		if err != nil {
 			return err
 		}
-		if err := checkAPI(tx, api, role, pre); err != nil {
+		if err := s.checkAPI(tx, api, role, pre); err != nil {
 			return err
 		}
 		revoked, err = s.deleteAPI(tx, actor, api)

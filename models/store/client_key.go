@@ -102,7 +102,7 @@ func (s *Store) RemoveClientKeyIf(ctx context.Context, actor models.Actor, proje
 		if err := tx.Where("id = ? AND project_id = ?", keyID, p.ID).Take(&k).Error; err != nil {
 			return notFound(err)
 		}
-		if err := checkClientKey(tx, k.ID, pre); err != nil {
+		if err := s.checkClientKey(tx, k.ID, pre); err != nil {
 			return err
 		}
 		if err := tx.Delete(&k).Error; err != nil {

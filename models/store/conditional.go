@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 )
@@ -11,6 +12,17 @@ import (
 // Preconditions: the management API's If-Match is checked inside the changing
 // transaction, once the actor is authorized, against the object as it stands there.
 // These helpers load that object in the shape its representation is built from.
+
+// lockForCheck reads the row id into dest again, locked until the transaction ends, so
+// that no other writer changes it between the precondition and the change. SQLite's
+// write transactions (BEGIN IMMEDIATE) hold the database from their start: the row
+// read before is current, and there is nothing more to lock.
+func (s *Store) lockForCheck(tx *gorm.DB, dest any, id string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	return notFound(tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(dest).Error)
+}
 
 // memberQuery selects team members with their user's name and email.
 func memberQuery(db *gorm.DB) *gorm.DB {
@@ -48,10 +60,13 @@ func apiView(db *gorm.DB, api *models.API, role models.Role) (*models.APIView, e
 	return view, nil
 }
 
-// checkAPI runs pre, if any, on the API as the actor (with role) sees it.
-func checkAPI(tx *gorm.DB, api *models.API, role models.Role, pre func(*models.APIView) error) error {
+// checkAPI runs pre, if any, on the API as the actor (with role) sees it, locked.
+func (s *Store) checkAPI(tx *gorm.DB, api *models.API, role models.Role, pre func(*models.APIView) error) error {
 	if pre == nil {
 		return nil
+	}
+	if err := s.lockForCheck(tx, api, api.ID); err != nil {
+		return err
 	}
 	v, err := apiView(tx, api, role)
 	if err != nil {
@@ -82,10 +97,13 @@ func grantInfo(db *gorm.DB, apiID, grantID string) (*models.GrantInfo, error) {
 	return &g, nil
 }
 
-// checkGrant runs pre, if any, on the API's grant with both sides' names.
-func checkGrant(tx *gorm.DB, apiID, grantID string, pre func(*models.GrantInfo) error) error {
+// checkGrant runs pre, if any, on the API's grant with both sides' names, locked.
+func (s *Store) checkGrant(tx *gorm.DB, apiID, grantID string, pre func(*models.GrantInfo) error) error {
 	if pre == nil {
 		return nil
+	}
+	if err := s.lockForCheck(tx, &models.Grant{}, grantID); err != nil {
+		return err
 	}
 	g, err := grantInfo(tx, apiID, grantID)
 	if err != nil {
@@ -101,10 +119,13 @@ func clientKeyQuery(db *gorm.DB) *gorm.DB {
 		Joins("LEFT JOIN users u ON u.id = k.created_by")
 }
 
-// checkClientKey runs pre, if any, on the client key with its creator's label.
-func checkClientKey(tx *gorm.DB, keyID string, pre func(*models.ClientKeyInfo) error) error {
+// checkClientKey runs pre, if any, on the client key with its creator's label, locked.
+func (s *Store) checkClientKey(tx *gorm.DB, keyID string, pre func(*models.ClientKeyInfo) error) error {
 	if pre == nil {
 		return nil
+	}
+	if err := s.lockForCheck(tx, &models.ClientKey{}, keyID); err != nil {
+		return err
 	}
 	var k models.ClientKeyInfo
 	if err := clientKeyQuery(tx).Where("k.id = ?", keyID).Limit(1).Scan(&k).Error; err != nil {

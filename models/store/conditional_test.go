@@ -180,3 +180,53 @@ func mustP256(t *testing.T) *ecdsa.PrivateKey {
 	}
 	return k
 }
+
+// TestPreconditionUnderConcurrency: two changes made against one version of an API, the
+// second started while the first is between its precondition and its write: the first
+// wins and the second's precondition sees the first's change (the row is locked from the
+// check on PostgreSQL; SQLite writes one transaction at a time).
+func TestPreconditionUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		in := models.APIInput{Name: "Ledger", Identifier: "https://ledger.concurrent.example", AcceptsAPIKeys: true}
+		api, err := s.CreateAPI(ctx, w.admin, w.team.ID, in, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unchanged := func(v *models.APIView) error {
+			if v.Name != "Ledger" {
+				return errStale
+			}
+			return nil
+		}
+		checked, release := make(chan struct{}), make(chan struct{})
+		first, second := make(chan error, 1), make(chan error, 1)
+		go func() {
+			a := in
+			a.Name = "First"
+			first <- s.UpdateAPIIf(ctx, w.admin, api.ID, a, func(v *models.APIView) error {
+				err := unchanged(v)
+				close(checked)
+				<-release
+				return err
+			})
+		}()
+		<-checked
+		go func() {
+			b := in
+			b.Name = "Second"
+			second <- s.UpdateAPIIf(ctx, w.owner, api.ID, b, unchanged)
+		}()
+		close(release)
+		if err := <-first; err != nil {
+			t.Fatalf("first change: %v", err)
+		}
+		if err := <-second; !errors.Is(err, errStale) {
+			t.Errorf("second change against the same version: %v, want the precondition to fail", err)
+		}
+		if v, err := s.APIFor(ctx, w.admin, api.ID); err != nil || v.Name != "First" {
+			t.Errorf("the API is named %q (%v), want First", v.Name, err)
+		}
+	})
+}

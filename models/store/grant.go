@@ -208,7 +208,7 @@ func (s *Store) UpdateGrantIf(ctx context.Context, actor models.Actor, apiID, gr
 		if err := tx.Where("id = ? AND api_id = ?", grantID, api.ID).Take(&g).Error; err != nil {
 			return notFound(err)
 		}
-		if err := checkGrant(tx, api.ID, g.ID, pre); err != nil {
+		if err := s.checkGrant(tx, api.ID, g.ID, pre); err != nil {
 			return err
 		}
 		var v models.ValidationError

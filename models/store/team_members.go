@@ -157,14 +157,16 @@ func (s *Store) ChangeRoleIf(ctx context.Context, actor models.Actor, teamID, us
 		if err != nil {
 			return err
 		}
+		// Locked before the precondition reads the member, so that two changes made
+		// against one version cannot both pass it.
+		if err := s.lockTeam(tx, teamID); err != nil {
+			return err
+		}
 		if err := checkMember(tx, teamID, userID, pre); err != nil {
 			return err
 		}
 		if !role.Valid() { // only once the actor may change roles
 			return &models.ValidationError{Fields: map[string]string{"role": "is not a role"}}
-		}
-		if err := s.lockTeam(tx, teamID); err != nil {
-			return err
 		}
 		target, err := member(tx, teamID, userID)
 		if err != nil {
@@ -209,10 +211,10 @@ func (s *Store) RemoveMemberIf(ctx context.Context, actor models.Actor, teamID, 
 		if err != nil {
 			return err
 		}
-		if err := checkMember(tx, teamID, userID, pre); err != nil {
+		if err := s.lockTeam(tx, teamID); err != nil {
 			return err
 		}
-		if err := s.lockTeam(tx, teamID); err != nil {
+		if err := checkMember(tx, teamID, userID, pre); err != nil {
 			return err
 		}
 		target, err := member(tx, teamID, userID)
