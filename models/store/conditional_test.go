@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/store"
@@ -213,11 +214,20 @@ func TestPreconditionUnderConcurrency(t *testing.T) {
 			})
 		}()
 		<-checked
+		secondChecked := make(chan struct{})
 		go func() {
 			b := in
 			b.Name = "Second"
-			second <- s.UpdateAPIIf(ctx, w.owner, api.ID, b, unchanged)
+			second <- s.UpdateAPIIf(ctx, w.owner, api.ID, b, func(v *models.APIView) error {
+				close(secondChecked)
+				return unchanged(v)
+			})
 		}()
+		if s.Dialect() == store.Postgres {
+			if err := waitForRowLockWaiter(s, secondChecked); err != nil {
+				t.Error(err) // and let the first change finish
+			}
+		}
 		close(release)
 		if err := <-first; err != nil {
 			t.Fatalf("first change: %v", err)
@@ -229,4 +239,34 @@ func TestPreconditionUnderConcurrency(t *testing.T) {
 			t.Errorf("the API is named %q (%v), want First", v.Name, err)
 		}
 	})
+}
+
+// waitForRowLockWaiter returns once a transaction of s's schema waits for a row lock
+// (PostgreSQL queues a row's waiters on a tuple lock), or an error if checked is closed
+// first: the second change ran its precondition while the first held the row.
+func waitForRowLockWaiter(s *store.Store, checked <-chan struct{}) error {
+	db, err := s.SQLDB()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case <-checked:
+			return errors.New("the second change checked its precondition while the first held the version it checked")
+		default:
+		}
+		var waiters int
+		err := db.QueryRow(`SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.locktype = 'tuple' AND n.nspname = current_schema()`).Scan(&waiters)
+		if err != nil {
+			return err
+		}
+		if waiters > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the second change never waited for the first's row lock")
+		}
+	}
 }
