@@ -288,6 +288,32 @@ func TestAPIDocumentCoversRoutes(t *testing.T) {
 	if len(served) < 20 {
 		t.Errorf("only %d routes under %s", len(served), api.Prefix)
 	}
+	// Every change of an existing object requires If-Match; every answer with a body
+	// documents its ETag.
+	for tmpl, item := range d.raw["paths"].(map[string]any) {
+		for m, op := range item.(map[string]any) {
+			op := op.(map[string]any)
+			if m == "patch" || m == "delete" {
+				found := false
+				params, _ := op["parameters"].([]any)
+				for _, p := range params {
+					p := p.(map[string]any)
+					found = found || (p["name"] == "If-Match" && p["in"] == "header" && p["required"] == true)
+				}
+				if !found {
+					t.Errorf("%s %s does not require If-Match", strings.ToUpper(m), tmpl)
+				}
+			}
+			for status, r := range op["responses"].(map[string]any) {
+				r := r.(map[string]any)
+				if _, body := r["content"]; body && status < "300" {
+					if _, ok := r["headers"].(map[string]any)["ETag"]; !ok {
+						t.Errorf("%s %s %s: no ETag documented", strings.ToUpper(m), tmpl, status)
+					}
+				}
+			}
+		}
+	}
 }
 
 // TestAPIWalk drives the API as a script would — projects, keys, secrets, lists,

@@ -28,9 +28,6 @@ const (
 	exitUnauthorized = 3 // not logged in, or the token is invalid, expired or revoked
 )
 
-// cliCommands are the subcommands that talk to a portal over /api/v1.
-var cliCommands = map[string]bool{"login": true, "projects": true, "keys": true}
-
 // cliError is a failure with its exit code.
 type cliError struct {
 	code int
@@ -73,109 +70,6 @@ func runCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return ce.code
 	}
 	return exitAPIError
-}
-
-func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd, args := args[0], args[1:]
-	if cmd == "login" {
-		return login(ctx, args, stdin, stdout, stderr)
-	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usageErr("usage: gatehouse %s %s [flags]", cmd, map[string]string{"projects": "list|create", "keys": "list|create|revoke"}[cmd])
-	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("gatehouse "+cmd+" "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	team := fs.String("team", "", "team id")
-	project := fs.String("project", "", "project id")
-	name := fs.String("name", "", "name")
-	desc := fs.String("description", "", "description")
-	apiID := fs.String("api", "", "API id (keys create)")
-	var scopes multiFlag
-	fs.Var(&scopes, "scope", "a scope for the key (repeatable)")
-	days := fs.Int("expires-in-days", 90, "key lifetime in days")
-	keyID := fs.String("key", "", "key id (keys revoke)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &cliError{exitUsage, err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	}
-	c, err := loadClient()
-	if err != nil {
-		return err
-	}
-	out := printer{w: stdout, json: *asJSON}
-	switch cmd + " " + sub {
-	case "projects list":
-		teams := []string{*team}
-		if *team == "" {
-			all, err := c.list(ctx, "/teams")
-			if err != nil {
-				return err
-			}
-			teams = teams[:0]
-			for _, t := range all {
-				teams = append(teams, str(t["id"]))
-			}
-		}
-		var rows []map[string]any
-		for _, t := range teams {
-			ps, err := c.list(ctx, "/teams/"+url.PathEscape(t)+"/projects")
-			if err != nil {
-				return err
-			}
-			rows = append(rows, ps...)
-		}
-		return out.table(rows, "id", "team_id", "name", "client_id")
-	case "projects create":
-		if *team == "" || *name == "" {
-			return usageErr("usage: gatehouse projects create --team ID --name NAME [--description TEXT] [--json]")
-		}
-		p, err := c.do(ctx, http.MethodPost, "/teams/"+url.PathEscape(*team)+"/projects", map[string]any{"name": *name, "description": *desc})
-		if err != nil {
-			return err
-		}
-		return out.object(p, "id", "team_id", "name", "client_id")
-	case "keys list":
-		if *project == "" {
-			return usageErr("usage: gatehouse keys list --project ID [--json]")
-		}
-		ks, err := c.list(ctx, "/projects/"+url.PathEscape(*project)+"/keys")
-		if err != nil {
-			return err
-		}
-		return out.table(ks, "id", "name", "status", "scopes", "expires_at")
-	case "keys create":
-		if *project == "" || *name == "" || *apiID == "" {
-			return usageErr("usage: gatehouse keys create --project ID --name NAME --api API_ID [--scope S]... [--expires-in-days N] [--json]")
-		}
-		k, err := c.do(ctx, http.MethodPost, "/projects/"+url.PathEscape(*project)+"/keys",
-			map[string]any{"name": *name, "api": *apiID, "scopes": []string(scopes), "expires_in_days": *days})
-		if err != nil {
-			return err
-		}
-		if out.json {
-			return out.object(k)
-		}
-		fmt.Fprintf(stderr, "created key %s; it is shown only now:\n", str(k["id"]))
-		_, err = fmt.Fprintln(stdout, str(k["value"]))
-		return err
-	case "keys revoke":
-		if *project == "" || *keyID == "" {
-			return usageErr("usage: gatehouse keys revoke --project ID --key KEY_ID [--json]")
-		}
-		k, err := c.do(ctx, http.MethodPost, "/projects/"+url.PathEscape(*project)+"/keys/"+url.PathEscape(*keyID)+"/revoke", nil)
-		if err != nil {
-			return err
-		}
-		return out.object(k, "id", "name", "status")
-	}
-	return usageErr("unknown command %q; `gatehouse help` lists the commands", cmd+" "+sub)
 }
 
 // login handles "gatehouse login --url URL": the token comes on stdin, is checked with
@@ -407,3 +301,20 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// list is the values given, an empty list (not null in JSON) when none was.
+func (m multiFlag) list() []string {
+	if m == nil {
+		return []string{}
+	}
+	return m
+}
+
+// done reports a change that answers no object: v with --json, else the sentence.
+func (p printer) done(v map[string]any, sentence string) error {
+	if p.json {
+		return p.encode(v)
+	}
+	_, err := fmt.Fprintln(p.w, sentence)
+	return err
+}

@@ -136,15 +136,11 @@ Usage:
   gatehouse help                         this text (also: --help after any command)
 
 Management API client (exit codes: 0 ok, 1 API error, 2 usage, 3 not logged in/unauthorized):
-  gatehouse login --url URL              store a personal access token read from stdin
-  gatehouse projects list [--team ID]    list projects (--json for JSON)
-  gatehouse projects create --team ID --name NAME [--description TEXT]
-  gatehouse keys list --project ID       list a project's API keys
-  gatehouse keys create --project ID --name NAME --api API_ID [--scope S]... [--expires-in-days N]
-  gatehouse keys revoke --project ID --key KEY_ID
-
-Settings: each flag can be given as its environment variable instead; a flag wins.
 `, version)
+	printCLIUsage(w)
+	fmt.Fprint(w, `
+Settings: each flag can be given as its environment variable instead; a flag wins.
+`)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	var raw rawConfig
 	for _, s := range raw.settings() {

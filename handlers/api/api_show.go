@@ -7,15 +7,16 @@ import (
 )
 
 // showAPI handles "GET /api/v1/apis/:api": an API of the caller's teams, or a listed one.
+// Its ETag is what PATCH, DELETE and a scope's DELETE expect in If-Match.
 func (h *Handler) showAPI(c echo.Context) error {
-	v, err := h.Store.APIFor(c.Request().Context(), actor(c), c.Param("api"))
+	return h.respondAPI(c, http.StatusOK, c.Param("api"))
+}
+
+// respondAPI answers with the API as the caller sees it now.
+func (h *Handler) respondAPI(c echo.Context, status int, id string) error {
+	v, err := h.Store.APIFor(c.Request().Context(), actor(c), id)
 	if err != nil {
 		return err
 	}
-	out := apiOf(&v.API, v.TeamName, v.Member())
-	out.Scopes = make([]scopeJSON, len(v.Scopes))
-	for i, s := range v.Scopes {
-		out.Scopes[i] = scopeJSON{Name: s.Name, Description: s.Description}
-	}
-	return respond(c, http.StatusOK, out)
+	return respond(c, status, apiDetailOf(v))
 }

@@ -12,9 +12,8 @@ func (h *Handler) listGrants(c echo.Context) error {
 		return err
 	}
 	out := make([]grantJSON, len(grants))
-	for i, g := range grants {
-		out[i] = grantJSON{ID: g.ID, APIID: g.APIID, ProjectID: g.ProjectID, ProjectName: g.ProjectName, TeamID: g.ProjectTeamID,
-			TeamName: g.ProjectTeamName, Scopes: fields(g.Scopes), CreatedAt: g.CreatedAt.UTC()}
+	for i := range grants {
+		out[i] = grantOf(&grants[i])
 	}
 	return paginate(c, out, func(g grantJSON) string { return timeKey(g.CreatedAt) + "\x00" + g.ID })
 }

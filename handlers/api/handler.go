@@ -36,6 +36,7 @@ type route struct {
 	handler      func(*Handler) echo.HandlerFunc
 	public       bool   // no token needed (the OpenAPI document)
 	request      string // the request body's schema, or ""
+	bodyOptional bool   // the request body may be left out
 	status       int    // the success status
 	response     string // the success body's schema, or "" (no body)
 	list         bool   // paginated: limit and cursor
@@ -62,6 +63,20 @@ func routes() []route {
 			handler: func(h *Handler) echo.HandlerFunc { return h.showTeam }},
 		{method: "GET", path: "/teams/{team}/members", id: "listMembers", summary: "A team's members", status: 200, response: "MemberList", list: true,
 			handler: func(h *Handler) echo.HandlerFunc { return h.listMembers }},
+		{method: "GET", path: "/teams/{team}/members/{user}", id: "getMember", summary: "A team's member", status: 200, response: "Member",
+			handler: func(h *Handler) echo.HandlerFunc { return h.showMember }},
+		{method: "PATCH", path: "/teams/{team}/members/{user}", id: "updateMember", summary: "Change a member's role (owner; admin for non-owners, up to admin)", status: 200, request: "MemberPatch", response: "Member", ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.updateMember }},
+		{method: "DELETE", path: "/teams/{team}/members/{user}", id: "removeMember", summary: "Remove a member (owner; admin for non-owners); the last owner stays", status: 204, ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.removeMember }},
+		{method: "GET", path: "/teams/{team}/invitations", id: "listInvitations", summary: "A team's open invitations (owner, admin)", status: 200, response: "InvitationList", list: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.listInvitations }},
+		{method: "POST", path: "/teams/{team}/invitations", id: "createInvitation", summary: "Invite someone; the link is in this response only (owner, admin)", status: 201, request: "InvitationCreate", response: "InvitationCreated", idempotent: true, secret: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.createInvitation }},
+		{method: "POST", path: "/teams/{team}/invitations/{invitation}/revoke", id: "revokeInvitation", summary: "Revoke an invitation: its link stops working (owner, admin)", status: 204,
+			handler: func(h *Handler) echo.HandlerFunc { return h.revokeInvitation }},
+		{method: "POST", path: "/teams/{team}/apis", id: "createAPI", summary: "Register an API with its scopes (owner, admin)", status: 201, request: "APICreate", response: "API", idempotent: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.createAPI }},
 		{method: "GET", path: "/teams/{team}/projects", id: "listProjects", summary: "A team's projects", status: 200, response: "ProjectList", list: true,
 			handler: func(h *Handler) echo.HandlerFunc { return h.listProjects }},
 		{method: "POST", path: "/teams/{team}/projects", id: "createProject", summary: "Create a project (owner, admin)", status: 201, request: "ProjectCreate", response: "Project", idempotent: true,
@@ -87,6 +102,18 @@ func routes() []route {
 			handler: func(h *Handler) echo.HandlerFunc { return h.createSecret }},
 		{method: "POST", path: "/projects/{project}/secrets/{secret}/revoke", id: "revokeSecret", summary: "Revoke a client secret (owner, admin)", status: 200, response: "Secret",
 			handler: func(h *Handler) echo.HandlerFunc { return h.revokeSecret }},
+		{method: "GET", path: "/projects/{project}/client-keys", id: "listClientKeys", summary: "A project's registered public keys (private_key_jwt)", status: 200, response: "ClientKeyList", list: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.listClientKeys }},
+		{method: "POST", path: "/projects/{project}/client-keys", id: "addClientKey", summary: "Register a public key (PEM or JWK) or a jwks_uri (owner, admin)", status: 201, request: "ClientKeyCreate", response: "ClientKey", idempotent: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.addClientKey }},
+		{method: "GET", path: "/projects/{project}/client-keys/{client_key}", id: "getClientKey", summary: "A registered public key", status: 200, response: "ClientKey",
+			handler: func(h *Handler) echo.HandlerFunc { return h.showClientKey }},
+		{method: "DELETE", path: "/projects/{project}/client-keys/{client_key}", id: "removeClientKey", summary: "Remove a registered key (owner, admin)", status: 204, ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.removeClientKey }},
+		{method: "GET", path: "/projects/{project}/requests", id: "listProjectRequests", summary: "A project's access requests", status: 200, response: "AccessRequestList", list: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.listProjectRequests }},
+		{method: "POST", path: "/projects/{project}/requests/{request}/withdraw", id: "withdrawRequest", summary: "Withdraw a pending access request (developer+)", status: 200, response: "AccessRequest",
+			handler: func(h *Handler) echo.HandlerFunc { return h.withdrawRequest }},
 		{method: "GET", path: "/projects/{project}/usage", id: "getProjectUsage", summary: "A project's daily usage", status: 200, response: "Usage",
 			query:   []queryParam{{name: "days", description: "how many days, today included (default 7)", enum: []string{"7", "30"}}},
 			handler: func(h *Handler) echo.HandlerFunc { return h.showUsage }},
@@ -94,8 +121,32 @@ func routes() []route {
 			handler: func(h *Handler) echo.HandlerFunc { return h.listAPIs }},
 		{method: "GET", path: "/apis/{api}", id: "getAPI", summary: "An API", status: 200, response: "API",
 			handler: func(h *Handler) echo.HandlerFunc { return h.showAPI }},
+		{method: "PATCH", path: "/apis/{api}", id: "updateAPI", summary: "Change an API's definition (owner, admin)", status: 200, request: "APIPatch", response: "API", ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.updateAPI }},
+		{method: "DELETE", path: "/apis/{api}", id: "deleteAPI", summary: "Delete an API: its grants go, its keys are revoked (owner, admin; If-Match stands for the page's typed name)", status: 204, ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.deleteAPI }},
+		{method: "POST", path: "/apis/{api}/scopes", id: "addScope", summary: "Define a scope (owner, admin)", status: 201, request: "Scope", response: "API",
+			handler: func(h *Handler) echo.HandlerFunc { return h.addScope }},
+		{method: "DELETE", path: "/apis/{api}/scopes/{scope}", id: "removeScope", summary: "Remove a scope: grants lose it, keys carrying it are revoked (owner, admin; If-Match: the API's ETag)", status: 204, ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.removeScope }},
 		{method: "GET", path: "/apis/{api}/grants", id: "listGrants", summary: "The projects holding access to an API (its team)", status: 200, response: "GrantList", list: true,
 			handler: func(h *Handler) echo.HandlerFunc { return h.listGrants }},
+		{method: "POST", path: "/apis/{api}/grants", id: "createGrant", summary: "Grant one of the API's team's projects access, or set its scopes (owner, admin)", status: 201, request: "GrantCreate", response: "Grant",
+			handler: func(h *Handler) echo.HandlerFunc { return h.createGrant }},
+		{method: "GET", path: "/apis/{api}/grants/{grant}", id: "getGrant", summary: "A grant on an API (its team)", status: 200, response: "Grant",
+			handler: func(h *Handler) echo.HandlerFunc { return h.showGrant }},
+		{method: "PATCH", path: "/apis/{api}/grants/{grant}", id: "updateGrant", summary: "Set a grant's scopes; narrowing revokes keys (owner, admin)", status: 200, request: "GrantPatch", response: "Grant", ifMatch: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.updateGrant }},
+		{method: "POST", path: "/apis/{api}/grants/{grant}/revoke", id: "revokeGrant", summary: "Revoke a grant and the project's keys for the API (owner, admin)", status: 204,
+			handler: func(h *Handler) echo.HandlerFunc { return h.revokeGrant }},
+		{method: "GET", path: "/apis/{api}/requests", id: "listAPIRequests", summary: "An API's access requests (its team)", status: 200, response: "AccessRequestList", list: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.listAPIRequests }},
+		{method: "POST", path: "/apis/{api}/requests", id: "createRequest", summary: "Ask for access for one of your projects (developer+ of its team)", status: 201, request: "AccessRequestCreate", response: "AccessRequest", idempotent: true,
+			handler: func(h *Handler) echo.HandlerFunc { return h.createRequest }},
+		{method: "POST", path: "/apis/{api}/requests/{request}/approve", id: "approveRequest", summary: "Approve a request, optionally for fewer scopes (owner, admin)", status: 200, request: "Decision", bodyOptional: true, response: "AccessRequest",
+			handler: func(h *Handler) echo.HandlerFunc { return h.approveRequest }},
+		{method: "POST", path: "/apis/{api}/requests/{request}/deny", id: "denyRequest", summary: "Deny a request, with a note (owner, admin)", status: 200, request: "Decision", bodyOptional: true, response: "AccessRequest",
+			handler: func(h *Handler) echo.HandlerFunc { return h.denyRequest }},
 	}
 }
 
@@ -105,6 +156,9 @@ func (h *Handler) Routes(e *echo.Echo) {
 		mw := []echo.MiddlewareFunc{h.noCache(r)}
 		if !r.public {
 			mw = append(mw, h.authenticate)
+		}
+		if r.idempotent {
+			mw = append(mw, fingerprint(r))
 		}
 		e.Add(r.method, Prefix+echoPath(r.path), r.handler(h), mw...)
 	}

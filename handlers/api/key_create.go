@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,10 +25,7 @@ func (h *Handler) createKey(c echo.Context) error {
 	if bodyErr != nil {
 		in = keyCreate{} // no lifetime: the store refuses it, once it has authorized the caller
 	}
-	ttl := time.Duration(in.ExpiresInDays) * 24 * time.Hour
-	if in.ExpiresInDays < 0 || in.ExpiresInDays > 100*366 {
-		ttl = models.InvalidLifetime
-	}
+	ttl := lifetime(in.ExpiresInDays)
 	ctx, a, project := c.Request().Context(), actor(c), c.Param("project")
 	key, value, err := h.Store.CreateAPIKey(ctx, a, project, models.APIKeyInput{Name: in.Name, API: in.API, Scopes: in.Scopes, TTL: ttl}, idempotencyKey(c))
 	var dup *models.DuplicateRequestError

@@ -12,7 +12,7 @@ func (h *Handler) listMembers(c echo.Context) error {
 	}
 	out := make([]memberJSON, len(members))
 	for i, m := range members {
-		out[i] = memberJSON{UserID: m.UserID, Name: m.Name, Email: m.Email, Role: string(m.Role), JoinedAt: m.JoinedAt.UTC()}
+		out[i] = memberOf(m)
 	}
 	return paginate(c, out, func(m memberJSON) string { return timeKey(m.JoinedAt) + "\x00" + m.UserID })
 }

@@ -64,7 +64,7 @@ func Document(serverURL string) (map[string]any, error) {
 			"version": "1",
 			"description": "Everything a developer does in the portal's pages, for software. Authenticate with a personal access token " +
 				"(Authorization: Bearer ghpat_…). Errors are RFC 9457 problem details; lists take limit and cursor; creates take " +
-				"Idempotency-Key; reads carry an ETag, and PATCH and DELETE require If-Match.",
+				"Idempotency-Key (reused with another body: 422); reads carry an ETag, and PATCH and DELETE require If-Match.",
 		},
 		"jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
 		"servers":           []any{map[string]any{"url": serverURL}},
@@ -101,18 +101,18 @@ func operation(r route) map[string]any {
 		params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.description, "schema": s})
 	}
 	if r.idempotent {
-		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "description": "at most 64 characters; a repeat creates nothing new",
+		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "description": "at most 64 characters; a repeat with the same body creates nothing new, one with another body is refused (422)",
 			"schema": map[string]any{"type": "string", "maxLength": 64}})
 	}
 	if r.ifMatch {
-		params = append(params, map[string]any{"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the project as last read",
+		params = append(params, map[string]any{"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the object as last read",
 			"schema": map[string]any{"type": "string"}})
 	}
 	if params != nil {
 		op["parameters"] = params
 	}
 	if r.request != "" {
-		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+		op["requestBody"] = map[string]any{"required": !r.bodyOptional, "content": map[string]any{
 			"application/json": map[string]any{"schema": ref(r.request)}}}
 	}
 	ok := map[string]any{"description": http.StatusText(r.status)}

@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/gatehouse-dev/gatehouse/models"
 )
 
 // projectCreate is the body of a project's creation.
@@ -24,14 +22,14 @@ func (h *Handler) createProject(c echo.Context) error {
 	}
 	ctx, a := c.Request().Context(), actor(c)
 	p, err := h.Store.CreateProject(ctx, a, c.Param("team"), in.Name, in.Description, idempotencyKey(c))
-	var dup *models.DuplicateRequestError
-	if asDuplicate(err, &dup) {
-		pv, err := h.Store.ProjectFor(ctx, a, dup.Result)
+	if ok, err := replayed(c, err, func(id string) error {
+		pv, err := h.Store.ProjectFor(ctx, a, id)
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set("Idempotent-Replayed", "true")
 		return respond(c, http.StatusCreated, projectOf(&pv.Project))
+	}); ok {
+		return err
 	}
 	if err := bodyProblem(err, bodyErr); err != nil {
 		return err

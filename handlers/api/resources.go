@@ -25,6 +25,8 @@ type memberJSON struct {
 	Email    string    `json:"email"`
 	Role     string    `json:"role"`
 	JoinedAt time.Time `json:"joined_at"`
+	// Kind is "person" or "service_account".
+	Kind string `json:"kind"`
 }
 
 type projectJSON struct {
@@ -109,6 +111,8 @@ type apiJSON struct {
 	DocsURL             string      `json:"docs_url"`
 	AcceptsAPIKeys      bool        `json:"accepts_api_keys"`
 	AcceptsAccessTokens bool        `json:"accepts_access_tokens"`
+	MaxTokenTTLMinutes  int         `json:"max_token_ttl_minutes"`
+	MaxKeyTTLDays       int         `json:"max_key_ttl_days"`
 	Listed              bool        `json:"listed"`
 	Mine                bool        `json:"mine"`
 	Scopes              []scopeJSON `json:"scopes,omitempty"`
@@ -122,8 +126,20 @@ type scopeJSON struct {
 
 func apiOf(a *models.API, teamName string, mine bool) apiJSON {
 	return apiJSON{ID: a.ID, TeamID: a.TeamID, TeamName: teamName, Name: a.Name, Description: a.Description, Identifier: a.Identifier,
-		DocsURL: a.DocsURL, AcceptsAPIKeys: a.AcceptsAPIKeys, AcceptsAccessTokens: a.AcceptsAccessTokens, Listed: a.Listed, Mine: mine,
+		DocsURL: a.DocsURL, AcceptsAPIKeys: a.AcceptsAPIKeys, AcceptsAccessTokens: a.AcceptsAccessTokens,
+		MaxTokenTTLMinutes: a.MaxTokenTTL / 60, MaxKeyTTLDays: a.MaxKeyTTL / 86400, Listed: a.Listed, Mine: mine,
 		CreatedAt: a.CreatedAt.UTC()}
+}
+
+// apiDetailOf is an API as one reader sees it, with its scopes: GET /apis/{api}'s
+// answer, whose ETag changes guard.
+func apiDetailOf(v *models.APIView) apiJSON {
+	out := apiOf(&v.API, v.TeamName, v.Member())
+	out.Scopes = make([]scopeJSON, len(v.Scopes))
+	for i, s := range v.Scopes {
+		out.Scopes[i] = scopeJSON{Name: s.Name, Description: s.Description}
+	}
+	return out
 }
 
 type grantJSON struct {

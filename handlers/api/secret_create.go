@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,10 +23,7 @@ func (h *Handler) createSecret(c echo.Context) error {
 	if bodyErr != nil {
 		in = secretCreate{} // no name: the store refuses it, once it has authorized the caller
 	}
-	ttl := time.Duration(in.ExpiresInDays) * 24 * time.Hour
-	if in.ExpiresInDays < 0 || in.ExpiresInDays > 100*366 {
-		ttl = models.InvalidLifetime
-	}
+	ttl := lifetime(in.ExpiresInDays)
 	ctx, a, project := c.Request().Context(), actor(c), c.Param("project")
 	cs, value, err := h.Store.CreateClientSecret(ctx, a, project, in.Name, ttl, idempotencyKey(c))
 	var dup *models.DuplicateRequestError

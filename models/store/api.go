@@ -179,15 +179,7 @@ func (s *Store) APIFor(ctx context.Context, actor models.Actor, apiID string) (*
 	if err != nil {
 		return nil, err
 	}
-	var t models.Team
-	if err := db.Select("name").Where("id = ?", api.TeamID).Take(&t).Error; err != nil {
-		return nil, notFound(err)
-	}
-	view := &models.APIView{API: api, TeamName: t.Name, MyRole: role}
-	if err := db.Where("api_id = ?", api.ID).Order("name").Find(&view.Scopes).Error; err != nil {
-		return nil, err
-	}
-	return view, nil
+	return apiView(db, &api, role)
 }
 
 // Catalog lists the APIs the user can see: those of their teams, and those other teams
@@ -225,11 +217,21 @@ func (s *Store) TeamAPIs(ctx context.Context, actor models.Actor, teamID string)
 // credential kinds affects what is issued from now on; keys already issued stay valid
 // until they expire or are revoked.
 func (s *Store) UpdateAPI(ctx context.Context, actor models.Actor, apiID string, in models.APIInput) error {
+	return s.UpdateAPIIf(ctx, actor, apiID, in, nil)
+}
+
+// UpdateAPIIf is UpdateAPI with a precondition on the API as it stands, checked in the
+// changing transaction once the actor is authorized and before the input is validated
+// (an API's If-Match).
+func (s *Store) UpdateAPIIf(ctx context.Context, actor models.Actor, apiID string, in models.APIInput, pre func(*models.APIView) error) error {
 	var v models.ValidationError
 	identifier, key := s.validateAPI(&v, &in)
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		api, _, err := apiFor(tx, actor, apiID, models.ActAPIManage)
+		api, role, err := apiFor(tx, actor, apiID, models.ActAPIManage)
 		if err != nil {
+			return err
+		}
+		if err := s.checkAPI(tx, api, role, pre); err != nil {
 			return err
 		}
 		if err := v.AsError(); err != nil {
@@ -306,10 +308,20 @@ func (s *Store) AddScope(ctx context.Context, actor models.Actor, apiID string, 
 // RemoveScope deletes a scope from an API: every grant loses it, and every API key
 // that carries it is revoked (access tokens carrying it expire within their lifetime).
 func (s *Store) RemoveScope(ctx context.Context, actor models.Actor, apiID, scope string) ([]models.APIKey, error) {
+	return s.RemoveScopeIf(ctx, actor, apiID, scope, nil)
+}
+
+// RemoveScopeIf is RemoveScope with a precondition on the API (whose scopes are part of
+// it), checked in the changing transaction once the actor is authorized (an API's
+// If-Match).
+func (s *Store) RemoveScopeIf(ctx context.Context, actor models.Actor, apiID, scope string, pre func(*models.APIView) error) ([]models.APIKey, error) {
 	var revoked []models.APIKey
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		api, _, err := apiFor(tx, actor, apiID, models.ActAPIManage)
+		api, role, err := apiFor(tx, actor, apiID, models.ActAPIManage)
 		if err != nil {
+			return err
+		}
+		if err := s.checkAPI(tx, api, role, pre); err != nil {
 			return err
 		}
 		res := tx.Where("api_id = ? AND name = ?", api.ID, scope).Delete(&models.APIScope{})
@@ -350,10 +362,19 @@ func (s *Store) RemoveScope(ctx context.Context, actor models.Actor, apiID, scop
 // DeleteAPI deletes an API: every grant on it goes, and every API key for it is revoked
 // (their status bits set), in every team that held one.
 func (s *Store) DeleteAPI(ctx context.Context, actor models.Actor, apiID string) ([]models.APIKey, error) {
+	return s.DeleteAPIIf(ctx, actor, apiID, nil)
+}
+
+// DeleteAPIIf is DeleteAPI with a precondition on the API, checked in the deleting
+// transaction once the actor is authorized (an API's If-Match).
+func (s *Store) DeleteAPIIf(ctx context.Context, actor models.Actor, apiID string, pre func(*models.APIView) error) ([]models.APIKey, error) {
 	var revoked []models.APIKey
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		api, _, err := apiFor(tx, actor, apiID, models.ActAPIManage)
+		api, role, err := apiFor(tx, actor, apiID, models.ActAPIManage)
 		if err != nil {
+			return err
+		}
+		if err := s.checkAPI(tx, api, role, pre); err != nil {
 			return err
 		}
 		revoked, err = s.deleteAPI(tx, actor, api)

@@ -88,15 +88,19 @@ func (s *Store) ClientKeys(ctx context.Context, actor models.Actor, projectID st
 		return nil, err
 	}
 	var out []models.ClientKeyInfo
-	err := db.Table("client_keys AS k").
-		Select("k.*, COALESCE(NULLIF(u.email, ''), u.name, '') AS created_by_label").
-		Joins("LEFT JOIN users u ON u.id = k.created_by").
+	err := clientKeyQuery(db).
 		Where("k.project_id = ?", projectID).Order("k.created_at DESC, k.id DESC").Scan(&out).Error
 	return out, err
 }
 
 // RemoveClientKey deletes a registered key; assertions it signed stop working at once.
 func (s *Store) RemoveClientKey(ctx context.Context, actor models.Actor, projectID, keyID string) error {
+	return s.RemoveClientKeyIf(ctx, actor, projectID, keyID, nil)
+}
+
+// RemoveClientKeyIf is RemoveClientKey with a precondition on the key, checked in the
+// removing transaction once the actor is authorized (an API's If-Match).
+func (s *Store) RemoveClientKeyIf(ctx context.Context, actor models.Actor, projectID, keyID string, pre func(*models.ClientKeyInfo) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActSecretManage)
 		if err != nil {
@@ -105,6 +109,9 @@ func (s *Store) RemoveClientKey(ctx context.Context, actor models.Actor, project
 		var k models.ClientKey
 		if err := tx.Where("id = ? AND project_id = ?", keyID, p.ID).Take(&k).Error; err != nil {
 			return notFound(err)
+		}
+		if err := s.checkClientKey(tx, k.ID, pre); err != nil {
+			return err
 		}
 		if err := tx.Delete(&k).Error; err != nil {
 			return err

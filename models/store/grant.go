@@ -191,6 +191,13 @@ func (s *Store) setGrantScopes(tx *gorm.DB, actor models.Actor, api *models.API,
 // Narrowing revokes the project's keys that carry a scope it no longer has; they are
 // returned so the caller can list them.
 func (s *Store) UpdateGrant(ctx context.Context, actor models.Actor, apiID, grantID string, scopes []string) ([]models.APIKey, error) {
+	return s.UpdateGrantIf(ctx, actor, apiID, grantID, scopes, nil)
+}
+
+// UpdateGrantIf is UpdateGrant with a precondition on the grant as it stands, checked
+// in the changing transaction once the actor is authorized and before the scopes are
+// validated (an API's If-Match).
+func (s *Store) UpdateGrantIf(ctx context.Context, actor models.Actor, apiID, grantID string, scopes []string, pre func(*models.GrantInfo) error) ([]models.APIKey, error) {
 	var revoked []models.APIKey
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		api, _, err := apiFor(tx, actor, apiID, models.ActAPIManage)
@@ -200,6 +207,9 @@ func (s *Store) UpdateGrant(ctx context.Context, actor models.Actor, apiID, gran
 		var g models.Grant
 		if err := tx.Where("id = ? AND api_id = ?", grantID, api.ID).Take(&g).Error; err != nil {
 			return notFound(err)
+		}
+		if err := s.checkGrant(tx, api.ID, g.ID, pre); err != nil {
+			return err
 		}
 		var v models.ValidationError
 		clean, err := checkGrantScopes(tx, &v, "scopes", api, scopes)

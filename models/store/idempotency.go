@@ -26,12 +26,18 @@ func (s *Store) claimIdempotencyKey(tx *gorm.DB, actor models.Actor, token, resu
 	var prev models.IdempotencyRecord
 	err := tx.Where("token_hash = ?", hash).Take(&prev).Error
 	if err == nil {
+		if err := sameRequest(tx, hash); err != nil {
+			return err
+		}
 		return &models.DuplicateRequestError{Result: prev.Result}
 	}
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
 		return err
 	}
-	return tx.Create(&models.IdempotencyRecord{TokenHash: hash, UserID: actor.UserID(), Result: result, CreatedAt: s.now()}).Error
+	if err := tx.Create(&models.IdempotencyRecord{TokenHash: hash, UserID: actor.UserID(), Result: result, CreatedAt: s.now()}).Error; err != nil {
+		return err
+	}
+	return s.recordFingerprint(tx, actor, hash, result)
 }
 
 // cleanName trims a display name and checks it: required, at most max characters,

@@ -132,6 +132,9 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 			return err
 		}
 		if pre != nil {
+			if err := s.lockForCheck(tx, p, p.ID); err != nil {
+				return err
+			}
 			if err := pre(p); err != nil {
 				return err
 			}
@@ -182,6 +185,9 @@ func (s *Store) DeleteProjectIf(ctx context.Context, actor models.Actor, project
 			return err
 		}
 		if pre != nil {
+			if err := s.lockForCheck(tx, p, p.ID); err != nil {
+				return err
+			}
 			if err := pre(p); err != nil {
 				return err
 			}

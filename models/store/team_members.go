@@ -59,9 +59,7 @@ func (s *Store) Members(ctx context.Context, actor models.Actor, teamID string) 
 		return nil, err
 	}
 	var out []models.Member
-	err := db.Table("team_members AS m").
-		Select("m.user_id, u.name, u.email, u.kind, m.role, m.created_at AS joined_at").
-		Joins("JOIN users u ON u.id = m.user_id").
+	err := memberQuery(db).
 		Where("m.team_id = ?", teamID).
 		Order("CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'developer' THEN 2 ELSE 3 END, u.name, u.id").
 		Scan(&out).Error
@@ -148,16 +146,28 @@ func (s *Store) beforeTeamDelete(tx *gorm.DB, actor models.Actor, teamID string)
 // promote itself and the last owner cannot demote itself). The member's open
 // invitations that the new role can no longer grant are revoked with it.
 func (s *Store) ChangeRole(ctx context.Context, actor models.Actor, teamID, userID string, role models.Role) error {
+	return s.ChangeRoleIf(ctx, actor, teamID, userID, role, nil)
+}
+
+// ChangeRoleIf is ChangeRole with a precondition on the member as they stand, checked
+// in the changing transaction once the actor is authorized and before the role is
+// validated (an API's If-Match).
+func (s *Store) ChangeRoleIf(ctx context.Context, actor models.Actor, teamID, userID string, role models.Role, pre func(*models.Member) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, models.ActMemberManage)
 		if err != nil {
 			return err
 		}
-		if !role.Valid() { // only once the actor may change roles
-			return &models.ValidationError{Fields: map[string]string{"role": "is not a role"}}
-		}
+		// Locked before the precondition reads the member, so that two changes made
+		// against one version cannot both pass it.
 		if err := s.lockTeam(tx, teamID); err != nil {
 			return err
+		}
+		if err := checkMember(tx, teamID, userID, pre); err != nil {
+			return err
+		}
+		if !role.Valid() { // only once the actor may change roles
+			return &models.ValidationError{Fields: map[string]string{"role": "is not a role"}}
 		}
 		target, err := member(tx, teamID, userID)
 		if err != nil {
@@ -196,12 +206,21 @@ func (s *Store) ChangeRole(ctx context.Context, actor models.Actor, teamID, user
 // RemoveMember removes someone else from the team and revokes the open invitations
 // they made to it.
 func (s *Store) RemoveMember(ctx context.Context, actor models.Actor, teamID, userID string) error {
+	return s.RemoveMemberIf(ctx, actor, teamID, userID, nil)
+}
+
+// RemoveMemberIf is RemoveMember with a precondition on the member, checked in the
+// removing transaction once the actor is authorized (an API's If-Match).
+func (s *Store) RemoveMemberIf(ctx context.Context, actor models.Actor, teamID, userID string, pre func(*models.Member) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		mine, err := authorize(tx, actor, teamID, models.ActMemberManage)
 		if err != nil {
 			return err
 		}
 		if err := s.lockTeam(tx, teamID); err != nil {
+			return err
+		}
+		if err := checkMember(tx, teamID, userID, pre); err != nil {
 			return err
 		}
 		target, err := member(tx, teamID, userID)
