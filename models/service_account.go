@@ -131,12 +131,13 @@ type WorkloadIdentityInput struct {
 	JWKSURI  string
 	Audience string
 	Subject  string
-	// Claims are "name=pattern" lines.
-	Claims string
+	// Claims are "name=pattern" lines (a form), or ClaimMap when set (the API).
+	Claims   string
+	ClaimMap map[string]string
 }
 
-// ParseClaimConditions reads "name=pattern" lines (blank lines ignored). Names are
-// claim names other than the registered ones the credential already checks.
+// ParseClaimConditions reads "name=pattern" lines (blank lines ignored) and checks them
+// as CheckClaimConditions does.
 func ParseClaimConditions(text string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
@@ -146,24 +147,43 @@ func ParseClaimConditions(text string) (map[string]string, error) {
 		}
 		name, pattern, ok := strings.Cut(line, "=")
 		name, pattern = strings.TrimSpace(name), strings.TrimSpace(pattern)
-		switch {
-		case !ok || name == "" || pattern == "":
+		if !ok || name == "" || pattern == "" {
 			return nil, errors.New("write one condition per line as claim=value (a * in the value matches any text)")
-		case len(name) > 100 || len(pattern) > 300:
-			return nil, errors.New("a condition's claim name is at most 100 characters and its value 300")
-		case name == "iss" || name == "aud" || name == "sub" || name == "exp" || name == "nbf" || name == "iat":
-			return nil, errors.New("iss, aud and sub have their own fields; exp, nbf and iat are always checked")
-		case out[name] != "":
+		}
+		if _, dup := out[name]; dup {
 			return nil, errors.New("the claim " + QuoteForError(name) + " has two conditions")
-		case !GlobSpecific(pattern):
-			return nil, errors.New("the condition on " + QuoteForError(name) + " must name some text, not only *")
 		}
 		out[name] = pattern
 	}
-	if len(out) > 20 {
-		return nil, errors.New("at most 20 claim conditions")
+	return out, CheckClaimConditions(out)
+}
+
+// CheckClaimConditions checks conditions on claims other than the registered ones the
+// credential already checks: at most 20, bounded names and values, each value naming
+// some text besides *.
+func CheckClaimConditions(m map[string]string) error {
+	if len(m) > 20 {
+		return errors.New("at most 20 claim conditions")
 	}
-	return out, nil
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		pattern := m[name]
+		switch {
+		case name == "" || pattern == "" || strings.ContainsAny(name, "=\r\n") || strings.ContainsAny(pattern, "\r\n"):
+			return errors.New("each condition needs a claim name (without =) and a value on one line")
+		case len(name) > 100 || len(pattern) > 300:
+			return errors.New("a condition's claim name is at most 100 characters and its value 300")
+		case name == "iss" || name == "aud" || name == "sub" || name == "exp" || name == "nbf" || name == "iat":
+			return errors.New("iss, aud and sub have their own fields; exp, nbf and iat are always checked")
+		case !GlobSpecific(pattern):
+			return errors.New("the condition on " + QuoteForError(name) + " must name some text, not only *")
+		}
+	}
+	return nil
 }
 
 // GlobMatch reports whether value matches pattern, where * matches any run of

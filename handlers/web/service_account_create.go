@@ -31,7 +31,7 @@ func (h *Handler) createServiceAccount(c echo.Context) error {
 // deleteServiceAccount handles "POST /teams/:team/service-accounts/:sa/delete".
 func (h *Handler) deleteServiceAccount(c echo.Context) error {
 	teamID := c.Param("team")
-	if err := h.Store.DeleteServiceAccount(c.Request().Context(), actor(c), teamID, c.Param("sa")); err != nil {
+	if err := h.Store.DeleteServiceAccount(c.Request().Context(), actor(c), teamID, c.Param("sa"), nil); err != nil {
 		return err
 	}
 	return h.redirectWithFlash(c, views.TeamTabPath(teamID, views.TeamTabMembers), "success", "Service account deleted; its tokens no longer work.")

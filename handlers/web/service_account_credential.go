@@ -78,7 +78,7 @@ func (h *Handler) createServiceAccountSecret(c echo.Context) error {
 // "POST /teams/:team/service-accounts/:sa/credentials/:credential/remove".
 func (h *Handler) removeServiceAccountCredential(c echo.Context) error {
 	teamID, saID := c.Param("team"), c.Param("sa")
-	if err := h.Store.RemoveServiceAccountCredential(c.Request().Context(), actor(c), teamID, saID, c.Param("credential")); err != nil {
+	if err := h.Store.RemoveServiceAccountCredential(c.Request().Context(), actor(c), teamID, saID, c.Param("credential"), nil); err != nil {
 		return err
 	}
 	return h.redirectWithFlash(c, views.ServiceAccountPath(teamID, saID), "success", "Done: it no longer authenticates this account.")

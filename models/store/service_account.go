@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
@@ -37,15 +38,15 @@ func (s *Store) CreateServiceAccount(ctx context.Context, actor models.Actor, te
 		if err := s.lockTeam(tx, teamID); err != nil {
 			return err
 		}
+		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, sa.ID); err != nil {
+			return err // a repeat: the first request's account, not a name clash with it
+		}
 		var n int64
 		if err := tx.Model(&models.ServiceAccount{}).Where("team_id = ? AND name = ?", teamID, sa.Name).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
 			return &models.ValidationError{Fields: map[string]string{"name": "is taken by another service account of this team"}}
-		}
-		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, sa.ID); err != nil {
-			return err
 		}
 		u := &models.User{ID: sa.ID, Issuer: models.ServiceAccountIssuer, Subject: sa.ID, Name: sa.Name, Kind: models.UserKindService,
 			CreatedAt: now, UpdatedAt: now, LastLoginAt: now}
@@ -139,12 +140,22 @@ func serviceAccountIn(tx *gorm.DB, actor models.Actor, teamID, id string) (*mode
 }
 
 // DeleteServiceAccount removes a service account and every credential it has; tokens it
-// holds stop working at once, since the permission check finds no member.
-func (s *Store) DeleteServiceAccount(ctx context.Context, actor models.Actor, teamID, id string) error {
+// holds stop working at once, since the permission check finds no member. pre, if set,
+// sees the account as it stands, once the actor may delete it, and can refuse (If-Match).
+func (s *Store) DeleteServiceAccount(ctx context.Context, actor models.Actor, teamID, id string, pre func(*models.ServiceAccountInfo) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		sa, err := serviceAccountIn(tx, actor, teamID, id)
 		if err != nil {
 			return err
+		}
+		if pre != nil {
+			list, err := serviceAccounts(tx, teamID, id)
+			if err != nil || len(list) == 0 {
+				return cmp.Or(err, error(models.ErrNotFound))
+			}
+			if err := pre(&list[0]); err != nil {
+				return err
+			}
 		}
 		return s.deleteServiceAccount(tx, actor, sa, "deleted")
 	})

@@ -58,7 +58,10 @@ func (s *Store) AddWorkloadIdentity(ctx context.Context, actor models.Actor, tea
 	case !models.GlobSpecific(c.Subject):
 		v.Add("subject", "must name some text, not only *: that would trust every workload of the issuer")
 	}
-	claims, err := models.ParseClaimConditions(in.Claims)
+	claims, err := in.ClaimMap, models.CheckClaimConditions(in.ClaimMap)
+	if in.ClaimMap == nil {
+		claims, err = models.ParseClaimConditions(in.Claims)
+	}
 	if err != nil {
 		v.Add("claims", err.Error())
 	} else if len(claims) > 0 {
@@ -136,7 +139,9 @@ func (s *Store) addServiceAccountCredential(ctx context.Context, actor models.Ac
 
 // RemoveServiceAccountCredential ends one way the service account authenticates: a
 // secret is revoked (its row stays, for the record), a key or trusted issuer is removed.
-func (s *Store) RemoveServiceAccountCredential(ctx context.Context, actor models.Actor, teamID, saID, credID string) error {
+// pre, if set, sees the credential as it stands, once the actor may remove it, and can
+// refuse (If-Match).
+func (s *Store) RemoveServiceAccountCredential(ctx context.Context, actor models.Actor, teamID, saID, credID string, pre func(*models.ServiceAccountCredential) error) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		sa, err := serviceAccountIn(tx, actor, teamID, saID)
 		if err != nil {
@@ -145,6 +150,11 @@ func (s *Store) RemoveServiceAccountCredential(ctx context.Context, actor models
 		var c models.ServiceAccountCredential
 		if err := tx.Where("id = ? AND service_account_id = ?", credID, saID).Take(&c).Error; err != nil {
 			return notFound(err)
+		}
+		if pre != nil {
+			if err := pre(&c); err != nil {
+				return err
+			}
 		}
 		action := "service_account." + c.Kind + "_remove"
 		if c.Kind == models.CredentialSecret {

@@ -216,16 +216,16 @@ func TestServiceAccountLifecycle(t *testing.T) {
 		if err != nil || len(creds) != 1 || creds[0].Kind != models.CredentialSecret || creds[0].Hint == "" {
 			t.Fatalf("credentials %+v %v", creds, err)
 		}
-		if err := s.RemoveServiceAccountCredential(ctx, h.admin, h.team.ID, sa.ID, creds[0].ID); err != nil {
+		if err := s.RemoveServiceAccountCredential(ctx, h.admin, h.team.ID, sa.ID, creds[0].ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.AuthenticateServiceAccount(ctx, sa.ID, secret); err == nil {
 			t.Error("a revoked secret still authenticates")
 		}
-		if err := s.DeleteServiceAccount(ctx, h.developer, h.team.ID, sa.ID); !errors.Is(err, models.ErrForbidden) {
+		if err := s.DeleteServiceAccount(ctx, h.developer, h.team.ID, sa.ID, nil); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("a developer deleted a service account: %v", err)
 		}
-		if err := s.DeleteServiceAccount(ctx, h.admin, h.team.ID, sa.ID); err != nil {
+		if err := s.DeleteServiceAccount(ctx, h.admin, h.team.ID, sa.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.AuthenticateServiceAccountToken(ctx, tok.Token); models.ErrorCode(err) != models.CodeUnauthenticated {

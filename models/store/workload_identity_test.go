@@ -168,7 +168,7 @@ func TestWorkloadIdentityFederation(t *testing.T) {
 		if err != nil || len(creds) != 1 || creds[0].Kind != models.CredentialWorkload || len(creds[0].ClaimConditions()) != 2 {
 			t.Fatalf("credentials: %+v %v", creds, err)
 		}
-		if err := s.RemoveServiceAccountCredential(ctx, h.admin, h.team.ID, deployer.ID, creds[0].ID); err != nil {
+		if err := s.RemoveServiceAccountCredential(ctx, h.admin, h.team.ID, deployer.ID, creds[0].ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.ServiceAccountByWorkloadToken(ctx, github.token(t, clock.Now(), githubClaims("acme/deploy", "refs/heads/main")), deployer.ID)
