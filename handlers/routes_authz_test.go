@@ -73,6 +73,7 @@ var routeRules = map[string]routeRule{
 	"POST /teams/:team/webhooks":                                         {access: team, least: models.RoleAdmin},
 	"GET /teams/:team/webhooks/:webhook":                                 {access: team, least: models.RoleViewer},
 	"POST /teams/:team/webhooks/:webhook/enable":                         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/webhooks/:webhook/settings":                       {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/webhooks/:webhook/rotate":                         {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/webhooks/:webhook/delete":                         {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/webhooks/:webhook/test":                           {access: team, least: models.RoleAdmin},
