@@ -354,6 +354,17 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	b.open(t, p.URL+teamPath+"/webhooks", http.StatusOK)
 	b.submit(t, "open the endpoint", testid("webhook-row")+" a", http.StatusOK)
 	checkFits(t, b, "fits-webhook")
+	// Its edit form, open, and refused (an internal address) with the form's errors.
+	b.do(t, "open the endpoint's edit form", chromedp.Click(chromedp.CSS(testid("webhook-edit")+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(testid("webhook-edit-form"))))
+	checkFits(t, b, "fits-webhook-edit")
+	b.do(t, "type an internal address", chromedp.SetValue(chromedp.CSS(testid("webhook-edit-form")+` input[name="url"]`),
+		"https://10.0.0.8/"+strings.ReplaceAll(consoleLong("internal-hooks-for-the-payments-settlement-team", 90), " ", "-")))
+	b.submit(t, "save the refused change", testid("webhook-save"), http.StatusUnprocessableEntity)
+	if got := b.count(t, testid("webhook-edit-form")+" "+testid("field-error")); got != 1 {
+		t.Errorf("the refused edit shows %d field errors, want 1", got)
+	}
+	checkFits(t, b, "fits-webhook-edit-refused")
 	b.open(t, p.URL+"/account", http.StatusOK)
 	b.do(t, "name the personal access token", chromedp.SendKeys(chromedp.CSS(testid("token-name-input")), consoleLong("deploy pipeline for payments", 60)))
 	b.submit(t, "create a personal access token", testid("create-token"), http.StatusOK)

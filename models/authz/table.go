@@ -45,7 +45,7 @@ var table = []row{
 	{words: "request access to an API for one of the team's projects; withdraw the request", actions: []Action{AccessRequest}},
 	{words: "create, edit and delete projects; manage client secrets", actions: []Action{ProjectCreate, ProjectUpdate, ProjectDelete, SecretManage}},
 	{words: "register, edit and delete APIs and their scopes; grant the team's projects access; approve, narrow, deny and revoke access", actions: []Action{APIManage}},
-	{words: "manage the team's webhooks: add, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
+	{words: "manage the team's webhooks: add, edit, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
 	{words: "read the audit log, rename the team", actions: []Action{AuditView, TeamRename}},
 	{words: "make owners, change or remove owners", rule: func(r Role) bool { return r.CanGrant(Owner) && r.CanManage(Owner) }},
