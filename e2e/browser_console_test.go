@@ -360,6 +360,7 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	checkFits(t, b, "fits-webhook-edit")
 	b.do(t, "type an internal address", chromedp.SetValue(chromedp.CSS(testid("webhook-edit-form")+` input[name="url"]`),
 		"https://10.0.0.8/"+strings.ReplaceAll(consoleLong("internal-hooks-for-the-payments-settlement-team", 90), " ", "-")))
+	b.expectErrorStatus(b.location(t).String() + "/settings")
 	b.submit(t, "save the refused change", testid("webhook-save"), http.StatusUnprocessableEntity)
 	if got := b.count(t, testid("webhook-edit-form")+" "+testid("field-error")); got != 1 {
 		t.Errorf("the refused edit shows %d field errors, want 1", got)
