@@ -366,6 +366,17 @@ func TestBrowserEveryPageFits(t *testing.T) {
 		t.Errorf("the refused edit shows %d field errors, want 1", got)
 	}
 	checkFits(t, b, "fits-webhook-edit-refused")
+	// Past the limit of test events, the page says when to try again.
+	hook := strings.TrimSuffix(b.location(t).String(), "/settings")
+	for i := range models.WebhookManualSends {
+		b.submit(t, fmt.Sprintf("send test event %d", i+1), testid("webhook-test"), http.StatusOK)
+	}
+	b.expectErrorStatus(hook + "/test")
+	b.submit(t, "one test event too many", testid("webhook-test"), http.StatusTooManyRequests)
+	if got := b.count(t, testid("webhook-notice")); got != 1 {
+		t.Errorf("the refused test event shows %d notices, want 1", got)
+	}
+	checkFits(t, b, "fits-webhook-limited")
 	b.open(t, p.URL+"/account", http.StatusOK)
 	b.do(t, "name the personal access token", chromedp.SendKeys(chromedp.CSS(testid("token-name-input")), consoleLong("deploy pipeline for payments", 60)))
 	b.submit(t, "create a personal access token", testid("create-token"), http.StatusOK)
