@@ -375,6 +375,29 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	b.open(t, p.URL+teamPath+"/webhooks", http.StatusOK)
 	b.submit(t, "open the endpoint", testid("webhook-row")+" a", http.StatusOK)
 	checkFits(t, b, "fits-webhook")
+	// Its edit form, open, and refused (an internal address) with the form's errors.
+	b.do(t, "open the endpoint's edit form", chromedp.Click(chromedp.CSS(testid("webhook-edit")+" summary")),
+		chromedp.WaitVisible(chromedp.CSS(testid("webhook-edit-form"))))
+	checkFits(t, b, "fits-webhook-edit")
+	b.do(t, "type an internal address", chromedp.SetValue(chromedp.CSS(testid("webhook-edit-form")+` input[name="url"]`),
+		"https://10.0.0.8/"+strings.ReplaceAll(consoleLong("internal-hooks-for-the-payments-settlement-team", 90), " ", "-")))
+	b.expectErrorStatus(b.location(t).String() + "/settings")
+	b.submit(t, "save the refused change", testid("webhook-save"), http.StatusUnprocessableEntity)
+	if got := b.count(t, testid("webhook-edit-form")+" "+testid("field-error")); got != 1 {
+		t.Errorf("the refused edit shows %d field errors, want 1", got)
+	}
+	checkFits(t, b, "fits-webhook-edit-refused")
+	// Past the limit of test events, the page says when to try again.
+	hook := strings.TrimSuffix(b.location(t).String(), "/settings")
+	for i := range models.WebhookManualSends {
+		b.submit(t, fmt.Sprintf("send test event %d", i+1), testid("webhook-test"), http.StatusOK)
+	}
+	b.expectErrorStatus(hook + "/test")
+	b.submit(t, "one test event too many", testid("webhook-test"), http.StatusTooManyRequests)
+	if got := b.count(t, testid("webhook-notice")); got != 1 {
+		t.Errorf("the refused test event shows %d notices, want 1", got)
+	}
+	checkFits(t, b, "fits-webhook-limited")
 	b.open(t, p.URL+saPath, http.StatusOK)
 	b.do(t, "name the service account's secret", chromedp.SendKeys(chromedp.CSS(`#sas-name`), consoleLong("one more secret for the pipeline", 60)))
 	b.submit(t, "create a service account secret", testid("sa-secret-create"), http.StatusOK)

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
-// benchAPI is a portal with a user, their write token and their first project.
-func benchAPI(b *testing.B) (e *env, token, project string, actor models.Actor) {
+// benchAPI is a portal on the store open makes, with a user, their write token and
+// their first project.
+func benchAPI(b *testing.B, open func(testing.TB) *store.Store) (e *env, token, project string, actor models.Actor) {
 	b.Helper()
-	e = newEnv(b)
+	e = newEnv(b, func(o *envOptions) { o.store = open(b) })
 	ctx := context.Background()
 	u, _, err := e.store.SignIn(ctx, models.Identity{Issuer: "https://bench-idp", Subject: "bench", Email: "bench@example.com"})
 	if err != nil {
@@ -63,66 +65,83 @@ func apiHammer(b *testing.B, want int, next func(i int) *http.Request) {
 }
 
 // BenchmarkAPIRead: GET /api/v1/projects/{id} with a personal access token (token
-// lookup, authorize, project read, JSON, ETag) on SQLite.
+// lookup, authorize, project read, JSON, ETag), on SQLite and on PostgreSQL when
+// GATEHOUSE_TEST_POSTGRES_URL is set.
 func BenchmarkAPIRead(b *testing.B) {
-	e, token, project, _ := benchAPI(b)
-	url := e.portal.URL + "/api/v1/projects/" + project
-	apiHammer(b, http.StatusOK, func(int) *http.Request {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		return req
-	})
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			e, token, project, _ := benchAPI(b, db.open)
+			url := e.portal.URL + "/api/v1/projects/" + project
+			apiHammer(b, http.StatusOK, func(int) *http.Request {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				return req
+			})
+		})
+	}
 }
 
 // BenchmarkAPIWrite: POST /api/v1/teams/{team}/projects (one write transaction with its
-// audit event) on SQLite.
+// audit event), per database.
 func BenchmarkAPIWrite(b *testing.B) {
-	e, token, project, actor := benchAPI(b)
-	pv, err := e.store.ProjectFor(context.Background(), actor, project)
-	if err != nil {
-		b.Fatal(err)
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			e, token, project, actor := benchAPI(b, db.open)
+			pv, err := e.store.ProjectFor(context.Background(), actor, project)
+			if err != nil {
+				b.Fatal(err)
+			}
+			url := e.portal.URL + "/api/v1/teams/" + pv.TeamID + "/projects"
+			apiHammer(b, http.StatusCreated, func(i int) *http.Request {
+				req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(fmt.Sprintf(`{"name":"bench %d"}`, i)))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				return req
+			})
+		})
 	}
-	url := e.portal.URL + "/api/v1/teams/" + pv.TeamID + "/projects"
-	apiHammer(b, http.StatusCreated, func(i int) *http.Request {
-		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(fmt.Sprintf(`{"name":"bench %d"}`, i)))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		return req
-	})
 }
 
 // BenchmarkAPIStoreRead is the raw cost of the store call behind BenchmarkAPIRead
 // (ProjectFor), without HTTP or the token lookup, measured in the same run.
 func BenchmarkAPIStoreRead(b *testing.B) {
-	e, _, project, actor := benchAPI(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if _, err := e.store.ProjectFor(ctx, actor, project); err != nil {
-			b.Fatal(err)
-		}
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			e, _, project, actor := benchAPI(b, db.open)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.store.ProjectFor(ctx, actor, project); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }
 
 // BenchmarkAPIStoreWrite is the raw cost of the store call behind BenchmarkAPIWrite
 // (CreateProject).
 func BenchmarkAPIStoreWrite(b *testing.B) {
-	e, _, project, actor := benchAPI(b)
-	ctx := context.Background()
-	pv, err := e.store.ProjectFor(ctx, actor, project)
-	if err != nil {
-		b.Fatal(err)
+	for _, db := range benchDBs {
+		b.Run(db.name, func(b *testing.B) {
+			e, _, project, actor := benchAPI(b, db.open)
+			ctx := context.Background()
+			pv, err := e.store.ProjectFor(ctx, actor, project)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.store.CreateProject(ctx, actor, pv.TeamID, fmt.Sprintf("bench %d", i), "", ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
+		})
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if _, err := e.store.CreateProject(ctx, actor, pv.TeamID, fmt.Sprintf("bench %d", i), "", ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 }

@@ -111,6 +111,7 @@ var routeRules = map[string]routeRule{
 	"POST /projects/:project/keys/revoke-by-value":                          {access: team, least: models.RoleDeveloper},
 	"POST /projects/:project/keys/:id/revoke":                               {access: team, least: models.RoleDeveloper},
 	"POST /projects/:project/requests/:request/withdraw":                    {access: team, least: models.RoleDeveloper},
+	"POST /teams/:team/webhooks/:webhook/settings":                          {access: team, least: models.RoleAdmin},
 
 	"GET /apis":                                 {access: signedIn},
 	"GET /apis/new":                             {access: signedIn},

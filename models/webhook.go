@@ -69,7 +69,28 @@ const (
 	// WebhookTimeout bounds one attempt; WebhookMaxResponse the response body read.
 	WebhookTimeout     = 10 * time.Second
 	WebhookMaxResponse = 64 << 10
+	// WebhookManualSends is how many redeliveries and test events, together, one
+	// endpoint may be given per WebhookManualWindow.
+	WebhookManualSends  = 10
+	WebhookManualWindow = time.Minute
+	// WebhookRetention is how long delivered and failed deliveries, and outbox events
+	// already fanned out, are kept by default (GATEHOUSE_WEBHOOK_RETENTION).
+	WebhookRetention = 30 * 24 * time.Hour
 )
+
+// RateLimitError refuses an action done too often; it may be tried again after
+// RetryAfter.
+type RateLimitError struct {
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string { return e.Message }
+
+// RetryAfterSeconds is RetryAfter in whole seconds, rounded up, at least 1.
+func (e *RateLimitError) RetryAfterSeconds() int {
+	return max(1, int((e.RetryAfter+time.Second-1)/time.Second))
+}
 
 // Delivery states.
 const (

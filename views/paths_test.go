@@ -88,6 +88,8 @@ func pathCases() []pathCase {
 			pattern: "/teams/:team/webhooks/:webhook/enable", params: map[string]string{"team": id1, "webhook": id2}},
 		{got: views.WebhookActionPath(id1, id2, "rotate"), want: "/teams/" + esc1 + "/webhooks/" + esc2 + "/rotate", method: http.MethodPost,
 			pattern: "/teams/:team/webhooks/:webhook/rotate", params: map[string]string{"team": id1, "webhook": id2}},
+		{got: views.WebhookActionPath(id1, id2, "settings"), want: "/teams/" + esc1 + "/webhooks/" + esc2 + "/settings", method: http.MethodPost,
+			pattern: "/teams/:team/webhooks/:webhook/settings", params: map[string]string{"team": id1, "webhook": id2}},
 		{got: views.WebhookActionPath(id1, id2, "delete"), want: "/teams/" + esc1 + "/webhooks/" + esc2 + "/delete", method: http.MethodPost,
 			pattern: "/teams/:team/webhooks/:webhook/delete", params: map[string]string{"team": id1, "webhook": id2}},
 		{got: views.WebhookActionPath(id1, id2, "test"), want: "/teams/" + esc1 + "/webhooks/" + esc2 + "/test", method: http.MethodPost,

@@ -8,7 +8,7 @@ func WebhooksPath(team string) string { return TeamPath(team) + "/webhooks" }
 func WebhookPath(team, id string) string { return WebhooksPath(team) + "/" + seg(id) }
 
 // WebhookActionPath is one of an endpoint's POST actions: /teams/{team}/webhooks/{id}/{action}
-// with action "enable", "rotate", "test" or "delete".
+// with action "enable", "rotate", "test", "settings" or "delete".
 func WebhookActionPath(team, id, action string) string { return WebhookPath(team, id) + "/" + action }
 
 // WebhookRedeliverPath is /teams/{team}/webhooks/{id}/deliveries/{delivery}/redeliver (POST).

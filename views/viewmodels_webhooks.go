@@ -23,7 +23,7 @@ type WebhookRow struct {
 	CreatedAt     time.Time
 }
 
-// WebhookForm is the add-endpoint form.
+// WebhookForm is the add-endpoint form, and the edit form on an endpoint's page.
 type WebhookForm struct {
 	URL, Description string
 	Events           []string
@@ -39,6 +39,11 @@ type WebhookVM struct {
 	CanAudit, CanManage      bool
 	Endpoint                 WebhookRow
 	Deliveries               []DeliveryRow
+	// Form is the edit form (owners and admins), filled with the endpoint's settings or
+	// with a refused change and its errors.
+	Form WebhookForm
+	// Notice is a sentence shown at the top, such as why a redelivery was refused.
+	Notice string
 }
 
 // DeliveryRow is one line of the delivery log.

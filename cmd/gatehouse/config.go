@@ -46,6 +46,9 @@ type Config struct {
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
 	LogFormat      string
+	// WebhookRetention is how long finished webhook deliveries and dispatched outbox
+	// events are kept.
+	WebhookRetention time.Duration
 	// AuthFailuresPerClient and AuthFailuresPerIP bound failed client authentications
 	// per minute at the OAuth endpoints.
 	AuthFailuresPerClient int
@@ -87,6 +90,7 @@ type rawConfig struct {
 	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay            string
 	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections            string
 	leakKeysURL, leakKeysFile                                                  string
+	webhookRetention                                                           string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -119,6 +123,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_MAX_CONNECTIONS", "max-connections", "", "connections held at once; default: the open-file limit less 256, at most 20000", &r.maxConnections},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
+		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
 	}
 }
 
@@ -284,6 +289,7 @@ func (r *rawConfig) validate() (*Config, error) {
 		{"GATEHOUSE_SIGNING_KEY_ROTATION", "signing-key-rotation", r.keyRotation, time.Hour, &c.KeyRotation},
 		{"GATEHOUSE_SESSION_IDLE_TIMEOUT", "session-idle-timeout", r.sessionIdle, time.Minute, &c.SessionIdle},
 		{"GATEHOUSE_SESSION_MAX_AGE", "session-max-age", r.sessionMax, time.Minute, &c.SessionMax},
+		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", r.webhookRetention, 24 * time.Hour, &c.WebhookRetention},
 	}
 	for _, d := range durations {
 		v, err := time.ParseDuration(d.raw)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
 )
 
 // envMap turns a map into a getenv function.
@@ -32,6 +34,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.SigningAlg != "ES256" || c.KeyMaxLife != 8760*time.Hour || c.StatusTTL != time.Minute || c.StatusValidity != time.Hour || c.KeyRotation != 2160*time.Hour {
 		t.Errorf("defaults = %s %v %v %v %v", c.SigningAlg, c.KeyMaxLife, c.StatusTTL, c.StatusValidity, c.KeyRotation)
+	}
+	if c.WebhookRetention != models.WebhookRetention {
+		t.Errorf("webhook retention %v by default, want %v", c.WebhookRetention, models.WebhookRetention)
 	}
 }
 
@@ -92,6 +97,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"HTTPLeakKeysURL", "GATEHOUSE_LEAK_GITHUB_KEYS_URL", "http://api.github.com/keys", "GATEHOUSE_LEAK_GITHUB_KEYS_URL"},
 		{"MissingLeakKeysFile", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "/nonexistent/keys.json", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE"},
 		{"LeakKeysFileWithoutKeys", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "config_test.go", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE"},
+		{"ShortWebhookRetention", "GATEHOUSE_WEBHOOK_RETENTION", "1h", "GATEHOUSE_WEBHOOK_RETENTION"},
+		{"BadWebhookRetention", "GATEHOUSE_WEBHOOK_RETENTION", "a month", "GATEHOUSE_WEBHOOK_RETENTION"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}
@@ -214,7 +221,8 @@ func TestHelp(t *testing.T) {
 		}
 		for _, want := range []string{"gatehouse migrate", "gatehouse signing-keys rotate", "gatehouse version", "gatehouse help",
 			"gatehouse login --url", "gatehouse projects list", "gatehouse projects create", "gatehouse keys list", "gatehouse keys create", "gatehouse keys revoke",
-			"--addr", "GATEHOUSE_ADDR", "--database-url", "GATEHOUSE_STATUS_LIST_TTL", "(default: 60s)"} {
+			"--addr", "GATEHOUSE_ADDR", "--database-url", "GATEHOUSE_STATUS_LIST_TTL", "(default: 60s)",
+			"--webhook-retention", "GATEHOUSE_WEBHOOK_RETENTION", "(default: 720h)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("gatehouse %v: the usage lacks %q", args, want)
 			}

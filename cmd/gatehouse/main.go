@@ -235,7 +235,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 			func() float64 { return float64(ln.refused.Load()) }),
 	)
 	runner := &jobs.Runner{Logger: log}
-	for _, j := range backgroundJobs(st, signer, hc.Usage, h, hc.Sessions, log) {
+	for _, j := range backgroundJobs(st, signer, hc.Usage, h, hc.Sessions, cfg.WebhookRetention, log) {
 		runner.Add(j)
 	}
 	h.RegisterMetrics(newJobMetrics(runner))
@@ -348,7 +348,7 @@ func pprofMux() http.Handler {
 // and the message its failure is logged with. A job that keeps failing is logged when
 // it starts, then rarely (see jobs.Runner), and when it works again.
 func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage, h *handlers.Handler,
-	sessions models.SessionPolicy, log *slog.Logger) []jobs.Job {
+	sessions models.SessionPolicy, webhookRetention time.Duration, log *slog.Logger) []jobs.Job {
 	return []jobs.Job{
 		// Changes other instances made that this one's caches must drop (see
 		// store.Store.RefreshCaches); failing means the database cannot be reached.
@@ -400,6 +400,16 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 		{Name: "webhooks.expiring", Every: 10 * time.Minute, Failed: "announcing expiring credentials failed",
 			Run: func(ctx context.Context) error {
 				_, err := st.NoticeExpiring(ctx)
+				return err
+			}},
+		// Finished deliveries and dispatched outbox events older than the retention,
+		// deleted in small batches; one instance does it per hour (the others skip).
+		{Name: "webhooks.prune", Every: 10 * time.Minute, Failed: "pruning old webhook deliveries failed",
+			Run: func(ctx context.Context) error {
+				res, err := st.PruneWebhooks(ctx, webhookRetention)
+				if err == nil && res.Deliveries+res.Events > 0 {
+					log.Info("pruned old webhook deliveries and outbox events", "deliveries", res.Deliveries, "events", res.Events)
+				}
 				return err
 			}},
 	}

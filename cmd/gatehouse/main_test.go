@@ -38,9 +38,10 @@ func TestBackgroundJobs(t *testing.T) {
 		"assertions.prune":    {5 * time.Minute, false},
 		"webhooks.deliver":    {time.Second, true},
 		"webhooks.expiring":   {10 * time.Minute, false},
+		"webhooks.prune":      {10 * time.Minute, false},
 	}
 	// The functions are not called here: the nil receivers are never used.
-	list := backgroundJobs(nil, nil, nil, nil, models.DefaultSessionPolicy, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	list := backgroundJobs(nil, nil, nil, nil, models.DefaultSessionPolicy, models.WebhookRetention, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := &jobs.Runner{}
 	seen := map[string]bool{}
 	for _, j := range list {

@@ -74,6 +74,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/teams/:team/webhooks", h.createWebhook, signedIn...)
 	e.GET("/teams/:team/webhooks/:webhook", h.showWebhook, signedIn...)
 	e.POST("/teams/:team/webhooks/:webhook/enable", h.enableWebhook, signedIn...)
+	e.POST("/teams/:team/webhooks/:webhook/settings", h.updateWebhook, signedIn...)
 	e.POST("/teams/:team/webhooks/:webhook/rotate", h.rotateWebhook, signedIn...)
 	e.POST("/teams/:team/webhooks/:webhook/delete", h.deleteWebhook, signedIn...)
 	e.POST("/teams/:team/webhooks/:webhook/test", h.sendTestWebhook, signedIn...)

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +42,12 @@ func webhookRow(e *models.WebhookEndpoint, now time.Time) views.WebhookRow {
 // showWebhook handles "GET /teams/:team/webhooks/:webhook": the endpoint, its actions
 // and its delivery log.
 func (h *Handler) showWebhook(c echo.Context) error {
+	return h.renderWebhook(c, http.StatusOK, nil)
+}
+
+// renderWebhook renders an endpoint's page with status; adjust, if set, changes the
+// view model first (a refused edit, a notice).
+func (h *Handler) renderWebhook(c echo.Context, status int, adjust func(*views.WebhookVM)) error {
 	ctx, a := c.Request().Context(), actor(c)
 	teamID := c.Param("team")
 	tv, err := h.Store.TeamFor(ctx, a, teamID)
@@ -55,7 +64,9 @@ func (h *Handler) showWebhook(c echo.Context) error {
 	}
 	vm := views.WebhookVM{TeamID: tv.ID, TeamName: tv.Name, MyRole: string(tv.MyRole), Personal: tv.Personal,
 		CanAudit: tv.MyRole.Can(models.ActAuditView), CanManage: tv.MyRole.Can(models.ActWebhookManage),
-		Endpoint: webhookRow(ep, h.Store.Now())}
+		Endpoint: webhookRow(ep, h.Store.Now()),
+		Form: views.WebhookForm{URL: ep.URL, Description: ep.Description, Events: strings.Fields(ep.Events),
+			EventTypes: models.WebhookEventTypes}}
 	for _, d := range ds {
 		row := views.DeliveryRow{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status, Attempts: d.Attempts,
 			ResponseCode: d.ResponseCode, LatencyMS: d.LatencyMS, LastError: d.LastError, CreatedAt: d.CreatedAt, LastAttemptAt: d.LastAttemptAt}
@@ -65,7 +76,26 @@ func (h *Handler) showWebhook(c echo.Context) error {
 		}
 		vm.Deliveries = append(vm.Deliveries, row)
 	}
-	return httpx.Render(c, http.StatusOK, views.WebhookPage(h.page(c, "Webhook · "+tv.Name), vm))
+	if adjust != nil {
+		adjust(&vm)
+	}
+	return httpx.Render(c, status, views.WebhookPage(h.page(c, "Webhook · "+tv.Name), vm))
+}
+
+// rateLimited answers a redelivery or test event refused by the endpoint's limit: 429
+// with Retry-After, and the endpoint's page saying when to try again. Any other err is
+// returned as it is.
+func (h *Handler) rateLimited(c echo.Context, err error) error {
+	var rl *models.RateLimitError
+	if !errors.As(err, &rl) {
+		return err
+	}
+	secs := rl.RetryAfterSeconds()
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return h.renderWebhook(c, http.StatusTooManyRequests, func(vm *views.WebhookVM) {
+		vm.Notice = fmt.Sprintf("Not sent: this endpoint may be given at most %d redeliveries and test events a minute. Try again in %s.",
+			models.WebhookManualSends, plural(secs, "second"))
+	})
 }
 
 // eventsField reads the checked event types.

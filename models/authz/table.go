@@ -47,7 +47,7 @@ var table = []row{
 	{words: "request access to an API for one of the team's projects; withdraw the request", actions: []Action{AccessRequest}},
 	{words: "create, edit and delete projects; manage client secrets", actions: []Action{ProjectCreate, ProjectUpdate, ProjectDelete, SecretManage}},
 	{words: "register, edit and delete APIs and their scopes; grant the team's projects access; approve, narrow, deny and revoke access", actions: []Action{APIManage}},
-	{words: "manage the team's webhooks: add, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
+	{words: "manage the team's webhooks: add, edit, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
 	{words: "create and delete service accounts; manage their keys, trusted workload issuers and secrets", actions: []Action{ServiceAccountManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
 	{words: "read the audit log, rename the team, choose its leak policy", actions: []Action{AuditView, TeamRename}},

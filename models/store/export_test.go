@@ -6,3 +6,11 @@ import "time"
 // can step past the refetch throttle and cache lifetimes instead of sleeping through them.
 // Set it before the fetcher is used.
 func (f *JWKSFetcher) SetClock(now func() time.Time) { f.now = now }
+
+// SetPruneBatch sets how many rows one pruning transaction deletes, and restores it
+// when the test ends.
+func SetPruneBatch(tb interface{ Cleanup(func()) }, n int) {
+	old := pruneBatch
+	pruneBatch = n
+	tb.Cleanup(func() { pruneBatch = old })
+}

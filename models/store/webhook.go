@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -39,28 +40,8 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, actor models.Actor, t
 		if _, err := authorize(tx, actor, teamID, models.ActWebhookManage); err != nil {
 			return err
 		}
-		var v models.ValidationError
-		rawURL := strings.TrimSpace(in.URL)
-		if rawURL == "" {
-			v.Add("url", "is required")
-		} else if err := s.webhooks.CheckURL(ctx, rawURL); err != nil {
-			v.Add("url", strings.TrimPrefix(err.Error(), models.ErrWebhookURL.Error()+": "))
-		}
-		desc := cleanText(&v, "description", in.Description, 200)
-		var events []string
-		for _, e := range in.Events {
-			if !slices.Contains(models.WebhookEventTypes, e) {
-				v.Add("events", "choose among the listed events")
-				break
-			}
-			if !slices.Contains(events, e) {
-				events = append(events, e)
-			}
-		}
-		if len(events) == 0 && v.Fields["events"] == "" {
-			v.Add("events", "choose at least one event")
-		}
-		if err := v.AsError(); err != nil {
+		rawURL, desc, events, err := s.checkWebhookInput(ctx, in)
+		if err != nil {
 			return err
 		}
 		mk, err := s.masterKeys()
@@ -80,6 +61,76 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, actor models.Actor, t
 		return nil, "", err
 	}
 	return ep, secret, nil
+}
+
+// checkWebhookInput validates an endpoint's settings, the same for create and update:
+// an HTTPS URL that passes the SSRF rules, a description of at most 200 characters, and
+// at least one of the listed event types (deduplicated, in the order given).
+func (s *Store) checkWebhookInput(ctx context.Context, in models.WebhookEndpointInput) (rawURL, desc string, events []string, err error) {
+	var v models.ValidationError
+	rawURL = strings.TrimSpace(in.URL)
+	if rawURL == "" {
+		v.Add("url", "is required")
+	} else if err := s.webhooks.CheckURL(ctx, rawURL); err != nil {
+		v.Add("url", strings.TrimPrefix(err.Error(), models.ErrWebhookURL.Error()+": "))
+	}
+	desc = cleanText(&v, "description", in.Description, 200)
+	for _, e := range in.Events {
+		if !slices.Contains(models.WebhookEventTypes, e) {
+			v.Add("events", "choose among the listed events")
+			break
+		}
+		if !slices.Contains(events, e) {
+			events = append(events, e)
+		}
+	}
+	if len(events) == 0 && v.Fields["events"] == "" {
+		v.Add("events", "choose at least one event")
+	}
+	return rawURL, desc, events, v.AsError()
+}
+
+// UpdateWebhookEndpoint changes an endpoint's URL, description and events, with the
+// rules of CreateWebhookEndpoint. The signing secret stays the same. A new URL starts
+// with a clean failure record, and deliveries waiting for a retry are due at once, to
+// the new URL; deliveries already queued are sent whatever the new events are.
+func (s *Store) UpdateWebhookEndpoint(ctx context.Context, actor models.Actor, teamID, id string, in models.WebhookEndpointInput) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		ep, err := endpointIn(tx, actor, teamID, id, models.ActWebhookManage)
+		if err != nil {
+			return err
+		}
+		rawURL, desc, events, err := s.checkWebhookInput(ctx, in)
+		if err != nil {
+			return err
+		}
+		joined := strings.Join(events, " ")
+		set, details := map[string]any{}, map[string]any{}
+		if rawURL != ep.URL {
+			set["url"], set["failing_since"] = rawURL, nil
+			details["url"] = map[string]string{"from": ep.URL, "to": rawURL}
+			if err := tx.Model(&models.WebhookDelivery{}).Where("endpoint_id = ? AND status = ?", id, models.DeliveryPending).
+				Update("next_attempt_at", s.now()).Error; err != nil {
+				return err
+			}
+		}
+		if desc != ep.Description {
+			set["description"] = desc
+			details["description"] = desc
+		}
+		if joined != ep.Events {
+			set["events"] = joined
+			details["events"] = map[string]string{"from": ep.Events, "to": joined}
+		}
+		if len(set) == 0 {
+			return nil
+		}
+		if err := tx.Model(&models.WebhookEndpoint{}).Where("id = ?", id).Updates(set).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, event{team: teamID, action: "webhook.update", targetType: "webhook", targetID: id, target: rawURL,
+			details: details})
+	})
 }
 
 // WebhookEndpoints lists the team's endpoints, oldest first. Every member sees them.
@@ -206,6 +257,9 @@ func (s *Store) RedeliverWebhook(ctx context.Context, actor models.Actor, teamID
 		if err := tx.Where("id = ? AND endpoint_id = ?", deliveryID, endpointID).Take(&d).Error; err != nil {
 			return notFound(err)
 		}
+		if err := s.limitManualSends(tx, ep); err != nil {
+			return err
+		}
 		if err := s.queueDeliveries(tx, []models.WebhookDelivery{{EndpointID: ep.ID, EventID: d.EventID, EventType: d.EventType, Payload: d.Payload}}); err != nil {
 			return err
 		}
@@ -221,6 +275,9 @@ func (s *Store) SendTestWebhook(ctx context.Context, actor models.Actor, teamID,
 		if err != nil {
 			return err
 		}
+		if err := s.limitManualSends(tx, ep); err != nil {
+			return err
+		}
 		id := uuid.Must(uuid.NewV7()).String()
 		body, err := webhookPayload(models.EventWebhookTest, s.now(), map[string]any{"team_id": teamID, "endpoint_id": ep.ID,
 			"message": "This is a test event from Gatehouse."})
@@ -232,6 +289,28 @@ func (s *Store) SendTestWebhook(ctx context.Context, actor models.Actor, teamID,
 		}
 		return s.audit(tx, actor, event{team: teamID, action: "webhook.test", targetType: "webhook", targetID: ep.ID, target: ep.URL})
 	})
+}
+
+// limitManualSends refuses a redelivery or test event when the endpoint has had
+// models.WebhookManualSends of them in the last models.WebhookManualWindow, counted
+// from the team's audit log (so every instance counts the same). The dispatcher's lock
+// is taken first: two instances cannot both pass on the last free place.
+func (s *Store) limitManualSends(tx *gorm.DB, ep *models.WebhookEndpoint) error {
+	if _, err := s.lockDispatch(tx); err != nil {
+		return err
+	}
+	now := s.now()
+	var recent []time.Time
+	if err := tx.Model(&models.AuditEvent{}).Where("team_id = ? AND created_at > ? AND target_id = ? AND action IN ?",
+		ep.TeamID, now.Add(-models.WebhookManualWindow), ep.ID, []string{"webhook.redeliver", "webhook.test"}).
+		Order("created_at").Limit(models.WebhookManualSends).Pluck("created_at", &recent).Error; err != nil {
+		return err
+	}
+	if len(recent) < models.WebhookManualSends {
+		return nil
+	}
+	return &models.RateLimitError{RetryAfter: recent[0].Add(models.WebhookManualWindow).Sub(now),
+		Message: fmt.Sprintf("this endpoint has had %d redeliveries and test events in the last minute, the most allowed", models.WebhookManualSends)}
 }
 
 // webhookPayload is the body every delivery of an event carries.

@@ -67,8 +67,8 @@ func (r *benchReceiver) arrived(id string) (time.Time, bool) {
 	return t, ok
 }
 
-// BenchmarkWebhookDelivery measures webhook delivery through the store on a SQLite file
-// to a local HTTPS receiver, beside the raw cost of one bare HTTPS POST to the same
+// BenchmarkWebhookDelivery measures webhook delivery through the store to a local HTTPS
+// receiver, beside the raw cost of one bare HTTPS POST to the same
 // receiver over a kept-alive connection, in the same run:
 //
 //   - raw_https_post: one POST of an event-sized signed body (the floor);
@@ -77,8 +77,20 @@ func (r *benchReceiver) arrived(id string) (time.Time, bool) {
 //   - latency: one event at a time, from its change's commit (CreateAPIKey returned)
 //     to the receiver getting it, dispatching and delivering back to back: p50 and
 //     p99 (the job's one-second interval comes on top in the portal).
+//
+// It runs on a SQLite file, and on PostgreSQL when GATEHOUSE_TEST_POSTGRES_URL is set,
+// each database with its own raw POST measured beside it.
 func BenchmarkWebhookDelivery(b *testing.B) {
-	s := storetest.SQLite(b)
+	for _, db := range []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(db.name, func(b *testing.B) { benchWebhookDelivery(b, db.open(b)) })
+	}
+}
+
+// benchWebhookDelivery is BenchmarkWebhookDelivery on one store.
+func benchWebhookDelivery(b *testing.B, s *store.Store) {
 	storetest.Signer(b, s)
 	ctx := context.Background()
 	u, _, err := s.SignIn(ctx, models.Identity{Issuer: "https://idp", Subject: "bench", Email: "bench@example.com"})
