@@ -74,8 +74,9 @@ class Principal:
         """Raises InsufficientUserAuthenticationError (answered 401 with max_age, RFC 9470)
         unless the user authenticated at most max_age seconds before now (Unix seconds:
         the verifier's clock, ``verifier.now()``): the token has no auth_time, or it is
-        older. Handlers that step up on some requests only let the error reach the
-        middleware's answer (or answer it with error_response)."""
+        older. Handlers that step up on some requests only answer the error with
+        gatehouse_verify.wsgi.error_response; the require helpers of the wsgi, asgi and
+        fastapi modules do both."""
         if max_age < 0:
             raise ValueError("gatehouse_verify: max_age must be 0 or more")
         if self.auth_time is None:
