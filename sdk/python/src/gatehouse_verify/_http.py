@@ -7,6 +7,7 @@ import json
 from typing import Any, Iterable, List, Optional, Tuple
 
 from .errors import InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, describe
+from .principal import ACR_NOT_ALLOWED, NO_AUTH_TIME
 
 Headers = List[Tuple[str, str]]
 Response = Tuple[int, Headers, bytes]
@@ -65,8 +66,6 @@ def step_up_response(err: InsufficientUserAuthenticationError) -> Response:
 def step_up_check(principal: Any, now: float, max_age: Optional[float], acr_values: Tuple[str, ...]) -> Optional[Response]:
     """The 401 answer when principal (or None) does not meet a step-up requirement
     (max_age when not None, else acr_values), else None."""
-    from .principal import ACR_NOT_ALLOWED, NO_AUTH_TIME
-
     try:
         if principal is None:
             raise InsufficientUserAuthenticationError(
