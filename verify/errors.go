@@ -61,8 +61,9 @@ type StepUpError struct {
 	Reason string
 	// MaxAge is set by CheckAuthTime: the oldest authentication the route accepts.
 	MaxAge time.Duration
-	// ACRValues is set by CheckACR: the authentication context classes the route
-	// accepts, in order of preference.
+	// ACRValues is set (non-nil) by CheckACR: the authentication context classes the
+	// route accepts, in order of preference. The challenge names acr_values when it is
+	// non-nil, max_age otherwise.
 	ACRValues []string
 }
 
@@ -76,7 +77,7 @@ func (e *StepUpError) Unwrap() error { return ErrInsufficientUserAuthentication 
 // challenge is the WWW-Authenticate value (RFC 9470 §3).
 func (e *StepUpError) challenge() string {
 	h := `Bearer error="insufficient_user_authentication", error_description="` + quote(e.Reason) + `"`
-	if len(e.ACRValues) > 0 {
+	if e.ACRValues != nil {
 		h += `, acr_values="` + quote(strings.Join(e.ACRValues, " ")) + `"`
 	} else {
 		h += `, max_age="` + strconv.FormatInt(int64(e.MaxAge/time.Second), 10) + `"`

@@ -88,7 +88,7 @@ func (p *Principal) CheckAuthTime(now time.Time, maxAge time.Duration) error {
 // without acr never passes.
 func (p *Principal) CheckACR(values ...string) error {
 	if p == nil || p.ACR == "" || !slices.Contains(values, p.ACR) {
-		return &StepUpError{Reason: "the user's authentication is not of a required level", ACRValues: slices.Clone(values)}
+		return &StepUpError{Reason: "the user's authentication is not of a required level", ACRValues: append([]string{}, values...)}
 	}
 	return nil
 }

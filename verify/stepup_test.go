@@ -116,6 +116,12 @@ func TestCheckAuthTimeAndACR(t *testing.T) {
 	if err := (&Principal{}).CheckACR("mfa", ""); err == nil {
 		t.Error("no acr passed CheckACR")
 	}
+	// Without values nothing passes, and the challenge still asks for an acr, not a max age.
+	w := httptest.NewRecorder()
+	(&Verifier{}).WriteError(w, p.CheckACR())
+	if got, want := w.Header().Get("WWW-Authenticate"), `Bearer error="insufficient_user_authentication", error_description="the user's authentication is not of a required level", acr_values=""`; got != want {
+		t.Errorf("CheckACR(): %q, want %q", got, want)
+	}
 }
 
 // The middleware answers RFC 9470 challenges, on the verifier's clock, and the handler

@@ -51,7 +51,7 @@ export function scopeAnswer(missing, scopes) {
  */
 export function stepUpAnswer(err) {
   let h = `Bearer error="insufficient_user_authentication", error_description="${quote(err.reason)}"`;
-  if (err.acrValues !== null && err.acrValues.length > 0) h += `, acr_values="${quote(err.acrValues.join(' '))}"`;
+  if (err.acrValues !== null) h += `, acr_values="${quote(err.acrValues.join(' '))}"`;
   else h += `, max_age="${Math.floor(err.maxAge ?? 0)}"`;
   return json(401, { 'WWW-Authenticate': h }, 'insufficient_user_authentication', err.reason);
 }

@@ -114,6 +114,7 @@ class StepUpClaimsTest(Base):
             self.v.verify(self.iss.access_token()).check_auth_time(now, 3600)
         self.assertEqual(c.exception.reason, NO_AUTH_TIME)
         p.check_acr(HWK, MFA)
+        p.check_acr([HWK, MFA])
         with self.assertRaises(gv.InsufficientUserAuthenticationError) as c:
             p.check_acr(HWK)
         self.assertEqual(c.exception.acr_values, (HWK,))

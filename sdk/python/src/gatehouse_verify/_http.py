@@ -56,7 +56,7 @@ def scope_challenge(desc: str, scope: str = "") -> Response:
 def step_up_response(err: InsufficientUserAuthenticationError) -> Response:
     """401 insufficient_user_authentication (RFC 9470 §3) with max_age or acr_values."""
     h = 'Bearer error="insufficient_user_authentication", error_description="%s"' % quote(err.reason)
-    if err.acr_values:
+    if err.max_age is None:
         h += ', acr_values="%s"' % quote(" ".join(err.acr_values))
     else:
         h += ', max_age="%d"' % int(err.max_age or 0)

@@ -86,6 +86,9 @@ class Principal:
 
     def check_acr(self, *values: str) -> None:
         """Raises InsufficientUserAuthenticationError (answered 401 with acr_values, RFC
-        9470) unless acr is one of values. A token without acr never passes."""
+        9470) unless acr is one of values (strings, or one list of them). A token without
+        acr never passes."""
+        if len(values) == 1 and not isinstance(values[0], str):
+            values = tuple(values[0])
         if not self.acr or self.acr not in values:
             raise InsufficientUserAuthenticationError(ACR_NOT_ALLOWED, acr_values=values)
