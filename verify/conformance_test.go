@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"slices"
@@ -139,9 +140,18 @@ func checkVectorOutcome(t *testing.T, try string, want vectors.Expect, p *Princi
 			return
 		}
 		w := want.Principal
-		got := vectors.Principal{Kind: string(p.Kind), API: p.API, Project: p.Project, Team: p.Team, Scopes: p.Scopes, KeyID: p.KeyID}
+		got := vectors.Principal{Kind: string(p.Kind), API: p.API, SubjectType: string(p.SubjectType), Subject: p.Subject,
+			Project: p.Project, ServiceAccount: p.ServiceAccount, Team: p.Team, Scopes: p.Scopes, KeyID: p.KeyID,
+			ACR: p.ACR, AMR: p.AMR}
+		if !p.AuthTime.IsZero() {
+			t := p.AuthTime.Unix()
+			got.AuthTime = &t
+		}
 		if len(got.Scopes) == 0 && len(w.Scopes) == 0 {
 			got.Scopes = w.Scopes // nil and [] are the same list
+		}
+		if len(got.AMR) == 0 && len(w.AMR) == 0 {
+			got.AMR = w.AMR
 		}
 		if !reflect.DeepEqual(got, *w) {
 			t.Errorf("%s: principal\n got %+v\nwant %+v", try, got, *w)
@@ -184,6 +194,9 @@ func TestConformanceVectors(t *testing.T) {
 			// accepted one comes back from the cache after its re-checks.
 			p, err = v.Verify(ctx, c.Token)
 			checkVectorOutcome(t, "second Verify", c.Expect, p, err)
+			if c.Require != nil && p != nil {
+				checkStepUp(t, f, c, p)
+			}
 			for _, u := range web.requested() {
 				if !allowedURL(f, u) {
 					t.Errorf("requested %q: a verifier must never ask for it", u)
@@ -191,6 +204,56 @@ func TestConformanceVectors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkStepUp applies a case's step-up requirement to p on the file's clock, answers
+// the error as the middleware does, and compares the challenge's auth-params (all but
+// error_description) with the case's.
+func checkStepUp(t *testing.T, f *vectors.File, c vectors.Case, p *Principal) {
+	t.Helper()
+	var err error
+	if c.Require.MaxAgeSeconds != nil {
+		err = p.CheckAuthTime(time.Unix(f.Now, 0), time.Duration(*c.Require.MaxAgeSeconds)*time.Second)
+	} else {
+		err = p.CheckACR(c.Require.ACRValues...)
+	}
+	if c.Expect.Challenge == nil {
+		if err != nil {
+			t.Errorf("require %s: %v, want met", asJSON(c.Require), err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrInsufficientUserAuthentication) {
+		t.Fatalf("require %s: %v, want ErrInsufficientUserAuthentication", asJSON(c.Require), err)
+	}
+	w := httptest.NewRecorder()
+	(&Verifier{}).WriteError(w, err)
+	params := authParams(t, w.Header().Get("WWW-Authenticate"))
+	delete(params, "error_description")
+	if w.Code != http.StatusUnauthorized || !reflect.DeepEqual(params, c.Expect.Challenge) {
+		t.Errorf("require %s: %d %v, want 401 %v", asJSON(c.Require), w.Code, params, c.Expect.Challenge)
+	}
+}
+
+// authParams parses `Bearer k="v", k="v"` (quoted values without escapes, as verify
+// writes them).
+func authParams(t *testing.T, h string) map[string]string {
+	t.Helper()
+	rest, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		t.Fatalf("challenge %q is not Bearer", h)
+	}
+	out := map[string]string{}
+	for rest != "" {
+		k, after, ok := strings.Cut(rest, `="`)
+		v, tail, ok2 := strings.Cut(after, `"`)
+		if !ok || !ok2 {
+			t.Fatalf("challenge %q: cannot parse %q", h, rest)
+		}
+		out[k] = v
+		rest = strings.TrimPrefix(tail, ", ")
+	}
+	return out
 }
 
 // asJSON is x as the vectors file spells it, for messages.
@@ -242,7 +305,8 @@ func TestConformanceVectorsAreCurrent(t *testing.T) {
 			t.Errorf("case %d %q is no longer built"+stale, i, committed.Cases[i].Name)
 		default:
 			got, want := committed.Cases[i], fresh.Cases[i]
-			if got.Name != want.Name || !reflect.DeepEqual(got.Options, want.Options) || !reflect.DeepEqual(got.Expect, want.Expect) {
+			if got.Name != want.Name || !reflect.DeepEqual(got.Options, want.Options) || !reflect.DeepEqual(got.Expect, want.Expect) ||
+				!reflect.DeepEqual(got.Require, want.Require) {
 				t.Errorf("case %d:\n got %q %s %s\nwant %q %s %s"+stale, i, got.Name, asJSON(got.Options), asJSON(got.Expect),
 					want.Name, asJSON(want.Options), asJSON(want.Expect))
 			}

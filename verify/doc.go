@@ -36,6 +36,13 @@
 // rejected (ErrStatusUnavailable) unless FailOpen is set. Both are logged and counted
 // in Stats.
 //
+// Access tokens issued for users carry the user's authentication (auth_time, acr,
+// amr: Principal.AuthTime, ACR, AMR). A route that needs a recent or a stronger
+// authentication steps up (RFC 9470) with RequireAuthTime or RequireACR after
+// Middleware, or calls Principal.CheckAuthTime or CheckACR itself and answers the
+// error with WriteError: 401 with error="insufficient_user_authentication" and
+// max_age or acr_values, which tells the client to have the user sign in again.
+//
 // The package imports only the standard library and go-jose, so an API's build does not
 // pull in the portal.
 package verify

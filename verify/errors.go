@@ -1,6 +1,11 @@
 package verify
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Reasons a credential is rejected. Verify wraps them with detail; test with errors.Is.
 var (
@@ -41,3 +46,41 @@ var (
 	// ErrInsufficientScope: the credential lacks a scope the route requires.
 	ErrInsufficientScope = errors.New("insufficient scope")
 )
+
+// ErrInsufficientUserAuthentication: the credential is valid, but the user's
+// authentication is older or weaker than the route requires (RFC 9470). Such an error
+// is a *StepUpError, which says what would do.
+var ErrInsufficientUserAuthentication = errors.New("insufficient user authentication")
+
+// StepUpError is what Principal.CheckAuthTime and CheckACR return: the client must have
+// the user authenticate again (within MaxAge, or with one of ACRValues) and retry.
+// Verifier.WriteError, RequireAuthTime and RequireACR answer it 401 with an RFC 9470
+// challenge: error="insufficient_user_authentication" and max_age or acr_values.
+type StepUpError struct {
+	// Reason is told to the client as the error_description.
+	Reason string
+	// MaxAge is set by CheckAuthTime: the oldest authentication the route accepts.
+	MaxAge time.Duration
+	// ACRValues is set (non-nil) by CheckACR: the authentication context classes the
+	// route accepts, in order of preference. The challenge names acr_values when it is
+	// non-nil, max_age otherwise.
+	ACRValues []string
+}
+
+func (e *StepUpError) Error() string {
+	return ErrInsufficientUserAuthentication.Error() + ": " + e.Reason
+}
+
+// Unwrap makes errors.Is(err, ErrInsufficientUserAuthentication) true.
+func (e *StepUpError) Unwrap() error { return ErrInsufficientUserAuthentication }
+
+// challenge is the WWW-Authenticate value (RFC 9470 §3).
+func (e *StepUpError) challenge() string {
+	h := `Bearer error="insufficient_user_authentication", error_description="` + quote(e.Reason) + `"`
+	if e.ACRValues != nil {
+		h += `, acr_values="` + quote(strings.Join(e.ACRValues, " ")) + `"`
+	} else {
+		h += `, max_age="` + strconv.FormatInt(int64(e.MaxAge/time.Second), 10) + `"`
+	}
+	return h
+}

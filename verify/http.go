@@ -1,10 +1,13 @@
 package verify
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 )
 
 // TokenFromRequest reads the credential: "Authorization: Bearer …" (scheme matched
@@ -39,8 +42,20 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 			v.WriteError(w, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		ctx := context.WithValue(WithPrincipal(r.Context(), p), clockKey{}, v.cfg.now)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+type clockKey struct{}
+
+// clockOf is the clock of the Verifier whose Middleware served the request (its Clock
+// option), or time.Now.
+func clockOf(r *http.Request) time.Time {
+	if now, ok := r.Context().Value(clockKey{}).(func() time.Time); ok {
+		return now()
+	}
+	return time.Now()
 }
 
 // RequireScope is middleware (after Middleware) that answers 403 insufficient_scope
@@ -61,10 +76,59 @@ func RequireScope(scopes ...string) func(http.Handler) http.Handler {
 	}
 }
 
+// RequireAuthTime is middleware (after Middleware) that answers 401
+// insufficient_user_authentication with max_age (RFC 9470) unless the principal's user
+// authenticated at most maxAge ago by the verifier's clock: see Principal.CheckAuthTime.
+// maxAge is told to the client in whole seconds; it panics when negative.
+func RequireAuthTime(maxAge time.Duration) func(http.Handler) http.Handler {
+	if maxAge < 0 {
+		panic("verify: RequireAuthTime needs a maxAge of zero or more")
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := FromContext(r.Context()).CheckAuthTime(clockOf(r), maxAge); err != nil {
+				writeStepUp(w, err.(*StepUpError))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireACR is middleware (after Middleware) that answers 401
+// insufficient_user_authentication with acr_values (RFC 9470) unless the principal's
+// acr is one of values: see Principal.CheckACR. It panics without values or with an
+// empty one.
+func RequireACR(values ...string) func(http.Handler) http.Handler {
+	if len(values) == 0 || slices.Contains(values, "") {
+		panic("verify: RequireACR needs at least one value, and no empty one")
+	}
+	values = slices.Clone(values)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := FromContext(r.Context()).CheckACR(values...); err != nil {
+				writeStepUp(w, err.(*StepUpError))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// writeStepUp answers 401 with the RFC 9470 challenge.
+func writeStepUp(w http.ResponseWriter, e *StepUpError) {
+	w.Header().Set("WWW-Authenticate", e.challenge())
+	writeJSON(w, http.StatusUnauthorized, "insufficient_user_authentication", e.Reason)
+}
+
 // WriteError answers a verification error the RFC 6750 way: 401 invalid_token (or a
-// bare challenge when no credential was sent), 403 insufficient_scope.
+// bare challenge when no credential was sent), 403 insufficient_scope, and a
+// *StepUpError 401 insufficient_user_authentication (RFC 9470).
 func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
+	var stepUp *StepUpError
 	switch {
+	case errors.As(err, &stepUp):
+		writeStepUp(w, stepUp)
 	case errors.Is(err, ErrNoToken):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+quote(v.cfg.audience)+`"`)
 		writeJSON(w, http.StatusUnauthorized, "invalid_request", "no credential: send Authorization: Bearer <key>")

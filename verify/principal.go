@@ -57,6 +57,40 @@ type Principal struct {
 	Audience  []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// AuthTime is when the user last authenticated (the auth_time claim of a user's
+	// access token); zero when the token does not say.
+	AuthTime time.Time
+	// ACR is the authentication context class the user's authentication satisfied (the
+	// acr claim), and AMR the methods used (amr: "pwd", "otp", "hwk", …); empty when the
+	// token does not say.
+	ACR string
+	AMR []string
+}
+
+// CheckAuthTime returns nil when the user authenticated at most maxAge before now, and
+// otherwise a *StepUpError (ErrInsufficientUserAuthentication) asking for an
+// authentication within maxAge: the credential carries no auth_time (it is not a
+// user's, or does not say), or the authentication is older. Handlers that step up on
+// some requests only call it with the verifier's clock (time.Now in production) and
+// answer an error with Verifier.WriteError; RequireAuthTime does both.
+func (p *Principal) CheckAuthTime(now time.Time, maxAge time.Duration) error {
+	switch {
+	case p == nil || p.AuthTime.IsZero():
+		return &StepUpError{Reason: "the credential does not say when the user authenticated", MaxAge: maxAge}
+	case now.Sub(p.AuthTime) > maxAge:
+		return &StepUpError{Reason: "the user authenticated too long ago", MaxAge: maxAge}
+	}
+	return nil
+}
+
+// CheckACR returns nil when the credential's acr is one of values, and otherwise a
+// *StepUpError (ErrInsufficientUserAuthentication) asking for one of them. A credential
+// without acr never passes.
+func (p *Principal) CheckACR(values ...string) error {
+	if p == nil || p.ACR == "" || !slices.Contains(values, p.ACR) {
+		return &StepUpError{Reason: "the user's authentication is not of a required level", ACRValues: append([]string{}, values...)}
+	}
+	return nil
 }
 
 // HasScope reports whether the credential carries scope.

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -166,6 +167,31 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// stringArray is a claim that must be an array of strings: unlike []string, a null
+// element (which encoding/json would turn into "") is refused too.
+type stringArray []string
+
+func (a *stringArray) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		if len(r) == 0 || r[0] != '"' {
+			return errors.New("an element is not a string")
+		}
+		if err := json.Unmarshal(r, &out[i]); err != nil {
+			return err
+		}
+	}
+	*a = out
+	return nil
+}
+
 // tokenClaims are the claims Gatehouse credentials carry. NumericDates must be JSON
 // numbers: a string exp fails to decode and the token is rejected. The payload is first
 // checked against claimNames.
@@ -181,6 +207,10 @@ type tokenClaims struct {
 	ClientID string   `json:"client_id"`
 	Team     string   `json:"team"`
 	SubType  string   `json:"sub_type"`
+	// The user's authentication (RFC 9470), on access tokens issued for users.
+	AuthTime *float64    `json:"auth_time"`
+	ACR      string      `json:"acr"`
+	AMR      stringArray `json:"amr"`
 	Status   *struct {
 		StatusList *struct {
 			Idx *int   `json:"idx"`
@@ -192,7 +222,7 @@ type tokenClaims struct {
 // claimNames are tokenClaims' JSON names, nested ones included: a duplicate or a case
 // variant of any of them ("AUD", "ſub") rejects the token.
 var claimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-	"sub_type", "status", "status_list", "idx", "uri")
+	"sub_type", "auth_time", "acr", "amr", "status", "status_list", "idx", "uri")
 
 // normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
 func normalizeTyp(t string) string {

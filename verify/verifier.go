@@ -324,7 +324,7 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	if err := json.Unmarshal(c.payload, &cl); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrClaims, err)
 	}
-	for _, d := range []*float64{cl.Exp, cl.Nbf, cl.Iat} {
+	for _, d := range []*float64{cl.Exp, cl.Nbf, cl.Iat, cl.AuthTime} {
 		if d != nil && !validNumericDate(*d) {
 			return nil, fmt.Errorf("%w: a time claim is out of range", ErrClaims)
 		}
@@ -347,7 +347,10 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 		return nil, fmt.Errorf("%w: sub and jti are required", ErrClaims)
 	}
 	p := &Principal{Kind: kind, API: v.cfg.audience, Subject: cl.Sub, Team: cl.Team, Scopes: strings.Fields(cl.Scope),
-		KeyID: cl.Jti, Audience: cl.Aud, ExpiresAt: unix(*cl.Exp)}
+		KeyID: cl.Jti, Audience: cl.Aud, ExpiresAt: unix(*cl.Exp), ACR: cl.ACR, AMR: []string(cl.AMR)}
+	if cl.AuthTime != nil {
+		p.AuthTime = unix(*cl.AuthTime)
+	}
 	switch st := SubjectType(cl.SubType); {
 	case st == "" || st == SubjectProject:
 		p.SubjectType, p.Project = SubjectProject, cl.Sub
@@ -364,7 +367,12 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 		p.IssuedAt = unix(*cl.Iat)
 	}
 	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: cl.Sub, team: cl.Team}
-	if kind == KindAccessToken && cl.ClientID != cl.Sub {
+	// A project's or a service account's token is its own client's: client_id is sub.
+	// A user's token names the client acting for the user, which is not the user.
+	switch {
+	case kind == KindAccessToken && p.SubjectType == SubjectUser && cl.ClientID == "":
+		return nil, fmt.Errorf("%w: client_id is required", ErrClaims)
+	case kind == KindAccessToken && p.SubjectType != SubjectUser && cl.ClientID != cl.Sub:
 		return nil, fmt.Errorf("%w: client_id must equal sub", ErrClaims)
 	}
 	if kind == KindAPIKey {

@@ -4,9 +4,12 @@
 //	v, _ := verify.New(ctx, "https://portal.example.com", verify.Audience("orders-api"))
 //	e.Use(echoverify.Middleware(v))
 //	e.GET("/orders", listOrders, echoverify.RequireScope("orders:read"))
+//	e.POST("/payouts", payout, echoverify.RequireAuthTime(5*time.Minute), echoverify.RequireACR("urn:example:mfa"))
 package echoverify
 
 import (
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/verify"
@@ -22,6 +25,18 @@ func Middleware(v *verify.Verifier) echo.MiddlewareFunc {
 // RequireScope answers 403 insufficient_scope unless the principal has every scope.
 func RequireScope(scopes ...string) echo.MiddlewareFunc {
 	return echo.WrapMiddleware(verify.RequireScope(scopes...))
+}
+
+// RequireAuthTime answers 401 insufficient_user_authentication (RFC 9470, with
+// max_age) unless the principal's user authenticated at most maxAge ago.
+func RequireAuthTime(maxAge time.Duration) echo.MiddlewareFunc {
+	return echo.WrapMiddleware(verify.RequireAuthTime(maxAge))
+}
+
+// RequireACR answers 401 insufficient_user_authentication (RFC 9470, with acr_values)
+// unless the principal's acr is one of values.
+func RequireACR(values ...string) echo.MiddlewareFunc {
+	return echo.WrapMiddleware(verify.RequireACR(values...))
 }
 
 // Principal returns the verified principal of the request.

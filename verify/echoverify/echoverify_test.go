@@ -20,7 +20,7 @@ import (
 )
 
 // issuer serves metadata and a JWKS for one ES256 key and signs access tokens with it.
-func issuer(t *testing.T) (string, func(scope string) string) {
+func issuer(t *testing.T) (string, func(scope string, extra ...map[string]any) string) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	var url string
@@ -41,10 +41,16 @@ func issuer(t *testing.T) (string, func(scope string) string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return url, func(scope string) string {
+	return url, func(scope string, extra ...map[string]any) string {
 		now := time.Now()
-		payload, _ := json.Marshal(map[string]any{"iss": url, "sub": "prj_x", "client_id": "prj_x", "aud": "orders-api",
-			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": "at_1", "scope": scope})
+		claims := map[string]any{"iss": url, "sub": "prj_x", "client_id": "prj_x", "aud": "orders-api",
+			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": "at_1", "scope": scope}
+		for _, m := range extra {
+			for k, x := range m {
+				claims[k] = x
+			}
+		}
+		payload, _ := json.Marshal(claims)
 		obj, err := signer.Sign(payload)
 		if err != nil {
 			t.Fatal(err)
@@ -138,5 +144,47 @@ func TestEchoMiddlewareAllowLists(t *testing.T) {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestEchoStepUp checks the RFC 9470 adapters: a stale authentication or another acr
+// gets verify's 401 insufficient_user_authentication challenge; a fresh one reaches
+// the handler.
+func TestEchoStepUp(t *testing.T) {
+	url, token := issuer(t)
+	now := time.Now()
+	v, err := verify.New(context.Background(), url, verify.Audience("orders-api"), verify.Clock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	e := echo.New()
+	e.Use(echoverify.Middleware(v))
+	ok := func(c echo.Context) error { return c.String(http.StatusOK, echoverify.Principal(c).Subject) }
+	e.GET("/fresh", ok, echoverify.RequireAuthTime(10*time.Minute))
+	e.GET("/mfa", ok, echoverify.RequireACR("mfa"))
+	do := func(path, tok string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	user := func(authAgo time.Duration, acr string) string {
+		return token("", map[string]any{"sub": "usr_1", "sub_type": "user", "auth_time": now.Add(-authAgo).Unix(), "acr": acr})
+	}
+	if rec := do("/fresh", user(time.Minute, "pwd")); rec.Code != http.StatusOK || rec.Body.String() != "usr_1" {
+		t.Errorf("fresh: %d %q, want 200 usr_1", rec.Code, rec.Body.String())
+	}
+	want := `Bearer error="insufficient_user_authentication", error_description="the user authenticated too long ago", max_age="600"`
+	if rec := do("/fresh", user(11*time.Minute, "pwd")); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != want {
+		t.Errorf("stale: %d %q, want 401 %q", rec.Code, rec.Header().Get("WWW-Authenticate"), want)
+	}
+	if rec := do("/mfa", user(time.Minute, "mfa")); rec.Code != http.StatusOK {
+		t.Errorf("acr mfa: %d, want 200", rec.Code)
+	}
+	want = `Bearer error="insufficient_user_authentication", error_description="the user's authentication is not of a required level", acr_values="mfa"`
+	if rec := do("/mfa", user(time.Minute, "pwd")); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != want {
+		t.Errorf("acr pwd: %d %q, want 401 %q", rec.Code, rec.Header().Get("WWW-Authenticate"), want)
 	}
 }

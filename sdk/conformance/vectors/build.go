@@ -64,6 +64,8 @@ func Build() (f *File, err error) {
 	b.f53()
 	b.a12()
 	b.allowLists()
+	b.subjectTypes()
+	b.stepUp()
 	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases}
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -111,10 +113,17 @@ func (b *builder) add(name, token string, e Expect, opts []opt) {
 	b.cases = append(b.cases, Case{Name: name, Token: token, Options: o, Expect: e})
 }
 
+// stepUpCase adds a case the verifier must accept with principal p, then apply r to:
+// challenge is the WWW-Authenticate auth-params when r is not met (nil when it is).
+func (b *builder) stepUpCase(name, token string, p Principal, r Require, challenge map[string]string) {
+	b.add(name, token, Expect{Valid: true, Principal: &p, Challenge: challenge}, nil)
+	b.cases[len(b.cases)-1].Require = &r
+}
+
 // keyPrincipal is the principal of the good API key, edited.
 func keyPrincipal(edits ...func(*Principal)) Principal {
-	p := Principal{Kind: KindAPIKey, API: Audience, Project: "prj_orders", Team: "team_1",
-		Scopes: []string{"orders:read", "orders:write"}, KeyID: "key_1"}
+	p := Principal{Kind: KindAPIKey, API: Audience, SubjectType: SubjectProject, Subject: "prj_orders", Project: "prj_orders",
+		Team: "team_1", Scopes: []string{"orders:read", "orders:write"}, KeyID: "key_1"}
 	for _, e := range edits {
 		e(&p)
 	}
@@ -817,4 +826,112 @@ func (b *builder) allowLists() {
 	b.reject("allowlist/not listed and revoked", CodeNotAllowed, b.keyOn(StatusListPrefix+"sl_rev", 5), projects("prj_billing"))
 	b.reject("allowlist/not listed and the status list missing", CodeNotAllowed,
 		b.keyOn(StatusListPrefix+"sl_missing", 3), projects("prj_billing"))
+}
+
+// subjectTypes: sub_type says what sub is. No sub_type is a project (tokens issued
+// before the claim); Project is set for projects only, ServiceAccount for service
+// accounts only; an unknown sub_type, and an API key for anything but a project, are
+// refused. A user's token names the app acting for the user in client_id.
+func (b *builder) subjectTypes() {
+	sa := func(p *Principal) {
+		p.SubjectType, p.Subject, p.Project, p.ServiceAccount, p.KeyID = SubjectServiceAccount, "sa_build", "", "sa_build", "at_1"
+	}
+	user := func(p *Principal) { p.SubjectType, p.Subject, p.Project = SubjectUser, "usr_1", "" }
+	b.accept("subject/access token without sub_type is a project's", b.accessToken(), tokenPrincipal())
+	b.accept("subject/access token with sub_type project", b.accessToken(set("sub_type", "project")), tokenPrincipal())
+	b.accept("subject/access token with sub_type service_account", b.accessToken(set("sub_type", "service_account"),
+		set("sub", "sa_build"), set("client_id", "sa_build")), tokenPrincipal(sa))
+	b.accept("subject/access token with sub_type user", b.accessToken(set("sub_type", "user"), set("sub", "usr_1")), tokenPrincipal(user))
+	b.reject("subject/access token with an unknown sub_type", CodeClaims, b.accessToken(set("sub_type", "robot")))
+	b.reject("subject/access token with sub_type Project (case differs)", CodeClaims, b.accessToken(set("sub_type", "Project")))
+	b.reject("subject/access token with sub_type a number", CodeClaims, b.accessToken(set("sub_type", 1)))
+	b.reject("subject/service account's token whose client_id is not sub", CodeClaims,
+		b.accessToken(set("sub_type", "service_account"), set("sub", "sa_build")))
+	b.reject("subject/user's token without client_id", CodeClaims, b.accessToken(set("sub_type", "user"), set("sub", "usr_1"), del("client_id")))
+	b.accept("subject/API key with sub_type project", b.apiKey(set("sub_type", "project")), keyPrincipal())
+	b.reject("subject/API key with sub_type service_account", CodeClaims, b.apiKey(set("sub_type", "service_account")))
+	b.reject("subject/API key with sub_type user", CodeClaims, b.apiKey(set("sub_type", "user")))
+	b.reject("F53/SUB_TYPE for sub_type", CodeMalformed, b.accessToken(set("SUB_TYPE", "project")))
+	ac := payload(accessClaims(set("sub_type", "user")))
+	b.reject("F53/access token with a duplicate sub_type, the last one project", CodeMalformed,
+		signRaw(b.key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`, string(ac[:len(ac)-1])+`,"sub_type":"project"}`))
+}
+
+// stepUp: a user's authentication (auth_time, acr, amr) reaches the principal, and a
+// route's step-up requirement (RFC 9470) is met or answered with a challenge.
+func (b *builder) stepUp() {
+	const mfa, hwk, pwd = "urn:gatehouse:acr:mfa", "urn:gatehouse:acr:hwk", "urn:gatehouse:acr:pwd"
+	userTok := func(edits ...claimsEdit) string {
+		return b.accessToken(append([]claimsEdit{set("sub_type", "user"), set("sub", "usr_1")}, edits...)...)
+	}
+	userP := func(authAgo *time.Duration, acr string, amr ...string) Principal {
+		return tokenPrincipal(func(p *Principal) {
+			p.SubjectType, p.Subject, p.Project, p.ACR, p.AMR = SubjectUser, "usr_1", "", acr, amr
+			if authAgo != nil {
+				t := at(-*authAgo)
+				p.AuthTime = &t
+			}
+		})
+	}
+	ago := func(d time.Duration) *time.Duration { return &d }
+	maxAge := func(s int64) Require { return Require{MaxAgeSeconds: &s} }
+	acrs := func(v ...string) Require { return Require{ACRValues: v} }
+	stale := func(maxAge string) map[string]string {
+		return map[string]string{"error": ChallengeInsufficientUserAuthentication, "max_age": maxAge}
+	}
+	weak := func(values string) map[string]string {
+		return map[string]string{"error": ChallengeInsufficientUserAuthentication, "acr_values": values}
+	}
+
+	b.accept("stepup/auth_time, acr and amr in the principal",
+		userTok(set("auth_time", at(-2*time.Minute)), set("acr", mfa), set("amr", []string{"pwd", "otp"})),
+		userP(ago(2*time.Minute), mfa, "pwd", "otp"))
+	b.accept("stepup/empty amr", userTok(set("amr", []string{})), userP(nil, ""))
+	b.accept("stepup/null auth_time, acr and amr are absent", userTok(set("auth_time", nil), set("acr", nil), set("amr", nil)), userP(nil, ""))
+
+	fresh := userTok(set("auth_time", at(-time.Minute)), set("acr", pwd))
+	b.stepUpCase("stepup/auth_time 60 s ago, max age 300 s: met", fresh, userP(ago(time.Minute), pwd), maxAge(300), nil)
+	b.stepUpCase("stepup/auth_time 60 s ago, max age 30 s: challenged", fresh, userP(ago(time.Minute), pwd), maxAge(30), stale("30"))
+	b.stepUpCase("stepup/auth_time exactly 300 s ago, max age 300 s: met", userTok(set("auth_time", at(-5*time.Minute))),
+		userP(ago(5*time.Minute), ""), maxAge(300), nil)
+	b.stepUpCase("stepup/auth_time 301 s ago, max age 300 s: challenged", userTok(set("auth_time", at(-301*time.Second))),
+		userP(ago(301*time.Second), ""), maxAge(300), stale("300"))
+	b.stepUpCase("stepup/no auth_time, max age 300 s: challenged", userTok(set("acr", mfa)), userP(nil, mfa), maxAge(300), stale("300"))
+	b.stepUpCase("stepup/project's token, max age 300 s: challenged", b.accessToken(), tokenPrincipal(), maxAge(300), stale("300"))
+	b.stepUpCase("stepup/auth_time now, max age 0: met", userTok(set("auth_time", Now)), userP(ago(0), ""), maxAge(0), nil)
+
+	b.stepUpCase("stepup/acr among the values: met", fresh, userP(ago(time.Minute), pwd), acrs(mfa, pwd), nil)
+	b.stepUpCase("stepup/acr not among the values: challenged", fresh, userP(ago(time.Minute), pwd), acrs(mfa, hwk), weak(mfa+" "+hwk))
+	b.stepUpCase("stepup/acr differing in case: challenged", userTok(set("acr", "URN:gatehouse:acr:mfa")),
+		userP(nil, "URN:gatehouse:acr:mfa"), acrs(mfa), weak(mfa))
+	b.stepUpCase("stepup/no acr: challenged", userTok(set("auth_time", at(-time.Minute))), userP(ago(time.Minute), ""), acrs(mfa), weak(mfa))
+
+	for _, m := range []struct {
+		name string
+		edit claimsEdit
+	}{
+		{`auth_time as a string`, set("auth_time", fmt.Sprint(Now))},
+		{"auth_time 1e19 (out of range)", set("auth_time", 1e19)},
+		{"auth_time negative", set("auth_time", -1)},
+		{"auth_time a bool", set("auth_time", true)},
+		{"acr a number", set("acr", 2)},
+		{"acr an array", set("acr", []string{mfa})},
+		{"acr an object", set("acr", map[string]any{"value": mfa})},
+		{"amr a string", set("amr", "pwd")},
+		{"amr with a number", set("amr", []any{"pwd", 1})},
+		{"amr with a null element", set("amr", []any{"pwd", nil})},
+		{"amr with an array element", set("amr", []any{[]string{"pwd"}})},
+		{"amr an object", set("amr", map[string]any{"pwd": true})},
+	} {
+		b.reject("stepup/"+m.name, CodeClaims, userTok(m.edit))
+	}
+	ac := payload(accessClaims(set("sub_type", "user"), set("sub", "usr_1"), set("auth_time", at(-time.Hour))))
+	b.reject("F53/duplicate auth_time, the last one fresh", CodeMalformed,
+		signRaw(b.key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`, string(ac[:len(ac)-1])+fmt.Sprintf(`,"auth_time":%d}`, Now)))
+	b.reject("F53/AUTH_TIME for auth_time", CodeMalformed, userTok(set("AUTH_TIME", Now)))
+	b.reject("F53/Acr alongside acr", CodeMalformed, userTok(set("acr", pwd), set("Acr", mfa)))
+	b.reject("F53/AMR for amr", CodeMalformed, userTok(set("AMR", []string{"hwk"})))
+	b.reject("F53/\\u0061cr (escaped) alongside acr", CodeMalformed,
+		signRaw(b.key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`,
+			string(ac[:len(ac)-1])+`,"acr":"`+pwd+`","\u0061cr":"`+mfa+`"}`))
 }

@@ -98,7 +98,19 @@ type Case struct {
 	Name    string  `json:"name"`
 	Token   string  `json:"token"`
 	Options Options `json:"options"`
-	Expect  Expect  `json:"expect"`
+	// Require, when present, is a step-up requirement (RFC 9470) applied to the
+	// accepted credential's principal on the file's clock; Expect.Challenge says whether
+	// it is met.
+	Require *Require `json:"require,omitempty"`
+	Expect  Expect   `json:"expect"`
+}
+
+// Require is one step-up requirement: exactly one of a maximum age of the user's
+// authentication (seconds; the authentication may be exactly that old) or the
+// acceptable acr values.
+type Require struct {
+	MaxAgeSeconds *int64   `json:"max_age_seconds"`
+	ACRValues     []string `json:"acr_values"`
 }
 
 // Options configure a new verifier for one case. Every member is always present; null
@@ -118,17 +130,41 @@ type Expect struct {
 	Valid     bool       `json:"valid"`
 	Error     string     `json:"error,omitempty"`
 	Principal *Principal `json:"principal,omitempty"`
+	// Challenge is, for a case with Require that the principal does not meet, the
+	// auth-params of the 401 answer's WWW-Authenticate: Bearer challenge other than
+	// error_description (free text): {"error": "insufficient_user_authentication",
+	// "max_age": "300"} or {…, "acr_values": "a b"}. Absent when the requirement is met.
+	Challenge map[string]string `json:"challenge,omitempty"`
 }
 
 // Principal is who a valid credential says called, compared member by member.
+// Project is set only when SubjectType is "project", ServiceAccount only when it is
+// "service_account"; AuthTime is Unix seconds (null without auth_time); a null or
+// empty amr or scopes is the same empty list.
 type Principal struct {
-	Kind    string   `json:"kind"`
-	API     string   `json:"api"`
-	Project string   `json:"project"`
-	Team    string   `json:"team"`
-	Scopes  []string `json:"scopes"`
-	KeyID   string   `json:"key_id"`
+	Kind           string   `json:"kind"`
+	API            string   `json:"api"`
+	SubjectType    string   `json:"subject_type"`
+	Subject        string   `json:"subject"`
+	Project        string   `json:"project"`
+	ServiceAccount string   `json:"service_account"`
+	Team           string   `json:"team"`
+	Scopes         []string `json:"scopes"`
+	KeyID          string   `json:"key_id"`
+	AuthTime       *int64   `json:"auth_time"`
+	ACR            string   `json:"acr"`
+	AMR            []string `json:"amr"`
 }
+
+// The subject types (principal.subject_type).
+const (
+	SubjectProject        = "project"
+	SubjectServiceAccount = "service_account"
+	SubjectUser           = "user"
+)
+
+// ChallengeInsufficientUserAuthentication is the error of a step-up challenge.
+const ChallengeInsufficientUserAuthentication = "insufficient_user_authentication"
 
 // Encode is the file's text: indented JSON, one case per array entry, HTML characters
 // not escaped (the file is read by people too), ending in a newline.
@@ -191,6 +227,12 @@ func (f *File) Validate() error {
 			return fmt.Errorf("vectors: case %q: a valid case needs a principal and no error", c.Name)
 		case !c.Expect.Valid && (c.Expect.Principal != nil || !slices.Contains(Codes, c.Expect.Error)):
 			return fmt.Errorf("vectors: case %q: an invalid case needs a known error (got %q) and no principal", c.Name, c.Expect.Error)
+		case c.Require != nil && (c.Require.MaxAgeSeconds == nil) == (len(c.Require.ACRValues) == 0):
+			return fmt.Errorf("vectors: case %q: require needs exactly one of max_age_seconds and acr_values", c.Name)
+		case c.Require != nil && !c.Expect.Valid:
+			return fmt.Errorf("vectors: case %q: require applies to an accepted credential only", c.Name)
+		case c.Expect.Challenge != nil && (c.Require == nil || c.Expect.Challenge["error"] != ChallengeInsufficientUserAuthentication):
+			return fmt.Errorf("vectors: case %q: a challenge needs require and error %q", c.Name, ChallengeInsufficientUserAuthentication)
 		}
 		seen[c.Name] = true
 	}

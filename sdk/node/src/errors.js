@@ -101,3 +101,30 @@ export class InsufficientScopeError extends VerifyError {
 }
 InsufficientScopeError.code = 'insufficient_scope';
 InsufficientScopeError.description = 'insufficient scope';
+
+/**
+ * The credential is valid, but the user's authentication is older or weaker than the
+ * route requires (RFC 9470): answered 401 with error="insufficient_user_authentication"
+ * and max_age (maxAge, seconds) or acr_values (acrValues).
+ */
+export class InsufficientUserAuthenticationError extends VerifyError {
+  /**
+   * @param {string} reason told to the client as the error_description
+   * @param {{maxAge?: number, acrValues?: string[]}} need
+   */
+  constructor(reason, need) {
+    super(reason);
+    /** The error_description. */
+    this.reason = reason;
+    /** @type {number|null} the oldest authentication the route accepts, in seconds (requireAuthTime) */
+    this.maxAge = need.maxAge ?? null;
+    /** @type {string[]|null} the acr values the route accepts (requireACR) */
+    this.acrValues = need.acrValues ? [...need.acrValues] : null;
+  }
+
+  get description() {
+    return this.reason;
+  }
+}
+InsufficientUserAuthenticationError.code = 'insufficient_user_authentication';
+InsufficientUserAuthenticationError.description = 'insufficient user authentication';

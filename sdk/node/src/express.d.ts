@@ -8,7 +8,11 @@ type Middleware = (req: IncomingMessage & { gatehouse?: Principal }, res: Server
 export declare function gatehouse(verifier: Verifier, options?: { scopes?: string[] }): Middleware;
 /** After gatehouse: 403 insufficient_scope unless req.gatehouse carries every scope. */
 export declare function requireScope(...scopes: Array<string | string[]>): Middleware;
-/** Answers a VerifyError (or InsufficientScopeError) the RFC 6750 way. */
+/** After gatehouse: 401 insufficient_user_authentication with max_age unless the user authenticated at most maxAgeSeconds ago (RFC 9470). */
+export declare function requireAuthTime(maxAgeSeconds: number): Middleware;
+/** After gatehouse: 401 insufficient_user_authentication with acr_values unless req.gatehouse.acr is one of values (RFC 9470). */
+export declare function requireACR(...values: Array<string | string[]>): Middleware;
+/** Answers a VerifyError (InsufficientScopeError: 403; InsufficientUserAuthenticationError: 401 RFC 9470) the RFC 6750 way. */
 export declare function sendError(res: ServerResponse, err: unknown, verifier: Verifier): void;
 
 declare global {

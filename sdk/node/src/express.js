@@ -3,8 +3,11 @@
 //
 //   app.use(gatehouse(verifier));
 //   app.post('/orders', requireScope('orders:write'), handler);
+//   app.post('/payouts', requireAuthTime(300), requireACR('urn:example:mfa'), handler);
 
-import { errorAnswer, logRejection, missingScope, scopeAnswer, scopeList } from './http.js';
+import {
+  acrList, errorAnswer, logRejection, maxAgeOf, missingScope, requestClocks, scopeAnswer, scopeList, stepUpCheck,
+} from './http.js';
 
 /**
  * Writes an answer with node:http's API (works for Express and bare servers).
@@ -37,6 +40,7 @@ export function gatehouse(verifier, options = {}) {
       return;
     }
     req.gatehouse = p;
+    requestClocks.set(req, () => verifier.now());
     const missing = missingScope(p, scopes);
     if (missing !== undefined) {
       send(res, scopeAnswer(missing, scopes));
@@ -57,6 +61,42 @@ export function requireScope(...scopes) {
     const missing = missingScope(req.gatehouse, need);
     if (missing !== undefined) {
       send(res, scopeAnswer(missing, need));
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Middleware (after gatehouse) that answers 401 insufficient_user_authentication with
+ * max_age (RFC 9470) unless req.gatehouse's user authenticated at most maxAgeSeconds
+ * ago, by the verifier's clock (Principal.checkAuthTime).
+ * @param {number} maxAgeSeconds
+ */
+export function requireAuthTime(maxAgeSeconds) {
+  const maxAge = maxAgeOf(maxAgeSeconds);
+  return function requireAuthTimeMiddleware(req, res, next) {
+    const a = stepUpCheck(req, req.gatehouse, { maxAge });
+    if (a !== undefined) {
+      send(res, a);
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Middleware (after gatehouse) that answers 401 insufficient_user_authentication with
+ * acr_values (RFC 9470) unless req.gatehouse's acr is one of values
+ * (Principal.checkACR).
+ * @param {...(string|string[])} values
+ */
+export function requireACR(...values) {
+  const acrValues = acrList(values);
+  return function requireACRMiddleware(req, res, next) {
+    const a = stepUpCheck(req, req.gatehouse, { acrValues });
+    if (a !== undefined) {
+      send(res, a);
       return;
     }
     next();

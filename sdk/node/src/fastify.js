@@ -4,8 +4,11 @@
 //   app.addHook('preHandler', gatehouse(verifier));                       // or:
 //   await app.register(gatehousePlugin, { verifier });
 //   app.post('/orders', { preHandler: requireScope('orders:write') }, handler);
+//   app.post('/payouts', { preHandler: [requireAuthTime(300), requireACR('urn:example:mfa')] }, handler);
 
-import { errorAnswer, logRejection, missingScope, scopeAnswer, scopeList } from './http.js';
+import {
+  acrList, errorAnswer, logRejection, maxAgeOf, missingScope, requestClocks, scopeAnswer, scopeList, stepUpCheck,
+} from './http.js';
 
 /**
  * @param {import('fastify').FastifyReply} reply
@@ -34,6 +37,7 @@ export function gatehouse(verifier, options = {}) {
       return send(reply, errorAnswer(err, verifier.audience));
     }
     request.gatehouse = p;
+    requestClocks.set(request, () => verifier.now());
     const missing = missingScope(p, scopes);
     if (missing !== undefined) return send(reply, scopeAnswer(missing, scopes));
     return undefined;
@@ -50,6 +54,36 @@ export function requireScope(...scopes) {
   return async function requireScopePreHandler(request, reply) {
     const missing = missingScope(request.gatehouse, need);
     if (missing !== undefined) return send(reply, scopeAnswer(missing, need));
+    return undefined;
+  };
+}
+
+/**
+ * A preHandler (after gatehouse) that answers 401 insufficient_user_authentication
+ * with max_age (RFC 9470) unless request.gatehouse's user authenticated at most
+ * maxAgeSeconds ago, by the verifier's clock (Principal.checkAuthTime).
+ * @param {number} maxAgeSeconds
+ */
+export function requireAuthTime(maxAgeSeconds) {
+  const maxAge = maxAgeOf(maxAgeSeconds);
+  return async function requireAuthTimePreHandler(request, reply) {
+    const a = stepUpCheck(request, request.gatehouse, { maxAge });
+    if (a !== undefined) return send(reply, a);
+    return undefined;
+  };
+}
+
+/**
+ * A preHandler (after gatehouse) that answers 401 insufficient_user_authentication
+ * with acr_values (RFC 9470) unless request.gatehouse's acr is one of values
+ * (Principal.checkACR).
+ * @param {...(string|string[])} values
+ */
+export function requireACR(...values) {
+  const acrValues = acrList(values);
+  return async function requireACRPreHandler(request, reply) {
+    const a = stepUpCheck(request, request.gatehouse, { acrValues });
+    if (a !== undefined) return send(reply, a);
     return undefined;
   };
 }

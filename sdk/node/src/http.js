@@ -1,6 +1,6 @@
 // RFC 6750 answers, shared by the Express and Fastify adapters (verify/http.go).
 
-import { InsufficientScopeError, NoTokenError, VerifyError } from './errors.js';
+import { InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, VerifyError } from './errors.js';
 
 /**
  * An HTTP answer: status, headers and the JSON body text.
@@ -45,6 +45,70 @@ export function scopeAnswer(missing, scopes) {
 }
 
 /**
+ * 401 insufficient_user_authentication (RFC 9470 §3) with max_age or acr_values.
+ * @param {InsufficientUserAuthenticationError} err
+ * @returns {Answer}
+ */
+export function stepUpAnswer(err) {
+  let h = `Bearer error="insufficient_user_authentication", error_description="${quote(err.reason)}"`;
+  if (err.acrValues !== null) h += `, acr_values="${quote(err.acrValues.join(' '))}"`;
+  else h += `, max_age="${Math.floor(err.maxAge ?? 0)}"`;
+  return json(401, { 'WWW-Authenticate': h }, 'insufficient_user_authentication', err.reason);
+}
+
+/**
+ * Checks a requireAuthTime maxAge (seconds, ≥ 0).
+ * @param {unknown} maxAge
+ * @returns {number}
+ */
+export function maxAgeOf(maxAge) {
+  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
+    throw new TypeError('gatehouse: requireAuthTime needs a max age in seconds, 0 or more');
+  }
+  return maxAge;
+}
+
+/** Flattens requireACR('a', ['b']) and checks there is at least one value, none empty. */
+export function acrList(values) {
+  const out = values.flat();
+  if (out.length === 0 || out.some((s) => typeof s !== 'string' || s === '')) {
+    throw new TypeError('gatehouse: requireACR needs at least one value, and no empty one');
+  }
+  return out;
+}
+
+/**
+ * The clocks of the verifiers whose middleware accepted a request, by request: a
+ * step-up requirement judges auth_time by the verifier's clock (its now option).
+ * @type {WeakMap<object, () => number>}
+ */
+export const requestClocks = new WeakMap();
+
+/**
+ * The RFC 9470 answer when the request's principal does not meet a step-up
+ * requirement, else undefined.
+ * @param {object} req
+ * @param {import('./index.js').Principal | null | undefined} p
+ * @param {{maxAge?: number, acrValues?: string[]}} need
+ * @returns {Answer|undefined}
+ */
+export function stepUpCheck(req, p, need) {
+  let err;
+  if (need.acrValues !== undefined) {
+    err = p ? p.checkACR(...need.acrValues) : new InsufficientUserAuthenticationError(ACR_REASON, need);
+  } else {
+    const now = (requestClocks.get(req) ?? Date.now)();
+    err = p ? p.checkAuthTime(now, /** @type {number} */ (need.maxAge)) : new InsufficientUserAuthenticationError(NO_AUTH_TIME, need);
+  }
+  return err === undefined ? undefined : stepUpAnswer(err);
+}
+
+/** The error_descriptions of step-up answers (as the Go verifier words them). */
+export const NO_AUTH_TIME = 'the credential does not say when the user authenticated';
+export const TOO_OLD = 'the user authenticated too long ago';
+export const ACR_REASON = "the user's authentication is not of a required level";
+
+/**
  * The answer to a verification error: 401 with a bare challenge when no credential was
  * sent, 401 invalid_token otherwise, 403 insufficient_scope.
  * @param {unknown} err
@@ -57,6 +121,7 @@ export function errorAnswer(err, realm) {
       'no credential: send Authorization: Bearer <key>');
   }
   if (err instanceof InsufficientScopeError) return scopeAnswer(err.scopes[0] ?? '', err.scopes);
+  if (err instanceof InsufficientUserAuthenticationError) return stepUpAnswer(err);
   const desc = describe(err);
   return json(401, {
     'WWW-Authenticate': `Bearer realm="${quote(realm)}", error="invalid_token", error_description="${quote(desc)}"`,

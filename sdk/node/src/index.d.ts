@@ -49,14 +49,36 @@ export interface VerifierOptions {
   queryParam?: string;
 }
 
-/** Who called: the project a verified credential belongs to, and the API it was accepted for. Immutable. */
+/** What a credential's sub is (the sub_type claim; a token without one is a project's). */
+export type SubjectType = 'project' | 'service_account' | 'user';
+export declare const SUBJECT_PROJECT: 'project';
+export declare const SUBJECT_SERVICE_ACCOUNT: 'service_account';
+export declare const SUBJECT_USER: 'user';
+
+/** Who called: the project (or service account, or user) a verified credential belongs to, and the API it was accepted for. Immutable. */
 export declare class Principal {
   private constructor();
   readonly kind: Kind;
   /** The API the credential was accepted for: the verifier's audience. */
   readonly api: string;
-  /** The project's client_id (the sub claim). */
+  /** What subject is; decide on it before trusting project. */
+  readonly subjectType: SubjectType;
+  /** The sub claim, whatever its type. */
+  readonly subject: string;
+  /** The project's client_id (sub) when subjectType is 'project', else ''. */
   readonly project: string;
+  /** The service account's id (sub) when subjectType is 'service_account', else ''. */
+  readonly serviceAccount: string;
+  /** When the user last authenticated (auth_time); null when the token does not say. */
+  readonly authTime: Date | null;
+  /** The user's authentication context class (acr), or ''. */
+  readonly acr: string;
+  /** The user's authentication methods (amr), or []. */
+  readonly amr: readonly string[];
+  /** undefined when the user authenticated at most maxAgeSeconds before now, else the error to answer (RFC 9470). */
+  checkAuthTime(now: Date | number, maxAgeSeconds: number): InsufficientUserAuthenticationError | undefined;
+  /** undefined when acr is one of values, else the error to answer (RFC 9470). */
+  checkACR(...values: Array<string | string[]>): InsufficientUserAuthenticationError | undefined;
   /** The project's team ('' for access tokens issued before the claim existed). */
   readonly team: string;
   readonly scopes: readonly string[];
@@ -103,6 +125,8 @@ export declare class Verifier {
   readonly issuer: string;
   readonly audience: string;
   readonly logger: Logger;
+  /** The verifier's clock (the now option), in ms since the epoch. */
+  now(): number;
   /** Checks a credential; rejects with a VerifyError subclass. */
   verify(token: string | null | undefined): Promise<Principal>;
   /** Bearer credential, then X-API-Key (headerApiKey), then the query parameter (queryParam); '' when none. */
@@ -122,7 +146,8 @@ export declare const MAX_TOKEN_LEN: number;
 
 export type ErrorCode =
   | 'no_token' | 'malformed' | 'header' | 'unknown_key' | 'signature' | 'type' | 'issuer' | 'audience' | 'expired'
-  | 'not_yet_valid' | 'claims' | 'revoked' | 'status_unavailable' | 'not_allowed' | 'insufficient_scope';
+  | 'not_yet_valid' | 'claims' | 'revoked' | 'status_unavailable' | 'not_allowed' | 'insufficient_scope'
+  | 'insufficient_user_authentication';
 
 /** The base of every rejection. */
 export declare class VerifyError extends Error {
@@ -157,4 +182,15 @@ export declare class InsufficientScopeError extends VerifyError {
   readonly code: 'insufficient_scope';
   /** The scopes the route requires. */
   readonly scopes: string[];
+}
+/** The user's authentication is older or weaker than the route requires (RFC 9470): answered 401 with max_age or acr_values. */
+export declare class InsufficientUserAuthenticationError extends VerifyError {
+  constructor(reason: string, need: { maxAge?: number; acrValues?: string[] });
+  readonly code: 'insufficient_user_authentication';
+  /** The error_description. */
+  readonly reason: string;
+  /** Seconds: the oldest authentication the route accepts (checkAuthTime), else null. */
+  readonly maxAge: number | null;
+  /** The acr values the route accepts (checkACR), else null. */
+  readonly acrValues: string[] | null;
 }

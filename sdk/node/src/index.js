@@ -9,13 +9,16 @@
 import * as nodeCrypto from 'node:crypto';
 import { ClockCache } from './cache.js';
 import {
-  AudienceError, ClaimsError, ExpiredError, HeaderError, IssuerError, MalformedError, NoTokenError, NotAllowedError,
-  NotYetValidError, RevokedError, SignatureError, StatusUnavailableError, TokenTypeError, UnknownKeyError,
+  AudienceError, ClaimsError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
+  NoTokenError, NotAllowedError, NotYetValidError, RevokedError, SignatureError, StatusUnavailableError, TokenTypeError, UnknownKeyError,
 } from './errors.js';
 import { parseJWKS, SUPPORTED_ALGS } from './keys.js';
 import { decodeStatusList, MAX_DOCUMENT, statusBit, validNumericDate } from './statuslist.js';
-import { parseStrict, readAudience, readFloat, readInt, readObject, readString, StrictJSONError, TypeMismatch, decodeUTF8 } from './strictjson.js';
+import {
+  parseStrict, readAudience, readFloat, readInt, readObject, readString, readStringArray, StrictJSONError, TypeMismatch, decodeUTF8,
+} from './strictjson.js';
 import { CLAIM_NAMES, kindOf, MAX_TOKEN_LEN, parseCompact, truncate } from './token.js';
+import { ACR_REASON, maxAgeOf, NO_AUTH_TIME, TOO_OLD } from './http.js';
 
 export * from './errors.js';
 export { MAX_TOKEN_LEN };
@@ -48,10 +51,19 @@ function goFields(s) {
   return s.split(FIELDS).filter((x) => x !== '');
 }
 
-/** Who called: the project a verified credential belongs to, and the API it was accepted for. */
+/** The subject types (the sub_type claim; none means a project). */
+export const SUBJECT_PROJECT = 'project';
+export const SUBJECT_SERVICE_ACCOUNT = 'service_account';
+export const SUBJECT_USER = 'user';
+
+/**
+ * Who called: the project (or service account, or user) a verified credential belongs
+ * to, and the API it was accepted for.
+ */
 export class Principal {
   #iat;
   #exp;
+  #authTime;
 
   /**
    * @param {object} f
@@ -64,14 +76,29 @@ export class Principal {
    * @param {string[]} f.audience
    * @param {number|null} f.issuedAt ms
    * @param {number} f.expiresAt ms
+   * @param {'project'|'service_account'|'user'} f.subjectType
+   * @param {string} f.subject
+   * @param {string} f.serviceAccount
+   * @param {number|null} f.authTime ms
+   * @param {string} f.acr
+   * @param {string[]} f.amr
    */
   constructor(f) {
     /** api_key or access_token */
     this.kind = f.kind;
     /** The API the credential was accepted for: the verifier's audience. */
     this.api = f.api;
-    /** The project's client_id (sub). */
+    /**
+     * What subject is: 'project', 'service_account' or 'user' (the sub_type claim; a
+     * token without one is a project's). Decide on it before trusting project.
+     */
+    this.subjectType = f.subjectType;
+    /** The token's sub, whatever its type. */
+    this.subject = f.subject;
+    /** The project's client_id (sub) when subjectType is 'project', else ''. */
     this.project = f.project;
+    /** The service account's id (sub) when subjectType is 'service_account', else ''. */
+    this.serviceAccount = f.serviceAccount;
     /** The project's team ('' for access tokens issued before the claim existed). */
     this.team = f.team;
     /** The credential's scopes. */
@@ -80,9 +107,48 @@ export class Principal {
     this.keyId = f.keyId;
     /** The aud claim. */
     this.audience = Object.freeze(f.audience);
+    /** The authentication context class of the user's authentication (acr), or ''. */
+    this.acr = f.acr;
+    /** The authentication methods used (amr: 'pwd', 'otp', 'hwk', …), or []. */
+    this.amr = Object.freeze(f.amr);
     this.#iat = f.issuedAt;
     this.#exp = f.expiresAt;
+    this.#authTime = f.authTime;
     Object.freeze(this);
+  }
+
+  /** When the user last authenticated (auth_time), or null when the token does not say. */
+  get authTime() {
+    return this.#authTime === null ? null : new Date(this.#authTime);
+  }
+
+  /**
+   * undefined when the user authenticated at most maxAgeSeconds before now, else an
+   * InsufficientUserAuthenticationError (returned, not thrown) asking for an
+   * authentication within maxAgeSeconds: the token has no auth_time, or it is older.
+   * Handlers that step up on some requests only answer it with sendError/replyError.
+   * @param {Date|number} now the verifier's clock (a Date, or ms since the epoch)
+   * @param {number} maxAgeSeconds
+   * @returns {InsufficientUserAuthenticationError|undefined}
+   */
+  checkAuthTime(now, maxAgeSeconds) {
+    const maxAge = maxAgeOf(maxAgeSeconds);
+    if (this.#authTime === null) return new InsufficientUserAuthenticationError(NO_AUTH_TIME, { maxAge });
+    const ms = now instanceof Date ? now.getTime() : now;
+    if (ms - this.#authTime > maxAge * 1000) return new InsufficientUserAuthenticationError(TOO_OLD, { maxAge });
+    return undefined;
+  }
+
+  /**
+   * undefined when acr is one of values, else an InsufficientUserAuthenticationError
+   * (returned, not thrown) asking for one of them. A token without acr never passes.
+   * @param {...(string|string[])} values
+   * @returns {InsufficientUserAuthenticationError|undefined}
+   */
+  checkACR(...values) {
+    const acrValues = values.flat();
+    if (this.acr === '' || !acrValues.includes(this.acr)) return new InsufficientUserAuthenticationError(ACR_REASON, { acrValues });
+    return undefined;
   }
 
   /** When the credential was issued (null without iat). */
@@ -102,8 +168,10 @@ export class Principal {
 
   toJSON() {
     return {
-      kind: this.kind, api: this.api, project: this.project, team: this.team, scopes: this.scopes, keyId: this.keyId,
-      audience: this.audience, issuedAt: this.issuedAt, expiresAt: this.expiresAt,
+      kind: this.kind, api: this.api, subjectType: this.subjectType, subject: this.subject, project: this.project,
+      serviceAccount: this.serviceAccount, team: this.team, scopes: this.scopes, keyId: this.keyId,
+      audience: this.audience, issuedAt: this.issuedAt, expiresAt: this.expiresAt, authTime: this.authTime,
+      acr: this.acr, amr: this.amr,
     };
   }
 }
@@ -241,6 +309,11 @@ export class Verifier {
   /** This API's audience (the realm of RFC 6750 answers). */
   get audience() {
     return this.#audience;
+  }
+
+  /** The verifier's clock (its now option), in ms since the epoch: what exp and step-up requirements are judged by. */
+  now() {
+    return this.#now();
   }
 
   /** The logger the verifier and its middleware report to. */
@@ -581,7 +654,7 @@ export class Verifier {
     }
     const cl = readClaims(raw);
     if ((cl.exp !== null && !validNumericDate(cl.exp)) || (cl.nbf !== null && !validNumericDate(cl.nbf))
-      || (cl.iat !== null && !validNumericDate(cl.iat))) {
+      || (cl.iat !== null && !validNumericDate(cl.iat)) || (cl.authTime !== null && !validNumericDate(cl.authTime))) {
       throw new ClaimsError('a time claim is out of range');
     }
     const now = this.#now();
@@ -593,15 +666,28 @@ export class Verifier {
     if (cl.nbf !== null && now + leeway < cl.nbf * 1000) throw new NotYetValidError(`nbf ${new Date(cl.nbf * 1000).toISOString()}`);
     if (cl.iat !== null && now + leeway < cl.iat * 1000) throw new NotYetValidError('iat in the future');
     if (cl.sub === '' || cl.jti === '') throw new ClaimsError('sub and jti are required');
+    let subjectType;
+    if (cl.subType === '' || cl.subType === SUBJECT_PROJECT) subjectType = SUBJECT_PROJECT;
+    else if (kind === 'api_key') throw new ClaimsError(`an API key's subject is always a project, not ${JSON.stringify(truncate(cl.subType, 40))}`);
+    else if (cl.subType === SUBJECT_SERVICE_ACCOUNT || cl.subType === SUBJECT_USER) subjectType = cl.subType;
+    else throw new ClaimsError(`unknown sub_type ${JSON.stringify(truncate(cl.subType, 40))}`);
     const p = new Principal({
-      kind, api: this.#audience, project: cl.sub, team: cl.team, scopes: goFields(cl.scope), keyId: cl.jti,
-      audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
+      kind, api: this.#audience, subjectType, subject: cl.sub, project: subjectType === SUBJECT_PROJECT ? cl.sub : '',
+      serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', team: cl.team, scopes: goFields(cl.scope),
+      keyId: cl.jti, audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
+      authTime: cl.authTime === null ? null : cl.authTime * 1000, acr: cl.acr, amr: cl.amr === null ? [] : [...cl.amr],
     });
     const out = {
       p, exp: cl.exp * 1000, kid: k.kid, kind, project: cl.sub, team: cl.team, statusURI: '', statusIdx: 0,
       _key: '', _i: 0, _ref: false, // the cache's bookkeeping (cache.js)
     };
-    if (kind === 'access_token' && cl.clientId !== cl.sub) throw new ClaimsError('client_id must equal sub');
+    // A project's or a service account's token is its own client's: client_id is sub.
+    // A user's token names the client acting for the user, which is not the user.
+    if (kind === 'access_token') {
+      if (subjectType === SUBJECT_USER) {
+        if (cl.clientId === '') throw new ClaimsError('client_id is required');
+      } else if (cl.clientId !== cl.sub) throw new ClaimsError('client_id must equal sub');
+    }
     if (kind === 'api_key') {
       const sl = cl.statusList;
       if (sl === null || sl.idx === null || sl.uri === '') throw new ClaimsError('an API key must carry a status list reference');
@@ -770,6 +856,10 @@ function readClaims(raw) {
       scope: readString(raw.get('scope'), 'scope'),
       clientId: readString(raw.get('client_id'), 'client_id'),
       team: readString(raw.get('team'), 'team'),
+      subType: readString(raw.get('sub_type'), 'sub_type'),
+      authTime: readFloat(raw.get('auth_time'), 'auth_time'),
+      acr: readString(raw.get('acr'), 'acr'),
+      amr: readStringArray(raw.get('amr'), 'amr'),
       statusList: sl === null ? null : { idx: readInt(sl.get('idx'), 'idx'), uri: readString(sl.get('uri'), 'uri') },
     };
   } catch (e) {

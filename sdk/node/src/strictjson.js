@@ -572,6 +572,14 @@ export function readObject(v, field) {
 }
 
 /** The aud claim: a string or an array of strings (a null element is ''). */
+/** An array of strings (amr): null when missing or null; any other element, null included, is a mismatch. */
+export function readStringArray(v, field) {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) throw new TypeMismatch(field);
+  for (const x of v) if (typeof x !== 'string') throw new TypeMismatch(field);
+  return v;
+}
+
 export function readAudience(v) {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return [v];

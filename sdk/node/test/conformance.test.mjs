@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createVerifier, VerifyError } from '../src/index.js';
+import { errorAnswer } from '../src/http.js';
+import { createVerifier, InsufficientUserAuthenticationError, VerifyError } from '../src/index.js';
 
 const file = fileURLToPath(new URL('../../conformance/vectors.json', import.meta.url));
 if (!existsSync(file)) throw new Error(`${file} is missing: run make vectors (go run ./sdk/conformance/gen)`);
@@ -44,6 +45,34 @@ function optionsOf(o) {
   return opts;
 }
 
+/** Parses `Bearer k="v", k="v"` (quoted values without escapes, as the SDK writes them). */
+function authParams(h) {
+  assert.ok(h.startsWith('Bearer '), `challenge ${h} is not Bearer`);
+  const out = {};
+  for (const m of h.slice('Bearer '.length).matchAll(/([a-z_]+)="([^"]*)"(?:, |$)/g)) out[m[1]] = m[2];
+  return out;
+}
+
+/**
+ * Applies a case's step-up requirement to p on the file's clock, answers the error as
+ * the middleware does, and compares the challenge's auth-params (all but
+ * error_description) with the case's.
+ */
+function checkStepUp(c, p) {
+  const r = c.require;
+  const err = r.max_age_seconds !== null ? p.checkAuthTime(vectors.now * 1000, r.max_age_seconds) : p.checkACR(...r.acr_values);
+  if (!c.expect.challenge) {
+    assert.equal(err, undefined, `require ${JSON.stringify(r)}: ${err?.message}, want met`);
+    return;
+  }
+  assert.ok(err instanceof InsufficientUserAuthenticationError, `require ${JSON.stringify(r)}: ${err}, want a challenge`);
+  const a = errorAnswer(err, 'orders-api');
+  const params = authParams(a.headers['WWW-Authenticate']);
+  delete params.error_description;
+  assert.equal(a.status, 401);
+  assert.deepEqual(params, c.expect.challenge);
+}
+
 describe(`conformance vectors (${vectors.cases.length} cases, version ${vectors.version})`, () => {
   test('file format', () => {
     assert.equal(vectors.version, 1);
@@ -65,9 +94,14 @@ describe(`conformance vectors (${vectors.cases.length} cases, version ${vectors.
           assert.equal(err, undefined, `rejected with ${err?.code}: ${err?.message}`);
           const want = c.expect.principal;
           assert.deepEqual(
-            { kind: p.kind, api: p.api, project: p.project, team: p.team, scopes: [...p.scopes], key_id: p.keyId },
-            { ...want, scopes: want.scopes ?? [] },
+            {
+              kind: p.kind, api: p.api, subject_type: p.subjectType, subject: p.subject, project: p.project,
+              service_account: p.serviceAccount, team: p.team, scopes: [...p.scopes], key_id: p.keyId,
+              auth_time: p.authTime === null ? null : Math.floor(p.authTime.getTime() / 1000), acr: p.acr, amr: [...p.amr],
+            },
+            { ...want, scopes: want.scopes ?? [], amr: want.amr ?? [] },
           );
+          if (c.require) checkStepUp(c, p);
         } else {
           assert.equal(p, undefined, `accepted, want ${c.expect.error}`);
           assert.ok(err instanceof VerifyError, `not a VerifyError: ${err?.stack ?? err}`);

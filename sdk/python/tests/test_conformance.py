@@ -5,12 +5,14 @@ the file's now."""
 
 import json
 import os
+import re
 import unittest
 from typing import Any, Dict, List, Tuple
 
 from . import _issuer  # noqa: F401  (puts src on sys.path)
 
 import gatehouse_verify as gv
+from gatehouse_verify._http import error_response
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.normpath(os.path.join(HERE, "..", "..", "conformance", "vectors.json"))
@@ -87,11 +89,46 @@ def outcome(v: gv.Verifier, token: str) -> Tuple[str, Any]:
     return "valid", {
         "kind": p.kind,
         "api": p.api,
+        "subject_type": p.subject_type,
+        "subject": p.subject,
         "project": p.project,
+        "service_account": p.service_account,
         "team": p.team,
         "scopes": list(p.scopes),
         "key_id": p.key_id,
+        "auth_time": None if p.auth_time is None else int(p.auth_time),
+        "acr": p.acr,
+        "amr": list(p.amr),
     }
+
+
+def expected_principal(want: Dict[str, Any]) -> Dict[str, Any]:
+    """The case's principal, with a null amr or scopes as the empty list it means."""
+    return dict(want, scopes=want.get("scopes") or [], amr=want.get("amr") or [])
+
+
+def auth_params(h: str) -> Dict[str, str]:
+    """Parses `Bearer k="v", k="v"` (quoted values without escapes, as the SDK writes them)."""
+    assert h.startswith("Bearer "), h
+    return dict(re.findall(r'([a-z_]+)="([^"]*)"(?:, |$)', h[len("Bearer ") :]))
+
+
+def step_up_outcome(vectors: Dict[str, Any], case: Dict[str, Any], p: Any) -> Any:
+    """Applies the case's step-up requirement to p on the file's clock and answers the
+    error as the middleware does: None when met, else (status, auth-params other than
+    error_description)."""
+    r = case["require"]
+    try:
+        if r["max_age_seconds"] is not None:
+            p.check_auth_time(float(vectors["now"]), r["max_age_seconds"])
+        else:
+            p.check_acr(*r["acr_values"])
+    except gv.InsufficientUserAuthenticationError as e:
+        status, headers, _ = error_response("orders-api", e)
+        params = auth_params(dict(headers)["WWW-Authenticate"])
+        params.pop("error_description", None)
+        return status, params
+    return None
 
 
 class ConformanceTest(unittest.TestCase):
@@ -111,7 +148,14 @@ class ConformanceTest(unittest.TestCase):
                     want = case["expect"]
                     got = outcome(v, case["token"])
                     if want["valid"]:
-                        self.assertEqual(got, ("valid", want["principal"]))
+                        self.assertEqual(got, ("valid", expected_principal(want["principal"])))
+                        if case.get("require") is not None:
+                            challenge = want.get("challenge")
+                            self.assertEqual(
+                                step_up_outcome(vectors, case, v.verify(case["token"])),
+                                None if challenge is None else (401, challenge),
+                                "require %r" % case["require"],
+                            )
                     else:
                         self.assertEqual(got, ("error", want["error"]))
                     # The same answer a second time (rejections are never remembered;

@@ -20,6 +20,7 @@ from .errors import (
     ExpiredError,
     HeaderError,
     InsufficientScopeError,
+    InsufficientUserAuthenticationError,
     IssuerError,
     MalformedError,
     NoTokenError,
@@ -33,7 +34,14 @@ from .errors import (
     VerifyError,
     describe,
 )
-from .principal import KIND_ACCESS_TOKEN, KIND_API_KEY, Principal
+from .principal import (
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
+    SUBJECT_PROJECT,
+    SUBJECT_SERVICE_ACCOUNT,
+    SUBJECT_USER,
+    Principal,
+)
 from .verifier import Fetch, Stats, Verifier
 
 __all__ = [
@@ -44,6 +52,9 @@ __all__ = [
     "Fetch",
     "KIND_API_KEY",
     "KIND_ACCESS_TOKEN",
+    "SUBJECT_PROJECT",
+    "SUBJECT_SERVICE_ACCOUNT",
+    "SUBJECT_USER",
     "VerifyError",
     "NoTokenError",
     "MalformedError",
@@ -60,6 +71,7 @@ __all__ = [
     "StatusUnavailableError",
     "NotAllowedError",
     "InsufficientScopeError",
+    "InsufficientUserAuthenticationError",
     "DiscoveryError",
     "describe",
 ]

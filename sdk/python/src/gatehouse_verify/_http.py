@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, List, Optional, Tuple
 
-from .errors import InsufficientScopeError, NoTokenError, describe
+from .errors import InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, describe
+from .principal import ACR_NOT_ALLOWED, NO_AUTH_TIME
 
 Headers = List[Tuple[str, str]]
 Response = Tuple[int, Headers, bytes]
@@ -52,6 +53,48 @@ def scope_challenge(desc: str, scope: str = "") -> Response:
     return _json_response(403, h, "insufficient_scope", desc)
 
 
+def step_up_response(err: InsufficientUserAuthenticationError) -> Response:
+    """401 insufficient_user_authentication (RFC 9470 §3) with max_age or acr_values."""
+    h = 'Bearer error="insufficient_user_authentication", error_description="%s"' % quote(err.reason)
+    if err.max_age is None:
+        h += ', acr_values="%s"' % quote(" ".join(err.acr_values))
+    else:
+        h += ', max_age="%d"' % int(err.max_age or 0)
+    return _json_response(401, h, "insufficient_user_authentication", err.reason)
+
+
+def step_up_check(principal: Any, now: float, max_age: Optional[float], acr_values: Tuple[str, ...]) -> Optional[Response]:
+    """The 401 answer when principal (or None) does not meet a step-up requirement
+    (max_age when not None, else acr_values), else None."""
+    try:
+        if principal is None:
+            raise InsufficientUserAuthenticationError(
+                NO_AUTH_TIME if max_age is not None else ACR_NOT_ALLOWED, max_age=max_age, acr_values=acr_values
+            )
+        if max_age is not None:
+            principal.check_auth_time(now, max_age)
+        else:
+            principal.check_acr(*acr_values)
+    except InsufficientUserAuthenticationError as e:
+        return step_up_response(e)
+    return None
+
+
+def max_age_of(max_age: Any) -> float:
+    """Checks a require_auth_time max age (seconds, 0 or more)."""
+    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not 0 <= max_age < float("inf"):
+        raise ValueError("gatehouse_verify: max_age must be a number of seconds, 0 or more")
+    return max_age
+
+
+def acr_values_of(values: Iterable[str]) -> Tuple[str, ...]:
+    """Checks require_acr values: at least one, none empty."""
+    out = (values,) if isinstance(values, str) else tuple(values)
+    if not out or not all(isinstance(v, str) and v for v in out):
+        raise ValueError("gatehouse_verify: acr values: at least one, and no empty one")
+    return out
+
+
 def error_response(audience: str, err: BaseException) -> Response:
     """The answer to a rejected request: 401 with a bare challenge when no credential was
     sent, 403 insufficient_scope, else 401 invalid_token with the reason's category."""
@@ -60,6 +103,8 @@ def error_response(audience: str, err: BaseException) -> Response:
         return _json_response(401, realm, "invalid_request", NO_CREDENTIAL)
     if isinstance(err, InsufficientScopeError):
         return scope_challenge(str(err))
+    if isinstance(err, InsufficientUserAuthenticationError):
+        return step_up_response(err)
     desc = describe(err)
     return _json_response(
         401, realm + ', error="invalid_token", error_description="%s"' % quote(desc), "invalid_token", desc

@@ -1,11 +1,14 @@
 """ASGI middleware (Starlette, FastAPI, Quart, plain ASGI): verify every request's
 credential before the application sees it.
 
-    from gatehouse_verify.asgi import VerifyMiddleware, RequireScope, principal
+    from gatehouse_verify.asgi import VerifyMiddleware, RequireScope, RequireAuthTime, RequireACR, principal
 
     app = VerifyMiddleware(app, verifier)        # Starlette/FastAPI: app.add_middleware(VerifyMiddleware, verifier=verifier)
 
     # in a handler: principal(request.scope), or request.state.gatehouse_principal
+
+RequireAuthTime(app, 300) and RequireACR(app, "urn:example:mfa") step up (RFC 9470): 401
+insufficient_user_authentication with max_age or acr_values.
 
 The principal is put in scope["gatehouse.principal"] and in scope["state"]
 ["gatehouse_principal"] (request.state.gatehouse_principal in Starlette). A missing or
@@ -20,16 +23,19 @@ worker thread (asyncio.to_thread) so the loop never waits for the network.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
 
-from ._http import Response, error_response, missing_scope
+from ._http import Response, acr_values_of, error_response, max_age_of, missing_scope, step_up_check
 from .errors import NoTokenError, VerifyError
 from .principal import Principal
 from .verifier import Verifier
 
-__all__ = ["SCOPE_KEY", "STATE_KEY", "VerifyMiddleware", "RequireScope", "principal"]
+__all__ = ["SCOPE_KEY", "STATE_KEY", "VerifyMiddleware", "RequireScope", "RequireAuthTime", "RequireACR", "principal"]
 
 SCOPE_KEY = "gatehouse.principal"
+#: The verifier's clock (Verifier.now), for step-up requirements.
+CLOCK_KEY = "gatehouse.clock"
 STATE_KEY = "gatehouse_principal"
 
 Scope = MutableMapping[str, Any]
@@ -83,6 +89,7 @@ class VerifyMiddleware:
         # A copy of the scope and of its state: the principal belongs to this request only.
         scope = dict(scope)
         scope[SCOPE_KEY] = p
+        scope[CLOCK_KEY] = v.now
         state = dict(scope.get("state") or {})
         state[STATE_KEY] = p
         scope["state"] = state
@@ -107,3 +114,48 @@ class RequireScope:
                     await _send_response(send, r)
                 return
         await self.app(scope, receive, send)
+
+
+class _RequireStepUp:
+    """Shared by RequireAuthTime and RequireACR: answers HTTP requests whose principal
+    does not meet the requirement with 401 insufficient_user_authentication (RFC 9470);
+    closes such WebSockets with 1008."""
+
+    max_age: Optional[float] = None
+    acr_values: tuple = ()
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            now = scope.get(CLOCK_KEY, time.time)()
+            r = step_up_check(scope.get(SCOPE_KEY), now, self.max_age, self.acr_values)
+            if r is not None:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                else:
+                    await _send_response(send, r)
+                return
+        await self.app(scope, receive, send)
+
+
+class RequireAuthTime(_RequireStepUp):
+    """Wraps an ASGI application (behind VerifyMiddleware) so that requests get 401
+    insufficient_user_authentication with max_age unless the principal's user
+    authenticated at most max_age seconds ago, by the verifier's clock
+    (Principal.check_auth_time)."""
+
+    def __init__(self, app: ASGIApp, max_age: float):
+        super().__init__(app)
+        self.max_age = max_age_of(max_age)
+
+
+class RequireACR(_RequireStepUp):
+    """Wraps an ASGI application (behind VerifyMiddleware) so that requests get 401
+    insufficient_user_authentication with acr_values unless the principal's acr is one
+    of values (Principal.check_acr)."""
+
+    def __init__(self, app: ASGIApp, *values: str):
+        super().__init__(app)
+        self.acr_values = acr_values_of(values)

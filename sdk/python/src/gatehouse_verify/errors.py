@@ -8,7 +8,7 @@ language-neutral code of ``sdk/conformance/README.md``) and ``description`` (the
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional, Tuple
 
 __all__ = [
     "VerifyError",
@@ -27,6 +27,7 @@ __all__ = [
     "StatusUnavailableError",
     "NotAllowedError",
     "InsufficientScopeError",
+    "InsufficientUserAuthenticationError",
     "DiscoveryError",
     "describe",
 ]
@@ -169,6 +170,22 @@ class InsufficientScopeError(VerifyError):
     description = "insufficient scope"
 
 
+class InsufficientUserAuthenticationError(VerifyError):
+    """The credential is valid, but the user's authentication is older or weaker than
+    the route requires (RFC 9470): answered 401 with
+    error="insufficient_user_authentication" and max_age (``max_age``, seconds) or
+    acr_values (``acr_values``). ``reason`` is the error_description."""
+
+    code = "insufficient_user_authentication"
+    description = "insufficient user authentication"
+
+    def __init__(self, reason: str, max_age: Optional[float] = None, acr_values: Iterable[str] = ()):
+        self.reason = reason
+        self.max_age = max_age
+        self.acr_values: Tuple[str, ...] = tuple(acr_values)
+        super().__init__(reason)
+
+
 class DiscoveryError(Exception):
     """The Verifier could not start: the issuer's metadata or JWKS could not be had or
     did not fit. Not a credential rejection, so not a VerifyError."""
@@ -181,6 +198,8 @@ def describe(err: BaseException) -> str:
         if err.reason:
             return err.description + ": " + err.reason
         return err.description
+    if isinstance(err, InsufficientUserAuthenticationError):
+        return err.reason
     if isinstance(err, VerifyError):
         return err.description
     return "invalid token"

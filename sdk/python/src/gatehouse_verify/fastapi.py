@@ -10,6 +10,9 @@
     @app.post("/orders")
     async def create(p: Principal = Depends(orders_write)): ...
 
+    # Step-up (RFC 9470): 401 insufficient_user_authentication with max_age or acr_values.
+    payouts = require(verifier, max_age=300, acr_values=["urn:example:mfa"])
+
 Rejections raise an HTTPException with the RFC 6750 status and headers
 (WWW-Authenticate, Cache-Control: no-store); install_error_handler makes the body exactly
 {"error": …, "error_description": …} (without it FastAPI's default handler wraps that in
@@ -24,7 +27,7 @@ import functools
 import json
 from typing import Any, Callable, Iterable, Optional, Union
 
-from ._http import Response, error_response, missing_scope
+from ._http import Response, acr_values_of, error_response, max_age_of, missing_scope, step_up_check
 from .asgi import SCOPE_KEY
 from .errors import VerifyError
 from .principal import Principal
@@ -54,10 +57,19 @@ def http_exception_class() -> type:
     return GatehouseHTTPException
 
 
-def require(verifier: Verifier, scopes: Union[str, Iterable[str], None] = ()) -> Callable[..., Any]:
+def require(
+    verifier: Verifier,
+    scopes: Union[str, Iterable[str], None] = (),
+    *,
+    max_age: Optional[float] = None,
+    acr_values: Union[str, Iterable[str], None] = None,
+) -> Callable[..., Any]:
     """A dependency returning the request's Principal, or raising the RFC 6750 rejection:
     401 for a missing or rejected credential, 403 insufficient_scope when it lacks one of
-    scopes."""
+    scopes. Step-up (RFC 9470): with max_age (seconds), 401
+    insufficient_user_authentication with max_age unless the user authenticated at most
+    that long ago by the verifier's clock; with acr_values, the same with acr_values
+    unless the principal's acr is one of them."""
     try:
         from fastapi import Depends, Request
         from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -65,6 +77,8 @@ def require(verifier: Verifier, scopes: Union[str, Iterable[str], None] = ()) ->
         raise ImportError("gatehouse_verify.fastapi needs FastAPI (pip install gatehouse-verify[fastapi])") from e
 
     needed = (scopes,) if isinstance(scopes, str) else tuple(scopes or ())
+    need_age = None if max_age is None else max_age_of(max_age)
+    need_acr = () if acr_values is None else acr_values_of(acr_values)
     exc = http_exception_class()
     # Declares the bearer scheme in the OpenAPI document; the credential itself is read
     # by the verifier (which also knows X-API-Key when enabled).
@@ -82,6 +96,10 @@ def require(verifier: Verifier, scopes: Union[str, Iterable[str], None] = ()) ->
                 raise exc(error_response(verifier.audience, e)) from None
             request.scope[SCOPE_KEY] = p
         r = missing_scope(p, needed)
+        if r is None and need_age is not None:
+            r = step_up_check(p, verifier.now(), need_age, ())
+        if r is None and need_acr:
+            r = step_up_check(p, verifier.now(), None, need_acr)
         if r is not None:
             raise exc(r)
         return p

@@ -52,7 +52,14 @@ from .errors import (
     UnknownKeyError,
     VerifyError,
 )
-from .principal import KIND_ACCESS_TOKEN, KIND_API_KEY, Principal
+from .principal import (
+    KIND_ACCESS_TOKEN,
+    KIND_API_KEY,
+    SUBJECT_PROJECT,
+    SUBJECT_SERVICE_ACCOUNT,
+    SUBJECT_USER,
+    Principal,
+)
 
 __all__ = ["Verifier", "Stats", "Fetch"]
 
@@ -63,7 +70,7 @@ _KINDS = {"apikey+jwt": KIND_API_KEY, "at+jwt": KIND_ACCESS_TOKEN}
 
 CLAIM_NAMES = (
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-    "status", "status_list", "idx", "uri",
+    "sub_type", "auth_time", "acr", "amr", "status", "status_list", "idx", "uri",
 )  # fmt: skip
 STATUS_CLAIM_NAMES = ("iss", "sub", "exp", "iat", "ttl", "status_list", "bits", "lst")
 _claim_names = _jsonstrict.Names(CLAIM_NAMES)
@@ -76,15 +83,27 @@ _new = object.__new__
 
 def _new_principal(
     kind: str, api: str, project: str, team: str, scopes: Tuple[str, ...], key_id: str,
-    audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float,
+    audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float, subject_type: str,
+    subject: str, service_account: str, auth_time: Optional[float], acr: str, amr: Tuple[str, ...],
 ) -> Principal:  # fmt: skip
     """Principal(...) without the frozen dataclass's per-field object.__setattr__."""
     p = _new(Principal)
     p.__dict__.update(
         kind=kind, api=api, project=project, team=team, scopes=scopes, key_id=key_id,
-        audience=audience, issued_at=issued_at, expires_at=expires_at,
+        audience=audience, issued_at=issued_at, expires_at=expires_at, subject_type=subject_type,
+        subject=subject, service_account=service_account, auth_time=auth_time, acr=acr, amr=amr,
     )  # fmt: skip
     return p
+
+
+def _decode_str_array(v: Any) -> Tuple[str, ...]:
+    """amr: absent or null is (); otherwise an array of strings only (null elements too
+    are refused)."""
+    if v is None:
+        return ()
+    if type(v) is not list or not all(type(a) is str for a in v):
+        raise TypeError
+    return tuple(decode_str(a) for a in v)
 
 
 #: How many distinct status lists one verifier tracks.
@@ -354,6 +373,11 @@ class Verifier:
     def logger(self) -> logging.Logger:
         return self._log
 
+    def now(self) -> float:
+        """The verifier's clock (its ``now`` option), Unix seconds: what exp and step-up
+        requirements are judged by."""
+        return self._now()
+
     # --- fetching -------------------------------------------------------------------
 
     def _count(self, name: str) -> None:
@@ -553,6 +577,10 @@ class Verifier:
             if client_id is not None:
                 client_id = decode_str(client_id)
             team = decode_str(get("team"))
+            sub_type = decode_str(get("sub_type"))
+            auth_time = decode_num(get("auth_time"))
+            acr = decode_str(get("acr"))
+            amr = _decode_str_array(get("amr"))
             idx = None
             uri = ""
             status = get("status")
@@ -568,6 +596,7 @@ class Verifier:
             (exp is not None and not 0 <= exp < _MAX_DATE)
             or (nbf is not None and not 0 <= nbf < _MAX_DATE)
             or (iat is not None and not 0 <= iat < _MAX_DATE)
+            or (auth_time is not None and not 0 <= auth_time < _MAX_DATE)
         ):
             raise ClaimsError("a time claim is out of range")
         now = self._now()
@@ -586,9 +615,20 @@ class Verifier:
             raise NotYetValidError("iat in the future")
         if not sub or not jti:
             raise ClaimsError("sub and jti are required")
+        if sub_type == "" or sub_type == SUBJECT_PROJECT:
+            sub_type = SUBJECT_PROJECT
+        elif kind == KIND_API_KEY:
+            raise ClaimsError("an API key's subject is always a project, not %r" % _truncate(sub_type, 40))
+        elif sub_type != SUBJECT_SERVICE_ACCOUNT and sub_type != SUBJECT_USER:
+            raise ClaimsError("unknown sub_type %r" % _truncate(sub_type, 40))
         status_uri = ""
         if kind == KIND_ACCESS_TOKEN:
-            if client_id != sub:
+            # A project's or a service account's token is its own client's: client_id is
+            # sub. A user's token names the client acting for the user, which is not the user.
+            if sub_type == SUBJECT_USER:
+                if not client_id:
+                    raise ClaimsError("client_id is required")
+            elif client_id != sub:
                 raise ClaimsError("client_id must equal sub")
         else:
             if idx is None or not uri:
@@ -606,7 +646,10 @@ class Verifier:
             self._check_allowed(sub, team)
         if status_uri:
             self._check_status(status_uri, idx, block)  # type: ignore[arg-type]
-        p = _new_principal(kind, self._audience, sub, team, _fields(scope), jti, aud, iat, exp)
+        p = _new_principal(
+            kind, self._audience, sub if sub_type == SUBJECT_PROJECT else "", team, _fields(scope), jti, aud, iat, exp,
+            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr,
+        )  # fmt: skip
         return Cached(p, exp, k.kid, status_uri, idx or 0, sub, team)
 
     def _list_uri_ok(self, uri: str) -> bool:

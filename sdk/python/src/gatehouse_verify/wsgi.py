@@ -12,22 +12,30 @@
 
 A missing or rejected credential gets 401 with an RFC 6750 WWW-Authenticate header and a
 JSON body {"error", "error_description"} (Cache-Control: no-store); the application is not
-called. require_scope answers 403 insufficient_scope.
+called. require_scope answers 403 insufficient_scope; require_auth_time and require_acr
+step up (RFC 9470): 401 insufficient_user_authentication with max_age or acr_values.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ._http import Response, error_response as _error_response, missing_scope, status_line
+from ._http import Response, acr_values_of, max_age_of, missing_scope, status_line, step_up_check
+from ._http import error_response as _error_response
 from .errors import NoTokenError, VerifyError
 from .principal import Principal
 from .verifier import Verifier
 
-__all__ = ["ENVIRON_KEY", "VerifyMiddleware", "require_scope", "principal", "token_from_environ", "error_response"]
+__all__ = [
+    "ENVIRON_KEY", "VerifyMiddleware", "require_scope", "require_auth_time", "require_acr", "principal",
+    "token_from_environ", "error_response",
+]  # fmt: skip
 
 #: Where the middleware puts the Principal.
 ENVIRON_KEY = "gatehouse.principal"
+#: The verifier's clock (Verifier.now), for step-up requirements.
+CLOCK_KEY = "gatehouse.clock"
 
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -80,6 +88,7 @@ class VerifyMiddleware:
                 v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", environ.get("PATH_INFO", ""), e)
             return _respond(start_response, _error_response(v.audience, e))
         environ[ENVIRON_KEY] = p
+        environ[CLOCK_KEY] = v.now
         return self.app(environ, start_response)
 
 
@@ -90,6 +99,34 @@ def require_scope(*scopes: str) -> Callable[[WSGIApp], WSGIApp]:
     def wrap(app: WSGIApp) -> WSGIApp:
         def inner(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             r = missing_scope(environ.get(ENVIRON_KEY), scopes)
+            if r is not None:
+                return _respond(start_response, r)
+            return app(environ, start_response)
+
+        return inner
+
+    return wrap
+
+
+def require_auth_time(max_age: float) -> Callable[[WSGIApp], WSGIApp]:
+    """Wraps a WSGI application (behind VerifyMiddleware) so that it answers 401
+    insufficient_user_authentication with max_age (RFC 9470) unless the principal's user
+    authenticated at most max_age seconds ago, by the verifier's clock."""
+    return _require_step_up(max_age_of(max_age), ())
+
+
+def require_acr(*values: str) -> Callable[[WSGIApp], WSGIApp]:
+    """Wraps a WSGI application (behind VerifyMiddleware) so that it answers 401
+    insufficient_user_authentication with acr_values (RFC 9470) unless the principal's
+    acr is one of values."""
+    return _require_step_up(None, acr_values_of(values))
+
+
+def _require_step_up(max_age: Optional[float], acr_values: Tuple[str, ...]) -> Callable[[WSGIApp], WSGIApp]:
+    def wrap(app: WSGIApp) -> WSGIApp:
+        def inner(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            now = environ.get(CLOCK_KEY, time.time)()
+            r = step_up_check(environ.get(ENVIRON_KEY), now, max_age, acr_values)
             if r is not None:
                 return _respond(start_response, r)
             return app(environ, start_response)
