@@ -138,6 +138,14 @@ func TestServiceAccountSnippetsRun(t *testing.T) {
 	if code, out := call(fromPod); code != http.StatusOK || !strings.Contains(out, pr.ID) {
 		t.Errorf("the management API with the pod's token: %d\n%s", code, out)
 	}
+	// The CLI in a pipeline: the portal and the account's token from the environment.
+	cliEnv := []string{"HOME=" + t.TempDir(), "GATEHOUSE_URL=" + p.URL, "GATEHOUSE_TOKEN=" + fromPod}
+	if r := runSnippet(t, dir, cliEnv, gatehouseBin, "projects", "list", "--team", pr.TeamID, "--json"); r.code != 0 || !strings.Contains(r.stdout, pr.ID) {
+		t.Errorf("gatehouse projects list with the account's token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runSnippet(t, dir, cliEnv, gatehouseBin, "projects", "create", "--team", pr.TeamID, "--name", "by a pipeline"); r.code != 1 || !strings.Contains(r.stderr, "403") && !strings.Contains(strings.ToLower(r.stderr), "forbidden") {
+		t.Errorf("gatehouse projects create as a developer account: exit %d, want 1 (refused)\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	fromSecret, _ := token(snippets["snippet-secret"], "GATEHOUSE_CLIENT_SECRET="+secret)
 	if code, _ := call(fromSecret); code != http.StatusOK {
 		t.Errorf("the management API with the secret's token: %d", code)

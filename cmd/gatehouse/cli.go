@@ -127,8 +127,12 @@ func login(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	return err
 }
 
-// loadClient reads the stored credentials.
+// loadClient uses GATEHOUSE_URL and GATEHOUSE_TOKEN when both are set (a pipeline with a
+// service account's access token, say), and the stored credentials otherwise.
 func loadClient() (*client, error) {
+	if u, tok := os.Getenv("GATEHOUSE_URL"), os.Getenv("GATEHOUSE_TOKEN"); u != "" && tok != "" {
+		return &client{base: strings.TrimRight(u, "/"), token: tok}, nil
+	}
 	path, err := credentialsPath()
 	if err != nil {
 		return nil, err

@@ -176,6 +176,7 @@ func (o *cliOptions) listing(ctx context.Context, c *client, path string, cols .
 // printCLIUsage writes the client commands for `gatehouse help`.
 func printCLIUsage(w io.Writer) {
 	fmt.Fprintln(w, "  gatehouse login --url URL  store a personal access token read from stdin")
+	fmt.Fprintln(w, "  (or set GATEHOUSE_URL and GATEHOUSE_TOKEN, e.g. to a service account's access token)")
 	for _, c := range cliTable() {
 		fmt.Fprintf(w, "  gatehouse %s %s %s\n      %s\n", c.noun, c.verb, c.args, c.help)
 	}
