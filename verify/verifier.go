@@ -364,7 +364,13 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 		p.IssuedAt = unix(*cl.Iat)
 	}
 	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: cl.Sub, team: cl.Team}
-	if kind == KindAccessToken && cl.ClientID != cl.Sub {
+	// A user's token (authorization code) is issued to a project acting for the user:
+	// client_id is the project and sub the user. Every other access token is the
+	// client's own: client_id equals sub.
+	if kind == KindAccessToken && p.SubjectType == SubjectUser && cl.ClientID == "" {
+		return nil, fmt.Errorf("%w: a user's access token must name its client_id", ErrClaims)
+	}
+	if kind == KindAccessToken && p.SubjectType != SubjectUser && cl.ClientID != cl.Sub {
 		return nil, fmt.Errorf("%w: client_id must equal sub", ErrClaims)
 	}
 	if kind == KindAPIKey {
