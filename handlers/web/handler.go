@@ -32,6 +32,8 @@ func New(s *httpx.Server) (*Handler, error) {
 	}
 	h := &Handler{Server: s, sessions: sessions, auth: newAuthenticator(s.Cfg.OIDC), cookie: cookie}
 	s.Page = h.page
+	// The authorization endpoint sits under /oauth/ but is a page: a session, HTML errors.
+	s.ServePages(views.AuthorizePath(), views.ConsentPath())
 	return h, nil
 }
 
@@ -52,6 +54,8 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/login", h.startLogin, page...)
 	e.GET("/auth/callback", h.finishLogin, page...)
 	e.POST("/logout", h.logout, page...)
+	e.GET("/oauth/authorize", h.authorize, page...)        // authorize.go
+	e.POST("/oauth/consent", h.decideConsent, signedIn...) // authorize.go
 	e.POST("/logout/everywhere", h.logoutEverywhere, signedIn...)
 	e.GET("/account", h.showAccount, signedIn...)
 	e.POST("/account/tokens", h.createPersonalToken, signedIn...)
