@@ -11,3 +11,7 @@ func AuthorizeResumePath(id string) string { return AuthorizePath() + "?resume="
 
 // ConsentPath is /oauth/consent (POST): the user's answer on the consent page.
 func ConsentPath() string { return "/oauth/consent" }
+
+// APIScopeDelegationPath is /apis/{api}/scopes/delegation (POST, the scope and whether
+// users may delegate it in the form).
+func APIScopeDelegationPath(id string) string { return APIScopesPath(id) + "/delegation" }

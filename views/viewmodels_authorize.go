@@ -22,3 +22,11 @@ type ConsentScope struct {
 	Name        string
 	Description string
 }
+
+// yesNo is "Yes" or "No".
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
