@@ -53,6 +53,8 @@ var routeRules = map[string]routeRule{
 	"GET /login":                                  {access: public},
 	"GET /auth/callback":                          {access: public},
 	"POST /logout":                                {access: public},
+	"GET /oauth/authorize":                        {access: public}, // decides itself: sign-in, consent (authorize_test.go)
+	"POST /oauth/consent":                         {access: signedIn},
 
 	"POST /logout/everywhere":  {access: signedIn},
 	"GET /account":             {access: signedIn},
@@ -122,6 +124,7 @@ var routeRules = map[string]routeRule{
 	"POST /apis/:api/delete":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/remove":             {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/scopes/delegation":         {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant/revoke":      {access: team, least: models.RoleAdmin},
