@@ -419,3 +419,53 @@ func TestAuthorizationMetadata(t *testing.T) {
 		}
 	}
 }
+
+// prompt=login and a max_age the sign-in is older than send the signed-in user through
+// the provider again (asked for prompt=login), and the token's auth_time is the new
+// sign-in's.
+func TestAuthorizationCodeReauth(t *testing.T) {
+	a := newACApp(t)
+	ctx := context.Background()
+	e := a.e
+	alice := e.browser()
+	alice.mustSignIn("alice@example.com")
+	cfg := a.config(acRedirect, "orders:read")
+	for name, opt := range map[string]oauth2.AuthCodeOption{
+		"max_age": oauth2.SetAuthURLParam("max_age", "600"), "prompt=login": oauth2.SetAuthURLParam("prompt", "login"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.advance(30 * time.Minute) // within the session's idle timeout: still signed in
+			if !alice.signedIn() {
+				t.Fatal("signed out")
+			}
+			signIn := e.clock()
+			v := oauth2.GenerateVerifier()
+			res := alice.get(a.authURL(cfg, "s", v, opt))
+			loc, _ := url.Parse(res.Header.Get("Location"))
+			if res.StatusCode != http.StatusSeeOther || loc.Path != "/login" {
+				t.Fatalf("%d to %q, want sign-in again", res.StatusCode, loc)
+			}
+			returnTo := loc.Query().Get("return_to")
+			provider, _ := url.Parse(alice.startLogin(returnTo))
+			if provider.Query().Get("prompt") != "login" {
+				t.Errorf("provider asked with %v, want prompt=login", provider.Query())
+			}
+			res = alice.get(alice.authorize(provider.String(), "alice@example.com"))
+			if res.Header.Get("Location") != returnTo {
+				t.Fatalf("after sign-in: to %q, want %q", res.Header.Get("Location"), returnTo)
+			}
+			res = alice.get(returnTo)
+			if res.StatusCode == http.StatusOK {
+				res = allow(t, alice, consentForm(t, res), "allow")
+			}
+			q := a.callback(t, res, acRedirect, "s")
+			tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at, _ := userClaims(t, tok.AccessToken)["auth_time"].(float64); int64(at) != signIn.Unix() {
+				t.Errorf("auth_time %v, want the new sign-in %d", at, signIn.Unix())
+			}
+		})
+	}
+}
