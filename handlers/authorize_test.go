@@ -157,7 +157,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	cfg := a.config(redirect, "orders:read")
 	verifier := oauth2.GenerateVerifier()
 	b := e.browser()
-	res := b.get(a.authURL(cfg, "st-1", verifier))
+	res := b.get(a.authURL(cfg, "st-1", verifier, oauth2.SetAuthURLParam("login_hint", "alice@example.com")))
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login?return_to=") {
 		t.Fatalf("anonymous: %d to %q, want sign-in", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -166,7 +166,11 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	if !strings.HasPrefix(returnTo, "/oauth/authorize?resume=") || strings.Contains(returnTo, "code_challenge") {
 		t.Fatalf("return_to %q: want the request kept in the session, not in the URL", returnTo)
 	}
-	res = b.get(b.authorize(b.startLogin(returnTo), "alice@example.com"))
+	provider := b.startLogin(returnTo)
+	if pu, _ := url.Parse(provider); pu.Query().Get("login_hint") != "alice@example.com" {
+		t.Errorf("provider asked with %v, want the app's login_hint", pu.Query())
+	}
+	res = b.get(b.authorize(provider, "alice@example.com"))
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != returnTo {
 		t.Fatalf("after sign-in: %d to %q, want %q", res.StatusCode, res.Header.Get("Location"), returnTo)
 	}
@@ -294,6 +298,9 @@ func TestAuthorizationCodeHostile(t *testing.T) {
 			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
 				t.Errorf("redirect_uri %q: %d to %q, want 400 and no redirect", r, res.StatusCode, res.Header.Get("Location"))
 			}
+		}
+		if res := alice.get(a.authURL(cfg, strings.Repeat("s", 9000), oauth2.GenerateVerifier())); res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
+			t.Errorf("a 9000-character state: %d, want 400 and no redirect", res.StatusCode)
 		}
 		u := a.authURL(cfg, "s", oauth2.GenerateVerifier()) + "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
 		if res := alice.get(u); res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {

@@ -13,6 +13,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/views"
 )
 
+// maxAuthorizeQuery bounds an authorization request's query string.
+const maxAuthorizeQuery = 8192
+
 // authorize handles "GET /oauth/authorize", the authorization endpoint (RFC 6749
 // §4.1.1 with PKCE, RFC 7636; resource, RFC 8707). client_id and redirect_uri are
 // checked first, and a failure there is an error page; every later error goes back to
@@ -22,6 +25,9 @@ import (
 // prompt=consent), anyone else the consent page.
 func (h *Handler) authorize(c echo.Context) error {
 	httpx.NoStore(c)
+	if len(c.Request().URL.RawQuery) > maxAuthorizeQuery { // it is kept in the session while the user signs in
+		return echo.NewHTTPError(http.StatusBadRequest, "The app's request is too long. Tell the app's developers.")
+	}
 	q := c.Request().URL.Query()
 	resumed := false
 	if id := q.Get("resume"); id != "" && len(q) == 1 {
@@ -57,7 +63,7 @@ func (h *Handler) authorize(c echo.Context) error {
 		if req.Prompt == "none" {
 			return h.redirectError(c, http.StatusFound, req, &authzError{"login_required", "the user must sign in"})
 		}
-		id, err := h.keepPending(c, q.Encode(), u != nil)
+		id, err := h.keepPending(c, q.Encode(), u != nil, req.LoginHint)
 		if err != nil {
 			return err
 		}
@@ -75,7 +81,7 @@ func (h *Handler) authorize(c echo.Context) error {
 	if req.Prompt == "none" {
 		return h.redirectError(c, http.StatusFound, req, &authzError{"consent_required", "the user has not allowed this app these permissions"})
 	}
-	id, err := h.keepPending(c, q.Encode(), false)
+	id, err := h.keepPending(c, q.Encode(), false, "")
 	if err != nil {
 		return err
 	}

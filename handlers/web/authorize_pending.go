@@ -17,7 +17,9 @@ const pendingTTL = 10 * time.Minute
 // a newer request replaces an older one) under a fresh random id, which it returns.
 // Sign-in returns to AuthorizeResumePath(id) and the consent form posts id: neither
 // carries the request itself, so nothing the browser sends back can change it.
-func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool) (string, error) {
+//
+// loginHint, when the user is sent to sign in, is passed on to the provider.
+func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool, loginHint string) (string, error) {
 	s, err := h.session(c)
 	if err != nil {
 		return "", err
@@ -26,6 +28,9 @@ func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool) (str
 	s.Values[keyAuthorize] = id + "\n" + strconv.FormatInt(h.Store.Now().Unix(), 10) + "\n" + rawQuery
 	if reauth {
 		s.Values[keyReauth] = "1"
+	}
+	if hint := truncateASCII(loginHint, 256); hint != "" {
+		s.Values[keyLoginHint] = hint
 	}
 	if _, ok := s.Values[keyCSRF]; !ok {
 		s.Values[keyCSRF] = randomString()

@@ -45,7 +45,9 @@ func (h *Handler) startLogin(c echo.Context) error {
 	s.Values[keyVerifier] = verifier
 	s.Values[keyReturnTo] = returnTo
 	s.Values[keyStarted] = strconv.FormatInt(h.Store.Now().Unix(), 10)
+	hint, _ := s.Values[keyLoginHint].(string)
 	delete(s.Values, keyReauth) // asked once
+	delete(s.Values, keyLoginHint)
 	if _, ok := s.Values[keyCSRF]; !ok {
 		s.Values[keyCSRF] = randomString()
 	}
@@ -54,6 +56,9 @@ func (h *Handler) startLogin(c echo.Context) error {
 	}
 	httpx.NoStore(c)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	if hint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
+	}
 	if reauth {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
 	}

@@ -33,6 +33,8 @@ const (
 	// keyReauth asks the next sign-in to authenticate again although a user is signed in
 	// (prompt=login, max_age).
 	keyReauth = "oauth_reauth"
+	// keyLoginHint is an authorization request's login_hint, for the next sign-in.
+	keyLoginHint = "oauth_login_hint"
 )
 
 // DBStore is a gorilla/sessions Store whose sessions live in the database. The cookie
