@@ -476,3 +476,34 @@ func TestAuthorizationCodeReauth(t *testing.T) {
 		})
 	}
 }
+
+// The account page lists the apps the user allowed, and withdrawing one makes the app
+// ask again; another user cannot withdraw it.
+func TestConsentWithdrawn(t *testing.T) {
+	a := newACApp(t)
+	e := a.e
+	alice := signedInMember(t, e, "alice@example.com")
+	cfg := a.config(acRedirect, "orders:read")
+	v := oauth2.GenerateVerifier()
+	a.callback(t, allow(t, alice.b, consentForm(t, alice.b.get(a.authURL(cfg, "s", v))), "allow"), acRedirect, "s")
+	d := doc(t, alice.b.get("/account"))
+	row := d.Find(`[data-testid="consent-row"]`)
+	if row.Length() != 1 || !strings.Contains(row.Text(), a.project.Name) || !strings.Contains(row.Text(), "orders:read") {
+		t.Fatalf("account page lists %q, want the app with orders:read", row.Text())
+	}
+	form := url.Values{"_csrf": {alice.csrf}, "project": {a.project.ID}, "api": {a.api.ID}}
+	// Bob's withdrawing Alice's consent finds nothing.
+	bob := signedInMember(t, e, "bob@example.com")
+	if res := bob.b.post("/account/consents/revoke", url.Values{"_csrf": {bob.csrf}, "project": {a.project.ID}, "api": {a.api.ID}}, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("another user withdrawing it: %d, want 404", res.StatusCode)
+	}
+	if res := alice.b.post("/account/consents/revoke", form, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("withdraw: %d %s", res.StatusCode, readBody(res))
+	}
+	if res := alice.b.get(a.authURL(cfg, "s", v)); res.StatusCode != http.StatusOK {
+		t.Errorf("after withdrawing: %d, want the consent page again", res.StatusCode)
+	}
+	if n := doc(t, alice.b.get("/account")).Find(`[data-testid="consent-row"]`).Length(); n != 0 {
+		t.Errorf("account page still lists %d apps", n)
+	}
+}

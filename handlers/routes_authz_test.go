@@ -55,6 +55,7 @@ var routeRules = map[string]routeRule{
 	"POST /logout":                                {access: public},
 	"GET /oauth/authorize":                        {access: public}, // decides itself: sign-in, consent (authorize_test.go)
 	"POST /oauth/consent":                         {access: signedIn},
+	"POST /account/consents/revoke":               {access: signedIn, secretInPath: true}, // a made-up or another user's consent is 404, like a made-up token id
 
 	"POST /logout/everywhere":  {access: signedIn},
 	"GET /account":             {access: signedIn},

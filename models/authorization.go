@@ -200,3 +200,14 @@ type Consent struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ConsentInfo is a consent as its user sees it: the app, its team, the API and scopes.
+type ConsentInfo struct {
+	ProjectID   string
+	ProjectName string
+	TeamName    string
+	APIID       string `gorm:"column:api_id"`
+	APIName     string
+	Scopes      string
+	UpdatedAt   time.Time
+}

@@ -15,3 +15,6 @@ func ConsentPath() string { return "/oauth/consent" }
 // APIScopeDelegationPath is /apis/{api}/scopes/delegation (POST, the scope and whether
 // users may delegate it in the form).
 func APIScopeDelegationPath(id string) string { return APIScopesPath(id) + "/delegation" }
+
+// ConsentRevokePath is /account/consents/revoke (POST, the project and API in the form).
+func ConsentRevokePath() string { return "/account/consents/revoke" }

@@ -1,5 +1,7 @@
 package views
 
+import "time"
+
 // ConsentVM is the consent page: an app (a project of a team) asks to act for the
 // signed-in user on one API with these scopes.
 type ConsentVM struct {
@@ -29,4 +31,12 @@ func yesNo(b bool) string {
 		return "Yes"
 	}
 	return "No"
+}
+
+// ConsentRow is an app the user allowed to act for them, on the account page.
+type ConsentRow struct {
+	ProjectID, AppName, TeamName string
+	APIID, APIName               string
+	Scopes                       []string
+	UpdatedAt                    time.Time
 }

@@ -60,6 +60,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/account", h.showAccount, signedIn...)
 	e.POST("/account/tokens", h.createPersonalToken, signedIn...)
 	e.POST("/account/tokens/:id/revoke", h.revokePersonalToken, signedIn...)
+	e.POST("/account/consents/revoke", h.revokeConsent, signedIn...) // consent_revoke.go
 
 	e.GET("/teams", h.listTeams, signedIn...)
 	e.POST("/teams", h.createTeam, signedIn...)

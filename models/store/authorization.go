@@ -286,3 +286,26 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, 
 func (s *Store) PruneAuthorizationCodes(ctx context.Context) error {
 	return s.db.WithContext(ctx).Where("expires_at < ?", s.now().Add(-time.Hour)).Delete(&models.AuthorizationCode{}).Error
 }
+
+// UserConsents lists what the user allowed apps to do for them, newest first.
+func (s *Store) UserConsents(ctx context.Context, userID string) ([]models.ConsentInfo, error) {
+	var out []models.ConsentInfo
+	err := s.db.WithContext(ctx).Raw(`SELECT c.project_id, p.name AS project_name, t.name AS team_name, c.api_id, a.name AS api_name,
+		c.scopes, c.updated_at FROM consents c JOIN projects p ON p.id = c.project_id JOIN teams t ON t.id = p.team_id
+		JOIN apis a ON a.id = c.api_id WHERE c.user_id = ? ORDER BY c.updated_at DESC, c.project_id, c.api_id`, userID).Scan(&out).Error
+	return out, err
+}
+
+// RevokeConsent forgets the user's consent for the project on the API: the app must ask
+// again. (Its access tokens already issued expire within their lifetime.) Another
+// user's consent, or none, is ErrNotFound.
+func (s *Store) RevokeConsent(ctx context.Context, userID, projectID, apiID string) error {
+	res := s.db.WithContext(ctx).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Delete(&models.Consent{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.ErrNotFound
+	}
+	return nil
+}
