@@ -206,6 +206,21 @@ func TestAuthorizationCode(t *testing.T) {
 				t.Errorf("a developer making a scope delegable: %v, want refused", err)
 			}
 		})
+		t.Run("Prune", func(t *testing.T) {
+			code := f.code(t, s, "orders:read")
+			f.clock.Advance(models.AuthorizationCodeTTL + time.Hour + time.Second)
+			if err := s.PruneAuthorizationCodes(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db, err := s.SQLDB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM authorization_codes WHERE hash = $1", models.SHA256Hex(code)).Scan(&n); err != nil || n != 0 {
+				t.Errorf("expired code after pruning: %d rows, %v", n, err)
+			}
+		})
 		t.Run("PublicClient", func(t *testing.T) {
 			if p, err := s.PublicClient(ctx, f.p.ID); err != nil || p.ID != f.p.ID {
 				t.Fatalf("public client: %v", err)
@@ -243,6 +258,19 @@ func TestAuthorizationCode(t *testing.T) {
 			}
 			if !covered("orders:read", "orders:write") {
 				t.Error("consents add up")
+			}
+			list, err := s.UserConsents(ctx, uid)
+			if err != nil || len(list) != 1 || list[0].ProjectName != "Orders app" || list[0].TeamName != f.w.team.Name || list[0].Scopes != "orders:read orders:write" {
+				t.Fatalf("UserConsents: %+v %v", list, err)
+			}
+			if err := s.RevokeConsent(ctx, f.w.owner.User.ID, f.p.ID, f.api.ID); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("another user revoking it: %v, want ErrNotFound", err)
+			}
+			if err := s.RevokeConsent(ctx, uid, f.p.ID, f.api.ID); err != nil {
+				t.Fatal(err)
+			}
+			if covered("orders:read") {
+				t.Error("covered after the consent was withdrawn")
 			}
 		})
 	})
