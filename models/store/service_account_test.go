@@ -18,7 +18,7 @@ import (
 
 // saTeam is a team with an owner, an admin, a developer, and a stranger outside it.
 type saTeam struct {
-	team                              models.Team
+	team                                models.Team
 	owner, admin, developer, stranger models.Actor
 }
 
