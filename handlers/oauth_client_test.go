@@ -118,8 +118,11 @@ func TestMetadataGolden(t *testing.T) {
 		t.Errorf("grant_types_supported: got %q, want it to contain the JWT bearer grant", md.GrantTypesSupported)
 	}
 	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	// "none" at the token endpoint only: a public client redeeming a code with PKCE.
+	if want := append(append([]string{}, wantAuth...), "none"); !slices.Equal(md.TokenEndpointAuthMethodsSupported, want) {
+		t.Errorf("token_endpoint_auth_methods_supported: got %q, want %q", md.TokenEndpointAuthMethodsSupported, want)
+	}
 	for name, got := range map[string][]string{
-		"token_endpoint_auth_methods_supported":         md.TokenEndpointAuthMethodsSupported,
 		"introspection_endpoint_auth_methods_supported": md.IntrospectionAuthMethods,
 		"revocation_endpoint_auth_methods_supported":    md.RevocationAuthMethods,
 	} {

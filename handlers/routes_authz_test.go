@@ -54,6 +54,9 @@ var routeRules = map[string]routeRule{
 	"GET /login":                                  {access: public},
 	"GET /auth/callback":                          {access: public},
 	"POST /logout":                                {access: public},
+	"GET /oauth/authorize":                        {access: public}, // decides itself: sign-in, consent (authorize_test.go)
+	"POST /oauth/consent":                         {access: signedIn},
+	"POST /account/consents/revoke":               {access: signedIn, secretInPath: true}, // a made-up or another user's consent is 404, like a made-up token id
 
 	"POST /logout/everywhere":  {access: signedIn},
 	"GET /account":             {access: signedIn},
@@ -125,6 +128,7 @@ var routeRules = map[string]routeRule{
 	"POST /apis/:api/delete":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/remove":             {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/scopes/delegation":         {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant/revoke":      {access: team, least: models.RoleAdmin},

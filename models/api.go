@@ -44,7 +44,10 @@ type APIScope struct {
 	APIID       string `gorm:"primaryKey;column:api_id"`
 	Name        string `gorm:"primaryKey"`
 	Description string
-	CreatedAt   time.Time
+	// Delegable scopes are those users may delegate to apps acting for them (the
+	// authorization code grant); set by the API's owners and admins, off by default.
+	Delegable bool
+	CreatedAt time.Time
 }
 
 // TableName is the scopes' table.

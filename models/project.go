@@ -30,9 +30,15 @@ type Project struct {
 	// AuthMethods are the client authentication methods it accepts (space-separated
 	// AuthClientSecret, AuthPrivateKeyJWT).
 	AuthMethods string
-	CreatedBy   *string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// RedirectURIs are the registered redirect URIs of the authorization code grant, one
+	// per line (RedirectURIList, MatchesRedirectURI).
+	RedirectURIs string `gorm:"column:redirect_uris"`
+	// PublicClient marks an app that cannot keep a secret (a native or browser app): at
+	// the token endpoint it sends only its client_id, and PKCE is its proof.
+	PublicClient bool
+	CreatedBy    *string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// Grants are the APIs the project may get credentials for, loaded with the project
 	// where issuance needs them (client authentication, assertions).
 	Grants []IssuableGrant `gorm:"-"`
@@ -72,6 +78,10 @@ type ProjectSettings struct {
 	// AuthMethods are the accepted client authentication methods (at least one); nil
 	// leaves them as they are.
 	AuthMethods []string
+	// RedirectURIs is the settings field, one URI per line; nil leaves them as they are.
+	RedirectURIs *string
+	// PublicClient: nil leaves it as it is.
+	PublicClient *bool
 }
 
 // ProjectSummary is a project in a list, with its team's name.

@@ -46,6 +46,8 @@ type AccessTokenClaims struct {
 	Team string `json:"team,omitempty"`
 	// SubType says what sub is: SubjectProject, SubjectServiceAccount or SubjectUser.
 	SubType string `json:"sub_type,omitempty"`
+	// AuthTime is when the user signed in to the portal (sub_type user only).
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
 }
 
 // IssuedToken is an access token and what the token response says about it.

@@ -45,6 +45,10 @@ type Principal struct {
 	// ServiceAccount is the service account's id (sa_…) when SubjectType is
 	// SubjectServiceAccount.
 	ServiceAccount string
+	// ClientID is the client the credential was issued to: the project (API keys, a
+	// project's tokens), the service account, or, for a user's token, the project acting
+	// for the user. The Projects allow-list is checked against it.
+	ClientID string
 	// Team is the project's team (the team claim). API keys always carry it; access
 	// tokens carry it too, except those issued before the claim was added, for which
 	// Team is empty.

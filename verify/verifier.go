@@ -366,7 +366,14 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	if cl.Iat != nil {
 		p.IssuedAt = unix(*cl.Iat)
 	}
-	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: cl.Sub, team: cl.Team}
+	// The allow-list of projects is about the client: for a user's token, the project
+	// acting for the user (client_id), not the user.
+	client := cl.Sub
+	if p.SubjectType == SubjectUser {
+		client = cl.ClientID
+	}
+	p.ClientID = client
+	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: client, team: cl.Team}
 	// A project's or a service account's token is its own client's: client_id is sub.
 	// A user's token names the client acting for the user, which is not the user.
 	switch {

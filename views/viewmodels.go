@@ -97,6 +97,8 @@ type AccountVM struct {
 	TokenForm PersonalTokenForm
 	// APIBase is the management API's URL, for the token form's help text.
 	APIBase string
+	// Consents are the apps the user allowed to act for them.
+	Consents []ConsentRow
 }
 
 // PersonalTokenRow is one personal access token on the account page.

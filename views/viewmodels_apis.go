@@ -128,6 +128,8 @@ type APIPermissions struct {
 type ScopeRow struct {
 	Name        string
 	Description string
+	// Delegable: users may delegate it to apps acting for them.
+	Delegable bool
 }
 
 // GrantRow is a project holding access to the API, with the scopes granted. The update

@@ -308,8 +308,12 @@ type SettingsForm struct {
 	GrantTypes []Checkbox
 	// AuthMethods are the checkboxes "auth_methods": client_secret, private_key_jwt.
 	AuthMethods []Checkbox
-	Errors      map[string]string
-	Saved       bool
+	// RedirectURIs is the textarea "redirect_uris", one URI per line.
+	RedirectURIs string
+	// PublicClient is the checkbox "public_client".
+	PublicClient bool
+	Errors       map[string]string
+	Saved        bool
 }
 
 // Checkbox is one checkbox of a group.

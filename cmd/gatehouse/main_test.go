@@ -28,17 +28,18 @@ func TestBackgroundJobs(t *testing.T) {
 		atStop bool
 	}
 	wants := map[string]want{
-		"caches.refresh":      {time.Second, false},
-		"signer.refresh":      {time.Second, false},
-		"signer.maintain":     {time.Minute, false},
-		"usage.flush":         {10 * time.Second, true},
-		"last_used.flush":     {10 * time.Second, true},
-		"sessions.prune":      {10 * time.Minute, false},
-		"auth_failures.prune": {5 * time.Minute, false},
-		"assertions.prune":    {5 * time.Minute, false},
-		"webhooks.deliver":    {time.Second, true},
-		"webhooks.expiring":   {10 * time.Minute, false},
-		"webhooks.prune":      {10 * time.Minute, false},
+		"caches.refresh":            {time.Second, false},
+		"signer.refresh":            {time.Second, false},
+		"signer.maintain":           {time.Minute, false},
+		"usage.flush":               {10 * time.Second, true},
+		"last_used.flush":           {10 * time.Second, true},
+		"sessions.prune":            {10 * time.Minute, false},
+		"auth_failures.prune":       {5 * time.Minute, false},
+		"assertions.prune":          {5 * time.Minute, false},
+		"authorization_codes.prune": {5 * time.Minute, false},
+		"webhooks.deliver":          {time.Second, true},
+		"webhooks.expiring":         {10 * time.Minute, false},
+		"webhooks.prune":            {10 * time.Minute, false},
 	}
 	// The functions are not called here: the nil receivers are never used.
 	list := backgroundJobs(nil, nil, nil, nil, models.DefaultSessionPolicy, models.WebhookRetention, slog.New(slog.NewTextHandler(io.Discard, nil)))

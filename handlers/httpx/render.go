@@ -25,6 +25,11 @@ func Render(c echo.Context, status int, t templ.Component) error {
 // (errors included): a path the way in that serves it declared with ServeJSON.
 func (h *Server) WantsJSON(c echo.Context) bool {
 	p := c.Request().URL.Path
+	for _, pg := range h.pages {
+		if p == pg {
+			return false
+		}
+	}
 	for _, m := range h.machine {
 		if p == m || (strings.HasSuffix(m, "/") && strings.HasPrefix(p, m)) {
 			return true
@@ -36,6 +41,10 @@ func (h *Server) WantsJSON(c echo.Context) bool {
 // ServeJSON declares paths answered in JSON: exact paths, or prefixes ending in "/"
 // (which cover the 404s below them too). Each way in declares its own.
 func (h *Server) ServeJSON(paths ...string) { h.machine = append(h.machine, paths...) }
+
+// ServePages declares exact paths that are pages (HTML errors, the session loaded) even
+// under a ServeJSON prefix: the authorization endpoint and its consent answer.
+func (h *Server) ServePages(paths ...string) { h.pages = append(h.pages, paths...) }
 
 // StatusText is the title of an error page.
 func StatusText(code int) string {

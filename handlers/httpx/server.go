@@ -92,6 +92,7 @@ type Server struct {
 	// Page builds the layout of an error page for this request (the web way in's
 	// header: who is signed in, the CSRF token); nil renders a bare one.
 	Page func(c echo.Context, title string) views.Page
-	// machine are the paths answered in JSON (ServeJSON).
-	machine []string
+	// machine are the paths answered in JSON (ServeJSON); pages are exact paths under
+	// them that are pages nonetheless (ServePages).
+	machine, pages []string
 }

@@ -12,14 +12,19 @@ import (
 
 // Metadata is the RFC 8414 authorization server metadata document.
 type Metadata struct {
-	Issuer                                     string   `json:"issuer"`
-	TokenEndpoint                              string   `json:"token_endpoint"`
-	JWKSURI                                    string   `json:"jwks_uri"`
-	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
-	RevocationEndpoint                         string   `json:"revocation_endpoint"`
-	GrantTypesSupported                        []string `json:"grant_types_supported,omitempty"`
-	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
-	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
+	Issuer                        string   `json:"issuer"`
+	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
+	TokenEndpoint                 string   `json:"token_endpoint"`
+	JWKSURI                       string   `json:"jwks_uri"`
+	IntrospectionEndpoint         string   `json:"introspection_endpoint"`
+	RevocationEndpoint            string   `json:"revocation_endpoint"`
+	GrantTypesSupported           []string `json:"grant_types_supported,omitempty"`
+	ResponseTypesSupported        []string `json:"response_types_supported,omitempty"`
+	ScopesSupported               []string `json:"scopes_supported,omitempty"`
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
+	// AuthorizationResponseIssParameterSupported: the authorization response carries
+	// iss (RFC 9207), so a client can tell which server answered (mix-up attacks).
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
@@ -39,15 +44,19 @@ func (h *Handler) metadataDocument() Metadata {
 	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 	return Metadata{
 		Issuer:                base,
+		AuthorizationEndpoint: base + "/oauth/authorize",
 		TokenEndpoint:         base + "/oauth/token",
 		JWKSURI:               base + "/.well-known/jwks.json",
 		IntrospectionEndpoint: base + "/oauth/introspect",
 		RevocationEndpoint:    base + "/oauth/revoke",
 		GrantTypesSupported:   oauth.GrantTypes(),
-		// No authorization endpoint, so no response type; scopes are defined per API, and
-		// the portal itself defines none. RFC 8414 §2 says to omit such members rather
-		// than publish them empty.
-		TokenEndpointAuthMethodsSupported:          auth,
+		// Scopes are defined per API, and the portal itself defines none: RFC 8414 §2
+		// says to omit the member rather than publish it empty.
+		ResponseTypesSupported:                     []string{"code"},
+		CodeChallengeMethodsSupported:              []string{"S256"},
+		AuthorizationResponseIssParameterSupported: true,
+		// "none": a public client redeeming a code with its client_id and PKCE verifier.
+		TokenEndpointAuthMethodsSupported:          append(append([]string{}, auth...), "none"),
 		TokenEndpointAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		IntrospectionEndpointAuthMethodsSupported:  auth,
 		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -43,6 +44,14 @@ func (h *Handler) renderAccount(c echo.Context, status int, edit func(*views.Per
 	for _, t := range tokens {
 		vm.Tokens = append(vm.Tokens, views.PersonalTokenRow{ID: t.ID, Name: t.Name, Hint: t.Hint, Scope: t.Scope, Team: t.TeamName,
 			Status: t.Status(now), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt})
+	}
+	consents, err := h.Store.UserConsents(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range consents {
+		vm.Consents = append(vm.Consents, views.ConsentRow{ProjectID: c.ProjectID, AppName: c.ProjectName, TeamName: c.TeamName,
+			APIID: c.APIID, APIName: c.APIName, Scopes: strings.Fields(c.Scopes), UpdatedAt: c.UpdatedAt})
 	}
 	teams, err := h.Store.TeamsOf(ctx, u.ID)
 	if err != nil {

@@ -48,7 +48,7 @@ func (h *Handler) renderAPI(c echo.Context, status int, tab string, adjust func(
 		StatusListTTL:    h.Cfg.Signer.Config().StatusListTTL,
 	}
 	for _, s := range av.Scopes {
-		vm.Scopes = append(vm.Scopes, views.ScopeRow{Name: s.Name, Description: s.Description})
+		vm.Scopes = append(vm.Scopes, views.ScopeRow{Name: s.Name, Description: s.Description, Delegable: s.Delegable})
 	}
 	requestable, err := h.requestableProjects(ctx, a)
 	if err != nil {

@@ -32,6 +32,8 @@ func New(s *httpx.Server) (*Handler, error) {
 	}
 	h := &Handler{Server: s, sessions: sessions, auth: newAuthenticator(s.Cfg.OIDC), cookie: cookie}
 	s.Page = h.page
+	// The authorization endpoint sits under /oauth/ but is a page: a session, HTML errors.
+	s.ServePages(views.AuthorizePath(), views.ConsentPath())
 	return h, nil
 }
 
@@ -52,10 +54,13 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/login", h.startLogin, page...)
 	e.GET("/auth/callback", h.finishLogin, page...)
 	e.POST("/logout", h.logout, page...)
+	e.GET("/oauth/authorize", h.authorize, page...)        // authorize.go
+	e.POST("/oauth/consent", h.decideConsent, signedIn...) // authorize.go
 	e.POST("/logout/everywhere", h.logoutEverywhere, signedIn...)
 	e.GET("/account", h.showAccount, signedIn...)
 	e.POST("/account/tokens", h.createPersonalToken, signedIn...)
 	e.POST("/account/tokens/:id/revoke", h.revokePersonalToken, signedIn...)
+	e.POST("/account/consents/revoke", h.revokeConsent, signedIn...) // consent_revoke.go
 
 	e.GET("/teams", h.listTeams, signedIn...)
 	e.POST("/teams", h.createTeam, signedIn...)
@@ -119,6 +124,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/apis/:api/delete", h.deleteAPI, signedIn...)
 	e.POST("/apis/:api/scopes", h.addScope, signedIn...)
 	e.POST("/apis/:api/scopes/remove", h.removeScope, signedIn...)
+	e.POST("/apis/:api/scopes/delegation", h.setScopeDelegation, signedIn...)
 	e.POST("/apis/:api/grants", h.grantAccess, signedIn...)
 	e.POST("/apis/:api/grants/:grant", h.updateGrant, signedIn...)
 	e.POST("/apis/:api/grants/:grant/revoke", h.revokeGrant, signedIn...)

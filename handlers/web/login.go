@@ -25,7 +25,8 @@ const loginTTL = 10 * 60 // seconds
 // the (pre-login) session and sends the browser to the identity provider.
 func (h *Handler) startLogin(c echo.Context) error {
 	returnTo := safeReturnTo(c.QueryParam("return_to"))
-	if currentUser(c) != nil {
+	reauth := h.reauthRequested(c) // an app asked for a fresh sign-in (prompt=login, max_age)
+	if currentUser(c) != nil && !reauth {
 		return c.Redirect(http.StatusSeeOther, returnTo)
 	}
 	oauth, _, err := h.auth.setup(c.Request().Context())
@@ -44,6 +45,9 @@ func (h *Handler) startLogin(c echo.Context) error {
 	s.Values[keyVerifier] = verifier
 	s.Values[keyReturnTo] = returnTo
 	s.Values[keyStarted] = strconv.FormatInt(h.Store.Now().Unix(), 10)
+	hint, _ := s.Values[keyLoginHint].(string)
+	delete(s.Values, keyReauth) // asked once
+	delete(s.Values, keyLoginHint)
 	if _, ok := s.Values[keyCSRF]; !ok {
 		s.Values[keyCSRF] = randomString()
 	}
@@ -51,7 +55,14 @@ func (h *Handler) startLogin(c echo.Context) error {
 		return err
 	}
 	httpx.NoStore(c)
-	return c.Redirect(http.StatusFound, oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	if hint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
+	}
+	if reauth {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
+	}
+	return c.Redirect(http.StatusFound, oauth.AuthCodeURL(state, opts...))
 }
 
 // renderSignIn renders the sign-in page with an optional error. When returnTo is an

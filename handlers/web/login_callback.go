@@ -59,7 +59,8 @@ func (h *Handler) finishLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.sessions.Renew(c.Request(), s); err != nil {
+	// An authorization request waiting for this sign-in carries on in the new session.
+	if err := h.sessions.Renew(c.Request(), s, keyAuthorize); err != nil {
 		return err
 	}
 	s.Values[keyUserID] = user.ID

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,7 +86,8 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 // settingsForm fills the settings form from the stored project.
 func settingsForm(p *models.Project) views.SettingsForm {
 	f := views.SettingsForm{Name: p.Name, Description: p.Description,
-		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute))}
+		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute)),
+		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient}
 	for _, g := range oauth.GrantTypes() {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}
@@ -102,6 +104,8 @@ func grantLabel(g string) string {
 		return "Client credentials (client_credentials)"
 	case models.GrantJWTBearer:
 		return "JWT bearer: exchange a JWT the client signed (RFC 7523)"
+	case models.GrantAuthorizationCode:
+		return "Authorization code: an app acting for a user who consents (PKCE required)"
 	}
 	return g
 }

@@ -25,6 +25,11 @@ func (h *Handler) updateProject(c echo.Context) error {
 	if form.Has("auth_methods_shown") {
 		in.AuthMethods = append([]string{}, form["auth_methods"]...)
 	}
+	// Likewise the user-delegation fields: absent (an older form) leaves them as they are.
+	if form.Has("redirect_uris_shown") {
+		uris, public := strings.ReplaceAll(form.Get("redirect_uris"), "\r", ""), form.Get("public_client") == "on"
+		in.RedirectURIs, in.PublicClient = &uris, &public
+	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
@@ -33,6 +38,9 @@ func (h *Handler) updateProject(c echo.Context) error {
 		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabSettings, func(vm *views.ProjectVM) {
 			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
 			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
+			if in.RedirectURIs != nil {
+				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
+			}
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
 			}

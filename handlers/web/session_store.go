@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -23,6 +24,17 @@ const (
 	keyVerifier = "oidc_verifier"
 	keyReturnTo = "return_to"
 	keyStarted  = "oidc_started"
+	// keyAuthTime is when the session's user signed in (Unix seconds): derived from the
+	// session record's creation (a new session is made at every sign-in), never stored.
+	keyAuthTime = "auth_time"
+	// keyAuthorize is an OAuth authorization request waiting for sign-in or consent
+	// (authorize_pending.go); it survives the sign-in's session renewal.
+	keyAuthorize = "oauth_authorize"
+	// keyReauth asks the next sign-in to authenticate again although a user is signed in
+	// (prompt=login, max_age).
+	keyReauth = "oauth_reauth"
+	// keyLoginHint is an authorization request's login_hint, for the next sign-in.
+	keyLoginHint = "oauth_login_hint"
 )
 
 // DBStore is a gorilla/sessions Store whose sessions live in the database. The cookie
@@ -93,6 +105,7 @@ func (s *DBStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	}
 	if rec.UserID != nil {
 		sess.Values[keyUserID] = *rec.UserID
+		sess.Values[keyAuthTime] = strconv.FormatInt(rec.CreatedAt.Unix(), 10)
 	}
 	return sess, nil
 }
@@ -120,6 +133,9 @@ func (s *DBStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Se
 		if ks == keyUserID {
 			userID = vs
 			continue
+		}
+		if ks == keyAuthTime {
+			continue // derived from the record at every load
 		}
 		vals[ks] = vs
 	}

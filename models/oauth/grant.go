@@ -40,6 +40,10 @@ type Issuer interface {
 	VerifyAssertion(ctx context.Context, assertion, expectClient string, audiences []string, purpose models.AssertionPurpose) (*models.Project, error)
 	// IssueAccessToken mints an access token for the project through grantType.
 	IssueAccessToken(ctx context.Context, p *models.Project, grantType, scope string, resources []string) (*models.IssuedToken, error)
+	// PublicClient returns the public client named id (invalid_client for any other).
+	PublicClient(ctx context.Context, id string) (*models.Project, error)
+	// RedeemAuthorizationCode exchanges an authorization code for a user's access token.
+	RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error)
 }
 
 // Grant is one grant type of the token endpoint.
@@ -75,6 +79,7 @@ func (e *RefusedCredential) Unwrap() error { return e.Err }
 var grants = map[string]Grant{
 	models.GrantClientCredentials: clientCredentials{},
 	models.GrantJWTBearer:         jwtBearer{},
+	models.GrantAuthorizationCode: authorizationCode{},
 }
 
 // Lookup finds the grant for grantType: an empty one is invalid_request, an unknown

@@ -18,6 +18,7 @@ type fakeIssuer struct {
 	issuedFor    string
 	scope        string
 	resources    []string
+	code         string // code, redirect_uri and verifier of the last redemption
 }
 
 func (f *fakeIssuer) VerifyAssertion(_ context.Context, assertion, expect string, _ []string, purpose models.AssertionPurpose) (*models.Project, error) {
@@ -36,16 +37,28 @@ func (f *fakeIssuer) IssueAccessToken(_ context.Context, p *models.Project, _, s
 	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, Scope: scope}, nil
 }
 
+func (f *fakeIssuer) PublicClient(_ context.Context, id string) (*models.Project, error) {
+	if id != "prj_public" {
+		return nil, models.NewOAuthError(models.ErrCodeInvalidClient, "client authentication failed")
+	}
+	return &models.Project{ID: id, PublicClient: true}, nil
+}
+
+func (f *fakeIssuer) RedeemAuthorizationCode(_ context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error) {
+	f.issuedFor, f.code = p.ID, code+" "+redirectURI+" "+verifier
+	return &models.IssuedToken{Token: "tok", ExpiresIn: 60}, nil
+}
+
 func TestLookup(t *testing.T) {
 	for grantType, code := range map[string]string{"": models.ErrCodeInvalidRequest, "password": models.ErrCodeUnsupportedGrantType,
-		"authorization_code": models.ErrCodeUnsupportedGrantType} {
+		"refresh_token": models.ErrCodeUnsupportedGrantType} {
 		_, err := oauth.Lookup(grantType)
 		var oe *models.OAuthError
 		if !errors.As(err, &oe) || oe.Code != code {
 			t.Errorf("Lookup(%q) = %v, want %s", grantType, err, code)
 		}
 	}
-	if got, want := oauth.GrantTypes(), []string{models.GrantClientCredentials, models.GrantJWTBearer}; !slices.Equal(got, want) {
+	if got, want := oauth.GrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials, models.GrantJWTBearer}; !slices.Equal(got, want) {
 		t.Errorf("GrantTypes() = %v, want %v", got, want)
 	}
 	for _, gt := range oauth.GrantTypes() {
@@ -119,4 +132,39 @@ func TestJWTBearer(t *testing.T) {
 func isCode(err error, code string) bool {
 	var oe *models.OAuthError
 	return errors.As(err, &oe) && oe.Code == code
+}
+
+// The authorization code grant redeems the code for the authenticated client, or for a
+// public client named by client_id alone; any other client sending only its client_id
+// is a refused credential (counted against its lockout).
+func TestAuthorizationCode(t *testing.T) {
+	g, err := oauth.Lookup(models.GrantAuthorizationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.ClientAuthOptional() {
+		t.Fatal("a public client sends no credential: client authentication must be optional")
+	}
+	params := url.Values{"code": {"c"}, "redirect_uri": {"https://app.example/cb"}, "code_verifier": {"v"}}
+	f := &fakeIssuer{}
+	tok, err := g.Token(context.Background(), f, oauth.Request{GrantType: models.GrantAuthorizationCode, Params: params, Client: &models.Project{ID: "prj_conf"}})
+	if err != nil || tok.Project.ID != "prj_conf" || f.code != "c https://app.example/cb v" {
+		t.Fatalf("confidential: %v, %+v, redeemed %q", err, tok, f.code)
+	}
+	pub := url.Values{"client_id": {"prj_public"}}
+	for k, v := range params {
+		pub[k] = v
+	}
+	if tok, err := g.Token(context.Background(), f, oauth.Request{Params: pub}); err != nil || tok.Project.ID != "prj_public" {
+		t.Fatalf("public: %v, %+v", err, tok)
+	}
+	for name, id := range map[string]string{"confidential client without credential": "prj_conf", "no client_id": ""} {
+		q := url.Values{"client_id": {id}}
+		_, err := g.Token(context.Background(), f, oauth.Request{Params: q})
+		var refused *oauth.RefusedCredential
+		var oe *models.OAuthError
+		if !errors.As(err, &refused) || refused.ClientID != id || !errors.As(err, &oe) || oe.Code != models.ErrCodeInvalidClient {
+			t.Errorf("%s: %v, want a refused invalid_client credential", name, err)
+		}
+	}
 }

@@ -13,7 +13,7 @@ import (
 // any). Issuance reads them in the same indexed query that authenticates the client,
 // with no extra round trip, scanned without reflection: this is the token endpoint's
 // only database read.
-const clientColumns = `p.id, p.team_id, p.name, p.grant_types, p.access_token_ttl, p.auth_methods,
+const clientColumns = `p.id, p.team_id, p.name, p.grant_types, p.access_token_ttl, p.auth_methods, p.redirect_uris, p.public_client,
 	a.id, a.identifier, a.identifier_key, g.scopes, a.accepts_access_tokens, a.accepts_api_keys, a.max_token_ttl, a.max_key_ttl`
 
 // clientGrantJoins joins a project row (aliased p) with its grants and their APIs.
@@ -27,7 +27,7 @@ func clientScan(rows *sql.Rows, p *models.Project, extra ...any) error {
 		at, ak                  sql.NullBool
 		ttl, kttl               sql.NullInt64
 	)
-	dest := append([]any{&p.ID, &p.TeamID, &p.Name, &p.GrantTypes, &p.AccessTokenTTL, &p.AuthMethods,
+	dest := append([]any{&p.ID, &p.TeamID, &p.Name, &p.GrantTypes, &p.AccessTokenTTL, &p.AuthMethods, &p.RedirectURIs, &p.PublicClient,
 		&apiID, &aud, &key, &scopes, &at, &ak, &ttl, &kttl}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return err

@@ -126,6 +126,13 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 	if in.AuthMethods != nil && len(methods) == 0 {
 		v.Add("auth_methods", "choose at least one way for clients to authenticate")
 	}
+	var redirects []string
+	if in.RedirectURIs != nil {
+		var msg string
+		if redirects, msg = models.ParseRedirectURIs(*in.RedirectURIs); msg != "" {
+			v.Add("redirect_uris", msg)
+		}
+	}
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
@@ -139,20 +146,31 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 				return err
 			}
 		}
+		if in.RedirectURIs == nil {
+			redirects = p.RedirectURIList()
+		}
+		if slices.Contains(grants, models.GrantAuthorizationCode) && len(redirects) == 0 && v.Fields["redirect_uris"] == "" {
+			v.Add("redirect_uris", "The authorization code grant needs at least one redirect URI.")
+		}
 		if err := v.AsError(); err != nil { // only once the actor may change the project
 			return err
 		}
 		if in.AuthMethods == nil {
 			methods = strings.Fields(p.AuthMethods)
 		}
+		public := p.PublicClient
+		if in.PublicClient != nil {
+			public = *in.PublicClient
+		}
 		next := map[string]any{
 			"name": name, "description": desc,
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
-			"auth_methods": strings.Join(methods, " "),
+			"auth_methods": strings.Join(methods, " "), "redirect_uris": strings.Join(redirects, "\n"), "public_client": public,
 		}
 		changed := map[string]any{}
 		prev := map[string]any{"name": p.Name, "description": p.Description,
-			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods}
+			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
+			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient}
 		for k, val := range next {
 			if prev[k] != val {
 				changed[k] = val

@@ -103,6 +103,19 @@ func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantTy
 	if err != nil {
 		return nil, err
 	}
+	return s.mintAccessToken(p, g, scopes, subject{id: p.ClientID(), typ: models.SubjectProject})
+}
+
+// subject is whom an access token is about: its sub, sub_type and, for a user, when
+// they signed in.
+type subject struct {
+	id, typ  string
+	authTime *time.Time
+}
+
+// mintAccessToken signs an RFC 9068 access token issued to project p for grant g's API
+// with scopes, about sub. The lifetime is the project's, capped by the API's.
+func (s *Store) mintAccessToken(p *models.Project, g *models.IssuableGrant, scopes []string, sub subject) (*models.IssuedToken, error) {
 	now := s.now()
 	ttl := p.TokenTTL()
 	if g.MaxTokenTTL > 0 && time.Duration(g.MaxTokenTTL)*time.Second < ttl {
@@ -110,10 +123,13 @@ func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantTy
 	}
 	auds := []string{g.Identifier}
 	claims := models.AccessTokenClaims{
-		Claims: jwt.Claims{Issuer: s.signer.Config().Issuer, Subject: p.ClientID(), Audience: jwt.Audience(auds),
+		Claims: jwt.Claims{Issuer: s.signer.Config().Issuer, Subject: sub.id, Audience: jwt.Audience(auds),
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(ttl)),
 			ID: "at_" + models.RandomToken(16)},
-		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "), Team: p.TeamID, SubType: models.SubjectProject,
+		ClientID: p.ClientID(), Scope: strings.Join(scopes, " "), Team: p.TeamID, SubType: sub.typ,
+	}
+	if sub.authTime != nil {
+		claims.AuthTime = jwt.NewNumericDate(*sub.authTime)
 	}
 	tok, _, err := s.signer.Sign(models.TypAccessToken, claims)
 	if err != nil {
@@ -169,7 +185,8 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 			return inactive, nil
 		}
 		var p models.Project
-		err := s.db.WithContext(ctx).Select("id", "team_id").Where("id = ?", at.Subject).Take(&p).Error
+		// client_id is the project (sub too, except for a user's token: sub_type user).
+		err := s.db.WithContext(ctx).Select("id", "team_id").Where("id = ?", at.ClientID).Take(&p).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return inactive, nil // deleted project
 		}

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
+)
+
+// TestBrowserAuthorizationCode drives an app acting for a user in headless Chromium
+// against the real binary. A developer lets users delegate a scope of their API and
+// turns their project into a public client with a loopback redirect URI (a wrong URI is
+// refused with a sentence first). Signed out, the browser follows the app's
+// authorization URL (golang.org/x/oauth2, PKCE S256) to sign in as another person, who
+// sees the consent page naming the app, its team, the API and the scope, fitting at
+// every width, and allows: the browser arrives at the app's redirect URI (the consent
+// page's CSP lets the answer go there) with the code, the state and iss, and the code
+// becomes a user's access token.
+func TestBrowserAuthorizationCode(t *testing.T) {
+	t.Parallel()
+	chrome := requireChromium(t)
+	p := startPortal(t)
+	b := newBrowser(t, chrome)
+
+	// The app's redirect URI: a loopback server that hands the query it receives over.
+	got := make(chan url.Values, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.URL.Query():
+		default:
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><title>App</title><p data-testid="app-done">Signed in to the app.</p>`))
+	}))
+	defer app.Close()
+
+	// 1. The developer signs in and opens their first project's settings.
+	b.open(t, p.URL+"/login", 0)
+	b.signInDev(t, "dev@example.com", "Dev Eloper")
+	projectPath := b.attr(t, testid("project-link"), "href")
+	projectID := strings.TrimPrefix(projectPath, "/projects/")
+	b.open(t, p.URL+projectPath+"/settings", http.StatusOK)
+
+	// 2. A redirect URI over plain http to a public host is refused, in a sentence.
+	b.expectErrorStatus(p.URL + projectPath + "/settings")
+	b.do(t, "enable the authorization code grant with a bad redirect URI",
+		chromedp.Click(chromedp.CSS(`input[name="grant_types"][value="authorization_code"]`)),
+		chromedp.SendKeys(chromedp.CSS(testid("settings-redirect-uris")), "http://app.example.com/cb"),
+	)
+	b.submit(t, "save the bad redirect URI", testid("save-settings"), http.StatusUnprocessableEntity)
+	if msg := b.text(t, `#settings-delegation .field-error`); !strings.Contains(msg, "only loopback addresses") || !strings.HasSuffix(msg, ".") {
+		t.Errorf("the refusal: got %q, want a sentence about http and loopback", msg)
+	}
+	// 3. The loopback URI (any port, RFC 8252) and a public client (no secret: PKCE).
+	b.do(t, "register the loopback redirect URI as a public client",
+		chromedp.Clear(chromedp.CSS(testid("settings-redirect-uris"))),
+		chromedp.SendKeys(chromedp.CSS(testid("settings-redirect-uris")), "http://127.0.0.1/cb"),
+		chromedp.Click(chromedp.CSS(testid("settings-public-client"))),
+	)
+	b.submit(t, "save the settings", testid("save-settings"), http.StatusOK)
+
+	// 4. The team's API: let users delegate its first scope.
+	b.open(t, p.URL+"/apis", http.StatusOK)
+	apiPath := b.attr(t, testid("my-api-link"), "href")
+	identifier := b.text(t, testid("my-api-identifier"))
+	b.open(t, p.URL+apiPath, http.StatusOK)
+	scope := b.text(t, inScope(testid("scope-row"), testid("scope-name")))
+	b.submit(t, "let users delegate "+scope, inScope(testid("scope-row"), testid("scope-delegation-toggle")), http.StatusOK)
+	if got := b.text(t, inScope(testid("scope-row"), testid("scope-delegable"))); got != "Yes" {
+		t.Errorf("the scope's delegation: got %q, want Yes", got)
+	}
+	b.submit(t, "sign out", testid("sign-out")+" button", 0)
+
+	// 5. The app sends a signed-out browser to authorize; it signs in as Alice.
+	cfg := &oauth2.Config{ClientID: projectID, RedirectURL: app.URL + "/cb", Scopes: []string{scope},
+		Endpoint: oauth2.Endpoint{AuthURL: p.URL + "/oauth/authorize", TokenURL: p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
+	verifier := oauth2.GenerateVerifier()
+	b.open(t, cfg.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", identifier)), 0)
+	b.signInDev(t, "alice@example.com", "Alice Liddell")
+	b.do(t, "wait for the consent page", chromedp.WaitVisible(chromedp.CSS(testid("consent-page"))))
+	if got := b.location(t).Path; got != "/oauth/authorize" {
+		t.Errorf("consent page at %q, want /oauth/authorize", got)
+	}
+	for sel, want := range map[string]string{testid("consent-team"): "Dev Eloper's team", testid("consent-api-identifier"): identifier,
+		testid("consent-scope"): scope, testid("consent-user"): "Alice Liddell"} {
+		if got := b.text(t, sel); !strings.Contains(got, want) {
+			t.Errorf("consent page %s: got %q, want it to contain %q", sel, got, want)
+		}
+	}
+	if got := b.text(t, testid("consent-app")); got == "" {
+		t.Error("the consent page does not name the app")
+	}
+	checkFits(t, b, "consent")
+
+	// 6. Allow: the browser arrives at the app with the code, the state and iss.
+	b.submit(t, "allow", testid("consent-allow"), http.StatusOK)
+	b.do(t, "wait for the app", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
+	var q url.Values
+	select {
+	case q = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app received no callback")
+	}
+	if q.Get("state") != "state-1" || q.Get("iss") != p.URL || q.Get("code") == "" {
+		t.Fatalf("the app received %v, want the code, state-1 and iss %s", q, p.URL)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange as a public client: %v", err)
+	}
+	parts := strings.Split(tok.AccessToken, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims["sub_type"] != "user" || claims["client_id"] != projectID || claims["scope"] != scope || claims["aud"] != identifier {
+		t.Errorf("token claims %v: want a user's token for the project, scope %s, aud %s", claims, scope, identifier)
+	}
+	b.checkConsole(t)
+	expectNoServerErrors(t, p)
+}

@@ -1,0 +1,159 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// maxAuthorizeQuery bounds an authorization request's query string.
+const maxAuthorizeQuery = 8192
+
+// authorize handles "GET /oauth/authorize", the authorization endpoint (RFC 6749
+// §4.1.1 with PKCE, RFC 7636; resource, RFC 8707). client_id and redirect_uri are
+// checked first, and a failure there is an error page; every later error goes back to
+// the registered redirect URI. A visitor who is not signed in (or must sign in again:
+// prompt=login, max_age) goes through the portal's sign-in, the request waiting in the
+// session; a user who already allowed what is asked gets a code at once (unless
+// prompt=consent), anyone else the consent page.
+func (h *Handler) authorize(c echo.Context) error {
+	httpx.NoStore(c)
+	if len(c.Request().URL.RawQuery) > maxAuthorizeQuery { // it is kept in the session while the user signs in
+		return echo.NewHTTPError(http.StatusBadRequest, "The app's request is too long. Tell the app's developers.")
+	}
+	q := c.Request().URL.Query()
+	resumed := false
+	if id := q.Get("resume"); id != "" && len(q) == 1 {
+		raw, ok, err := h.takePending(c, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, "This sign-in request has expired or was already used. Go back to the app and start again.")
+		}
+		if q, err = url.ParseQuery(raw); err != nil {
+			return err
+		}
+		resumed = true
+	}
+	p, redirect, err := h.authorizationClient(c, q)
+	if err != nil {
+		return err
+	}
+	req, maxAge, err := readAuthorization(q, p, redirect)
+	if err != nil {
+		return h.redirectError(c, http.StatusFound, req, err)
+	}
+	ctx := c.Request().Context()
+	a, err := h.Store.PrepareAuthorization(ctx, p, req.Resources, req.Scope)
+	if err != nil {
+		return h.redirectError(c, http.StatusFound, req, err)
+	}
+	u := currentUser(c)
+	authTime := h.authTime(c)
+	stale := req.Prompt == "login" || (maxAge >= 0 && h.Store.Now().Sub(authTime) > time.Duration(maxAge)*time.Second)
+	if u == nil || (stale && !resumed) {
+		if req.Prompt == "none" {
+			return h.redirectError(c, http.StatusFound, req, &authzError{"login_required", "the user must sign in"})
+		}
+		id, err := h.keepPending(c, q.Encode(), u != nil, req.LoginHint)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, views.LoginPath(views.AuthorizeResumePath(id)))
+	}
+	if req.Prompt != "consent" {
+		ok, err := h.Store.ConsentCovers(ctx, u.ID, p.ID, a.APIID, a.ScopeNames())
+		if err != nil {
+			return err
+		}
+		if ok {
+			return h.issueCode(c, http.StatusFound, req, a, u, authTime)
+		}
+	}
+	if req.Prompt == "none" {
+		return h.redirectError(c, http.StatusFound, req, &authzError{"consent_required", "the user has not allowed this app these permissions"})
+	}
+	id, err := h.keepPending(c, q.Encode(), false, "")
+	if err != nil {
+		return err
+	}
+	return h.renderConsent(c, id, req, a, u)
+}
+
+// renderConsent shows the consent page. Besides the layout's headers (no framing:
+// X-Frame-Options DENY, frame-ancestors 'none'), its CSP lets the form's answer be
+// redirected to the client's redirect URI and nowhere else.
+func (h *Handler) renderConsent(c echo.Context, id string, req *models.AuthorizationRequest, a *models.Authorization, u *models.User) error {
+	hd := c.Response().Header()
+	if src := formActionFor(req.RedirectURI); src != "" {
+		hd.Set("Content-Security-Policy", strings.Replace(hd.Get("Content-Security-Policy"), "form-action 'self'", "form-action 'self' "+src, 1))
+	}
+	to := req.RedirectURI
+	if i := strings.IndexByte(to, '?'); i >= 0 {
+		to = to[:i]
+	}
+	vm := views.ConsentVM{RequestID: id, AppName: a.Project.Name, TeamName: a.TeamName, APIName: a.APIName,
+		APIIdentifier: a.APIIdentifier, RedirectTo: to, UserLabel: u.DisplayName()}
+	for _, s := range a.Scopes {
+		vm.Scopes = append(vm.Scopes, views.ConsentScope{Name: s.Name, Description: s.Description})
+	}
+	return httpx.Render(c, http.StatusOK, views.ConsentPage(h.page(c, "Allow "+a.Project.Name+"?"), vm))
+}
+
+// issueCode records a code for what the user allowed and sends it back to the client
+// with the state and iss.
+func (h *Handler) issueCode(c echo.Context, status int, req *models.AuthorizationRequest, a *models.Authorization, u *models.User, authTime time.Time) error {
+	code, err := h.Store.IssueAuthorizationCode(c.Request().Context(), a, u.ID, req.RedirectURI, req.CodeChallenge, authTime)
+	if err != nil {
+		return err
+	}
+	return h.redirectBack(c, status, req, url.Values{"code": {code}})
+}
+
+// decideConsent handles "POST /oauth/consent": the signed-in user's answer on the
+// consent page (CSRF-checked). The request it answers is the one the session keeps,
+// checked again now; Deny sends access_denied back, Allow remembers the consent and
+// sends a code.
+func (h *Handler) decideConsent(c echo.Context) error {
+	httpx.NoStore(c)
+	raw, ok, err := h.takePending(c, c.FormValue("request"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, "This request has expired or was already answered. Go back to the app and start again.")
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return err
+	}
+	p, redirect, err := h.authorizationClient(c, q)
+	if err != nil {
+		return err
+	}
+	req, _, err := readAuthorization(q, p, redirect)
+	if err != nil {
+		return h.redirectError(c, http.StatusSeeOther, req, err)
+	}
+	ctx := c.Request().Context()
+	a, err := h.Store.PrepareAuthorization(ctx, p, req.Resources, req.Scope)
+	if err != nil {
+		return h.redirectError(c, http.StatusSeeOther, req, err)
+	}
+	if c.FormValue("decision") != "allow" {
+		return h.redirectError(c, http.StatusSeeOther, req, &authzError{"access_denied", "the user denied the request"})
+	}
+	u := currentUser(c)
+	if err := h.Store.SaveConsent(ctx, u.ID, p.ID, a.APIID, a.ScopeNames()); err != nil {
+		return err
+	}
+	return h.issueCode(c, http.StatusSeeOther, req, a, u, h.authTime(c))
+}

@@ -1,0 +1,41 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+)
+
+// authorizationCode is RFC 6749 §4.1.3 with PKCE (RFC 7636): the client redeems the
+// code the authorization endpoint gave the user's browser, once, with the same
+// redirect_uri and the code_verifier. A confidential client authenticates as for any
+// grant; a public client sends only its client_id, and the verifier is its proof.
+type authorizationCode struct{}
+
+func (authorizationCode) ClientAuthOptional() bool { return true }
+func (authorizationCode) MetricLabel() string      { return "authorization_code" }
+
+func (authorizationCode) Token(ctx context.Context, iss Issuer, req Request) (*Token, error) {
+	p := req.Client
+	if p == nil {
+		id := req.Params.Get("client_id")
+		if id == "" {
+			return nil, &RefusedCredential{Err: models.NewOAuthError(models.ErrCodeInvalidClient,
+				"client authentication is required (a public client sends its client_id)")}
+		}
+		var err error
+		if p, err = iss.PublicClient(ctx, id); err != nil {
+			var oe *models.OAuthError
+			if errors.As(err, &oe) {
+				return nil, &RefusedCredential{ClientID: id, Err: err}
+			}
+			return nil, err
+		}
+	}
+	tok, err := iss.RedeemAuthorizationCode(ctx, p, req.Params.Get("code"), req.Params.Get("redirect_uri"), req.Params.Get("code_verifier"))
+	if err != nil {
+		return nil, err
+	}
+	return &Token{IssuedToken: tok, Project: p}, nil
+}

@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"gorm.io/gorm"
+)
+
+// AuthorizationClient returns the project whose client_id is id, with its grants and
+// redirect URIs, for the authorization endpoint; ErrNotFound when there is none.
+func (s *Store) AuthorizationClient(ctx context.Context, id string) (*models.Project, error) {
+	if !models.HasPrefixID(id, "prj") {
+		return nil, models.ErrNotFound
+	}
+	p, err := s.clientByID(ctx, id)
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	if p == nil {
+		return nil, models.ErrNotFound
+	}
+	return p, nil
+}
+
+// PublicClient returns the public client (a project marked as one) named by id with
+// its grants, for a token request that carries only a client_id; invalid_client for
+// anything else, so a confidential client never gets by without its credential.
+func (s *Store) PublicClient(ctx context.Context, id string) (*models.Project, error) {
+	p, err := s.AuthorizationClient(ctx, id)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && !p.PublicClient) {
+		return nil, errInvalidClient
+	}
+	return p, err
+}
+
+// delegableScopes returns the scopes of the API, in its order, that users may delegate.
+func (s *Store) delegableScopes(db *gorm.DB, apiID string) ([]models.ScopeInfo, error) {
+	var rows []models.APIScope
+	if err := db.Where("api_id = ? AND delegable", apiID).Order("name").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]models.ScopeInfo, len(rows))
+	for i, r := range rows {
+		out[i] = models.ScopeInfo{Name: r.Name, Description: r.Description}
+	}
+	return out, nil
+}
+
+// PrepareAuthorization decides what an authorization request for project p may ask a
+// user for: one API the project holds a grant for (resources, as at the token endpoint),
+// and scopes within the grant that the API lets users delegate. An empty scope asks for
+// all of those. A scope beyond them is invalid_scope, naming why.
+func (s *Store) PrepareAuthorization(ctx context.Context, p *models.Project, resources []string, scope string) (*models.Authorization, error) {
+	if !p.AllowsGrant(models.GrantAuthorizationCode) {
+		return nil, oauthErr(models.ErrCodeUnauthorizedClient, "this client may not use the authorization code grant")
+	}
+	g, err := pickGrant(p.Grants, resources, func(g *models.IssuableGrant) bool { return bool(g.Tokens) }, "access tokens")
+	if err != nil {
+		return nil, err
+	}
+	db := s.db.WithContext(ctx)
+	delegable, err := s.delegableScopes(db, g.APIID)
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	granted := strings.Fields(g.Scopes)
+	var allowed []models.ScopeInfo
+	for _, sc := range delegable {
+		if slices.Contains(granted, sc.Name) {
+			allowed = append(allowed, sc)
+		}
+	}
+	a := &models.Authorization{Project: p, APIID: g.APIID, APIIdentifier: g.Identifier}
+	if strings.TrimSpace(scope) == "" {
+		if len(allowed) == 0 {
+			return nil, oauthErr(models.ErrCodeInvalidScope, "none of the scopes granted to this client for "+
+				models.QuoteForError(g.Identifier)+" may be delegated by users")
+		}
+		a.Scopes = allowed
+	}
+	for _, name := range strings.Fields(scope) {
+		i := slices.IndexFunc(allowed, func(sc models.ScopeInfo) bool { return sc.Name == name })
+		switch {
+		case i >= 0:
+			if !slices.ContainsFunc(a.Scopes, func(sc models.ScopeInfo) bool { return sc.Name == name }) {
+				a.Scopes = append(a.Scopes, allowed[i])
+			}
+		case !slices.Contains(granted, name):
+			return nil, oauthErr(models.ErrCodeInvalidScope, "the scope "+models.QuoteForError(name)+" is not granted to this client for "+models.QuoteForError(g.Identifier))
+		default:
+			return nil, oauthErr(models.ErrCodeInvalidScope, "users may not delegate the scope "+models.QuoteForError(name)+" of "+models.QuoteForError(g.Identifier))
+		}
+	}
+	var names struct{ APIName, TeamName string }
+	err = db.Raw(`SELECT a.name AS api_name, t.name AS team_name FROM apis a, teams t WHERE a.id = ? AND t.id = ?`, g.APIID, p.TeamID).Scan(&names).Error
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	a.APIName, a.TeamName = names.APIName, names.TeamName
+	return a, nil
+}
+
+// ConsentCovers reports whether the user already allowed the project every one of
+// scopes on the API.
+func (s *Store) ConsentCovers(ctx context.Context, userID, projectID, apiID string, scopes []string) (bool, error) {
+	var c models.Consent
+	err := s.db.WithContext(ctx).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(ctx, err)
+	}
+	have := strings.Fields(c.Scopes)
+	for _, sc := range scopes {
+		if !slices.Contains(have, sc) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// SaveConsent remembers that the user allowed the project scopes on the API (added to
+// what it allowed before).
+func (s *Store) SaveConsent(ctx context.Context, userID, projectID, apiID string, scopes []string) error {
+	return s.transact(ctx, func(tx *gorm.DB) error {
+		now := s.now()
+		var c models.Consent
+		err := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return tx.Create(&models.Consent{UserID: userID, ProjectID: projectID, APIID: apiID,
+				Scopes: strings.Join(scopes, " "), CreatedAt: now, UpdatedAt: now}).Error
+		}
+		if err != nil {
+			return err
+		}
+		have := strings.Fields(c.Scopes)
+		for _, sc := range scopes {
+			if !slices.Contains(have, sc) {
+				have = append(have, sc)
+			}
+		}
+		return tx.Model(&models.Consent{}).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).
+			Updates(map[string]any{"scopes": strings.Join(have, " "), "updated_at": now}).Error
+	}, false)
+}
+
+// IssueAuthorizationCode records a code for what the user allowed and returns it. Only
+// its SHA-256 is stored; it can be redeemed once, within AuthorizationCodeTTL, by the
+// same client, with the same redirect URI and the PKCE verifier of codeChallenge (S256).
+func (s *Store) IssueAuthorizationCode(ctx context.Context, a *models.Authorization, userID, redirectURI, codeChallenge string, authTime time.Time) (string, error) {
+	code := "gac_" + models.RandomToken(32)
+	now := s.now()
+	ac := models.AuthorizationCode{Hash: models.SHA256Hex(code), ProjectID: a.Project.ID, UserID: userID, APIID: a.APIID,
+		Scopes: strings.Join(a.ScopeNames(), " "), RedirectURI: redirectURI, CodeChallenge: codeChallenge,
+		AuthTime: authTime, CreatedAt: now, ExpiresAt: now.Add(models.AuthorizationCodeTTL)}
+	if err := s.db.WithContext(ctx).Create(&ac).Error; err != nil {
+		return "", unavailable(ctx, err)
+	}
+	return code, nil
+}
+
+// errBadCode is the one answer for a code that is unknown, another client's, used,
+// expired, or redeemed with the wrong redirect URI or verifier.
+func errBadCode(why string) *models.OAuthError {
+	return oauthErr(models.ErrCodeInvalidGrant, why)
+}
+
+// S256Challenge is the PKCE S256 code challenge of verifier (RFC 7636 §4.2).
+func S256Challenge(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// validVerifier reports whether v is an RFC 7636 §4.1 code verifier: 43–128
+// characters of [A-Za-z0-9-._~].
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+// RedeemAuthorizationCode exchanges a code for an access token for its user, for the
+// authenticated (or public) client p. The code is marked used before anything else is
+// checked, so it is redeemed at most once whatever happens: a second redemption is
+// invalid_grant and is recorded (replayed_at). The redirect URI must be the one the
+// authorization request carried, and S256(verifier) its code challenge (compared in
+// constant time). The token's scopes are the consented ones that the project's grant
+// and the API's delegable scopes still hold now.
+func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error) {
+	if s.signer == nil {
+		return nil, models.ErrSigningUnavailable
+	}
+	if !p.AllowsGrant(models.GrantAuthorizationCode) {
+		return nil, oauthErr(models.ErrCodeUnauthorizedClient, "this client may not use the authorization code grant")
+	}
+	switch {
+	case code == "":
+		return nil, oauthErr(models.ErrCodeInvalidRequest, "code is required")
+	case redirectURI == "":
+		return nil, oauthErr(models.ErrCodeInvalidRequest, "redirect_uri is required: the one the authorization request carried")
+	case verifier == "":
+		return nil, oauthErr(models.ErrCodeInvalidRequest, "code_verifier is required: every client uses PKCE")
+	}
+	hash := models.SHA256Hex(code)
+	now := s.now()
+	var ac models.AuthorizationCode
+	var refusal *models.OAuthError
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		err := tx.Where("hash = ?", hash).Take(&ac).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			refusal = errBadCode("the code is unknown, expired or already used")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare([]byte(ac.ProjectID), []byte(p.ID)) != 1 {
+			refusal = errBadCode("the code is unknown, expired or already used")
+			return nil
+		}
+		res := tx.Model(&models.AuthorizationCode{}).Where("hash = ? AND used_at IS NULL", hash).Update("used_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			refusal = errBadCode("the code is unknown, expired or already used")
+			return tx.Model(&models.AuthorizationCode{}).Where("hash = ?", hash).Update("replayed_at", now).Error
+		}
+		return nil
+	}, false)
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
+	switch {
+	case !now.Before(ac.ExpiresAt):
+		return nil, errBadCode("the code is unknown, expired or already used")
+	case redirectURI != ac.RedirectURI:
+		return nil, errBadCode("redirect_uri is not the one the authorization request carried")
+	case !validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(S256Challenge(verifier)), []byte(ac.CodeChallenge)) != 1:
+		return nil, errBadCode("the code_verifier does not match the code challenge")
+	}
+	i := slices.IndexFunc(p.Grants, func(g models.IssuableGrant) bool { return g.APIID == ac.APIID && g.Tokens })
+	if i < 0 {
+		return nil, errBadCode("the client no longer holds a grant for the API this code was for")
+	}
+	g := &p.Grants[i]
+	delegable, err := s.delegableScopes(s.db.WithContext(ctx), g.APIID)
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	granted := strings.Fields(g.Scopes)
+	var scopes []string
+	for _, sc := range strings.Fields(ac.Scopes) {
+		if slices.Contains(granted, sc) && slices.ContainsFunc(delegable, func(d models.ScopeInfo) bool { return d.Name == sc }) {
+			scopes = append(scopes, sc)
+		}
+	}
+	if len(scopes) == 0 {
+		return nil, errBadCode("none of the scopes the user allowed is still granted and delegable")
+	}
+	authTime := ac.AuthTime
+	return s.mintAccessToken(p, g, scopes, subject{id: ac.UserID, typ: models.SubjectUser, authTime: &authTime})
+}
+
+// PruneAuthorizationCodes forgets codes that expired more than an hour ago (a replay of
+// one is answered the same without its row).
+func (s *Store) PruneAuthorizationCodes(ctx context.Context) error {
+	return s.db.WithContext(ctx).Where("expires_at < ?", s.now().Add(-time.Hour)).Delete(&models.AuthorizationCode{}).Error
+}
+
+// UserConsents lists what the user allowed apps to do for them, newest first.
+func (s *Store) UserConsents(ctx context.Context, userID string) ([]models.ConsentInfo, error) {
+	var out []models.ConsentInfo
+	err := s.db.WithContext(ctx).Raw(`SELECT c.project_id, p.name AS project_name, t.name AS team_name, c.api_id, a.name AS api_name,
+		c.scopes, c.updated_at FROM consents c JOIN projects p ON p.id = c.project_id JOIN teams t ON t.id = p.team_id
+		JOIN apis a ON a.id = c.api_id WHERE c.user_id = ? ORDER BY c.updated_at DESC, c.project_id, c.api_id`, userID).Scan(&out).Error
+	return out, err
+}
+
+// RevokeConsent forgets the user's consent for the project on the API: the app must ask
+// again. (Its access tokens already issued expire within their lifetime.) Another
+// user's consent, or none, is ErrNotFound.
+func (s *Store) RevokeConsent(ctx context.Context, userID, projectID, apiID string) error {
+	res := s.db.WithContext(ctx).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Delete(&models.Consent{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package store_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
+)
+
+// codeFixture is a project of team A allowed the authorization code grant, with a grant
+// for an API of its own team defining orders:read, orders:write (both delegable) and
+// admin (not delegable), all granted; and a user of another team who signs in to it.
+type codeFixture struct {
+	w     *world
+	api   *models.API
+	p     *models.Project
+	user  models.Actor
+	clock *ckClock
+}
+
+const (
+	testRedirect = "https://app.example/cb"
+	// testVerifier is a PKCE verifier (43 characters) and testChallenge its S256.
+	testVerifier = "dBjftJeZ4CVP-mJ92K9m9TMDyl2Opy8vO9MZzd0yGVE1"
+)
+
+func newCodeFixture(t *testing.T, s *store.Store) *codeFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &codeFixture{w: newWorld(t, s), clock: newCKClock(s)}
+	f.user = f.w.outsider
+	storetest.Signer(t, s)
+	p, err := s.CreateProject(ctx, f.w.admin, f.w.team.ID, "Orders app", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.api = grantedAPI(t, s, f.w.admin, p, "https://orders.example.com", "orders:read", "orders:write", "admin")
+	for _, sc := range []string{"orders:read", "orders:write"} {
+		if err := s.SetScopeDelegable(ctx, f.w.admin, f.api.ID, sc, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uris, public := testRedirect+"\nhttp://127.0.0.1/cb", true
+	err = s.UpdateProject(ctx, f.w.admin, p.ID, models.ProjectSettings{Name: p.Name, TokenTTLMinutes: 15,
+		GrantTypes: []string{models.GrantClientCredentials, models.GrantAuthorizationCode}, RedirectURIs: &uris, PublicClient: &public})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.p, err = s.AuthorizationClient(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// code authorizes scope for the user and returns a code for the redirect URI.
+func (f *codeFixture) code(t *testing.T, s *store.Store, scope string) string {
+	t.Helper()
+	a, err := s.PrepareAuthorization(context.Background(), f.p, nil, scope)
+	if err != nil {
+		t.Fatalf("prepare %q: %v", scope, err)
+	}
+	code, err := s.IssueAuthorizationCode(context.Background(), a, f.user.User.ID, testRedirect, store.S256Challenge(testVerifier), f.clock.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// jwtClaims decodes a JWT's payload (its signature is the store's own).
+func jwtClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWS: %q", tok)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestAuthorizationCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+
+		t.Run("OK", func(t *testing.T) {
+			tok, err := s.RedeemAuthorizationCode(ctx, f.p, f.code(t, s, "orders:read"), testRedirect, testVerifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := jwtClaims(t, tok.Token)
+			if c["sub"] != f.user.User.ID || c["client_id"] != f.p.ID || c["sub_type"] != "user" || c["scope"] != "orders:read" ||
+				c["team"] != f.p.TeamID || c["aud"] != "https://orders.example.com" {
+				t.Errorf("claims %v: want sub = the user, client_id = the project, sub_type user, scope orders:read, the team, aud the API", c)
+			}
+			if at, _ := c["auth_time"].(float64); int64(at) != f.clock.Now().Add(-time.Minute).Unix() {
+				t.Errorf("auth_time %v, want when the user signed in (%d)", c["auth_time"], f.clock.Now().Add(-time.Minute).Unix())
+			}
+			// The project's introspection sees the user's token as its own.
+			in, err := s.Introspect(ctx, f.p, tok.Token)
+			if err != nil || !in.Active || in.Sub != f.user.User.ID || in.ClientID != f.p.ID {
+				t.Errorf("introspection: %+v %v, want active with sub the user and client_id the project", in, err)
+			}
+		})
+		t.Run("Replay", func(t *testing.T) {
+			code := f.code(t, s, "")
+			if _, err := s.RedeemAuthorizationCode(ctx, f.p, code, testRedirect, testVerifier); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RedeemAuthorizationCode(ctx, f.p, code, testRedirect, testVerifier); !isOAuth(err, models.ErrCodeInvalidGrant) {
+				t.Fatalf("second redemption: %v, want invalid_grant", err)
+			}
+			db, err := s.SQLDB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			q := "SELECT COUNT(*) FROM authorization_codes WHERE hash = $1 AND replayed_at IS NOT NULL"
+			if err := db.QueryRow(q, models.SHA256Hex(code)).Scan(&n); err != nil || n != 1 {
+				t.Errorf("the replay is recorded: %d rows, %v", n, err)
+			}
+		})
+		t.Run("Refusals", func(t *testing.T) {
+			other, err := s.CreateProject(ctx, f.w.admin, f.w.team.ID, "Other app", "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			other.GrantTypes = models.GrantAuthorizationCode
+			for name, tc := range map[string]struct {
+				p                  *models.Project
+				redirect, verifier string
+				advance            time.Duration
+			}{
+				"WrongVerifier":          {f.p, testRedirect, strings.Repeat("a", 43), 0},
+				"ShortVerifier":          {f.p, testRedirect, "short", 0},
+				"OtherRedirectURI":       {f.p, "http://127.0.0.1/cb", testVerifier, 0},
+				"RedirectTrailingSlash":  {f.p, testRedirect + "/", testVerifier, 0},
+				"AnotherClientsCode":     {other, testRedirect, testVerifier, 0},
+				"ExpiredAfter60Seconds":  {f.p, testRedirect, testVerifier, models.AuthorizationCodeTTL},
+				"VerifierIsTheChallenge": {f.p, testRedirect, store.S256Challenge(testVerifier), 0},
+			} {
+				t.Run(name, func(t *testing.T) {
+					code := f.code(t, s, "orders:read")
+					f.clock.Advance(tc.advance)
+					if _, err := s.RedeemAuthorizationCode(ctx, tc.p, code, tc.redirect, tc.verifier); !isOAuth(err, models.ErrCodeInvalidGrant) {
+						t.Errorf("%v, want invalid_grant", err)
+					}
+				})
+			}
+			// Just inside 60 seconds still works.
+			code := f.code(t, s, "orders:read")
+			f.clock.Advance(models.AuthorizationCodeTTL - time.Second)
+			if _, err := s.RedeemAuthorizationCode(ctx, f.p, code, testRedirect, testVerifier); err != nil {
+				t.Errorf("at 59 s: %v", err)
+			}
+			for name, args := range map[string][3]string{"NoCode": {"", testRedirect, testVerifier},
+				"NoRedirectURI": {"x", "", testVerifier}, "NoVerifier": {"x", testRedirect, ""}} {
+				if _, err := s.RedeemAuthorizationCode(ctx, f.p, args[0], args[1], args[2]); !isOAuth(err, models.ErrCodeInvalidRequest) {
+					t.Errorf("%s: %v, want invalid_request", name, err)
+				}
+			}
+		})
+		t.Run("ScopesAreGrantAndDelegable", func(t *testing.T) {
+			for scope, code := range map[string]string{"admin": models.ErrCodeInvalidScope, "orders:delete": models.ErrCodeInvalidScope} {
+				if _, err := s.PrepareAuthorization(ctx, f.p, nil, scope); !isOAuth(err, code) {
+					t.Errorf("scope %q: %v, want %s", scope, err, code)
+				}
+			}
+			if _, err := s.PrepareAuthorization(ctx, f.p, []string{"https://other.example.com"}, ""); !isOAuth(err, models.ErrCodeInvalidTarget) {
+				t.Errorf("resource without a grant: %v, want invalid_target", err)
+			}
+			a, err := s.PrepareAuthorization(ctx, f.p, []string{"HTTPS://orders.example.com/"}, "")
+			if err != nil || !slices.Equal(a.ScopeNames(), []string{"orders:read", "orders:write"}) || a.APIName == "" || a.TeamName != f.w.team.Name {
+				t.Fatalf("no scope asked: %+v %v, want every delegable granted scope, the API and the team named", a, err)
+			}
+			// A scope no longer delegable when the code is redeemed is not issued.
+			code := f.code(t, s, "orders:read orders:write")
+			if err := s.SetScopeDelegable(ctx, f.w.admin, f.api.ID, "orders:write", false); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if err := s.SetScopeDelegable(ctx, f.w.admin, f.api.ID, "orders:write", true); err != nil {
+					t.Fatal(err)
+				}
+			}()
+			tok, err := s.RedeemAuthorizationCode(ctx, f.p, code, testRedirect, testVerifier)
+			if err != nil || tok.Scope != "orders:read" {
+				t.Errorf("after orders:write stopped being delegable: %+v %v, want orders:read only", tok, err)
+			}
+			// Only the API's owners and admins decide delegation.
+			if err := s.SetScopeDelegable(ctx, f.w.developer, f.api.ID, "admin", true); !errors.Is(err, models.ErrForbidden) && !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("a developer making a scope delegable: %v, want refused", err)
+			}
+		})
+		t.Run("Prune", func(t *testing.T) {
+			code := f.code(t, s, "orders:read")
+			f.clock.Advance(models.AuthorizationCodeTTL + time.Hour + time.Second)
+			if err := s.PruneAuthorizationCodes(ctx); err != nil {
+				t.Fatal(err)
+			}
+			db, err := s.SQLDB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM authorization_codes WHERE hash = $1", models.SHA256Hex(code)).Scan(&n); err != nil || n != 0 {
+				t.Errorf("expired code after pruning: %d rows, %v", n, err)
+			}
+		})
+		t.Run("PublicClient", func(t *testing.T) {
+			if p, err := s.PublicClient(ctx, f.p.ID); err != nil || p.ID != f.p.ID {
+				t.Fatalf("public client: %v", err)
+			}
+			conf, err := s.CreateProject(ctx, f.w.admin, f.w.team.ID, "Confidential", "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{conf.ID, "prj_nope", ""} {
+				if _, err := s.PublicClient(ctx, id); !isOAuth(err, models.ErrCodeInvalidClient) {
+					t.Errorf("PublicClient(%q): %v, want invalid_client", id, err)
+				}
+			}
+		})
+		t.Run("Consent", func(t *testing.T) {
+			uid := f.user.User.ID
+			covered := func(scopes ...string) bool {
+				ok, err := s.ConsentCovers(ctx, uid, f.p.ID, f.api.ID, scopes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			if covered("orders:read") {
+				t.Fatal("covered before any consent")
+			}
+			if err := s.SaveConsent(ctx, uid, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil {
+				t.Fatal(err)
+			}
+			if !covered("orders:read") || covered("orders:read", "orders:write") {
+				t.Error("consent to orders:read covers exactly orders:read")
+			}
+			if err := s.SaveConsent(ctx, uid, f.p.ID, f.api.ID, []string{"orders:write"}); err != nil {
+				t.Fatal(err)
+			}
+			if !covered("orders:read", "orders:write") {
+				t.Error("consents add up")
+			}
+			list, err := s.UserConsents(ctx, uid)
+			if err != nil || len(list) != 1 || list[0].ProjectName != "Orders app" || list[0].TeamName != f.w.team.Name || list[0].Scopes != "orders:read orders:write" {
+				t.Fatalf("UserConsents: %+v %v", list, err)
+			}
+			if err := s.RevokeConsent(ctx, f.w.owner.User.ID, f.p.ID, f.api.ID); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("another user revoking it: %v, want ErrNotFound", err)
+			}
+			if err := s.RevokeConsent(ctx, uid, f.p.ID, f.api.ID); err != nil {
+				t.Fatal(err)
+			}
+			if covered("orders:read") {
+				t.Error("covered after the consent was withdrawn")
+			}
+		})
+	})
+}
+
+func TestRedirectURISettings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		p, err := s.CreateProject(ctx, w.admin, w.team.ID, "App", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(a models.Actor, uris string, grants ...string) error {
+			return s.UpdateProject(ctx, a, p.ID, models.ProjectSettings{Name: "App", TokenTTLMinutes: 15, GrantTypes: grants, RedirectURIs: &uris})
+		}
+		for _, bad := range []string{"http://app.example/cb", "https://app.example/cb#x", "https://*.example/cb", "https://u@app.example/cb",
+			"javascript:alert(1)", "/relative", "https://app.example/a b", "myapp:/cb"} {
+			var ve *models.ValidationError
+			if err := set(w.admin, bad, models.GrantAuthorizationCode); !errors.As(err, &ve) || !strings.HasSuffix(ve.Fields["redirect_uris"], ".") {
+				t.Errorf("%q: %v, want a sentence about redirect_uris", bad, err)
+			}
+		}
+		var ve *models.ValidationError
+		if err := set(w.admin, "", models.GrantAuthorizationCode); !errors.As(err, &ve) || ve.Fields["redirect_uris"] == "" {
+			t.Errorf("the grant without a redirect URI: %v, want refused", err)
+		}
+		good := "https://app.example/cb\n\nhttp://127.0.0.1/cb\r\nhttp://[::1]:8080/cb\ncom.example.app:/oauth\nhttps://app.example/cb"
+		if err := set(w.admin, good, models.GrantAuthorizationCode); err != nil {
+			t.Fatal(err)
+		}
+		if err := set(w.developer, good, models.GrantAuthorizationCode); !errors.Is(err, models.ErrForbidden) && !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("a developer changing settings: %v, want refused", err)
+		}
+		got, err := s.AuthorizationClient(ctx, p.ID)
+		if err != nil || !slices.Equal(got.RedirectURIList(), []string{"https://app.example/cb", "http://127.0.0.1/cb", "http://[::1]:8080/cb", "com.example.app:/oauth"}) {
+			t.Fatalf("stored %q, %v", got.RedirectURIs, err)
+		}
+		// Settings without the field (the management API) keep them.
+		if err := s.UpdateProject(ctx, w.admin, p.ID, models.ProjectSettings{Name: "App 2", TokenTTLMinutes: 15, GrantTypes: []string{models.GrantAuthorizationCode}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.AuthorizationClient(ctx, p.ID); err != nil || len(got.RedirectURIList()) != 4 {
+			t.Errorf("after an update without redirect URIs: %q %v", got.RedirectURIs, err)
+		}
+	})
+}

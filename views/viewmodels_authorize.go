@@ -1,0 +1,42 @@
+package views
+
+import "time"
+
+// ConsentVM is the consent page: an app (a project of a team) asks to act for the
+// signed-in user on one API with these scopes.
+type ConsentVM struct {
+	// RequestID names the authorization request the session keeps for the answer.
+	RequestID string
+	AppName   string
+	TeamName  string
+	APIName   string
+	// APIIdentifier is the API's identifier (the tokens' audience).
+	APIIdentifier string
+	Scopes        []ConsentScope
+	// RedirectTo is where the answer is sent: the app's redirect URI, without its query.
+	RedirectTo string
+	// UserLabel names the signed-in user (name or email).
+	UserLabel string
+}
+
+// ConsentScope is one scope the app asks for, with what it allows.
+type ConsentScope struct {
+	Name        string
+	Description string
+}
+
+// yesNo is "Yes" or "No".
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
+// ConsentRow is an app the user allowed to act for them, on the account page.
+type ConsentRow struct {
+	ProjectID, AppName, TeamName string
+	APIID, APIName               string
+	Scopes                       []string
+	UpdatedAt                    time.Time
+}
