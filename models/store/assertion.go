@@ -113,15 +113,9 @@ func parseAssertion(assertion string, fail func(string) error) (assertionHeader,
 	if len(assertion) > models.MaxAssertionLen || len(parts) != 3 {
 		return h, nil, fail("the assertion is not a compact JWS of at most 8 KiB")
 	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil || models.DecodeStrict(hb, assertionHeaderNames, &h) != nil {
-		return h, nil, fail("the assertion's header is malformed")
-	}
-	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
-		return h, nil, fail("the assertion's header carries keys, key URLs, crit or encryption, which are not accepted")
-	}
-	if !slices.Contains(models.ClientAssertionAlgs, h.Alg) {
-		return h, nil, fail("the assertion's algorithm is not one of " + strings.Join(models.ClientAssertionAlgs, ", "))
+	h, err := parseSignedHeader(parts[0], "the assertion")
+	if err != nil {
+		return h, nil, fail(err.Error())
 	}
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var c models.AssertionClaims
@@ -129,6 +123,24 @@ func parseAssertion(assertion string, fail func(string) error) (assertionHeader,
 		return h, nil, fail("the assertion's claims are malformed")
 	}
 	return h, &c, nil
+}
+
+// parseSignedHeader reads the header of a JWS someone else signed (what names it in
+// errors): without duplicate members or case variants, without embedded keys, key
+// URLs, crit or encryption, and with an allowed algorithm.
+func parseSignedHeader(part, what string) (assertionHeader, error) {
+	var h assertionHeader
+	hb, err := base64.RawURLEncoding.DecodeString(part)
+	if err != nil || models.DecodeStrict(hb, assertionHeaderNames, &h) != nil {
+		return h, errors.New(what + "'s header is malformed")
+	}
+	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
+		return h, errors.New(what + "'s header carries keys, key URLs, crit or encryption, which are not accepted")
+	}
+	if !slices.Contains(models.ClientAssertionAlgs, h.Alg) {
+		return h, errors.New(what + "'s algorithm is not one of " + strings.Join(models.ClientAssertionAlgs, ", "))
+	}
+	return h, nil
 }
 
 // acceptAssertionClaims checks a signature-verified assertion's claims — aud, a short

@@ -177,20 +177,13 @@ func (s *Store) ServiceAccountByWorkloadToken(ctx context.Context, token, saID s
 // under the same rules as an assertion's, the claims a JSON object without duplicate
 // members or case variants of the registered names, with a string iss.
 func parseWorkloadToken(token string) (assertionHeader, map[string]json.RawMessage, string, error) {
-	var h assertionHeader
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return h, nil, "", errors.New("the workload token is not a compact JWS")
+		return assertionHeader{}, nil, "", errors.New("the workload token is not a compact JWS")
 	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil || models.DecodeStrict(hb, assertionHeaderNames, &h) != nil {
-		return h, nil, "", errors.New("the workload token's header is malformed")
-	}
-	if h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil {
-		return h, nil, "", errors.New("the workload token's header carries keys, key URLs, crit or encryption, which are not accepted")
-	}
-	if !slices.Contains(models.ClientAssertionAlgs, h.Alg) {
-		return h, nil, "", errors.New("the workload token's algorithm is not one of " + strings.Join(models.ClientAssertionAlgs, ", "))
+	h, err := parseSignedHeader(parts[0], "the workload token")
+	if err != nil {
+		return h, nil, "", err
 	}
 	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var claims map[string]json.RawMessage
