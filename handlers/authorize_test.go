@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -505,5 +506,22 @@ func TestConsentWithdrawn(t *testing.T) {
 	}
 	if n := doc(t, alice.b.get("/account")).Find(`[data-testid="consent-row"]`).Length(); n != 0 {
 		t.Errorf("account page still lists %d apps", n)
+	}
+	// The app's team's audit log has both, by Alice, from where she was; Bob's refused
+	// attempt is not there.
+	events, _, err := e.store.AuditLog(context.Background(), a.dev.actor, a.project.TeamID, models.AuditFilter{Action: "consent."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		got = append(got, ev.Action)
+		if ev.ActorID != alice.actor.User.ID || ev.ProjectID != a.project.ID || ev.TargetID != a.api.ID || ev.IP == "" ||
+			!strings.Contains(ev.Details, `"scopes":"orders:read"`) {
+			t.Errorf("%s: %+v, want by Alice (with her IP) on the project and API, with orders:read", ev.Action, ev)
+		}
+	}
+	if !slices.Equal(got, []string{"consent.withdraw", "consent.grant"}) {
+		t.Errorf("consent events, newest first: %v, want consent.withdraw, consent.grant", got)
 	}
 }

@@ -47,6 +47,7 @@ var routeRules = map[string]routeRule{
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},
+	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
 	"POST /leaks/github":                          {access: public}, // its own signature (TestLeakReport…)
 	"GET /static/*":                               {access: public},
 	"GET /favicon.ico":                            {access: public},

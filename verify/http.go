@@ -126,18 +126,26 @@ func writeStepUp(w http.ResponseWriter, e *StepUpError) {
 // *StepUpError 401 insufficient_user_authentication (RFC 9470).
 func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
 	var stepUp *StepUpError
+	var status int
+	var challenge, code, desc string
 	switch {
 	case errors.As(err, &stepUp):
-		writeStepUp(w, stepUp)
+		status, code, desc, challenge = http.StatusUnauthorized, "insufficient_user_authentication", stepUp.Reason, stepUp.challenge()
 	case errors.Is(err, ErrNoToken):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+quote(v.cfg.audience)+`"`)
-		writeJSON(w, http.StatusUnauthorized, "invalid_request", "no credential: send Authorization: Bearer <key>")
+		status, code, desc = http.StatusUnauthorized, "invalid_request", "no credential: send Authorization: Bearer <key>"
+		challenge = `Bearer realm="` + quote(v.cfg.audience) + `"`
 	case errors.Is(err, ErrInsufficientScope):
-		writeChallenge(w, http.StatusForbidden, "insufficient_scope", err.Error(), "")
+		status, code, desc = http.StatusForbidden, "insufficient_scope", err.Error()
+		challenge = `Bearer error="` + code + `", error_description="` + quote(desc) + `"`
 	default:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+quote(v.cfg.audience)+`", error="invalid_token", error_description="`+quote(describe(err))+`"`)
-		writeJSON(w, http.StatusUnauthorized, "invalid_token", describe(err))
+		status, code, desc = http.StatusUnauthorized, "invalid_token", describe(err)
+		challenge = `Bearer realm="` + quote(v.cfg.audience) + `", error="invalid_token", error_description="` + quote(desc) + `"`
 	}
+	if v.cfg.resourceMetadata != "" {
+		challenge += `, resource_metadata="` + quote(v.cfg.resourceMetadata) + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeJSON(w, status, code, desc)
 }
 
 // describe is the reason a client is told: the category only, never token content.

@@ -31,6 +31,7 @@ type config struct {
 	failOpen         bool
 	headerAPIKey     bool
 	queryParam       string
+	resourceMetadata string
 	logger           *slog.Logger
 	now              func() time.Time
 	// projects and teams are the allow-lists (nil: no list).
@@ -97,6 +98,13 @@ func HeaderAPIKey() Option { return func(c *config) { c.headerAPIKey = true } }
 // QueryParam also reads credentials from this query parameter. Off by default: URLs end
 // up in logs and browser history.
 func QueryParam(name string) Option { return func(c *config) { c.queryParam = name } }
+
+// ResourceMetadata is the URL of this API's RFC 9728 protected resource metadata (on
+// its own host: https://api.example.com/.well-known/oauth-protected-resource/v1 for
+// https://api.example.com/v1). WriteError's challenges, and so Middleware's 401s, then
+// carry it as resource_metadata (RFC 9728 §5.1), so a client refused for want of a
+// token finds the authorization server. (RequireScope's and RequireACR's answers do not.)
+func ResourceMetadata(url string) Option { return func(c *config) { c.resourceMetadata = url } }
 
 // Logger receives fetch failures and fail-closed/fail-open decisions.
 func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

@@ -252,3 +252,41 @@ func TestCacheIsBounded(t *testing.T) {
 		t.Errorf("cache holds %d credentials, want at most 64", n)
 	}
 }
+
+// With ResourceMetadata, every challenge WriteError writes names the metadata URL
+// (RFC 9728 §5.1); without it, none does.
+func TestResourceMetadataChallenge(t *testing.T) {
+	f := newIssuer(t)
+	const meta = "https://orders.example.com/.well-known/oauth-protected-resource/v1"
+	param := `, resource_metadata="` + meta + `"`
+	with, without := f.verifier(ResourceMetadata(meta)), f.verifier()
+	for name, tc := range map[string]struct {
+		err    error
+		status int
+		want   string // the challenge without the parameter
+	}{
+		"no token":      {ErrNoToken, http.StatusUnauthorized, `Bearer realm="orders-api"`},
+		"invalid token": {ErrExpired, http.StatusUnauthorized, `Bearer realm="orders-api", error="invalid_token", error_description="` + ErrExpired.Error() + `"`},
+		"scope":         {ErrInsufficientScope, http.StatusForbidden, `Bearer error="insufficient_scope", error_description="` + ErrInsufficientScope.Error() + `"`},
+		"step-up": {&StepUpError{Reason: "sign in again", MaxAge: time.Minute}, http.StatusUnauthorized,
+			`Bearer error="insufficient_user_authentication", error_description="sign in again", max_age="60"`},
+	} {
+		for _, v := range []struct {
+			v    *Verifier
+			want string
+		}{{with, tc.want + param}, {without, tc.want}} {
+			w := httptest.NewRecorder()
+			v.v.WriteError(w, tc.err)
+			if got := w.Header().Get("WWW-Authenticate"); w.Code != tc.status || got != v.want {
+				t.Errorf("%s: %d %q, want %d %q", name, w.Code, got, tc.status, v.want)
+			}
+		}
+	}
+	// Through the middleware: a request without a credential learns where to look.
+	h := with.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/orders", nil))
+	if got := w.Header().Get("WWW-Authenticate"); w.Code != http.StatusUnauthorized || got != `Bearer realm="orders-api"`+param {
+		t.Errorf("middleware without a credential: %d %q", w.Code, got)
+	}
+}

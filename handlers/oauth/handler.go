@@ -33,6 +33,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/oauth/introspect", h.introspect)                    // oauth_token.go
 	e.POST("/oauth/revoke", h.revokeToken)                       // oauth_token.go
 	e.GET("/statuslists/:id", h.statusList)                      // wellknown.go
+	e.GET("/oauth/resource-metadata", h.resourceMetadata)        // resource_metadata.go
 }
 
 // PruneAuthFailures forgets expired client-authentication throttles and the failure

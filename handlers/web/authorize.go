@@ -152,7 +152,7 @@ func (h *Handler) decideConsent(c echo.Context) error {
 		return h.redirectError(c, http.StatusSeeOther, req, &authzError{"access_denied", "the user denied the request"})
 	}
 	u := currentUser(c)
-	if err := h.Store.SaveConsent(ctx, u.ID, p.ID, a.APIID, a.ScopeNames()); err != nil {
+	if err := h.Store.SaveConsent(ctx, actor(c), p.ID, a.APIID, a.ScopeNames()); err != nil {
 		return err
 	}
 	return h.issueCode(c, http.StatusSeeOther, req, a, u, h.authTime(c))

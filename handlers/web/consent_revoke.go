@@ -10,7 +10,7 @@ import (
 // allowed an app (the form's project) on an API (api). Only their own consents exist
 // for them: anything else is 404.
 func (h *Handler) revokeConsent(c echo.Context) error {
-	if err := h.Store.RevokeConsent(c.Request().Context(), currentUser(c).ID, c.FormValue("project"), c.FormValue("api")); err != nil {
+	if err := h.Store.RevokeConsent(c.Request().Context(), actor(c), c.FormValue("project"), c.FormValue("api")); err != nil {
 		return err
 	}
 	return h.redirectWithFlash(c, views.AccountPath()+"#apps", "success",

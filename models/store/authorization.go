@@ -128,29 +128,68 @@ func (s *Store) ConsentCovers(ctx context.Context, userID, projectID, apiID stri
 	return true, nil
 }
 
-// SaveConsent remembers that the user allowed the project scopes on the API (added to
-// what it allowed before).
-func (s *Store) SaveConsent(ctx context.Context, userID, projectID, apiID string, scopes []string) error {
+// SaveConsent remembers that the actor (a signed-in user) allowed the project scopes on
+// the API, added to what it allowed before. A first consent is audited as
+// consent.grant, one that adds scopes as consent.update, in the project's team's log in
+// the same transaction; allowing again what was already allowed changes nothing and
+// writes no event.
+func (s *Store) SaveConsent(ctx context.Context, actor models.Actor, projectID, apiID string, scopes []string) error {
+	if actor.User == nil {
+		return models.ErrForbidden
+	}
+	userID := actor.User.ID
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		now := s.now()
 		var c models.Consent
 		err := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return tx.Create(&models.Consent{UserID: userID, ProjectID: projectID, APIID: apiID,
+			err = tx.Create(&models.Consent{UserID: userID, ProjectID: projectID, APIID: apiID,
 				Scopes: strings.Join(scopes, " "), CreatedAt: now, UpdatedAt: now}).Error
+			if err != nil {
+				return err
+			}
+			return s.auditConsent(tx, actor, "consent.grant", projectID, apiID, map[string]any{"scopes": strings.Join(scopes, " ")})
 		}
 		if err != nil {
 			return err
 		}
 		have := strings.Fields(c.Scopes)
+		var added []string
 		for _, sc := range scopes {
 			if !slices.Contains(have, sc) {
 				have = append(have, sc)
+				added = append(added, sc)
 			}
 		}
-		return tx.Model(&models.Consent{}).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).
+		if len(added) == 0 {
+			return nil
+		}
+		err = tx.Model(&models.Consent{}).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).
 			Updates(map[string]any{"scopes": strings.Join(have, " "), "updated_at": now}).Error
+		if err != nil {
+			return err
+		}
+		return s.auditConsent(tx, actor, "consent.update", projectID, apiID,
+			map[string]any{"scopes": strings.Join(have, " "), "added": strings.Join(added, " ")})
 	}, false)
+}
+
+// auditConsent writes a consent event in the log of the project's team: the target is
+// the consent (its id the API's, its label "project → API"), the details name the API.
+func (s *Store) auditConsent(tx *gorm.DB, actor models.Actor, action, projectID, apiID string, details map[string]any) error {
+	var names struct{ TeamID, ProjectName, APIName string }
+	err := tx.Raw(`SELECT p.team_id, p.name AS project_name, a.name AS api_name FROM projects p, apis a WHERE p.id = ? AND a.id = ?`,
+		projectID, apiID).Scan(&names).Error
+	if err != nil {
+		return err
+	}
+	if names.TeamID == "" {
+		return models.ErrNotFound
+	}
+	details["api"] = names.APIName
+	details["api_id"] = apiID
+	return s.audit(tx, actor, event{team: names.TeamID, project: projectID, action: action, targetType: "consent",
+		targetID: apiID, target: names.ProjectName + " → " + names.APIName, details: details})
 }
 
 // IssueAuthorizationCode records a code for what the user allowed and returns it. Only
@@ -296,16 +335,31 @@ func (s *Store) UserConsents(ctx context.Context, userID string) ([]models.Conse
 	return out, err
 }
 
-// RevokeConsent forgets the user's consent for the project on the API: the app must ask
-// again. (Its access tokens already issued expire within their lifetime.) Another
-// user's consent, or none, is ErrNotFound.
-func (s *Store) RevokeConsent(ctx context.Context, userID, projectID, apiID string) error {
-	res := s.db.WithContext(ctx).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Delete(&models.Consent{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
+// RevokeConsent forgets the actor's (a signed-in user's) consent for the project on
+// the API: the app must ask again. (Its access tokens already issued expire within
+// their lifetime.) Another user's consent, or none, is ErrNotFound. The withdrawal is
+// audited as consent.withdraw, with the scopes it held, in the project's team's log.
+func (s *Store) RevokeConsent(ctx context.Context, actor models.Actor, projectID, apiID string) error {
+	if actor.User == nil {
 		return models.ErrNotFound
 	}
-	return nil
+	userID := actor.User.ID
+	return s.transact(ctx, func(tx *gorm.DB) error {
+		var c models.Consent
+		err := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return models.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		res := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Delete(&models.Consent{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return models.ErrNotFound
+		}
+		return s.auditConsent(tx, actor, "consent.withdraw", projectID, apiID, map[string]any{"scopes": c.Scopes})
+	}, false)
 }

@@ -244,33 +244,96 @@ func TestAuthorizationCode(t *testing.T) {
 				}
 				return ok
 			}
+			// consentEvents returns the team's consent events, oldest first.
+			consentEvents := func() []models.AuditEvent {
+				t.Helper()
+				events, _, err := s.AuditLog(ctx, f.w.owner, f.w.team.ID, models.AuditFilter{Action: "consent."})
+				if err != nil {
+					t.Fatal(err)
+				}
+				slices.Reverse(events)
+				return events
+			}
+			// checkEvent compares an event with what it should record.
+			checkEvent := func(e models.AuditEvent, action string, details map[string]any) {
+				t.Helper()
+				if e.Action != action || e.ActorID != uid || e.TeamID != f.w.team.ID || e.ProjectID != f.p.ID ||
+					e.TargetType != "consent" || e.TargetID != f.api.ID || e.TargetLabel != "Orders app → "+f.api.Name {
+					t.Errorf("event: %+v, want %s by %s in team %s on project %s, API %s", e, action, uid, f.w.team.ID, f.p.ID, f.api.ID)
+				}
+				var got map[string]any
+				if err := json.Unmarshal([]byte(e.Details), &got); err != nil {
+					t.Fatalf("details %q: %v", e.Details, err)
+				}
+				details["api"], details["api_id"] = f.api.Name, f.api.ID
+				if len(got) != len(details) {
+					t.Errorf("%s details: %v, want %v", action, got, details)
+				}
+				for k, v := range details {
+					if got[k] != v {
+						t.Errorf("%s details[%q]: %v, want %v", action, k, got[k], v)
+					}
+				}
+			}
 			if covered("orders:read") {
 				t.Fatal("covered before any consent")
 			}
-			if err := s.SaveConsent(ctx, uid, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil {
+			if err := s.SaveConsent(ctx, f.user, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil {
 				t.Fatal(err)
 			}
 			if !covered("orders:read") || covered("orders:read", "orders:write") {
 				t.Error("consent to orders:read covers exactly orders:read")
 			}
-			if err := s.SaveConsent(ctx, uid, f.p.ID, f.api.ID, []string{"orders:write"}); err != nil {
+			if ev := consentEvents(); len(ev) != 1 {
+				t.Fatalf("after the first consent: %d consent events, want 1", len(ev))
+			} else {
+				checkEvent(ev[0], "consent.grant", map[string]any{"scopes": "orders:read"})
+			}
+			// Allowing again what is already allowed changes nothing and is not audited.
+			if err := s.SaveConsent(ctx, f.user, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil {
+				t.Fatal(err)
+			}
+			if ev := consentEvents(); len(ev) != 1 {
+				t.Errorf("after consenting again to the same scope: %d consent events, want 1", len(ev))
+			}
+			if err := s.SaveConsent(ctx, f.user, f.p.ID, f.api.ID, []string{"orders:read", "orders:write"}); err != nil {
 				t.Fatal(err)
 			}
 			if !covered("orders:read", "orders:write") {
 				t.Error("consents add up")
 			}
+			if ev := consentEvents(); len(ev) != 2 {
+				t.Fatalf("after widening the consent: %d consent events, want 2", len(ev))
+			} else {
+				checkEvent(ev[1], "consent.update", map[string]any{"scopes": "orders:read orders:write", "added": "orders:write"})
+			}
 			list, err := s.UserConsents(ctx, uid)
 			if err != nil || len(list) != 1 || list[0].ProjectName != "Orders app" || list[0].TeamName != f.w.team.Name || list[0].Scopes != "orders:read orders:write" {
 				t.Fatalf("UserConsents: %+v %v", list, err)
 			}
-			if err := s.RevokeConsent(ctx, f.w.owner.User.ID, f.p.ID, f.api.ID); !errors.Is(err, models.ErrNotFound) {
+			if err := s.RevokeConsent(ctx, f.w.owner, f.p.ID, f.api.ID); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("another user revoking it: %v, want ErrNotFound", err)
 			}
-			if err := s.RevokeConsent(ctx, uid, f.p.ID, f.api.ID); err != nil {
+			if ev := consentEvents(); len(ev) != 2 {
+				t.Errorf("after another user's refused withdrawal: %d consent events, want 2", len(ev))
+			}
+			if err := s.RevokeConsent(ctx, f.user, f.p.ID, f.api.ID); err != nil {
 				t.Fatal(err)
 			}
 			if covered("orders:read") {
 				t.Error("covered after the consent was withdrawn")
+			}
+			if ev := consentEvents(); len(ev) != 3 {
+				t.Fatalf("after the withdrawal: %d consent events, want 3", len(ev))
+			} else {
+				checkEvent(ev[2], "consent.withdraw", map[string]any{"scopes": "orders:read orders:write"})
+			}
+			if err := s.RevokeConsent(ctx, f.user, f.p.ID, f.api.ID); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("withdrawing it twice: %v, want ErrNotFound", err)
+			}
+			// The events belong to the app's team: the user's own team's log holds none.
+			if own, _, err := s.AuditLog(ctx, f.user, f.w.outsiderTeam, models.AuditFilter{Action: "consent."}); err != nil || len(own) != 0 {
+				t.Errorf("the user's own team's log: %d consent events, %v; want none", len(own), err)
 			}
 		})
 	})
