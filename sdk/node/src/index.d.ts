@@ -67,6 +67,8 @@ export declare class Principal {
   readonly subject: string;
   /** The project's client_id (sub) when subjectType is 'project', else ''. */
   readonly project: string;
+  /** The client the credential was issued to: the project, the service account, or for a user's token the project acting for the user. */
+  readonly clientId: string;
   /** The service account's id (sub) when subjectType is 'service_account', else ''. */
   readonly serviceAccount: string;
   /** When the user last authenticated (auth_time); null when the token does not say. */

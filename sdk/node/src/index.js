@@ -79,6 +79,7 @@ export class Principal {
    * @param {'project'|'service_account'|'user'} f.subjectType
    * @param {string} f.subject
    * @param {string} f.serviceAccount
+   * @param {string} f.clientId
    * @param {number|null} f.authTime ms
    * @param {string} f.acr
    * @param {string[]} f.amr
@@ -99,6 +100,12 @@ export class Principal {
     this.project = f.project;
     /** The service account's id (sub) when subjectType is 'service_account', else ''. */
     this.serviceAccount = f.serviceAccount;
+    /**
+     * The client the credential was issued to: the project (API keys, a project's
+     * tokens), the service account, or, for a user's token, the project acting for the
+     * user. The projects allow-list is checked against it.
+     */
+    this.clientId = f.clientId;
     /** The project's team ('' for access tokens issued before the claim existed). */
     this.team = f.team;
     /** The credential's scopes. */
@@ -169,7 +176,7 @@ export class Principal {
   toJSON() {
     return {
       kind: this.kind, api: this.api, subjectType: this.subjectType, subject: this.subject, project: this.project,
-      serviceAccount: this.serviceAccount, team: this.team, scopes: this.scopes, keyId: this.keyId,
+      serviceAccount: this.serviceAccount, clientId: this.clientId, team: this.team, scopes: this.scopes, keyId: this.keyId,
       audience: this.audience, issuedAt: this.issuedAt, expiresAt: this.expiresAt, authTime: this.authTime,
       acr: this.acr, amr: this.amr,
     };
@@ -671,14 +678,17 @@ export class Verifier {
     else if (kind === 'api_key') throw new ClaimsError(`an API key's subject is always a project, not ${JSON.stringify(truncate(cl.subType, 40))}`);
     else if (cl.subType === SUBJECT_SERVICE_ACCOUNT || cl.subType === SUBJECT_USER) subjectType = cl.subType;
     else throw new ClaimsError(`unknown sub_type ${JSON.stringify(truncate(cl.subType, 40))}`);
+    // The allow-list of projects is about the client: for a user's token, the project
+    // acting for the user (client_id), not the user.
+    const client = subjectType === SUBJECT_USER ? cl.clientId : cl.sub;
     const p = new Principal({
       kind, api: this.#audience, subjectType, subject: cl.sub, project: subjectType === SUBJECT_PROJECT ? cl.sub : '',
-      serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', team: cl.team, scopes: goFields(cl.scope),
+      serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', clientId: client, team: cl.team, scopes: goFields(cl.scope),
       keyId: cl.jti, audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
       authTime: cl.authTime === null ? null : cl.authTime * 1000, acr: cl.acr, amr: cl.amr === null ? [] : [...cl.amr],
     });
     const out = {
-      p, exp: cl.exp * 1000, kid: k.kid, kind, project: cl.sub, team: cl.team, statusURI: '', statusIdx: 0,
+      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0,
       _key: '', _i: 0, _ref: false, // the cache's bookkeeping (cache.js)
     };
     // A project's or a service account's token is its own client's: client_id is sub.

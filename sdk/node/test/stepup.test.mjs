@@ -49,6 +49,20 @@ describe('subject types', () => {
     p = await verifier.verify(userToken());
     assert.deepEqual([p.subjectType, p.subject, p.project, p.serviceAccount], ['user', 'usr_1', '', '']);
     assert.equal(p.toJSON().subjectType, 'user');
+    assert.equal(p.clientId, 'prj_orders');
+  });
+
+  test("the projects allow-list checks a user's token's client, not the user", async () => {
+    const listed = await createVerifier(f.url, { audience: 'orders-api', fetch: f.fetch, now: f.clock.now, logger: silent, projects: ['prj_orders'] });
+    const other = await createVerifier(f.url, { audience: 'orders-api', fetch: f.fetch, now: f.clock.now, logger: silent, projects: ['prj_other'] });
+    try {
+      const p = await listed.verify(userToken());
+      assert.deepEqual([p.clientId, p.subject, p.project], ['prj_orders', 'usr_1', '']);
+      await assert.rejects(other.verify(userToken()), (e) => e.name === 'NotAllowedError');
+    } finally {
+      await listed.close();
+      await other.close();
+    }
   });
 
   test('unknown sub_type, non-project API keys, case variants and a user token without client_id are refused', async () => {

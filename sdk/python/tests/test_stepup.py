@@ -63,6 +63,13 @@ class SubjectTypeTest(Base):
         p = self.v.verify(self.iss.api_key(sub_type="project"))
         self.assertEqual((p.subject_type, p.project), ("project", "prj_orders"))
 
+    def test_projects_allow_list_checks_the_client(self):
+        """A user's token is the app's: the projects allow-list and client_id name it."""
+        p = self.iss.verifier(projects=["prj_orders"]).verify(self.user_token())
+        self.assertEqual((p.client_id, p.subject, p.project), ("prj_orders", "usr_1", ""))
+        with self.assertRaises(gv.NotAllowedError):
+            self.iss.verifier(projects=["prj_other"]).verify(self.user_token())
+
     def test_refused(self):
         for name, tok, want in (
             ("unknown sub_type", self.iss.access_token(sub_type="robot"), "claims"),

@@ -58,6 +58,10 @@ class Principal:
     subject: str = ""
     #: The service account's id (sub) when subject_type is "service_account", else "".
     service_account: str = ""
+    #: The client the credential was issued to: the project, the service account, or, for
+    #: a user's token, the project acting for the user. The projects allow-list is
+    #: checked against it.
+    client_id: str = ""
     #: When the user last authenticated (auth_time, Unix seconds); None when the token
     #: does not say.
     auth_time: Optional[float] = None

@@ -85,6 +85,7 @@ def _new_principal(
     kind: str, api: str, project: str, team: str, scopes: Tuple[str, ...], key_id: str,
     audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float, subject_type: str,
     subject: str, service_account: str, auth_time: Optional[float], acr: str, amr: Tuple[str, ...],
+    client_id: str,
 ) -> Principal:  # fmt: skip
     """Principal(...) without the frozen dataclass's per-field object.__setattr__."""
     p = _new(Principal)
@@ -92,6 +93,7 @@ def _new_principal(
         kind=kind, api=api, project=project, team=team, scopes=scopes, key_id=key_id,
         audience=audience, issued_at=issued_at, expires_at=expires_at, subject_type=subject_type,
         subject=subject, service_account=service_account, auth_time=auth_time, acr=acr, amr=amr,
+        client_id=client_id,
     )  # fmt: skip
     return p
 
@@ -642,15 +644,18 @@ class Verifier:
         # The allow-lists come after the signature and the claims, so that a forged or
         # expired credential is reported as such, and before the status list, so that a
         # credential this API never takes costs no fetch.
+        # The allow-list of projects is about the client: for a user's token, the project
+        # acting for the user (client_id), not the user.
+        client = client_id if sub_type == SUBJECT_USER else sub
         if self._projects is not None or self._teams is not None:
-            self._check_allowed(sub, team)
+            self._check_allowed(client, team)
         if status_uri:
             self._check_status(status_uri, idx, block)  # type: ignore[arg-type]
         p = _new_principal(
             kind, self._audience, sub if sub_type == SUBJECT_PROJECT else "", team, _fields(scope), jti, aud, iat, exp,
-            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr,
+            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client,
         )  # fmt: skip
-        return Cached(p, exp, k.kid, status_uri, idx or 0, sub, team)
+        return Cached(p, exp, k.kid, status_uri, idx or 0, client, team)
 
     def _list_uri_ok(self, uri: str) -> bool:
         """Whether a status list URI is the issuer's: a name right under
