@@ -259,7 +259,7 @@ var notLinked = map[string]bool{
 	"GET /.well-known/jwks.json": true, "GET /.well-known/jwks.pem": true, "GET /.well-known/oauth-authorization-server": true,
 	"POST /oauth/token": true, "POST /oauth/introspect": true, "POST /oauth/revoke": true,
 	"GET /statuslists/:id": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
-	"POST /leaks/github": true,
+	"POST /leaks/github": true, "GET /oauth/resource-metadata": true,
 }
 
 // router is the Echo router with every route the handlers register. Register only

@@ -199,7 +199,11 @@ func TestReportLeakUnknownAndOtherTeams(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, token := range []string{models.NewClientSecret(), models.NewPersonalToken(), c.secret[:len(c.secret)-1] + "x",
+		typo := c.secret[:len(c.secret)-1] + "x" // one character off, whatever the secret ends with
+		if typo == c.secret {
+			typo = c.secret[:len(c.secret)-1] + "y"
+		}
+		for _, token := range []string{models.NewClientSecret(), models.NewPersonalToken(), typo,
 			forged, access, "", "hello", c.key + "x"} {
 			if out := report(t, s, token); out.Found || out.Revoked {
 				t.Errorf("%.20q…: %+v, want a false positive", token, out)
