@@ -33,7 +33,7 @@ type credentialJSON struct {
 func credentialOf(c *models.ServiceAccountCredential, now time.Time) credentialJSON {
 	out := credentialJSON{ID: c.ID, Kind: c.Kind, Name: c.Name, Status: c.Status(now), KID: c.KID, Alg: c.Alg, JWKSURI: c.JWKSURI,
 		Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject, Hint: c.Hint, CreatedAt: c.CreatedAt.UTC(),
-		ExpiresAt: utcPtr(c.ExpiresAt), LastUsedAt: utcPtr(c.LastUsedAt)}
+		ExpiresAt: utc(c.ExpiresAt), LastUsedAt: utc(c.LastUsedAt)}
 	for _, cond := range c.ClaimConditions() {
 		if out.Claims == nil {
 			out.Claims = map[string]string{}
@@ -41,15 +41,6 @@ func credentialOf(c *models.ServiceAccountCredential, now time.Time) credentialJ
 		out.Claims[cond.Claim] = cond.Pattern
 	}
 	return out
-}
-
-// utcPtr is t in UTC, or nil.
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 // workloadCreate is the body that trusts a workload issuer.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 
@@ -50,7 +51,7 @@ func (h *Handler) renderServiceAccount(c echo.Context, status int, adjust func(*
 			}
 			vm.Workloads = append(vm.Workloads, w)
 		case models.CredentialKey:
-			vm.Keys = append(vm.Keys, views.CredentialRow{ID: cr.ID, Name: cr.Name, Detail: strings.TrimSpace(cr.Alg + " " + firstOf(cr.JWKSURI, cr.KID)),
+			vm.Keys = append(vm.Keys, views.CredentialRow{ID: cr.ID, Name: cr.Name, Detail: strings.TrimSpace(cr.Alg + " " + cmp.Or(cr.JWKSURI, cr.KID)),
 				Status: cr.Status(now), CreatedAt: cr.CreatedAt, ExpiresAt: cr.ExpiresAt, LastUsedAt: cr.LastUsedAt})
 		case models.CredentialSecret:
 			vm.Secrets = append(vm.Secrets, views.CredentialRow{ID: cr.ID, Name: cr.Name, Detail: cr.Hint,
@@ -61,16 +62,6 @@ func (h *Handler) renderServiceAccount(c echo.Context, status int, adjust func(*
 		adjust(&vm)
 	}
 	return httpx.Render(c, status, views.ServiceAccountPage(h.page(c, sa.Name+" · "+tv.Name), vm))
-}
-
-// firstOf is the first non-empty string.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // serviceAccountSnippets are the page's commands: a workload token or the fallback
