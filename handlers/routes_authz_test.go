@@ -44,6 +44,7 @@ var routeRules = map[string]routeRule{
 	"GET /.well-known/jwks.pem":                   {access: public},
 	"GET /.well-known/oauth-authorization-server": {access: public},
 	"POST /oauth/token":                           {access: public},
+	"POST /oauth/par":                             {access: public}, // the client authenticates (par_test.go)
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},

@@ -235,6 +235,7 @@ func pathCases() []pathCase {
 		{got: views.AuthorizeResumePath("a b&c=d#e"), want: "/oauth/authorize?resume=a+b%26c%3Dd%23e", method: http.MethodGet,
 			pattern: "/oauth/authorize", query: url.Values{"resume": {"a b&c=d#e"}}},
 		{got: views.ConsentPath(), want: "/oauth/consent", method: http.MethodPost, pattern: "/oauth/consent"},
+		{got: views.PushedAuthorizationPath(), want: "/oauth/par", method: http.MethodPost, pattern: "/oauth/par"},
 		{got: views.ConsentRevokePath(), want: "/account/consents/revoke", method: http.MethodPost, pattern: "/account/consents/revoke"},
 		{got: views.APIGrantsPath(id1), want: "/apis/" + esc1 + "/grants", method: http.MethodPost, pattern: "/apis/:api/grants", params: api},
 		{got: views.GrantPath(id1, id2), want: "/apis/" + esc1 + "/grants/" + esc2, method: http.MethodPost,

@@ -31,6 +31,10 @@ type Metadata struct {
 	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
 	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// PushedAuthorizationRequestEndpoint is /oauth/par (RFC 9126 §5); whether a client
+	// must use it is its project's setting, so the server-wide answer is false.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 	// Gatehouse extensions: the types of token it issues, what they are signed with, and
 	// where its status lists live (a verifier fetches no status list from anywhere else).
 	TokenTypesSupported       []string `json:"token_types_supported"`
@@ -62,6 +66,8 @@ func (h *Handler) metadataDocument() Metadata {
 		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		RevocationEndpointAuthMethodsSupported:     auth,
 		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
+		PushedAuthorizationRequestEndpoint:         base + "/oauth/par",
+		RequirePushedAuthorizationRequests:         false,
 		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:                  models.SigningAlgs,
 		StatusListURIPrefix:                        base + "/statuslists/",
