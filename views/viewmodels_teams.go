@@ -312,8 +312,10 @@ type SettingsForm struct {
 	RedirectURIs string
 	// PublicClient is the checkbox "public_client".
 	PublicClient bool
-	Errors       map[string]string
-	Saved        bool
+	// RequirePAR is the checkbox "require_par": require pushed authorization requests.
+	RequirePAR bool
+	Errors     map[string]string
+	Saved      bool
 }
 
 // Checkbox is one checkbox of a group.

@@ -87,7 +87,8 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 func settingsForm(p *models.Project) views.SettingsForm {
 	f := views.SettingsForm{Name: p.Name, Description: p.Description,
 		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute)),
-		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient}
+		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient,
+		RequirePAR: p.RequirePushedAuthorization}
 	for _, g := range oauth.GrantTypes() {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}

@@ -29,6 +29,8 @@ func (h *Handler) updateProject(c echo.Context) error {
 	if form.Has("redirect_uris_shown") {
 		uris, public := strings.ReplaceAll(form.Get("redirect_uris"), "\r", ""), form.Get("public_client") == "on"
 		in.RedirectURIs, in.PublicClient = &uris, &public
+		par := form.Get("require_par") == "on"
+		in.RequirePushedAuthorization = &par
 	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
@@ -40,6 +42,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
 			if in.RedirectURIs != nil {
 				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
+				vm.Settings.RequirePAR = *in.RequirePushedAuthorization
 			}
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
