@@ -231,6 +231,31 @@ func TestPushedAuthorizationClientAuth(t *testing.T) {
 	res, _, raw = oauthPost(t, e, "/oauth/par", other, a.project.ID, a.secret)
 	wantOAuthError(t, res, raw, http.StatusBadRequest, "invalid_request")
 
+	t.Run("PrivateKeyJWT", func(t *testing.T) {
+		ctx := context.Background()
+		key := newP256(t)
+		k, err := e.store.AddClientKey(ctx, a.dev.actor, a.project.ID, models.ClientKeyInput{Name: "app", Material: publicPEM(t, &key.PublicKey)}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uris := acRedirect
+		if err := e.store.UpdateProject(ctx, a.dev.actor, a.project.ID, models.ProjectSettings{Name: a.project.Name, TokenTTLMinutes: 15,
+			GrantTypes: []string{models.GrantAuthorizationCode}, RedirectURIs: &uris,
+			AuthMethods: []string{models.AuthClientSecret, models.AuthPrivateKeyJWT}}); err != nil {
+			t.Fatal(err)
+		}
+		pk := &pkClient{oauthClient: &oauthClient{project: a.project}, e: e, key: key, kid: k.KID}
+		// RFC 9126 §2: the issuer, the token endpoint or the PAR endpoint as aud.
+		for _, aud := range []string{e.portal.URL, e.portal.URL + "/oauth/token", e.portal.URL + "/oauth/par"} {
+			f := pk.clientAuth(pk.assertion(t, func(c map[string]any) { c["aud"] = aud }), form)
+			if res, body, raw := oauthPost(t, e, "/oauth/par", f, "", ""); res.StatusCode != http.StatusCreated || body["request_uri"] == nil {
+				t.Errorf("private_key_jwt, aud %s: %d %s, want 201", aud, res.StatusCode, raw)
+			}
+		}
+		f := pk.clientAuth(pk.assertion(t, func(c map[string]any) { c["aud"] = "https://evil.example" }), form)
+		res, _, raw := oauthPost(t, e, "/oauth/par", f, "", "")
+		wantOAuthError(t, res, raw, http.StatusUnauthorized, "invalid_client")
+	})
 	t.Run("Throttled", func(t *testing.T) {
 		var last *http.Response
 		var lastRaw string

@@ -37,7 +37,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/.well-known/jwks.pem", h.jwksPEM)                    // wellknown.go
 	e.GET("/.well-known/oauth-authorization-server", h.metadata) // metadata.go
 	e.POST("/oauth/token", h.issueToken)                         // oauth_token.go
-	e.POST("/oauth/par", h.pushAuthorization)                    // oauth_par.go
+	e.POST(parPath, h.pushAuthorization)                         // oauth_par.go
 	e.POST("/oauth/introspect", h.introspect)                    // oauth_token.go
 	e.POST("/oauth/revoke", h.revokeToken)                       // oauth_token.go
 	e.GET("/statuslists/:id", h.statusList)                      // wellknown.go

@@ -66,7 +66,7 @@ func (h *Handler) metadataDocument() Metadata {
 		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		RevocationEndpointAuthMethodsSupported:     auth,
 		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
-		PushedAuthorizationRequestEndpoint:         base + "/oauth/par",
+		PushedAuthorizationRequestEndpoint:         base + parPath,
 		RequirePushedAuthorizationRequests:         false,
 		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:                  models.SigningAlgs,

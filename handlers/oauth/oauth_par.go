@@ -9,6 +9,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
+// parPath is the pushed authorization request endpoint.
+const parPath = "/oauth/par"
+
 // maxPushedBody bounds a pushed authorization request's body: the request itself (at
 // most 8 KiB once validated) and a client assertion.
 const maxPushedBody = 16 << 10
