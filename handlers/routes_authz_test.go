@@ -49,6 +49,9 @@ var routeRules = map[string]routeRule{
 	"GET /statuslists/:id":                        {access: public},
 	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
 	"POST /leaks/github":                          {access: public}, // its own signature (TestLeakReport…)
+	"GET /.well-known/openid-configuration":       {access: public},
+	"GET /oauth/userinfo":                         {access: public}, // its own bearer token (openid_test.go)
+	"POST /oauth/userinfo":                        {access: public}, // its own bearer token (openid_test.go)
 	"GET /static/*":                               {access: public},
 	"GET /favicon.ico":                            {access: public},
 	"GET /":                                       {access: public},

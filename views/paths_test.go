@@ -260,6 +260,7 @@ var notLinked = map[string]bool{
 	"POST /oauth/token": true, "POST /oauth/introspect": true, "POST /oauth/revoke": true,
 	"GET /statuslists/:id": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
 	"POST /leaks/github": true, "GET /oauth/resource-metadata": true,
+	"GET /.well-known/openid-configuration": true, "GET /oauth/userinfo": true, "POST /oauth/userinfo": true,
 }
 
 // router is the Echo router with every route the handlers register. Register only

@@ -67,7 +67,8 @@ func (f *codeFixture) code(t *testing.T, s *store.Store, scope string) string {
 	if err != nil {
 		t.Fatalf("prepare %q: %v", scope, err)
 	}
-	code, err := s.IssueAuthorizationCode(context.Background(), a, f.user.User.ID, testRedirect, store.S256Challenge(testVerifier), f.clock.Now().Add(-time.Minute))
+	req := &models.AuthorizationRequest{RedirectURI: testRedirect, CodeChallenge: store.S256Challenge(testVerifier)}
+	code, err := s.IssueAuthorizationCode(context.Background(), a, req, f.user.User.ID, models.AuthContext{AuthTime: f.clock.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
