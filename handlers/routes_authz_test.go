@@ -133,6 +133,7 @@ var routeRules = map[string]routeRule{
 	"POST /apis/:api/scopes":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/remove":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/delegation":         {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/delegation":                {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant/revoke":      {access: team, least: models.RoleAdmin},

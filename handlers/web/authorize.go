@@ -74,6 +74,12 @@ func (h *Handler) authorize(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, views.LoginPath(views.AuthorizeResumePath(id)))
 	}
+	if ok, err := h.Store.MayDelegate(ctx, u.ID, a.APIID); err != nil {
+		return err
+	} else if !ok {
+		return h.redirectError(c, http.StatusFound, req, &authzError{"access_denied",
+			"only members of the teams " + a.APIName + " names may let apps act for them on it"})
+	}
 	if req.Prompt != "consent" {
 		ok, err := h.Store.ConsentCovers(ctx, u.ID, p.ID, a.APIID, a.ConsentScopes())
 		if err != nil {
@@ -160,6 +166,12 @@ func (h *Handler) decideConsent(c echo.Context) error {
 		return h.redirectError(c, http.StatusSeeOther, req, &authzError{"access_denied", "the user denied the request"})
 	}
 	u := currentUser(c)
+	if ok, err := h.Store.MayDelegate(ctx, u.ID, a.APIID); err != nil {
+		return err
+	} else if !ok {
+		return h.redirectError(c, http.StatusSeeOther, req, &authzError{"access_denied",
+			"only members of the teams " + a.APIName + " names may let apps act for them on it"})
+	}
 	if err := h.Store.SaveConsent(ctx, actor(c), p.ID, a.APIID, a.ConsentScopes()); err != nil {
 		return err
 	}

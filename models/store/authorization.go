@@ -372,7 +372,13 @@ func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models
 			return nil, errBadCode("the client no longer holds a grant for the API this code was for")
 		}
 		g := &p.Grants[i]
-		delegable, err := s.delegableScopes(s.db.WithContext(ctx), g.APIID)
+		db := s.db.WithContext(ctx)
+		if ok, err := mayDelegate(db, ac.UserID, g.APIID); err != nil {
+			return nil, unavailable(ctx, err)
+		} else if !ok {
+			return nil, errBadCode("the user may no longer delegate access to this API")
+		}
+		delegable, err := s.delegableScopes(db, g.APIID)
 		if err != nil {
 			return nil, unavailable(ctx, err)
 		}
