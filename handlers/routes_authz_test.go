@@ -50,6 +50,9 @@ var routeRules = map[string]routeRule{
 	"GET /statuslists/:id":                        {access: public},
 	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
 	"POST /leaks/github":                          {access: public}, // its own signature (TestLeakReport…)
+	"GET /.well-known/openid-configuration":       {access: public},
+	"GET /oauth/userinfo":                         {access: public}, // its own bearer token (openid_test.go)
+	"POST /oauth/userinfo":                        {access: public}, // its own bearer token (openid_test.go)
 	"GET /static/*":                               {access: public},
 	"GET /favicon.ico":                            {access: public},
 	"GET /":                                       {access: public},
@@ -131,6 +134,7 @@ var routeRules = map[string]routeRule{
 	"POST /apis/:api/scopes":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/remove":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/delegation":         {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/delegation":                {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant/revoke":      {access: team, least: models.RoleAdmin},
