@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/verify"
 )
@@ -53,6 +54,7 @@ type oidcCommand struct {
 	Resource     string `json:"resource"`
 	PAR          bool   `json:"par"`
 	OIDC         bool   `json:"oidc"`
+	Userinfo     bool   `json:"userinfo"`
 	Callback     string `json:"callback,omitempty"`
 	Verifier     string `json:"verifier,omitempty"`
 	State        string `json:"state,omitempty"`
@@ -142,6 +144,66 @@ func TestOpenIDClientInterop(t *testing.T) {
 			}
 			p, err := v.Verify(ctx, tok.AccessToken)
 			if err != nil || p.SubjectType != verify.SubjectUser || p.ClientID != a.project.ID || !p.HasScope("orders:read") {
+				t.Errorf("verify: %+v %v, want alice's token for the app with orders:read", p, err)
+			}
+		})
+	}
+}
+
+// "Sign in with Gatehouse" with openid-client: discovery from
+// /.well-known/openid-configuration, a pushed request for scope openid with a nonce, and
+// openid-client validating the ID token (signature, issuer, audience, nonce). For the
+// identity alone it then fetches userinfo for the ID token's subject; with an API's
+// scope beside openid, verify accepts the access token for that API.
+func TestOpenIDClientSignIn(t *testing.T) {
+	node, mods := openIDClient(t)
+	a := newACApp(t)
+	e := a.e
+	ctx := context.Background()
+	alice := e.browser()
+	alice.mustSignIn("alice@example.com")
+	aliceUser, err := e.store.UserByIdentity(ctx, e.issuer, devoidc.Subject("alice@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect := "http://127.0.0.1:53682/cb"
+	for _, tc := range []struct {
+		name, scope, resource string
+	}{
+		{"IdentityAndUserinfo", "openid email", ""},
+		{"IdentityAndAPI", "openid email orders:read", a.api.Identifier},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := tc.resource != ""
+			cmd := oidcCommand{Step: "start", Server: e.portal.URL, ClientID: a.project.ID, ClientSecret: a.secret, Auth: "basic",
+				RedirectURI: redirect, Scope: tc.scope, Resource: tc.resource, PAR: true, OIDC: true, Userinfo: !api}
+			var start struct{ URL, Verifier, State, Nonce string }
+			runOpenIDClient(t, node, mods, cmd, &start)
+			if !strings.Contains(start.URL, "request_uri=") || strings.Contains(start.URL, "nonce=") || start.Nonce == "" {
+				t.Fatalf("authorization URL %q (nonce %q): want a pushed request carrying the nonce", start.URL, start.Nonce)
+			}
+			q := a.signInWithGatehouse(t, alice, start.URL, redirect, start.State)
+			cmd.Step, cmd.Verifier, cmd.State, cmd.Nonce = "finish", start.Verifier, start.State, start.Nonce
+			cmd.Callback = redirect + "?" + q.Encode()
+			var tok struct {
+				AccessToken string         `json:"access_token"`
+				Claims      map[string]any `json:"id_token_claims"`
+				Userinfo    map[string]any `json:"userinfo"`
+			}
+			runOpenIDClient(t, node, mods, cmd, &tok)
+			c := tok.Claims
+			if c["sub"] != aliceUser.ID || c["nonce"] != start.Nonce || c["iss"] != e.portal.URL || c["aud"] != a.project.ID {
+				t.Errorf("ID token claims %v: want alice, the nonce, the portal as iss, the app as aud", c)
+			}
+			if !api {
+				if tok.Userinfo["sub"] != aliceUser.ID || tok.Userinfo["email"] != "alice@example.com" {
+					t.Errorf("userinfo %v: want alice's sub and email", tok.Userinfo)
+				}
+				return
+			}
+			v := occVerifier(t, e, a.api.Identifier, verify.Accept(verify.KindAccessToken))
+			p, err := v.Verify(ctx, tok.AccessToken)
+			if err != nil || p.Subject != aliceUser.ID || p.ClientID != a.project.ID || !p.HasScope("orders:read") {
 				t.Errorf("verify: %+v %v, want alice's token for the app with orders:read", p, err)
 			}
 		})

@@ -412,11 +412,14 @@ func TestRequirePushedAuthorization(t *testing.T) {
 	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v)); err != nil {
 		t.Errorf("pushed request on a project that requires them: %v", err)
 	}
-	// The metadata says PAR is not required server-wide: it is per client.
-	body := readBody(alice.get("/.well-known/oauth-authorization-server"))
-	for _, want := range []string{`"pushed_authorization_request_endpoint": "` + e.portal.URL + `/oauth/par"`, `"require_pushed_authorization_requests": false`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metadata lacks %s", want)
+	// The metadata and the OpenID configuration say PAR is not required server-wide: it
+	// is per client.
+	for _, doc := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		body := readBody(alice.get(doc))
+		for _, want := range []string{`"pushed_authorization_request_endpoint": "` + e.portal.URL + `/oauth/par"`, `"require_pushed_authorization_requests": false`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %s", doc, want)
+			}
 		}
 	}
 }

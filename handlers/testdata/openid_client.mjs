@@ -7,7 +7,8 @@
 //                           {"url", "verifier", "state", "nonce"}
 //   {"step": "finish", ...} the authorization code grant from the callback URL:
 //                           {"access_token", "token_type", "scope", "expires_in",
-//                            "id_token_claims"}
+//                            "id_token_claims", "userinfo"} (userinfo when asked,
+//                           fetched with the access token for the ID token's sub)
 //
 // openid-client is loaded from GATEHOUSE_TEST_NODE_MODULES (ES modules ignore
 // NODE_PATH).
@@ -42,8 +43,8 @@ if (cmd.step === 'start') {
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
-    resource: cmd.resource,
   };
+  if (cmd.resource) params.resource = cmd.resource;
   let nonce = '';
   if (cmd.oidc) {
     nonce = client.randomNonce();
@@ -60,11 +61,14 @@ if (cmd.step === 'start') {
     expectedNonce: cmd.nonce || undefined,
     idTokenExpected: !!cmd.oidc,
   });
+  const claims = tokens.claims() ?? null;
+  const userinfo = cmd.userinfo ? await client.fetchUserInfo(config, tokens.access_token, claims.sub) : null;
   process.stdout.write(JSON.stringify({
     access_token: tokens.access_token,
     token_type: tokens.token_type,
     scope: tokens.scope ?? '',
     expires_in: tokens.expires_in,
-    id_token_claims: tokens.claims() ?? null,
+    id_token_claims: claims,
+    userinfo,
   }));
 }
