@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,6 +92,34 @@ func TestPushedAuthorization(t *testing.T) {
 				if _, err := s.TakePushedAuthorization(ctx, f.p.ID, uri); !errors.Is(err, store.ErrPushedAuthorizationUnusable) {
 					t.Errorf("%q: %v, want ErrPushedAuthorizationUnusable", uri, err)
 				}
+			}
+		})
+		t.Run("ConcurrentUses", func(t *testing.T) {
+			uri := push(t)
+			const n = 8
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := s.TakePushedAuthorization(ctx, f.p.ID, uri)
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			won := 0
+			for err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case !errors.Is(err, store.ErrPushedAuthorizationUnusable):
+					t.Errorf("concurrent use: %v", err)
+				}
+			}
+			if won != 1 {
+				t.Errorf("%d of %d concurrent uses succeeded, want exactly 1", won, n)
 			}
 		})
 		t.Run("Expired", func(t *testing.T) {
