@@ -465,3 +465,41 @@ func TestIdentityConsent(t *testing.T) {
 		}
 	})
 }
+
+// Migration 00019 keeps every consent for an API through an upgrade and a rollback
+// (a rollback forgets consents to an identity alone, which the older schema cannot
+// hold), and the upgraded table still keeps one consent per user, app and API.
+func TestConsentsMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+		if err := s.SaveConsent(ctx, f.user, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveConsent(ctx, f.user, f.p.ID, "", []string{"openid"}); err != nil {
+			t.Fatal(err)
+		}
+		_, latest, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MigrateTo(ctx, 18); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MigrateTo(ctx, latest); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.UserConsents(ctx, f.user.User.ID)
+		if err != nil || len(list) != 1 || list[0].APIID != f.api.ID || list[0].Scopes != "orders:read" {
+			t.Fatalf("after a rollback and an upgrade: %+v %v, want the API's consent only", list, err)
+		}
+		for range 2 {
+			if err := s.SaveConsent(ctx, f.user, f.p.ID, "", []string{"openid", "email"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if list, err = s.UserConsents(ctx, f.user.User.ID); err != nil || len(list) != 2 {
+			t.Errorf("consents %+v %v, want two rows (the API's and the identity's)", list, err)
+		}
+	})
+}
