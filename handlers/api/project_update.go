@@ -18,6 +18,7 @@ type projectPatch struct {
 	AuthMethods           *[]string `json:"auth_methods"`
 	RedirectURIs          *[]string `json:"redirect_uris"`
 	PublicClient          *bool     `json:"public_client"`
+	RequirePAR            *bool     `json:"require_pushed_authorization_requests"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -55,6 +56,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 			set.RedirectURIs = &uris
 		}
 		set.PublicClient = in.PublicClient
+		set.RequirePushedAuthorization = in.RequirePAR
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {
 		return ifMatch(c, func() (any, error) { return projectOf(p), nil })
