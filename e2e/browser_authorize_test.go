@@ -23,7 +23,7 @@ import (
 // sees the consent page naming the app, its team, the API and the scope, fitting at
 // every width, and allows: the browser arrives at the app's redirect URI (the consent
 // page's CSP lets the answer go there) with the code, the state and iss, and the code
-// becomes a user's access token.
+// becomes a user's access token. A pushed request (RFC 9126) then gets a code at once.
 func TestBrowserAuthorizationCode(t *testing.T) {
 	t.Parallel()
 	chrome := requireChromium(t)
@@ -170,6 +170,38 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 		t.Errorf("account page: %q, want the sign-in under Connected apps", got)
 	}
 	checkFits(t, b, "connected-apps")
+
+	// 8. A pushed request (RFC 9126): the app posts it to /oauth/par with its client_id
+	// (a public client), the browser brings only the request_uri, and Alice, who allowed
+	// this already, arrives at the app with a code at once.
+	v3 := oauth2.GenerateVerifier()
+	par, err := http.PostForm(p.URL+"/oauth/par", url.Values{"client_id": {projectID}, "response_type": {"code"},
+		"redirect_uri": {app.URL + "/cb"}, "scope": {scope}, "state": {"state-3"}, "resource": {identifier},
+		"code_challenge": {oauth2.S256ChallengeFromVerifier(v3)}, "code_challenge_method": {"S256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pushed struct {
+		RequestURI string `json:"request_uri"`
+	}
+	err = json.NewDecoder(par.Body).Decode(&pushed)
+	par.Body.Close()
+	if err != nil || par.StatusCode != http.StatusCreated {
+		t.Fatalf("PAR: %d %v", par.StatusCode, err)
+	}
+	b.open(t, p.URL+"/oauth/authorize?"+url.Values{"client_id": {projectID}, "request_uri": {pushed.RequestURI}}.Encode(), 0)
+	b.do(t, "wait for the app again", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
+	select {
+	case q = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app received no callback for the pushed request")
+	}
+	if q.Get("state") != "state-3" || q.Get("code") == "" {
+		t.Fatalf("the app received %v for the pushed request, want a code and state-3", q)
+	}
+	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v3)); err != nil {
+		t.Errorf("exchange of the pushed request's code: %v", err)
+	}
 	b.checkConsole(t)
 	expectNoServerErrors(t, p)
 }
