@@ -34,6 +34,10 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/oauth/revoke", h.revokeToken)                       // oauth_token.go
 	e.GET("/statuslists/:id", h.statusList)                      // wellknown.go
 	e.GET("/oauth/resource-metadata", h.resourceMetadata)        // resource_metadata.go
+	e.POST("/oauth/register", h.registerClient)                  // registration.go
+	e.GET("/oauth/register/:client_id", h.readRegistration)      // registration.go
+	e.PUT("/oauth/register/:client_id", h.updateRegistration)    // registration.go
+	e.DELETE("/oauth/register/:client_id", h.deleteRegistration) // registration.go
 }
 
 // PruneAuthFailures forgets expired client-authentication throttles and the failure
