@@ -213,7 +213,7 @@ func (s *Store) RegisterClient(ctx context.Context, caller models.Actor, token, 
 		if err != nil {
 			return err
 		}
-		md, err := models.ParseClientMetadata(body, defaultClientName)
+		md, err := parseClientMetadata(body, defaultClientName)
 		if err != nil {
 			return err
 		}
@@ -270,6 +270,18 @@ func (s *Store) RegisterClient(ctx context.Context, caller models.Actor, token, 
 		return nil, err
 	}
 	return out, nil
+}
+
+// parseClientMetadata reads client metadata as models.ParseClientMetadata does, and
+// keeps of its grant types those the token endpoint implements: the answer says what was
+// registered (refresh_token only where the portal issues refresh tokens).
+func parseClientMetadata(body []byte, defaultName string) (models.ClientMetadata, error) {
+	md, err := models.ParseClientMetadata(body, defaultName)
+	if err != nil {
+		return md, err
+	}
+	md.GrantTypes = md.ProjectGrantTypes(oauth.GrantTypes())
+	return md, nil
 }
 
 // registrationDetails are what the audit log records of a registration.
@@ -404,7 +416,7 @@ func (s *Store) UpdateClientRegistration(ctx context.Context, caller models.Acto
 		if json.Unmarshal(body, &id) != nil || id.ClientID != clientID {
 			return models.NewOAuthError(models.ErrCodeInvalidClientMetadata, "client_id must be this client's client_id.")
 		}
-		md, err := models.ParseClientMetadata(body, p.Name)
+		md, err := parseClientMetadata(body, p.Name)
 		if err != nil {
 			return err
 		}
