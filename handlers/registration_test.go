@@ -392,3 +392,126 @@ func TestRegistrationManagement(t *testing.T) {
 	res, _, raw = regCall(t, e, http.MethodGet, bURI, bTok, "", nil)
 	wantRegError(t, res, raw, http.StatusUnauthorized, "invalid_token")
 }
+
+// The team's Settings tab: owners and admins choose the registration policy, create an
+// initial access token (shown once), see it listed with its uses and last use, and
+// revoke it after confirming; developers see none of it.
+func TestRegistrationSettingsPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner := signedInMember(t, e, "reg-owner@example.com")
+	tm, err := e.store.CreateTeam(ctx, owner.actor, "Agents", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := tm.ID
+	dev := signedInMember(t, e, "reg-dev@example.com")
+	_, inv, err := e.store.CreateInvitation(ctx, owner.actor, team, models.RoleDeveloper, time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AcceptInvitation(ctx, dev.actor, inv); err != nil {
+		t.Fatal(err)
+	}
+	settingsPath := views.TeamTabPath(team, views.TeamTabSettings)
+
+	page := doc(t, owner.b.get(settingsPath))
+	if _, ok := page.Find(`[data-testid="registration-policy-off"]`).Attr("checked"); !ok {
+		t.Error("off is not the chosen policy of a new team")
+	}
+	if got := page.Find(`[data-testid="registration-endpoint"]`).Text(); got != e.portal.URL+"/oauth/register" {
+		t.Errorf("endpoint shown: %q", got)
+	}
+	if page.Find(`[data-testid="registration-tokens-empty"]`).Length() != 1 {
+		t.Error("no empty state for tokens")
+	}
+	if n := doc(t, dev.b.get(settingsPath)).Find(`[data-testid="registration"]`).Length(); n != 0 {
+		t.Error("a developer sees the registration section")
+	}
+
+	// The policy, refused and saved.
+	res := owner.b.post(views.TeamRegistrationPolicyPath(team), url.Values{"_csrf": {owner.csrf}, "registration_policy": {"anyone"}}, nil)
+	if body := readBody(res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "off, token or open") {
+		t.Errorf("policy anyone: %d", res.StatusCode)
+	}
+	res = owner.b.post(views.TeamRegistrationPolicyPath(team), url.Values{"_csrf": {owner.csrf}, "registration_policy": {"token"}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set token: %d %s", res.StatusCode, readBody(res))
+	}
+	page = doc(t, owner.b.get(settingsPath))
+	if _, ok := page.Find(`[data-testid="registration-policy-token"]`).Attr("checked"); !ok {
+		t.Error("token is not shown as chosen")
+	}
+	if note := page.Find(`[data-testid="registration-open-note"]`).Text(); !strings.Contains(note, "does not send") {
+		t.Errorf("open note without an operator's team: %q", note)
+	}
+
+	// A token: a bad limit is refused with the form kept, then created and shown once.
+	form := url.Values{"_csrf": {owner.csrf}, "label": {"Claude <b>desktop</b>"}, "expires_in_days": {"30"}, "max_uses": {"many"},
+		"form_token": {models.NewIdempotencyKey()}}
+	res = owner.b.post(views.TeamRegistrationTokensPath(team), form, nil)
+	refused := doc(t, res)
+	if res.StatusCode != http.StatusUnprocessableEntity || refused.Find(`[data-testid="registration-token-label-input"]`).AttrOr("value", "") != "Claude <b>desktop</b>" ||
+		!strings.Contains(refused.Find(`[data-testid="registration"] [data-testid="field-error"]`).Text(), "no limit") {
+		t.Errorf("bad max_uses: %d", res.StatusCode)
+	}
+	form.Set("max_uses", "2")
+	res = owner.b.post(views.TeamRegistrationTokensPath(team), form, nil)
+	shown := doc(t, res)
+	tok := strings.TrimSpace(shown.Find(`[data-testid="secret"]`).Text())
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(tok, "ghiat_") || !strings.Contains(res.Header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("create: %d, token %q, Cache-Control %q", res.StatusCode, tok, res.Header.Get("Cache-Control"))
+	}
+	if strings.TrimSpace(shown.Find(`[data-testid="new-registration-token-uses"]`).Text()) != "at most 2" {
+		t.Errorf("the new token's limit: %q", shown.Find(`[data-testid="new-registration-token-uses"]`).Text())
+	}
+	rres, _, raw := register(t, e, tok, `{"grant_types":["client_credentials"]}`)
+	if rres.StatusCode != http.StatusCreated {
+		t.Fatalf("register with the new token: %d %s", rres.StatusCode, raw)
+	}
+
+	raw = readBody(owner.b.get(settingsPath))
+	if strings.Contains(raw, tok) || strings.Contains(raw, "<b>desktop") {
+		t.Error("the settings page shows the token again, or the label unescaped")
+	}
+	page = doc(t, owner.b.get(settingsPath))
+	row := page.Find(`[data-testid="registration-token-row"]`)
+	if row.Length() != 1 || row.AttrOr("data-status", "") != "active" ||
+		strings.TrimSpace(row.Find(`[data-testid="registration-token-uses"]`).Text()) != "1 of 2" ||
+		row.Find(`[data-testid="registration-token-last-used"]`).AttrOr("data-never", "") == "true" ||
+		strings.TrimSpace(row.Find(`[data-testid="registration-token-hint"]`).Text()) != "ghiat_…"+tok[len(tok)-4:] {
+		t.Fatalf("token row: %s", func() string { h, _ := row.Html(); return h }())
+	}
+	if q := row.Find(`[data-testid="confirm-question"]`).Text(); !strings.Contains(q, "clients it registered stay") {
+		t.Errorf("revoke asks %q", q)
+	}
+	action := row.Find(`[data-testid="registration-token-revoke-form"]`).AttrOr("action", "")
+	if res := dev.b.post(action, url.Values{"_csrf": {dev.csrf}}, nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a developer revokes: %d", res.StatusCode)
+	}
+	if res := owner.b.post(action, url.Values{"_csrf": {owner.csrf}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", res.StatusCode)
+	}
+	if s := doc(t, owner.b.get(settingsPath)).Find(`[data-testid="registration-token-row"]`).AttrOr("data-status", ""); s != "revoked" {
+		t.Errorf("status after revoke: %q", s)
+	}
+	rres, _, raw = register(t, e, tok, `{"grant_types":["client_credentials"]}`)
+	wantRegError(t, rres, raw, http.StatusUnauthorized, "invalid_token")
+
+	evs, _, err := e.store.AuditLog(ctx, owner.actor, team, models.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, ev := range evs {
+		actions = append(actions, ev.Action)
+		if strings.Contains(ev.Details, tok) {
+			t.Errorf("audit event %s holds the token", ev.Action)
+		}
+	}
+	for _, want := range []string{"team.registration_policy", "initial_token.create", "client.register", "initial_token.revoke"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("audit log %v lacks %s", actions, want)
+		}
+	}
+}
