@@ -481,3 +481,36 @@ func TestRegistrationKeysReplacedOnUpdate(t *testing.T) {
 		}
 	})
 }
+
+// A reported initial access token follows its team's leak policy: revoked (and then no
+// longer registers) under revoke, left live under notify.
+func TestLeakedInitialAccessToken(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		w := newWorld(t, s)
+		_, plain := newInitialToken(t, s, w, models.RegistrationToken, models.InitialAccessTokenInput{})
+		if out := report(t, s, plain); !out.Found || !out.Revoked || out.Kind != models.LeakKindInitialAccessToken {
+			t.Fatalf("report under revoke: %+v", out)
+		}
+		if _, err := s.RegisterClient(ctx, registrant, plain, "", []byte(`{"grant_types":["client_credentials"]}`)); !errors.Is(err, models.ErrRegistrationToken) {
+			t.Errorf("a revoked leaked token registers: %v", err)
+		}
+		if out := report(t, s, plain); !out.Found || out.Revoked {
+			t.Errorf("second report: %+v, want found, nothing more", out)
+		}
+		if err := s.SetLeakPolicy(ctx, w.admin, w.team.ID, models.LeakPolicyNotify); err != nil {
+			t.Fatal(err)
+		}
+		_, live := newInitialToken(t, s, w, models.RegistrationToken, models.InitialAccessTokenInput{Label: "other"})
+		if out := report(t, s, live); !out.Found || out.Revoked {
+			t.Errorf("report under notify: %+v", out)
+		}
+		if _, err := s.RegisterClient(ctx, registrant, live, "", []byte(`{"grant_types":["client_credentials"]}`)); err != nil {
+			t.Errorf("under notify the token stays live: %v", err)
+		}
+		audits, _ := leakEvents(t, s, w.owner, w.team.ID)
+		if len(audits) != 2 {
+			t.Errorf("leak.reported events: %d, want 2", len(audits))
+		}
+	})
+}
