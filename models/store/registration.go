@@ -312,7 +312,8 @@ func (s *Store) applyClientMetadata(ctx context.Context, tx *gorm.DB, actor mode
 	if err := tx.Model(&models.Project{}).Where("id = ?", p.ID).Updates(next).Error; err != nil {
 		return err
 	}
-	p.Name = md.ClientName
+	p.Name, p.GrantTypes, p.RedirectURIs = md.ClientName, next["grant_types"].(string), next["redirect_uris"].(string)
+	p.AuthMethods, p.PublicClient = auth, next["public_client"].(bool)
 	for _, k := range old {
 		if err := tx.Delete(&k).Error; err != nil {
 			return err
@@ -367,7 +368,12 @@ func registered(p *models.Project, reg *models.ClientRegistration) (*models.Regi
 	if err := json.Unmarshal([]byte(reg.Metadata), &out.ClientMetadata); err != nil {
 		return nil, err
 	}
-	out.ClientName = p.Name // renamed in the portal: the portal's name is the truth
+	// The team may have changed the project in the portal since: its settings are the
+	// truth about its name, redirect URIs and grant types.
+	out.ClientName, out.GrantTypes = p.Name, append([]string{}, p.GrantTypeList()...)
+	if out.RedirectURIs = p.RedirectURIList(); len(out.RedirectURIs) == 0 {
+		out.RedirectURIs = nil
+	}
 	return out, nil
 }
 

@@ -426,8 +426,14 @@ func TestClientRegistrationManagement(t *testing.T) {
 		if grants, err := s.ProjectGrants(ctx, w.owner, a.ClientID); err != nil || len(grants) != 1 {
 			t.Errorf("grants after update = %v (%v), want the team's grant kept", grants, err)
 		}
-		if _, err := s.AuthenticateClient(ctx, a.ClientID, ""); err == nil {
-			t.Error("an empty secret authenticates")
+		// What the team changes in the portal is what the client reads back.
+		if err := s.UpdateProject(ctx, w.admin, a.ClientID, models.ProjectSettings{Name: "Renamed", TokenTTLMinutes: 15,
+			GrantTypes: []string{models.GrantAuthorizationCode, models.GrantClientCredentials}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ReadClientRegistration(ctx, a.ClientID, a.RegistrationAccessToken); err != nil || got.ClientName != "Renamed" ||
+			len(got.GrantTypes) != 2 || got.RedirectURIs[0] != "https://a.example/v2" {
+			t.Errorf("read after a portal change = %+v (%v)", got, err)
 		}
 
 		// Delete: the project goes, its token is useless after.
