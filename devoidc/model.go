@@ -59,6 +59,7 @@ type authRequest struct {
 	redirectURI   string
 	state         string
 	nonce         string
+	acrValues     []string
 	scopes        []string
 	responseType  oidc.ResponseType
 	responseMode  oidc.ResponseMode
@@ -82,9 +83,20 @@ type user struct {
 
 var _ op.AuthRequest = (*authRequest)(nil)
 
-func (a *authRequest) GetID() string                         { return a.id }
-func (a *authRequest) GetACR() string                        { return "" }
-func (a *authRequest) GetAMR() []string                      { return nil }
+func (a *authRequest) GetID() string { return a.id }
+
+// GetACR is the authentication context the ID token asserts: the development provider
+// has one way to sign in and asserts whichever class the client asked for first
+// (acr_values), so step-up flows can be exercised; nothing when none was asked for.
+func (a *authRequest) GetACR() string {
+	if len(a.acrValues) > 0 {
+		return a.acrValues[0]
+	}
+	return ""
+}
+
+// GetAMR says the user signed in with a password-like form (RFC 8176 "pwd").
+func (a *authRequest) GetAMR() []string                      { return []string{"pwd"} }
 func (a *authRequest) GetAudience() []string                 { return []string{a.clientID} }
 func (a *authRequest) GetAuthTime() time.Time                { return a.authTime }
 func (a *authRequest) GetClientID() string                   { return a.clientID }

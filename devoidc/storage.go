@@ -103,6 +103,7 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 		redirectURI:  req.RedirectURI,
 		state:        req.State,
 		nonce:        req.Nonce,
+		acrValues:    slices.Clone([]string(req.ACRValues)),
 		scopes:       slices.Clone(req.Scopes),
 		responseType: req.ResponseType,
 		responseMode: req.ResponseMode,

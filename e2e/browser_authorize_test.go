@@ -77,6 +77,10 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	if got := b.text(t, inScope(testid("scope-row"), testid("scope-delegable"))); got != "Yes" {
 		t.Errorf("the scope's delegation: got %q, want Yes", got)
 	}
+	if got := b.text(t, testid("delegation-who")); !strings.Contains(got, "Any signed-in user") {
+		t.Errorf("who may delegate: got %q, want any signed-in user", got)
+	}
+	checkFits(t, b, "api-delegation")
 	b.submit(t, "sign out", testid("sign-out")+" button", 0)
 
 	// 5. The app sends a signed-out browser to authorize; it signs in as Alice.
@@ -130,6 +134,42 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	if claims["sub_type"] != "user" || claims["client_id"] != projectID || claims["scope"] != scope || claims["aud"] != identifier {
 		t.Errorf("token claims %v: want a user's token for the project, scope %s, aud %s", claims, scope, identifier)
 	}
+
+	// 7. Sign in with Gatehouse: the same app asks only who Alice is (OpenID Connect).
+	oidcCfg := *cfg
+	oidcCfg.Scopes = []string{"openid", "profile", "email"}
+	v2 := oauth2.GenerateVerifier()
+	b.open(t, oidcCfg.AuthCodeURL("state-2", oauth2.S256ChallengeOption(v2), oauth2.SetAuthURLParam("nonce", "n-2")), http.StatusOK)
+	if got := b.text(t, "#consent-heading"); !strings.Contains(got, "wants to sign you in") {
+		t.Errorf("sign-in consent heading %q", got)
+	}
+	if got := b.text(t, testid("consent-identity")); !strings.Contains(got, "See your email address") {
+		t.Errorf("sign-in consent lists %q, want what the app will see", got)
+	}
+	checkFits(t, b, "consent-signin")
+	b.submit(t, "allow sign-in", testid("consent-allow"), http.StatusOK)
+	b.do(t, "wait for the app again", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
+	select {
+	case q = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app received no second callback")
+	}
+	tok, err = oidcCfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v2))
+	if err != nil {
+		t.Fatalf("exchange for sign-in: %v", err)
+	}
+	idt, _ := tok.Extra("id_token").(string)
+	if parts := strings.Split(idt, "."); len(parts) != 3 {
+		t.Fatalf("no ID token in the answer: %q", idt)
+	} else if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err != nil || !strings.Contains(string(raw), `"nonce":"n-2"`) ||
+		!strings.Contains(string(raw), `"email":"alice@example.com"`) {
+		t.Errorf("ID token claims %s (%v): want the nonce and Alice's email", raw, err)
+	}
+	b.open(t, p.URL+"/account", http.StatusOK)
+	if got := b.text(t, testid("consents")); !strings.Contains(got, "Sign-in only") || !strings.Contains(got, "Connected apps") {
+		t.Errorf("account page: %q, want the sign-in under Connected apps", got)
+	}
+	checkFits(t, b, "connected-apps")
 	b.checkConsole(t)
 	expectNoServerErrors(t, p)
 }

@@ -393,6 +393,20 @@ func TestAPIWalk(t *testing.T) {
 		t.Errorf("patch: %s (etag %s)", u.body, u.header.Get("ETag"))
 	}
 	c.call("PATCH", "/projects/"+pid, map[string]any{"name": "Again"}, map[string]string{"If-Match": etag}).want(t, http.StatusPreconditionFailed)
+	// The authorization code grant's settings: a wildcard redirect URI is refused by
+	// name and changes nothing; exact ones and a public client are kept and shown.
+	etag = u.header.Get("ETag")
+	bad := c.call("PATCH", "/projects/"+pid, map[string]any{"grant_types": []string{"authorization_code"}, "redirect_uris": []string{"https://*.example.com/cb"}},
+		map[string]string{"If-Match": etag}).want(t, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(bad.body), "redirect_uris") {
+		t.Errorf("bad redirect URI: %s, want the field named", bad.body)
+	}
+	ac := c.call("PATCH", "/projects/"+pid, map[string]any{"grant_types": []string{"client_credentials", "authorization_code"},
+		"redirect_uris": []string{"https://app.example/cb", "http://127.0.0.1/cb"}, "public_client": true},
+		map[string]string{"If-Match": etag}).want(t, http.StatusOK).json(t)
+	if uris, _ := json.Marshal(ac["redirect_uris"]); string(uris) != `["https://app.example/cb","http://127.0.0.1/cb"]` || ac["public_client"] != true {
+		t.Errorf("after PATCH: redirect_uris %s public_client %v", uris, ac["public_client"])
+	}
 
 	// Keys for the first project's grant; the value once, no-store; a repeat is 409.
 	apis := c.call("GET", "/apis", nil, nil).want(t, http.StatusOK).json(t)["items"].([]any)

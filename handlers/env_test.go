@@ -96,6 +96,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	e.issuer = "http://" + e.idp.Listener.Addr().String()
 	p, err := devoidc.New(devoidc.Config{
 		Issuer:  e.issuer,
+		Now:     e.clock, // the provider's auth_time is on the portal's clock
 		Clients: []devoidc.Client{{ID: "portal", Secret: "portal-secret", RedirectURIs: []string{base + "/auth/callback"}}},
 	})
 	if err != nil {

@@ -53,6 +53,9 @@ var routeRules = map[string]routeRule{
 	"PUT /oauth/register/:client_id":              {access: public},
 	"DELETE /oauth/register/:client_id":           {access: public},
 	"POST /leaks/github":                          {access: public}, // its own signature (TestLeakReport…)
+	"GET /.well-known/openid-configuration":       {access: public},
+	"GET /oauth/userinfo":                         {access: public}, // its own bearer token (openid_test.go)
+	"POST /oauth/userinfo":                        {access: public}, // its own bearer token (openid_test.go)
 	"GET /static/*":                               {access: public},
 	"GET /favicon.ico":                            {access: public},
 	"GET /":                                       {access: public},
@@ -137,6 +140,7 @@ var routeRules = map[string]routeRule{
 	"POST /apis/:api/scopes":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/remove":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/scopes/delegation":         {access: team, least: models.RoleAdmin},
+	"POST /apis/:api/delegation":                {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants":                    {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant":             {access: team, least: models.RoleAdmin},
 	"POST /apis/:api/grants/:grant/revoke":      {access: team, least: models.RoleAdmin},

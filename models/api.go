@@ -28,6 +28,9 @@ type API struct {
 	MaxKeyTTL   int
 	// Listed APIs appear in the catalog of every signed-in user, who may request access.
 	Listed bool
+	// DelegationTeams says who may delegate the API's delegable scopes to apps acting
+	// for them: "" any signed-in user, else members of these teams (ids, space-separated).
+	DelegationTeams string
 	// LockedAt is when the first grant was made: from then on the identifier is fixed,
 	// since credentials may carry it.
 	LockedAt  *time.Time

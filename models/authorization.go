@@ -146,6 +146,44 @@ type AuthorizationRequest struct {
 	// Prompt is "", "none", "consent" or "login".
 	Prompt    string
 	LoginHint string
+	// Nonce is the client's value for the ID token (OpenID Connect).
+	Nonce string
+	// ACRValues are the authentication context classes the client asks for, most
+	// preferred first: passed on to the upstream provider.
+	ACRValues []string
+}
+
+// The identity scopes: OpenID Connect's, which the portal itself defines (about the user,
+// not about any API), and offline_access, which asks for a refresh token.
+const (
+	ScopeOpenID        = "openid"
+	ScopeProfile       = "profile"
+	ScopeEmail         = "email"
+	ScopeOfflineAccess = "offline_access"
+)
+
+// IdentityScopes are the identity scopes in the order the consent page lists them.
+var IdentityScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess}
+
+// IsIdentityScope reports whether name is one of IdentityScopes.
+func IsIdentityScope(name string) bool { return slices.Contains(IdentityScopes, name) }
+
+// SplitScopes separates a scope parameter into the identity scopes (deduplicated, in
+// IdentityScopes order) and the rest (the API's, as sent).
+func SplitScopes(scope string) (identity, api []string) {
+	for _, name := range strings.Fields(scope) {
+		if IsIdentityScope(name) {
+			if !slices.Contains(identity, name) {
+				identity = append(identity, name)
+			}
+		} else {
+			api = append(api, name)
+		}
+	}
+	slices.SortFunc(identity, func(a, b string) int {
+		return slices.Index(IdentityScopes, a) - slices.Index(IdentityScopes, b)
+	})
+	return identity, api
 }
 
 // ScopeInfo is a scope with what it lets an app do.
@@ -155,16 +193,29 @@ type ScopeInfo struct {
 }
 
 // Authorization is what a user is asked to allow: a project (with its team) acting for
-// them on one API with these scopes.
+// them on one API with these scopes, and/or knowing who they are (Identity).
 type Authorization struct {
 	Project  *Project
 	TeamName string
-	APIID    string
-	APIName  string
+	// APIID is "" for an authorization of the user's identity alone (scope openid
+	// without an API): its access token is for the userinfo endpoint only.
+	APIID   string
+	APIName string
 	// APIIdentifier is the aud of the tokens.
 	APIIdentifier string
 	Scopes        []ScopeInfo
+	// Identity are the identity scopes asked for (IdentityScopes order).
+	Identity []string
 }
+
+// ConsentScopes are what a consent to a records: the API's scopes, then the identity
+// scopes.
+func (a *Authorization) ConsentScopes() []string {
+	return append(a.ScopeNames(), a.Identity...)
+}
+
+// Has reports whether the authorization includes the identity scope name.
+func (a *Authorization) Has(name string) bool { return slices.Contains(a.Identity, name) }
 
 // ScopeNames are the authorization's scope names.
 func (a *Authorization) ScopeNames() []string {
@@ -177,25 +228,31 @@ func (a *Authorization) ScopeNames() []string {
 
 // AuthorizationCode is an issued code as stored: only its SHA-256.
 type AuthorizationCode struct {
-	Hash          string `gorm:"primaryKey"`
-	ProjectID     string
-	UserID        string
-	APIID         string `gorm:"column:api_id"`
-	Scopes        string
-	RedirectURI   string
-	CodeChallenge string
-	AuthTime      time.Time
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-	UsedAt        *time.Time
-	ReplayedAt    *time.Time
+	Hash      string `gorm:"primaryKey"`
+	ProjectID string
+	UserID    string
+	// APIID is nil for a code of the user's identity alone.
+	APIID          *string `gorm:"column:api_id"`
+	Scopes         string
+	IdentityScopes string
+	Nonce          string
+	ACR            string
+	AMR            string
+	RedirectURI    string
+	CodeChallenge  string
+	AuthTime       time.Time
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	ReplayedAt     *time.Time
 }
 
 // Consent is what a user allowed a project to do on an API for them.
 type Consent struct {
-	UserID    string `gorm:"primaryKey"`
-	ProjectID string `gorm:"primaryKey"`
-	APIID     string `gorm:"primaryKey;column:api_id"`
+	UserID    string
+	ProjectID string
+	// APIID is nil for a consent to the user's identity alone.
+	APIID     *string `gorm:"column:api_id"`
 	Scopes    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -206,8 +263,17 @@ type ConsentInfo struct {
 	ProjectID   string
 	ProjectName string
 	TeamName    string
-	APIID       string `gorm:"column:api_id"`
-	APIName     string
-	Scopes      string
-	UpdatedAt   time.Time
+	// APIID and APIName are "" for a consent to the user's identity alone.
+	APIID     string `gorm:"column:api_id"`
+	APIName   string
+	Scopes    string
+	UpdatedAt time.Time
+}
+
+// AuthContext is how and when a user authenticated, as the upstream provider asserted
+// it: what a user's tokens say in auth_time, acr and amr (step-up context).
+type AuthContext struct {
+	AuthTime time.Time
+	ACR      string
+	AMR      []string
 }

@@ -11,6 +11,9 @@ const (
 	TypAPIKey      = "apikey+jwt"
 	TypAccessToken = "at+jwt"
 	TypStatusList  = "statuslist+jwt"
+	// TypIDToken is an OpenID Connect ID token's typ: the plain "JWT" relying-party
+	// libraries expect. No verifier of access tokens or API keys accepts it.
+	TypIDToken = "JWT"
 )
 
 // SignerConfig configures the portal's token signing.

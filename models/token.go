@@ -46,8 +46,35 @@ type AccessTokenClaims struct {
 	Team string `json:"team,omitempty"`
 	// SubType says what sub is: SubjectProject, SubjectServiceAccount or SubjectUser.
 	SubType string `json:"sub_type,omitempty"`
-	// AuthTime is when the user signed in to the portal (sub_type user only).
+	// AuthTime is when the user authenticated (sub_type user only): as the upstream
+	// provider asserted it, or else when they signed in to the portal.
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	// ACR and AMR are how the user authenticated, as the upstream provider asserted it
+	// (sub_type user only; absent when it asserted nothing).
+	ACR string   `json:"acr,omitempty"`
+	AMR []string `json:"amr,omitempty"`
+}
+
+// IDTokenClaims are an OpenID Connect ID token's claims (OIDC Core §2): the user (sub)
+// signed in to the app (aud, azp) at auth_time, how (acr, amr), and, with the profile and
+// email scopes, their name and address.
+type IDTokenClaims struct {
+	jwt.Claims
+	AuthorizedParty string           `json:"azp,omitempty"`
+	Nonce           string           `json:"nonce,omitempty"`
+	AuthTime        *jwt.NumericDate `json:"auth_time,omitempty"`
+	ACR             string           `json:"acr,omitempty"`
+	AMR             []string         `json:"amr,omitempty"`
+	AccessTokenHash string           `json:"at_hash,omitempty"`
+	UserClaims
+}
+
+// UserClaims are what the profile and email scopes reveal about a user, in the ID token
+// and at the userinfo endpoint.
+type UserClaims struct {
+	Name          string `json:"name,omitempty"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
 }
 
 // IssuedToken is an access token and what the token response says about it.
@@ -56,6 +83,10 @@ type IssuedToken struct {
 	ExpiresIn int64
 	Scope     string
 	Audiences []string
+	// IDToken is the OpenID Connect ID token of a user's authorization with scope openid.
+	IDToken string
+	// RefreshToken is the refresh token issued with it, if any.
+	RefreshToken string
 }
 
 // QuoteForError quotes client-supplied text for an error description: bounded, and

@@ -28,8 +28,13 @@ func (u *User) IsService() bool { return u != nil && u.Kind == UserKindService }
 type Identity struct {
 	Issuer  string
 	Subject string
-	Email   string
-	Name    string
+	// AuthTime, ACR and AMR are how the provider says the user authenticated (zero when
+	// it does not say).
+	AuthTime time.Time
+	ACR      string
+	AMR      []string
+	Email    string
+	Name     string
 }
 
 // maxClaimLen bounds the email and name we keep from an ID token.

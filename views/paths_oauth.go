@@ -18,3 +18,7 @@ func APIScopeDelegationPath(id string) string { return APIScopesPath(id) + "/del
 
 // ConsentRevokePath is /account/consents/revoke (POST, the project and API in the form).
 func ConsentRevokePath() string { return "/account/consents/revoke" }
+
+// APIDelegationPath is /apis/{api}/delegation (POST, who may delegate the API's scopes:
+// any signed-in user or members of the checked teams).
+func APIDelegationPath(id string) string { return APIPath(id) + "/delegation" }

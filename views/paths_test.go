@@ -237,6 +237,8 @@ func pathCases() []pathCase {
 			pattern: "/apis/:api/scopes/remove", params: api},
 		{got: views.APIScopeDelegationPath(id1), want: "/apis/" + esc1 + "/scopes/delegation", method: http.MethodPost,
 			pattern: "/apis/:api/scopes/delegation", params: api},
+		{got: views.APIDelegationPath(id1), want: "/apis/" + esc1 + "/delegation", method: http.MethodPost,
+			pattern: "/apis/:api/delegation", params: api},
 		{got: views.AuthorizePath(), want: "/oauth/authorize", method: http.MethodGet, pattern: "/oauth/authorize"},
 		{got: views.AuthorizeResumePath("a b&c=d#e"), want: "/oauth/authorize?resume=a+b%26c%3Dd%23e", method: http.MethodGet,
 			pattern: "/oauth/authorize", query: url.Values{"resume": {"a b&c=d#e"}}},
@@ -267,7 +269,8 @@ var notLinked = map[string]bool{
 	"GET /statuslists/:id": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
 	"POST /leaks/github": true, "GET /oauth/resource-metadata": true,
 	"POST /oauth/register": true, "GET /oauth/register/:client_id": true, "PUT /oauth/register/:client_id": true,
-	"DELETE /oauth/register/:client_id": true,
+	"DELETE /oauth/register/:client_id":     true,
+	"GET /.well-known/openid-configuration": true, "GET /oauth/userinfo": true, "POST /oauth/userinfo": true,
 }
 
 // router is the Echo router with every route the handlers register. Register only

@@ -90,6 +90,8 @@ type APIPageVM struct {
 	IdentifierLocked bool
 	Scopes           []ScopeRow
 	Can              APIPermissions
+	// Delegation says who may let apps act for them on the API (team members only).
+	Delegation DelegationVM
 
 	// Grants are the projects holding access (team members only).
 	Grants []GrantRow
@@ -250,4 +252,13 @@ type ProjectAPIsVM struct {
 	CanRequest bool
 	TeamID     string
 	CSRF       string
+}
+
+// DelegationVM is who may delegate an API's delegable scopes to apps acting for them.
+type DelegationVM struct {
+	// Named are the teams the API names; none: any signed-in user.
+	Named []string
+	// Teams are the choices of the form (owners/admins): their own teams and the ones
+	// named, checked when named.
+	Teams []Checkbox
 }

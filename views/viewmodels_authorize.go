@@ -13,6 +13,9 @@ type ConsentVM struct {
 	// APIIdentifier is the API's identifier (the tokens' audience).
 	APIIdentifier string
 	Scopes        []ConsentScope
+	// Identity are the identity scopes asked for (openid, profile, email, offline_access),
+	// each with what it reveals or allows. With no API, the app asks only for these.
+	Identity []ConsentScope
 	// RedirectTo is where the answer is sent: the app's redirect URI, without its query.
 	RedirectTo string
 	// UserLabel names the signed-in user (name or email).
@@ -39,4 +42,20 @@ type ConsentRow struct {
 	APIID, APIName               string
 	Scopes                       []string
 	UpdatedAt                    time.Time
+}
+
+// IdentityScopeDescription says what an identity scope lets an app know or do, as the
+// consent page tells the user.
+func IdentityScopeDescription(scope string) string {
+	switch scope {
+	case "openid":
+		return "Sign you in: know which Gatehouse account you are, and when you signed in"
+	case "profile":
+		return "See your name"
+	case "email":
+		return "See your email address"
+	case "offline_access":
+		return "Keep acting for you while you are away, until you disconnect it"
+	}
+	return ""
 }

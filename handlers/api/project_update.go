@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,6 +16,8 @@ type projectPatch struct {
 	AccessTokenTTLMinutes *int      `json:"access_token_ttl_minutes"`
 	GrantTypes            *[]string `json:"grant_types"`
 	AuthMethods           *[]string `json:"auth_methods"`
+	RedirectURIs          *[]string `json:"redirect_uris"`
+	PublicClient          *bool     `json:"public_client"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -47,6 +50,11 @@ func (h *Handler) updateProject(c echo.Context) error {
 		if in.AuthMethods != nil {
 			set.AuthMethods = append([]string{}, *in.AuthMethods...)
 		}
+		if in.RedirectURIs != nil {
+			uris := strings.Join(*in.RedirectURIs, "\n")
+			set.RedirectURIs = &uris
+		}
+		set.PublicClient = in.PublicClient
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {
 		return ifMatch(c, func() (any, error) { return projectOf(p), nil })

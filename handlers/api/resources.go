@@ -37,6 +37,8 @@ type projectJSON struct {
 	ClientID              string    `json:"client_id"`
 	GrantTypes            []string  `json:"grant_types"`
 	AuthMethods           []string  `json:"auth_methods"`
+	RedirectURIs          []string  `json:"redirect_uris"`
+	PublicClient          bool      `json:"public_client"`
 	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
@@ -44,7 +46,8 @@ type projectJSON struct {
 
 func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
-		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
+		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
+		PublicClient: p.PublicClient, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 

@@ -26,18 +26,21 @@ func New(s *httpx.Server) *Handler {
 
 // Routes adds the machine endpoints to e.
 func (h *Handler) Routes(e *echo.Echo) {
-	e.GET("/.well-known/jwks.json", h.jwks)                      // wellknown.go
-	e.GET("/.well-known/jwks.pem", h.jwksPEM)                    // wellknown.go
-	e.GET("/.well-known/oauth-authorization-server", h.metadata) // metadata.go
-	e.POST("/oauth/token", h.issueToken)                         // oauth_token.go
-	e.POST("/oauth/introspect", h.introspect)                    // oauth_token.go
-	e.POST("/oauth/revoke", h.revokeToken)                       // oauth_token.go
-	e.GET("/statuslists/:id", h.statusList)                      // wellknown.go
-	e.GET("/oauth/resource-metadata", h.resourceMetadata)        // resource_metadata.go
-	e.POST("/oauth/register", h.registerClient)                  // registration.go
-	e.GET("/oauth/register/:client_id", h.readRegistration)      // registration.go
-	e.PUT("/oauth/register/:client_id", h.updateRegistration)    // registration.go
-	e.DELETE("/oauth/register/:client_id", h.deleteRegistration) // registration.go
+	e.GET("/.well-known/jwks.json", h.jwks)                           // wellknown.go
+	e.GET("/.well-known/jwks.pem", h.jwksPEM)                         // wellknown.go
+	e.GET("/.well-known/oauth-authorization-server", h.metadata)      // metadata.go
+	e.POST("/oauth/token", h.issueToken)                              // oauth_token.go
+	e.POST("/oauth/introspect", h.introspect)                         // oauth_token.go
+	e.POST("/oauth/revoke", h.revokeToken)                            // oauth_token.go
+	e.GET("/statuslists/:id", h.statusList)                           // wellknown.go
+	e.GET("/oauth/resource-metadata", h.resourceMetadata)             // resource_metadata.go
+	e.GET("/.well-known/openid-configuration", h.openIDConfiguration) // openid.go
+	e.GET("/oauth/userinfo", h.userinfo)                              // openid.go
+	e.POST("/oauth/userinfo", h.userinfo)                             // openid.go
+	e.POST("/oauth/register", h.registerClient)                       // registration.go
+	e.GET("/oauth/register/:client_id", h.readRegistration)           // registration.go
+	e.PUT("/oauth/register/:client_id", h.updateRegistration)         // registration.go
+	e.DELETE("/oauth/register/:client_id", h.deleteRegistration)      // registration.go
 }
 
 // PruneAuthFailures forgets expired client-authentication throttles and the failure

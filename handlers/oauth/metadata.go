@@ -54,8 +54,9 @@ func (h *Handler) metadataDocument() Metadata {
 		RevocationEndpoint:    base + "/oauth/revoke",
 		RegistrationEndpoint:  base + "/oauth/register",
 		GrantTypesSupported:   oauth.GrantTypes(),
-		// Scopes are defined per API, and the portal itself defines none: RFC 8414 §2
-		// says to omit the member rather than publish it empty.
+		// Scopes are defined per API; the portal itself defines only the identity
+		// scopes (OpenID Connect's and offline_access).
+		ScopesSupported:                            models.IdentityScopes,
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		AuthorizationResponseIssParameterSupported: true,

@@ -16,6 +16,11 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// IDToken is an OpenID Connect ID token (a user's authorization with scope openid).
+	IDToken string `json:"id_token,omitempty"`
+	// RefreshToken is issued with a user's access token when the app may keep acting
+	// for them.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // issueToken handles "POST /oauth/token": the grant named by grant_type (models/oauth's
@@ -56,7 +61,8 @@ func (h *Handler) issueToken(c echo.Context) error {
 func tokenAnswer(c echo.Context, tok *models.IssuedToken) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
-	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope})
+	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope,
+		IDToken: tok.IDToken, RefreshToken: tok.RefreshToken})
 }
 
 // introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -107,6 +108,32 @@ func (h *Handler) fillAPIMemberView(ctx context.Context, a models.Actor, av *mod
 		}
 	}
 	vm.Kit = h.verificationKit(av.Identifier, projects)
+	return h.fillDelegation(ctx, a, av, vm)
+}
+
+// fillDelegation says who may delegate the API's scopes and, for its managers, offers
+// their own teams and the ones already named.
+func (h *Handler) fillDelegation(ctx context.Context, a models.Actor, av *models.APIView, vm *views.APIPageVM) error {
+	named, err := h.Store.DelegationTeamNames(ctx, a, av.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range named {
+		vm.Delegation.Named = append(vm.Delegation.Named, t.Name)
+		vm.Delegation.Teams = append(vm.Delegation.Teams, views.Checkbox{Value: t.ID, Label: t.Name, Checked: true})
+	}
+	if !av.Manages() {
+		return nil
+	}
+	mine, err := h.Store.TeamsOf(ctx, a.User.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range mine {
+		if !slices.ContainsFunc(named, func(t models.Team) bool { return t.ID == m.Team.ID }) {
+			vm.Delegation.Teams = append(vm.Delegation.Teams, views.Checkbox{Value: m.Team.ID, Label: m.Team.Name})
+		}
+	}
 	return nil
 }
 

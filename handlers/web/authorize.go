@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,31 +58,41 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.redirectError(c, http.StatusFound, req, err)
 	}
 	u := currentUser(c)
-	authTime := h.authTime(c)
-	stale := req.Prompt == "login" || (maxAge >= 0 && h.Store.Now().Sub(authTime) > time.Duration(maxAge)*time.Second)
+	how := h.authContext(c)
+	// A fresh sign-in at the provider: prompt=login, an older sign-in than max_age
+	// allows, or an authentication context the client asked for (acr_values) that the
+	// session's is not. Once: what the provider answers then is what the tokens say.
+	stale := req.Prompt == "login" || (maxAge >= 0 && h.Store.Now().Sub(how.AuthTime) > time.Duration(maxAge)*time.Second) ||
+		(len(req.ACRValues) > 0 && !slices.Contains(req.ACRValues, how.ACR))
 	if u == nil || (stale && !resumed) {
 		if req.Prompt == "none" {
 			return h.redirectError(c, http.StatusFound, req, &authzError{"login_required", "the user must sign in"})
 		}
-		id, err := h.keepPending(c, q.Encode(), u != nil, req.LoginHint)
+		id, err := h.keepPending(c, q.Encode(), u != nil, req)
 		if err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, views.LoginPath(views.AuthorizeResumePath(id)))
 	}
+	if ok, err := h.Store.MayDelegate(ctx, u.ID, a.APIID); err != nil {
+		return err
+	} else if !ok {
+		return h.redirectError(c, http.StatusFound, req, &authzError{"access_denied",
+			"only members of the teams " + a.APIName + " names may let apps act for them on it"})
+	}
 	if req.Prompt != "consent" {
-		ok, err := h.Store.ConsentCovers(ctx, u.ID, p.ID, a.APIID, a.ScopeNames())
+		ok, err := h.Store.ConsentCovers(ctx, u.ID, p.ID, a.APIID, a.ConsentScopes())
 		if err != nil {
 			return err
 		}
 		if ok {
-			return h.issueCode(c, http.StatusFound, req, a, u, authTime)
+			return h.issueCode(c, http.StatusFound, req, a, u, how)
 		}
 	}
 	if req.Prompt == "none" {
 		return h.redirectError(c, http.StatusFound, req, &authzError{"consent_required", "the user has not allowed this app these permissions"})
 	}
-	id, err := h.keepPending(c, q.Encode(), false, "")
+	id, err := h.keepPending(c, q.Encode(), false, nil)
 	if err != nil {
 		return err
 	}
@@ -105,13 +116,16 @@ func (h *Handler) renderConsent(c echo.Context, id string, req *models.Authoriza
 	for _, s := range a.Scopes {
 		vm.Scopes = append(vm.Scopes, views.ConsentScope{Name: s.Name, Description: s.Description})
 	}
+	for _, name := range a.Identity {
+		vm.Identity = append(vm.Identity, views.ConsentScope{Name: name, Description: views.IdentityScopeDescription(name)})
+	}
 	return httpx.Render(c, http.StatusOK, views.ConsentPage(h.page(c, "Allow "+a.Project.Name+"?"), vm))
 }
 
 // issueCode records a code for what the user allowed and sends it back to the client
 // with the state and iss.
-func (h *Handler) issueCode(c echo.Context, status int, req *models.AuthorizationRequest, a *models.Authorization, u *models.User, authTime time.Time) error {
-	code, err := h.Store.IssueAuthorizationCode(c.Request().Context(), a, u.ID, req.RedirectURI, req.CodeChallenge, authTime)
+func (h *Handler) issueCode(c echo.Context, status int, req *models.AuthorizationRequest, a *models.Authorization, u *models.User, how models.AuthContext) error {
+	code, err := h.Store.IssueAuthorizationCode(c.Request().Context(), a, req, u.ID, how)
 	if err != nil {
 		return err
 	}
@@ -152,8 +166,14 @@ func (h *Handler) decideConsent(c echo.Context) error {
 		return h.redirectError(c, http.StatusSeeOther, req, &authzError{"access_denied", "the user denied the request"})
 	}
 	u := currentUser(c)
-	if err := h.Store.SaveConsent(ctx, actor(c), p.ID, a.APIID, a.ScopeNames()); err != nil {
+	if ok, err := h.Store.MayDelegate(ctx, u.ID, a.APIID); err != nil {
+		return err
+	} else if !ok {
+		return h.redirectError(c, http.StatusSeeOther, req, &authzError{"access_denied",
+			"only members of the teams " + a.APIName + " names may let apps act for them on it"})
+	}
+	if err := h.Store.SaveConsent(ctx, actor(c), p.ID, a.APIID, a.ConsentScopes()); err != nil {
 		return err
 	}
-	return h.issueCode(c, http.StatusSeeOther, req, a, u, h.authTime(c))
+	return h.issueCode(c, http.StatusSeeOther, req, a, u, h.authContext(c))
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models"
 )
 
 // pendingTTL bounds how long an authorization request may wait in the session for the
@@ -18,8 +20,9 @@ const pendingTTL = 10 * time.Minute
 // Sign-in returns to AuthorizeResumePath(id) and the consent form posts id: neither
 // carries the request itself, so nothing the browser sends back can change it.
 //
-// loginHint, when the user is sent to sign in, is passed on to the provider.
-func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool, loginHint string) (string, error) {
+// req's login_hint and acr_values, when the user is sent to sign in, are passed on to
+// the provider (req is nil when the user is not sent to sign in).
+func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool, req *models.AuthorizationRequest) (string, error) {
 	s, err := h.session(c)
 	if err != nil {
 		return "", err
@@ -29,8 +32,13 @@ func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool, logi
 	if reauth {
 		s.Values[keyReauth] = "1"
 	}
-	if hint := truncateASCII(loginHint, 256); hint != "" {
-		s.Values[keyLoginHint] = hint
+	if req != nil {
+		if hint := truncateASCII(req.LoginHint, 256); hint != "" {
+			s.Values[keyLoginHint] = hint
+		}
+		if acr := truncateASCII(strings.Join(req.ACRValues, " "), 1024); acr != "" {
+			s.Values[keyACRValues] = acr
+		}
 	}
 	if _, ok := s.Values[keyCSRF]; !ok {
 		s.Values[keyCSRF] = randomString()
@@ -78,16 +86,24 @@ func (h *Handler) reauthRequested(c echo.Context) bool {
 	return v == "1"
 }
 
-// authTime is when the signed-in user signed in (the session's creation).
-func (h *Handler) authTime(c echo.Context) time.Time {
+// authContext is how and when the signed-in user authenticated: auth_time, acr and amr
+// as the upstream provider asserted them at sign-in; without an auth_time from it, when
+// the session signed in.
+func (h *Handler) authContext(c echo.Context) models.AuthContext {
 	s, err := h.session(c)
 	if err != nil {
-		return time.Time{}
+		return models.AuthContext{}
 	}
-	v, _ := s.Values[keyAuthTime].(string)
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return time.Time{}
+	var how models.AuthContext
+	for _, k := range []string{keyUpstreamAuthTime, keyAuthTime} {
+		v, _ := s.Values[k].(string)
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			how.AuthTime = time.Unix(n, 0)
+			break
+		}
 	}
-	return time.Unix(n, 0)
+	how.ACR, _ = s.Values[keyACR].(string)
+	amr, _ := s.Values[keyAMR].(string)
+	how.AMR = strings.Fields(amr)
+	return how
 }

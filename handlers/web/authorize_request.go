@@ -46,7 +46,8 @@ func (h *Handler) authorizationClient(c echo.Context, q url.Values) (*models.Pro
 // be the client's: errors from here on go back to it.
 func readAuthorization(q url.Values, p *models.Project, redirect string) (*models.AuthorizationRequest, int, error) {
 	req := &models.AuthorizationRequest{ClientID: p.ID, RedirectURI: redirect, State: q.Get("state"), Resources: q["resource"],
-		CodeChallenge: q.Get("code_challenge"), Scope: q.Get("scope"), Prompt: q.Get("prompt"), LoginHint: q.Get("login_hint")}
+		CodeChallenge: q.Get("code_challenge"), Scope: q.Get("scope"), Prompt: q.Get("prompt"), LoginHint: q.Get("login_hint"),
+		Nonce: q.Get("nonce"), ACRValues: strings.Fields(q.Get("acr_values"))}
 	maxAge := -1
 	for k, v := range q {
 		if len(v) > 1 && k != "resource" {
@@ -70,6 +71,12 @@ func readAuthorization(q url.Values, p *models.Project, redirect string) (*model
 		return req, 0, invalidAuthz("code_challenge must be the base64url SHA-256 of the code verifier (43 characters)")
 	case q.Has("request") || q.Has("request_uri"):
 		return req, 0, &authzError{"request_not_supported", "request objects are not supported"}
+	}
+	switch {
+	case len(req.Nonce) > 512:
+		return req, 0, invalidAuthz("nonce is longer than 512 characters")
+	case len(req.ACRValues) > 10 || len(q.Get("acr_values")) > 1024:
+		return req, 0, invalidAuthz("acr_values names more than 10 values or is longer than 1024 characters")
 	}
 	switch req.Prompt {
 	case "", "none", "login", "consent":

@@ -128,6 +128,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/apis/:api/scopes", h.addScope, signedIn...)
 	e.POST("/apis/:api/scopes/remove", h.removeScope, signedIn...)
 	e.POST("/apis/:api/scopes/delegation", h.setScopeDelegation, signedIn...)
+	e.POST("/apis/:api/delegation", h.setDelegationTeams, signedIn...)
 	e.POST("/apis/:api/grants", h.grantAccess, signedIn...)
 	e.POST("/apis/:api/grants/:grant", h.updateGrant, signedIn...)
 	e.POST("/apis/:api/grants/:grant/revoke", h.revokeGrant, signedIn...)

@@ -46,8 +46,10 @@ func (h *Handler) startLogin(c echo.Context) error {
 	s.Values[keyReturnTo] = returnTo
 	s.Values[keyStarted] = strconv.FormatInt(h.Store.Now().Unix(), 10)
 	hint, _ := s.Values[keyLoginHint].(string)
+	acrValues, _ := s.Values[keyACRValues].(string)
 	delete(s.Values, keyReauth) // asked once
 	delete(s.Values, keyLoginHint)
+	delete(s.Values, keyACRValues)
 	if _, ok := s.Values[keyCSRF]; !ok {
 		s.Values[keyCSRF] = randomString()
 	}
@@ -61,6 +63,9 @@ func (h *Handler) startLogin(c echo.Context) error {
 	}
 	if reauth {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
+	}
+	if acrValues != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", acrValues))
 	}
 	return c.Redirect(http.StatusFound, oauth.AuthCodeURL(state, opts...))
 }

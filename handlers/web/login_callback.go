@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -65,6 +66,17 @@ func (h *Handler) finishLogin(c echo.Context) error {
 	}
 	s.Values[keyUserID] = user.ID
 	s.Values[keyCSRF] = randomString()
+	// How the provider says the user authenticated, for the step-up context of the
+	// tokens apps get for them.
+	if !id.AuthTime.IsZero() {
+		s.Values[keyUpstreamAuthTime] = strconv.FormatInt(id.AuthTime.Unix(), 10)
+	}
+	if id.ACR != "" {
+		s.Values[keyACR] = id.ACR
+	}
+	if len(id.AMR) > 0 {
+		s.Values[keyAMR] = strings.Join(id.AMR, " ")
+	}
 	if err := h.saveSession(c, s); err != nil {
 		return err
 	}
@@ -118,9 +130,12 @@ func (h *Handler) redeem(c echo.Context, state, nonce, verifier string, started 
 		return models.Identity{}, errSignIn{"The ID token was not issued for this sign-in attempt."}
 	}
 	var claims struct {
-		Email         string `json:"email"`
-		EmailVerified *bool  `json:"email_verified"`
-		Name          string `json:"name"`
+		Email         string   `json:"email"`
+		EmailVerified *bool    `json:"email_verified"`
+		Name          string   `json:"name"`
+		AuthTime      *float64 `json:"auth_time"`
+		ACR           string   `json:"acr"`
+		AMR           []string `json:"amr"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return models.Identity{}, errSignIn{"The ID token's claims could not be read."}
@@ -129,7 +144,19 @@ func (h *Handler) redeem(c echo.Context, state, nonce, verifier string, started 
 	if claims.EmailVerified != nil && !*claims.EmailVerified {
 		email = "" // an unverified address is not shown as the user's
 	}
-	return models.Identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: email, Name: claims.Name}, nil
+	id := models.Identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: email, Name: claims.Name}
+	// The step-up context, bounded: it is copied into tokens. An auth_time in the future
+	// is not believed.
+	if claims.AuthTime != nil && *claims.AuthTime > 0 && int64(*claims.AuthTime) <= h.Store.Now().Unix()+60 {
+		id.AuthTime = time.Unix(int64(*claims.AuthTime), 0)
+	}
+	id.ACR = truncateASCII(claims.ACR, 256)
+	for _, m := range claims.AMR {
+		if m = truncateASCII(m, 64); m != "" && !strings.Contains(m, " ") && len(id.AMR) < 10 {
+			id.AMR = append(id.AMR, m)
+		}
+	}
+	return id, nil
 }
 
 // truncateASCII keeps at most n bytes of printable ASCII from s, for echoing provider codes.

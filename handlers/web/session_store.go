@@ -35,6 +35,14 @@ const (
 	keyReauth = "oauth_reauth"
 	// keyLoginHint is an authorization request's login_hint, for the next sign-in.
 	keyLoginHint = "oauth_login_hint"
+	// keyACRValues is an authorization request's acr_values, for the next sign-in.
+	keyACRValues = "oauth_acr_values"
+	// keyUpstreamAuthTime, keyACR and keyAMR are how the user authenticated, as the
+	// provider's ID token asserted it at sign-in (auth_time in Unix seconds; amr
+	// space-separated).
+	keyUpstreamAuthTime = "idp_auth_time"
+	keyACR              = "idp_acr"
+	keyAMR              = "idp_amr"
 )
 
 // DBStore is a gorilla/sessions Store whose sessions live in the database. The cookie

@@ -29,6 +29,8 @@ func (s *Store) validateAPI(v *models.ValidationError, in *models.APIInput) (ide
 		v.Add("identifier", err.Error())
 	} else if mk, merr := models.IdentifierKey(s.ManagementAudience()); merr == nil && key == mk {
 		v.Add("identifier", "is the portal's own management API; choose another")
+	} else if uk, uerr := models.IdentifierKey(s.UserinfoAudience()); uerr == nil && key == uk {
+		v.Add("identifier", "is the portal's own userinfo endpoint; choose another")
 	}
 	in.DocsURL = strings.TrimSpace(in.DocsURL)
 	if in.DocsURL != "" {

@@ -55,18 +55,36 @@ func (s *Store) delegableScopes(db *gorm.DB, apiID string) ([]models.ScopeInfo, 
 }
 
 // PrepareAuthorization decides what an authorization request for project p may ask a
-// user for: one API the project holds a grant for (resources, as at the token endpoint),
-// and scopes within the grant that the API lets users delegate. An empty scope asks for
-// all of those. A scope beyond them is invalid_scope, naming why.
+// user for. scope may hold identity scopes (openid, profile, email, offline_access),
+// which the portal defines, beside an API's. With openid and neither a resource nor an
+// API scope, the request is for the user's identity alone ("Sign in with Gatehouse"):
+// no API and no grant are involved. Otherwise it is for one API the project holds a
+// grant for (resources, as at the token endpoint) and scopes within the grant that the
+// API lets users delegate; no API scope asks for all of those. A scope beyond them is
+// invalid_scope, naming why.
 func (s *Store) PrepareAuthorization(ctx context.Context, p *models.Project, resources []string, scope string) (*models.Authorization, error) {
 	if !p.AllowsGrant(models.GrantAuthorizationCode) {
 		return nil, oauthErr(models.ErrCodeUnauthorizedClient, "this client may not use the authorization code grant")
+	}
+	identity, apiScopes := models.SplitScopes(scope)
+	openid := slices.Contains(identity, models.ScopeOpenID)
+	for _, name := range []string{models.ScopeProfile, models.ScopeEmail} {
+		if slices.Contains(identity, name) && !openid {
+			return nil, oauthErr(models.ErrCodeInvalidScope, "the scope "+models.QuoteForError(name)+" is OpenID Connect's: ask for openid with it")
+		}
+	}
+	db := s.db.WithContext(ctx)
+	if openid && len(apiScopes) == 0 && len(resources) == 0 {
+		a := &models.Authorization{Project: p, Identity: identity}
+		if err := db.Raw(`SELECT name FROM teams WHERE id = ?`, p.TeamID).Scan(&a.TeamName).Error; err != nil {
+			return nil, unavailable(ctx, err)
+		}
+		return a, nil
 	}
 	g, err := pickGrant(p.Grants, resources, func(g *models.IssuableGrant) bool { return bool(g.Tokens) }, "access tokens")
 	if err != nil {
 		return nil, err
 	}
-	db := s.db.WithContext(ctx)
 	delegable, err := s.delegableScopes(db, g.APIID)
 	if err != nil {
 		return nil, unavailable(ctx, err)
@@ -78,15 +96,15 @@ func (s *Store) PrepareAuthorization(ctx context.Context, p *models.Project, res
 			allowed = append(allowed, sc)
 		}
 	}
-	a := &models.Authorization{Project: p, APIID: g.APIID, APIIdentifier: g.Identifier}
-	if strings.TrimSpace(scope) == "" {
+	a := &models.Authorization{Project: p, APIID: g.APIID, APIIdentifier: g.Identifier, Identity: identity}
+	if len(apiScopes) == 0 {
 		if len(allowed) == 0 {
 			return nil, oauthErr(models.ErrCodeInvalidScope, "none of the scopes granted to this client for "+
 				models.QuoteForError(g.Identifier)+" may be delegated by users")
 		}
 		a.Scopes = allowed
 	}
-	for _, name := range strings.Fields(scope) {
+	for _, name := range apiScopes {
 		i := slices.IndexFunc(allowed, func(sc models.ScopeInfo) bool { return sc.Name == name })
 		switch {
 		case i >= 0:
@@ -108,11 +126,29 @@ func (s *Store) PrepareAuthorization(ctx context.Context, p *models.Project, res
 	return a, nil
 }
 
+// whereConsent narrows tx to the consent of the user to the project for the API, or
+// for their identity when apiID is "".
+func whereConsent(tx *gorm.DB, userID, projectID, apiID string) *gorm.DB {
+	tx = tx.Where("user_id = ? AND project_id = ?", userID, projectID)
+	if apiID == "" {
+		return tx.Where("api_id IS NULL")
+	}
+	return tx.Where("api_id = ?", apiID)
+}
+
+// optionalID is id as a nullable column value: nil for "".
+func optionalID(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
+}
+
 // ConsentCovers reports whether the user already allowed the project every one of
-// scopes on the API.
+// scopes on the API (apiID "": their identity).
 func (s *Store) ConsentCovers(ctx context.Context, userID, projectID, apiID string, scopes []string) (bool, error) {
 	var c models.Consent
-	err := s.db.WithContext(ctx).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
+	err := whereConsent(s.db.WithContext(ctx), userID, projectID, apiID).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return false, nil
 	}
@@ -129,7 +165,7 @@ func (s *Store) ConsentCovers(ctx context.Context, userID, projectID, apiID stri
 }
 
 // SaveConsent remembers that the actor (a signed-in user) allowed the project scopes on
-// the API, added to what it allowed before. A first consent is audited as
+// the API (apiID "": their identity), added to what it allowed before. A first consent is audited as
 // consent.grant, one that adds scopes as consent.update, in the project's team's log in
 // the same transaction; allowing again what was already allowed changes nothing and
 // writes no event.
@@ -141,9 +177,9 @@ func (s *Store) SaveConsent(ctx context.Context, actor models.Actor, projectID, 
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		now := s.now()
 		var c models.Consent
-		err := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
+		err := whereConsent(tx, userID, projectID, apiID).Take(&c).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			err = tx.Create(&models.Consent{UserID: userID, ProjectID: projectID, APIID: apiID,
+			err = tx.Create(&models.Consent{UserID: userID, ProjectID: projectID, APIID: optionalID(apiID),
 				Scopes: strings.Join(scopes, " "), CreatedAt: now, UpdatedAt: now}).Error
 			if err != nil {
 				return err
@@ -164,7 +200,7 @@ func (s *Store) SaveConsent(ctx context.Context, actor models.Actor, projectID, 
 		if len(added) == 0 {
 			return nil
 		}
-		err = tx.Model(&models.Consent{}).Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).
+		err = whereConsent(tx.Model(&models.Consent{}), userID, projectID, apiID).
 			Updates(map[string]any{"scopes": strings.Join(have, " "), "updated_at": now}).Error
 		if err != nil {
 			return err
@@ -175,32 +211,41 @@ func (s *Store) SaveConsent(ctx context.Context, actor models.Actor, projectID, 
 }
 
 // auditConsent writes a consent event in the log of the project's team: the target is
-// the consent (its id the API's, its label "project → API"), the details name the API.
+// the consent (its id the API's, its label "project → API"; for an identity consent the
+// project's id and "project → identity"), the details name the API.
 func (s *Store) auditConsent(tx *gorm.DB, actor models.Actor, action, projectID, apiID string, details map[string]any) error {
 	var names struct{ TeamID, ProjectName, APIName string }
-	err := tx.Raw(`SELECT p.team_id, p.name AS project_name, a.name AS api_name FROM projects p, apis a WHERE p.id = ? AND a.id = ?`,
-		projectID, apiID).Scan(&names).Error
+	err := tx.Raw(`SELECT p.team_id, p.name AS project_name, COALESCE((SELECT a.name FROM apis a WHERE a.id = ?), '') AS api_name
+		FROM projects p WHERE p.id = ?`, apiID, projectID).Scan(&names).Error
 	if err != nil {
 		return err
 	}
-	if names.TeamID == "" {
+	if names.TeamID == "" || (apiID != "" && names.APIName == "") {
 		return models.ErrNotFound
 	}
-	details["api"] = names.APIName
-	details["api_id"] = apiID
+	targetID, label := apiID, names.ProjectName+" → "+names.APIName
+	if apiID == "" {
+		targetID, label = projectID, names.ProjectName+" → identity"
+	} else {
+		details["api"] = names.APIName
+		details["api_id"] = apiID
+	}
 	return s.audit(tx, actor, event{team: names.TeamID, project: projectID, action: action, targetType: "consent",
-		targetID: apiID, target: names.ProjectName + " → " + names.APIName, details: details})
+		targetID: targetID, target: label, details: details})
 }
 
-// IssueAuthorizationCode records a code for what the user allowed and returns it. Only
-// its SHA-256 is stored; it can be redeemed once, within AuthorizationCodeTTL, by the
-// same client, with the same redirect URI and the PKCE verifier of codeChallenge (S256).
-func (s *Store) IssueAuthorizationCode(ctx context.Context, a *models.Authorization, userID, redirectURI, codeChallenge string, authTime time.Time) (string, error) {
+// IssueAuthorizationCode records a code for what the user allowed (a, asked for by req)
+// and returns it. Only its SHA-256 is stored; it can be redeemed once, within
+// AuthorizationCodeTTL, by the same client, with the same redirect URI and the PKCE
+// verifier of the request's code challenge (S256). how is how the user authenticated,
+// for the tokens.
+func (s *Store) IssueAuthorizationCode(ctx context.Context, a *models.Authorization, req *models.AuthorizationRequest, userID string, how models.AuthContext) (string, error) {
 	code := "gac_" + models.RandomToken(32)
 	now := s.now()
-	ac := models.AuthorizationCode{Hash: models.SHA256Hex(code), ProjectID: a.Project.ID, UserID: userID, APIID: a.APIID,
-		Scopes: strings.Join(a.ScopeNames(), " "), RedirectURI: redirectURI, CodeChallenge: codeChallenge,
-		AuthTime: authTime, CreatedAt: now, ExpiresAt: now.Add(models.AuthorizationCodeTTL)}
+	ac := models.AuthorizationCode{Hash: models.SHA256Hex(code), ProjectID: a.Project.ID, UserID: userID, APIID: optionalID(a.APIID),
+		Scopes: strings.Join(a.ScopeNames(), " "), IdentityScopes: strings.Join(a.Identity, " "), Nonce: req.Nonce,
+		ACR: how.ACR, AMR: strings.Join(how.AMR, " "), RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge,
+		AuthTime: how.AuthTime, CreatedAt: now, ExpiresAt: now.Add(models.AuthorizationCodeTTL)}
 	if err := s.db.WithContext(ctx).Create(&ac).Error; err != nil {
 		return "", unavailable(ctx, err)
 	}
@@ -297,27 +342,68 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, 
 	case !validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(S256Challenge(verifier)), []byte(ac.CodeChallenge)) != 1:
 		return nil, errBadCode("the code_verifier does not match the code challenge")
 	}
-	i := slices.IndexFunc(p.Grants, func(g models.IssuableGrant) bool { return g.APIID == ac.APIID && g.Tokens })
-	if i < 0 {
-		return nil, errBadCode("the client no longer holds a grant for the API this code was for")
-	}
-	g := &p.Grants[i]
-	delegable, err := s.delegableScopes(s.db.WithContext(ctx), g.APIID)
-	if err != nil {
-		return nil, unavailable(ctx, err)
-	}
-	granted := strings.Fields(g.Scopes)
-	var scopes []string
-	for _, sc := range strings.Fields(ac.Scopes) {
-		if slices.Contains(granted, sc) && slices.ContainsFunc(delegable, func(d models.ScopeInfo) bool { return d.Name == sc }) {
-			scopes = append(scopes, sc)
+	return s.tokensForCode(ctx, p, &ac)
+}
+
+// tokensForCode mints what a redeemed code stands for: an access token for its API with
+// the consented scopes that the project's grant and the API's delegable scopes still hold
+// now (or, for the user's identity alone, one for the userinfo endpoint), and with
+// openid an ID token.
+func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models.AuthorizationCode) (*models.IssuedToken, error) {
+	identity := strings.Fields(ac.IdentityScopes)
+	authTime := ac.AuthTime
+	sub := subject{id: ac.UserID, typ: models.SubjectUser, authTime: &authTime, acr: ac.ACR, amr: strings.Fields(ac.AMR)}
+	var tok *models.IssuedToken
+	if ac.APIID == nil {
+		var scopes []string
+		for _, sc := range identity {
+			if sc != models.ScopeOfflineAccess {
+				scopes = append(scopes, sc)
+			}
+		}
+		var err error
+		tok, err = s.mintAccessToken(p, &models.IssuableGrant{Identifier: s.UserinfoAudience()}, scopes, sub)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		i := slices.IndexFunc(p.Grants, func(g models.IssuableGrant) bool { return g.APIID == *ac.APIID && g.Tokens })
+		if i < 0 {
+			return nil, errBadCode("the client no longer holds a grant for the API this code was for")
+		}
+		g := &p.Grants[i]
+		db := s.db.WithContext(ctx)
+		if ok, err := mayDelegate(db, ac.UserID, g.APIID); err != nil {
+			return nil, unavailable(ctx, err)
+		} else if !ok {
+			return nil, errBadCode("the user may no longer delegate access to this API")
+		}
+		delegable, err := s.delegableScopes(db, g.APIID)
+		if err != nil {
+			return nil, unavailable(ctx, err)
+		}
+		granted := strings.Fields(g.Scopes)
+		var scopes []string
+		for _, sc := range strings.Fields(ac.Scopes) {
+			if slices.Contains(granted, sc) && slices.ContainsFunc(delegable, func(d models.ScopeInfo) bool { return d.Name == sc }) {
+				scopes = append(scopes, sc)
+			}
+		}
+		if len(scopes) == 0 {
+			return nil, errBadCode("none of the scopes the user allowed is still granted and delegable")
+		}
+		if tok, err = s.mintAccessToken(p, g, scopes, sub); err != nil {
+			return nil, err
 		}
 	}
-	if len(scopes) == 0 {
-		return nil, errBadCode("none of the scopes the user allowed is still granted and delegable")
+	if slices.Contains(identity, models.ScopeOpenID) {
+		idt, err := s.mintIDToken(ctx, p, ac.UserID, identity, ac.Nonce, sub, tok.ExpiresIn)
+		if err != nil {
+			return nil, err
+		}
+		tok.IDToken = idt
 	}
-	authTime := ac.AuthTime
-	return s.mintAccessToken(p, g, scopes, subject{id: ac.UserID, typ: models.SubjectUser, authTime: &authTime})
+	return tok, nil
 }
 
 // PruneAuthorizationCodes forgets codes that expired more than an hour ago (a replay of
@@ -326,17 +412,19 @@ func (s *Store) PruneAuthorizationCodes(ctx context.Context) error {
 	return s.db.WithContext(ctx).Where("expires_at < ?", s.now().Add(-time.Hour)).Delete(&models.AuthorizationCode{}).Error
 }
 
-// UserConsents lists what the user allowed apps to do for them, newest first.
+// UserConsents lists what the user allowed apps to do for them, newest first; a consent
+// to their identity alone has no API.
 func (s *Store) UserConsents(ctx context.Context, userID string) ([]models.ConsentInfo, error) {
 	var out []models.ConsentInfo
-	err := s.db.WithContext(ctx).Raw(`SELECT c.project_id, p.name AS project_name, t.name AS team_name, c.api_id, a.name AS api_name,
-		c.scopes, c.updated_at FROM consents c JOIN projects p ON p.id = c.project_id JOIN teams t ON t.id = p.team_id
-		JOIN apis a ON a.id = c.api_id WHERE c.user_id = ? ORDER BY c.updated_at DESC, c.project_id, c.api_id`, userID).Scan(&out).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT c.project_id, p.name AS project_name, t.name AS team_name,
+		COALESCE(c.api_id, '') AS api_id, COALESCE(a.name, '') AS api_name, c.scopes, c.updated_at
+		FROM consents c JOIN projects p ON p.id = c.project_id JOIN teams t ON t.id = p.team_id
+		LEFT JOIN apis a ON a.id = c.api_id WHERE c.user_id = ? ORDER BY c.updated_at DESC, c.project_id, api_id`, userID).Scan(&out).Error
 	return out, err
 }
 
 // RevokeConsent forgets the actor's (a signed-in user's) consent for the project on
-// the API: the app must ask again. (Its access tokens already issued expire within
+// the API (apiID "": to their identity): the app must ask again. (Its access tokens already issued expire within
 // their lifetime.) Another user's consent, or none, is ErrNotFound. The withdrawal is
 // audited as consent.withdraw, with the scopes it held, in the project's team's log.
 func (s *Store) RevokeConsent(ctx context.Context, actor models.Actor, projectID, apiID string) error {
@@ -346,14 +434,14 @@ func (s *Store) RevokeConsent(ctx context.Context, actor models.Actor, projectID
 	userID := actor.User.ID
 	return s.transact(ctx, func(tx *gorm.DB) error {
 		var c models.Consent
-		err := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Take(&c).Error
+		err := whereConsent(tx, userID, projectID, apiID).Take(&c).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return models.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		res := tx.Where("user_id = ? AND project_id = ? AND api_id = ?", userID, projectID, apiID).Delete(&models.Consent{})
+		res := whereConsent(tx, userID, projectID, apiID).Delete(&models.Consent{})
 		if res.Error != nil {
 			return res.Error
 		}

@@ -67,7 +67,8 @@ func (f *codeFixture) code(t *testing.T, s *store.Store, scope string) string {
 	if err != nil {
 		t.Fatalf("prepare %q: %v", scope, err)
 	}
-	code, err := s.IssueAuthorizationCode(context.Background(), a, f.user.User.ID, testRedirect, store.S256Challenge(testVerifier), f.clock.Now().Add(-time.Minute))
+	req := &models.AuthorizationRequest{RedirectURI: testRedirect, CodeChallenge: store.S256Challenge(testVerifier)}
+	code, err := s.IssueAuthorizationCode(context.Background(), a, req, f.user.User.ID, models.AuthContext{AuthTime: f.clock.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,6 +379,127 @@ func TestRedirectURISettings(t *testing.T) {
 		}
 		if got, err := s.AuthorizationClient(ctx, p.ID); err != nil || len(got.RedirectURIList()) != 4 {
 			t.Errorf("after an update without redirect URIs: %q %v", got.RedirectURIs, err)
+		}
+	})
+}
+
+// A consent to the user's identity alone (no API) is one row however often it is given
+// or widened, is listed without an API, and is withdrawn on its own, leaving the API's
+// consent of the same app in place; codes for it carry the nonce and the auth context
+// into the ID token.
+func TestIdentityConsent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+		for _, scopes := range [][]string{{"openid"}, {"openid", "email"}, {"openid"}} {
+			if err := s.SaveConsent(ctx, f.user, f.p.ID, "", scopes); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.SaveConsent(ctx, f.user, f.p.ID, f.api.ID, []string{"orders:read", "openid"}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.UserConsents(ctx, f.user.User.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var identity, api int
+		for _, c := range list {
+			switch {
+			case c.APIID == "" && c.APIName == "" && c.Scopes == "openid email":
+				identity++
+			case c.APIID == f.api.ID && c.Scopes == "orders:read openid":
+				api++
+			default:
+				t.Errorf("unexpected consent %+v", c)
+			}
+		}
+		if identity != 1 || api != 1 {
+			t.Fatalf("consents %+v: want one identity consent (openid email) and one for the API", list)
+		}
+		if ok, err := s.ConsentCovers(ctx, f.user.User.ID, f.p.ID, "", []string{"email", "openid"}); err != nil || !ok {
+			t.Errorf("identity consent covers openid email: %v %v", ok, err)
+		}
+		if ok, err := s.ConsentCovers(ctx, f.user.User.ID, f.p.ID, "", []string{"profile"}); err != nil || ok {
+			t.Errorf("identity consent covers profile: %v %v, want false", ok, err)
+		}
+
+		a, err := s.PrepareAuthorization(ctx, f.p, nil, "openid email offline_access")
+		if err != nil || a.APIID != "" || !slices.Equal(a.Identity, []string{"openid", "email", "offline_access"}) {
+			t.Fatalf("prepare identity: %+v %v", a, err)
+		}
+		req := &models.AuthorizationRequest{RedirectURI: testRedirect, CodeChallenge: store.S256Challenge(testVerifier), Nonce: "n-1"}
+		at := f.clock.Now().Add(-2 * time.Minute).Truncate(time.Second)
+		code, err := s.IssueAuthorizationCode(ctx, a, req, f.user.User.ID, models.AuthContext{AuthTime: at, ACR: "urn:example:mfa", AMR: []string{"pwd", "otp"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.RedeemAuthorizationCode(ctx, f.p, code, testRedirect, testVerifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, idc := jwtClaims(t, tok.Token), jwtClaims(t, tok.IDToken)
+		if ac["aud"] != s.UserinfoAudience() || ac["scope"] != "openid email" || ac["acr"] != "urn:example:mfa" {
+			t.Errorf("access token %v: want the userinfo audience, openid email (offline_access is not a scope of it), the acr", ac)
+		}
+		if idc["nonce"] != "n-1" || idc["aud"] != f.p.ID || idc["sub"] != f.user.User.ID || idc["auth_time"] != float64(at.Unix()) ||
+			idc["acr"] != "urn:example:mfa" || idc["email"] != f.user.User.Email || idc["name"] != nil {
+			t.Errorf("ID token %v: want the nonce, aud the app, the user, the auth context, email and no name", idc)
+		}
+		info, err := s.Userinfo(ctx, tok.Token)
+		if err != nil || info.Subject != f.user.User.ID || info.Email != f.user.User.Email {
+			t.Errorf("userinfo: %+v %v", info, err)
+		}
+
+		if err := s.RevokeConsent(ctx, f.user, f.p.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Userinfo(ctx, tok.Token); !errors.Is(err, models.ErrBadToken) {
+			t.Errorf("userinfo after withdrawal: %v, want ErrBadToken", err)
+		}
+		if err := s.RevokeConsent(ctx, f.user, f.p.ID, ""); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("withdrawn twice: %v, want ErrNotFound", err)
+		}
+		if ok, err := s.ConsentCovers(ctx, f.user.User.ID, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil || !ok {
+			t.Errorf("the API's consent after the identity's was withdrawn: %v %v, want kept", ok, err)
+		}
+	})
+}
+
+// Migration 00019 keeps every consent for an API through an upgrade and a rollback
+// (a rollback forgets consents to an identity alone, which the older schema cannot
+// hold), and the upgraded table still keeps one consent per user, app and API.
+func TestConsentsMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+		if err := s.SaveConsent(ctx, f.user, f.p.ID, f.api.ID, []string{"orders:read"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveConsent(ctx, f.user, f.p.ID, "", []string{"openid"}); err != nil {
+			t.Fatal(err)
+		}
+		_, latest, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MigrateTo(ctx, 18); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MigrateTo(ctx, latest); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.UserConsents(ctx, f.user.User.ID)
+		if err != nil || len(list) != 1 || list[0].APIID != f.api.ID || list[0].Scopes != "orders:read" {
+			t.Fatalf("after a rollback and an upgrade: %+v %v, want the API's consent only", list, err)
+		}
+		for range 2 {
+			if err := s.SaveConsent(ctx, f.user, f.p.ID, "", []string{"openid", "email"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if list, err = s.UserConsents(ctx, f.user.User.ID); err != nil || len(list) != 2 {
+			t.Errorf("consents %+v %v, want two rows (the API's and the identity's)", list, err)
 		}
 	})
 }

@@ -111,6 +111,8 @@ func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantTy
 type subject struct {
 	id, typ  string
 	authTime *time.Time
+	acr      string
+	amr      []string
 }
 
 // mintAccessToken signs an RFC 9068 access token issued to project p for grant g's API
@@ -131,6 +133,7 @@ func (s *Store) mintAccessToken(p *models.Project, g *models.IssuableGrant, scop
 	if sub.authTime != nil {
 		claims.AuthTime = jwt.NewNumericDate(*sub.authTime)
 	}
+	claims.ACR, claims.AMR = sub.acr, sub.amr
 	tok, _, err := s.signer.Sign(models.TypAccessToken, claims)
 	if err != nil {
 		return nil, err
