@@ -69,6 +69,12 @@ func pathCases() []pathCase {
 			pattern: "/teams/:team/audit", params: team},
 		{got: views.TeamRenamePath(id1), want: "/teams/" + esc1 + "/rename", method: http.MethodPost, pattern: "/teams/:team/rename", params: team},
 		{got: views.TeamLeakPolicyPath(id1), want: "/teams/" + esc1 + "/leak-policy", method: http.MethodPost, pattern: "/teams/:team/leak-policy", params: team},
+		{got: views.TeamRegistrationPolicyPath(id1), want: "/teams/" + esc1 + "/registration-policy", method: http.MethodPost,
+			pattern: "/teams/:team/registration-policy", params: team},
+		{got: views.TeamRegistrationTokensPath(id1), want: "/teams/" + esc1 + "/registration-tokens", method: http.MethodPost,
+			pattern: "/teams/:team/registration-tokens", params: team},
+		{got: views.TeamRegistrationTokenRevokePath(id1, id2), want: "/teams/" + esc1 + "/registration-tokens/" + esc2 + "/revoke",
+			method: http.MethodPost, pattern: "/teams/:team/registration-tokens/:id/revoke", params: map[string]string{"team": id1, "id": id2}},
 		{got: views.TeamDeletePath(id1), want: "/teams/" + esc1 + "/delete", method: http.MethodPost, pattern: "/teams/:team/delete", params: team},
 		{got: views.TeamLeavePath(id1), want: "/teams/" + esc1 + "/leave", method: http.MethodPost, pattern: "/teams/:team/leave", params: team},
 		{got: views.MemberRolePath(id1, id2), want: "/teams/" + esc1 + "/members/" + esc2 + "/role", method: http.MethodPost,
@@ -263,6 +269,8 @@ var notLinked = map[string]bool{
 	"POST /oauth/token": true, "POST /oauth/introspect": true, "POST /oauth/revoke": true,
 	"GET /statuslists/:id": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
 	"POST /leaks/github": true, "GET /oauth/resource-metadata": true,
+	"POST /oauth/register": true, "GET /oauth/register/:client_id": true, "PUT /oauth/register/:client_id": true,
+	"DELETE /oauth/register/:client_id":     true,
 	"GET /.well-known/openid-configuration": true, "GET /oauth/userinfo": true, "POST /oauth/userinfo": true,
 }
 

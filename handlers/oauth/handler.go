@@ -45,6 +45,10 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/.well-known/openid-configuration", h.openIDConfiguration) // openid.go
 	e.GET("/oauth/userinfo", h.userinfo)                              // openid.go
 	e.POST("/oauth/userinfo", h.userinfo)                             // openid.go
+	e.POST("/oauth/register", h.registerClient)                       // registration.go
+	e.GET("/oauth/register/:client_id", h.readRegistration)           // registration.go
+	e.PUT("/oauth/register/:client_id", h.updateRegistration)         // registration.go
+	e.DELETE("/oauth/register/:client_id", h.deleteRegistration)      // registration.go
 }
 
 // PruneAuthFailures forgets expired client-authentication throttles and the failure

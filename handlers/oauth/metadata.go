@@ -12,12 +12,15 @@ import (
 
 // Metadata is the RFC 8414 authorization server metadata document.
 type Metadata struct {
-	Issuer                        string   `json:"issuer"`
-	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
-	TokenEndpoint                 string   `json:"token_endpoint"`
-	JWKSURI                       string   `json:"jwks_uri"`
-	IntrospectionEndpoint         string   `json:"introspection_endpoint"`
-	RevocationEndpoint            string   `json:"revocation_endpoint"`
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	RevocationEndpoint    string `json:"revocation_endpoint"`
+	// RegistrationEndpoint is dynamic client registration (RFC 7591), for clients such
+	// as MCP clients that register themselves.
+	RegistrationEndpoint          string   `json:"registration_endpoint"`
 	GrantTypesSupported           []string `json:"grant_types_supported,omitempty"`
 	ResponseTypesSupported        []string `json:"response_types_supported,omitempty"`
 	ScopesSupported               []string `json:"scopes_supported,omitempty"`
@@ -53,6 +56,7 @@ func (h *Handler) metadataDocument() Metadata {
 		JWKSURI:               base + "/.well-known/jwks.json",
 		IntrospectionEndpoint: base + "/oauth/introspect",
 		RevocationEndpoint:    base + "/oauth/revoke",
+		RegistrationEndpoint:  base + "/oauth/register",
 		GrantTypesSupported:   oauth.GrantTypes(),
 		// Scopes are defined per API; the portal itself defines only the identity
 		// scopes (OpenID Connect's and offline_access).

@@ -48,6 +48,13 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewIdempotencyKey()},
 		Settings:       settingsForm(&pv.Project),
 	}
+	reg, err := h.Store.ProjectRegistration(ctx, a, pv.ID)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		vm.RegisteredVia, vm.RegisteredAt = reg.Via, reg.CreatedAt
+	}
 	grants, err := h.Store.ProjectGrants(ctx, a, pv.ID)
 	if err != nil {
 		return err

@@ -215,14 +215,20 @@ func (s *Store) DeleteProjectIf(ctx context.Context, actor models.Actor, project
 				return err
 			}
 		}
-		if err := s.beforeProjectDelete(tx, actor, p); err != nil {
-			return err
-		}
-		if err := tx.Delete(p).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "project.delete", targetType: "project", targetID: p.ID, target: p.Name})
+		return s.deleteProject(tx, actor, p)
 	})
+}
+
+// deleteProject deletes p in tx with its audit event (already authorized): its keys are
+// revoked, its secrets, client keys, grants and registration go with it.
+func (s *Store) deleteProject(tx *gorm.DB, actor models.Actor, p *models.Project) error {
+	if err := s.beforeProjectDelete(tx, actor, p); err != nil {
+		return err
+	}
+	if err := tx.Delete(p).Error; err != nil {
+		return err
+	}
+	return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "project.delete", targetType: "project", targetID: p.ID, target: p.Name})
 }
 
 // beforeProjectDelete revokes a project's API keys before its row goes (their rows stay,
