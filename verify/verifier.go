@@ -359,6 +359,9 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	if cl.AuthTime != nil {
 		p.AuthTime = unix(*cl.AuthTime)
 	}
+	if p.Actors, err = parseActors(cl.Act); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrClaims, err)
+	}
 	switch st := SubjectType(cl.SubType); {
 	case st == "" || st == SubjectProject:
 		p.SubjectType, p.Project = SubjectProject, cl.Sub
