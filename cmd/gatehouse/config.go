@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -74,6 +75,9 @@ type Config struct {
 	// answers 404).
 	LeakGitHubKeysURL  string
 	LeakGitHubKeysFile string
+	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may name
+	// in its act chain.
+	TokenExchangeMaxDepth int
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -90,7 +94,7 @@ type rawConfig struct {
 	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay            string
 	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections            string
 	leakKeysURL, leakKeysFile                                                  string
-	webhookRetention                                                           string
+	webhookRetention, exchangeDepth                                            string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -124,6 +128,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
 		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
+		{"GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "token-exchange-max-depth", "4", "actors a token issued by token exchange may name in its act chain (1 to 10)", &r.exchangeDepth},
 	}
 }
 
@@ -370,6 +375,11 @@ func (r *rawConfig) validate() (*Config, error) {
 			continue
 		}
 		*l.dst = n
+	}
+	if n, err := strconv.Atoi(r.exchangeDepth); err != nil || n < 1 || n > models.MaxTokenExchangeDepth {
+		bad("GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "token-exchange-max-depth", "want a whole number from 1 to %d, got %q", models.MaxTokenExchangeDepth, r.exchangeDepth)
+	} else {
+		c.TokenExchangeMaxDepth = n
 	}
 	if c.TrustedProxies, err = parseCIDRs(r.trustedProxies); err != nil {
 		bad("GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "%v", err)
