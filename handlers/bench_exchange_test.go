@@ -46,7 +46,7 @@ func BenchmarkTokenExchange(b *testing.B) {
 			}
 			// A user's token for orders-api, issued to the project (as the authorization
 			// code grant would), valid for the whole run.
-			now := time.Now()
+			now := e.clock()
 			subject, _, err := e.store.Signer().Sign(models.TypAccessToken, models.AccessTokenClaims{
 				Claims: jwt.Claims{Issuer: e.store.Signer().Config().Issuer, Subject: other.actor.User.ID, Audience: jwt.Audience{cl.api.Identifier},
 					IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour)), ID: "at_bench"},

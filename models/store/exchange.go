@@ -22,6 +22,9 @@ func (s *Store) TokenExchangeMaxDepth() int {
 	return models.DefaultTokenExchangeMaxDepth
 }
 
+// exchangeClockSkew is how far in the future a subject token's nbf may be.
+const exchangeClockSkew = 30 * time.Second
+
 // ExchangeToken is RFC 8693 token exchange for project p (authenticated, with its
 // Grants loaded): p is the resource server of an API that received subject token and
 // needs to call another API (the target, named by resources) for the same subject.
@@ -48,7 +51,8 @@ func (s *Store) ExchangeToken(ctx context.Context, p *models.Project, x models.T
 	if st.Expiry == nil || !now.Add(time.Second).Before(st.Expiry.Time()) {
 		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token has expired")
 	}
-	if st.NotBefore != nil && now.Before(st.NotBefore.Time()) {
+	// Another instance may have issued it with a clock a little ahead.
+	if st.NotBefore != nil && now.Add(exchangeClockSkew).Before(st.NotBefore.Time()) {
 		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token is not valid yet")
 	}
 	if st.Subject == "" || st.ClientID == "" {
