@@ -65,19 +65,28 @@ func (s *Store) ExchangeToken(ctx context.Context, p *models.Project, x models.T
 	// holder is granted, in the user's name. Requiring that p's team owns an API in the
 	// token's aud means p received it as that API: it can pass the user on to the APIs it
 	// calls, and nobody else can.
-	mine, err := s.ownsAudience(ctx, p.TeamID, st.Audience)
+	//
+	// One round trip answers that and whether the token's client still exists (a token
+	// of a deleted project is dead, as introspection says).
+	var keys []string
+	for _, a := range st.Audience {
+		if k, err := models.IdentifierKey(a); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token was not issued for an API of this client's team")
+	}
+	var found struct{ APIs, Clients int64 }
+	err := s.db.WithContext(ctx).Raw(`SELECT (SELECT COUNT(*) FROM apis WHERE team_id = ? AND identifier_key IN ?) AS apis,
+		(SELECT COUNT(*) FROM projects WHERE id = ?) AS clients`, p.TeamID, keys, st.ClientID).Scan(&found).Error
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}
-	if !mine {
+	if found.APIs == 0 {
 		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token was not issued for an API of this client's team")
 	}
-	// A token of a deleted project is dead (as introspection says).
-	var n int64
-	if err := s.db.WithContext(ctx).Model(&models.Project{}).Where("id = ?", st.ClientID).Count(&n).Error; err != nil {
-		return nil, unavailable(ctx, err)
-	}
-	if n == 0 {
+	if found.Clients == 0 {
 		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token's client no longer exists")
 	}
 	if m := st.MayAct; m != nil && (m.Subject != p.ID || (m.SubType != "" && m.SubType != models.SubjectProject)) {
