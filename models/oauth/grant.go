@@ -44,6 +44,9 @@ type Issuer interface {
 	PublicClient(ctx context.Context, id string) (*models.Project, error)
 	// RedeemAuthorizationCode exchanges an authorization code for a user's access token.
 	RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error)
+	// ExchangeToken exchanges a token the project received for a token for another API
+	// (RFC 8693).
+	ExchangeToken(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error)
 }
 
 // Grant is one grant type of the token endpoint.
@@ -80,6 +83,7 @@ var grants = map[string]Grant{
 	models.GrantClientCredentials: clientCredentials{},
 	models.GrantJWTBearer:         jwtBearer{},
 	models.GrantAuthorizationCode: authorizationCode{},
+	models.GrantTokenExchange:     tokenExchange{},
 }
 
 // Lookup finds the grant for grantType: an empty one is invalid_request, an unknown

@@ -19,6 +19,7 @@ type fakeIssuer struct {
 	scope        string
 	resources    []string
 	code         string // code, redirect_uri and verifier of the last redemption
+	exchange     *models.TokenExchange
 }
 
 func (f *fakeIssuer) VerifyAssertion(_ context.Context, assertion, expect string, _ []string, purpose models.AssertionPurpose) (*models.Project, error) {
@@ -49,6 +50,11 @@ func (f *fakeIssuer) RedeemAuthorizationCode(_ context.Context, p *models.Projec
 	return &models.IssuedToken{Token: "tok", ExpiresIn: 60}, nil
 }
 
+func (f *fakeIssuer) ExchangeToken(_ context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error) {
+	f.issuedFor, f.exchange = p.ID, &x
+	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, IssuedTokenType: models.TokenTypeAccessToken}, nil
+}
+
 func TestLookup(t *testing.T) {
 	for grantType, code := range map[string]string{"": models.ErrCodeInvalidRequest, "password": models.ErrCodeUnsupportedGrantType,
 		"refresh_token": models.ErrCodeUnsupportedGrantType} {
@@ -58,7 +64,8 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, want %s", grantType, err, code)
 		}
 	}
-	if got, want := oauth.GrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials, models.GrantJWTBearer}; !slices.Equal(got, want) {
+	if got, want := oauth.GrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials,
+		models.GrantJWTBearer, models.GrantTokenExchange}; !slices.Equal(got, want) {
 		t.Errorf("GrantTypes() = %v, want %v", got, want)
 	}
 	for _, gt := range oauth.GrantTypes() {
