@@ -22,6 +22,8 @@ type cached struct {
 	// project and team are the sub and team claims, for the allow-lists: copies, so
 	// that a caller changing its Principal cannot change what is checked.
 	project, team string
+	// jkt is the cnf.jkt the token is bound to ("" for an unbound token).
+	jkt string
 }
 
 // clockNode is a cache entry with its "recently used" bit.

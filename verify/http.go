@@ -29,12 +29,12 @@ func (v *Verifier) TokenFromRequest(r *http.Request) string {
 	return ""
 }
 
-// Middleware verifies every request's credential and puts the Principal in the request
-// context (FromContext). A missing or rejected credential gets 401 with an RFC 6750
+// Middleware verifies every request's credential (VerifyRequest: a DPoP-bound token
+// with its proof) and puts the Principal in the request context (FromContext). A missing or rejected credential gets 401 with an RFC 6750
 // WWW-Authenticate header and a JSON body; the handler is not called.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := v.Verify(r.Context(), v.TokenFromRequest(r))
+		p, err := v.VerifyRequest(r)
 		if err != nil {
 			if !errors.Is(err, ErrNoToken) {
 				v.cfg.logger.Info("verify: credential rejected", "path", r.URL.Path, "reason", err.Error())
@@ -123,7 +123,9 @@ func writeStepUp(w http.ResponseWriter, e *StepUpError) {
 
 // WriteError answers a verification error the RFC 6750 way: 401 invalid_token (or a
 // bare challenge when no credential was sent), 403 insufficient_scope, and a
-// *StepUpError 401 insufficient_user_authentication (RFC 9470).
+// *StepUpError 401 insufficient_user_authentication (RFC 9470). DPoP errors (RFC 9449
+// §7.1) get a DPoP challenge with algs: ErrDPoPProof 401 invalid_dpop_proof,
+// ErrDPoPBound 401 invalid_token; with RequireDPoP every challenge is a DPoP one.
 func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
 	var stepUp *StepUpError
 	var status int
@@ -134,12 +136,23 @@ func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrNoToken):
 		status, code, desc = http.StatusUnauthorized, "invalid_request", "no credential: send Authorization: Bearer <key>"
 		challenge = `Bearer realm="` + quote(v.cfg.audience) + `"`
+	case errors.Is(err, ErrDPoPProof):
+		// RFC 9449 §7.1: a DPoP challenge naming the algorithms proofs may use.
+		status, code, desc = http.StatusUnauthorized, "invalid_dpop_proof", strings.TrimPrefix(err.Error(), ErrDPoPProof.Error()+": ")
+		challenge = v.dpopChallenge(code, desc)
+	case errors.Is(err, ErrDPoPBound):
+		status, code, desc = http.StatusUnauthorized, "invalid_token", strings.TrimPrefix(err.Error(), ErrDPoPBound.Error()+": ")
+		challenge = v.dpopChallenge(code, desc)
 	case errors.Is(err, ErrInsufficientScope):
 		status, code, desc = http.StatusForbidden, "insufficient_scope", err.Error()
 		challenge = `Bearer error="` + code + `", error_description="` + quote(desc) + `"`
 	default:
 		status, code, desc = http.StatusUnauthorized, "invalid_token", describe(err)
 		challenge = `Bearer realm="` + quote(v.cfg.audience) + `", error="invalid_token", error_description="` + quote(desc) + `"`
+	}
+	if v.cfg.requireDPoP && !strings.HasPrefix(challenge, "DPoP ") {
+		// This API takes DPoP-bound tokens only: the challenge says DPoP.
+		challenge = "DPoP " + strings.TrimPrefix(challenge, "Bearer ") + `, algs="` + strings.Join(DPoPAlgs, " ") + `"`
 	}
 	if v.cfg.resourceMetadata != "" {
 		challenge += `, resource_metadata="` + quote(v.cfg.resourceMetadata) + `"`
@@ -166,6 +179,12 @@ func describe(err error) string {
 		}
 	}
 	return "invalid token"
+}
+
+// dpopChallenge is an RFC 9449 §7.1 challenge.
+func (v *Verifier) dpopChallenge(code, desc string) string {
+	return `DPoP realm="` + quote(v.cfg.audience) + `", error="` + code + `", error_description="` + quote(desc) +
+		`", algs="` + strings.Join(DPoPAlgs, " ") + `"`
 }
 
 func writeChallenge(w http.ResponseWriter, status int, code, desc, scope string) {

@@ -75,6 +75,11 @@ type Principal struct {
 	// that called it, and so on. Empty when nobody acts for the subject (or the token
 	// impersonates it).
 	Actors []Actor
+	// DPoPBound is true for a sender-constrained token (cnf.jkt, RFC 9449): the request
+	// carried a valid DPoP proof signed by the key the token is bound to, whose
+	// thumbprint is DPoPThumbprint.
+	DPoPBound      bool
+	DPoPThumbprint string
 }
 
 // Actor is one party of an actor chain: its sub and sub_type (SubjectProject for the

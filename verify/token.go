@@ -143,6 +143,13 @@ func (k *publicKey) verifySignature(input string, sig []byte) bool {
 		}
 		digest := sha256.Sum256(bytesOf(input))
 		return rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, digest[:], sig) == nil
+	case "PS256":
+		// DPoP proofs only: the JWKS never yields a PS256 key for credentials.
+		if k.rsa == nil || len(sig) != k.rsa.Size() {
+			return false
+		}
+		digest := sha256.Sum256(bytesOf(input))
+		return rsa.VerifyPSS(k.rsa, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 	}
 	return false
 }
@@ -213,7 +220,12 @@ type tokenClaims struct {
 	AMR      stringArray `json:"amr"`
 	// Act is the actor chain of a token issued by token exchange (RFC 8693 §4.1);
 	// parseActors reads it. may_act is not read: it concerns the issuer only.
-	Act    json.RawMessage `json:"act"`
+	Act json.RawMessage `json:"act"`
+	// Cnf binds a sender-constrained token to a key: jkt is the RFC 7638 thumbprint of
+	// the client's DPoP key (RFC 9449 §6).
+	Cnf *struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 	Status *struct {
 		StatusList *struct {
 			Idx *int   `json:"idx"`
@@ -225,7 +237,7 @@ type tokenClaims struct {
 // claimNames are tokenClaims' JSON names, nested ones included: a duplicate or a case
 // variant of any of them ("AUD", "ſub") rejects the token.
 var claimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-	"sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri")
+	"sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri", "cnf", "jkt")
 
 // normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
 func normalizeTyp(t string) string {

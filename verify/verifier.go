@@ -34,6 +34,11 @@ type config struct {
 	resourceMetadata string
 	logger           *slog.Logger
 	now              func() time.Time
+	// DPoP: refuse unbound tokens; the public base URL of requests (htu); the replay
+	// cache's bound.
+	requireDPoP   bool
+	publicURL     string
+	dpopCacheSize int
 	// projects and teams are the allow-lists (nil: no list).
 	projects, teams map[string]bool
 }
@@ -133,6 +138,8 @@ type Verifier struct {
 
 	cache *tokenCache
 	stats counters
+	// proofs remembers the DPoP proofs (jti) seen recently.
+	proofs *replayCache
 
 	stop chan struct{}
 	done chan struct{}
@@ -146,7 +153,7 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 	cfg := config{
 		kinds: map[Kind]bool{KindAPIKey: true, KindAccessToken: true}, algs: []string{"ES256", "EdDSA", "RS256"},
 		leeway: 30 * time.Second, fetchTimeout: 10 * time.Second, cooldown: 30 * time.Second, refreshEvery: 5 * time.Second,
-		defaultStatusTTL: time.Minute, cacheSize: 10000, logger: slog.Default(), now: time.Now,
+		defaultStatusTTL: time.Minute, cacheSize: 10000, logger: slog.Default(), now: time.Now, dpopCacheSize: 100000,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -169,7 +176,14 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 		}
 	}
 	issuer = strings.TrimSuffix(issuer, "/")
-	v := &Verifier{issuer: issuer, cfg: cfg, cache: newTokenCache(cfg.cacheSize), stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.publicURL != "" && HTU(cfg.publicURL) == "" {
+		return nil, errors.New("verify: PublicURL must be an absolute http or https URL")
+	}
+	if cfg.dpopCacheSize < 1 {
+		return nil, errors.New("verify: DPoPReplayCache needs a size of at least 1")
+	}
+	v := &Verifier{issuer: issuer, cfg: cfg, cache: newTokenCache(cfg.cacheSize), stop: make(chan struct{}), done: make(chan struct{}),
+		proofs: newReplayCache(cfg.dpopCacheSize)}
 	v.lists.Store(&map[string]*statusEntry{})
 	m, err := v.discover(ctx)
 	if err != nil {
@@ -255,9 +269,28 @@ func (v *Verifier) keyFor(ctx context.Context, kid, alg string) (*publicKey, err
 	return k, nil
 }
 
-// Verify checks a credential and returns its principal. The error wraps one of the
-// package's Err values.
+// Verify checks a credential presented as a bearer token and returns its principal.
+// The error wraps one of the package's Err values. A DPoP-bound token (cnf.jkt) is
+// refused here with ErrDPoPBound: it is accepted only with its proof, by VerifyRequest
+// (and so Middleware).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
+	c, err := v.verifyEntry(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if c.jkt != "" {
+		v.stats.rejected.Add(1)
+		return nil, errBoundAsBearer
+	}
+	if v.cfg.requireDPoP {
+		v.stats.rejected.Add(1)
+		return nil, errUnbound
+	}
+	return c.p, nil
+}
+
+// verifyEntry checks a credential, from the cache when it was seen before.
+func (v *Verifier) verifyEntry(ctx context.Context, token string) (*cached, error) {
 	if token == "" {
 		return nil, ErrNoToken
 	}
@@ -273,7 +306,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 			v.stats.cachedRejected.Add(1)
 			return nil, err
 		}
-		return c.p, nil
+		return &c, nil
 	}
 	c, err := v.verifyFull(ctx, token)
 	if err != nil {
@@ -282,7 +315,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	}
 	v.cache.put(key, *c)
 	v.stats.verified.Add(1)
-	return c.p, nil
+	return c, nil
 }
 
 // recheck is what a cached credential must still pass: not expired, its key still
@@ -386,6 +419,12 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	}
 	p.ClientID = client
 	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: client, team: cl.Team}
+	if cl.Cnf != nil {
+		if cl.Cnf.JKT == "" || len(cl.Cnf.JKT) > 100 {
+			return nil, fmt.Errorf("%w: cnf must carry a jkt", ErrClaims)
+		}
+		out.jkt, p.DPoPBound, p.DPoPThumbprint = cl.Cnf.JKT, true, cl.Cnf.JKT
+	}
 	// A project's or a service account's token is its own client's: client_id is sub.
 	// A user's token names the client acting for the user, which is not the user.
 	switch {
