@@ -3,6 +3,7 @@ package models
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -17,6 +18,8 @@ import (
 type MasterKeys struct {
 	ids   [][4]byte
 	aeads []cipher.AEAD
+	// derive is the first key's HMAC root for DeriveKey.
+	derive []byte
 }
 
 // sealedPrefix versions the ciphertext format: "v1." + base64url(keyID ‖ nonce ‖ sealed).
@@ -46,8 +49,22 @@ func NewMasterKeys(keys [][]byte) (*MasterKeys, error) {
 		sum := sha256.Sum256(append([]byte("gatehouse master key id\x00"), k...))
 		m.ids = append(m.ids, [4]byte(sum[:4]))
 		m.aeads = append(m.aeads, aead)
+		if i == 0 {
+			mac := hmac.New(sha256.New, k)
+			mac.Write([]byte("gatehouse derived keys"))
+			m.derive = mac.Sum(nil)
+		}
 	}
 	return m, nil
+}
+
+// DeriveKey is a 32-byte key for one purpose (label), derived from the first master key:
+// the same on every instance configured with the same master key, and useless for
+// anything else.
+func (m *MasterKeys) DeriveKey(label string) []byte {
+	mac := hmac.New(sha256.New, m.derive)
+	mac.Write([]byte(label))
+	return mac.Sum(nil)
 }
 
 // Seal encrypts plaintext under the first key, bound to aad (e.g. the signing key's

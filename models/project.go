@@ -39,9 +39,12 @@ type Project struct {
 	// RequirePushedAuthorization makes the authorization endpoint refuse its requests
 	// unless they were pushed to /oauth/par first (RFC 9126 §6).
 	RequirePushedAuthorization bool
-	CreatedBy                  *string
-	CreatedAt                  time.Time
-	UpdatedAt                  time.Time
+	// RequireDPoP makes the token endpoint refuse its token requests that carry no DPoP
+	// proof (RFC 9449): every access token it gets is sender-constrained.
+	RequireDPoP bool `gorm:"column:require_dpop"`
+	CreatedBy   *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 	// Grants are the APIs the project may get credentials for, loaded with the project
 	// where issuance needs them (client authentication, assertions).
 	Grants []IssuableGrant `gorm:"-"`
@@ -87,6 +90,8 @@ type ProjectSettings struct {
 	PublicClient *bool
 	// RequirePushedAuthorization: nil leaves it as it is.
 	RequirePushedAuthorization *bool
+	// RequireDPoP: nil leaves it as it is.
+	RequireDPoP *bool
 }
 
 // ProjectSummary is a project in a list, with its team's name.

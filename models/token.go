@@ -59,6 +59,8 @@ type AccessTokenClaims struct {
 	// MayAct, when present, names the only party that may exchange this token to act
 	// for its subject (RFC 8693 §4.4).
 	MayAct *ActClaim `json:"may_act,omitempty"`
+	// Cnf binds a sender-constrained token to the client's DPoP key (RFC 9449 §6).
+	Cnf *Confirmation `json:"cnf,omitempty"`
 }
 
 // IDTokenClaims are an OpenID Connect ID token's claims (OIDC Core §2): the user (sub)
@@ -95,6 +97,9 @@ type IssuedToken struct {
 	RefreshToken string
 	// IssuedTokenType is the RFC 8693 issued_token_type of a token exchange's answer.
 	IssuedTokenType string
+	// DPoPJKT is the thumbprint of the DPoP key the access token is bound to ("": a
+	// bearer token).
+	DPoPJKT string
 }
 
 // QuoteForError quotes client-supplied text for an error description: bounded, and

@@ -320,8 +320,10 @@ type SettingsForm struct {
 	PublicClient bool
 	// RequirePAR is the checkbox "require_par": require pushed authorization requests.
 	RequirePAR bool
-	Errors     map[string]string
-	Saved      bool
+	// RequireDPoP is the checkbox "require_dpop": token requests must carry DPoP proofs.
+	RequireDPoP bool
+	Errors      map[string]string
+	Saved       bool
 }
 
 // Checkbox is one checkbox of a group.

@@ -66,6 +66,8 @@ type Config struct {
 	MetricsAddr string
 	// PprofAddr, when set, serves net/http/pprof on this loopback address.
 	PprofAddr string
+	// DPoPNonce requires server nonces in DPoP proofs at the token endpoint.
+	DPoPNonce bool
 	// AccessLog is "all" or "errors" (the machine endpoints log only their failures).
 	AccessLog string
 	// MaxConnections caps the connections held at once (see connLimiter).
@@ -101,6 +103,7 @@ type rawConfig struct {
 	leakKeysURL, leakKeysFile                                                  string
 	webhookRetention, exchangeDepth                                            string
 	openRegistrationTeam, openRegistrationsPerIP                               string
+	dpopNonce                                                                  string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -133,6 +136,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_MAX_CONNECTIONS", "max-connections", "", "connections held at once; default: the open-file limit less 256, at most 20000", &r.maxConnections},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
+		{"GATEHOUSE_DPOP_NONCE", "dpop-nonce", "off", "on: DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8)", &r.dpopNonce},
 		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
 		{"GATEHOUSE_OPEN_REGISTRATION_TEAM", "open-registration-team", "", "id of the team that receives dynamic client registrations without an initial access token, if its policy is open too", &r.openRegistrationTeam},
 		{"GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "open-registrations-per-ip", "10", "registrations without an initial access token per source address per minute before 429", &r.openRegistrationsPerIP},
@@ -353,6 +357,12 @@ func (r *rawConfig) validate() (*Config, error) {
 		bad("GATEHOUSE_MAX_CONNECTIONS", "max-connections", "%d is too close to the process's open-file limit (%d): raise the limit (ulimit -n) or lower this", n, limit)
 	} else {
 		c.MaxConnections = n
+	}
+	switch r.dpopNonce {
+	case "on", "off":
+		c.DPoPNonce = r.dpopNonce == "on"
+	default:
+		bad("GATEHOUSE_DPOP_NONCE", "dpop-nonce", "want on or off, got %q", r.dpopNonce)
 	}
 	switch r.accessLog {
 	case "all", "errors":

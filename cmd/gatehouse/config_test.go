@@ -119,6 +119,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"BadWebhookRetention", "GATEHOUSE_WEBHOOK_RETENTION", "a month", "GATEHOUSE_WEBHOOK_RETENTION"},
 		{"ZeroExchangeDepth", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "0", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH"},
 		{"DeepExchange", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "11", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH"},
+		{"BadDPoPNonce", "GATEHOUSE_DPOP_NONCE", "yes", "GATEHOUSE_DPOP_NONCE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -190,7 +190,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		AuthFailuresPerClient: cfg.AuthFailuresPerClient, AuthFailuresPerIP: cfg.AuthFailuresPerIP,
 		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, QuietMachineLog: cfg.AccessLog == "errors",
 		LeakGitHubKeysURL: cfg.LeakGitHubKeysURL, LeakGitHubKeysFile: cfg.LeakGitHubKeysFile,
-		OpenRegistrationTeam: cfg.OpenRegistrationTeam, OpenRegistrationsPerIP: cfg.OpenRegistrationsPerIP,
+		OpenRegistrationTeam: cfg.OpenRegistrationTeam, OpenRegistrationsPerIP: cfg.OpenRegistrationsPerIP, DPoPNonce: cfg.DPoPNonce,
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
@@ -386,6 +386,8 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 			Failed: "pruning authentication failure counts failed"},
 		{Name: "assertions.prune", Every: 5 * time.Minute, Run: st.PruneUsedAssertions,
 			Failed: "pruning used assertion ids failed"},
+		{Name: "dpop_proofs.prune", Every: 5 * time.Minute, Run: st.PruneUsedDPoPProofs,
+			Failed: "pruning used DPoP proof ids failed"},
 		{Name: "authorization_codes.prune", Every: 5 * time.Minute, Run: st.PruneAuthorizationCodes,
 			Failed: "pruning expired authorization codes failed"},
 		// Webhooks: fan new outbox events out to the endpoints that subscribe, then send

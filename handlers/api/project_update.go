@@ -19,6 +19,7 @@ type projectPatch struct {
 	RedirectURIs          *[]string `json:"redirect_uris"`
 	PublicClient          *bool     `json:"public_client"`
 	RequirePAR            *bool     `json:"require_pushed_authorization_requests"`
+	RequireDPoP           *bool     `json:"require_dpop"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -57,6 +58,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 		}
 		set.PublicClient = in.PublicClient
 		set.RequirePushedAuthorization = in.RequirePAR
+		set.RequireDPoP = in.RequireDPoP
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {
 		return ifMatch(c, func() (any, error) { return projectOf(p), nil })

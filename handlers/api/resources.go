@@ -40,6 +40,7 @@ type projectJSON struct {
 	RedirectURIs          []string  `json:"redirect_uris"`
 	PublicClient          bool      `json:"public_client"`
 	RequirePAR            bool      `json:"require_pushed_authorization_requests"`
+	RequireDPoP           bool      `json:"require_dpop"`
 	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
@@ -48,7 +49,7 @@ type projectJSON struct {
 func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
-		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
+		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, RequireDPoP: p.RequireDPoP, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 

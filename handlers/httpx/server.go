@@ -67,6 +67,9 @@ type Config struct {
 	// OpenRegistrationsPerIP bounds the registrations without a token per source
 	// address per minute (0: 10).
 	OpenRegistrationsPerIP int
+	// DPoPNonce makes the token endpoint require a server-provided nonce in DPoP proofs
+	// (RFC 9449 §8): stateless, so every instance sharing the master key accepts it.
+	DPoPNonce bool
 }
 
 // OIDCConfig names the identity provider developers sign in with.

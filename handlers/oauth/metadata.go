@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/oauth"
+	"github.com/gatehouse-dev/gatehouse/verify"
 )
 
 // Metadata is the RFC 8414 authorization server metadata document.
@@ -38,6 +39,8 @@ type Metadata struct {
 	// must use it is its project's setting, so the server-wide answer is false.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
+	// DPoPSigningAlgValuesSupported are the algorithms DPoP proofs may use (RFC 9449 §5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 	// Gatehouse extensions: the types of token it issues, what they are signed with, and
 	// where its status lists live (a verifier fetches no status list from anywhere else).
 	TokenTypesSupported       []string `json:"token_types_supported"`
@@ -76,6 +79,7 @@ func (h *Handler) metadataDocument() Metadata {
 		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
 		PushedAuthorizationRequestEndpoint:         base + parPath,
 		RequirePushedAuthorizationRequests:         false,
+		DPoPSigningAlgValuesSupported:              verify.DPoPAlgs,
 		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:                  models.SigningAlgs,
 		StatusListURIPrefix:                        base + "/statuslists/",

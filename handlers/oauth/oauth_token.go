@@ -37,6 +37,12 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	h.setDPoPNonce(c)
+	ctx, err := h.tokenDPoP(c) // dpop.go: a proof binds the token to its key
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	c.SetRequest(c.Request().WithContext(ctx))
 	if sa := serviceAccountNamed(c, form); sa != "" {
 		return h.issueServiceAccountToken(c, form, grant, sa)
 	}
@@ -44,7 +50,9 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
-	ctx := c.Request().Context()
+	if err := requireDPoP(ctx, p); err != nil {
+		return writeOAuthError(c, err)
+	}
 	tok, err := grant.Token(ctx, h.Store, oauth.Request{GrantType: form.Get("grant_type"), Params: form, Client: p,
 		AssertionAudiences: h.assertionAudiences()})
 	var refused *oauth.RefusedCredential
@@ -54,16 +62,25 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	if err := requireDPoP(ctx, tok.Project); err != nil {
+		return writeOAuthError(c, err) // a grant whose own credential named the project
+	}
 	h.Usage.Token(tok.Project.ID, tok.Audiences)
 	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
 	return tokenAnswer(c, tok.IssuedToken)
 }
 
-// tokenAnswer is the successful token response, never cached.
+// tokenAnswer is the successful token response, never cached. A token bound to a DPoP
+// key is of type DPoP (RFC 9449 §5); a request with a proof whose token could not be
+// bound (a service account's) gets a Bearer token, which tells the client so.
 func tokenAnswer(c echo.Context, tok *models.IssuedToken) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
-	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope,
+	typ := "Bearer"
+	if tok.DPoPJKT != "" {
+		typ = models.TokenTypeDPoP
+	}
+	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: typ, ExpiresIn: tok.ExpiresIn, Scope: tok.Scope,
 		IDToken: tok.IDToken, RefreshToken: tok.RefreshToken, IssuedTokenType: tok.IssuedTokenType})
 }
 

@@ -32,6 +32,10 @@ func (h *Handler) updateProject(c echo.Context) error {
 		par := form.Get("require_par") == "on"
 		in.RequirePushedAuthorization = &par
 	}
+	if form.Has("dpop_shown") {
+		dpop := form.Get("require_dpop") == "on"
+		in.RequireDPoP = &dpop
+	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
@@ -43,6 +47,9 @@ func (h *Handler) updateProject(c echo.Context) error {
 			if in.RedirectURIs != nil {
 				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
 				vm.Settings.RequirePAR = *in.RequirePushedAuthorization
+			}
+			if in.RequireDPoP != nil {
+				vm.Settings.RequireDPoP = *in.RequireDPoP
 			}
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)

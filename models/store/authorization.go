@@ -362,7 +362,7 @@ func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models
 			}
 		}
 		var err error
-		tok, err = s.mintAccessToken(p, &models.IssuableGrant{Identifier: s.UserinfoAudience()}, scopes, sub)
+		tok, err = s.mintAccessToken(ctx, p, &models.IssuableGrant{Identifier: s.UserinfoAudience()}, scopes, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -392,7 +392,7 @@ func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models
 		if len(scopes) == 0 {
 			return nil, errBadCode("none of the scopes the user allowed is still granted and delegable")
 		}
-		if tok, err = s.mintAccessToken(p, g, scopes, sub); err != nil {
+		if tok, err = s.mintAccessToken(ctx, p, g, scopes, sub); err != nil {
 			return nil, err
 		}
 	}

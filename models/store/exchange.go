@@ -119,7 +119,7 @@ func (s *Store) ExchangeToken(ctx context.Context, p *models.Project, x models.T
 		t := st.AuthTime.Time()
 		sub.authTime = &t
 	}
-	tok, err := s.mintAccessToken(p, g, scopes, sub)
+	tok, err := s.mintAccessToken(ctx, p, g, scopes, sub)
 	if err != nil {
 		return nil, err
 	}

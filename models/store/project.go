@@ -165,17 +165,21 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		if in.RequirePushedAuthorization != nil {
 			par = *in.RequirePushedAuthorization
 		}
+		dpop := p.RequireDPoP
+		if in.RequireDPoP != nil {
+			dpop = *in.RequireDPoP
+		}
 		next := map[string]any{
 			"name": name, "description": desc,
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
 			"auth_methods": strings.Join(methods, " "), "redirect_uris": strings.Join(redirects, "\n"), "public_client": public,
-			"require_pushed_authorization": par,
+			"require_pushed_authorization": par, "require_dpop": dpop,
 		}
 		changed := map[string]any{}
 		prev := map[string]any{"name": p.Name, "description": p.Description,
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
 			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient,
-			"require_pushed_authorization": p.RequirePushedAuthorization}
+			"require_pushed_authorization": p.RequirePushedAuthorization, "require_dpop": p.RequireDPoP}
 		for k, val := range next {
 			if prev[k] != val {
 				changed[k] = val

@@ -103,7 +103,7 @@ func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantTy
 	if err != nil {
 		return nil, err
 	}
-	return s.mintAccessToken(p, g, scopes, subject{id: p.ClientID(), typ: models.SubjectProject})
+	return s.mintAccessToken(ctx, p, g, scopes, subject{id: p.ClientID(), typ: models.SubjectProject})
 }
 
 // subject is whom an access token is about: its sub, sub_type and, for a user, when
@@ -119,8 +119,9 @@ type subject struct {
 }
 
 // mintAccessToken signs an RFC 9068 access token issued to project p for grant g's API
-// with scopes, about sub. The lifetime is the project's, capped by the API's.
-func (s *Store) mintAccessToken(p *models.Project, g *models.IssuableGrant, scopes []string, sub subject) (*models.IssuedToken, error) {
+// with scopes, about sub. The lifetime is the project's, capped by the API's. A request
+// with a DPoP proof (models.WithDPoPKey on ctx) gets a token bound to its key (cnf.jkt).
+func (s *Store) mintAccessToken(ctx context.Context, p *models.Project, g *models.IssuableGrant, scopes []string, sub subject) (*models.IssuedToken, error) {
 	now := s.now()
 	ttl := p.TokenTTL()
 	if g.MaxTokenTTL > 0 && time.Duration(g.MaxTokenTTL)*time.Second < ttl {
@@ -140,11 +141,16 @@ func (s *Store) mintAccessToken(p *models.Project, g *models.IssuableGrant, scop
 		claims.AuthTime = jwt.NewNumericDate(*sub.authTime)
 	}
 	claims.ACR, claims.AMR, claims.Act = sub.acr, sub.amr, sub.act
+	claims.Cnf = dpopConfirmation(ctx)
 	tok, _, err := s.signer.Sign(models.TypAccessToken, claims)
 	if err != nil {
 		return nil, err
 	}
-	return &models.IssuedToken{Token: tok, ExpiresIn: int64(ttl / time.Second), Scope: claims.Scope, Audiences: auds}, nil
+	out := &models.IssuedToken{Token: tok, ExpiresIn: int64(ttl / time.Second), Scope: claims.Scope, Audiences: auds}
+	if claims.Cnf != nil {
+		out.DPoPJKT = claims.Cnf.JKT
+	}
+	return out, nil
 }
 
 var inactive = &models.Introspection{Active: false}
