@@ -69,6 +69,8 @@ type envOptions struct {
 	metricsToken string
 	// leakKeysURL and leakKeysFile hold GitHub's secret-scanning keys.
 	leakKeysURL, leakKeysFile string
+	// dpopNonce requires server nonces in DPoP proofs at the token endpoint.
+	dpopNonce bool
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -129,6 +131,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		TrustedProxies:    o.trustedProxies,
 		MetricsToken:      o.metricsToken,
 		LeakGitHubKeysURL: o.leakKeysURL, LeakGitHubKeysFile: o.leakKeysFile,
+		DPoPNonce: o.dpopNonce,
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ func TestBackgroundJobs(t *testing.T) {
 		"sessions.prune":            {10 * time.Minute, false},
 		"auth_failures.prune":       {5 * time.Minute, false},
 		"assertions.prune":          {5 * time.Minute, false},
+		"dpop_proofs.prune":         {5 * time.Minute, false},
 		"authorization_codes.prune": {5 * time.Minute, false},
 		"webhooks.deliver":          {time.Second, true},
 		"webhooks.expiring":         {10 * time.Minute, false},
