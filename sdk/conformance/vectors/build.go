@@ -31,6 +31,7 @@ type builder struct {
 	key, attacker *ecdsa.PrivateKey
 	docs          map[string]Document
 	cases         []Case
+	dpop          []DPoPCase
 	// rnd is a seeded source for bytes that only need to look random (JWE parts).
 	rnd *mrand.ChaCha8
 }
@@ -68,7 +69,8 @@ func Build() (f *File, err error) {
 	b.stepUp()
 	b.resourceMetadataCases()
 	b.actors()
-	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases}
+	b.dpopCases()
+	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases, DPoPCases: b.dpop}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}

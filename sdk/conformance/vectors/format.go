@@ -84,6 +84,48 @@ type File struct {
 	// any other URL answers 404.
 	Documents map[string]Document `json:"documents"`
 	Cases     []Case              `json:"cases"`
+	// DPoPCases are sender-constrained tokens presented with HTTP requests (RFC 9449):
+	// a verifier that checks DPoP runs them; one that does not yet may skip them.
+	DPoPCases []DPoPCase `json:"dpop_cases,omitempty"`
+}
+
+// The reasons of DPoP cases, besides Codes: a bad or missing proof for a bound token
+// (answered 401 invalid_dpop_proof), and a binding refused (a bound token sent as a
+// bearer token, or an unbound one where DPoP is required; 401 invalid_token).
+const (
+	CodeDPoPProof = "dpop_proof"
+	CodeDPoPBound = "dpop_bound"
+)
+
+// DPoPCase is one access token presented, in order, with each of Requests to one new
+// verifier built with Options (and RequireDPoP: refuse unbound tokens), on the file's
+// clock.
+type DPoPCase struct {
+	Name        string        `json:"name"`
+	Token       string        `json:"token"`
+	Options     Options       `json:"options"`
+	RequireDPoP bool          `json:"require_dpop"`
+	Requests    []DPoPRequest `json:"requests"`
+}
+
+// DPoPRequest is an HTTP request to the API: its method and URL (the verifier's URL for
+// htu is this one: scheme, host and path), "Authorization: <Scheme> <token>", and the
+// DPoP header values (none, one, or several).
+type DPoPRequest struct {
+	Method string     `json:"method"`
+	URL    string     `json:"url"`
+	Scheme string     `json:"scheme"`
+	DPoP   []string   `json:"dpop"`
+	Expect DPoPExpect `json:"expect"`
+}
+
+// DPoPExpect is a request's outcome: accepted, with the thumbprint the token is bound
+// to ("" for an unbound token), or refused with a code of Codes or CodeDPoPProof or
+// CodeDPoPBound.
+type DPoPExpect struct {
+	Valid          bool   `json:"valid"`
+	Error          string `json:"error,omitempty"`
+	DPoPThumbprint string `json:"dpop_thumbprint,omitempty"`
 }
 
 // Document is what a URL answers (with Cache-Control: max-age=300).
@@ -267,6 +309,18 @@ func (f *File) Validate() error {
 			return fmt.Errorf("vectors: case %q: the challenge's resource_metadata is not the option's", c.Name)
 		}
 		seen[c.Name] = true
+	}
+	for _, c := range f.DPoPCases {
+		if c.Name == "" || seen[c.Name] || len(c.Requests) == 0 || c.Options.Audience == "" {
+			return fmt.Errorf("vectors: DPoP case %q: needs a unique name, an audience and requests", c.Name)
+		}
+		seen[c.Name] = true
+		for _, r := range c.Requests {
+			known := slices.Contains(Codes, r.Expect.Error) || r.Expect.Error == CodeDPoPProof || r.Expect.Error == CodeDPoPBound
+			if r.Expect.Valid == (r.Expect.Error != "") || (!r.Expect.Valid && !known) || (r.Scheme != "DPoP" && r.Scheme != "Bearer") {
+				return fmt.Errorf("vectors: DPoP case %q: a request needs a scheme and either valid or a known error", c.Name)
+			}
+		}
 	}
 	return nil
 }
