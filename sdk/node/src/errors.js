@@ -128,3 +128,43 @@ export class InsufficientUserAuthenticationError extends VerifyError {
 }
 InsufficientUserAuthenticationError.code = 'insufficient_user_authentication';
 InsufficientUserAuthenticationError.description = 'insufficient user authentication';
+
+/**
+ * A DPoP proof (RFC 9449) is missing where a DPoP-bound token needs one, malformed, or
+ * does not match the request, the key or the token: answered 401 invalid_dpop_proof
+ * with a DPoP challenge. The description says what is wrong.
+ */
+export class DPoPProofError extends VerifyError {
+  /** @param {string} reason */
+  constructor(reason) {
+    super(reason);
+    /** The error_description. */
+    this.reason = reason;
+  }
+
+  get description() {
+    return this.reason;
+  }
+}
+DPoPProofError.code = 'dpop_proof';
+DPoPProofError.description = 'invalid DPoP proof';
+
+/**
+ * A DPoP-bound token sent as a bearer token (or an unbound one under the DPoP scheme),
+ * or an unbound token where requireDPoP asks for a bound one: answered 401
+ * invalid_token with a DPoP challenge.
+ */
+export class DPoPBoundError extends VerifyError {
+  /** @param {string} reason */
+  constructor(reason) {
+    super(reason);
+    /** The error_description. */
+    this.reason = reason;
+  }
+
+  get description() {
+    return this.reason;
+  }
+}
+DPoPBoundError.code = 'dpop_bound';
+DPoPBoundError.description = 'DPoP binding';

@@ -34,7 +34,7 @@ export function gatehouse(verifier, options = {}) {
   return async function gatehouseMiddleware(req, res, next) {
     let p;
     try {
-      p = await verifier.verify(verifier.tokenFromRequest(req));
+      p = await verifier.verifyRequest(req);
     } catch (err) {
       logRejection(verifier, err, req.path ?? req.url);
       send(res, errorAnswer(err, verifier.audience, verifier.resourceMetadata));

@@ -32,7 +32,7 @@ export function gatehouse(verifier, options = {}) {
   return async function gatehousePreHandler(request, reply) {
     let p;
     try {
-      p = await verifier.verify(verifier.tokenFromRequest(request));
+      p = await verifier.verifyRequest(request);
     } catch (err) {
       logRejection(verifier, err, request.url);
       return send(reply, errorAnswer(err, verifier.audience, verifier.resourceMetadata));

@@ -1,6 +1,9 @@
 // RFC 6750 answers, shared by the Express and Fastify adapters (verify/http.go).
 
-import { InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, VerifyError } from './errors.js';
+import { DPOP_ALGS } from './dpop.js';
+import {
+  DPoPBoundError, DPoPProofError, InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, VerifyError,
+} from './errors.js';
 
 /**
  * An HTTP answer: status, headers and the JSON body text.
@@ -127,6 +130,13 @@ export function errorAnswer(err, realm, resourceMetadata = '') {
 
 /** @returns {Answer} */
 function baseErrorAnswer(err, realm) {
+  if (err instanceof DPoPProofError || err instanceof DPoPBoundError) {
+    // RFC 9449 §7.1: a DPoP challenge naming the algorithms proofs may use.
+    const code = err instanceof DPoPProofError ? 'invalid_dpop_proof' : 'invalid_token';
+    return json(401, {
+      'WWW-Authenticate': `DPoP realm="${quote(realm)}", error="${code}", error_description="${quote(err.reason)}", algs="${DPOP_ALGS.join(' ')}"`,
+    }, code, err.reason);
+  }
   if (err instanceof NoTokenError) {
     return json(401, { 'WWW-Authenticate': `Bearer realm="${quote(realm)}"` }, 'invalid_request',
       'no credential: send Authorization: Bearer <key>');

@@ -47,6 +47,12 @@ export interface VerifierOptions {
   headerApiKey?: boolean;
   /** Also read credentials from this query parameter (off by default: URLs end up in logs). */
   queryParam?: string;
+  /** Refuse tokens that are not DPoP-bound (RFC 9449). */
+  requireDPoP?: boolean;
+  /** The public base URL of this API behind a proxy: a DPoP proof's htu names it joined with the request's path. */
+  publicURL?: string;
+  /** How many DPoP proofs (jti) are remembered to refuse replays (default 100000). */
+  dpopReplayCacheSize?: number;
   /**
    * The URL of this API's RFC 9728 protected resource metadata (on its own host:
    * https://api.example.com/.well-known/oauth-protected-resource/v1 for
@@ -98,6 +104,10 @@ export declare class Principal {
    * (the act claim, RFC 8693): actors[0] exchanged the token this API received; [] when none.
    */
   readonly actors: readonly Actor[];
+  /** True for a DPoP-bound token accepted with its proof (verifyRequest). */
+  readonly dpopBound: boolean;
+  /** The RFC 7638 thumbprint of the key the token is bound to ('' when unbound). */
+  readonly dpopThumbprint: string;
   /** undefined when the user authenticated at most maxAgeSeconds before now, else the error to answer (RFC 9470). */
   checkAuthTime(now: Date | number, maxAgeSeconds: number): InsufficientUserAuthenticationError | undefined;
   /** undefined when acr is one of values, else the error to answer (RFC 9470). */
@@ -154,6 +164,10 @@ export declare class Verifier {
   now(): number;
   /** Checks a credential; rejects with a VerifyError subclass. */
   verify(token: string | null | undefined): Promise<Principal>;
+  /** The request's credential, a DPoP-bound token with its proof (RFC 9449). */
+  verifyRequest(req: any): Promise<Principal>;
+  /** The URL a DPoP proof for req must name (htu). */
+  requestURL(req: any): string;
   /** Bearer credential, then X-API-Key (headerApiKey), then the query parameter (queryParam); '' when none. */
   tokenFromRequest(req: HeadersLike): string;
   stats(): VerifierStats;
@@ -172,7 +186,7 @@ export declare const MAX_TOKEN_LEN: number;
 export type ErrorCode =
   | 'no_token' | 'malformed' | 'header' | 'unknown_key' | 'signature' | 'type' | 'issuer' | 'audience' | 'expired'
   | 'not_yet_valid' | 'claims' | 'revoked' | 'status_unavailable' | 'not_allowed' | 'insufficient_scope'
-  | 'insufficient_user_authentication';
+  | 'insufficient_user_authentication' | 'dpop_proof' | 'dpop_bound';
 
 /** The base of every rejection. */
 export declare class VerifyError extends Error {
@@ -219,3 +233,24 @@ export declare class InsufficientUserAuthenticationError extends VerifyError {
   /** The acr values the route accepts (checkACR), else null. */
   readonly acrValues: string[] | null;
 }
+/** A DPoP proof is missing, malformed, or does not match the request, key or token: 401 invalid_dpop_proof. */
+export declare class DPoPProofError extends VerifyError {
+  constructor(reason: string);
+  readonly code: 'dpop_proof';
+  readonly reason: string;
+}
+/** A DPoP-bound token sent as a bearer token, or an unbound one where DPoP is required: 401 invalid_token. */
+export declare class DPoPBoundError extends VerifyError {
+  constructor(reason: string);
+  readonly code: 'dpop_bound';
+  readonly reason: string;
+}
+/** The algorithms DPoP proofs may be signed with. */
+export declare const DPOP_ALGS: readonly string[];
+/** The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK. */
+export declare function jwkThumbprint(jwk: Record<string, unknown>): string;
+/** Checks one DPoP proof JWT (RFC 9449 §4.3); the jti's replay and the nonce are the caller's. */
+export declare function checkDPoPProof(
+  proof: string,
+  check: { method: string; url: string; accessToken?: string; now: number; windowMs?: number },
+): { jkt: string; jti: string; iat: number; nonce: string };

@@ -8,8 +8,9 @@
 
 import * as nodeCrypto from 'node:crypto';
 import { ClockCache } from './cache.js';
+import { checkDPoPProof, DPOP_WINDOW, htu, ReplayCache } from './dpop.js';
 import {
-  AudienceError, ClaimsError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
+  AudienceError, ClaimsError, DPoPBoundError, DPoPProofError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
   NoTokenError, NotAllowedError, NotYetValidError, RevokedError, SignatureError, StatusUnavailableError, TokenTypeError, UnknownKeyError,
 } from './errors.js';
 import { parseJWKS, SUPPORTED_ALGS } from './keys.js';
@@ -22,6 +23,7 @@ import { ACR_REASON, maxAgeOf, NO_AUTH_TIME, TOO_OLD } from './http.js';
 
 export * from './errors.js';
 export { MAX_TOKEN_LEN };
+export { checkDPoPProof, DPOP_ALGS, jwkThumbprint } from './dpop.js';
 
 /** Most distinct status lists one verifier tracks. */
 const MAX_LISTS = 1024;
@@ -131,6 +133,13 @@ export class Principal {
      * API received, actors[1] the one that called it, and so on; [] when none.
      */
     this.actors = Object.freeze(f.actors);
+    /**
+     * True for a sender-constrained token (cnf.jkt, RFC 9449): the request carried a
+     * valid DPoP proof signed by the key the token is bound to, whose RFC 7638
+     * thumbprint is dpopThumbprint ('' for an unbound token).
+     */
+    this.dpopBound = f.dpopThumbprint !== '';
+    this.dpopThumbprint = f.dpopThumbprint;
     this.#iat = f.issuedAt;
     this.#exp = f.expiresAt;
     this.#authTime = f.authTime;
@@ -254,6 +263,9 @@ export class Verifier {
   #headerApiKey;
   #queryParam;
   #resourceMetadata;
+  #requireDPoP;
+  #publicURL;
+  #proofs;
 
   #jwksURI = '';
   #listPrefix = '';
@@ -320,6 +332,10 @@ export class Verifier {
     this.#logger = o.logger ?? defaultLogger;
     this.#headerApiKey = o.headerApiKey === true;
     this.#queryParam = typeof o.queryParam === 'string' ? o.queryParam : '';
+    this.#requireDPoP = o.requireDPoP === true;
+    this.#publicURL = typeof o.publicURL === 'string' ? o.publicURL.replace(/\/$/, '') : '';
+    if (this.#publicURL !== '' && htu(this.#publicURL) === '') throw new TypeError('verify: publicURL must be an absolute http or https URL');
+    this.#proofs = new ReplayCache(Math.floor(num(o.dpopReplayCacheSize, 'dpopReplayCacheSize', 100000, 1)));
     const rm = o.resourceMetadata ?? '';
     if (typeof rm !== 'string') throw new TypeError('verify: resourceMetadata must be a string (a URL)');
     this.#resourceMetadata = rm;
@@ -387,6 +403,80 @@ export class Verifier {
    * @returns {Promise<Principal>}
    */
   async verify(token) {
+    const c = await this.#verifyEntry(token);
+    if (c.jkt !== '') {
+      this.#stats.rejected++;
+      throw new DPoPBoundError('a DPoP-bound token must be sent with the DPoP scheme and a proof');
+    }
+    if (this.#requireDPoP) {
+      this.#stats.rejected++;
+      throw new DPoPBoundError('this API accepts DPoP-bound tokens only');
+    }
+    return c.p;
+  }
+
+  /**
+   * Checks a request's credential: an unbound token as verify does; a DPoP-bound token
+   * (cnf.jkt) only as "Authorization: DPoP <token>" with exactly one DPoP header holding
+   * a proof (RFC 9449) for this request's method and URL (publicURL joined with the
+   * path when set), with ath, an iat within 60 s, a jti not seen before (an in-memory
+   * replay cache) and signed by the key whose thumbprint is cnf.jkt.
+   * @param {any} req a Node request (method, url, headers), or {method, url, headers} with an absolute url
+   * @returns {Promise<Principal>}
+   */
+  async verifyRequest(req) {
+    const get = headerGetter(req);
+    const auth = get('authorization') ?? '';
+    const sp = auth.indexOf(' ');
+    const dpop = sp >= 0 && auth.slice(0, sp).toLowerCase() === 'dpop';
+    const token = dpop ? goTrimSpace(auth.slice(sp + 1)) : this.tokenFromRequest(req);
+    const c = await this.#verifyEntry(token);
+    if (c.jkt === '') {
+      if (dpop || this.#requireDPoP) {
+        this.#stats.rejected++;
+        throw new DPoPBoundError(dpop ? 'the DPoP scheme was used with a token that is not DPoP-bound' : 'this API accepts DPoP-bound tokens only');
+      }
+      return c.p;
+    }
+    if (!dpop) {
+      this.#stats.rejected++;
+      throw new DPoPBoundError('a DPoP-bound token must be sent with the DPoP scheme and a proof');
+    }
+    try {
+      const proofs = dpopHeaders(req);
+      if (proofs.length === 0) throw new DPoPProofError('the request has no DPoP header');
+      if (proofs.length > 1) throw new DPoPProofError('the request has more than one DPoP header');
+      const now = this.#now();
+      const p = checkDPoPProof(proofs[0], { method: req.method ?? 'GET', url: this.requestURL(req), accessToken: token, now });
+      if (p.jkt !== c.jkt) throw new DPoPProofError('the proof is signed by a key the token is not bound to');
+      this.#proofs.use(`${c.jkt} ${p.jti}`, now, 2 * DPOP_WINDOW);
+    } catch (e) {
+      this.#stats.rejected++;
+      throw e;
+    }
+    return c.p;
+  }
+
+  /**
+   * The URL a DPoP proof for req must name (htu): publicURL joined with the request's
+   * path when set, otherwise the request's own absolute URL or one rebuilt from its
+   * Host header.
+   * @param {any} req
+   */
+  requestURL(req) {
+    const raw = typeof req?.originalUrl === 'string' ? req.originalUrl : (req?.url ?? '/');
+    if (/^https?:\/\//i.test(raw)) {
+      if (this.#publicURL === '') return raw;
+      return this.#publicURL + new URL(raw).pathname;
+    }
+    const path = raw.split('?')[0];
+    if (this.#publicURL !== '') return this.#publicURL + path;
+    const secure = req?.socket?.encrypted === true || req?.protocol === 'https';
+    return `${secure ? 'https' : 'http'}://${headerGetter(req)('host') || 'localhost'}${path}`;
+  }
+
+  /** verify's work: the cache entry of a checked credential. */
+  async #verifyEntry(token) {
     if (token === undefined || token === null || token === '') throw new NoTokenError();
     if (typeof token !== 'string') throw new TypeError('verify: the token must be a string');
     if (token.length > MAX_TOKEN_LEN) {
@@ -405,7 +495,7 @@ export class Verifier {
         this.#stats.cachedRejected++;
         throw e;
       }
-      return hit.p;
+      return hit;
     }
     let c;
     try {
@@ -417,7 +507,7 @@ export class Verifier {
     }
     this.#cache.set(key, c);
     this.#stats.verified++;
-    return c.p;
+    return c;
   }
 
   /**
@@ -712,10 +802,10 @@ export class Verifier {
       serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', clientId: client, team: cl.team, scopes: goFields(cl.scope),
       keyId: cl.jti, audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
       authTime: cl.authTime === null ? null : cl.authTime * 1000, acr: cl.acr, amr: cl.amr === null ? [] : [...cl.amr],
-      actors: cl.actors,
+      actors: cl.actors, dpopThumbprint: cl.jkt,
     });
     const out = {
-      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0,
+      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0, jkt: cl.jkt,
       _key: '', _i: 0, _ref: false, // the cache's bookkeeping (cache.js)
     };
     // A project's or a service account's token is its own client's: client_id is sub.
@@ -882,6 +972,12 @@ function readClaims(raw) {
   try {
     const status = readObject(raw.get('status'), 'status');
     const sl = status === null ? null : readObject(status.get('status_list'), 'status_list');
+    const cnf = readObject(raw.get('cnf'), 'cnf');
+    let jkt = '';
+    if (cnf !== null) {
+      jkt = readString(cnf.get('jkt'), 'jkt');
+      if (jkt === '' || jkt.length > 100) throw new ClaimsError('cnf must carry a jkt');
+    }
     return {
       iss: readString(raw.get('iss'), 'iss'),
       sub: readString(raw.get('sub'), 'sub'),
@@ -898,6 +994,7 @@ function readClaims(raw) {
       acr: readString(raw.get('acr'), 'acr'),
       amr: readStringArray(raw.get('amr'), 'amr'),
       actors: readActors(raw.get('act')),
+      jkt,
       statusList: sl === null ? null : { idx: readInt(sl.get('idx'), 'idx'), uri: readString(sl.get('uri'), 'uri') },
     };
   } catch (e) {
@@ -970,4 +1067,20 @@ function headerGetter(req) {
     if (Array.isArray(v)) v = v[0];
     return typeof v === 'string' ? v : '';
   };
+}
+
+/**
+ * The DPoP header values of a request (Node's IncomingMessage joins repeated headers
+ * with ", ", which no compact JWS contains).
+ * @param {any} req
+ * @returns {string[]}
+ */
+function dpopHeaders(req) {
+  const h = req?.headers;
+  let v;
+  if (h && typeof h.get === 'function') v = h.get('dpop');
+  else if (h && typeof h === 'object') v = h.dpop ?? h.DPoP;
+  if (v === undefined || v === null || v === '') return [];
+  const list = Array.isArray(v) ? v : String(v).split(',');
+  return list.map((x) => String(x).trim()).filter((x) => x !== '');
 }
