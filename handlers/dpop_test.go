@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -327,3 +329,33 @@ func must(b []byte, err error) []byte {
 }
 
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// TestReadmeDPoP runs the README's DPoP example exactly as shown, with bash and curl and
+// a proof made here: the token comes back bound to the proof's key.
+func TestReadmeDPoP(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (the README's example needs it)", tool)
+		}
+	}
+	e := newEnv(t)
+	cl := newOAuthClient(t, e, "dpop-readme@example.com")
+	k := newDPoPKey(t, jose.ES256)
+	script := readmeBlock(t, "dpop-example")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+e.portal.URL, "CLIENT_ID="+cl.project.ID, "CLIENT_SECRET="+cl.secret,
+		"DPOP_PROOF="+k.proof(t, proofSpec{htu: e.portal.URL + "/oauth/token", iat: e.clock()}))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the README's example failed: %v\n%s", err, out)
+	}
+	var body struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+	}
+	if err := json.Unmarshal(out, &body); err != nil || body.TokenType != "DPoP" || tokenCnf(t, body.AccessToken) != k.jkt {
+		t.Fatalf("the example printed %s (%v), want a DPoP token bound to the key", out, err)
+	}
+}
