@@ -59,7 +59,7 @@ class Web:
         return doc["status"], {"content-type": doc["content_type"], "cache-control": "max-age=300"}, doc["body"].encode("utf-8")
 
 
-def verifier_for(vectors: Dict[str, Any], web: Web, options: Dict[str, Any]) -> gv.Verifier:
+def verifier_for(vectors: Dict[str, Any], web: Web, options: Dict[str, Any], **extra: Any) -> gv.Verifier:
     kw: Dict[str, Any] = {
         "audience": options["audience"],
         "fetch": web.fetch,
@@ -80,6 +80,7 @@ def verifier_for(vectors: Dict[str, Any], web: Web, options: Dict[str, Any]) -> 
         kw["fail_open"] = options["fail_open"]
     if options.get("resource_metadata") is not None:
         kw["resource_metadata"] = options["resource_metadata"]
+    kw.update(extra)
     return gv.Verifier(vectors["issuer"], **kw)
 
 

@@ -29,6 +29,8 @@ __all__ = [
     "InsufficientScopeError",
     "InsufficientUserAuthenticationError",
     "DiscoveryError",
+    "DPoPProofError",
+    "DPoPBoundError",
     "describe",
 ]
 
@@ -186,6 +188,32 @@ class InsufficientUserAuthenticationError(VerifyError):
         super().__init__(reason)
 
 
+class DPoPProofError(VerifyError):
+    """A DPoP proof (RFC 9449) is missing where a DPoP-bound token needs one, malformed,
+    or does not match the request, the key or the token: answered 401
+    invalid_dpop_proof with a DPoP challenge. ``reason`` is the error_description."""
+
+    code = "dpop_proof"
+    description = "invalid DPoP proof"
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class DPoPBoundError(VerifyError):
+    """A DPoP-bound token sent as a bearer token (or an unbound one under the DPoP
+    scheme), or an unbound token where require_dpop asks for a bound one: answered 401
+    invalid_token with a DPoP challenge."""
+
+    code = "dpop_bound"
+    description = "DPoP binding"
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
 class DiscoveryError(Exception):
     """The Verifier could not start: the issuer's metadata or JWKS could not be had or
     did not fit. Not a credential rejection, so not a VerifyError."""
@@ -198,7 +226,7 @@ def describe(err: BaseException) -> str:
         if err.reason:
             return err.description + ": " + err.reason
         return err.description
-    if isinstance(err, InsufficientUserAuthenticationError):
+    if isinstance(err, (InsufficientUserAuthenticationError, DPoPProofError, DPoPBoundError)):
         return err.reason
     if isinstance(err, VerifyError):
         return err.description

@@ -88,6 +88,11 @@ class Principal:
     #: exchange (the act claim, RFC 8693): actors[0] is the project that exchanged the
     #: token this API received, actors[1] the one that called it, and so on; () when none.
     actors: Tuple[Actor, ...] = ()
+    #: True for a sender-constrained token (cnf.jkt, RFC 9449) accepted by verify_request
+    #: with a valid DPoP proof of the key whose RFC 7638 thumbprint is dpop_thumbprint
+    #: ("" for an unbound token).
+    dpop_bound: bool = False
+    dpop_thumbprint: str = ""
 
     def has_scope(self, scope: str) -> bool:
         """Whether the credential carries scope."""

@@ -14,7 +14,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from . import _jsonstrict
 from ._cache import Cached, TokenCache
@@ -33,11 +33,14 @@ from ._jose import (
     parse_jwks,
     valid_numeric_date,
 )
+from ._dpop import DPOP_WINDOW, ReplayCache, check_dpop_proof, htu
 from ._statuslist import MAX_STATUS_BYTES, StatusEntry, StatusList, inflate
 from .errors import (
     AudienceError,
     ClaimsError,
     DiscoveryError,
+    DPoPBoundError,
+    DPoPProofError,
     ExpiredError,
     HeaderError,
     IssuerError,
@@ -72,7 +75,7 @@ _KINDS = {"apikey+jwt": KIND_API_KEY, "at+jwt": KIND_ACCESS_TOKEN}
 
 CLAIM_NAMES = (
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-    "sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri",
+    "sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri", "cnf", "jkt",
 )  # fmt: skip
 STATUS_CLAIM_NAMES = ("iss", "sub", "exp", "iat", "ttl", "status_list", "bits", "lst")
 _claim_names = _jsonstrict.Names(CLAIM_NAMES)
@@ -87,7 +90,7 @@ def _new_principal(
     kind: str, api: str, project: str, team: str, scopes: Tuple[str, ...], key_id: str,
     audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float, subject_type: str,
     subject: str, service_account: str, auth_time: Optional[float], acr: str, amr: Tuple[str, ...],
-    client_id: str, actors: Tuple[Actor, ...],
+    client_id: str, actors: Tuple[Actor, ...], jkt: str = "",
 ) -> Principal:  # fmt: skip
     """Principal(...) without the frozen dataclass's per-field object.__setattr__."""
     p = _new(Principal)
@@ -95,7 +98,7 @@ def _new_principal(
         kind=kind, api=api, project=project, team=team, scopes=scopes, key_id=key_id,
         audience=audience, issued_at=issued_at, expires_at=expires_at, subject_type=subject_type,
         subject=subject, service_account=service_account, auth_time=auth_time, acr=acr, amr=amr,
-        client_id=client_id, actors=actors,
+        client_id=client_id, actors=actors, dpop_bound=jkt != "", dpop_thumbprint=jkt,
     )  # fmt: skip
     return p
 
@@ -299,6 +302,9 @@ class Verifier:
         fetch_timeout: float = 10,
         default_status_ttl: float = 60,
         resource_metadata: Optional[str] = None,
+        require_dpop: bool = False,
+        public_url: Optional[str] = None,
+        dpop_replay_cache_size: int = 100000,
     ):
         if not audience or not isinstance(audience, str):
             raise ValueError("gatehouse_verify: an audience is required")
@@ -318,6 +324,13 @@ class Verifier:
         if resource_metadata is not None and not isinstance(resource_metadata, str):
             raise ValueError("gatehouse_verify: resource_metadata must be a string (a URL)")
         self._resource_metadata = resource_metadata or None
+        self._require_dpop = bool(require_dpop)
+        self._public_url = (public_url or "").rstrip("/")
+        if self._public_url and not htu(self._public_url):
+            raise ValueError("public_url must be an absolute http or https URL")
+        if dpop_replay_cache_size < 1:
+            raise ValueError("dpop_replay_cache_size must be at least 1")
+        self._proofs = ReplayCache(int(dpop_replay_cache_size))
         self._projects = _str_set("projects", projects)
         self._teams = _str_set("teams", teams)
         self._audience = audience
@@ -508,17 +521,76 @@ class Verifier:
     def verify(self, token: Union[str, bytes, None]) -> Principal:
         """Checks a credential and returns its principal, or raises a VerifyError
         subclass (NoTokenError for an empty one). May fetch from the portal: the first
-        time a status list is needed, and for an unknown kid once per cooldown."""
-        return self._verify(token, True)
+        time a status list is needed, and for an unknown kid once per cooldown. This is
+        a bearer use: a DPoP-bound token is refused (DPoPBoundError); verify_request
+        accepts it with its proof."""
+        return self._bearer(self._verify(token, True))
+
+    def _bearer(self, p: Principal) -> Principal:
+        if p.dpop_bound:
+            self._n_rejected()
+            raise DPoPBoundError("a DPoP-bound token must be sent with the DPoP scheme and a proof")
+        if self._require_dpop:
+            self._n_rejected()
+            raise DPoPBoundError("this API accepts DPoP-bound tokens only")
+        return p
+
+    def request_url(self, url: str) -> str:
+        """The URL a DPoP proof must name (htu) for a request to url: public_url joined
+        with its path when set, else url itself."""
+        if not self._public_url:
+            return url
+        return self._public_url + (urlsplit(url).path or "/")
+
+    def verify_request(self, method: str, url: str, headers: Any) -> Principal:
+        """Checks a request's credential (RFC 9449): an unbound token as verify does; a
+        DPoP-bound token (cnf.jkt) only as "Authorization: DPoP <token>" with exactly one
+        DPoP header holding a proof for this method and URL (absolute; see public_url),
+        with ath, an iat within 60 s, a jti not seen before (an in-memory replay cache)
+        and signed by the key whose thumbprint is cnf.jkt. headers is a mapping or a list
+        of (name, value) pairs."""
+        pairs = list(headers.items()) if hasattr(headers, "items") else list(headers)
+        def values(name: str) -> list:
+            out = []
+            for k, v in pairs:
+                k = k.decode("latin-1") if isinstance(k, bytes) else str(k)
+                if k.lower() == name:
+                    v = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+                    out.extend(x.strip() for x in v.split(",") if x.strip())
+            return out
+        auth = next(iter(values("authorization")), "")
+        scheme, _, rest = auth.partition(" ")
+        dpop = scheme.lower() == "dpop"
+        if not dpop:
+            return self._bearer(self._verify(rest.strip() if scheme.lower() == "bearer" else "", True))
+        p = self._verify(rest.strip(), True)
+        if not p.dpop_bound:
+            self._n_rejected()
+            raise DPoPBoundError("the DPoP scheme was used with a token that is not DPoP-bound")
+        try:
+            proofs = values("dpop")
+            if not proofs:
+                raise DPoPProofError("the request has no DPoP header")
+            if len(proofs) > 1:
+                raise DPoPProofError("the request has more than one DPoP header")
+            now = self._now()
+            jkt, jti, _, _ = check_dpop_proof(proofs[0], method, self.request_url(url), rest.strip(), now)
+            if jkt != p.dpop_thumbprint:
+                raise DPoPProofError("the proof is signed by a key the token is not bound to")
+            self._proofs.use(jkt + " " + jti, now, 2 * DPOP_WINDOW)
+        except DPoPProofError:
+            self._n_rejected()
+            raise
+        return p
 
     async def averify(self, token: Union[str, bytes, None]) -> Principal:
         """verify() for event loops: runs on the loop when no fetch is needed (the usual
         case: the JWKS and the status lists are cached and refreshed in the background),
         and in a worker thread (asyncio.to_thread) when one is."""
         try:
-            return self._verify(token, False)
+            return self._bearer(self._verify(token, False))
         except _WouldBlock:
-            return await asyncio.to_thread(self._verify, token, True)
+            return self._bearer(await asyncio.to_thread(self._verify, token, True))
 
     def _verify(self, token: Union[str, bytes, None], block: bool) -> Principal:
         if not token:
@@ -616,6 +688,12 @@ class Verifier:
             amr = _decode_str_array(get("amr"))
             act = get("act")
             actors = () if act is None else _decode_actors(act)
+            jkt = ""
+            cnf = get("cnf")
+            if cnf is not None:
+                jkt = decode_str(decode_obj(cnf).get("jkt"))
+                if not jkt or len(jkt) > 100:
+                    raise ClaimsError("cnf must carry a jkt")
             idx = None
             uri = ""
             status = get("status")
@@ -686,7 +764,7 @@ class Verifier:
             self._check_status(status_uri, idx, block)  # type: ignore[arg-type]
         p = _new_principal(
             kind, self._audience, sub if sub_type == SUBJECT_PROJECT else "", team, _fields(scope), jti, aud, iat, exp,
-            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors,
+            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors, jkt,
         )  # fmt: skip
         return Cached(p, exp, k.kid, status_uri, idx or 0, client, team)
 
