@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, List, Optional, Tuple
 
-from .errors import InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, describe
+from .errors import (
+    DPoPBoundError,
+    DPoPProofError,
+    InsufficientScopeError,
+    InsufficientUserAuthenticationError,
+    NoTokenError,
+    describe,
+)
 from .principal import ACR_NOT_ALLOWED, NO_AUTH_TIME
 
 Headers = List[Tuple[str, str]]
@@ -118,6 +125,12 @@ def _error_response(audience: str, err: BaseException) -> Response:
         return scope_challenge(str(err))
     if isinstance(err, InsufficientUserAuthenticationError):
         return step_up_response(err)
+    if isinstance(err, (DPoPProofError, DPoPBoundError)):
+        # RFC 9449 §7.1: a DPoP challenge naming the algorithms proofs may use.
+        code = "invalid_dpop_proof" if isinstance(err, DPoPProofError) else "invalid_token"
+        challenge = 'DPoP realm="%s", error="%s", error_description="%s", algs="ES256 EdDSA RS256 PS256"' % (
+            quote(audience), code, quote(err.reason))
+        return _json_response(401, challenge, code, err.reason)
     desc = describe(err)
     return _json_response(
         401, realm + ', error="invalid_token", error_description="%s"' % quote(desc), "invalid_token", desc

@@ -23,6 +23,8 @@ worker thread (asyncio.to_thread) so the loop never waits for the network.
 
 from __future__ import annotations
 
+import asyncio
+
 import time
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
 
@@ -61,6 +63,16 @@ async def _send_response(send: Send, r: Response) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _request_url(scope: Scope) -> str:
+    """The request's absolute URL as the server saw it (Verifier public_url overrides
+    scheme and host behind a proxy)."""
+    host = next((v.decode("latin-1") for k, v in scope.get("headers") or [] if k.lower() == b"host"), "")
+    if not host and scope.get("server"):
+        host = "%s:%s" % tuple(scope["server"])
+    scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme", "http"))
+    return "%s://%s%s" % (scheme, host or "localhost", (scope.get("root_path", "") + scope.get("path", "")) or "/")
+
+
 class VerifyMiddleware:
     """Verifies each HTTP and WebSocket request's credential and passes the principal
     on in the scope; answers 401 itself otherwise. Other scopes (lifespan) pass through."""
@@ -75,9 +87,14 @@ class VerifyMiddleware:
             await self.app(scope, receive, send)
             return
         v = self.verifier
-        token = v.token_from_headers(scope.get("headers") or [], scope.get("query_string"))
+        headers = scope.get("headers") or []
+        token = v.token_from_headers(headers, scope.get("query_string"))
         try:
-            p = await v.averify(token)
+            auth = next((val for k, val in headers if k.lower() == b"authorization"), b"")
+            if auth[:5].lower() == b"dpop ":
+                p = await asyncio.to_thread(v.verify_request, scope.get("method", "GET"), _request_url(scope), headers)
+            else:
+                p = await v.averify(token)
         except VerifyError as e:
             if not isinstance(e, NoTokenError):
                 v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", scope.get("path", ""), e)

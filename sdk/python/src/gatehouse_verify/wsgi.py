@@ -57,6 +57,18 @@ def token_from_environ(verifier: Verifier, environ: Dict[str, Any]) -> str:
     return verifier.token_from_headers(headers, environ.get("QUERY_STRING"))
 
 
+def _request_url(environ: Dict[str, Any]) -> str:
+    """The request's absolute URL as the server saw it (Verifier public_url overrides
+    scheme and host behind a proxy)."""
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost")
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return "%s://%s%s" % (environ.get("wsgi.url_scheme", "http"), host, path or "/")
+
+
+def _dpop_headers(environ: Dict[str, Any]) -> List[Tuple[str, str]]:
+    return [(k, environ[e]) for k, e in (("Authorization", "HTTP_AUTHORIZATION"), ("DPoP", "HTTP_DPOP")) if e in environ]
+
+
 def error_response(verifier: Verifier, err: BaseException) -> Tuple[str, List[Tuple[str, str]], bytes]:
     """(status line, headers, body) of the RFC 6750 answer to err, for frameworks that
     build their own responses."""
@@ -82,7 +94,10 @@ class VerifyMiddleware:
     def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         v = self.verifier
         try:
-            p = v.verify(token_from_environ(v, environ))
+            if environ.get("HTTP_AUTHORIZATION", "").lower().startswith("dpop "):
+                p = v.verify_request(environ.get("REQUEST_METHOD", "GET"), _request_url(environ), _dpop_headers(environ))
+            else:
+                p = v.verify(token_from_environ(v, environ))
         except VerifyError as e:
             if not isinstance(e, NoTokenError):
                 v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", environ.get("PATH_INFO", ""), e)
