@@ -186,6 +186,16 @@ func TestDPoPTokenEndpoint(t *testing.T) {
 	if res.StatusCode != http.StatusOK || body["token_type"] != "Bearer" || tokenCnf(t, body["access_token"].(string)) != "" {
 		t.Errorf("no proof: %d %s, want an unbound Bearer token", res.StatusCode, raw)
 	}
+	// Introspection tells a bound token by its cnf and token_type (RFC 9449 §6.2).
+	_, bound, _ := dpopTokenRequest(t, e, cl, k.proof(t, proofSpec{htu: htu, iat: e.clock()}))
+	_, in, raw := oauthPost(t, e, "/oauth/introspect", url.Values{"token": {bound["access_token"].(string)}}, cl.project.ID, cl.secret)
+	if cnf, _ := in["cnf"].(map[string]any); in["active"] != true || in["token_type"] != "DPoP" || cnf["jkt"] != k.jkt {
+		t.Errorf("introspection of a bound token: %s", raw)
+	}
+	_, in, raw = oauthPost(t, e, "/oauth/introspect", url.Values{"token": {body["access_token"].(string)}}, cl.project.ID, cl.secret)
+	if in["token_type"] != "Bearer" || in["cnf"] != nil {
+		t.Errorf("introspection of a bearer token: %s", raw)
+	}
 	var meta map[string]any
 	if err := json.Unmarshal([]byte(readBody(e.browser().get("/.well-known/oauth-authorization-server"))), &meta); err != nil {
 		t.Fatal(err)

@@ -132,4 +132,6 @@ type Introspection struct {
 	// CredentialType is "api_key" or "access_token" (a Gatehouse extension).
 	CredentialType string `json:"credential_type,omitempty"`
 	Team           string `json:"team,omitempty"`
+	// Cnf is a DPoP-bound token's key binding (RFC 9449 §6.2; token_type is then DPoP).
+	Cnf *Confirmation `json:"cnf,omitempty"`
 }

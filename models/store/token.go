@@ -213,9 +213,13 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 				return inactive, err // another team's, for an API the caller's team does not own
 			}
 		}
-		return &models.Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
+		out := &models.Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
 			Exp: at.Expiry.Time().Unix(), Iat: numeric(at.IssuedAt), Nbf: numeric(at.NotBefore), Iss: at.Issuer, Jti: at.ID,
-			TokenType: "Bearer", CredentialType: "access_token", Team: p.TeamID}, nil
+			TokenType: "Bearer", CredentialType: "access_token", Team: p.TeamID}
+		if at.Cnf != nil {
+			out.TokenType, out.Cnf = models.TokenTypeDPoP, at.Cnf // RFC 9449 §6.2
+		}
+		return out, nil
 	}
 	return inactive, nil
 }
