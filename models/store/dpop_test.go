@@ -77,3 +77,41 @@ func TestPruneUsedDPoPProofs(t *testing.T) {
 		}
 	})
 }
+
+// Many requests with one proof at once on one instance (on SQLite they share a group
+// commit): exactly one is accepted.
+func TestDPoPProofSingleUseConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		exp := time.Now().Add(time.Minute)
+		var wg sync.WaitGroup
+		errs := make([]error, 16)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Every other goroutine also records a proof of its own, so batches mix.
+				if i%2 == 0 {
+					if err := s.UseDPoPProof(ctx, "k", models.RandomToken(8), exp); err != nil {
+						t.Error(err)
+					}
+				}
+				errs[i] = s.UseDPoPProof(ctx, "k", "same", exp)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			var oe *models.OAuthError
+			switch {
+			case err == nil:
+				ok++
+			case !errors.As(err, &oe) || oe.Code != models.ErrCodeInvalidDPoPProof:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d accepted, want exactly 1", ok)
+		}
+	})
+}

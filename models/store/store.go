@@ -46,6 +46,8 @@ type Store struct {
 	writeGate chan struct{}
 	// clients caches recently authenticated clients (client_cache.go).
 	clients clientCache
+	// proofs group-commits used DPoP proofs on SQLite (dpop.go).
+	proofs proofBatcher
 	// clock is what every rule that depends on time reads (SetClock).
 	clock func() time.Time
 	// signer signs credentials; set by NewSigner.
