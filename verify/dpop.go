@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -68,8 +69,8 @@ type DPoPProof struct {
 	Nonce string
 }
 
-// dpopHeader is what a proof's header may carry.
-type dpopHeader struct {
+// dpopHeaderJSON is what a proof's header may carry.
+type dpopHeaderJSON struct {
 	Typ  string          `json:"typ"`
 	Alg  string          `json:"alg"`
 	JWK  json.RawMessage `json:"jwk"`
@@ -121,28 +122,11 @@ func CheckDPoPProof(proof string, pc ProofCheck) (*DPoPProof, error) {
 	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return nil, fail("the proof is not a compact JWS")
 	}
-	hb, err := b64.DecodeString(parts[0])
-	if err != nil || jsonstrict.Check(hb, dpopHeaderNames) != nil {
-		return nil, fail("the proof's header is malformed")
-	}
-	var h dpopHeader
-	if err := json.Unmarshal(hb, &h); err != nil {
-		return nil, fail("the proof's header is malformed")
-	}
-	switch {
-	case !strings.EqualFold(h.Typ, "dpop+jwt"):
-		return nil, fail("the proof's typ must be dpop+jwt")
-	case !slices.Contains(DPoPAlgs, h.Alg):
-		return nil, fail("the proof's alg must be one of %s", strings.Join(DPoPAlgs, ", "))
-	case h.JWK == nil:
-		return nil, fail("the proof's header must carry its public key (jwk)")
-	case h.JKU != nil || h.X5U != nil || h.X5C != nil || h.Crit != nil || h.B64 != nil || h.Enc != nil || h.Zip != nil:
-		return nil, fail("the proof's header carries key URLs, certificates, crit or encryption, which are not accepted")
-	}
-	key, jkt, err := dpopKey(h.JWK, h.Alg)
+	hdr, err := dpopHeaderOf(parts[0])
 	if err != nil {
 		return nil, fail("%s", err.Error())
 	}
+	key, jkt := hdr.key, hdr.jkt
 	sig, err := b64.DecodeString(parts[2])
 	if err != nil || !key.verifySignature(parts[0]+"."+parts[1], sig) {
 		return nil, fail("the proof's signature does not verify with its jwk")
@@ -187,6 +171,62 @@ func CheckDPoPProof(proof string, pc ProofCheck) (*DPoPProof, error) {
 		out.Nonce = *c.Nonce
 	}
 	return out, nil
+}
+
+// dpopHeader is a proof header that passed the rules, with its key.
+type dpopHeader struct {
+	key *publicKey
+	jkt string
+}
+
+// dpopHeaders remembers accepted headers by their exact encoded segment: a client signs
+// all its proofs with one key, so their headers (typ, alg, jwk) are the same bytes and
+// most proofs skip parsing theirs. Bounded: emptied when it reaches dpopHeaderMemo.
+var (
+	dpopHeadersMu sync.Mutex
+	dpopHeaders   = map[string]dpopHeader{}
+)
+
+const dpopHeaderMemo = 1024
+
+// dpopHeaderOf applies the header rules to a proof's encoded header and reads its key.
+func dpopHeaderOf(seg string) (dpopHeader, error) {
+	dpopHeadersMu.Lock()
+	h, ok := dpopHeaders[seg]
+	dpopHeadersMu.Unlock()
+	if ok {
+		return h, nil
+	}
+	hb, err := b64.DecodeString(seg)
+	if err != nil || jsonstrict.Check(hb, dpopHeaderNames) != nil {
+		return h, errors.New("the proof's header is malformed")
+	}
+	var raw dpopHeaderJSON
+	if err := json.Unmarshal(hb, &raw); err != nil {
+		return h, errors.New("the proof's header is malformed")
+	}
+	switch {
+	case !strings.EqualFold(raw.Typ, "dpop+jwt"):
+		return h, errors.New("the proof's typ must be dpop+jwt")
+	case !slices.Contains(DPoPAlgs, raw.Alg):
+		return h, fmt.Errorf("the proof's alg must be one of %s", strings.Join(DPoPAlgs, ", "))
+	case raw.JWK == nil:
+		return h, errors.New("the proof's header must carry its public key (jwk)")
+	case raw.JKU != nil || raw.X5U != nil || raw.X5C != nil || raw.Crit != nil || raw.B64 != nil || raw.Enc != nil || raw.Zip != nil:
+		return h, errors.New("the proof's header carries key URLs, certificates, crit or encryption, which are not accepted")
+	}
+	key, jkt, err := dpopKey(raw.JWK, raw.Alg)
+	if err != nil {
+		return h, err
+	}
+	h = dpopHeader{key: key, jkt: jkt}
+	dpopHeadersMu.Lock()
+	if len(dpopHeaders) >= dpopHeaderMemo {
+		clear(dpopHeaders)
+	}
+	dpopHeaders[seg] = h
+	dpopHeadersMu.Unlock()
+	return h, nil
 }
 
 // dpopKey reads a proof's jwk: a public key of a type matching alg (P-256 for ES256,
