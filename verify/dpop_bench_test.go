@@ -9,8 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +136,52 @@ func BenchmarkFirstSightDPoPProof(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRequestDPoPVsBearer interleaves, in one loop, the bare ES256 check of the
+// token, VerifyRequest of the cached bearer token and VerifyRequest of the cached
+// DPoP-bound token with a fresh proof, and reports each and their ratios, so that drift
+// in the machine's speed (other work on it) affects all three alike.
+func BenchmarkRequestDPoPVsBearer(b *testing.B) {
+	const max = 200000
+	v, bearer, bound, proofs := dpopBench(b, min(b.N, max))
+	br := benchRequest("Bearer "+bearer, "")
+	if _, err := v.VerifyRequest(br); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := v.VerifyRequest(benchRequest("DPoP "+bound, proofs[len(proofs)-1])); err != nil {
+		b.Fatal(err)
+	}
+	reqs := make([]*http.Request, len(proofs)-1)
+	for i := range reqs {
+		reqs[i] = benchRequest("DPoP "+bound, proofs[i])
+	}
+	_, tok, pub := benchSetup(b)
+	dot := strings.LastIndexByte(tok, '.')
+	sig, _ := b64.DecodeString(tok[dot+1:])
+	input := tok[:dot]
+	var bare, bear, dpop time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i >= len(reqs) {
+			b.Fatal("benchmark asked for more proofs than prepared")
+		}
+		t0 := time.Now()
+		d := sha256.Sum256([]byte(input))
+		ok := ecdsa.Verify(pub, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+		t1 := time.Now()
+		_, err1 := v.VerifyRequest(br)
+		t2 := time.Now()
+		_, err2 := v.VerifyRequest(reqs[i])
+		t3 := time.Now()
+		if !ok || err1 != nil || err2 != nil {
+			b.Fatal(ok, err1, err2)
+		}
+		bare, bear, dpop = bare+t1.Sub(t0), bear+t2.Sub(t1), dpop+t3.Sub(t2)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(bare.Nanoseconds())/n, "bare-es256-ns/op")
+	b.ReportMetric(float64(bear.Nanoseconds())/n, "bearer-ns/op")
+	b.ReportMetric(float64(dpop.Nanoseconds())/n, "dpop-ns/op")
+	b.ReportMetric(float64(dpop)/float64(bare), "dpop-x-bare")
 }
