@@ -39,9 +39,12 @@ type Project struct {
 	// RequirePushedAuthorization makes the authorization endpoint refuse its requests
 	// unless they were pushed to /oauth/par first (RFC 9126 §6).
 	RequirePushedAuthorization bool
-	CreatedBy                  *string
-	CreatedAt                  time.Time
-	UpdatedAt                  time.Time
+	// AccessTokenFormat is AccessTokenFormatJWT (default) or AccessTokenFormatReference:
+	// whether the access tokens it is issued are JWTs or opaque reference tokens.
+	AccessTokenFormat string
+	CreatedBy         *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 	// Grants are the APIs the project may get credentials for, loaded with the project
 	// where issuance needs them (client authentication, assertions).
 	Grants []IssuableGrant `gorm:"-"`
@@ -59,6 +62,12 @@ func (p *Project) AllowsGrant(g string) bool { return slices.Contains(p.GrantTyp
 // AcceptsAuth reports whether the project accepts client authentication method m.
 func (p *Project) AcceptsAuth(m string) bool {
 	return slices.Contains(strings.Fields(p.AuthMethods), m)
+}
+
+// IssuesReferenceTokens reports whether the project's access tokens are reference
+// tokens.
+func (p *Project) IssuesReferenceTokens() bool {
+	return p.AccessTokenFormat == AccessTokenFormatReference
 }
 
 // TokenTTL is the access-token lifetime.
@@ -87,6 +96,9 @@ type ProjectSettings struct {
 	PublicClient *bool
 	// RequirePushedAuthorization: nil leaves it as it is.
 	RequirePushedAuthorization *bool
+	// AccessTokenFormat is AccessTokenFormatJWT or AccessTokenFormatReference; empty
+	// leaves it as it is.
+	AccessTokenFormat string
 }
 
 // ProjectSummary is a project in a list, with its team's name.

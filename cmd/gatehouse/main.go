@@ -386,6 +386,8 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 			Failed: "pruning authentication failure counts failed"},
 		{Name: "assertions.prune", Every: 5 * time.Minute, Run: st.PruneUsedAssertions,
 			Failed: "pruning used assertion ids failed"},
+		{Name: "reference_tokens.prune", Every: 5 * time.Minute, Run: st.PruneReferenceTokens,
+			Failed: "pruning expired reference tokens failed"},
 		{Name: "authorization_codes.prune", Every: 5 * time.Minute, Run: st.PruneAuthorizationCodes,
 			Failed: "pruning expired authorization codes failed"},
 		// Webhooks: fan new outbox events out to the endpoints that subscribe, then send

@@ -34,6 +34,10 @@ type Metadata struct {
 	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
 	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// IntrospectionSigningAlgValuesSupported are the algorithms of signed introspection
+	// answers (RFC 9701 §7), given to a caller that accepts
+	// application/token-introspection+jwt.
+	IntrospectionSigningAlgValuesSupported []string `json:"introspection_signing_alg_values_supported"`
 	// PushedAuthorizationRequestEndpoint is /oauth/par (RFC 9126 §5); whether a client
 	// must use it is its project's setting, so the server-wide answer is false.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
@@ -74,6 +78,7 @@ func (h *Handler) metadataDocument() Metadata {
 		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		RevocationEndpointAuthMethodsSupported:     auth,
 		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
+		IntrospectionSigningAlgValuesSupported:     models.SigningAlgs,
 		PushedAuthorizationRequestEndpoint:         base + parPath,
 		RequirePushedAuthorizationRequests:         false,
 		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},

@@ -3,6 +3,7 @@ package oauth
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,6 +55,10 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	// A project that chose reference tokens gets one standing for the JWT.
+	if tok.IssuedToken, err = h.Store.ApplyTokenFormat(ctx, tok.Project, tok.IssuedToken); err != nil {
+		return writeOAuthError(c, err)
+	}
 	h.Usage.Token(tok.Project.ID, tok.Audiences)
 	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
 	return tokenAnswer(c, tok.IssuedToken)
@@ -83,7 +88,29 @@ func (h *Handler) introspect(c echo.Context) error {
 		h.Usage.Verification(res.Sub, res.Aud) // an API checked the key: its project and APIs count it
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if acceptsIntrospectionJWT(c.Request().Header.Get("Accept")) {
+		// RFC 9701: the same answer, signed, for a caller that wants to keep or pass on proof.
+		tok, err := h.Store.IntrospectionJWT(p, res)
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, introspectionJWTType, []byte(tok))
+	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// introspectionJWTType is the media type of a signed introspection answer (RFC 9701 §4).
+const introspectionJWTType = "application/token-introspection+jwt"
+
+// acceptsIntrospectionJWT reports whether an Accept header names the RFC 9701 media type.
+func acceptsIntrospectionJWT(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(mt), introspectionJWTType) {
+			return true
+		}
+	}
+	return false
 }
 
 // revokeToken handles "POST /oauth/revoke" (RFC 7009): a project revokes its own API
