@@ -320,6 +320,8 @@ type SettingsForm struct {
 	PublicClient bool
 	// RequirePAR is the checkbox "require_par": require pushed authorization requests.
 	RequirePAR bool
+	// AccessTokenFormat is the radio group "access_token_format": jwt or reference.
+	AccessTokenFormat string
 	Errors     map[string]string
 	Saved      bool
 }
@@ -401,4 +403,12 @@ type InitialTokenCreatedVM struct {
 	ExpiresAt                                time.Time
 	// MaxUses is the bound on registrations, 0 for none.
 	MaxUses int
+}
+
+// tokenFormatText names a project's access-token format.
+func tokenFormatText(f string) string {
+	if f == "reference" {
+		return "Reference tokens (exchanged for JWTs by a gateway)"
+	}
+	return "JWT"
 }

@@ -19,6 +19,7 @@ type projectPatch struct {
 	RedirectURIs          *[]string `json:"redirect_uris"`
 	PublicClient          *bool     `json:"public_client"`
 	RequirePAR            *bool     `json:"require_pushed_authorization_requests"`
+	AccessTokenFormat     *string   `json:"access_token_format"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -57,6 +58,12 @@ func (h *Handler) updateProject(c echo.Context) error {
 		}
 		set.PublicClient = in.PublicClient
 		set.RequirePushedAuthorization = in.RequirePAR
+		if in.AccessTokenFormat != nil {
+			set.AccessTokenFormat = *in.AccessTokenFormat
+			if set.AccessTokenFormat == "" {
+				set.AccessTokenFormat = "none" // empty means "as it is" to the store; refuse it here
+			}
+		}
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {
 		return ifMatch(c, func() (any, error) { return projectOf(p), nil })

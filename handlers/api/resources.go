@@ -41,6 +41,7 @@ type projectJSON struct {
 	PublicClient          bool      `json:"public_client"`
 	RequirePAR            bool      `json:"require_pushed_authorization_requests"`
 	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
+	AccessTokenFormat     string    `json:"access_token_format"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
 }
@@ -49,7 +50,8 @@ func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
 		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
-		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+		AccessTokenFormat: p.AccessTokenFormat,
+		CreatedAt:         p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 
 type apiKeyJSON struct {

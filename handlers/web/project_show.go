@@ -95,7 +95,7 @@ func settingsForm(p *models.Project) views.SettingsForm {
 	f := views.SettingsForm{Name: p.Name, Description: p.Description,
 		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute)),
 		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient,
-		RequirePAR: p.RequirePushedAuthorization}
+		RequirePAR: p.RequirePushedAuthorization, AccessTokenFormat: p.AccessTokenFormat}
 	for _, g := range oauth.GrantTypes() {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}

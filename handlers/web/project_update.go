@@ -32,6 +32,13 @@ func (h *Handler) updateProject(c echo.Context) error {
 		par := form.Get("require_par") == "on"
 		in.RequirePushedAuthorization = &par
 	}
+	// Absent (an older form) leaves it as it is; anything but jwt or reference is refused.
+	if form.Has("access_token_format") {
+		in.AccessTokenFormat = form.Get("access_token_format")
+		if in.AccessTokenFormat == "" {
+			in.AccessTokenFormat = "none"
+		}
+	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
@@ -40,6 +47,9 @@ func (h *Handler) updateProject(c echo.Context) error {
 		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabSettings, func(vm *views.ProjectVM) {
 			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
 			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
+			if models.ValidAccessTokenFormat(in.AccessTokenFormat) {
+				vm.Settings.AccessTokenFormat = in.AccessTokenFormat
+			}
 			if in.RedirectURIs != nil {
 				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
 				vm.Settings.RequirePAR = *in.RequirePushedAuthorization
