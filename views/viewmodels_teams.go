@@ -322,8 +322,8 @@ type SettingsForm struct {
 	RequirePAR bool
 	// AccessTokenFormat is the radio group "access_token_format": jwt or reference.
 	AccessTokenFormat string
-	Errors     map[string]string
-	Saved      bool
+	Errors            map[string]string
+	Saved             bool
 }
 
 // Checkbox is one checkbox of a group.
