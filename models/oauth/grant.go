@@ -44,6 +44,8 @@ type Issuer interface {
 	PublicClient(ctx context.Context, id string) (*models.Project, error)
 	// RedeemAuthorizationCode exchanges an authorization code for a user's access token.
 	RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error)
+	// RefreshAccessToken exchanges a refresh token for a user's new tokens, rotating it.
+	RefreshAccessToken(ctx context.Context, p *models.Project, token, scope string) (*models.IssuedToken, error)
 }
 
 // Grant is one grant type of the token endpoint.
@@ -80,6 +82,7 @@ var grants = map[string]Grant{
 	models.GrantClientCredentials: clientCredentials{},
 	models.GrantJWTBearer:         jwtBearer{},
 	models.GrantAuthorizationCode: authorizationCode{},
+	models.GrantRefreshToken:      refreshToken{},
 }
 
 // Lookup finds the grant for grantType: an empty one is invalid_request, an unknown
@@ -94,6 +97,19 @@ func Lookup(grantType string) (Grant, error) {
 			Description: "the grant type " + models.QuoteForError(grantType) + " is not supported"}
 	}
 	return g, nil
+}
+
+// ProjectGrantTypes lists the grant types a project chooses among, sorted: every
+// registered one but refresh_token, which comes with the authorization code grant and
+// the project's refresh-token policy.
+func ProjectGrantTypes() []string {
+	var out []string
+	for _, t := range GrantTypes() {
+		if t != models.GrantRefreshToken {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // GrantTypes lists the registered grant types (for the metadata), sorted.

@@ -41,6 +41,8 @@ func (s *Store) createProject(tx *gorm.DB, actor models.Actor, teamID, name, des
 		ID: id, TeamID: teamID, Name: name, Description: description,
 		GrantTypes:     models.GrantClientCredentials,
 		AccessTokenTTL: int(models.DefaultAccessTokenTTL / time.Second), AuthMethods: models.AuthClientSecret,
+		RefreshTokens: models.RefreshOfflineAccess, RefreshIdleTTL: int(models.DefaultRefreshIdleTTL / time.Second),
+		RefreshAbsoluteTTL: int(models.DefaultRefreshAbsoluteTTL / time.Second),
 		CreatedBy: optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, p.ID); err != nil {
@@ -109,7 +111,7 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 	}
 	var grants []string
 	for _, g := range in.GrantTypes {
-		if !slices.Contains(oauth.GrantTypes(), g) {
+		if !slices.Contains(oauth.ProjectGrantTypes(), g) {
 			v.Add("grant_types", "unknown grant type")
 		} else if !slices.Contains(grants, g) {
 			grants = append(grants, g)
@@ -133,6 +135,7 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 			v.Add("redirect_uris", msg)
 		}
 	}
+	checkRefreshPolicy(&v, in.Refresh)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
@@ -171,6 +174,10 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		prev := map[string]any{"name": p.Name, "description": p.Description,
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
 			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient}
+		if r := in.Refresh; r != nil {
+			next["refresh_tokens"], next["refresh_idle_ttl"], next["refresh_absolute_ttl"] = r.Issue, r.IdleDays*86400, r.AbsoluteDays*86400
+			prev["refresh_tokens"], prev["refresh_idle_ttl"], prev["refresh_absolute_ttl"] = p.RefreshTokens, p.RefreshIdleTTL, p.RefreshAbsoluteTTL
+		}
 		for k, val := range next {
 			if prev[k] != val {
 				changed[k] = val
