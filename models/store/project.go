@@ -43,7 +43,7 @@ func (s *Store) createProject(tx *gorm.DB, actor models.Actor, teamID, name, des
 		AccessTokenTTL: int(models.DefaultAccessTokenTTL / time.Second), AuthMethods: models.AuthClientSecret,
 		RefreshTokens: models.RefreshOfflineAccess, RefreshIdleTTL: int(models.DefaultRefreshIdleTTL / time.Second),
 		RefreshAbsoluteTTL: int(models.DefaultRefreshAbsoluteTTL / time.Second),
-		CreatedBy: optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
+		CreatedBy:          optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, p.ID); err != nil {
 		return nil, err
