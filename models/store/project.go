@@ -41,9 +41,9 @@ func (s *Store) createProject(tx *gorm.DB, actor models.Actor, teamID, name, des
 		ID: id, TeamID: teamID, Name: name, Description: description,
 		GrantTypes:     models.GrantClientCredentials,
 		AccessTokenTTL: int(models.DefaultAccessTokenTTL / time.Second), AuthMethods: models.AuthClientSecret,
+		CreatedBy: optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
 		RefreshTokens: models.RefreshOfflineAccess, RefreshIdleTTL: int(models.DefaultRefreshIdleTTL / time.Second),
 		RefreshAbsoluteTTL: int(models.DefaultRefreshAbsoluteTTL / time.Second),
-		CreatedBy:          optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, p.ID); err != nil {
 		return nil, err
