@@ -408,6 +408,6 @@ func checkRefreshPolicy(v *models.ValidationError, r *models.RefreshPolicy) {
 	if r.IdleDays < 1 || r.IdleDays > maxDays {
 		v.Add("refresh_idle_days", "must be between 1 and 365 days")
 	} else if r.IdleDays > r.AbsoluteDays && r.AbsoluteDays >= 1 {
-		v.Add("refresh_idle_days", "cannot be longer than the absolute lifetime")
+		v.Add("refresh_idle_days", "must not be longer than the absolute lifetime")
 	}
 }

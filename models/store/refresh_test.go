@@ -99,8 +99,12 @@ func TestRefreshIssuance(t *testing.T) {
 			t.Errorf("refresh with the policy off: %v, want unauthorized_client", err)
 		}
 		// The settings are validated.
-		for name, r := range map[string]models.RefreshPolicy{"UnknownPolicy": {"sometimes", 14, 90}, "IdleZero": {"always", 0, 90},
-			"IdleOverAbsolute": {"always", 30, 20}, "AbsoluteOverAYear": {"always", 14, 366}} {
+		for name, r := range map[string]models.RefreshPolicy{
+			"UnknownPolicy":     {Issue: "sometimes", IdleDays: 14, AbsoluteDays: 90},
+			"IdleZero":          {Issue: "always", IdleDays: 0, AbsoluteDays: 90},
+			"IdleOverAbsolute":  {Issue: "always", IdleDays: 30, AbsoluteDays: 20},
+			"AbsoluteOverAYear": {Issue: "always", IdleDays: 14, AbsoluteDays: 366},
+		} {
 			err := s.UpdateProject(context.Background(), f.w.admin, f.p.ID, models.ProjectSettings{Name: f.p.Name, TokenTTLMinutes: 15,
 				GrantTypes: f.p.GrantTypeList(), Refresh: &r})
 			var ve *models.ValidationError
