@@ -400,7 +400,7 @@ func (s *Store) userTokens(ctx context.Context, p *models.Project, ug userGrant)
 		}
 		g := &p.Grants[i]
 		db := s.db.WithContext(ctx)
-		if ok, err := mayDelegate(db, ac.UserID, g.APIID); err != nil {
+		if ok, err := mayDelegate(db, ug.userID, g.APIID); err != nil {
 			return nil, unavailable(ctx, err)
 		} else if !ok {
 			return nil, errBadCode("the user may no longer delegate access to this API")
