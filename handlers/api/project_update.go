@@ -18,6 +18,9 @@ type projectPatch struct {
 	AuthMethods           *[]string `json:"auth_methods"`
 	RedirectURIs          *[]string `json:"redirect_uris"`
 	PublicClient          *bool     `json:"public_client"`
+	RefreshTokens         *string   `json:"refresh_tokens"`
+	RefreshIdleDays       *int      `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   *int      `json:"refresh_absolute_days"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -55,6 +58,19 @@ func (h *Handler) updateProject(c echo.Context) error {
 			set.RedirectURIs = &uris
 		}
 		set.PublicClient = in.PublicClient
+		if in.RefreshTokens != nil || in.RefreshIdleDays != nil || in.RefreshAbsoluteDays != nil {
+			r := pv.RefreshPolicyOf()
+			if in.RefreshTokens != nil {
+				r.Issue = *in.RefreshTokens
+			}
+			if in.RefreshIdleDays != nil {
+				r.IdleDays = *in.RefreshIdleDays
+			}
+			if in.RefreshAbsoluteDays != nil {
+				r.AbsoluteDays = *in.RefreshAbsoluteDays
+			}
+			set.Refresh = &r
+		}
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {
 		return ifMatch(c, func() (any, error) { return projectOf(p), nil })

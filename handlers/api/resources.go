@@ -39,6 +39,9 @@ type projectJSON struct {
 	AuthMethods           []string  `json:"auth_methods"`
 	RedirectURIs          []string  `json:"redirect_uris"`
 	PublicClient          bool      `json:"public_client"`
+	RefreshTokens         string    `json:"refresh_tokens"`
+	RefreshIdleDays       int       `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   int       `json:"refresh_absolute_days"`
 	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
@@ -47,7 +50,8 @@ type projectJSON struct {
 func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
-		PublicClient: p.PublicClient, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
+		PublicClient: p.PublicClient, AccessTokenTTLMinutes: p.AccessTokenTTL / 60, RefreshTokens: p.RefreshTokens,
+		RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 

@@ -510,3 +510,25 @@ func TestRefreshIdentityOnly(t *testing.T) {
 		}
 	})
 }
+
+// A user the API no longer lets delegate (its delegation limited to teams they are not
+// in) cannot be refreshed for; allowed again, the family works.
+func TestRefreshDelegatorNoLongerAllowed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+		tok := f.authorized(t, s, "orders:read offline_access")
+		if err := s.SetDelegationTeams(ctx, f.w.admin, f.api.ID, []string{f.w.team.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RefreshAccessToken(ctx, f.p, tok.RefreshToken, ""); !isOAuth(err, models.ErrCodeInvalidGrant) {
+			t.Errorf("the user may no longer delegate: %v, want invalid_grant", err)
+		}
+		if err := s.SetDelegationTeams(ctx, f.w.admin, f.api.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RefreshAccessToken(ctx, f.p, tok.RefreshToken, ""); err != nil {
+			t.Errorf("allowed again: %v (the refused refresh rotated nothing)", err)
+		}
+	})
+}
