@@ -291,10 +291,21 @@ func (s *Store) revokeFamilies(tx *gorm.DB, actor models.Actor, reason, action, 
 	for i, f := range fams {
 		ids[i] = f.FamilyID
 	}
-	err = tx.Model(&models.RefreshToken{}).Where("family_id IN ? AND revoked_at IS NULL", ids).
-		Updates(map[string]any{"revoked_at": s.now(), "revoked_reason": reason}).Error
-	if err != nil {
-		return 0, err
+	// A rotation in flight holds its token's row: the update waits for it, and the
+	// token it inserted, committed meanwhile, is only seen by a later statement (each
+	// statement of a PostgreSQL transaction reads what was committed when it began).
+	// So the update runs until it finds nothing left; a rotation that starts after a
+	// pass finds its token revoked.
+	now := s.now()
+	for pass := 0; pass < 10; pass++ {
+		res := tx.Model(&models.RefreshToken{}).Where("family_id IN ? AND revoked_at IS NULL", ids).
+			Updates(map[string]any{"revoked_at": now, "revoked_reason": reason})
+		if res.Error != nil {
+			return 0, res.Error
+		}
+		if res.RowsAffected == 0 {
+			break
+		}
 	}
 	if action == "" {
 		return len(fams), nil

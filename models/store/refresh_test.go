@@ -532,3 +532,57 @@ func TestRefreshDelegatorNoLongerAllowed(t *testing.T) {
 		}
 	})
 }
+
+// Reuse detected while the family's current token is being rotated: the revocation
+// also reaches the token the rotation inserts, whichever commits first.
+func TestRefreshReuseDuringRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 20 {
+			old := f.authorized(t, s, "orders:read offline_access").RefreshToken
+			cur, err := s.RefreshAccessToken(ctx, f.p, old, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(models.RefreshGrace)
+			var wg sync.WaitGroup
+			var rotated *models.IssuedToken
+			var rotErr, reuseErr error
+			start := make(chan struct{})
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				<-start
+				rotated, rotErr = s.RefreshAccessToken(ctx, f.p, cur.RefreshToken, "")
+			}()
+			go func() {
+				defer wg.Done()
+				<-start
+				_, reuseErr = s.RefreshAccessToken(ctx, f.p, old, "")
+			}()
+			close(start)
+			wg.Wait()
+			if !isOAuth(reuseErr, models.ErrCodeInvalidGrant) {
+				t.Fatalf("round %d: reuse: %v", round, reuseErr)
+			}
+			if rotErr != nil && !isOAuth(rotErr, models.ErrCodeInvalidGrant) {
+				t.Fatalf("round %d: rotation: %v", round, rotErr)
+			}
+			var live int
+			q := `SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE hash = $1)`
+			if err := db.QueryRow(q, models.SHA256Hex(old)).Scan(&live); err != nil || live != 0 {
+				t.Fatalf("round %d: %d tokens of the family left unrevoked (%v); the rotation won: %v", round, live, err, rotErr == nil)
+			}
+			if rotErr == nil {
+				if _, err := s.RefreshAccessToken(ctx, f.p, rotated.RefreshToken, ""); !isOAuth(err, models.ErrCodeInvalidGrant) {
+					t.Fatalf("round %d: the token rotated during the reuse still works: %v", round, err)
+				}
+			}
+		}
+	})
+}
