@@ -586,3 +586,37 @@ func TestRefreshReuseDuringRotation(t *testing.T) {
 		}
 	})
 }
+
+// Pruning forgets families past their absolute lifetime and those revoked more than a
+// day ago, and keeps live ones.
+func TestPruneRefreshTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newCodeFixture(t, s)
+		f.setRefresh(t, s, models.RefreshOfflineAccess, 1, 2)
+		ended := f.authorized(t, s, "orders:read offline_access").RefreshToken
+		revoked := f.authorized(t, s, "orders:read offline_access").RefreshToken
+		if ok, err := s.RevokeAsClient(ctx, f.p, revoked); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		f.clock.Advance(2*24*time.Hour + time.Second)
+		f.setRefresh(t, s, models.RefreshOfflineAccess, 14, 90)
+		live := f.authorized(t, s, "orders:read offline_access").RefreshToken
+		if err := s.PruneRefreshTokens(ctx); err != nil {
+			t.Fatal(err)
+		}
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for tok, want := range map[string]int{ended: 0, revoked: 0, live: 1} {
+			var n int
+			if err := db.QueryRow("SELECT COUNT(*) FROM refresh_tokens WHERE hash = $1", models.SHA256Hex(tok)).Scan(&n); err != nil || n != want {
+				t.Errorf("after pruning: %d rows, want %d (%v)", n, want, err)
+			}
+		}
+		if _, err := s.RefreshAccessToken(ctx, f.p, live, ""); err != nil {
+			t.Errorf("the live family after pruning: %v", err)
+		}
+	})
+}
