@@ -23,7 +23,7 @@ import (
 // sees the consent page naming the app, its team, the API and the scope, fitting at
 // every width, and allows: the browser arrives at the app's redirect URI (the consent
 // page's CSP lets the answer go there) with the code, the state and iss, and the code
-// becomes a user's access token.
+// becomes a user's access token. A pushed request (RFC 9126) then gets a code at once.
 func TestBrowserAuthorizationCode(t *testing.T) {
 	t.Parallel()
 	chrome := requireChromium(t)
@@ -171,19 +171,51 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	}
 	checkFits(t, b, "connected-apps")
 
-	// 8. With offline_access the app gets a refresh token, which rotates at each use.
-	offCfg := *cfg
-	offCfg.Scopes = []string{scope, "offline_access"}
+	// 8. A pushed request (RFC 9126): the app posts it to /oauth/par with its client_id
+	// (a public client), the browser brings only the request_uri, and Alice, who allowed
+	// this already, arrives at the app with a code at once.
 	v3 := oauth2.GenerateVerifier()
-	b.open(t, offCfg.AuthCodeURL("state-3", oauth2.S256ChallengeOption(v3), oauth2.SetAuthURLParam("resource", identifier)), http.StatusOK)
-	b.submit(t, "allow offline access", testid("consent-allow"), http.StatusOK)
-	b.do(t, "wait for the app a third time", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
+	par, err := http.PostForm(p.URL+"/oauth/par", url.Values{"client_id": {projectID}, "response_type": {"code"},
+		"redirect_uri": {app.URL + "/cb"}, "scope": {scope}, "state": {"state-3"}, "resource": {identifier},
+		"code_challenge": {oauth2.S256ChallengeFromVerifier(v3)}, "code_challenge_method": {"S256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pushed struct {
+		RequestURI string `json:"request_uri"`
+	}
+	err = json.NewDecoder(par.Body).Decode(&pushed)
+	par.Body.Close()
+	if err != nil || par.StatusCode != http.StatusCreated {
+		t.Fatalf("PAR: %d %v", par.StatusCode, err)
+	}
+	b.open(t, p.URL+"/oauth/authorize?"+url.Values{"client_id": {projectID}, "request_uri": {pushed.RequestURI}}.Encode(), 0)
+	b.do(t, "wait for the app again", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
 	select {
 	case q = <-got:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the app received no third callback")
+		t.Fatal("the app received no callback for the pushed request")
 	}
-	tok, err = offCfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v3))
+	if q.Get("state") != "state-3" || q.Get("code") == "" {
+		t.Fatalf("the app received %v for the pushed request, want a code and state-3", q)
+	}
+	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v3)); err != nil {
+		t.Errorf("exchange of the pushed request's code: %v", err)
+	}
+
+	// 9. With offline_access the app gets a refresh token, which rotates at each use.
+	offCfg := *cfg
+	offCfg.Scopes = []string{scope, "offline_access"}
+	v4 := oauth2.GenerateVerifier()
+	b.open(t, offCfg.AuthCodeURL("state-4", oauth2.S256ChallengeOption(v4), oauth2.SetAuthURLParam("resource", identifier)), http.StatusOK)
+	b.submit(t, "allow offline access", testid("consent-allow"), http.StatusOK)
+	b.do(t, "wait for the app for offline access", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
+	select {
+	case q = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app received no callback for offline access")
+	}
+	tok, err = offCfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v4))
 	if err != nil || !strings.HasPrefix(tok.RefreshToken, "ghr_") {
 		t.Fatalf("exchange with offline_access: %v, refresh token %q", err, tok.RefreshToken)
 	}
@@ -193,7 +225,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 		t.Fatalf("refresh: %v (rotated: %v)", err, refreshed != nil && refreshed.RefreshToken != tok.RefreshToken)
 	}
 
-	// 9. The developer sees Alice under Users connected and revokes her refresh token.
+	// 10. The developer sees Alice under Users connected and revokes her refresh token.
 	b.open(t, p.URL+"/account", http.StatusOK)
 	b.submit(t, "sign out Alice", testid("sign-out")+" button", 0)
 	b.open(t, p.URL+"/login", 0)

@@ -402,10 +402,12 @@ func TestAPIWalk(t *testing.T) {
 		t.Errorf("bad redirect URI: %s, want the field named", bad.body)
 	}
 	ac := c.call("PATCH", "/projects/"+pid, map[string]any{"grant_types": []string{"client_credentials", "authorization_code"},
-		"redirect_uris": []string{"https://app.example/cb", "http://127.0.0.1/cb"}, "public_client": true},
+		"redirect_uris": []string{"https://app.example/cb", "http://127.0.0.1/cb"}, "public_client": true, "require_pushed_authorization_requests": true},
 		map[string]string{"If-Match": etag}).want(t, http.StatusOK).json(t)
-	if uris, _ := json.Marshal(ac["redirect_uris"]); string(uris) != `["https://app.example/cb","http://127.0.0.1/cb"]` || ac["public_client"] != true {
-		t.Errorf("after PATCH: redirect_uris %s public_client %v", uris, ac["public_client"])
+	if uris, _ := json.Marshal(ac["redirect_uris"]); string(uris) != `["https://app.example/cb","http://127.0.0.1/cb"]` || ac["public_client"] != true ||
+		ac["require_pushed_authorization_requests"] != true {
+		t.Errorf("after PATCH: redirect_uris %s public_client %v require_pushed_authorization_requests %v", uris, ac["public_client"],
+			ac["require_pushed_authorization_requests"])
 	}
 	// Refresh-token settings: the defaults shown, a change kept, an idle lifetime beyond
 	// the absolute one refused by name.

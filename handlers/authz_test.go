@@ -26,6 +26,8 @@ type fixture struct {
 	// saTokens are management API tokens of the team's service accounts, by role.
 	serviceAccount, saCredential string
 	saTokens                     map[models.Role]string
+	// initialToken is an initial access token of the team (dynamic registration).
+	initialToken string
 }
 
 // member is a signed-in browser and its store identity.
@@ -140,7 +142,11 @@ func newFixture(t *testing.T, e *env, owner *member, members map[models.Role]*me
 			svc, svcSecret = sa.ID, cred.ID
 		}
 	}
-	return fixture{serviceAccount: svc, saCredential: svcSecret, saTokens: saTokens, webhook: hook.ID, delivery: deliveries[0].ID, team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
+	iat, _, err := s.CreateInitialAccessToken(ctx, owner.actor, team.ID, models.InitialAccessTokenInput{Label: "mcp", TTL: 24 * time.Hour}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{initialToken: iat.ID, serviceAccount: svc, saCredential: svcSecret, saTokens: saTokens, webhook: hook.ID, delivery: deliveries[0].ID, team: team.ID, project: p.ID, secret: sec.ID, invitation: inv.ID, extra: extra.ID, key: key.ID, keyToken: keyToken,
 		clientKey: ck.ID, api: api.ID, grant: grants[0].ID, request: req.ID, asker: asker.ID, name: name}
 }
 

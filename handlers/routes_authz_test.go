@@ -44,10 +44,15 @@ var routeRules = map[string]routeRule{
 	"GET /.well-known/jwks.pem":                   {access: public},
 	"GET /.well-known/oauth-authorization-server": {access: public},
 	"POST /oauth/token":                           {access: public},
+	"POST /oauth/par":                             {access: public}, // the client authenticates (par_test.go)
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},
 	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
+	"POST /oauth/register":                        {access: public}, // its own initial access token or open policy (registration_test.go)
+	"GET /oauth/register/:client_id":              {access: public}, // its own registration access token (registration_test.go)
+	"PUT /oauth/register/:client_id":              {access: public},
+	"DELETE /oauth/register/:client_id":           {access: public},
 	"POST /leaks/github":                          {access: public}, // its own signature (TestLeakReport…)
 	"GET /.well-known/openid-configuration":       {access: public},
 	"GET /oauth/userinfo":                         {access: public}, // its own bearer token (openid_test.go)
@@ -95,6 +100,9 @@ var routeRules = map[string]routeRule{
 	"GET /teams/:team/audit/export":                                         {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/rename":                                              {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/leak-policy":                                         {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/registration-policy":                                 {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/registration-tokens":                                 {access: team, least: models.RoleAdmin},
+	"POST /teams/:team/registration-tokens/:id/revoke":                      {access: team, least: models.RoleAdmin},
 	"POST /teams/:team/delete":                                              {access: team, least: models.RoleOwner},
 	"POST /teams/:team/leave":                                               {access: team, least: models.RoleViewer},
 	"POST /teams/:team/members/:user/role":                                  {access: team, least: models.RoleAdmin},
@@ -261,6 +269,8 @@ func fillPath(pattern string, f fixture) string {
 				parts[i] = f.clientKey
 			case "tokens":
 				parts[i] = "pat_nosuchtoken"
+			case "registration-tokens":
+				parts[i] = f.initialToken
 			default:
 				panic("fillPath: no fixture id for " + pattern)
 			}

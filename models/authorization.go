@@ -13,6 +13,18 @@ const GrantAuthorizationCode = "authorization_code"
 // AuthorizationCodeTTL is how long an authorization code may be redeemed.
 const AuthorizationCodeTTL = 60 * time.Second
 
+// PushedAuthorizationTTL is how long a pushed authorization request's request_uri may
+// be used (RFC 9126 §2.2).
+const PushedAuthorizationTTL = 60 * time.Second
+
+// RequestURIPrefix begins every request_uri the pushed authorization request endpoint
+// returns (RFC 9126 §2.2); a random part follows.
+const RequestURIPrefix = "urn:ietf:params:oauth:request_uri:"
+
+// ErrCodeRequestNotSupported answers a request object (the request parameter, RFC
+// 9101), which Gatehouse does not support.
+const ErrCodeRequestNotSupported = "request_not_supported"
+
 // MaxRedirectURIs bounds how many redirect URIs a project registers.
 const MaxRedirectURIs = 20
 
@@ -245,6 +257,17 @@ type AuthorizationCode struct {
 	ExpiresAt      time.Time
 	UsedAt         *time.Time
 	ReplayedAt     *time.Time
+}
+
+// PushedAuthorization is a pushed authorization request as stored: the SHA-256 of its
+// request_uri's random part, the client, and the validated request's parameters.
+type PushedAuthorization struct {
+	Hash      string `gorm:"primaryKey"`
+	ProjectID string
+	// Params are the request's parameters, form-encoded.
+	Params    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Consent is what a user allowed a project to do on an API for them.

@@ -24,6 +24,8 @@ const (
 	LeakKindClientSecret  = "client_secret"
 	LeakKindPersonalToken = "personal_access_token"
 	LeakKindAPIKey        = "api_key"
+	// LeakKindInitialAccessToken is a team's initial access token (dynamic registration).
+	LeakKindInitialAccessToken = "initial_access_token"
 )
 
 // APIKeyPrefix is how every API key the portal signs now begins: the base64url of its
@@ -45,6 +47,8 @@ func LeakKindOf(token string) string {
 		return LeakKindClientSecret
 	case CheckPersonalTokenFormat(token) == nil:
 		return LeakKindPersonalToken
+	case CheckInitialAccessTokenFormat(token):
+		return LeakKindInitialAccessToken
 	case len(token) <= maxLeakTokenLen && strings.Count(token, ".") == 2 && strings.HasPrefix(token, "eyJ"):
 		return LeakKindAPIKey
 	}

@@ -27,4 +27,5 @@ const (
 	ActAccessRequest        = authz.AccessRequest
 	ActWebhookManage        = authz.WebhookManage
 	ActServiceAccountManage = authz.ServiceAccountManage
+	ActRegistrationManage   = authz.RegistrationManage
 )

@@ -36,9 +36,12 @@ type Project struct {
 	// PublicClient marks an app that cannot keep a secret (a native or browser app): at
 	// the token endpoint it sends only its client_id, and PKCE is its proof.
 	PublicClient bool
-	CreatedBy    *string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// RequirePushedAuthorization makes the authorization endpoint refuse its requests
+	// unless they were pushed to /oauth/par first (RFC 9126 §6).
+	RequirePushedAuthorization bool
+	CreatedBy                  *string
+	CreatedAt                  time.Time
+	UpdatedAt                  time.Time
 	// Grants are the APIs the project may get credentials for, loaded with the project
 	// where issuance needs them (client authentication, assertions).
 	Grants []IssuableGrant `gorm:"-"`
@@ -88,6 +91,8 @@ type ProjectSettings struct {
 	RedirectURIs *string
 	// PublicClient: nil leaves it as it is.
 	PublicClient *bool
+	// RequirePushedAuthorization: nil leaves it as it is.
+	RequirePushedAuthorization *bool
 
 	// Refresh is the refresh-token policy; nil leaves it as it is.
 	Refresh *RefreshPolicy

@@ -25,8 +25,11 @@ type Team struct {
 	// LeakPolicy is what a secret scanner's report of one of the team's credentials
 	// does: LeakPolicyRevoke (the default) or LeakPolicyNotify.
 	LeakPolicy string `gorm:"default:revoke"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// RegistrationPolicy says whether software may register OAuth clients in the team
+	// (RegistrationOff, the default, RegistrationToken or RegistrationOpen).
+	RegistrationPolicy string `gorm:"default:off"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // TeamMember is one user's membership of a team.

@@ -123,6 +123,9 @@ func vectorOptions(t *testing.T, f *vectors.File, o vectors.Options, web http.Ro
 	if o.FailOpen {
 		opts = append(opts, FailOpen())
 	}
+	if o.ResourceMetadata != nil {
+		opts = append(opts, ResourceMetadata(*o.ResourceMetadata))
+	}
 	return opts
 }
 
@@ -195,7 +198,10 @@ func TestConformanceVectors(t *testing.T) {
 			p, err = v.Verify(ctx, c.Token)
 			checkVectorOutcome(t, "second Verify", c.Expect, p, err)
 			if c.Require != nil && p != nil {
-				checkStepUp(t, f, c, p)
+				checkStepUp(t, f, c, v, p)
+			}
+			if !c.Expect.Valid && c.Expect.Challenge != nil {
+				checkChallenge(t, v, err, http.StatusUnauthorized, c.Expect.Challenge)
 			}
 			for _, u := range web.requested() {
 				if !allowedURL(f, u) {
@@ -207,9 +213,9 @@ func TestConformanceVectors(t *testing.T) {
 }
 
 // checkStepUp applies a case's step-up requirement to p on the file's clock, answers
-// the error as the middleware does, and compares the challenge's auth-params (all but
-// error_description) with the case's.
-func checkStepUp(t *testing.T, f *vectors.File, c vectors.Case, p *Principal) {
+// the error as the case's verifier does (WriteError), and compares the challenge's
+// auth-params (all but error_description) with the case's.
+func checkStepUp(t *testing.T, f *vectors.File, c vectors.Case, v *Verifier, p *Principal) {
 	t.Helper()
 	var err error
 	if c.Require.MaxAgeSeconds != nil {
@@ -226,12 +232,19 @@ func checkStepUp(t *testing.T, f *vectors.File, c vectors.Case, p *Principal) {
 	if !errors.Is(err, ErrInsufficientUserAuthentication) {
 		t.Fatalf("require %s: %v, want ErrInsufficientUserAuthentication", asJSON(c.Require), err)
 	}
+	checkChallenge(t, v, err, http.StatusUnauthorized, c.Expect.Challenge)
+}
+
+// checkChallenge answers err as v does (WriteError) and compares the status and the
+// challenge's auth-params (all but error_description) with want.
+func checkChallenge(t *testing.T, v *Verifier, err error, status int, want map[string]string) {
+	t.Helper()
 	w := httptest.NewRecorder()
-	(&Verifier{}).WriteError(w, err)
+	v.WriteError(w, err)
 	params := authParams(t, w.Header().Get("WWW-Authenticate"))
 	delete(params, "error_description")
-	if w.Code != http.StatusUnauthorized || !reflect.DeepEqual(params, c.Expect.Challenge) {
-		t.Errorf("require %s: %d %v, want 401 %v", asJSON(c.Require), w.Code, params, c.Expect.Challenge)
+	if w.Code != status || !reflect.DeepEqual(params, want) {
+		t.Errorf("answer to %v: %d %v, want %d %v", err, w.Code, params, status, want)
 	}
 }
 

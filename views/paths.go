@@ -82,6 +82,18 @@ func TeamRenamePath(id string) string { return TeamPath(id) + "/rename" }
 // TeamLeakPolicyPath is /teams/{team}/leak-policy (POST).
 func TeamLeakPolicyPath(id string) string { return TeamPath(id) + "/leak-policy" }
 
+// TeamRegistrationPolicyPath is /teams/{team}/registration-policy (POST).
+func TeamRegistrationPolicyPath(id string) string { return TeamPath(id) + "/registration-policy" }
+
+// TeamRegistrationTokensPath is /teams/{team}/registration-tokens (POST: create an
+// initial access token).
+func TeamRegistrationTokensPath(id string) string { return TeamPath(id) + "/registration-tokens" }
+
+// TeamRegistrationTokenRevokePath is /teams/{team}/registration-tokens/{id}/revoke (POST).
+func TeamRegistrationTokenRevokePath(teamID, tokenID string) string {
+	return TeamRegistrationTokensPath(teamID) + "/" + seg(tokenID) + "/revoke"
+}
+
 // TeamDeletePath is /teams/{team}/delete (POST).
 func TeamDeletePath(id string) string { return TeamPath(id) + "/delete" }
 

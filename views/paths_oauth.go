@@ -9,6 +9,10 @@ func AuthorizePath() string { return "/oauth/authorize" }
 // on with the authorization request the session keeps under id.
 func AuthorizeResumePath(id string) string { return AuthorizePath() + "?resume=" + url.QueryEscape(id) }
 
+// PushedAuthorizationPath is the pushed authorization request endpoint, /oauth/par
+// (POST, RFC 9126).
+func PushedAuthorizationPath() string { return "/oauth/par" }
+
 // ConsentPath is /oauth/consent (POST): the user's answer on the consent page.
 func ConsentPath() string { return "/oauth/consent" }
 

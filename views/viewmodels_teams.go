@@ -47,6 +47,8 @@ type TeamVM struct {
 	// choice was refused.
 	LeakPolicy      string
 	LeakPolicyError string
+	// Registration is the dynamic client registration section (Settings).
+	Registration RegistrationVM
 	// Tab is the page shown: TeamTabOverview ("" too), TeamTabMembers, TeamTabSettings.
 	Tab string
 	// APIs are the APIs the team owns (overview).
@@ -245,6 +247,10 @@ type ProjectVM struct {
 	MyRole      string
 	Can         ProjectPermissions
 	CreatedAt   time.Time
+	// RegisteredVia, when set, says the project was registered dynamically (RFC 7591)
+	// and how ("dynamic registration (token …)"): the header shows a badge.
+	RegisteredVia string
+	RegisteredAt  time.Time
 	// GettingStarted shows the getting-started panel (a fresh project).
 	GettingStarted bool
 	BaseURL        string
@@ -329,8 +335,10 @@ type SettingsForm struct {
 	RedirectURIs string
 	// PublicClient is the checkbox "public_client".
 	PublicClient bool
-	Errors       map[string]string
-	Saved        bool
+	// RequirePAR is the checkbox "require_par": require pushed authorization requests.
+	RequirePAR bool
+	Errors     map[string]string
+	Saved      bool
 
 	// RefreshTokens is the select "refresh_tokens" (RefreshOptions); RefreshIdleDays
 	// and RefreshAbsoluteDays the lifetimes "refresh_idle_days" and
@@ -339,6 +347,9 @@ type SettingsForm struct {
 	RefreshOptions      []Option
 	RefreshIdleDays     string
 	RefreshAbsoluteDays string
+	// KeptGrantTypes are grant types the project has that the form offers no checkbox
+	// for (refresh_token, which a registration may name): sent as they are.
+	KeptGrantTypes []string
 }
 
 // Checkbox is one checkbox of a group.
@@ -372,4 +383,50 @@ type SecretCreatedVM struct {
 	// NoGrant: the project may call no API yet (the token request would fail).
 	NoGrant  bool
 	Snippets []Snippet
+}
+
+// RegistrationVM is the Settings page's dynamic client registration section, shown to
+// the team's owners and admins.
+type RegistrationVM struct {
+	// Show: the viewer may manage registration here.
+	Show bool
+	// Policy is models.RegistrationOff, RegistrationToken or RegistrationOpen;
+	// PolicyError says why a choice was refused.
+	Policy, PolicyError string
+	// OpenHere: the operator sends registrations without a token to this team
+	// (GATEHOUSE_OPEN_REGISTRATION_TEAM), so the open policy takes them.
+	OpenHere bool
+	// Endpoint is the registration endpoint's URL.
+	Endpoint string
+	Tokens   []InitialTokenRow
+	Form     InitialTokenForm
+}
+
+// InitialTokenRow is one initial access token in the list.
+type InitialTokenRow struct {
+	ID, Label, Hint, CreatedBy string
+	// Status is "active", "expired", "revoked" or "used up".
+	Status string
+	Uses   int
+	// MaxUses is the bound on registrations, 0 for none.
+	MaxUses    int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// InitialTokenForm creates an initial access token: "label", "expires_in_days",
+// "max_uses" (empty: no limit) posted to /teams/{team}/registration-tokens.
+type InitialTokenForm struct {
+	Label, ExpiresIn, MaxUses, FormToken string
+	ExpiryOptions                        []Option
+	Errors                               map[string]string
+}
+
+// InitialTokenCreatedVM is the page that shows a new initial access token once.
+type InitialTokenCreatedVM struct {
+	TeamID, TeamName, Label, Token, Endpoint string
+	ExpiresAt                                time.Time
+	// MaxUses is the bound on registrations, 0 for none.
+	MaxUses int
 }

@@ -74,6 +74,11 @@ type Config struct {
 	// answers 404).
 	LeakGitHubKeysURL  string
 	LeakGitHubKeysFile string
+	// OpenRegistrationTeam is the team that receives dynamic client registrations made
+	// without an initial access token, when its own policy is open too ("": none).
+	OpenRegistrationTeam string
+	// OpenRegistrationsPerIP bounds such registrations per source address per minute.
+	OpenRegistrationsPerIP int
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -91,6 +96,7 @@ type rawConfig struct {
 	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections            string
 	leakKeysURL, leakKeysFile                                                  string
 	webhookRetention                                                           string
+	openRegistrationTeam, openRegistrationsPerIP                               string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -124,6 +130,8 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
 		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
+		{"GATEHOUSE_OPEN_REGISTRATION_TEAM", "open-registration-team", "", "id of the team that receives dynamic client registrations without an initial access token, if its policy is open too", &r.openRegistrationTeam},
+		{"GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "open-registrations-per-ip", "10", "registrations without an initial access token per source address per minute before 429", &r.openRegistrationsPerIP},
 	}
 }
 
@@ -307,6 +315,10 @@ func (r *rawConfig) validate() (*Config, error) {
 		bad("GATEHOUSE_STATUS_LIST_VALIDITY", "status-list-validity", "must be at least twice GATEHOUSE_STATUS_LIST_TTL (%s), got %s", c.StatusTTL, c.StatusValidity)
 	}
 	c.LeakGitHubKeysURL, c.LeakGitHubKeysFile = leakKeys(r, bad)
+	c.OpenRegistrationTeam = strings.TrimSpace(r.openRegistrationTeam)
+	if len(c.OpenRegistrationTeam) > 64 || strings.ContainsAny(c.OpenRegistrationTeam, " /?#") {
+		bad("GATEHOUSE_OPEN_REGISTRATION_TEAM", "open-registration-team", "want a team id as the team's page shows it (team_…), got %q", c.OpenRegistrationTeam)
+	}
 	c.MetricsToken = r.metricsToken
 	if c.MetricsToken != "" && len(c.MetricsToken) < 32 {
 		bad("GATEHOUSE_METRICS_TOKEN", "metrics-token", "must be at least 32 characters (generate one: openssl rand -hex 32)")
@@ -363,6 +375,7 @@ func (r *rawConfig) validate() (*Config, error) {
 	}{
 		{"GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "auth-failures-per-client", r.failuresPerClient, &c.AuthFailuresPerClient},
 		{"GATEHOUSE_AUTH_FAILURES_PER_IP", "auth-failures-per-ip", r.failuresPerIP, &c.AuthFailuresPerIP},
+		{"GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "open-registrations-per-ip", r.openRegistrationsPerIP, &c.OpenRegistrationsPerIP},
 	} {
 		n, err := strconv.Atoi(l.raw)
 		if err != nil || n < 1 || n > 100000 {

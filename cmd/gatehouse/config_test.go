@@ -38,6 +38,19 @@ func TestConfigDefaults(t *testing.T) {
 	if c.WebhookRetention != models.WebhookRetention {
 		t.Errorf("webhook retention %v by default, want %v", c.WebhookRetention, models.WebhookRetention)
 	}
+	if c.OpenRegistrationTeam != "" || c.OpenRegistrationsPerIP != 10 {
+		t.Errorf("open registration %q, %d a minute by default; want none, 10", c.OpenRegistrationTeam, c.OpenRegistrationsPerIP)
+	}
+}
+
+func TestConfigOpenRegistration(t *testing.T) {
+	c, err := loadConfig([]string{"--open-registrations-per-ip=3"}, envMap(map[string]string{"GATEHOUSE_OPEN_REGISTRATION_TEAM": " team_abc "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OpenRegistrationTeam != "team_abc" || c.OpenRegistrationsPerIP != 3 {
+		t.Errorf("open registration %q, %d a minute; want team_abc, 3", c.OpenRegistrationTeam, c.OpenRegistrationsPerIP)
+	}
 }
 
 func TestConfigFlagsOverrideEnv(t *testing.T) {
@@ -83,6 +96,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"BadLogFormat", "GATEHOUSE_LOG_FORMAT", "xml", "GATEHOUSE_LOG_FORMAT"},
 		{"BadFailureLimit", "GATEHOUSE_AUTH_FAILURES_PER_CLIENT", "0", "GATEHOUSE_AUTH_FAILURES_PER_CLIENT"},
 		{"NonNumericIPLimit", "GATEHOUSE_AUTH_FAILURES_PER_IP", "many", "GATEHOUSE_AUTH_FAILURES_PER_IP"},
+		{"BadOpenRegistrationTeam", "GATEHOUSE_OPEN_REGISTRATION_TEAM", "team one/two", "GATEHOUSE_OPEN_REGISTRATION_TEAM"},
+		{"BadOpenRegistrationLimit", "GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "0", "GATEHOUSE_OPEN_REGISTRATIONS_PER_IP"},
 		{"BadTrustedProxy", "GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33", "GATEHOUSE_TRUSTED_PROXIES"},
 		{"TrustedProxyHostname", "GATEHOUSE_TRUSTED_PROXIES", "proxy.internal", "GATEHOUSE_TRUSTED_PROXIES"},
 		{"NegativeShutdownDelay", "GATEHOUSE_SHUTDOWN_DELAY", "-1s", "GATEHOUSE_SHUTDOWN_DELAY"},

@@ -190,6 +190,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		AuthFailuresPerClient: cfg.AuthFailuresPerClient, AuthFailuresPerIP: cfg.AuthFailuresPerIP,
 		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, QuietMachineLog: cfg.AccessLog == "errors",
 		LeakGitHubKeysURL: cfg.LeakGitHubKeysURL, LeakGitHubKeysFile: cfg.LeakGitHubKeysFile,
+		OpenRegistrationTeam: cfg.OpenRegistrationTeam, OpenRegistrationsPerIP: cfg.OpenRegistrationsPerIP,
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}

@@ -18,6 +18,7 @@ type projectPatch struct {
 	AuthMethods           *[]string `json:"auth_methods"`
 	RedirectURIs          *[]string `json:"redirect_uris"`
 	PublicClient          *bool     `json:"public_client"`
+	RequirePAR            *bool     `json:"require_pushed_authorization_requests"`
 	RefreshTokens         *string   `json:"refresh_tokens"`
 	RefreshIdleDays       *int      `json:"refresh_idle_days"`
 	RefreshAbsoluteDays   *int      `json:"refresh_absolute_days"`
@@ -58,6 +59,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 			set.RedirectURIs = &uris
 		}
 		set.PublicClient = in.PublicClient
+		set.RequirePushedAuthorization = in.RequirePAR
 		if in.RefreshTokens != nil || in.RefreshIdleDays != nil || in.RefreshAbsoluteDays != nil {
 			r := pv.RefreshPolicyOf()
 			if in.RefreshTokens != nil {

@@ -39,6 +39,7 @@ type projectJSON struct {
 	AuthMethods           []string  `json:"auth_methods"`
 	RedirectURIs          []string  `json:"redirect_uris"`
 	PublicClient          bool      `json:"public_client"`
+	RequirePAR            bool      `json:"require_pushed_authorization_requests"`
 	RefreshTokens         string    `json:"refresh_tokens"`
 	RefreshIdleDays       int       `json:"refresh_idle_days"`
 	RefreshAbsoluteDays   int       `json:"refresh_absolute_days"`
@@ -50,8 +51,8 @@ type projectJSON struct {
 func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
-		PublicClient: p.PublicClient, AccessTokenTTLMinutes: p.AccessTokenTTL / 60, RefreshTokens: p.RefreshTokens,
-		RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
+		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
+		RefreshTokens: p.RefreshTokens, RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 

@@ -61,6 +61,12 @@ type Config struct {
 	// answers 404.
 	LeakGitHubKeysURL  string
 	LeakGitHubKeysFile string
+	// OpenRegistrationTeam is the team (id) that receives dynamic client registrations
+	// made without an initial access token, when its own policy is open too; "": none.
+	OpenRegistrationTeam string
+	// OpenRegistrationsPerIP bounds the registrations without a token per source
+	// address per minute (0: 10).
+	OpenRegistrationsPerIP int
 }
 
 // OIDCConfig names the identity provider developers sign in with.

@@ -5,17 +5,24 @@ package oauth
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/models"
 )
 
 // Handler serves the machine endpoints.
 type Handler struct {
 	*httpx.Server
 	limiter *failureLimiter
+	// CheckAuthorization validates a pushed authorization request's parameters for the
+	// client that pushed them exactly as the authorization endpoint does (handlers/web's
+	// CheckPushedAuthorization; handlers.New sets it): a *models.OAuthError says what
+	// is wrong.
+	CheckAuthorization func(ctx context.Context, p *models.Project, q url.Values) error
 }
 
 // New builds the machine endpoints over the shared server.
@@ -30,6 +37,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/.well-known/jwks.pem", h.jwksPEM)                         // wellknown.go
 	e.GET("/.well-known/oauth-authorization-server", h.metadata)      // metadata.go
 	e.POST("/oauth/token", h.issueToken)                              // oauth_token.go
+	e.POST(parPath, h.pushAuthorization)                              // oauth_par.go
 	e.POST("/oauth/introspect", h.introspect)                         // oauth_token.go
 	e.POST("/oauth/revoke", h.revokeToken)                            // oauth_token.go
 	e.GET("/statuslists/:id", h.statusList)                           // wellknown.go
@@ -37,6 +45,10 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/.well-known/openid-configuration", h.openIDConfiguration) // openid.go
 	e.GET("/oauth/userinfo", h.userinfo)                              // openid.go
 	e.POST("/oauth/userinfo", h.userinfo)                             // openid.go
+	e.POST("/oauth/register", h.registerClient)                       // registration.go
+	e.GET("/oauth/register/:client_id", h.readRegistration)           // registration.go
+	e.PUT("/oauth/register/:client_id", h.updateRegistration)         // registration.go
+	e.DELETE("/oauth/register/:client_id", h.deleteRegistration)      // registration.go
 }
 
 // PruneAuthFailures forgets expired client-authentication throttles and the failure

@@ -12,12 +12,15 @@ import (
 
 // Metadata is the RFC 8414 authorization server metadata document.
 type Metadata struct {
-	Issuer                        string   `json:"issuer"`
-	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
-	TokenEndpoint                 string   `json:"token_endpoint"`
-	JWKSURI                       string   `json:"jwks_uri"`
-	IntrospectionEndpoint         string   `json:"introspection_endpoint"`
-	RevocationEndpoint            string   `json:"revocation_endpoint"`
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	RevocationEndpoint    string `json:"revocation_endpoint"`
+	// RegistrationEndpoint is dynamic client registration (RFC 7591), for clients such
+	// as MCP clients that register themselves.
+	RegistrationEndpoint          string   `json:"registration_endpoint"`
 	GrantTypesSupported           []string `json:"grant_types_supported,omitempty"`
 	ResponseTypesSupported        []string `json:"response_types_supported,omitempty"`
 	ScopesSupported               []string `json:"scopes_supported,omitempty"`
@@ -31,6 +34,10 @@ type Metadata struct {
 	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
 	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// PushedAuthorizationRequestEndpoint is /oauth/par (RFC 9126 §5); whether a client
+	// must use it is its project's setting, so the server-wide answer is false.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 	// Gatehouse extensions: the types of token it issues, what they are signed with, and
 	// where its status lists live (a verifier fetches no status list from anywhere else).
 	TokenTypesSupported       []string `json:"token_types_supported"`
@@ -49,6 +56,7 @@ func (h *Handler) metadataDocument() Metadata {
 		JWKSURI:               base + "/.well-known/jwks.json",
 		IntrospectionEndpoint: base + "/oauth/introspect",
 		RevocationEndpoint:    base + "/oauth/revoke",
+		RegistrationEndpoint:  base + "/oauth/register",
 		GrantTypesSupported:   oauth.GrantTypes(),
 		// Scopes are defined per API; the portal itself defines only the identity
 		// scopes (OpenID Connect's and offline_access).
@@ -65,6 +73,8 @@ func (h *Handler) metadataDocument() Metadata {
 		// "none": a public client revoking its refresh tokens with its client_id.
 		RevocationEndpointAuthMethodsSupported:  append(append([]string{}, auth...), "none"),
 		RevocationAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		PushedAuthorizationRequestEndpoint:      base + parPath,
+		RequirePushedAuthorizationRequests:      false,
 		TokenTypesSupported:                     []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:               models.SigningAlgs,
 		StatusListURIPrefix:                     base + "/statuslists/",

@@ -161,7 +161,11 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional b
 	}
 	var p *models.Project
 	if assertion != "" {
-		p, err = h.Store.VerifyAssertion(ctx, assertion, id, h.assertionAudiences(), models.ForClientAuth)
+		aud := h.assertionAudiences()
+		if c.Path() == parPath { // RFC 9126 §2: the PAR endpoint's URL identifies the server too
+			aud = append(aud, h.Cfg.BaseURL.JoinPath(parPath).String())
+		}
+		p, err = h.Store.VerifyAssertion(ctx, assertion, id, aud, models.ForClientAuth)
 	} else {
 		p, err = h.Store.AuthenticateClient(ctx, id, secret)
 	}

@@ -23,7 +23,8 @@ const maxAuthorizeQuery = 8192
 // the registered redirect URI. A visitor who is not signed in (or must sign in again:
 // prompt=login, max_age) goes through the portal's sign-in, the request waiting in the
 // session; a user who already allowed what is asked gets a code at once (unless
-// prompt=consent), anyone else the consent page.
+// prompt=consent), anyone else the consent page. With request_uri, the request is the
+// one the client pushed (authorize_pushed.go).
 func (h *Handler) authorize(c echo.Context) error {
 	httpx.NoStore(c)
 	if len(c.Request().URL.RawQuery) > maxAuthorizeQuery { // it is kept in the session while the user signs in
@@ -44,11 +45,22 @@ func (h *Handler) authorize(c echo.Context) error {
 		}
 		resumed = true
 	}
+	pushed := false
+	if !resumed && q.Has("request_uri") { // RFC 9126 §4: the request is the pushed one
+		var err error
+		if q, err = h.pushedRequest(c, q); err != nil {
+			return err
+		}
+		pushed = true
+	}
 	p, redirect, err := h.authorizationClient(c, q)
 	if err != nil {
 		return err
 	}
 	req, maxAge, err := readAuthorization(q, p, redirect)
+	if err == nil && p.RequirePushedAuthorization && !pushed && !resumed {
+		err = invalidAuthz("this client must push its authorization requests to " + h.Cfg.BaseURL.JoinPath(views.PushedAuthorizationPath()).String() + " first (RFC 9126)")
+	}
 	if err != nil {
 		return h.redirectError(c, http.StatusFound, req, err)
 	}

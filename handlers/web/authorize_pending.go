@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/subtle"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,10 +16,51 @@ import (
 // user to sign in or answer the consent page.
 const pendingTTL = 10 * time.Minute
 
-// keepPending stores the authorization request's query in the session (one at a time:
-// a newer request replaces an older one) under a fresh random id, which it returns.
-// Sign-in returns to AuthorizeResumePath(id) and the consent form posts id: neither
-// carries the request itself, so nothing the browser sends back can change it.
+// maxPending bounds how many authorization requests a session keeps at once (one per
+// tab, say); keeping another forgets the oldest.
+const maxPending = 5
+
+// pendingRequest is an authorization request waiting in the session.
+type pendingRequest struct {
+	id       string
+	at       int64 // Unix seconds
+	rawQuery string
+}
+
+// pendingRequests reads the session's waiting requests: one per line, "id at query"
+// (an encoded query holds neither spaces nor newlines). Malformed lines are dropped.
+func pendingRequests(v any) []pendingRequest {
+	raw, _ := v.(string)
+	var out []pendingRequest
+	for _, line := range strings.Split(raw, "\n") {
+		parts := strings.SplitN(line, " ", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		at, err := strconv.ParseInt(parts[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, pendingRequest{id: parts[0], at: at, rawQuery: parts[2]})
+	}
+	return out
+}
+
+// encodePending is the session's form of the waiting requests.
+func encodePending(ps []pendingRequest) string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.id + " " + strconv.FormatInt(p.at, 10) + " " + p.rawQuery
+	}
+	return strings.Join(lines, "\n")
+}
+
+// keepPending stores the authorization request's query in the session under a fresh
+// random id, which it returns. A session keeps up to maxPending requests (several tabs
+// may each be signing in to an app); a newer one makes room by forgetting the oldest,
+// and those older than pendingTTL are forgotten. Sign-in returns to
+// AuthorizeResumePath(id) and the consent form posts id: neither carries the request
+// itself, so nothing the browser sends back can change it.
 //
 // req's login_hint and acr_values, when the user is sent to sign in, are passed on to
 // the provider (req is nil when the user is not sent to sign in).
@@ -28,7 +70,17 @@ func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool, req 
 		return "", err
 	}
 	id := randomString()
-	s.Values[keyAuthorize] = id + "\n" + strconv.FormatInt(h.Store.Now().Unix(), 10) + "\n" + rawQuery
+	now := h.Store.Now()
+	var kept []pendingRequest
+	for _, p := range pendingRequests(s.Values[keyAuthorize]) {
+		if now.Sub(time.Unix(p.at, 0)) <= pendingTTL {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) >= maxPending {
+		kept = kept[len(kept)-maxPending+1:]
+	}
+	s.Values[keyAuthorize] = encodePending(append(kept, pendingRequest{id: id, at: now.Unix(), rawQuery: rawQuery}))
 	if reauth {
 		s.Values[keyReauth] = "1"
 	}
@@ -47,8 +99,8 @@ func (h *Handler) keepPending(c echo.Context, rawQuery string, reauth bool, req 
 }
 
 // takePending returns the query of the authorization request the session keeps under
-// id and forgets it (single use); false when there is none, it is another one, or it
-// waited longer than pendingTTL.
+// id and forgets it (single use); false when there is none by that id, or it waited
+// longer than pendingTTL. The session's other waiting requests stay.
 func (h *Handler) takePending(c echo.Context, id string) (string, bool, error) {
 	if id == "" {
 		return "", false, nil
@@ -57,23 +109,24 @@ func (h *Handler) takePending(c echo.Context, id string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	raw, _ := s.Values[keyAuthorize].(string)
-	if raw == "" {
+	ps := pendingRequests(s.Values[keyAuthorize])
+	i := slices.IndexFunc(ps, func(p pendingRequest) bool { return subtle.ConstantTimeCompare([]byte(p.id), []byte(id)) == 1 })
+	if i < 0 {
 		return "", false, nil
 	}
-	parts := strings.SplitN(raw, "\n", 3)
-	if len(parts) != 3 || subtle.ConstantTimeCompare([]byte(parts[0]), []byte(id)) != 1 {
-		return "", false, nil
+	p := ps[i]
+	if ps = slices.Delete(ps, i, i+1); len(ps) == 0 {
+		delete(s.Values, keyAuthorize)
+	} else {
+		s.Values[keyAuthorize] = encodePending(ps)
 	}
-	delete(s.Values, keyAuthorize)
 	if err := h.saveSession(c, s); err != nil {
 		return "", false, err
 	}
-	at, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || h.Store.Now().Sub(time.Unix(at, 0)) > pendingTTL {
+	if h.Store.Now().Sub(time.Unix(p.at, 0)) > pendingTTL {
 		return "", false, nil
 	}
-	return parts[2], true, nil
+	return p.rawQuery, true, nil
 }
 
 // reauthRequested reports whether an authorization request asked for a fresh sign-in.

@@ -35,11 +35,18 @@ func (h *Handler) authorizationClient(c echo.Context, q url.Values) (*models.Pro
 	if err != nil {
 		return nil, "", err
 	}
-	redirect := q.Get("redirect_uri")
-	if len(q["redirect_uri"]) != 1 || redirect == "" || !p.MatchesRedirectURI(redirect) {
+	redirect, ok := registeredRedirect(p, q)
+	if !ok {
 		return nil, "", echo.NewHTTPError(http.StatusBadRequest, "The app's request names a redirect URI that is not registered for it, so Gatehouse will not send you there. Tell the app's developers.")
 	}
 	return p, redirect, nil
+}
+
+// registeredRedirect returns q's redirect_uri when it is sent once and registered for p
+// exactly.
+func registeredRedirect(p *models.Project, q url.Values) (string, bool) {
+	redirect := q.Get("redirect_uri")
+	return redirect, len(q["redirect_uri"]) == 1 && redirect != "" && p.MatchesRedirectURI(redirect)
 }
 
 // readAuthorization checks the rest of the request, once the redirect URI is known to
@@ -115,6 +122,18 @@ func (h *Handler) redirectBack(c echo.Context, status int, req *models.Authoriza
 // redirectError sends an authorization error back to the client; a store error that is
 // not the client's (an outage) is returned instead.
 func (h *Handler) redirectError(c echo.Context, status int, req *models.AuthorizationRequest, err error) error {
+	ae, ok := asAuthzError(err)
+	if !ok {
+		return err
+	}
+	return h.redirectBack(c, status, req, url.Values{"error": {ae.code}, "error_description": {ae.desc}})
+}
+
+// asAuthzError is the authorization error err tells the client about: an *authzError,
+// or a store's OAuth error (unauthorized_client, invalid_scope and invalid_target as
+// they are, any other as invalid_request). False for an error that is not the
+// client's (an outage).
+func asAuthzError(err error) (*authzError, bool) {
 	var ae *authzError
 	var oe *models.OAuthError
 	switch {
@@ -126,9 +145,9 @@ func (h *Handler) redirectError(c echo.Context, status int, req *models.Authoriz
 		}
 		ae.code = models.ErrCodeInvalidRequest
 	default:
-		return err
+		return nil, false
 	}
-	return h.redirectBack(c, status, req, url.Values{"error": {ae.code}, "error_description": {ae.desc}})
+	return ae, true
 }
 
 // formActionFor is the CSP source that lets the consent form's answer be redirected to

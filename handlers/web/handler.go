@@ -69,6 +69,9 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/teams/:team/settings", h.showTeam(views.TeamTabSettings), signedIn...)
 	e.POST("/teams/:team/rename", h.renameTeam, signedIn...)
 	e.POST("/teams/:team/leak-policy", h.setLeakPolicy, signedIn...)
+	e.POST("/teams/:team/registration-policy", h.setRegistrationPolicy, signedIn...)               // team_registration.go
+	e.POST("/teams/:team/registration-tokens", h.createInitialAccessToken, signedIn...)            // team_registration.go
+	e.POST("/teams/:team/registration-tokens/:id/revoke", h.revokeInitialAccessToken, signedIn...) // team_registration.go
 	e.POST("/teams/:team/delete", h.deleteTeam, signedIn...)
 	e.POST("/teams/:team/leave", h.leaveTeam, signedIn...)
 	e.POST("/teams/:team/members/:user/role", h.changeRole, signedIn...)

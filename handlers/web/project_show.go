@@ -48,6 +48,13 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 		SecretForm:     views.SecretForm{ExpiresIn: "90", ExpiryOptions: secretExpiry, FormToken: models.NewIdempotencyKey()},
 		Settings:       settingsForm(&pv.Project),
 	}
+	reg, err := h.Store.ProjectRegistration(ctx, a, pv.ID)
+	if err != nil {
+		return err
+	}
+	if reg != nil {
+		vm.RegisteredVia, vm.RegisteredAt = reg.Via, reg.CreatedAt
+	}
 	grants, err := h.Store.ProjectGrants(ctx, a, pv.ID)
 	if err != nil {
 		return err
@@ -92,10 +99,14 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 func settingsForm(p *models.Project) views.SettingsForm {
 	f := views.SettingsForm{Name: p.Name, Description: p.Description,
 		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute)),
-		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient}
+		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient,
+		RequirePAR: p.RequirePushedAuthorization}
 	r := p.RefreshPolicyOf()
 	f.RefreshTokens, f.RefreshIdleDays, f.RefreshAbsoluteDays = r.Issue, strconv.Itoa(r.IdleDays), strconv.Itoa(r.AbsoluteDays)
 	f.RefreshOptions = refreshOptions
+	if p.AllowsGrant(models.GrantRefreshToken) {
+		f.KeptGrantTypes = []string{models.GrantRefreshToken}
+	}
 	for _, g := range oauth.ProjectGrantTypes() {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}

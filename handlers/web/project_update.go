@@ -29,6 +29,8 @@ func (h *Handler) updateProject(c echo.Context) error {
 	if form.Has("redirect_uris_shown") {
 		uris, public := strings.ReplaceAll(form.Get("redirect_uris"), "\r", ""), form.Get("public_client") == "on"
 		in.RedirectURIs, in.PublicClient = &uris, &public
+		par := form.Get("require_par") == "on"
+		in.RequirePushedAuthorization = &par
 	}
 	if form.Has("refresh_shown") {
 		in.Refresh = &models.RefreshPolicy{Issue: form.Get("refresh_tokens"),
@@ -44,6 +46,7 @@ func (h *Handler) updateProject(c echo.Context) error {
 			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
 			if in.RedirectURIs != nil {
 				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
+				vm.Settings.RequirePAR = *in.RequirePushedAuthorization
 			}
 			if in.Refresh != nil {
 				vm.Settings.RefreshTokens = in.Refresh.Issue

@@ -97,6 +97,11 @@ func (h *Handler) renderTeam(c echo.Context, status int, tab string, adjust func
 			return err
 		}
 	}
+	if tab == views.TeamTabSettings {
+		if err := h.registrationSection(c, &vm, tv); err != nil {
+			return err
+		}
+	}
 	if adjust != nil {
 		adjust(&vm)
 	}

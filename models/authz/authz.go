@@ -47,6 +47,9 @@ const (
 	// how they authenticate (keys, trusted workload issuers, secrets); every member sees
 	// them.
 	ServiceAccountManage Action = "service_account.manage"
+	// RegistrationManage chooses the team's dynamic client registration policy and
+	// creates and revokes its initial access tokens.
+	RegistrationManage Action = "registration.manage"
 )
 
 // matrix is the permission matrix: the least role that may take each action. It is the
@@ -68,6 +71,7 @@ var matrix = map[Action]Role{
 	SecretManage:         Admin,
 	WebhookManage:        Admin,
 	ServiceAccountManage: Admin,
+	RegistrationManage:   Admin,
 	TeamDelete:           Owner,
 }
 

@@ -28,6 +28,7 @@ func TestPermissionMatrix(t *testing.T) {
 		authz.SecretManage:         {true, true, false, false},
 		authz.WebhookManage:        {true, true, false, false},
 		authz.ServiceAccountManage: {true, true, false, false},
+		authz.RegistrationManage:   {true, true, false, false},
 		authz.TeamDelete:           {true, false, false, false},
 	}
 	if len(want) != len(authz.Actions()) {
@@ -93,8 +94,8 @@ func TestTableCoversEveryAction(t *testing.T) {
 			t.Errorf("%s is on %d rows", a, n)
 		}
 	}
-	if len(seen) != 17 {
-		t.Errorf("the table shows %d actions, want the matrix's 17", len(seen))
+	if len(seen) != 18 {
+		t.Errorf("the table shows %d actions, want the matrix's 18", len(seen))
 	}
 }
 

@@ -49,6 +49,7 @@ var table = []row{
 	{words: "register, edit and delete APIs and their scopes; grant the team's projects access; approve, narrow, deny and revoke access", actions: []Action{APIManage}},
 	{words: "manage the team's webhooks: add, edit, disable, rotate and delete endpoints; send test events; redeliver", actions: []Action{WebhookManage}},
 	{words: "create and delete service accounts; manage their keys, trusted workload issuers and secrets", actions: []Action{ServiceAccountManage}},
+	{words: "choose the team's dynamic client registration policy; create and revoke initial access tokens", actions: []Action{RegistrationManage}},
 	{words: "invite members, change roles, remove members (up to admin)", actions: []Action{MemberInvite, MemberManage}},
 	{words: "read the audit log, rename the team, choose its leak policy", actions: []Action{AuditView, TeamRename}},
 	{words: "make owners, change or remove owners", rule: func(r Role) bool { return r.CanGrant(Owner) && r.CanManage(Owner) }},

@@ -99,9 +99,10 @@ func Lookup(grantType string) (Grant, error) {
 	return g, nil
 }
 
-// ProjectGrantTypes lists the grant types a project chooses among, sorted: every
+// ProjectGrantTypes lists the grant types a project's settings offer, sorted: every
 // registered one but refresh_token, which comes with the authorization code grant and
-// the project's refresh-token policy.
+// the project's refresh-token policy (a project may still list it: a dynamic client
+// registration names it).
 func ProjectGrantTypes() []string {
 	var out []string
 	for _, t := range GrantTypes() {

@@ -434,9 +434,13 @@ func (s *Store) userTokens(ctx context.Context, p *models.Project, ug userGrant)
 }
 
 // PruneAuthorizationCodes forgets codes that expired more than an hour ago (a replay of
-// one is answered the same without its row).
+// one is answered the same without its row), and pushed authorization requests that
+// expired.
 func (s *Store) PruneAuthorizationCodes(ctx context.Context) error {
-	return s.db.WithContext(ctx).Where("expires_at < ?", s.now().Add(-time.Hour)).Delete(&models.AuthorizationCode{}).Error
+	if err := s.db.WithContext(ctx).Where("expires_at < ?", s.now().Add(-time.Hour)).Delete(&models.AuthorizationCode{}).Error; err != nil {
+		return err
+	}
+	return s.prunePushedAuthorizations(ctx)
 }
 
 // UserConsents lists what the user allowed apps to do for them, newest first; a consent

@@ -31,20 +31,26 @@ func (s *Store) AddClientKey(ctx context.Context, actor models.Actor, projectID 
 		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, k.ID); err != nil {
 			return err
 		}
-		if err := tx.Create(k).Error; err != nil {
-			return err
-		}
-		target := k.KID
-		if k.JWKSURI != "" {
-			target = k.JWKSURI
-		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "client_key.add", targetType: "client_key",
-			targetID: k.ID, target: k.Name, details: map[string]any{"key": target, "alg": k.Alg}})
+		return s.insertClientKey(tx, actor, p, k)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return k, nil
+}
+
+// insertClientKey stores k, a new key of p, in tx with its audit event (already
+// authorized).
+func (s *Store) insertClientKey(tx *gorm.DB, actor models.Actor, p *models.Project, k *models.ClientKey) error {
+	if err := tx.Create(k).Error; err != nil {
+		return err
+	}
+	target := k.KID
+	if k.JWKSURI != "" {
+		target = k.JWKSURI
+	}
+	return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "client_key.add", targetType: "client_key",
+		targetID: k.ID, target: k.Name, details: map[string]any{"key": target, "alg": k.Alg}})
 }
 
 // readClientKey validates a key to register (a name, a lifetime, and either pasted key

@@ -38,23 +38,29 @@ func (s *Store) CreateClientSecret(ctx context.Context, actor models.Actor, proj
 		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, cs.ID); err != nil {
 			return err
 		}
-		if err := tx.Create(cs).Error; err != nil {
-			return err
-		}
-		details := map[string]any{"hint": cs.Hint}
-		if cs.ExpiresAt != nil {
-			details["expires_at"] = cs.ExpiresAt.Format(time.RFC3339)
-		}
-		if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.create", targetType: "client_secret",
-			targetID: cs.ID, target: cs.Name, details: details}); err != nil {
-			return err
-		}
-		return s.emit(tx, models.Event{Type: models.EventSecretCreated, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID, Data: details})
+		return s.insertClientSecret(tx, actor, p, cs)
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return cs, plain, nil
+}
+
+// insertClientSecret stores cs, a new secret of p, in tx with its audit event and
+// EventSecretCreated (already authorized).
+func (s *Store) insertClientSecret(tx *gorm.DB, actor models.Actor, p *models.Project, cs *models.ClientSecret) error {
+	if err := tx.Create(cs).Error; err != nil {
+		return err
+	}
+	details := map[string]any{"hint": cs.Hint}
+	if cs.ExpiresAt != nil {
+		details["expires_at"] = cs.ExpiresAt.Format(time.RFC3339)
+	}
+	if err := s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "secret.create", targetType: "client_secret",
+		targetID: cs.ID, target: cs.Name, details: details}); err != nil {
+		return err
+	}
+	return s.emit(tx, models.Event{Type: models.EventSecretCreated, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: cs.ID, Data: details})
 }
 
 // ClientSecrets lists a project's secrets, newest first.

@@ -59,6 +59,8 @@ func (s *Store) ReportLeak(ctx context.Context, actor models.Actor, r models.Lea
 		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedSecret(tx, actor, r) }
 	case models.LeakKindPersonalToken:
 		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedPersonalToken(tx, actor, r) }
+	case models.LeakKindInitialAccessToken:
+		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedInitialAccessToken(tx, actor, r) }
 	case models.LeakKindAPIKey:
 		var claims models.APIKeyClaims
 		if s.signer == nil || s.signer.VerifyOwn(r.Token, models.TypAPIKey, &claims) != nil ||
@@ -232,5 +234,22 @@ func (s *Store) leakedServiceAccountSecret(tx *gorm.DB, actor models.Actor, r mo
 			details["service_account"] = sa.Name
 			return true, s.audit(tx, actor, event{team: sa.TeamID, action: "service_account.secret_revoke",
 				targetType: "service_account_secret", targetID: c.ID, target: c.Name, details: details})
+		}}, nil
+}
+
+// leakedInitialAccessToken finds a reported initial access token, or nil; revoking it
+// is the same change as on the team's Settings page.
+func (s *Store) leakedInitialAccessToken(tx *gorm.DB, actor models.Actor, r models.LeakReport) (*leakedCredential, error) {
+	var t models.InitialAccessToken
+	if err := tx.Where("hash = ?", models.SHA256Hex(r.Token)).Take(&t).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	policy, err := teamLeakPolicy(tx, t.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	return &leakedCredential{teams: []string{t.TeamID}, targetType: "initial_access_token", id: t.ID, name: t.Label,
+		policy: policy, wasRevoked: t.RevokedAt != nil, revoke: func(details map[string]any) (bool, error) {
+			return s.revokeInitialAccessToken(tx, actor, &t, details)
 		}}, nil
 }

@@ -30,7 +30,7 @@ func readmePatterns(t *testing.T) map[string]*regexp.Regexp {
 		t.Fatal("README has no Secret scanning section")
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
-	row := regexp.MustCompile("(?m)^\\| (client secret|personal access token|API key) \\| `([^`]+)` \\|$")
+	row := regexp.MustCompile("(?m)^\\| (client secret|personal access token|initial access token|API key) \\| `([^`]+)` \\|$")
 	out := map[string]*regexp.Regexp{}
 	for _, m := range row.FindAllStringSubmatch(section, -1) {
 		re, err := regexp.Compile(m[2])
@@ -39,8 +39,8 @@ func readmePatterns(t *testing.T) map[string]*regexp.Regexp {
 		}
 		out[m[1]] = re
 	}
-	if len(out) != 3 {
-		t.Fatalf("found patterns for %d credential types, want 3", len(out))
+	if len(out) != 4 {
+		t.Fatalf("found patterns for %d credential types, want 4", len(out))
 	}
 	return out
 }
@@ -59,6 +59,8 @@ func TestReadmeSecretScanningPatterns(t *testing.T) {
 		fresh["client secret"] = append(fresh["client secret"], c.secret)
 		fresh["personal access token"] = append(fresh["personal access token"], c.pat)
 		fresh["API key"] = append(fresh["API key"], c.key)
+		_, iat := newInitialToken(t, s, w, models.RegistrationToken, models.InitialAccessTokenInput{})
+		fresh["initial access token"] = append(fresh["initial access token"], iat)
 	}
 	access, _, err := sg.Sign(models.TypAccessToken, jwt.Claims{Issuer: sg.Config().Issuer, Subject: p.ID, ID: "at_1",
 		Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))})

@@ -111,7 +111,7 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 	}
 	var grants []string
 	for _, g := range in.GrantTypes {
-		if !slices.Contains(oauth.ProjectGrantTypes(), g) {
+		if !slices.Contains(oauth.GrantTypes(), g) {
 			v.Add("grant_types", "unknown grant type")
 		} else if !slices.Contains(grants, g) {
 			grants = append(grants, g)
@@ -161,19 +161,24 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		if in.AuthMethods == nil {
 			methods = strings.Fields(p.AuthMethods)
 		}
-		public := p.PublicClient
+		public, par := p.PublicClient, p.RequirePushedAuthorization
 		if in.PublicClient != nil {
 			public = *in.PublicClient
+		}
+		if in.RequirePushedAuthorization != nil {
+			par = *in.RequirePushedAuthorization
 		}
 		next := map[string]any{
 			"name": name, "description": desc,
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
 			"auth_methods": strings.Join(methods, " "), "redirect_uris": strings.Join(redirects, "\n"), "public_client": public,
+			"require_pushed_authorization": par,
 		}
 		changed := map[string]any{}
 		prev := map[string]any{"name": p.Name, "description": p.Description,
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
-			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient}
+			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient,
+			"require_pushed_authorization": p.RequirePushedAuthorization}
 		if r := in.Refresh; r != nil {
 			next["refresh_tokens"], next["refresh_idle_ttl"], next["refresh_absolute_ttl"] = r.Issue, r.IdleDays*86400, r.AbsoluteDays*86400
 			prev["refresh_tokens"], prev["refresh_idle_ttl"], prev["refresh_absolute_ttl"] = p.RefreshTokens, p.RefreshIdleTTL, p.RefreshAbsoluteTTL
@@ -217,14 +222,20 @@ func (s *Store) DeleteProjectIf(ctx context.Context, actor models.Actor, project
 				return err
 			}
 		}
-		if err := s.beforeProjectDelete(tx, actor, p); err != nil {
-			return err
-		}
-		if err := tx.Delete(p).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "project.delete", targetType: "project", targetID: p.ID, target: p.Name})
+		return s.deleteProject(tx, actor, p)
 	})
+}
+
+// deleteProject deletes p in tx with its audit event (already authorized): its keys are
+// revoked, its secrets, client keys, grants and registration go with it.
+func (s *Store) deleteProject(tx *gorm.DB, actor models.Actor, p *models.Project) error {
+	if err := s.beforeProjectDelete(tx, actor, p); err != nil {
+		return err
+	}
+	if err := tx.Delete(p).Error; err != nil {
+		return err
+	}
+	return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "project.delete", targetType: "project", targetID: p.ID, target: p.Name})
 }
 
 // beforeProjectDelete revokes a project's API keys before its row goes (their rows stay,

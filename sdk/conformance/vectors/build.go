@@ -66,6 +66,7 @@ func Build() (f *File, err error) {
 	b.allowLists()
 	b.subjectTypes()
 	b.stepUp()
+	b.resourceMetadataCases()
 	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases}
 	if err := f.Validate(); err != nil {
 		return nil, err

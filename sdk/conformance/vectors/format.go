@@ -123,6 +123,10 @@ type Options struct {
 	Projects      []string `json:"projects"`
 	Teams         []string `json:"teams"`
 	FailOpen      bool     `json:"fail_open"`
+	// ResourceMetadata is the URL of the API's RFC 9728 protected resource metadata
+	// (verify.ResourceMetadata): the challenges of the verifier's error answers end with
+	// it as resource_metadata. Null (and "") is not set.
+	ResourceMetadata *string `json:"resource_metadata"`
 }
 
 // Expect is the answer: a principal, or one typed reason.
@@ -134,6 +138,10 @@ type Expect struct {
 	// auth-params of the 401 answer's WWW-Authenticate: Bearer challenge other than
 	// error_description (free text): {"error": "insufficient_user_authentication",
 	// "max_age": "300"} or {…, "acr_values": "a b"}. Absent when the requirement is met.
+	// For a rejected case it may be present too (the resource_metadata cases): the
+	// auth-params, other than error_description, of the verifier's answer to the
+	// rejection, {"realm": …} for no_token, {"realm": …, "error": "invalid_token"}
+	// otherwise. Either way it holds "resource_metadata" when the options set it.
 	Challenge map[string]string `json:"challenge,omitempty"`
 }
 
@@ -165,6 +173,16 @@ const (
 
 // ChallengeInsufficientUserAuthentication is the error of a step-up challenge.
 const ChallengeInsufficientUserAuthentication = "insufficient_user_authentication"
+
+// wantResourceMetadata is the resource_metadata auth-param a challenge carries for the
+// option: the URL without the characters a quoted-string cannot hold as such (\, ", CR,
+// LF), or "" (none) when the option is not set.
+func wantResourceMetadata(option *string) string {
+	if option == nil {
+		return ""
+	}
+	return strings.NewReplacer(`\`, "", `"`, "", "\r", "", "\n", "").Replace(*option)
+}
 
 // Encode is the file's text: indented JSON, one case per array entry, HTML characters
 // not escaped (the file is read by people too), ending in a newline.
@@ -231,8 +249,13 @@ func (f *File) Validate() error {
 			return fmt.Errorf("vectors: case %q: require needs exactly one of max_age_seconds and acr_values", c.Name)
 		case c.Require != nil && !c.Expect.Valid:
 			return fmt.Errorf("vectors: case %q: require applies to an accepted credential only", c.Name)
-		case c.Expect.Challenge != nil && (c.Require == nil || c.Expect.Challenge["error"] != ChallengeInsufficientUserAuthentication):
+		case c.Expect.Valid && c.Expect.Challenge != nil &&
+			(c.Require == nil || c.Expect.Challenge["error"] != ChallengeInsufficientUserAuthentication):
 			return fmt.Errorf("vectors: case %q: a challenge needs require and error %q", c.Name, ChallengeInsufficientUserAuthentication)
+		case !c.Expect.Valid && c.Expect.Challenge != nil && c.Expect.Challenge["realm"] != c.Options.Audience:
+			return fmt.Errorf("vectors: case %q: a rejection's challenge needs the audience as its realm", c.Name)
+		case c.Expect.Challenge != nil && c.Expect.Challenge["resource_metadata"] != wantResourceMetadata(c.Options.ResourceMetadata):
+			return fmt.Errorf("vectors: case %q: the challenge's resource_metadata is not the option's", c.Name)
 		}
 		seen[c.Name] = true
 	}

@@ -23,7 +23,8 @@ function send(res, a) {
 /**
  * Middleware that verifies the request's credential. On success req.gatehouse is the
  * Principal; a missing credential gets 401 with a bare Bearer challenge, a rejected one
- * 401 invalid_token, and a credential without one of options.scopes 403
+ * 401 invalid_token (both challenges with resource_metadata when the verifier has the
+ * resourceMetadata option), and a credential without one of options.scopes 403
  * insufficient_scope. The next handler is not called then.
  * @param {import('./index.js').Verifier} verifier
  * @param {{scopes?: string[]}} [options]
@@ -36,7 +37,7 @@ export function gatehouse(verifier, options = {}) {
       p = await verifier.verify(verifier.tokenFromRequest(req));
     } catch (err) {
       logRejection(verifier, err, req.path ?? req.url);
-      send(res, errorAnswer(err, verifier.audience));
+      send(res, errorAnswer(err, verifier.audience, verifier.resourceMetadata));
       return;
     }
     req.gatehouse = p;
@@ -105,11 +106,12 @@ export function requireACR(...values) {
 
 /**
  * Answers a verification error (a VerifyError, or an InsufficientScopeError thrown by
- * your own code) the RFC 6750 way.
+ * your own code) the RFC 6750 way, with resource_metadata when the verifier has the
+ * resourceMetadata option.
  * @param {import('node:http').ServerResponse} res
  * @param {unknown} err
  * @param {import('./index.js').Verifier} verifier
  */
 export function sendError(res, err, verifier) {
-  send(res, errorAnswer(err, verifier.audience));
+  send(res, errorAnswer(err, verifier.audience, verifier.resourceMetadata));
 }

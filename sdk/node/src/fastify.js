@@ -21,7 +21,8 @@ function send(reply, a) {
 /**
  * A preHandler hook that verifies the request's credential. On success
  * request.gatehouse is the Principal; otherwise the request is answered 401 (bare
- * challenge or invalid_token) or, when options.scopes are not all carried, 403
+ * challenge or invalid_token, with resource_metadata when the verifier has the
+ * resourceMetadata option) or, when options.scopes are not all carried, 403
  * insufficient_scope, and the route handler is not called.
  * @param {import('./index.js').Verifier} verifier
  * @param {{scopes?: string[]}} [options]
@@ -34,7 +35,7 @@ export function gatehouse(verifier, options = {}) {
       p = await verifier.verify(verifier.tokenFromRequest(request));
     } catch (err) {
       logRejection(verifier, err, request.url);
-      return send(reply, errorAnswer(err, verifier.audience));
+      return send(reply, errorAnswer(err, verifier.audience, verifier.resourceMetadata));
     }
     request.gatehouse = p;
     requestClocks.set(request, () => verifier.now());
@@ -103,13 +104,14 @@ export async function gatehousePlugin(fastify, opts) {
 /** @type {any} */ (gatehousePlugin)[Symbol.for('fastify.display-name')] = '@gatehouse/verify';
 
 /**
- * Answers a verification error the RFC 6750 way.
+ * Answers a verification error the RFC 6750 way, with resource_metadata when the
+ * verifier has the resourceMetadata option.
  * @param {import('fastify').FastifyReply} reply
  * @param {unknown} err
  * @param {import('./index.js').Verifier} verifier
  */
 export function replyError(reply, err, verifier) {
-  return send(reply, errorAnswer(err, verifier.audience));
+  return send(reply, errorAnswer(err, verifier.audience, verifier.resourceMetadata));
 }
 
 export default gatehousePlugin;

@@ -110,12 +110,23 @@ export const ACR_REASON = "the user's authentication is not of a required level"
 
 /**
  * The answer to a verification error: 401 with a bare challenge when no credential was
- * sent, 401 invalid_token otherwise, 403 insufficient_scope.
+ * sent, 401 invalid_token otherwise, 403 insufficient_scope, 401
+ * insufficient_user_authentication. With resourceMetadata (the verifier's option), the
+ * challenge ends with resource_metadata="…" (RFC 9728 §5.1), as verify's WriteError
+ * writes it.
  * @param {unknown} err
  * @param {string} realm the API's audience
+ * @param {string} [resourceMetadata] the URL of the API's protected resource metadata ('' for none)
  * @returns {Answer}
  */
-export function errorAnswer(err, realm) {
+export function errorAnswer(err, realm, resourceMetadata = '') {
+  const a = baseErrorAnswer(err, realm);
+  if (resourceMetadata) a.headers['WWW-Authenticate'] += `, resource_metadata="${quote(resourceMetadata)}"`;
+  return a;
+}
+
+/** @returns {Answer} */
+function baseErrorAnswer(err, realm) {
   if (err instanceof NoTokenError) {
     return json(401, { 'WWW-Authenticate': `Bearer realm="${quote(realm)}"` }, 'invalid_request',
       'no credential: send Authorization: Bearer <key>');

@@ -47,6 +47,14 @@ export interface VerifierOptions {
   headerApiKey?: boolean;
   /** Also read credentials from this query parameter (off by default: URLs end up in logs). */
   queryParam?: string;
+  /**
+   * The URL of this API's RFC 9728 protected resource metadata (on its own host:
+   * https://api.example.com/.well-known/oauth-protected-resource/v1 for
+   * https://api.example.com/v1). The gatehouse middleware's 401s, and sendError/replyError,
+   * then carry it as resource_metadata (RFC 9728 §5.1); requireScope's, requireAuthTime's
+   * and requireACR's answers do not. Default: not set.
+   */
+  resourceMetadata?: string;
 }
 
 /** What a credential's sub is (the sub_type claim; a token without one is a project's). */
@@ -127,6 +135,8 @@ export declare class Verifier {
   readonly issuer: string;
   readonly audience: string;
   readonly logger: Logger;
+  /** The resourceMetadata option, or ''. */
+  readonly resourceMetadata: string;
   /** The verifier's clock (the now option), in ms since the epoch. */
   now(): number;
   /** Checks a credential; rejects with a VerifyError subclass. */

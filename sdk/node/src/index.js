@@ -240,6 +240,7 @@ export class Verifier {
   #logger;
   #headerApiKey;
   #queryParam;
+  #resourceMetadata;
 
   #jwksURI = '';
   #listPrefix = '';
@@ -306,6 +307,9 @@ export class Verifier {
     this.#logger = o.logger ?? defaultLogger;
     this.#headerApiKey = o.headerApiKey === true;
     this.#queryParam = typeof o.queryParam === 'string' ? o.queryParam : '';
+    const rm = o.resourceMetadata ?? '';
+    if (typeof rm !== 'string') throw new TypeError('verify: resourceMetadata must be a string (a URL)');
+    this.#resourceMetadata = rm;
   }
 
   /** The issuer URL (without a trailing slash). */
@@ -316,6 +320,15 @@ export class Verifier {
   /** This API's audience (the realm of RFC 6750 answers). */
   get audience() {
     return this.#audience;
+  }
+
+  /**
+   * The URL of this API's RFC 9728 protected resource metadata (the resourceMetadata
+   * option), or ''. The middleware's answers to rejected credentials (and
+   * sendError/replyError) name it as resource_metadata (RFC 9728 §5.1).
+   */
+  get resourceMetadata() {
+    return this.#resourceMetadata;
   }
 
   /** The verifier's clock (its now option), in ms since the epoch: what exp and step-up requirements are judged by. */

@@ -42,6 +42,7 @@ function optionsOf(o) {
   if (o.projects !== null) opts.projects = o.projects;
   if (o.teams !== null) opts.teams = o.teams;
   if (o.fail_open) opts.failOpen = true;
+  if (o.resource_metadata !== null) opts.resourceMetadata = o.resource_metadata;
   return opts;
 }
 
@@ -54,11 +55,23 @@ function authParams(h) {
 }
 
 /**
- * Applies a case's step-up requirement to p on the file's clock, answers the error as
- * the middleware does, and compares the challenge's auth-params (all but
- * error_description) with the case's.
+ * Answers err as the verifier's sendError/replyError do and compares the status and the
+ * challenge's auth-params (all but error_description) with want.
  */
-function checkStepUp(c, p) {
+function checkChallenge(v, err, want) {
+  const a = errorAnswer(err, v.audience, v.resourceMetadata);
+  const params = authParams(a.headers['WWW-Authenticate']);
+  delete params.error_description;
+  assert.equal(a.status, 401);
+  assert.deepEqual(params, want);
+}
+
+/**
+ * Applies a case's step-up requirement to p on the file's clock, answers the error as
+ * the case's verifier does (sendError/replyError), and compares the challenge's
+ * auth-params (all but error_description) with the case's.
+ */
+function checkStepUp(c, v, p) {
   const r = c.require;
   const err = r.max_age_seconds !== null ? p.checkAuthTime(vectors.now * 1000, r.max_age_seconds) : p.checkACR(...r.acr_values);
   if (!c.expect.challenge) {
@@ -66,11 +79,7 @@ function checkStepUp(c, p) {
     return;
   }
   assert.ok(err instanceof InsufficientUserAuthenticationError, `require ${JSON.stringify(r)}: ${err}, want a challenge`);
-  const a = errorAnswer(err, 'orders-api');
-  const params = authParams(a.headers['WWW-Authenticate']);
-  delete params.error_description;
-  assert.equal(a.status, 401);
-  assert.deepEqual(params, c.expect.challenge);
+  checkChallenge(v, err, c.expect.challenge);
 }
 
 describe(`conformance vectors (${vectors.cases.length} cases, version ${vectors.version})`, () => {
@@ -101,11 +110,12 @@ describe(`conformance vectors (${vectors.cases.length} cases, version ${vectors.
             },
             { ...want, scopes: want.scopes ?? [], amr: want.amr ?? [] },
           );
-          if (c.require) checkStepUp(c, p);
+          if (c.require) checkStepUp(c, v, p);
         } else {
           assert.equal(p, undefined, `accepted, want ${c.expect.error}`);
           assert.ok(err instanceof VerifyError, `not a VerifyError: ${err?.stack ?? err}`);
           assert.equal(err.code, c.expect.error, `got ${err.code} (${err.message}), want ${c.expect.error}`);
+          if (c.expect.challenge) checkChallenge(v, err, c.expect.challenge);
         }
       } finally {
         await v.close();

@@ -78,6 +78,8 @@ def verifier_for(vectors: Dict[str, Any], web: Web, options: Dict[str, Any]) -> 
         kw["teams"] = options["teams"]
     if options.get("fail_open") is not None:
         kw["fail_open"] = options["fail_open"]
+    if options.get("resource_metadata") is not None:
+        kw["resource_metadata"] = options["resource_metadata"]
     return gv.Verifier(vectors["issuer"], **kw)
 
 
@@ -113,9 +115,18 @@ def auth_params(h: str) -> Dict[str, str]:
     return dict(re.findall(r'([a-z_]+)="([^"]*)"(?:, |$)', h[len("Bearer ") :]))
 
 
-def step_up_outcome(vectors: Dict[str, Any], case: Dict[str, Any], p: Any) -> Any:
+def challenge_of(v: gv.Verifier, err: BaseException) -> Tuple[int, Dict[str, str]]:
+    """err answered as v's middleware and wsgi.error_response do: (status, auth-params
+    of the challenge other than error_description)."""
+    status, headers, _ = error_response(v.audience, err, v.resource_metadata)
+    params = auth_params(dict(headers)["WWW-Authenticate"])
+    params.pop("error_description", None)
+    return status, params
+
+
+def step_up_outcome(vectors: Dict[str, Any], case: Dict[str, Any], v: gv.Verifier, p: Any) -> Any:
     """Applies the case's step-up requirement to p on the file's clock and answers the
-    error as the middleware does: None when met, else (status, auth-params other than
+    error as v does: None when met, else (status, auth-params other than
     error_description)."""
     r = case["require"]
     try:
@@ -124,10 +135,7 @@ def step_up_outcome(vectors: Dict[str, Any], case: Dict[str, Any], p: Any) -> An
         else:
             p.check_acr(*r["acr_values"])
     except gv.InsufficientUserAuthenticationError as e:
-        status, headers, _ = error_response("orders-api", e)
-        params = auth_params(dict(headers)["WWW-Authenticate"])
-        params.pop("error_description", None)
-        return status, params
+        return challenge_of(v, e)
     return None
 
 
@@ -152,12 +160,16 @@ class ConformanceTest(unittest.TestCase):
                         if case.get("require") is not None:
                             challenge = want.get("challenge")
                             self.assertEqual(
-                                step_up_outcome(vectors, case, v.verify(case["token"])),
+                                step_up_outcome(vectors, case, v, v.verify(case["token"])),
                                 None if challenge is None else (401, challenge),
                                 "require %r" % case["require"],
                             )
                     else:
                         self.assertEqual(got, ("error", want["error"]))
+                        if want.get("challenge") is not None:
+                            with self.assertRaises(gv.VerifyError) as caught:
+                                v.verify(case["token"])
+                            self.assertEqual(challenge_of(v, caught.exception), (401, want["challenge"]))
                     # The same answer a second time (rejections are never remembered;
                     # an accepted credential comes back from the cache after its re-checks).
                     self.assertEqual(outcome(v, case["token"]), got, "second verification")

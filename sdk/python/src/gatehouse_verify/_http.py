@@ -95,9 +95,22 @@ def acr_values_of(values: Iterable[str]) -> Tuple[str, ...]:
     return out
 
 
-def error_response(audience: str, err: BaseException) -> Response:
+def error_response(audience: str, err: BaseException, resource_metadata: Optional[str] = None) -> Response:
     """The answer to a rejected request: 401 with a bare challenge when no credential was
-    sent, 403 insufficient_scope, else 401 invalid_token with the reason's category."""
+    sent, 403 insufficient_scope, 401 insufficient_user_authentication, else 401
+    invalid_token with the reason's category. With resource_metadata (the verifier's
+    option), the challenge ends with resource_metadata="…" (RFC 9728 §5.1), as the Go
+    verifier's WriteError writes it."""
+    status, headers, body = _error_response(audience, err)
+    if resource_metadata:
+        headers = [
+            (k, v + ', resource_metadata="%s"' % quote(resource_metadata) if k == "WWW-Authenticate" else v)
+            for k, v in headers
+        ]
+    return status, headers, body
+
+
+def _error_response(audience: str, err: BaseException) -> Response:
     realm = 'Bearer realm="%s"' % quote(audience)
     if isinstance(err, NoTokenError):
         return _json_response(401, realm, "invalid_request", NO_CREDENTIAL)

@@ -84,7 +84,7 @@ class VerifyMiddleware:
             if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:
-                await _send_response(send, error_response(v.audience, e))
+                await _send_response(send, error_response(v.audience, e, v.resource_metadata))
             return
         # A copy of the scope and of its state: the principal belongs to this request only.
         scope = dict(scope)

@@ -93,7 +93,7 @@ def require(
             try:
                 p = await verifier.averify(token)
             except VerifyError as e:
-                raise exc(error_response(verifier.audience, e)) from None
+                raise exc(error_response(verifier.audience, e, verifier.resource_metadata)) from None
             request.scope[SCOPE_KEY] = p
         r = missing_scope(p, needed)
         if r is None and need_age is not None:

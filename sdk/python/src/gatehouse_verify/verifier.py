@@ -279,6 +279,7 @@ class Verifier:
         query_param: Optional[str] = None,
         fetch_timeout: float = 10,
         default_status_ttl: float = 60,
+        resource_metadata: Optional[str] = None,
     ):
         if not audience or not isinstance(audience, str):
             raise ValueError("gatehouse_verify: an audience is required")
@@ -295,6 +296,9 @@ class Verifier:
                 raise ValueError("gatehouse_verify: algorithm %r is not supported" % (a,))
         if refresh_interval is not None and refresh_interval <= 0:
             raise ValueError("gatehouse_verify: refresh_interval must be positive (or None: no background refresh)")
+        if resource_metadata is not None and not isinstance(resource_metadata, str):
+            raise ValueError("gatehouse_verify: resource_metadata must be a string (a URL)")
+        self._resource_metadata = resource_metadata or None
         self._projects = _str_set("projects", projects)
         self._teams = _str_set("teams", teams)
         self._audience = audience
@@ -374,6 +378,14 @@ class Verifier:
     @property
     def logger(self) -> logging.Logger:
         return self._log
+
+    @property
+    def resource_metadata(self) -> Optional[str]:
+        """The URL of this API's RFC 9728 protected resource metadata (the
+        ``resource_metadata`` option), or None. The middleware's answers to rejected
+        credentials (and wsgi.error_response) name it as resource_metadata (RFC 9728
+        §5.1)."""
+        return self._resource_metadata
 
     def now(self) -> float:
         """The verifier's clock (its ``now`` option), Unix seconds: what exp and step-up

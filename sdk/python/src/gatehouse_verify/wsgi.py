@@ -60,7 +60,7 @@ def token_from_environ(verifier: Verifier, environ: Dict[str, Any]) -> str:
 def error_response(verifier: Verifier, err: BaseException) -> Tuple[str, List[Tuple[str, str]], bytes]:
     """(status line, headers, body) of the RFC 6750 answer to err, for frameworks that
     build their own responses."""
-    status, headers, body = _error_response(verifier.audience, err)
+    status, headers, body = _error_response(verifier.audience, err, verifier.resource_metadata)
     return status_line(status), headers, body
 
 
@@ -86,7 +86,7 @@ class VerifyMiddleware:
         except VerifyError as e:
             if not isinstance(e, NoTokenError):
                 v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", environ.get("PATH_INFO", ""), e)
-            return _respond(start_response, _error_response(v.audience, e))
+            return _respond(start_response, _error_response(v.audience, e, v.resource_metadata))
         environ[ENVIRON_KEY] = p
         environ[CLOCK_KEY] = v.now
         return self.app(environ, start_response)
