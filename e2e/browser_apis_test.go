@@ -159,6 +159,17 @@ func TestBrowserAPIAccessLifecycle(t *testing.T) {
 		t.Fatalf("the API verifies Bob's key: %+v %v", pr, err)
 	}
 
+	// 4b. Alice lets Bob's project impersonate through token exchange: the row says so.
+	alice.open(t, p.URL+apiPath+"/access", http.StatusOK)
+	alice.do(t, "allow impersonation",
+		chromedp.Click(chromedp.CSS(testid("grant-edit")+" > summary")),
+		chromedp.Click(chromedp.CSS(testid("grant-impersonation-check"))),
+	)
+	checkFits(t, alice, "api-owner-grant-edit")
+	alice.confirm(t, "save impersonation", "save-grant", http.StatusOK)
+	alice.do(t, "wait for the impersonation note", chromedp.WaitVisible(chromedp.CSS(testid("grant-impersonation"))))
+	checkFits(t, alice, "api-owner-impersonation")
+
 	// 5. Alice narrows the grant to nothing: the page lists the key it revoked.
 	alice.open(t, p.URL+apiPath+"/access", http.StatusOK)
 	alice.do(t, "open the grant's scopes",

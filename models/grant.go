@@ -17,10 +17,13 @@ type Grant struct {
 	// Provisional grants came from before APIs had owners: they keep what a project had
 	// working until the API's team decides the access request RequestID.
 	Provisional bool
-	RequestID   *string
-	CreatedBy   *string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Impersonation lets the project, exchanging a token it received (RFC 8693), get a
+	// token for this API that does not name it in an act claim. Set by the API's team.
+	Impersonation bool
+	RequestID     *string
+	CreatedBy     *string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // TableName is the grants' table.

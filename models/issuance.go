@@ -12,4 +12,7 @@ type IssuableGrant struct {
 	// MaxTokenTTL and MaxKeyTTL are in seconds; 0 means no cap of the API's own.
 	MaxTokenTTL int
 	MaxKeyTTL   int
+	// Impersonation: the API's owners let the project exchange a token it received for
+	// a token for this API without an act claim naming it (RFC 8693 impersonation).
+	Impersonation bool
 }

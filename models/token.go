@@ -53,6 +53,12 @@ type AccessTokenClaims struct {
 	// (sub_type user only; absent when it asserted nothing).
 	ACR string   `json:"acr,omitempty"`
 	AMR []string `json:"amr,omitempty"`
+	// Act names the project acting for the subject, on a token issued by token exchange
+	// (RFC 8693 §4.1), with earlier actors nested inside it.
+	Act *ActClaim `json:"act,omitempty"`
+	// MayAct, when present, names the only party that may exchange this token to act
+	// for its subject (RFC 8693 §4.4).
+	MayAct *ActClaim `json:"may_act,omitempty"`
 }
 
 // IDTokenClaims are an OpenID Connect ID token's claims (OIDC Core §2): the user (sub)
@@ -87,6 +93,8 @@ type IssuedToken struct {
 	IDToken string
 	// RefreshToken is the refresh token issued with it, if any.
 	RefreshToken string
+	// IssuedTokenType is the RFC 8693 issued_token_type of a token exchange's answer.
+	IssuedTokenType string
 }
 
 // QuoteForError quotes client-supplied text for an error description: bounded, and

@@ -156,6 +156,9 @@ func checkVectorOutcome(t *testing.T, try string, want vectors.Expect, p *Princi
 		if len(got.AMR) == 0 && len(w.AMR) == 0 {
 			got.AMR = w.AMR
 		}
+		for _, a := range p.Actors {
+			got.Actors = append(got.Actors, vectors.Actor{Sub: a.Subject, SubType: string(a.SubjectType)})
+		}
 		if !reflect.DeepEqual(got, *w) {
 			t.Errorf("%s: principal\n got %+v\nwant %+v", try, got, *w)
 		}

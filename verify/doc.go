@@ -43,6 +43,11 @@
 // error with WriteError: 401 with error="insufficient_user_authentication" and
 // max_age or acr_values, which tells the client to have the user sign in again.
 //
+// A token issued by token exchange (RFC 8693) names the services it passed through:
+// Principal.Actors is its act chain, nearest first (Actors[0] exchanged the token this
+// API received; the subject stays the user). An act that is not an object, an actor
+// without a sub, or more than MaxActors is ErrClaims; may_act is not read.
+//
 // The package imports only the standard library and go-jose, so an API's build does not
 // pull in the portal.
 package verify

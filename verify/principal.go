@@ -69,6 +69,19 @@ type Principal struct {
 	// token does not say.
 	ACR string
 	AMR []string
+	// Actors is the chain of parties acting for Subject, nearest first, on a token
+	// issued by token exchange (the act claim, RFC 8693 §4.1): Actors[0] is the project
+	// that exchanged the token this API received (it is also ClientID), Actors[1] the one
+	// that called it, and so on. Empty when nobody acts for the subject (or the token
+	// impersonates it).
+	Actors []Actor
+}
+
+// Actor is one party of an actor chain: its sub and sub_type (SubjectProject for the
+// projects Gatehouse names; empty when the claim does not say).
+type Actor struct {
+	Subject     string
+	SubjectType SubjectType
 }
 
 // CheckAuthTime returns nil when the user authenticated at most maxAge before now, and

@@ -211,7 +211,10 @@ type tokenClaims struct {
 	AuthTime *float64    `json:"auth_time"`
 	ACR      string      `json:"acr"`
 	AMR      stringArray `json:"amr"`
-	Status   *struct {
+	// Act is the actor chain of a token issued by token exchange (RFC 8693 §4.1);
+	// parseActors reads it. may_act is not read: it concerns the issuer only.
+	Act    json.RawMessage `json:"act"`
+	Status *struct {
 		StatusList *struct {
 			Idx *int   `json:"idx"`
 			URI string `json:"uri"`
@@ -222,10 +225,51 @@ type tokenClaims struct {
 // claimNames are tokenClaims' JSON names, nested ones included: a duplicate or a case
 // variant of any of them ("AUD", "ſub") rejects the token.
 var claimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-	"sub_type", "auth_time", "acr", "amr", "status", "status_list", "idx", "uri")
+	"sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri")
 
 // normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
 func normalizeTyp(t string) string {
 	t = strings.ToLower(t)
 	return strings.TrimPrefix(t, "application/")
+}
+
+// MaxActors is the longest actor chain (act claims nested in act) a credential may
+// carry; a longer one is ErrClaims.
+const MaxActors = 10
+
+// actClaim is one actor of an act claim: its sub (required), its sub_type, and the
+// actor before it.
+type actClaim struct {
+	Sub     *string         `json:"sub"`
+	SubType *string         `json:"sub_type"`
+	Act     json.RawMessage `json:"act"`
+}
+
+// parseActors reads an act claim (RFC 8693 §4.1) into the actor chain, nearest first:
+// absent or null is no actor; each actor must be an object with a non-empty string sub
+// and, if present, a string sub_type; at most MaxActors. Other members are ignored.
+func parseActors(raw json.RawMessage) ([]Actor, error) {
+	var out []Actor
+	for len(raw) > 0 && string(raw) != "null" {
+		if raw[0] != '{' {
+			return nil, errors.New("act is not an object")
+		}
+		if len(out) == MaxActors {
+			return nil, fmt.Errorf("the actor chain is longer than %d", MaxActors)
+		}
+		var a actClaim
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("act: %v", err)
+		}
+		if a.Sub == nil || *a.Sub == "" {
+			return nil, errors.New("an actor has no sub")
+		}
+		actor := Actor{Subject: *a.Sub}
+		if a.SubType != nil {
+			actor.SubjectType = SubjectType(*a.SubType)
+		}
+		out = append(out, actor)
+		raw = a.Act
+	}
+	return out, nil
 }

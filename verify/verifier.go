@@ -332,6 +332,10 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	if err := json.Unmarshal(c.payload, &cl); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrClaims, err)
 	}
+	actors, err := parseActors(cl.Act)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrClaims, err)
+	}
 	for _, d := range []*float64{cl.Exp, cl.Nbf, cl.Iat, cl.AuthTime} {
 		if d != nil && !validNumericDate(*d) {
 			return nil, fmt.Errorf("%w: a time claim is out of range", ErrClaims)
@@ -355,7 +359,7 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 		return nil, fmt.Errorf("%w: sub and jti are required", ErrClaims)
 	}
 	p := &Principal{Kind: kind, API: v.cfg.audience, Subject: cl.Sub, Team: cl.Team, Scopes: strings.Fields(cl.Scope),
-		KeyID: cl.Jti, Audience: cl.Aud, ExpiresAt: unix(*cl.Exp), ACR: cl.ACR, AMR: []string(cl.AMR)}
+		KeyID: cl.Jti, Audience: cl.Aud, ExpiresAt: unix(*cl.Exp), ACR: cl.ACR, AMR: []string(cl.AMR), Actors: actors}
 	if cl.AuthTime != nil {
 		p.AuthTime = unix(*cl.AuthTime)
 	}

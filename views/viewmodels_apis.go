@@ -148,7 +148,10 @@ type GrantRow struct {
 	Scopes   []string
 	// Provisional grants came from before APIs had owners, pending a decision.
 	Provisional bool
-	CreatedAt   time.Time
+	// Impersonation: the project may exchange a token it received for a token for this
+	// API that does not name it (token exchange without an act claim).
+	Impersonation bool
+	CreatedAt     time.Time
 	// ScopeBoxes are the API's scopes, checked where granted (update form).
 	ScopeBoxes []Checkbox
 	// APIID, APIName and Identifier name the API the grant is for. A project page's

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
@@ -79,6 +80,9 @@ type Config struct {
 	OpenRegistrationTeam string
 	// OpenRegistrationsPerIP bounds such registrations per source address per minute.
 	OpenRegistrationsPerIP int
+	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may name
+	// in its act chain.
+	TokenExchangeMaxDepth int
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -95,7 +99,7 @@ type rawConfig struct {
 	failuresPerClient, failuresPerIP, trustedProxies, shutdownDelay            string
 	metricsToken, metricsAddr, pprofAddr, accessLog, maxConnections            string
 	leakKeysURL, leakKeysFile                                                  string
-	webhookRetention                                                           string
+	webhookRetention, exchangeDepth                                            string
 	openRegistrationTeam, openRegistrationsPerIP                               string
 }
 
@@ -132,6 +136,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
 		{"GATEHOUSE_OPEN_REGISTRATION_TEAM", "open-registration-team", "", "id of the team that receives dynamic client registrations without an initial access token, if its policy is open too", &r.openRegistrationTeam},
 		{"GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "open-registrations-per-ip", "10", "registrations without an initial access token per source address per minute before 429", &r.openRegistrationsPerIP},
+		{"GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "token-exchange-max-depth", "4", "actors a token issued by token exchange may name in its act chain (1 to 10)", &r.exchangeDepth},
 	}
 }
 
@@ -383,6 +388,11 @@ func (r *rawConfig) validate() (*Config, error) {
 			continue
 		}
 		*l.dst = n
+	}
+	if n, err := strconv.Atoi(r.exchangeDepth); err != nil || n < 1 || n > models.MaxTokenExchangeDepth {
+		bad("GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "token-exchange-max-depth", "want a whole number from 1 to %d, got %q", models.MaxTokenExchangeDepth, r.exchangeDepth)
+	} else {
+		c.TokenExchangeMaxDepth = n
 	}
 	if c.TrustedProxies, err = parseCIDRs(r.trustedProxies); err != nil {
 		bad("GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "%v", err)

@@ -38,6 +38,9 @@ func TestConfigDefaults(t *testing.T) {
 	if c.WebhookRetention != models.WebhookRetention {
 		t.Errorf("webhook retention %v by default, want %v", c.WebhookRetention, models.WebhookRetention)
 	}
+	if c.TokenExchangeMaxDepth != models.DefaultTokenExchangeMaxDepth {
+		t.Errorf("token exchange depth %d by default, want %d", c.TokenExchangeMaxDepth, models.DefaultTokenExchangeMaxDepth)
+	}
 	if c.OpenRegistrationTeam != "" || c.OpenRegistrationsPerIP != 10 {
 		t.Errorf("open registration %q, %d a minute by default; want none, 10", c.OpenRegistrationTeam, c.OpenRegistrationsPerIP)
 	}
@@ -114,6 +117,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"LeakKeysFileWithoutKeys", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "config_test.go", "GATEHOUSE_LEAK_GITHUB_KEYS_FILE"},
 		{"ShortWebhookRetention", "GATEHOUSE_WEBHOOK_RETENTION", "1h", "GATEHOUSE_WEBHOOK_RETENTION"},
 		{"BadWebhookRetention", "GATEHOUSE_WEBHOOK_RETENTION", "a month", "GATEHOUSE_WEBHOOK_RETENTION"},
+		{"ZeroExchangeDepth", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "0", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH"},
+		{"DeepExchange", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "11", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -198,6 +198,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 	st.SetJWKSFetcher(store.NewJWKSFetcher(cfg.DevSignIn))
 	// Webhook endpoints may be on loopback (and plain http there) only in development.
 	st.SetWebhookClient(store.NewWebhookClient(cfg.DevSignIn, nil))
+	st.SetTokenExchangeMaxDepth(cfg.TokenExchangeMaxDepth)
 	if cfg.DevSignIn {
 		if err := setupDevSignIn(cfg, &hc); err != nil {
 			return err

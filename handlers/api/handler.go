@@ -155,7 +155,7 @@ func routes() []route {
 			handler: func(h *Handler) echo.HandlerFunc { return h.createGrant }},
 		{method: "GET", path: "/apis/{api}/grants/{grant}", id: "getGrant", summary: "A grant on an API (its team)", status: 200, response: "Grant",
 			handler: func(h *Handler) echo.HandlerFunc { return h.showGrant }},
-		{method: "PATCH", path: "/apis/{api}/grants/{grant}", id: "updateGrant", summary: "Set a grant's scopes; narrowing revokes keys (owner, admin)", status: 200, request: "GrantPatch", response: "Grant", ifMatch: true,
+		{method: "PATCH", path: "/apis/{api}/grants/{grant}", id: "updateGrant", summary: "Set a grant's scopes (narrowing revokes keys) or whether its project may impersonate through token exchange (owner, admin)", status: 200, request: "GrantPatch", response: "Grant", ifMatch: true,
 			handler: func(h *Handler) echo.HandlerFunc { return h.updateGrant }},
 		{method: "POST", path: "/apis/{api}/grants/{grant}/revoke", id: "revokeGrant", summary: "Revoke a grant and the project's keys for the API (owner, admin)", status: 204,
 			handler: func(h *Handler) echo.HandlerFunc { return h.revokeGrant }},

@@ -151,14 +151,17 @@ func apiDetailOf(v *models.APIView) apiJSON {
 }
 
 type grantJSON struct {
-	ID          string    `json:"id"`
-	APIID       string    `json:"api_id"`
-	ProjectID   string    `json:"project_id"`
-	ProjectName string    `json:"project_name"`
-	TeamID      string    `json:"team_id"`
-	TeamName    string    `json:"team_name"`
-	Scopes      []string  `json:"scopes"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string   `json:"id"`
+	APIID       string   `json:"api_id"`
+	ProjectID   string   `json:"project_id"`
+	ProjectName string   `json:"project_name"`
+	TeamID      string   `json:"team_id"`
+	TeamName    string   `json:"team_name"`
+	Scopes      []string `json:"scopes"`
+	// Impersonation: the project may exchange a token it received for a token for this
+	// API that does not name it in an act claim (RFC 8693).
+	Impersonation bool      `json:"impersonation"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 type auditEventJSON struct {

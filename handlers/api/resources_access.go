@@ -11,7 +11,7 @@ import (
 
 func grantOf(g *models.GrantInfo) grantJSON {
 	return grantJSON{ID: g.ID, APIID: g.APIID, ProjectID: g.ProjectID, ProjectName: g.ProjectName, TeamID: g.ProjectTeamID,
-		TeamName: g.ProjectTeamName, Scopes: fields(g.Scopes), CreatedAt: g.CreatedAt.UTC()}
+		TeamName: g.ProjectTeamName, Scopes: fields(g.Scopes), Impersonation: g.Impersonation, CreatedAt: g.CreatedAt.UTC()}
 }
 
 type accessRequestJSON struct {

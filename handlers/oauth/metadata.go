@@ -43,6 +43,9 @@ type Metadata struct {
 	TokenTypesSupported       []string `json:"token_types_supported"`
 	SigningAlgValuesSupported []string `json:"signing_alg_values_supported"`
 	StatusListURIPrefix       string   `json:"status_list_uri_prefix"`
+	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may
+	// name in its act chain (RFC 8693).
+	TokenExchangeMaxDepth int `json:"token_exchange_max_depth"`
 }
 
 // metadataDocument builds the document for this portal.
@@ -78,6 +81,7 @@ func (h *Handler) metadataDocument() Metadata {
 		TokenTypesSupported:                     []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:               models.SigningAlgs,
 		StatusListURIPrefix:                     base + "/statuslists/",
+		TokenExchangeMaxDepth:                   h.Store.TokenExchangeMaxDepth(),
 	}
 }
 

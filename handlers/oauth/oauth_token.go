@@ -21,6 +21,8 @@ type tokenResponse struct {
 	// RefreshToken is issued with a user's access token when the app may keep acting
 	// for them (offline_access, or the project's policy), and rotated at every refresh.
 	RefreshToken string `json:"refresh_token,omitempty"`
+	// IssuedTokenType is what token exchange issued (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // issueToken handles "POST /oauth/token": the grant named by grant_type (models/oauth's
@@ -62,7 +64,7 @@ func tokenAnswer(c echo.Context, tok *models.IssuedToken) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: tok.ExpiresIn, Scope: tok.Scope,
-		IDToken: tok.IDToken, RefreshToken: tok.RefreshToken})
+		IDToken: tok.IDToken, RefreshToken: tok.RefreshToken, IssuedTokenType: tok.IssuedTokenType})
 }
 
 // introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a

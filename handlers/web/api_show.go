@@ -141,7 +141,7 @@ func (h *Handler) fillDelegation(ctx context.Context, a models.Actor, av *models
 func grantRow(g models.GrantInfo, scopes []string) views.GrantRow {
 	return views.GrantRow{ID: g.ID, ProjectID: g.ProjectID, ProjectName: g.ProjectName, TeamID: g.ProjectTeamID,
 		TeamName: g.ProjectTeamName, SameTeam: g.ProjectTeamID == g.APITeamID, Scopes: g.ScopeList(), Provisional: g.Provisional,
-		CreatedAt: g.CreatedAt, ScopeBoxes: scopeBoxes(scopes, g.ScopeList()), APIID: g.APIID, APIName: g.APIName, Identifier: g.Identifier}
+		Impersonation: g.Impersonation, CreatedAt: g.CreatedAt, ScopeBoxes: scopeBoxes(scopes, g.ScopeList()), APIID: g.APIID, APIName: g.APIName, Identifier: g.Identifier}
 }
 
 // requestRows shows requests; scopes (the API's) fill the approval checkboxes, and

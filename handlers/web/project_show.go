@@ -132,6 +132,8 @@ func grantLabel(g string) string {
 		return "JWT bearer: exchange a JWT the client signed (RFC 7523)"
 	case models.GrantAuthorizationCode:
 		return "Authorization code: an app acting for a user who consents (PKCE required)"
+	case models.GrantTokenExchange:
+		return "Token exchange: call another API for the subject of a token your API received (RFC 8693)"
 	}
 	return g
 }

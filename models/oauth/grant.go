@@ -46,6 +46,9 @@ type Issuer interface {
 	RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error)
 	// RefreshAccessToken exchanges a refresh token for a user's new tokens, rotating it.
 	RefreshAccessToken(ctx context.Context, p *models.Project, token, scope string) (*models.IssuedToken, error)
+	// ExchangeToken exchanges a token the project received for a token for another API
+	// (RFC 8693).
+	ExchangeToken(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error)
 }
 
 // Grant is one grant type of the token endpoint.
@@ -83,6 +86,7 @@ var grants = map[string]Grant{
 	models.GrantJWTBearer:         jwtBearer{},
 	models.GrantAuthorizationCode: authorizationCode{},
 	models.GrantRefreshToken:      refreshToken{},
+	models.GrantTokenExchange:     tokenExchange{},
 }
 
 // Lookup finds the grant for grantType: an empty one is invalid_request, an unknown

@@ -20,6 +20,7 @@ type fakeIssuer struct {
 	resources    []string
 	code         string // code, redirect_uri and verifier of the last redemption
 	refresh      string // the refresh token of the last refresh
+	exchange     *models.TokenExchange
 }
 
 func (f *fakeIssuer) VerifyAssertion(_ context.Context, assertion, expect string, _ []string, purpose models.AssertionPurpose) (*models.Project, error) {
@@ -55,6 +56,11 @@ func (f *fakeIssuer) RefreshAccessToken(_ context.Context, p *models.Project, to
 	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, RefreshToken: "ghr_next"}, nil
 }
 
+func (f *fakeIssuer) ExchangeToken(_ context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error) {
+	f.issuedFor, f.exchange = p.ID, &x
+	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, IssuedTokenType: models.TokenTypeAccessToken}, nil
+}
+
 func TestLookup(t *testing.T) {
 	for grantType, code := range map[string]string{"": models.ErrCodeInvalidRequest, "password": models.ErrCodeUnsupportedGrantType,
 		"implicit": models.ErrCodeUnsupportedGrantType} {
@@ -65,12 +71,12 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	if got, want := oauth.GrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials, models.GrantRefreshToken,
-		models.GrantJWTBearer}; !slices.Equal(got, want) {
+		models.GrantJWTBearer, models.GrantTokenExchange}; !slices.Equal(got, want) {
 		t.Errorf("GrantTypes() = %v, want %v", got, want)
 	}
 	// A project chooses every grant type but refresh_token, which its refresh policy rules.
 	if got, want := oauth.ProjectGrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials,
-		models.GrantJWTBearer}; !slices.Equal(got, want) {
+		models.GrantJWTBearer, models.GrantTokenExchange}; !slices.Equal(got, want) {
 		t.Errorf("ProjectGrantTypes() = %v, want %v", got, want)
 	}
 	for _, gt := range oauth.GrantTypes() {

@@ -15,7 +15,7 @@ import (
 // only database read.
 const clientColumns = `p.id, p.team_id, p.name, p.grant_types, p.access_token_ttl, p.auth_methods, p.redirect_uris, p.public_client,
 	p.require_pushed_authorization,
-	a.id, a.identifier, a.identifier_key, g.scopes, a.accepts_access_tokens, a.accepts_api_keys, a.max_token_ttl, a.max_key_ttl`
+	a.id, a.identifier, a.identifier_key, g.scopes, a.accepts_access_tokens, a.accepts_api_keys, a.max_token_ttl, a.max_key_ttl, g.impersonation`
 
 // clientGrantJoins joins a project row (aliased p) with its grants and their APIs.
 const clientGrantJoins = ` LEFT JOIN api_grants g ON g.project_id = p.id LEFT JOIN apis a ON a.id = g.api_id`
@@ -25,17 +25,17 @@ const clientGrantJoins = ` LEFT JOIN api_grants g ON g.project_id = p.id LEFT JO
 func clientScan(rows *sql.Rows, p *models.Project, extra ...any) error {
 	var (
 		apiID, aud, key, scopes sql.NullString
-		at, ak                  sql.NullBool
+		at, ak, imp             sql.NullBool
 		ttl, kttl               sql.NullInt64
 	)
 	dest := append([]any{&p.ID, &p.TeamID, &p.Name, &p.GrantTypes, &p.AccessTokenTTL, &p.AuthMethods, &p.RedirectURIs, &p.PublicClient,
-		&p.RequirePushedAuthorization, &apiID, &aud, &key, &scopes, &at, &ak, &ttl, &kttl}, extra...)
+		&p.RequirePushedAuthorization, &apiID, &aud, &key, &scopes, &at, &ak, &ttl, &kttl, &imp}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return err
 	}
 	if apiID.Valid {
 		p.Grants = append(p.Grants, models.IssuableGrant{APIID: apiID.String, Identifier: aud.String, IdentifierKey: key.String,
-			Scopes: scopes.String, Tokens: at.Bool, Keys: ak.Bool, MaxTokenTTL: int(ttl.Int64), MaxKeyTTL: int(kttl.Int64)})
+			Scopes: scopes.String, Tokens: at.Bool, Keys: ak.Bool, MaxTokenTTL: int(ttl.Int64), MaxKeyTTL: int(kttl.Int64), Impersonation: imp.Bool})
 	}
 	return nil
 }

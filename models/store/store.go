@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -62,6 +63,8 @@ type Store struct {
 	instance string
 	// senders are this instance's sends in progress (webhook_delivery.go).
 	senders webhookSenders
+	// exchangeDepth is the act-chain depth limit of token exchange (0: the default).
+	exchangeDepth atomic.Int64
 }
 
 // DSN is a parsed GATEHOUSE_DATABASE_URL.

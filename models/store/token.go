@@ -107,12 +107,15 @@ func (s *Store) IssueAccessToken(ctx context.Context, p *models.Project, grantTy
 }
 
 // subject is whom an access token is about: its sub, sub_type and, for a user, when
-// they signed in.
+// they signed in; for a token issued by token exchange, who acts for it (act) and the
+// subject token's expiry, which the new token never outlives (notAfter).
 type subject struct {
 	id, typ  string
 	authTime *time.Time
 	acr      string
 	amr      []string
+	act      *models.ActClaim
+	notAfter time.Time
 }
 
 // mintAccessToken signs an RFC 9068 access token issued to project p for grant g's API
@@ -122,6 +125,9 @@ func (s *Store) mintAccessToken(p *models.Project, g *models.IssuableGrant, scop
 	ttl := p.TokenTTL()
 	if g.MaxTokenTTL > 0 && time.Duration(g.MaxTokenTTL)*time.Second < ttl {
 		ttl = time.Duration(g.MaxTokenTTL) * time.Second
+	}
+	if !sub.notAfter.IsZero() && sub.notAfter.Before(now.Add(ttl)) {
+		ttl = sub.notAfter.Sub(now).Truncate(time.Second)
 	}
 	auds := []string{g.Identifier}
 	claims := models.AccessTokenClaims{
@@ -133,7 +139,7 @@ func (s *Store) mintAccessToken(p *models.Project, g *models.IssuableGrant, scop
 	if sub.authTime != nil {
 		claims.AuthTime = jwt.NewNumericDate(*sub.authTime)
 	}
-	claims.ACR, claims.AMR = sub.acr, sub.amr
+	claims.ACR, claims.AMR, claims.Act = sub.acr, sub.amr, sub.act
 	tok, _, err := s.signer.Sign(models.TypAccessToken, claims)
 	if err != nil {
 		return nil, err

@@ -67,6 +67,7 @@ func Build() (f *File, err error) {
 	b.subjectTypes()
 	b.stepUp()
 	b.resourceMetadataCases()
+	b.actors()
 	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases}
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -935,4 +936,80 @@ func (b *builder) stepUp() {
 	b.reject("F53/\\u0061cr (escaped) alongside acr", CodeMalformed,
 		signRaw(b.key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`,
 			string(ac[:len(ac)-1])+`,"acr":"`+pwd+`","\u0061cr":"`+mfa+`"}`))
+}
+
+// actors: the act claim of a token issued by token exchange (RFC 8693 §4.1) becomes the
+// actor chain, nearest first; an act that is not an object, an actor without a string
+// sub, and a chain longer than 10 are refused; may_act is the issuer's business and is
+// ignored, whatever it holds.
+func (b *builder) actors() {
+	userTok := func(edits ...claimsEdit) string {
+		return b.accessToken(append([]claimsEdit{set("sub_type", "user"), set("sub", "usr_1"), set("client_id", "prj_a")}, edits...)...)
+	}
+	userP := func(actors ...Actor) Principal {
+		return tokenPrincipal(func(p *Principal) {
+			p.SubjectType, p.Subject, p.Project, p.Actors = SubjectUser, "usr_1", "", actors
+		})
+	}
+	act := func(sub string, inner any) map[string]any {
+		m := map[string]any{"sub": sub, "sub_type": "project"}
+		if inner != nil {
+			m["act"] = inner
+		}
+		return m
+	}
+	project := func(sub string) Actor { return Actor{Sub: sub, SubType: SubjectProject} }
+	b.accept("actors/one hop", userTok(set("act", act("prj_a", nil))), userP(project("prj_a")))
+	b.accept("actors/three hops, nearest first", userTok(set("client_id", "prj_c"), set("act", act("prj_c", act("prj_b", act("prj_a", nil))))),
+		userP(project("prj_c"), project("prj_b"), project("prj_a")))
+	b.accept("actors/null act is none", userTok(set("act", nil)), userP())
+	b.accept("actors/actor without sub_type", userTok(set("act", map[string]any{"sub": "prj_a"})), userP(Actor{Sub: "prj_a"}))
+	b.accept("actors/other members of an actor ignored", userTok(set("act", map[string]any{"sub": "prj_a", "sub_type": "project", "iss": "https://elsewhere.test"})),
+		userP(project("prj_a")))
+	b.accept("actors/project's own token acted on", b.accessToken(set("act", act("prj_orders", nil))),
+		tokenPrincipal(func(p *Principal) { p.Actors = []Actor{project("prj_orders")} }))
+	var chain any
+	var ten []Actor
+	for i := 10; i >= 1; i-- {
+		chain = act(fmt.Sprintf("prj_%d", i), chain)
+	}
+	for i := 1; i <= 10; i++ {
+		ten = append(ten, project(fmt.Sprintf("prj_%d", i)))
+	}
+	b.accept("actors/ten actors", userTok(set("client_id", "prj_1"), set("act", chain)), userP(ten...))
+	b.reject("actors/eleven actors", CodeClaims, userTok(set("act", act("prj_0", chain))))
+	for _, m := range []struct {
+		name string
+		act  any
+	}{
+		{"act a string", "prj_a"},
+		{"act an array", []any{act("prj_a", nil)}},
+		{"act a number", 1},
+		{"act true", true},
+		{"actor without sub", map[string]any{"sub_type": "project"}},
+		{"actor with an empty sub", map[string]any{"sub": ""}},
+		{"actor with a numeric sub", map[string]any{"sub": 7}},
+		{"actor with sub_type a number", map[string]any{"sub": "prj_a", "sub_type": 1}},
+		{"nested act a string", act("prj_b", "prj_a")},
+		{"nested actor without sub", act("prj_b", map[string]any{})},
+	} {
+		b.reject("actors/"+m.name, CodeClaims, userTok(set("act", m.act)))
+	}
+	for _, m := range []struct {
+		name   string
+		mayAct any
+	}{
+		{"naming another party", map[string]any{"sub": "prj_other"}},
+		{"a string", "prj_other"},
+		{"an array", []any{1, 2}},
+	} {
+		b.accept("actors/may_act "+m.name+" is ignored", userTok(set("act", act("prj_a", nil)), set("may_act", m.mayAct)), userP(project("prj_a")))
+	}
+	b.reject("F53/ACT for act", CodeMalformed, userTok(set("ACT", act("prj_a", nil))))
+	ac := payload(accessClaims(set("sub_type", "user"), set("sub", "usr_1"), set("act", act("prj_a", nil))))
+	b.reject("F53/duplicate act, the last naming another actor", CodeMalformed,
+		signRaw(b.key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`, string(ac[:len(ac)-1])+`,"act":{"sub":"prj_evil"}}`))
+	plain := payload(accessClaims(set("sub_type", "user"), set("sub", "usr_1")))
+	b.reject("F53/duplicate sub inside act", CodeMalformed,
+		signRaw(b.key, `{"alg":"ES256","typ":"at+jwt","kid":"`+kid+`"}`, string(plain[:len(plain)-1])+`,"act":{"sub":"prj_a","sub":"prj_evil"}}`))
 }

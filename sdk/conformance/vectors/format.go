@@ -162,6 +162,15 @@ type Principal struct {
 	AuthTime       *int64   `json:"auth_time"`
 	ACR            string   `json:"acr"`
 	AMR            []string `json:"amr"`
+	// Actors is the act claim's chain, nearest first; absent when there is none.
+	Actors []Actor `json:"actors,omitempty"`
+}
+
+// Actor is one actor of principal.actors: its sub and its sub_type ("" when the act
+// claim does not say).
+type Actor struct {
+	Sub     string `json:"sub"`
+	SubType string `json:"sub_type"`
 }
 
 // The subject types (principal.subject_type).

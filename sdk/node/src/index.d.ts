@@ -64,6 +64,14 @@ export declare const SUBJECT_SERVICE_ACCOUNT: 'service_account';
 export declare const SUBJECT_USER: 'user';
 
 /** Who called: the project (or service account, or user) a verified credential belongs to, and the API it was accepted for. Immutable. */
+/** One party of an actor chain. */
+export interface Actor {
+  /** Its sub. */
+  readonly subject: string;
+  /** Its sub_type ('project' for the projects Gatehouse names; '' when the claim does not say). */
+  readonly subjectType: string;
+}
+
 export declare class Principal {
   private constructor();
   readonly kind: Kind;
@@ -85,6 +93,11 @@ export declare class Principal {
   readonly acr: string;
   /** The user's authentication methods (amr), or []. */
   readonly amr: readonly string[];
+  /**
+   * The parties acting for subject, nearest first, on a token issued by token exchange
+   * (the act claim, RFC 8693): actors[0] exchanged the token this API received; [] when none.
+   */
+  readonly actors: readonly Actor[];
   /** undefined when the user authenticated at most maxAgeSeconds before now, else the error to answer (RFC 9470). */
   checkAuthTime(now: Date | number, maxAgeSeconds: number): InsufficientUserAuthenticationError | undefined;
   /** undefined when acr is one of values, else the error to answer (RFC 9470). */

@@ -57,6 +57,12 @@ export const SUBJECT_SERVICE_ACCOUNT = 'service_account';
 export const SUBJECT_USER = 'user';
 
 /**
+ * @typedef {object} Actor One party of an actor chain.
+ * @property {string} subject its sub
+ * @property {string} subjectType its sub_type ('project' for the projects Gatehouse names; '' when the claim does not say)
+ */
+
+/**
  * Who called: the project (or service account, or user) a verified credential belongs
  * to, and the API it was accepted for.
  */
@@ -83,6 +89,7 @@ export class Principal {
    * @param {number|null} f.authTime ms
    * @param {string} f.acr
    * @param {string[]} f.amr
+   * @param {Actor[]} f.actors
    */
   constructor(f) {
     /** api_key or access_token */
@@ -118,6 +125,12 @@ export class Principal {
     this.acr = f.acr;
     /** The authentication methods used (amr: 'pwd', 'otp', 'hwk', …), or []. */
     this.amr = Object.freeze(f.amr);
+    /**
+     * The parties acting for subject, nearest first, on a token issued by token exchange
+     * (the act claim, RFC 8693): actors[0] is the project that exchanged the token this
+     * API received, actors[1] the one that called it, and so on; [] when none.
+     */
+    this.actors = Object.freeze(f.actors);
     this.#iat = f.issuedAt;
     this.#exp = f.expiresAt;
     this.#authTime = f.authTime;
@@ -178,7 +191,7 @@ export class Principal {
       kind: this.kind, api: this.api, subjectType: this.subjectType, subject: this.subject, project: this.project,
       serviceAccount: this.serviceAccount, clientId: this.clientId, team: this.team, scopes: this.scopes, keyId: this.keyId,
       audience: this.audience, issuedAt: this.issuedAt, expiresAt: this.expiresAt, authTime: this.authTime,
-      acr: this.acr, amr: this.amr,
+      acr: this.acr, amr: this.amr, actors: this.actors,
     };
   }
 }
@@ -699,6 +712,7 @@ export class Verifier {
       serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', clientId: client, team: cl.team, scopes: goFields(cl.scope),
       keyId: cl.jti, audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
       authTime: cl.authTime === null ? null : cl.authTime * 1000, acr: cl.acr, amr: cl.amr === null ? [] : [...cl.amr],
+      actors: cl.actors,
     });
     const out = {
       p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0,
@@ -883,12 +897,33 @@ function readClaims(raw) {
       authTime: readFloat(raw.get('auth_time'), 'auth_time'),
       acr: readString(raw.get('acr'), 'acr'),
       amr: readStringArray(raw.get('amr'), 'amr'),
+      actors: readActors(raw.get('act')),
       statusList: sl === null ? null : { idx: readInt(sl.get('idx'), 'idx'), uri: readString(sl.get('uri'), 'uri') },
     };
   } catch (e) {
     if (e instanceof TypeMismatch) throw new ClaimsError(e.message);
     throw e;
   }
+}
+
+/** The longest actor chain (act nested in act) a credential may carry. */
+export const MAX_ACTORS = 10;
+
+/**
+ * The act claim (RFC 8693 §4.1) as the actor chain, nearest first: absent or null is
+ * none; each actor an object with a non-empty string sub and, if present, a string
+ * sub_type; at most MAX_ACTORS. Anything else is ClaimsError.
+ * @returns {Actor[]}
+ */
+function readActors(v) {
+  const out = [];
+  for (let a = readObject(v, 'act'); a !== null; a = readObject(a.get('act'), 'act')) {
+    if (out.length === MAX_ACTORS) throw new ClaimsError(`the actor chain is longer than ${MAX_ACTORS}`);
+    const sub = readString(a.get('sub'), 'act.sub');
+    if (sub === '') throw new ClaimsError('an actor has no sub');
+    out.push(Object.freeze({ subject: sub, subjectType: readString(a.get('sub_type'), 'act.sub_type') }));
+  }
+  return out;
 }
 
 /** Cache-Control max-age in ms (0 when absent). */

@@ -107,8 +107,9 @@ describe(`conformance vectors (${vectors.cases.length} cases, version ${vectors.
               kind: p.kind, api: p.api, subject_type: p.subjectType, subject: p.subject, project: p.project,
               service_account: p.serviceAccount, team: p.team, scopes: [...p.scopes], key_id: p.keyId,
               auth_time: p.authTime === null ? null : Math.floor(p.authTime.getTime() / 1000), acr: p.acr, amr: [...p.amr],
+              actors: p.actors.map((a) => ({ sub: a.subject, sub_type: a.subjectType })),
             },
-            { ...want, scopes: want.scopes ?? [], amr: want.amr ?? [] },
+            { ...want, scopes: want.scopes ?? [], amr: want.amr ?? [], actors: want.actors ?? [] },
           );
           if (c.require) checkStepUp(c, v, p);
         } else {

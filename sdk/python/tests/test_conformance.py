@@ -101,12 +101,14 @@ def outcome(v: gv.Verifier, token: str) -> Tuple[str, Any]:
         "auth_time": None if p.auth_time is None else int(p.auth_time),
         "acr": p.acr,
         "amr": list(p.amr),
+        "actors": [{"sub": a.subject, "sub_type": a.subject_type} for a in p.actors],
     }
 
 
 def expected_principal(want: Dict[str, Any]) -> Dict[str, Any]:
-    """The case's principal, with a null amr or scopes as the empty list it means."""
-    return dict(want, scopes=want.get("scopes") or [], amr=want.get("amr") or [])
+    """The case's principal, with a null amr or scopes, and absent actors, as the empty
+    list it means."""
+    return dict(want, scopes=want.get("scopes") or [], amr=want.get("amr") or [], actors=want.get("actors") or [])
 
 
 def auth_params(h: str) -> Dict[str, str]:

@@ -40,6 +40,7 @@ from .principal import (
     SUBJECT_PROJECT,
     SUBJECT_SERVICE_ACCOUNT,
     SUBJECT_USER,
+    Actor,
     Principal,
 )
 from .verifier import Fetch, Stats, Verifier
@@ -48,6 +49,7 @@ __all__ = [
     "__version__",
     "Verifier",
     "Principal",
+    "Actor",
     "Stats",
     "Fetch",
     "KIND_API_KEY",

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 from .errors import InsufficientUserAuthenticationError
 
 __all__ = [
-    "Principal", "KIND_API_KEY", "KIND_ACCESS_TOKEN", "SUBJECT_PROJECT", "SUBJECT_SERVICE_ACCOUNT", "SUBJECT_USER",
+    "Principal", "Actor", "MAX_ACTORS", "KIND_API_KEY", "KIND_ACCESS_TOKEN", "SUBJECT_PROJECT", "SUBJECT_SERVICE_ACCOUNT", "SUBJECT_USER",
     "NO_AUTH_TIME", "AUTH_TOO_OLD", "ACR_NOT_ALLOWED",
 ]  # fmt: skip
 
@@ -24,6 +24,21 @@ SUBJECT_USER = "user"
 NO_AUTH_TIME = "the credential does not say when the user authenticated"
 AUTH_TOO_OLD = "the user authenticated too long ago"
 ACR_NOT_ALLOWED = "the user's authentication is not of a required level"
+
+
+#: The longest actor chain (act nested in act) a credential may carry.
+MAX_ACTORS = 10
+
+
+@dataclass(frozen=True)
+class Actor:
+    """One party of an actor chain (the act claim of RFC 8693)."""
+
+    #: Its sub.
+    subject: str
+    #: Its sub_type ("project" for the projects Gatehouse names; "" when the claim does
+    #: not say).
+    subject_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,10 @@ class Principal:
     acr: str = ""
     #: The authentication methods used (amr: "pwd", "otp", "hwk", …), or ().
     amr: Tuple[str, ...] = ()
+    #: The parties acting for subject, nearest first, on a token issued by token
+    #: exchange (the act claim, RFC 8693): actors[0] is the project that exchanged the
+    #: token this API received, actors[1] the one that called it, and so on; () when none.
+    actors: Tuple[Actor, ...] = ()
 
     def has_scope(self, scope: str) -> bool:
         """Whether the credential carries scope."""

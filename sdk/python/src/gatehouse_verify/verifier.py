@@ -55,9 +55,11 @@ from .errors import (
 from .principal import (
     KIND_ACCESS_TOKEN,
     KIND_API_KEY,
+    MAX_ACTORS,
     SUBJECT_PROJECT,
     SUBJECT_SERVICE_ACCOUNT,
     SUBJECT_USER,
+    Actor,
     Principal,
 )
 
@@ -70,7 +72,7 @@ _KINDS = {"apikey+jwt": KIND_API_KEY, "at+jwt": KIND_ACCESS_TOKEN}
 
 CLAIM_NAMES = (
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-    "sub_type", "auth_time", "acr", "amr", "status", "status_list", "idx", "uri",
+    "sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri",
 )  # fmt: skip
 STATUS_CLAIM_NAMES = ("iss", "sub", "exp", "iat", "ttl", "status_list", "bits", "lst")
 _claim_names = _jsonstrict.Names(CLAIM_NAMES)
@@ -85,7 +87,7 @@ def _new_principal(
     kind: str, api: str, project: str, team: str, scopes: Tuple[str, ...], key_id: str,
     audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float, subject_type: str,
     subject: str, service_account: str, auth_time: Optional[float], acr: str, amr: Tuple[str, ...],
-    client_id: str,
+    client_id: str, actors: Tuple[Actor, ...],
 ) -> Principal:  # fmt: skip
     """Principal(...) without the frozen dataclass's per-field object.__setattr__."""
     p = _new(Principal)
@@ -93,9 +95,26 @@ def _new_principal(
         kind=kind, api=api, project=project, team=team, scopes=scopes, key_id=key_id,
         audience=audience, issued_at=issued_at, expires_at=expires_at, subject_type=subject_type,
         subject=subject, service_account=service_account, auth_time=auth_time, acr=acr, amr=amr,
-        client_id=client_id,
+        client_id=client_id, actors=actors,
     )  # fmt: skip
     return p
+
+
+def _decode_actors(v: Any) -> Tuple[Actor, ...]:
+    """act (RFC 8693 §4.1) as the actor chain, nearest first: absent or null is ();
+    each actor an object with a non-empty string sub and, if present, a string sub_type;
+    at most MAX_ACTORS. A wrong type is TypeError, anything else ClaimsError."""
+    out = []
+    a = decode_obj(v)
+    while a is not None:
+        if len(out) == MAX_ACTORS:
+            raise ClaimsError("the actor chain is longer than %d" % MAX_ACTORS)
+        sub = decode_str(a.get("sub"))
+        if not sub:
+            raise ClaimsError("an actor has no sub")
+        out.append(Actor(sub, decode_str(a.get("sub_type"))))
+        a = decode_obj(a.get("act"))
+    return tuple(out)
 
 
 def _decode_str_array(v: Any) -> Tuple[str, ...]:
@@ -595,6 +614,8 @@ class Verifier:
             auth_time = decode_num(get("auth_time"))
             acr = decode_str(get("acr"))
             amr = _decode_str_array(get("amr"))
+            act = get("act")
+            actors = () if act is None else _decode_actors(act)
             idx = None
             uri = ""
             status = get("status")
@@ -665,7 +686,7 @@ class Verifier:
             self._check_status(status_uri, idx, block)  # type: ignore[arg-type]
         p = _new_principal(
             kind, self._audience, sub if sub_type == SUBJECT_PROJECT else "", team, _fields(scope), jti, aud, iat, exp,
-            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client,
+            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors,
         )  # fmt: skip
         return Cached(p, exp, k.kid, status_uri, idx or 0, client, team)
 
