@@ -46,8 +46,8 @@ func introspectAs(t *testing.T, e *env, id, secret, token, accept string) (*http
 
 // TestReferenceTokensEndpoints is the phantom-token flow through the real endpoints:
 // the app (a project of the orders API's team) switches to reference tokens on its
-// settings page; client credentials and the authorization code then give it ghat_
-// tokens; A (the orders API's resource server) introspects them (plain and RFC 9701)
+// settings page; client credentials, the authorization code and the refresh grant then
+// give it ghat_ tokens; A (the orders API's resource server) introspects them (plain and RFC 9701)
 // and exchanges them for the JWT, which verify accepts; another team's project learns
 // nothing; once the app revokes a reference token, introspection and exchange say so.
 func TestReferenceTokensEndpoints(t *testing.T) {
@@ -92,6 +92,17 @@ func TestReferenceTokensEndpoints(t *testing.T) {
 	userRef := userTok.AccessToken
 	if !models.WellFormedReferenceToken(userRef) {
 		t.Fatalf("authorization code for a reference project gave %q", userRef)
+	}
+
+	// With offline_access, the refresh grant's access tokens are reference tokens too.
+	offlineCfg := x.a.config(acRedirect, "orders:read", "offline_access")
+	offline := x.a.authorizeOffline(t, b, offlineCfg)
+	if !models.WellFormedReferenceToken(offline.AccessToken) || !strings.HasPrefix(offline.RefreshToken, models.RefreshTokenPrefix) {
+		t.Fatalf("offline access for a reference project: access %q, refresh %q", offline.AccessToken, offline.RefreshToken)
+	}
+	refreshed, err := refreshWith(offlineCfg, offline.RefreshToken)
+	if err != nil || !models.WellFormedReferenceToken(refreshed.AccessToken) || refreshed.AccessToken == offline.AccessToken {
+		t.Fatalf("refresh grant for a reference project: %v %v", refreshed, err)
 	}
 
 	// Introspection by A, of the orders API's team: active, Alice's claims.

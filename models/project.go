@@ -48,6 +48,12 @@ type Project struct {
 	// Grants are the APIs the project may get credentials for, loaded with the project
 	// where issuance needs them (client authentication, assertions).
 	Grants []IssuableGrant `gorm:"-"`
+
+	// RefreshTokens is the refresh-token policy (RefreshPolicies); RefreshIdleTTL and
+	// RefreshAbsoluteTTL are the lifetimes in seconds.
+	RefreshTokens      string `gorm:"default:offline_access"`
+	RefreshIdleTTL     int    `gorm:"column:refresh_idle_ttl;default:1209600"`
+	RefreshAbsoluteTTL int    `gorm:"column:refresh_absolute_ttl;default:7776000"`
 }
 
 // ClientID is the project's OAuth client_id.
@@ -99,6 +105,9 @@ type ProjectSettings struct {
 	// AccessTokenFormat is AccessTokenFormatJWT or AccessTokenFormatReference; empty
 	// leaves it as it is.
 	AccessTokenFormat string
+
+	// Refresh is the refresh-token policy; nil leaves it as it is.
+	Refresh *RefreshPolicy
 }
 
 // ProjectSummary is a project in a list, with its team's name.

@@ -20,6 +20,9 @@ type projectPatch struct {
 	PublicClient          *bool     `json:"public_client"`
 	RequirePAR            *bool     `json:"require_pushed_authorization_requests"`
 	AccessTokenFormat     *string   `json:"access_token_format"`
+	RefreshTokens         *string   `json:"refresh_tokens"`
+	RefreshIdleDays       *int      `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   *int      `json:"refresh_absolute_days"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -63,6 +66,19 @@ func (h *Handler) updateProject(c echo.Context) error {
 			if set.AccessTokenFormat == "" {
 				set.AccessTokenFormat = "none" // empty means "as it is" to the store; refuse it here
 			}
+		}
+		if in.RefreshTokens != nil || in.RefreshIdleDays != nil || in.RefreshAbsoluteDays != nil {
+			r := pv.RefreshPolicyOf()
+			if in.RefreshTokens != nil {
+				r.Issue = *in.RefreshTokens
+			}
+			if in.RefreshIdleDays != nil {
+				r.IdleDays = *in.RefreshIdleDays
+			}
+			if in.RefreshAbsoluteDays != nil {
+				r.AbsoluteDays = *in.RefreshAbsoluteDays
+			}
+			set.Refresh = &r
 		}
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {

@@ -40,6 +40,9 @@ type projectJSON struct {
 	RedirectURIs          []string  `json:"redirect_uris"`
 	PublicClient          bool      `json:"public_client"`
 	RequirePAR            bool      `json:"require_pushed_authorization_requests"`
+	RefreshTokens         string    `json:"refresh_tokens"`
+	RefreshIdleDays       int       `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   int       `json:"refresh_absolute_days"`
 	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
 	AccessTokenFormat     string    `json:"access_token_format"`
 	CreatedAt             time.Time `json:"created_at"`
@@ -51,7 +54,8 @@ func projectOf(p *models.Project) projectJSON {
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
 		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
 		AccessTokenFormat: p.AccessTokenFormat,
-		CreatedAt:         p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+		RefreshTokens:     p.RefreshTokens, RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 
 type apiKeyJSON struct {

@@ -71,20 +71,22 @@ func (h *Handler) metadataDocument() Metadata {
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		AuthorizationResponseIssParameterSupported: true,
-		// "none": a public client redeeming a code with its client_id and PKCE verifier.
+		// "none": a public client redeeming a code with its client_id and PKCE verifier,
+		// or refreshing with a refresh token.
 		TokenEndpointAuthMethodsSupported:          append(append([]string{}, auth...), "none"),
 		TokenEndpointAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		IntrospectionEndpointAuthMethodsSupported:  auth,
 		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
-		RevocationEndpointAuthMethodsSupported:     auth,
-		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
-		IntrospectionSigningAlgValuesSupported:     models.SigningAlgs,
-		PushedAuthorizationRequestEndpoint:         base + parPath,
-		RequirePushedAuthorizationRequests:         false,
-		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
-		SigningAlgValuesSupported:                  models.SigningAlgs,
-		StatusListURIPrefix:                        base + "/statuslists/",
-		TokenExchangeMaxDepth:                      h.Store.TokenExchangeMaxDepth(),
+		// "none": a public client revoking its refresh tokens with its client_id.
+		RevocationEndpointAuthMethodsSupported:  append(append([]string{}, auth...), "none"),
+		RevocationAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		IntrospectionSigningAlgValuesSupported:  models.SigningAlgs,
+		PushedAuthorizationRequestEndpoint:      base + parPath,
+		RequirePushedAuthorizationRequests:      false,
+		TokenTypesSupported:                     []string{models.TypAPIKey, models.TypAccessToken},
+		SigningAlgValuesSupported:               models.SigningAlgs,
+		StatusListURIPrefix:                     base + "/statuslists/",
+		TokenExchangeMaxDepth:                   h.Store.TokenExchangeMaxDepth(),
 	}
 }
 

@@ -39,6 +39,10 @@ func (h *Handler) updateProject(c echo.Context) error {
 			in.AccessTokenFormat = "none"
 		}
 	}
+	if form.Has("refresh_shown") {
+		in.Refresh = &models.RefreshPolicy{Issue: form.Get("refresh_tokens"),
+			IdleDays: atoiOr(form.Get("refresh_idle_days"), -1), AbsoluteDays: atoiOr(form.Get("refresh_absolute_days"), -1)}
+	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
@@ -54,6 +58,10 @@ func (h *Handler) updateProject(c echo.Context) error {
 				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
 				vm.Settings.RequirePAR = *in.RequirePushedAuthorization
 			}
+			if in.Refresh != nil {
+				vm.Settings.RefreshTokens = in.Refresh.Issue
+				vm.Settings.RefreshIdleDays, vm.Settings.RefreshAbsoluteDays = form.Get("refresh_idle_days"), form.Get("refresh_absolute_days")
+			}
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
 			}
@@ -66,4 +74,13 @@ func (h *Handler) updateProject(c echo.Context) error {
 		return err
 	}
 	return h.redirectWithFlash(c, views.ProjectPath(c.Param("project")), "success", "Settings saved.")
+}
+
+// atoiOr reads a whole number typed in a form, or returns bad for anything else.
+func atoiOr(s string, bad int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return bad
+	}
+	return n
 }

@@ -43,6 +43,8 @@ func (s *Store) createProject(tx *gorm.DB, actor models.Actor, teamID, name, des
 		AccessTokenTTL: int(models.DefaultAccessTokenTTL / time.Second), AuthMethods: models.AuthClientSecret,
 		AccessTokenFormat: models.AccessTokenFormatJWT,
 		CreatedBy:         optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
+		RefreshTokens: models.RefreshOfflineAccess, RefreshIdleTTL: int(models.DefaultRefreshIdleTTL / time.Second),
+		RefreshAbsoluteTTL: int(models.DefaultRefreshAbsoluteTTL / time.Second),
 	}
 	if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, p.ID); err != nil {
 		return nil, err
@@ -137,6 +139,7 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 			v.Add("redirect_uris", msg)
 		}
 	}
+	checkRefreshPolicy(&v, in.Refresh)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
@@ -184,6 +187,10 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
 			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient,
 			"require_pushed_authorization": p.RequirePushedAuthorization, "access_token_format": p.AccessTokenFormat}
+		if r := in.Refresh; r != nil {
+			next["refresh_tokens"], next["refresh_idle_ttl"], next["refresh_absolute_ttl"] = r.Issue, r.IdleDays*86400, r.AbsoluteDays*86400
+			prev["refresh_tokens"], prev["refresh_idle_ttl"], prev["refresh_absolute_ttl"] = p.RefreshTokens, p.RefreshIdleTTL, p.RefreshAbsoluteTTL
+		}
 		for k, val := range next {
 			if prev[k] != val {
 				changed[k] = val

@@ -225,7 +225,9 @@ func numeric(d *jwt.NumericDate) int64 {
 }
 
 // RevokeAsClient revokes an API key or a reference access token presented by its own
-// project (RFC 7009). Anything else — unknown, garbage, another project's key, an access token (short-lived, not
+// project (RFC 7009), or the whole family of a refresh token presented by its own
+// client. Anything else — unknown, garbage, another project's key, reference token or
+// refresh token, an access token (short-lived, not
 // stored) — changes nothing; the caller answers 200 either way. revoked reports a change.
 func (s *Store) RevokeAsClient(ctx context.Context, caller *models.Project, token string) (revoked bool, err error) {
 	if s.signer == nil {
@@ -234,6 +236,9 @@ func (s *Store) RevokeAsClient(ctx context.Context, caller *models.Project, toke
 	token = strings.TrimSpace(token)
 	if models.LooksLikeReferenceToken(token) {
 		return s.revokeReference(ctx, caller, token)
+	}
+	if strings.HasPrefix(token, models.RefreshTokenPrefix) {
+		return s.revokeRefreshAsClient(ctx, caller, token)
 	}
 	var ak models.APIKeyClaims
 	if s.signer.VerifyOwn(token, models.TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.Config().Issuer {
