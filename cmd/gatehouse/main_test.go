@@ -37,6 +37,7 @@ func TestBackgroundJobs(t *testing.T) {
 		"auth_failures.prune":       {5 * time.Minute, false},
 		"assertions.prune":          {5 * time.Minute, false},
 		"authorization_codes.prune": {5 * time.Minute, false},
+		"reference_tokens.prune":    {5 * time.Minute, false},
 		"refresh_tokens.prune":      {time.Hour, false},
 		"webhooks.deliver":          {time.Second, true},
 		"webhooks.expiring":         {10 * time.Minute, false},
