@@ -237,3 +237,23 @@ func verifyWithPortalJWKS(t *testing.T, e *env, tok string, out any) string {
 	typ, _ := parsed.Headers[0].ExtraHeaders[jose.HeaderType].(string)
 	return typ
 }
+
+// TestReferenceTokensJWTBearer: the JWT bearer grant (RFC 7523) of a reference project
+// answers a reference token, which its own project can introspect.
+func TestReferenceTokensJWTBearer(t *testing.T) {
+	e := newEnv(t)
+	c := newPKClient(t, e, "bearer@example.com")
+	p := c.project
+	if err := e.store.UpdateProject(context.Background(), c.owner.actor, p.ID, models.ProjectSettings{Name: p.Name, TokenTTLMinutes: 15,
+		GrantTypes: []string{models.GrantClientCredentials, models.GrantJWTBearer}, AccessTokenFormat: models.AccessTokenFormatReference}); err != nil {
+		t.Fatal(err)
+	}
+	res, body, raw := oauthPost(t, e, "/oauth/token", url.Values{"grant_type": {models.GrantJWTBearer}, "assertion": {c.assertion(t, nil)}}, "", "")
+	ref, _ := body["access_token"].(string)
+	if res.StatusCode != http.StatusOK || !models.WellFormedReferenceToken(ref) {
+		t.Fatalf("JWT bearer for a reference project: %d %s", res.StatusCode, raw)
+	}
+	if _, raw := introspectAs(t, e, p.ID, c.secret, ref, ""); !strings.Contains(raw, `"active":true`) || !strings.Contains(raw, `"client_id":"`+p.ID+`"`) {
+		t.Errorf("introspection of the JWT bearer grant's reference token: %s", raw)
+	}
+}
