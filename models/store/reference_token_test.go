@@ -100,6 +100,38 @@ func TestReferenceTokenIssuance(t *testing.T) {
 			t.Fatal(err)
 		}
 		isReference("authorization code", tok, code)
+		// The user's identity alone: the userinfo endpoint takes the reference token, until
+		// it is revoked.
+		if err := s.SaveConsent(ctx, f.user, f.app.ID, "", []string{"openid", "email"}); err != nil {
+			t.Fatal(err)
+		}
+		a0, err := s.PrepareAuthorization(ctx, f.app, nil, "openid email")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := &models.AuthorizationRequest{RedirectURI: testRedirect, CodeChallenge: store.S256Challenge(testVerifier)}
+		idCode, err := s.IssueAuthorizationCode(ctx, a0, req, f.user.User.ID, models.AuthContext{AuthTime: f.clock.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idTok, err := s.RedeemAuthorizationCode(ctx, f.app, idCode, testRedirect, testVerifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok, err = s.ApplyTokenFormat(ctx, f.app, idTok); err != nil {
+			t.Fatal(err)
+		}
+		isReference("identity", tok, idTok)
+		if info, err := s.Userinfo(ctx, tok.Token); err != nil || info.Subject != f.user.User.ID || info.Email != f.user.User.Email {
+			t.Errorf("userinfo with a reference token: %+v %v", info, err)
+		}
+		if revoked, err := s.RevokeAsClient(ctx, f.app, tok.Token); err != nil || !revoked {
+			t.Fatalf("revoking the identity token: %v %v", revoked, err)
+		}
+		if _, err := s.Userinfo(ctx, tok.Token); !errors.Is(err, models.ErrBadToken) {
+			t.Errorf("userinfo with a revoked reference token: %v, want ErrBadToken", err)
+		}
+
 		// Token exchange by a reference project: A's exchanged token for billing.
 		a := authenticated(t, s, f.w.admin, f.a)
 		if err := s.UpdateProject(ctx, f.w.admin, f.a.ID, models.ProjectSettings{Name: f.a.Name, TokenTTLMinutes: 60,
