@@ -105,7 +105,7 @@ func (s *Store) ExchangeToken(ctx context.Context, p *models.Project, x models.T
 	}
 	// A gateway of the token's API asking for the JWT a reference token stands for.
 	if ref != nil && x.RequestedTokenType == models.TokenTypeJWT {
-		return s.referenceJWT(ref, x.Resources)
+		return s.referenceJWT(ref, x)
 	}
 	act := st.Act
 	if !x.Impersonate {

@@ -128,10 +128,14 @@ func (s *Store) revokeReference(ctx context.Context, caller *models.Project, tok
 
 // referenceJWT is the gateway's side of a phantom token: the JWT a reference token
 // stands for, signed afresh with the same claims (so the same expiry), for a client
-// that token exchange has found may receive it. resources, if any, must name the
-// token's own API.
-func (s *Store) referenceJWT(ref *activeReference, resources []string) (*models.IssuedToken, error) {
-	for _, r := range resources {
+// that token exchange has found may receive it. The request's resources, if any, must
+// name the token's own API; it may not narrow scopes or ask to impersonate.
+func (s *Store) referenceJWT(ref *activeReference, x models.TokenExchange) (*models.IssuedToken, error) {
+	if x.Scope != "" || x.Impersonate {
+		return nil, oauthErr(models.ErrCodeInvalidRequest, "the JWT a reference token stands for carries its claims as they are: send no scope and no "+
+			models.ParamImpersonate)
+	}
+	for _, r := range x.Resources {
 		key, err := models.IdentifierKey(r)
 		if err != nil || !audienceHasKey(ref.claims.Audience, key) {
 			return nil, oauthErr(models.ErrCodeInvalidTarget, "a reference token is exchanged for the JWT of its own API only; "+

@@ -286,6 +286,16 @@ func TestReferenceTokenExchangeAndRevocation(t *testing.T) {
 		if _, err := s.ExchangeToken(ctx, gateway, withRes); !isOAuth(err, models.ErrCodeInvalidTarget) {
 			t.Errorf("with another API as resource: %v, want invalid_target", err)
 		}
+		// The JWT's claims are as they are: no narrowing, no impersonation.
+		narrowed := asJWT
+		narrowed.Scope = "orders:read"
+		if _, err := s.ExchangeToken(ctx, gateway, narrowed); !isOAuth(err, models.ErrCodeInvalidRequest) {
+			t.Errorf("asking for the JWT with a scope: %v, want invalid_request", err)
+		}
+		narrowed.Scope, narrowed.Impersonate = "", true
+		if _, err := s.ExchangeToken(ctx, gateway, narrowed); !isOAuth(err, models.ErrCodeInvalidRequest) {
+			t.Errorf("asking for the JWT impersonating: %v, want invalid_request", err)
+		}
 		// The confused-deputy rule: B's team does not own orders.
 		if _, err := s.ExchangeToken(ctx, authenticated(t, s, f.bob, f.b), asJWT); !isOAuth(err, models.ErrCodeInvalidGrant) {
 			t.Errorf("another team's gateway: %v, want invalid_grant", err)
