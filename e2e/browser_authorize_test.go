@@ -202,6 +202,54 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v3)); err != nil {
 		t.Errorf("exchange of the pushed request's code: %v", err)
 	}
+
+	// 9. With offline_access the app gets a refresh token, which rotates at each use.
+	offCfg := *cfg
+	offCfg.Scopes = []string{scope, "offline_access"}
+	v4 := oauth2.GenerateVerifier()
+	b.open(t, offCfg.AuthCodeURL("state-4", oauth2.S256ChallengeOption(v4), oauth2.SetAuthURLParam("resource", identifier)), http.StatusOK)
+	b.submit(t, "allow offline access", testid("consent-allow"), http.StatusOK)
+	b.do(t, "wait for the app for offline access", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
+	select {
+	case q = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app received no callback for offline access")
+	}
+	tok, err = offCfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v4))
+	if err != nil || !strings.HasPrefix(tok.RefreshToken, "ghr_") {
+		t.Fatalf("exchange with offline_access: %v, refresh token %q", err, tok.RefreshToken)
+	}
+	tok.Expiry = time.Now().Add(-time.Second)
+	refreshed, err := offCfg.TokenSource(ctx, tok).Token()
+	if err != nil || refreshed.RefreshToken == tok.RefreshToken {
+		t.Fatalf("refresh: %v (rotated: %v)", err, refreshed != nil && refreshed.RefreshToken != tok.RefreshToken)
+	}
+
+	// 10. The developer sees Alice under Users connected and revokes her refresh token.
+	b.open(t, p.URL+"/account", http.StatusOK)
+	b.submit(t, "sign out Alice", testid("sign-out")+" button", 0)
+	b.open(t, p.URL+"/login", 0)
+	b.signInDev(t, "dev@example.com", "Dev Eloper")
+	b.open(t, p.URL+projectPath+"/settings", http.StatusOK)
+	if got := b.attr(t, testid("settings-refresh")+` option[selected]`, "value"); got != "offline_access" {
+		t.Errorf("refresh policy shown: %q, want offline_access", got)
+	}
+	checkFits(t, b, "settings-refresh")
+	b.open(t, p.URL+projectPath+"/credentials", http.StatusOK)
+	if got := b.text(t, testid("connected-user-row")); !strings.Contains(got, "alice@example.com") || !strings.Contains(got, "offline_access") {
+		t.Errorf("Users connected: %q, want Alice with offline_access", got)
+	}
+	checkFits(t, b, "connected-users")
+	if q := b.confirmIn(t, "revoke Alice's refresh token", testid("connected-user-row"), "revoke-connected-user", http.StatusOK); !strings.Contains(q, "Alice") {
+		t.Errorf("confirmation question %q, want it to name Alice", q)
+	}
+	if n := b.count(t, testid("connected-user-row")); n != 0 {
+		t.Errorf("%d users connected after the revocation", n)
+	}
+	refreshed.Expiry = time.Now().Add(-time.Second)
+	if _, err := offCfg.TokenSource(ctx, refreshed).Token(); err == nil {
+		t.Error("the app refreshed after the admin revoked the family")
+	}
 	b.checkConsole(t)
 	expectNoServerErrors(t, p)
 }

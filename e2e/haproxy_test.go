@@ -191,13 +191,13 @@ type haGateway struct {
 }
 
 // startHAProxy writes cfg (the README's, with placeholders replaced but the bind
-// address) with a free port, checks it with haproxy -c, runs haproxy -db and waits
-// until it answers a request without a token with 401. It is stopped when the test
-// ends, or by stop.
-func startHAProxy(t *testing.T, bin, cfg string) *haGateway {
+// address) with a free port, checks it with haproxy -c, runs haproxy -db (both with env
+// added to the environment) and waits until it answers a request without a token with
+// 401. It is stopped when the test ends, or by stop.
+func startHAProxy(t *testing.T, bin, cfg string, env ...string) *haGateway {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		g, err := launchHAProxy(t, bin, cfg)
+		g, err := launchHAProxy(t, bin, cfg, env...)
 		if err == nil {
 			return g
 		}
@@ -209,19 +209,21 @@ func startHAProxy(t *testing.T, bin, cfg string) *haGateway {
 	}
 }
 
-func launchHAProxy(t *testing.T, bin, cfg string) (*haGateway, error) {
+func launchHAProxy(t *testing.T, bin, cfg string, env ...string) (*haGateway, error) {
 	addr := freeAddr(t)
 	g := &haGateway{URL: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(haReplace(t, "haproxy.cfg", cfg, haExampleBind, "bind "+addr)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(bin, "-c", "-f", path).CombinedOutput(); err != nil {
+	check := exec.Command(bin, "-c", "-f", path)
+	check.Env = childEnv(env...)
+	if out, err := check.CombinedOutput(); err != nil {
 		close(g.done)
 		return g, fmt.Errorf("haproxy -c refuses the README's configuration: %v\n%s", err, out)
 	}
 	g.cmd = exec.Command(bin, "-f", path, "-db")
-	g.cmd.Env = childEnv()
+	g.cmd.Env = childEnv(env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
 	setChildAttrs(g.cmd)
 	if err := g.cmd.Start(); err != nil {

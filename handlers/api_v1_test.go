@@ -409,6 +409,21 @@ func TestAPIWalk(t *testing.T) {
 		t.Errorf("after PATCH: redirect_uris %s public_client %v require_pushed_authorization_requests %v", uris, ac["public_client"],
 			ac["require_pushed_authorization_requests"])
 	}
+	// Refresh-token settings: the defaults shown, a change kept, an idle lifetime beyond
+	// the absolute one refused by name.
+	if ac["refresh_tokens"] != "offline_access" || ac["refresh_idle_days"] != float64(14) || ac["refresh_absolute_days"] != float64(90) {
+		t.Errorf("refresh defaults: %v %v %v", ac["refresh_tokens"], ac["refresh_idle_days"], ac["refresh_absolute_days"])
+	}
+	etag = c.call("GET", "/projects/"+pid, nil, nil).want(t, http.StatusOK).header.Get("ETag")
+	if bad := c.call("PATCH", "/projects/"+pid, map[string]any{"refresh_idle_days": 120}, map[string]string{"If-Match": etag}).
+		want(t, http.StatusUnprocessableEntity); !strings.Contains(string(bad.body), "refresh_idle_days") {
+		t.Errorf("idle beyond absolute: %s, want the field named", bad.body)
+	}
+	rf := c.call("PATCH", "/projects/"+pid, map[string]any{"refresh_tokens": "always", "refresh_absolute_days": 30},
+		map[string]string{"If-Match": etag}).want(t, http.StatusOK).json(t)
+	if rf["refresh_tokens"] != "always" || rf["refresh_idle_days"] != float64(14) || rf["refresh_absolute_days"] != float64(30) {
+		t.Errorf("after PATCH: refresh %v %v %v", rf["refresh_tokens"], rf["refresh_idle_days"], rf["refresh_absolute_days"])
+	}
 
 	// Keys for the first project's grant; the value once, no-store; a repeat is 409.
 	apis := c.call("GET", "/apis", nil, nil).want(t, http.StatusOK).json(t)["items"].([]any)

@@ -117,17 +117,21 @@ func TestMetadataGolden(t *testing.T) {
 	if !slices.Contains(md.GrantTypesSupported, "urn:ietf:params:oauth:grant-type:jwt-bearer") {
 		t.Errorf("grant_types_supported: got %q, want it to contain the JWT bearer grant", md.GrantTypesSupported)
 	}
-	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
-	// "none" at the token endpoint only: a public client redeeming a code with PKCE.
-	if want := append(append([]string{}, wantAuth...), "none"); !slices.Equal(md.TokenEndpointAuthMethodsSupported, want) {
-		t.Errorf("token_endpoint_auth_methods_supported: got %q, want %q", md.TokenEndpointAuthMethodsSupported, want)
+	if !slices.Contains(md.GrantTypesSupported, "refresh_token") {
+		t.Errorf("grant_types_supported: got %q, want it to contain refresh_token", md.GrantTypesSupported)
 	}
-	for name, got := range map[string][]string{
-		"introspection_endpoint_auth_methods_supported": md.IntrospectionAuthMethods,
-		"revocation_endpoint_auth_methods_supported":    md.RevocationAuthMethods,
+	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	// "none" at the token endpoint (a public client redeeming a code with PKCE, or
+	// refreshing) and the revocation endpoint (a public client revoking its refresh
+	// token), never at introspection.
+	withNone := append(append([]string{}, wantAuth...), "none")
+	for name, tc := range map[string]struct{ got, want []string }{
+		"token_endpoint_auth_methods_supported":         {md.TokenEndpointAuthMethodsSupported, withNone},
+		"introspection_endpoint_auth_methods_supported": {md.IntrospectionAuthMethods, wantAuth},
+		"revocation_endpoint_auth_methods_supported":    {md.RevocationAuthMethods, withNone},
 	} {
-		if !slices.Equal(got, wantAuth) {
-			t.Errorf("%s: got %q, want %q", name, got, wantAuth)
+		if !slices.Equal(tc.got, tc.want) {
+			t.Errorf("%s: got %q, want %q", name, tc.got, tc.want)
 		}
 	}
 

@@ -120,6 +120,7 @@ var routeRules = map[string]routeRule{
 	"POST /projects/:project/delete":                                        {access: team, least: models.RoleAdmin},
 	"POST /projects/:project/secrets":                                       {access: team, least: models.RoleAdmin},
 	"POST /projects/:project/secrets/:id/revoke":                            {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/connected-users/:family/revoke":                {access: team, least: models.RoleAdmin, secretInPath: true}, // a made-up family is 404
 	"POST /projects/:project/client-keys":                                   {access: team, least: models.RoleAdmin},
 	"POST /projects/:project/client-keys/:id/remove":                        {access: team, least: models.RoleAdmin},
 	"POST /projects/:project/keys":                                          {access: team, least: models.RoleDeveloper},
@@ -244,6 +245,8 @@ func fillPath(pattern string, f fixture) string {
 			parts[i] = f.saCredential
 		case ":token":
 			parts[i] = "no-such-invitation-token"
+		case ":family":
+			parts[i] = "rtf_no-such-family"
 		case ":key":
 			parts[i] = f.key
 		case ":secret":

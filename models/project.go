@@ -42,12 +42,21 @@ type Project struct {
 	// RequireDPoP makes the token endpoint refuse its token requests that carry no DPoP
 	// proof (RFC 9449): every access token it gets is sender-constrained.
 	RequireDPoP bool `gorm:"column:require_dpop"`
-	CreatedBy   *string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// AccessTokenFormat is AccessTokenFormatJWT (default) or AccessTokenFormatReference:
+	// whether the access tokens it is issued are JWTs or opaque reference tokens.
+	AccessTokenFormat string
+	CreatedBy         *string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 	// Grants are the APIs the project may get credentials for, loaded with the project
 	// where issuance needs them (client authentication, assertions).
 	Grants []IssuableGrant `gorm:"-"`
+
+	// RefreshTokens is the refresh-token policy (RefreshPolicies); RefreshIdleTTL and
+	// RefreshAbsoluteTTL are the lifetimes in seconds.
+	RefreshTokens      string `gorm:"default:offline_access"`
+	RefreshIdleTTL     int    `gorm:"column:refresh_idle_ttl;default:1209600"`
+	RefreshAbsoluteTTL int    `gorm:"column:refresh_absolute_ttl;default:7776000"`
 }
 
 // ClientID is the project's OAuth client_id.
@@ -62,6 +71,12 @@ func (p *Project) AllowsGrant(g string) bool { return slices.Contains(p.GrantTyp
 // AcceptsAuth reports whether the project accepts client authentication method m.
 func (p *Project) AcceptsAuth(m string) bool {
 	return slices.Contains(strings.Fields(p.AuthMethods), m)
+}
+
+// IssuesReferenceTokens reports whether the project's access tokens are reference
+// tokens.
+func (p *Project) IssuesReferenceTokens() bool {
+	return p.AccessTokenFormat == AccessTokenFormatReference
 }
 
 // TokenTTL is the access-token lifetime.
@@ -92,6 +107,13 @@ type ProjectSettings struct {
 	RequirePushedAuthorization *bool
 	// RequireDPoP: nil leaves it as it is.
 	RequireDPoP *bool
+
+	// AccessTokenFormat is AccessTokenFormatJWT or AccessTokenFormatReference; empty
+	// leaves it as it is.
+	AccessTokenFormat string
+
+	// Refresh is the refresh-token policy; nil leaves it as it is.
+	Refresh *RefreshPolicy
 }
 
 // ProjectSummary is a project in a list, with its team's name.

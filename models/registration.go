@@ -160,9 +160,6 @@ const (
 	AuthMethodPrivateKeyJWT     = "private_key_jwt"
 )
 
-// GrantRefreshToken is the refresh token grant's type (RFC 6749 §6).
-const GrantRefreshToken = "refresh_token"
-
 // RegistrationGrantTypes are the grant types a client may register.
 var RegistrationGrantTypes = []string{GrantAuthorizationCode, GrantClientCredentials, GrantJWTBearer, GrantRefreshToken}
 

@@ -11,6 +11,8 @@ const (
 	TypAPIKey      = "apikey+jwt"
 	TypAccessToken = "at+jwt"
 	TypStatusList  = "statuslist+jwt"
+	// TypTokenIntrospection is an introspection answer signed as a JWT (RFC 9701).
+	TypTokenIntrospection = "token-introspection+jwt"
 	// TypIDToken is an OpenID Connect ID token's typ: the plain "JWT" relying-party
 	// libraries expect. No verifier of access tokens or API keys accepts it.
 	TypIDToken = "JWT"

@@ -53,4 +53,8 @@ type TokenExchange struct {
 	Resources []string
 	// Impersonate asks for a token without an act claim naming the client.
 	Impersonate bool
+	// RequestedTokenType is the requested_token_type parameter, if any. With
+	// TokenTypeJWT and a reference token as subject, the answer is the JWT the
+	// reference token stands for.
+	RequestedTokenType string
 }

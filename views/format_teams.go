@@ -170,3 +170,17 @@ func grantTypeLabel(c Checkbox) string {
 	}
 	return c.Value
 }
+
+// refreshText summarises the refresh-token settings for the read-only view.
+func refreshText(f SettingsForm) string {
+	label := f.RefreshTokens
+	for _, o := range f.RefreshOptions {
+		if o.Value == f.RefreshTokens {
+			label = o.Label
+		}
+	}
+	if f.RefreshTokens == "off" {
+		return label
+	}
+	return label + "; idle " + f.RefreshIdleDays + " days, absolute " + f.RefreshAbsoluteDays + " days"
+}

@@ -169,7 +169,7 @@ func projectSectionTab(section string) string {
 	switch section {
 	case "api-keys", "key-form", "revoke-by-value":
 		return ProjectTabKeys
-	case "secrets", "client-keys", "secret-form":
+	case "secrets", "client-keys", "secret-form", "connected-users":
 		return ProjectTabCredentials
 	case "apis", "requests":
 		return ProjectTabAccess
@@ -199,6 +199,12 @@ func ProjectSecretsPath(id string) string { return ProjectPath(id) + "/secrets" 
 // SecretRevokePath is /projects/{project}/secrets/{secret}/revoke (POST).
 func SecretRevokePath(projectID, secretID string) string {
 	return ProjectSecretsPath(projectID) + "/" + seg(secretID) + "/revoke"
+}
+
+// ConnectedUserRevokePath is /projects/{project}/connected-users/{family}/revoke (POST):
+// the team's admins revoke a user's refresh-token family.
+func ConnectedUserRevokePath(projectID, familyID string) string {
+	return ProjectPath(projectID) + "/connected-users/" + seg(familyID) + "/revoke"
 }
 
 // ProjectClientKeysPath is the add-key target /projects/{project}/client-keys (POST).

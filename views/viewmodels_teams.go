@@ -269,6 +269,23 @@ type ProjectVM struct {
 	// APIs is the section listing the APIs the project holds grants for and its access
 	// requests (its CSRF token defaults to the page's).
 	APIs ProjectAPIsVM
+
+	// ConnectedUsersShown shows the users' active refresh families (the team's admins,
+	// a project acting for users); ConnectedUsers are they.
+	ConnectedUsersShown bool
+	ConnectedUsers      []ConnectedUserRow
+}
+
+// ConnectedUserRow is one user's refresh-token family of a project.
+type ConnectedUserRow struct {
+	FamilyID string
+	// User is the user's name and address as one label.
+	User string
+	// API is the API's name, or "" for the user's identity alone.
+	API        string
+	Scopes     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
 }
 
 // ProjectPermissions are the project-level actions the viewer may take.
@@ -322,8 +339,21 @@ type SettingsForm struct {
 	RequirePAR bool
 	// RequireDPoP is the checkbox "require_dpop": token requests must carry DPoP proofs.
 	RequireDPoP bool
-	Errors      map[string]string
-	Saved       bool
+	// AccessTokenFormat is the radio group "access_token_format": jwt or reference.
+	AccessTokenFormat string
+	Errors            map[string]string
+	Saved             bool
+
+	// RefreshTokens is the select "refresh_tokens" (RefreshOptions); RefreshIdleDays
+	// and RefreshAbsoluteDays the lifetimes "refresh_idle_days" and
+	// "refresh_absolute_days".
+	RefreshTokens       string
+	RefreshOptions      []Option
+	RefreshIdleDays     string
+	RefreshAbsoluteDays string
+	// KeptGrantTypes are grant types the project has that the form offers no checkbox
+	// for (refresh_token, which a registration may name): sent as they are.
+	KeptGrantTypes []string
 }
 
 // Checkbox is one checkbox of a group.
@@ -403,4 +433,12 @@ type InitialTokenCreatedVM struct {
 	ExpiresAt                                time.Time
 	// MaxUses is the bound on registrations, 0 for none.
 	MaxUses int
+}
+
+// tokenFormatText names a project's access-token format.
+func tokenFormatText(f string) string {
+	if f == "reference" {
+		return "Reference tokens (exchanged for JWTs by a gateway)"
+	}
+	return "JWT"
 }

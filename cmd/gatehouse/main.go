@@ -388,8 +388,12 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 			Failed: "pruning used assertion ids failed"},
 		{Name: "dpop_proofs.prune", Every: 5 * time.Minute, Run: st.PruneUsedDPoPProofs,
 			Failed: "pruning used DPoP proof ids failed"},
+		{Name: "reference_tokens.prune", Every: 5 * time.Minute, Run: st.PruneReferenceTokens,
+			Failed: "pruning expired reference tokens failed"},
 		{Name: "authorization_codes.prune", Every: 5 * time.Minute, Run: st.PruneAuthorizationCodes,
 			Failed: "pruning expired authorization codes failed"},
+		{Name: "refresh_tokens.prune", Every: time.Hour, Run: st.PruneRefreshTokens,
+			Failed: "pruning ended refresh-token families failed"},
 		// Webhooks: fan new outbox events out to the endpoints that subscribe, then send
 		// what is due. Sending never happens on a request's path.
 		{Name: "webhooks.deliver", Every: time.Second, Failed: "delivering webhooks failed",

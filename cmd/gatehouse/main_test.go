@@ -38,6 +38,8 @@ func TestBackgroundJobs(t *testing.T) {
 		"assertions.prune":          {5 * time.Minute, false},
 		"dpop_proofs.prune":         {5 * time.Minute, false},
 		"authorization_codes.prune": {5 * time.Minute, false},
+		"reference_tokens.prune":    {5 * time.Minute, false},
+		"refresh_tokens.prune":      {time.Hour, false},
 		"webhooks.deliver":          {time.Second, true},
 		"webhooks.expiring":         {10 * time.Minute, false},
 		"webhooks.prune":            {10 * time.Minute, false},

@@ -19,6 +19,10 @@ type projectPatch struct {
 	RedirectURIs          *[]string `json:"redirect_uris"`
 	PublicClient          *bool     `json:"public_client"`
 	RequirePAR            *bool     `json:"require_pushed_authorization_requests"`
+	AccessTokenFormat     *string   `json:"access_token_format"`
+	RefreshTokens         *string   `json:"refresh_tokens"`
+	RefreshIdleDays       *int      `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   *int      `json:"refresh_absolute_days"`
 	RequireDPoP           *bool     `json:"require_dpop"`
 }
 
@@ -58,6 +62,25 @@ func (h *Handler) updateProject(c echo.Context) error {
 		}
 		set.PublicClient = in.PublicClient
 		set.RequirePushedAuthorization = in.RequirePAR
+		if in.AccessTokenFormat != nil {
+			set.AccessTokenFormat = *in.AccessTokenFormat
+			if set.AccessTokenFormat == "" {
+				set.AccessTokenFormat = "none" // empty means "as it is" to the store; refuse it here
+			}
+		}
+		if in.RefreshTokens != nil || in.RefreshIdleDays != nil || in.RefreshAbsoluteDays != nil {
+			r := pv.RefreshPolicyOf()
+			if in.RefreshTokens != nil {
+				r.Issue = *in.RefreshTokens
+			}
+			if in.RefreshIdleDays != nil {
+				r.IdleDays = *in.RefreshIdleDays
+			}
+			if in.RefreshAbsoluteDays != nil {
+				r.AbsoluteDays = *in.RefreshAbsoluteDays
+			}
+			set.Refresh = &r
+		}
 		set.RequireDPoP = in.RequireDPoP
 	}
 	err = h.Store.UpdateProjectIf(ctx, a, id, set, func(p *models.Project) error {

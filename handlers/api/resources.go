@@ -41,7 +41,11 @@ type projectJSON struct {
 	PublicClient          bool      `json:"public_client"`
 	RequirePAR            bool      `json:"require_pushed_authorization_requests"`
 	RequireDPoP           bool      `json:"require_dpop"`
+	RefreshTokens         string    `json:"refresh_tokens"`
+	RefreshIdleDays       int       `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   int       `json:"refresh_absolute_days"`
 	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
+	AccessTokenFormat     string    `json:"access_token_format"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
 }
@@ -50,6 +54,8 @@ func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
 		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, RequireDPoP: p.RequireDPoP, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
+		AccessTokenFormat: p.AccessTokenFormat,
+		RefreshTokens:     p.RefreshTokens, RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
 }
 

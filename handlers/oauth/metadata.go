@@ -35,6 +35,10 @@ type Metadata struct {
 	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
 	RevocationAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// IntrospectionSigningAlgValuesSupported are the algorithms of signed introspection
+	// answers (RFC 9701 §7), given to a caller that accepts
+	// application/token-introspection+jwt.
+	IntrospectionSigningAlgValuesSupported []string `json:"introspection_signing_alg_values_supported"`
 	// PushedAuthorizationRequestEndpoint is /oauth/par (RFC 9126 §5); whether a client
 	// must use it is its project's setting, so the server-wide answer is false.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
@@ -70,20 +74,23 @@ func (h *Handler) metadataDocument() Metadata {
 		ResponseTypesSupported:                     []string{"code"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		AuthorizationResponseIssParameterSupported: true,
-		// "none": a public client redeeming a code with its client_id and PKCE verifier.
+		// "none": a public client redeeming a code with its client_id and PKCE verifier,
+		// or refreshing with a refresh token.
 		TokenEndpointAuthMethodsSupported:          append(append([]string{}, auth...), "none"),
 		TokenEndpointAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
 		IntrospectionEndpointAuthMethodsSupported:  auth,
 		IntrospectionAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
-		RevocationEndpointAuthMethodsSupported:     auth,
-		RevocationAuthSigningAlgValuesSupported:    models.ClientAssertionAlgs,
-		PushedAuthorizationRequestEndpoint:         base + parPath,
-		RequirePushedAuthorizationRequests:         false,
-		DPoPSigningAlgValuesSupported:              verify.DPoPAlgs,
-		TokenTypesSupported:                        []string{models.TypAPIKey, models.TypAccessToken},
-		SigningAlgValuesSupported:                  models.SigningAlgs,
-		StatusListURIPrefix:                        base + "/statuslists/",
-		TokenExchangeMaxDepth:                      h.Store.TokenExchangeMaxDepth(),
+		// "none": a public client revoking its refresh tokens with its client_id.
+		RevocationEndpointAuthMethodsSupported:  append(append([]string{}, auth...), "none"),
+		RevocationAuthSigningAlgValuesSupported: models.ClientAssertionAlgs,
+		IntrospectionSigningAlgValuesSupported:  models.SigningAlgs,
+		PushedAuthorizationRequestEndpoint:      base + parPath,
+		RequirePushedAuthorizationRequests:      false,
+		DPoPSigningAlgValuesSupported:           verify.DPoPAlgs,
+		TokenTypesSupported:                     []string{models.TypAPIKey, models.TypAccessToken},
+		SigningAlgValuesSupported:               models.SigningAlgs,
+		StatusListURIPrefix:                     base + "/statuslists/",
+		TokenExchangeMaxDepth:                   h.Store.TokenExchangeMaxDepth(),
 	}
 }
 

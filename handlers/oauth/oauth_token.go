@@ -3,6 +3,7 @@ package oauth
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -10,7 +11,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models/oauth"
 )
 
-// tokenResponse is RFC 6749 §5.1's successful response (no refresh token).
+// tokenResponse is RFC 6749 §5.1's successful response.
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
@@ -19,7 +20,7 @@ type tokenResponse struct {
 	// IDToken is an OpenID Connect ID token (a user's authorization with scope openid).
 	IDToken string `json:"id_token,omitempty"`
 	// RefreshToken is issued with a user's access token when the app may keep acting
-	// for them.
+	// for them (offline_access, or the project's policy), and rotated at every refresh.
 	RefreshToken string `json:"refresh_token,omitempty"`
 	// IssuedTokenType is what token exchange issued (RFC 8693 §2.2.1).
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
@@ -65,6 +66,10 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err := requireDPoP(ctx, tok.Project); err != nil {
 		return writeOAuthError(c, err) // a grant whose own credential named the project
 	}
+	// A project that chose reference tokens gets one standing for the JWT.
+	if tok.IssuedToken, err = h.Store.ApplyTokenFormat(ctx, tok.Project, tok.IssuedToken); err != nil {
+		return writeOAuthError(c, err)
+	}
 	h.Usage.Token(tok.Project.ID, tok.Audiences)
 	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
 	return tokenAnswer(c, tok.IssuedToken)
@@ -100,18 +105,61 @@ func (h *Handler) introspect(c echo.Context) error {
 		h.Usage.Verification(res.Sub, res.Aud) // an API checked the key: its project and APIs count it
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if acceptsIntrospectionJWT(c.Request().Header.Get("Accept")) {
+		// RFC 9701: the same answer, signed, for a caller that wants to keep or pass on proof.
+		tok, err := h.Store.IntrospectionJWT(p, res)
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusOK, introspectionJWTType, []byte(tok))
+	}
 	return c.JSON(http.StatusOK, res)
 }
 
+// introspectionJWTType is the media type of a signed introspection answer (RFC 9701 §4).
+const introspectionJWTType = "application/token-introspection+jwt"
+
+// acceptsIntrospectionJWT reports whether an Accept header names the RFC 9701 media type.
+func acceptsIntrospectionJWT(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(mt), introspectionJWTType) {
+			return true
+		}
+	}
+	return false
+}
+
 // revokeToken handles "POST /oauth/revoke" (RFC 7009): a project revokes its own API
-// keys. Unknown, invalid and other projects' tokens get the same 200 and change nothing.
+// keys, or the family of one of its refresh tokens. A public client names itself with
+// client_id (it has no credential; its refresh tokens are all it can revoke). Unknown,
+// invalid and other projects' tokens get the same 200 and change nothing.
 func (h *Handler) revokeToken(c echo.Context) error {
-	p, token, err := h.clientTokenRequest(c)
+	form, err := oauthForm(c)
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	ctx := c.Request().Context()
+	p, err := h.authenticateClient(c, form, true)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	if p == nil {
+		id := form.Get("client_id")
+		if p, err = h.Store.PublicClient(ctx, id); err != nil {
+			var oe *models.OAuthError
+			if errors.As(err, &oe) {
+				return writeOAuthError(c, h.refuse(ctx, id, c.RealIP(), err))
+			}
+			return err
+		}
+	}
+	token := form.Get("token")
+	if token == "" {
+		return writeOAuthError(c, newOAuthError(models.ErrCodeInvalidRequest, "token is required"))
+	}
 	// Whether it revoked anything, the answer is the same (the store counts and audits).
-	if _, err := h.Store.RevokeAsClient(c.Request().Context(), p, token); err != nil {
+	if _, err := h.Store.RevokeAsClient(ctx, p, token); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

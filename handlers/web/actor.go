@@ -55,6 +55,7 @@ var fieldLabels = map[string]string{
 	"docs_url": "Documentation URL", "jwks_uri": "Key set URL", "key": "Key", "role": "Role", "scope": "Scope",
 	"scopes": "Scopes", "expires_in": "Expiry", "token_ttl": "Token lifetime", "max_token_ttl": "Token lifetime cap",
 	"max_key_ttl": "Key lifetime cap", "api": "API", "label": "Label", "max_uses": "Most registrations",
+	"refresh_idle_days": "The idle lifetime", "refresh_absolute_days": "The absolute lifetime",
 }
 
 // sentence makes a rule's message a sentence a person reads on its own: "is required"

@@ -109,6 +109,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/projects/:project/delete", h.deleteProject, signedIn...)
 	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
 	e.POST("/projects/:project/secrets/:id/revoke", h.revokeSecret, signedIn...)
+	e.POST("/projects/:project/connected-users/:family/revoke", h.revokeConnectedUser, signedIn...) // connected_users.go
 	e.POST("/projects/:project/client-keys", h.addClientKey, signedIn...)
 	e.POST("/projects/:project/client-keys/:id/remove", h.removeClientKey, signedIn...)
 	e.POST("/projects/:project/keys", h.createKey, signedIn...)

@@ -79,6 +79,11 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 		vm.Secrets = append(vm.Secrets, views.SecretRow{LastUsedAt: s.LastUsedAt, ID: s.ID, Name: s.Name, Hint: s.Hint, CreatedBy: s.CreatedByLabel,
 			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt, Status: s.Status(now)})
 	}
+	if tab == views.ProjectTabCredentials && vm.Can.ManageSecrets && pv.AllowsGrant(models.GrantAuthorizationCode) {
+		if err := h.connectedUsers(c, &vm); err != nil {
+			return err
+		}
+	}
 	if tab == views.ProjectTabUsage {
 		if vm.UsagePanel, err = h.usagePanel(c, models.ProjectUsageScope(pv.ID), views.ProjectTabPath(pv.ID, tab)); err != nil {
 			return err
@@ -95,14 +100,27 @@ func settingsForm(p *models.Project) views.SettingsForm {
 	f := views.SettingsForm{Name: p.Name, Description: p.Description,
 		TokenTTLMinutes: strconv.Itoa(int(p.TokenTTL() / time.Minute)),
 		RedirectURIs:    strings.Join(p.RedirectURIList(), "\n"), PublicClient: p.PublicClient,
-		RequirePAR: p.RequirePushedAuthorization, RequireDPoP: p.RequireDPoP}
-	for _, g := range oauth.GrantTypes() {
+		RequirePAR: p.RequirePushedAuthorization, RequireDPoP: p.RequireDPoP, AccessTokenFormat: p.AccessTokenFormat}
+	r := p.RefreshPolicyOf()
+	f.RefreshTokens, f.RefreshIdleDays, f.RefreshAbsoluteDays = r.Issue, strconv.Itoa(r.IdleDays), strconv.Itoa(r.AbsoluteDays)
+	f.RefreshOptions = refreshOptions
+	if p.AllowsGrant(models.GrantRefreshToken) {
+		f.KeptGrantTypes = []string{models.GrantRefreshToken}
+	}
+	for _, g := range oauth.ProjectGrantTypes() {
 		f.GrantTypes = append(f.GrantTypes, views.Checkbox{Value: g, Label: grantLabel(g), Checked: p.AllowsGrant(g)})
 	}
 	for _, m := range models.AuthMethods {
 		f.AuthMethods = append(f.AuthMethods, views.Checkbox{Value: m, Label: authMethodLabel(m), Checked: p.AcceptsAuth(m)})
 	}
 	return f
+}
+
+// refreshOptions are the refresh-token policies as the settings offer them.
+var refreshOptions = []views.Option{
+	{Value: models.RefreshOfflineAccess, Label: "When the user allows offline access (scope offline_access)"},
+	{Value: models.RefreshAlways, Label: "Always, with every user's tokens"},
+	{Value: models.RefreshOff, Label: "Never"},
 }
 
 // grantLabel names a grant type for people.

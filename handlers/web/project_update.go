@@ -36,6 +36,17 @@ func (h *Handler) updateProject(c echo.Context) error {
 		dpop := form.Get("require_dpop") == "on"
 		in.RequireDPoP = &dpop
 	}
+	// Absent (an older form) leaves it as it is; anything but jwt or reference is refused.
+	if form.Has("access_token_format") {
+		in.AccessTokenFormat = form.Get("access_token_format")
+		if in.AccessTokenFormat == "" {
+			in.AccessTokenFormat = "none"
+		}
+	}
+	if form.Has("refresh_shown") {
+		in.Refresh = &models.RefreshPolicy{Issue: form.Get("refresh_tokens"),
+			IdleDays: atoiOr(form.Get("refresh_idle_days"), -1), AbsoluteDays: atoiOr(form.Get("refresh_absolute_days"), -1)}
+	}
 	if convErr != nil {
 		in.TokenTTLMinutes = -1
 	}
@@ -44,12 +55,19 @@ func (h *Handler) updateProject(c echo.Context) error {
 		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabSettings, func(vm *views.ProjectVM) {
 			vm.Settings.Name, vm.Settings.Description = in.Name, in.Description
 			vm.Settings.TokenTTLMinutes, vm.Settings.Errors = form.Get("token_ttl_minutes"), f
+			if models.ValidAccessTokenFormat(in.AccessTokenFormat) {
+				vm.Settings.AccessTokenFormat = in.AccessTokenFormat
+			}
 			if in.RedirectURIs != nil {
 				vm.Settings.RedirectURIs, vm.Settings.PublicClient = *in.RedirectURIs, *in.PublicClient
 				vm.Settings.RequirePAR = *in.RequirePushedAuthorization
 			}
 			if in.RequireDPoP != nil {
 				vm.Settings.RequireDPoP = *in.RequireDPoP
+			}
+			if in.Refresh != nil {
+				vm.Settings.RefreshTokens = in.Refresh.Issue
+				vm.Settings.RefreshIdleDays, vm.Settings.RefreshAbsoluteDays = form.Get("refresh_idle_days"), form.Get("refresh_absolute_days")
 			}
 			for i := range vm.Settings.GrantTypes {
 				vm.Settings.GrantTypes[i].Checked = slices.Contains(in.GrantTypes, vm.Settings.GrantTypes[i].Value)
@@ -63,4 +81,13 @@ func (h *Handler) updateProject(c echo.Context) error {
 		return err
 	}
 	return h.redirectWithFlash(c, views.ProjectPath(c.Param("project")), "success", "Settings saved.")
+}
+
+// atoiOr reads a whole number typed in a form, or returns bad for anything else.
+func atoiOr(s string, bad int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return bad
+	}
+	return n
 }

@@ -44,6 +44,8 @@ type Issuer interface {
 	PublicClient(ctx context.Context, id string) (*models.Project, error)
 	// RedeemAuthorizationCode exchanges an authorization code for a user's access token.
 	RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error)
+	// RefreshAccessToken exchanges a refresh token for a user's new tokens, rotating it.
+	RefreshAccessToken(ctx context.Context, p *models.Project, token, scope string) (*models.IssuedToken, error)
 	// ExchangeToken exchanges a token the project received for a token for another API
 	// (RFC 8693).
 	ExchangeToken(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error)
@@ -83,6 +85,7 @@ var grants = map[string]Grant{
 	models.GrantClientCredentials: clientCredentials{},
 	models.GrantJWTBearer:         jwtBearer{},
 	models.GrantAuthorizationCode: authorizationCode{},
+	models.GrantRefreshToken:      refreshToken{},
 	models.GrantTokenExchange:     tokenExchange{},
 }
 
@@ -98,6 +101,20 @@ func Lookup(grantType string) (Grant, error) {
 			Description: "the grant type " + models.QuoteForError(grantType) + " is not supported"}
 	}
 	return g, nil
+}
+
+// ProjectGrantTypes lists the grant types a project's settings offer, sorted: every
+// registered one but refresh_token, which comes with the authorization code grant and
+// the project's refresh-token policy (a project may still list it: a dynamic client
+// registration names it).
+func ProjectGrantTypes() []string {
+	var out []string
+	for _, t := range GrantTypes() {
+		if t != models.GrantRefreshToken {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // GrantTypes lists the registered grant types (for the metadata), sorted.

@@ -19,6 +19,7 @@ type fakeIssuer struct {
 	scope        string
 	resources    []string
 	code         string // code, redirect_uri and verifier of the last redemption
+	refresh      string // the refresh token of the last refresh
 	exchange     *models.TokenExchange
 }
 
@@ -50,6 +51,11 @@ func (f *fakeIssuer) RedeemAuthorizationCode(_ context.Context, p *models.Projec
 	return &models.IssuedToken{Token: "tok", ExpiresIn: 60}, nil
 }
 
+func (f *fakeIssuer) RefreshAccessToken(_ context.Context, p *models.Project, token, scope string) (*models.IssuedToken, error) {
+	f.issuedFor, f.refresh, f.scope = p.ID, token, scope
+	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, RefreshToken: "ghr_next"}, nil
+}
+
 func (f *fakeIssuer) ExchangeToken(_ context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error) {
 	f.issuedFor, f.exchange = p.ID, &x
 	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, IssuedTokenType: models.TokenTypeAccessToken}, nil
@@ -57,16 +63,21 @@ func (f *fakeIssuer) ExchangeToken(_ context.Context, p *models.Project, x model
 
 func TestLookup(t *testing.T) {
 	for grantType, code := range map[string]string{"": models.ErrCodeInvalidRequest, "password": models.ErrCodeUnsupportedGrantType,
-		"refresh_token": models.ErrCodeUnsupportedGrantType} {
+		"implicit": models.ErrCodeUnsupportedGrantType} {
 		_, err := oauth.Lookup(grantType)
 		var oe *models.OAuthError
 		if !errors.As(err, &oe) || oe.Code != code {
 			t.Errorf("Lookup(%q) = %v, want %s", grantType, err, code)
 		}
 	}
-	if got, want := oauth.GrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials,
+	if got, want := oauth.GrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials, models.GrantRefreshToken,
 		models.GrantJWTBearer, models.GrantTokenExchange}; !slices.Equal(got, want) {
 		t.Errorf("GrantTypes() = %v, want %v", got, want)
+	}
+	// A project chooses every grant type but refresh_token, which its refresh policy rules.
+	if got, want := oauth.ProjectGrantTypes(), []string{models.GrantAuthorizationCode, models.GrantClientCredentials,
+		models.GrantJWTBearer, models.GrantTokenExchange}; !slices.Equal(got, want) {
+		t.Errorf("ProjectGrantTypes() = %v, want %v", got, want)
 	}
 	for _, gt := range oauth.GrantTypes() {
 		if _, err := oauth.Lookup(gt); err != nil {
@@ -173,5 +184,32 @@ func TestAuthorizationCode(t *testing.T) {
 		if !errors.As(err, &refused) || refused.ClientID != id || !errors.As(err, &oe) || oe.Code != models.ErrCodeInvalidClient {
 			t.Errorf("%s: %v, want a refused invalid_client credential", name, err)
 		}
+	}
+}
+
+// The refresh token grant, like the code grant, serves the authenticated client or a
+// public client named by client_id alone, and passes the token and scope on.
+func TestRefreshToken(t *testing.T) {
+	g, err := oauth.Lookup(models.GrantRefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.ClientAuthOptional() {
+		t.Fatal("a public client sends no credential: client authentication must be optional")
+	}
+	f := &fakeIssuer{}
+	params := url.Values{"refresh_token": {"ghr_x"}, "scope": {"orders:read"}}
+	tok, err := g.Token(context.Background(), f, oauth.Request{Params: params, Client: &models.Project{ID: "prj_conf"}})
+	if err != nil || tok.Project.ID != "prj_conf" || f.refresh != "ghr_x" || f.scope != "orders:read" || tok.RefreshToken != "ghr_next" {
+		t.Fatalf("confidential: %v, %+v, refreshed %q scope %q", err, tok, f.refresh, f.scope)
+	}
+	params.Set("client_id", "prj_public")
+	if tok, err := g.Token(context.Background(), f, oauth.Request{Params: params}); err != nil || tok.Project.ID != "prj_public" {
+		t.Fatalf("public: %v, %+v", err, tok)
+	}
+	params.Set("client_id", "prj_conf")
+	var refused *oauth.RefusedCredential
+	if _, err := g.Token(context.Background(), f, oauth.Request{Params: params}); !errors.As(err, &refused) || refused.ClientID != "prj_conf" {
+		t.Errorf("confidential client without credential: %v, want a refused credential", err)
 	}
 }

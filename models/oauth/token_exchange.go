@@ -43,7 +43,8 @@ func (tokenExchange) Token(ctx context.Context, iss Issuer, req Request) (*Token
 		return nil, invalid(models.ParamImpersonate + " must be true or false")
 	}
 	tok, err := iss.ExchangeToken(ctx, req.Client, models.TokenExchange{SubjectToken: q.Get("subject_token"),
-		Scope: q.Get("scope"), Resources: req.Resources(), Impersonate: impersonate})
+		Scope: q.Get("scope"), Resources: req.Resources(), Impersonate: impersonate,
+		RequestedTokenType: q.Get("requested_token_type")})
 	if err != nil {
 		return nil, err
 	}

@@ -323,8 +323,14 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, 
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
+			// A replay (RFC 9700 §4.2.4): what the first redemption issued is revoked.
 			refusal = errBadCode("the code is unknown, expired or already used")
-			return tx.Model(&models.AuthorizationCode{}).Where("hash = ?", hash).Update("replayed_at", now).Error
+			if err := tx.Model(&models.AuthorizationCode{}).Where("hash = ?", hash).Update("replayed_at", now).Error; err != nil {
+				return err
+			}
+			_, err := s.revokeFamilies(tx, models.Actor{Client: p.ID}, models.RefreshRevokedReplay, "refresh.revoke",
+				"code_hash = ? AND project_id = ?", hash, p.ID)
+			return err
 		}
 		return nil
 	}, false)
@@ -345,35 +351,56 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, 
 	return s.tokensForCode(ctx, p, &ac)
 }
 
-// tokensForCode mints what a redeemed code stands for: an access token for its API with
-// the consented scopes that the project's grant and the API's delegable scopes still hold
-// now (or, for the user's identity alone, one for the userinfo endpoint), and with
-// openid an ID token.
+// tokensForCode mints what a redeemed code stands for (userTokens), and a refresh token
+// when the authorization allows one (issueRefreshToken).
 func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models.AuthorizationCode) (*models.IssuedToken, error) {
-	identity := strings.Fields(ac.IdentityScopes)
-	authTime := ac.AuthTime
-	sub := subject{id: ac.UserID, typ: models.SubjectUser, authTime: &authTime, acr: ac.ACR, amr: strings.Fields(ac.AMR)}
+	ug := userGrant{userID: ac.UserID, apiID: ac.APIID, scopes: strings.Fields(ac.Scopes), identity: strings.Fields(ac.IdentityScopes),
+		nonce: ac.Nonce, sub: subject{id: ac.UserID, typ: models.SubjectUser, authTime: &ac.AuthTime, acr: ac.ACR, amr: strings.Fields(ac.AMR)}}
+	tok, err := s.userTokens(ctx, p, ug)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.issueRefreshToken(ctx, p, ac, tok); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// userGrant is what a user allowed a project, as a code or a refresh token carries it.
+type userGrant struct {
+	userID string
+	// apiID is nil for the user's identity alone.
+	apiID            *string
+	scopes, identity []string
+	nonce            string
+	sub              subject
+}
+
+// userTokens mints the tokens of a user's grant: an access token for its API with the
+// scopes that the project's grant and the API's delegable scopes still hold now (or, for
+// the user's identity alone, one for the userinfo endpoint), and with openid an ID token.
+func (s *Store) userTokens(ctx context.Context, p *models.Project, ug userGrant) (*models.IssuedToken, error) {
 	var tok *models.IssuedToken
-	if ac.APIID == nil {
+	if ug.apiID == nil {
 		var scopes []string
-		for _, sc := range identity {
+		for _, sc := range ug.identity {
 			if sc != models.ScopeOfflineAccess {
 				scopes = append(scopes, sc)
 			}
 		}
 		var err error
-		tok, err = s.mintAccessToken(ctx, p, &models.IssuableGrant{Identifier: s.UserinfoAudience()}, scopes, sub)
+		tok, err = s.mintAccessToken(ctx, p, &models.IssuableGrant{Identifier: s.UserinfoAudience()}, scopes, ug.sub)
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		i := slices.IndexFunc(p.Grants, func(g models.IssuableGrant) bool { return g.APIID == *ac.APIID && g.Tokens })
+		i := slices.IndexFunc(p.Grants, func(g models.IssuableGrant) bool { return g.APIID == *ug.apiID && g.Tokens })
 		if i < 0 {
-			return nil, errBadCode("the client no longer holds a grant for the API this code was for")
+			return nil, errBadCode("the client no longer holds a grant for the API the user allowed it")
 		}
 		g := &p.Grants[i]
 		db := s.db.WithContext(ctx)
-		if ok, err := mayDelegate(db, ac.UserID, g.APIID); err != nil {
+		if ok, err := mayDelegate(db, ug.userID, g.APIID); err != nil {
 			return nil, unavailable(ctx, err)
 		} else if !ok {
 			return nil, errBadCode("the user may no longer delegate access to this API")
@@ -384,7 +411,7 @@ func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models
 		}
 		granted := strings.Fields(g.Scopes)
 		var scopes []string
-		for _, sc := range strings.Fields(ac.Scopes) {
+		for _, sc := range ug.scopes {
 			if slices.Contains(granted, sc) && slices.ContainsFunc(delegable, func(d models.ScopeInfo) bool { return d.Name == sc }) {
 				scopes = append(scopes, sc)
 			}
@@ -392,12 +419,12 @@ func (s *Store) tokensForCode(ctx context.Context, p *models.Project, ac *models
 		if len(scopes) == 0 {
 			return nil, errBadCode("none of the scopes the user allowed is still granted and delegable")
 		}
-		if tok, err = s.mintAccessToken(ctx, p, g, scopes, sub); err != nil {
+		if tok, err = s.mintAccessToken(ctx, p, g, scopes, ug.sub); err != nil {
 			return nil, err
 		}
 	}
-	if slices.Contains(identity, models.ScopeOpenID) {
-		idt, err := s.mintIDToken(ctx, p, ac.UserID, identity, ac.Nonce, sub, tok.ExpiresIn)
+	if slices.Contains(ug.identity, models.ScopeOpenID) {
+		idt, err := s.mintIDToken(ctx, p, ug.userID, ug.identity, ug.nonce, ug.sub, tok.ExpiresIn)
 		if err != nil {
 			return nil, err
 		}
@@ -428,9 +455,11 @@ func (s *Store) UserConsents(ctx context.Context, userID string) ([]models.Conse
 }
 
 // RevokeConsent forgets the actor's (a signed-in user's) consent for the project on
-// the API (apiID "": to their identity): the app must ask again. (Its access tokens already issued expire within
-// their lifetime.) Another user's consent, or none, is ErrNotFound. The withdrawal is
-// audited as consent.withdraw, with the scopes it held, in the project's team's log.
+// the API (apiID "": to their identity): the app must ask again, and every refresh
+// family of the user, the project and the API is revoked. (Its access tokens already
+// issued expire within their lifetime.) Another user's consent, or none, is
+// ErrNotFound. The withdrawal is audited as consent.withdraw, with the scopes it held
+// and how many refresh families it revoked, in the project's team's log.
 func (s *Store) RevokeConsent(ctx context.Context, actor models.Actor, projectID, apiID string) error {
 	if actor.User == nil {
 		return models.ErrNotFound
@@ -452,6 +481,18 @@ func (s *Store) RevokeConsent(ctx context.Context, actor models.Actor, projectID
 		if res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return s.auditConsent(tx, actor, "consent.withdraw", projectID, apiID, map[string]any{"scopes": c.Scopes})
+		details := map[string]any{"scopes": c.Scopes}
+		cond, args := "user_id = ? AND project_id = ? AND api_id IS NULL", []any{userID, projectID}
+		if apiID != "" {
+			cond, args = "user_id = ? AND project_id = ? AND api_id = ?", append(args, apiID)
+		}
+		n, err := s.revokeFamilies(tx, actor, models.RefreshRevokedConsent, "", cond, args...)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			details["refresh_families_revoked"] = n
+		}
+		return s.auditConsent(tx, actor, "consent.withdraw", projectID, apiID, details)
 	}, false)
 }

@@ -44,7 +44,18 @@ func (s *Store) ExchangeToken(ctx context.Context, p *models.Project, x models.T
 	}
 	now := s.now()
 	var st models.AccessTokenClaims
-	if err := s.signer.VerifyOwn(strings.TrimSpace(x.SubjectToken), models.TypAccessToken, &st); err != nil ||
+	// A reference token stands for the claims stored with it, while it is active.
+	var ref *activeReference
+	if subjectToken := strings.TrimSpace(x.SubjectToken); models.LooksLikeReferenceToken(subjectToken) {
+		var err error
+		if ref, err = s.lookupReference(ctx, subjectToken); err != nil {
+			return nil, err
+		}
+		if ref == nil {
+			return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token is not an active reference token: unknown, revoked or expired")
+		}
+		st = ref.claims
+	} else if err := s.signer.VerifyOwn(subjectToken, models.TypAccessToken, &st); err != nil ||
 		st.Issuer != s.signer.Config().Issuer {
 		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token is not an access token this server issued")
 	}
@@ -91,6 +102,10 @@ func (s *Store) ExchangeToken(ctx context.Context, p *models.Project, x models.T
 	}
 	if m := st.MayAct; m != nil && (m.Subject != p.ID || (m.SubType != "" && m.SubType != models.SubjectProject)) {
 		return nil, oauthErr(models.ErrCodeInvalidGrant, "the subject_token's may_act does not name this client")
+	}
+	// A gateway of the token's API asking for the JWT a reference token stands for.
+	if ref != nil && x.RequestedTokenType == models.TokenTypeJWT {
+		return s.referenceJWT(ref, x)
 	}
 	act := st.Act
 	if !x.Impersonate {

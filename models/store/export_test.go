@@ -14,3 +14,8 @@ func SetPruneBatch(tb interface{ Cleanup(func()) }, n int) {
 	pruneBatch = n
 	tb.Cleanup(func() { pruneBatch = old })
 }
+
+// ReferenceTokenRows counts the stored reference tokens (pruning tests).
+func (s *Store) ReferenceTokenRows() (n int64, err error) {
+	return n, s.db.Table("reference_tokens").Count(&n).Error
+}

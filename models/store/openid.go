@@ -75,7 +75,16 @@ func (s *Store) Userinfo(ctx context.Context, token string) (*Userinfo, error) {
 		return nil, models.ErrSigningUnavailable
 	}
 	var at models.AccessTokenClaims
-	if err := s.signer.VerifyOwn(strings.TrimSpace(token), models.TypAccessToken, &at); err != nil {
+	if token = strings.TrimSpace(token); models.LooksLikeReferenceToken(token) {
+		ref, err := s.lookupReference(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		if ref == nil {
+			return nil, models.ErrBadToken
+		}
+		at = ref.claims
+	} else if err := s.signer.VerifyOwn(token, models.TypAccessToken, &at); err != nil {
 		return nil, models.ErrBadToken
 	}
 	scopes := strings.Fields(at.Scope)

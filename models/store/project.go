@@ -41,7 +41,10 @@ func (s *Store) createProject(tx *gorm.DB, actor models.Actor, teamID, name, des
 		ID: id, TeamID: teamID, Name: name, Description: description,
 		GrantTypes:     models.GrantClientCredentials,
 		AccessTokenTTL: int(models.DefaultAccessTokenTTL / time.Second), AuthMethods: models.AuthClientSecret,
-		CreatedBy: optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
+		AccessTokenFormat: models.AccessTokenFormatJWT,
+		CreatedBy:         optional(actor.UserID()), CreatedAt: now, UpdatedAt: now,
+		RefreshTokens: models.RefreshOfflineAccess, RefreshIdleTTL: int(models.DefaultRefreshIdleTTL / time.Second),
+		RefreshAbsoluteTTL: int(models.DefaultRefreshAbsoluteTTL / time.Second),
 	}
 	if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, p.ID); err != nil {
 		return nil, err
@@ -126,6 +129,9 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 	if in.AuthMethods != nil && len(methods) == 0 {
 		v.Add("auth_methods", "choose at least one way for clients to authenticate")
 	}
+	if in.AccessTokenFormat != "" && !models.ValidAccessTokenFormat(in.AccessTokenFormat) {
+		v.Add("access_token_format", "must be jwt or reference")
+	}
 	var redirects []string
 	if in.RedirectURIs != nil {
 		var msg string
@@ -133,6 +139,7 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 			v.Add("redirect_uris", msg)
 		}
 	}
+	checkRefreshPolicy(&v, in.Refresh)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
@@ -169,17 +176,25 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		if in.RequireDPoP != nil {
 			dpop = *in.RequireDPoP
 		}
+		format := p.AccessTokenFormat
+		if in.AccessTokenFormat != "" {
+			format = in.AccessTokenFormat
+		}
 		next := map[string]any{
 			"name": name, "description": desc,
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
 			"auth_methods": strings.Join(methods, " "), "redirect_uris": strings.Join(redirects, "\n"), "public_client": public,
-			"require_pushed_authorization": par, "require_dpop": dpop,
+			"require_pushed_authorization": par, "require_dpop": dpop, "access_token_format": format,
 		}
 		changed := map[string]any{}
 		prev := map[string]any{"name": p.Name, "description": p.Description,
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
 			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient,
-			"require_pushed_authorization": p.RequirePushedAuthorization, "require_dpop": p.RequireDPoP}
+			"require_pushed_authorization": p.RequirePushedAuthorization, "require_dpop": p.RequireDPoP, "access_token_format": p.AccessTokenFormat}
+		if r := in.Refresh; r != nil {
+			next["refresh_tokens"], next["refresh_idle_ttl"], next["refresh_absolute_ttl"] = r.Issue, r.IdleDays*86400, r.AbsoluteDays*86400
+			prev["refresh_tokens"], prev["refresh_idle_ttl"], prev["refresh_absolute_ttl"] = p.RefreshTokens, p.RefreshIdleTTL, p.RefreshAbsoluteTTL
+		}
 		for k, val := range next {
 			if prev[k] != val {
 				changed[k] = val

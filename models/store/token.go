@@ -165,6 +165,9 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 		return nil, models.ErrSigningUnavailable
 	}
 	token = strings.TrimSpace(token)
+	if models.LooksLikeReferenceToken(token) {
+		return s.introspectReference(ctx, caller, token)
+	}
 	now := s.now()
 	var ak models.APIKeyClaims
 	if err := s.signer.VerifyOwn(token, models.TypAPIKey, &ak); err == nil {
@@ -231,14 +234,22 @@ func numeric(d *jwt.NumericDate) int64 {
 	return d.Time().Unix()
 }
 
-// RevokeAsClient revokes an API key presented by its own project (RFC 7009). Anything
-// else — unknown, garbage, another project's key, an access token (short-lived, not
+// RevokeAsClient revokes an API key or a reference access token presented by its own
+// project (RFC 7009), or the whole family of a refresh token presented by its own
+// client. Anything else — unknown, garbage, another project's key, reference token or
+// refresh token, an access token (short-lived, not
 // stored) — changes nothing; the caller answers 200 either way. revoked reports a change.
 func (s *Store) RevokeAsClient(ctx context.Context, caller *models.Project, token string) (revoked bool, err error) {
 	if s.signer == nil {
 		return false, models.ErrSigningUnavailable
 	}
 	token = strings.TrimSpace(token)
+	if models.LooksLikeReferenceToken(token) {
+		return s.revokeReference(ctx, caller, token)
+	}
+	if strings.HasPrefix(token, models.RefreshTokenPrefix) {
+		return s.revokeRefreshAsClient(ctx, caller, token)
+	}
 	var ak models.APIKeyClaims
 	if s.signer.VerifyOwn(token, models.TypAPIKey, &ak) != nil || ak.Subject != caller.ID || ak.Issuer != s.signer.Config().Issuer {
 		return false, nil
