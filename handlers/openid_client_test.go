@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/devoidc"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
 	"github.com/gatehouse-dev/gatehouse/verify"
 )
 
@@ -21,25 +22,7 @@ import (
 // fails under GATEHOUSE_TEST_INTEROP=require.
 func openIDClient(t *testing.T) (node, mods string) {
 	t.Helper()
-	skip := t.Skipf
-	if os.Getenv("GATEHOUSE_TEST_INTEROP") == "require" {
-		skip = t.Fatalf
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node is not on PATH: the openid-client interop test needs it")
-	}
-	mods = os.Getenv("GATEHOUSE_TEST_NODE_MODULES")
-	if mods == "" {
-		skip("GATEHOUSE_TEST_NODE_MODULES is not set: point it at a node_modules with openid-client (npm install openid-client@6)")
-	}
-	if mods, err = filepath.Abs(mods); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(mods, "openid-client", "package.json")); err != nil {
-		skip("GATEHOUSE_TEST_NODE_MODULES=%s holds no openid-client package (%v)", mods, err)
-	}
-	return node, mods
+	return storetest.NodePackage(t, "openid-client")
 }
 
 // oidcCommand is one step of testdata/openid_client.mjs.

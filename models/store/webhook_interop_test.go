@@ -36,25 +36,7 @@ func swHeaders(r received) map[string]string {
 // fails under GATEHOUSE_TEST_INTEROP=require.
 func swNode(t *testing.T) (node, mods string) {
 	t.Helper()
-	skip := t.Skipf
-	if os.Getenv("GATEHOUSE_TEST_INTEROP") == "require" {
-		skip = t.Fatalf
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node is not on PATH: the standardwebhooks interop test needs it")
-	}
-	mods = os.Getenv("GATEHOUSE_TEST_NODE_MODULES")
-	if mods == "" {
-		skip("GATEHOUSE_TEST_NODE_MODULES is not set: point it at a node_modules with standardwebhooks (npm install standardwebhooks)")
-	}
-	if mods, err = filepath.Abs(mods); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(mods, "standardwebhooks", "package.json")); err != nil {
-		skip("GATEHOUSE_TEST_NODE_MODULES=%s holds no standardwebhooks package (%v)", mods, err)
-	}
-	return node, mods
+	return storetest.NodePackage(t, "standardwebhooks")
 }
 
 // swVerify runs the cases through the npm standardwebhooks package and checks each
