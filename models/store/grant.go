@@ -198,34 +198,10 @@ func (s *Store) UpdateGrant(ctx context.Context, actor models.Actor, apiID, gran
 // in the changing transaction once the actor is authorized and before the scopes are
 // validated (an API's If-Match).
 func (s *Store) UpdateGrantIf(ctx context.Context, actor models.Actor, apiID, grantID string, scopes []string, pre func(*models.GrantInfo) error) ([]models.APIKey, error) {
-	var revoked []models.APIKey
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		api, _, err := apiFor(tx, actor, apiID, models.ActAPIManage)
-		if err != nil {
-			return err
-		}
-		var g models.Grant
-		if err := tx.Where("id = ? AND api_id = ?", grantID, api.ID).Take(&g).Error; err != nil {
-			return notFound(err)
-		}
-		if err := s.checkGrant(tx, api.ID, g.ID, pre); err != nil {
-			return err
-		}
-		var v models.ValidationError
-		clean, err := checkGrantScopes(tx, &v, "scopes", api, scopes)
-		if err != nil {
-			return err
-		}
-		if err := v.AsError(); err != nil {
-			return err
-		}
-		revoked, err = s.setGrantScopes(tx, actor, api, &g, clean, "changed by the API's team")
-		return err
-	})
-	if err != nil {
-		return nil, err
+	if scopes == nil {
+		scopes = []string{} // no scopes, as asked (to PatchGrantIf nil means "leave them")
 	}
-	return revoked, nil
+	return s.PatchGrantIf(ctx, actor, apiID, grantID, scopes, nil, pre)
 }
 
 // RevokeGrant removes a project's access to the API: issuance stops at once and the
