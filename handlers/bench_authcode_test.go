@@ -2,12 +2,8 @@ package handlers_test
 
 import (
 	"context"
-	"encoding/base64"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,36 +14,10 @@ import (
 )
 
 // hammerPOSTEach is hammerPOST with a form of its own for each request (form(i), i from
-// 0 to b.N-1, each used once): the same 32 concurrent clients (16 × GOMAXPROCS 2), the
-// same Basic credentials, requests per second.
+// 0 to b.N-1, each used once).
 func hammerPOSTEach(b *testing.B, target, id, secret string, form func(i int) url.Values) {
 	b.Helper()
-	client := loopbackClient()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
-	var next atomic.Int64
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(form(int(next.Add(1)-1)).Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Authorization", auth)
-			res, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				b.Errorf("status %d", res.StatusCode)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+	hammerEach(b, func(i int) *http.Request { return formPOST(target, id, secret, form(i).Encode()) }, nil)
 }
 
 // BenchmarkAuthorizationCodeRedeem is POST /oauth/token with grant_type=authorization_code

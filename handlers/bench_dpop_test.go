@@ -1,13 +1,8 @@
 package handlers_test
 
 import (
-	"encoding/base64"
-	"io"
 	"net/http"
-	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -35,31 +30,9 @@ func BenchmarkDPoPToken(b *testing.B) {
 // with the next of proofs.
 func hammerDPoP(b *testing.B, target, id, secret string, proofs []string) {
 	b.Helper()
-	client := loopbackClient()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
-	var next atomic.Int64
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader("grant_type=client_credentials"))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Authorization", auth)
-			req.Header.Set("DPoP", proofs[next.Add(1)-1])
-			res, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				b.Errorf("status %d", res.StatusCode)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+	hammerEach(b, func(i int) *http.Request {
+		req := formPOST(target, id, secret, "grant_type=client_credentials")
+		req.Header.Set("DPoP", proofs[i])
+		return req
+	}, nil)
 }

@@ -6,14 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,34 +25,8 @@ import (
 // credentials (none when id is empty) and reports requests per second.
 func hammerPOST(b *testing.B, target, id, secret string, form url.Values) {
 	b.Helper()
-	client := loopbackClient()
 	body := form.Encode()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if id != "" {
-				req.Header.Set("Authorization", auth)
-			}
-			res, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				b.Errorf("status %d", res.StatusCode)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+	hammerEach(b, func(int) *http.Request { return formPOST(target, id, secret, body) }, nil)
 }
 
 // BenchmarkTokenFloor is the unavoidable work of a client-credentials token endpoint,

@@ -2,13 +2,11 @@ package handlers_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/store"
@@ -34,38 +32,21 @@ func BenchmarkRefreshRotation(b *testing.B) {
 			for _, rt := range benchRefreshTokens(b, e.store, cl, refreshFamilies) {
 				pool <- rt
 			}
-			client := loopbackClient()
-			auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(cl.project.ID+":"+cl.secret))
 			target := e.portal.URL + "/oauth/token"
-			b.SetParallelism(16)
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					rt := <-pool
-					body := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode()
-					req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					req.Header.Set("Authorization", auth)
-					res, err := client.Do(req)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					var out struct {
-						RefreshToken string `json:"refresh_token"`
-					}
-					err = json.NewDecoder(res.Body).Decode(&out)
-					res.Body.Close()
-					if res.StatusCode != http.StatusOK || err != nil || out.RefreshToken == "" {
-						b.Errorf("status %d, %v, refresh token %q", res.StatusCode, err, out.RefreshToken)
-						return
-					}
-					pool <- out.RefreshToken
+			// Each client takes a family's token, rotates it, and puts the new one back.
+			hammerEach(b, func(int) *http.Request {
+				body := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {<-pool}}.Encode()
+				return formPOST(target, cl.project.ID, cl.secret, body)
+			}, func(res *http.Response) error {
+				var out struct {
+					RefreshToken string `json:"refresh_token"`
 				}
+				if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.RefreshToken == "" {
+					return fmt.Errorf("refresh answer: %v, refresh token %q", err, out.RefreshToken)
+				}
+				pool <- out.RefreshToken
+				return nil
 			})
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 		})
 	}
 }
