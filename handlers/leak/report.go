@@ -1,7 +1,6 @@
 package leak
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,16 +18,11 @@ const (
 )
 
 // reportedToken is one element of a GitHub report: {"token", "type", "url", "source"}.
-type reportedToken struct {
-	Token  *string `json:"token"`
-	Type   string  `json:"type"`
-	URL    string  `json:"url"`
-	Source string  `json:"source"`
-}
-
 // parseReport reads a report's body: a JSON array of at most maxReportTokens objects,
 // each with a non-empty string "token"; "type", "url" and "source" are strings when
-// present, and other members are ignored (GitHub may add some).
+// present, and other members are ignored (GitHub may add some). Member names match
+// exactly: encoding/json would also take "Token" or "toKen" for "token", which no
+// scanner sends and which would make one body mean two things.
 func parseReport(body []byte) ([]models.LeakReport, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
@@ -39,14 +33,20 @@ func parseReport(body []byte) ([]models.LeakReport, error) {
 	}
 	out := make([]models.LeakReport, 0, len(raw))
 	for i, r := range raw {
-		var t reportedToken
-		if err := json.Unmarshal(r, &t); err != nil || bytes.HasPrefix(bytes.TrimSpace(r), []byte("null")) {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(r, &m); err != nil || m == nil {
 			return nil, fmt.Errorf("element %d is not an object of strings", i)
 		}
-		if t.Token == nil || *t.Token == "" {
+		var t [4]string // token, type, url, source
+		for j, name := range []string{"token", "type", "url", "source"} {
+			if v, ok := m[name]; ok && json.Unmarshal(v, &t[j]) != nil {
+				return nil, fmt.Errorf("element %d is not an object of strings", i)
+			}
+		}
+		if t[0] == "" {
 			return nil, fmt.Errorf("element %d has no token", i)
 		}
-		out = append(out, models.LeakReport{Token: *t.Token, Type: t.Type, URL: t.URL, Source: t.Source})
+		out = append(out, models.LeakReport{Token: t[0], Type: t[1], URL: t[2], Source: t[3]})
 	}
 	return out, nil
 }

@@ -21,7 +21,7 @@ func TestParseReport(t *testing.T) {
 	for name, body := range map[string]string{
 		"Empty": ``, "Null": `null`, "Object": `{}`, "NullElement": `[null]`, "NumberElement": `[1]`, "NoToken": `[{}]`,
 		"EmptyToken": `[{"token":""}]`, "NumberToken": `[{"token":1}]`, "NumberURL": `[{"token":"a","url":2}]`,
-		"TwoValues": `[][]`, "Truncated": `[{"token":"a"}`, "TooMany": "[" + strings.Repeat(`{"token":"a"},`, maxReportTokens) + `{"token":"a"}]`,
+		"TwoValues": `[][]`, "OtherSpelling": `[{"Token":"a"}]`, "NullToken": `[{"token":null}]`, "Truncated": `[{"token":"a"}`, "TooMany": "[" + strings.Repeat(`{"token":"a"},`, maxReportTokens) + `{"token":"a"}]`,
 	} {
 		if got, err := parseReport([]byte(body)); err == nil {
 			t.Errorf("%s: accepted as %+v", name, got)
