@@ -30,6 +30,10 @@ type APIKey struct {
 	// RevokedReason says why the portal revoked it (a grant narrowed or revoked, its API
 	// deleted); empty when a person revoked it.
 	RevokedReason string
+	// JKT is the RFC 7638 thumbprint of the public key the key is bound to (its cnf.jkt:
+	// every use needs a DPoP proof by that key); "" for a bearer key. Set at creation,
+	// never changed.
+	JKT string `gorm:"column:jkt"`
 }
 
 // Status is "active", "expired" or "revoked" at now.
@@ -57,6 +61,9 @@ type APIKeyInput struct {
 	API    string
 	Scopes []string
 	TTL    time.Duration
+	// PublicKey, when set, is the public key (JWK or PEM) the key is bound to: a proof of
+	// possession of its private key must come with every use (models.PoPKeyThumbprint).
+	PublicKey string
 }
 
 // StatusRef is the status claim of a credential: its index in a status list.
@@ -73,6 +80,8 @@ type APIKeyClaims struct {
 	Scope  string    `json:"scope,omitempty"`
 	Team   string    `json:"team"`
 	Status StatusRef `json:"status"`
+	// Cnf binds a proof-of-possession key to its public key (RFC 9449 §6).
+	Cnf *Confirmation `json:"cnf,omitempty"`
 }
 
 // ErrSigningUnavailable means the store has no signer configured.

@@ -163,6 +163,9 @@ type AuthorizationRequest struct {
 	// ACRValues are the authentication context classes the client asks for, most
 	// preferred first: passed on to the upstream provider.
 	ACRValues []string
+	// DPoPJKT is the thumbprint of the DPoP key the code is bound to (dpop_jkt, RFC 9449
+	// §10): redeeming it needs a proof by that key. "" when unbound.
+	DPoPJKT string
 }
 
 // The identity scopes: OpenID Connect's, which the portal itself defines (about the user,
@@ -257,6 +260,8 @@ type AuthorizationCode struct {
 	ExpiresAt      time.Time
 	UsedAt         *time.Time
 	ReplayedAt     *time.Time
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10); "" when unbound.
+	DPoPJKT string `gorm:"column:dpop_jkt"`
 }
 
 // PushedAuthorization is a pushed authorization request as stored: the SHA-256 of its

@@ -17,6 +17,21 @@ type Confirmation struct {
 	JKT string `json:"jkt"`
 }
 
+// ValidThumbprint reports whether s has the form of an RFC 7638 SHA-256 thumbprint in
+// base64url without padding (43 characters), as dpop_jkt must (RFC 9449 §10).
+func ValidThumbprint(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 type dpopKeyCtx struct{}
 
 // WithDPoPKey marks a token request as carrying a valid DPoP proof by the key of

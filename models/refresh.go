@@ -85,6 +85,9 @@ type RefreshToken struct {
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
 	RevokedReason   string
+	// DPoPJKT binds a public client's family to the DPoP key that obtained it (RFC 9449
+	// §5): a refresh needs a proof by that key. "" when unbound.
+	DPoPJKT string `gorm:"column:dpop_jkt"`
 }
 
 // RefreshFamily is a user's active refresh family as the project's admins see it.

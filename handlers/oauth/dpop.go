@@ -30,26 +30,39 @@ const dpopNonceEvery = 5 * time.Minute
 // recorded in the database: one use, whichever instance sees it.
 func (h *Handler) tokenDPoP(c echo.Context) (context.Context, error) {
 	ctx := c.Request().Context()
+	jkt, err := h.requestProof(c, "/oauth/token")
+	if err != nil || jkt == "" {
+		return ctx, err
+	}
+	return models.WithDPoPKey(ctx, jkt), nil
+}
+
+// requestProof checks the DPoP proof of a request to the portal's endpoint at path, if
+// it carries one, and returns its key's thumbprint ("" without a DPoP header): one
+// header, a valid proof for this method and URL, the server nonce when nonces are on,
+// a jti never used before.
+func (h *Handler) requestProof(c echo.Context, path string) (string, error) {
+	ctx := c.Request().Context()
 	proofs := c.Request().Header.Values("DPoP")
 	switch {
 	case len(proofs) == 0:
-		return ctx, nil
+		return "", nil
 	case len(proofs) > 1:
-		return ctx, newOAuthError(models.ErrCodeInvalidDPoPProof, "send exactly one DPoP header")
+		return "", newOAuthError(models.ErrCodeInvalidDPoPProof, "send exactly one DPoP header")
 	}
 	now := h.Store.Now()
 	p, err := verify.CheckDPoPProof(proofs[0], verify.ProofCheck{Method: c.Request().Method,
-		URL: h.Cfg.BaseURL.JoinPath("/oauth/token").String(), Now: now, Window: dpopWindow})
+		URL: h.Cfg.BaseURL.JoinPath(path).String(), Now: now, Window: dpopWindow})
 	if err != nil {
-		return ctx, newOAuthError(models.ErrCodeInvalidDPoPProof, proofSentence(err))
+		return "", newOAuthError(models.ErrCodeInvalidDPoPProof, proofSentence(err))
 	}
 	if h.Cfg.DPoPNonce && !h.validDPoPNonce(p.Nonce, now) {
-		return ctx, newOAuthError(models.ErrCodeUseDPoPNonce, "the DPoP proof must carry the nonce in the DPoP-Nonce header of this answer")
+		return "", newOAuthError(models.ErrCodeUseDPoPNonce, "the DPoP proof must carry the nonce in the DPoP-Nonce header of this answer")
 	}
 	if err := h.Store.UseDPoPProof(ctx, p.JKT, p.JTI, p.IssuedAt.Add(dpopWindow+time.Second)); err != nil {
-		return ctx, err
+		return "", err
 	}
-	return models.WithDPoPKey(ctx, p.JKT), nil
+	return p.JKT, nil
 }
 
 // proofSentence is a proof error as a sentence for error_description.

@@ -27,7 +27,9 @@ type parResponse struct {
 // client sends its client_id alone), with the same throttling of failures; the request's
 // parameters are checked as the authorization endpoint checks them (CheckAuthorization)
 // and kept for PushedAuthorizationTTL under a request_uri the browser then brings to
-// /oauth/authorize. Errors are JSON, as at the token endpoint (§2.3).
+// /oauth/authorize. Errors are JSON, as at the token endpoint (§2.3). A DPoP proof on
+// the request (RFC 9449 §10.1) binds the code to its key, as dpop_jkt does; with both,
+// they must name the same key.
 func (h *Handler) pushAuthorization(c echo.Context) error {
 	r := c.Request()
 	if r.ContentLength > maxPushedBody {
@@ -59,6 +61,17 @@ func (h *Handler) pushAuthorization(c echo.Context) error {
 		form.Del(k)
 	}
 	form.Set("client_id", p.ID)
+	h.setDPoPNonce(c)
+	jkt, err := h.requestProof(c, parPath)
+	if err != nil {
+		return writeOAuthError(c, err)
+	}
+	if jkt != "" {
+		if form.Has("dpop_jkt") && (len(form["dpop_jkt"]) != 1 || form.Get("dpop_jkt") != jkt) {
+			return writeOAuthError(c, newOAuthError(models.ErrCodeInvalidDPoPProof, "dpop_jkt names another key than the DPoP proof's"))
+		}
+		form.Set("dpop_jkt", jkt)
+	}
 	ctx := r.Context()
 	if err := h.CheckAuthorization(ctx, p, form); err != nil {
 		return writeOAuthError(c, err)

@@ -54,7 +54,7 @@ func registeredRedirect(p *models.Project, q url.Values) (string, bool) {
 func readAuthorization(q url.Values, p *models.Project, redirect string) (*models.AuthorizationRequest, int, error) {
 	req := &models.AuthorizationRequest{ClientID: p.ID, RedirectURI: redirect, State: q.Get("state"), Resources: q["resource"],
 		CodeChallenge: q.Get("code_challenge"), Scope: q.Get("scope"), Prompt: q.Get("prompt"), LoginHint: q.Get("login_hint"),
-		Nonce: q.Get("nonce"), ACRValues: strings.Fields(q.Get("acr_values"))}
+		Nonce: q.Get("nonce"), ACRValues: strings.Fields(q.Get("acr_values")), DPoPJKT: q.Get("dpop_jkt")}
 	maxAge := -1
 	for k, v := range q {
 		if len(v) > 1 && k != "resource" {
@@ -84,6 +84,8 @@ func readAuthorization(q url.Values, p *models.Project, redirect string) (*model
 		return req, 0, invalidAuthz("nonce is longer than 512 characters")
 	case len(req.ACRValues) > 10 || len(q.Get("acr_values")) > 1024:
 		return req, 0, invalidAuthz("acr_values names more than 10 values or is longer than 1024 characters")
+	case q.Has("dpop_jkt") && !models.ValidThumbprint(req.DPoPJKT):
+		return req, 0, invalidAuthz("dpop_jkt must be the base64url SHA-256 JWK thumbprint (RFC 7638) of the DPoP key: 43 characters")
 	}
 	switch req.Prompt {
 	case "", "none", "login", "consent":

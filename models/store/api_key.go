@@ -17,7 +17,9 @@ import (
 // must accept API keys, the scopes must be granted, the expiry within the portal's and
 // the API's caps. The key row, its status-list index and the audit event are written in
 // one transaction with an EventAPIKeyCreated; the key is returned in plain text this
-// one time.
+// one time. With in.PublicKey the key is bound to that public key (its thumbprint in
+// cnf.jkt and the row, audited): verifiers then require a DPoP proof by its private key
+// with every use.
 func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID string, in models.APIKeyInput, idempotencyKey string) (*models.APIKey, string, error) {
 	if s.signer == nil {
 		return nil, "", models.ErrSigningUnavailable
@@ -27,6 +29,13 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 	max := s.signer.Config().KeyMaxLifetime
 	if in.TTL <= 0 || in.TTL > max {
 		v.Add("expires_in", fmt.Sprintf("choose an expiry of at most %d days", int(max.Hours()/24)))
+	}
+	jkt := ""
+	if strings.TrimSpace(in.PublicKey) != "" {
+		var msg string
+		if jkt, msg = models.PoPKeyThumbprint(in.PublicKey); msg != "" {
+			v.Add("public_key", msg)
+		}
 	}
 	var (
 		key   *models.APIKey
@@ -46,7 +55,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 		}
 		now := s.now()
 		key = &models.APIKey{ID: newID("key"), ProjectID: &p.ID, TeamID: p.TeamID, Name: name, Scopes: strings.Join(g.scopes, " "),
-			Audiences: g.api.Identifier, CreatedBy: optional(actor.UserID()), CreatedAt: now, ExpiresAt: now.Add(in.TTL)}
+			Audiences: g.api.Identifier, CreatedBy: optional(actor.UserID()), CreatedAt: now, ExpiresAt: now.Add(in.TTL), JKT: jkt}
 		if err := s.claimIdempotencyKey(tx, actor, idempotencyKey, key.ID); err != nil {
 			return err
 		}
@@ -58,6 +67,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 				IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(key.ExpiresAt), ID: key.ID},
 			Scope: key.Scopes, Team: p.TeamID,
 		}
+		if jkt != "" {
+			claims.Cnf = &models.Confirmation{JKT: jkt}
+		}
 		claims.Status.StatusList.Idx, claims.Status.StatusList.URI = key.StatusIdx, s.signer.StatusListURI(key.StatusListID)
 		if token, key.KID, err = s.signer.Sign(models.TypAPIKey, claims); err != nil {
 			return err
@@ -66,13 +78,18 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 		if err := tx.Create(key).Error; err != nil {
 			return err
 		}
+		data := map[string]any{"api_id": g.api.ID, "audiences": []string{g.api.Identifier}}
+		details := map[string]any{"api": g.api.Name, "audiences": key.Audiences, "scopes": key.Scopes,
+			"expires_at": key.ExpiresAt.Format(time.RFC3339), "kid": key.KID}
+		if jkt != "" {
+			data["jkt"], details["jkt"] = jkt, jkt
+		}
 		if err := s.emit(tx, models.Event{Type: models.EventAPIKeyCreated, TeamID: p.TeamID, ProjectID: p.ID, SubjectID: key.ID,
-			Data: map[string]any{"api_id": g.api.ID, "audiences": []string{g.api.Identifier}}}); err != nil {
+			Data: data}); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "key.create", targetType: "api_key", targetID: key.ID,
-			target: key.Name, details: map[string]any{"api": g.api.Name, "audiences": key.Audiences, "scopes": key.Scopes,
-				"expires_at": key.ExpiresAt.Format(time.RFC3339), "kid": key.KID}})
+			target: key.Name, details: details})
 	})
 	if err != nil {
 		return nil, "", err

@@ -245,7 +245,7 @@ func (s *Store) IssueAuthorizationCode(ctx context.Context, a *models.Authorizat
 	ac := models.AuthorizationCode{Hash: models.SHA256Hex(code), ProjectID: a.Project.ID, UserID: userID, APIID: optionalID(a.APIID),
 		Scopes: strings.Join(a.ScopeNames(), " "), IdentityScopes: strings.Join(a.Identity, " "), Nonce: req.Nonce,
 		ACR: how.ACR, AMR: strings.Join(how.AMR, " "), RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge,
-		AuthTime: how.AuthTime, CreatedAt: now, ExpiresAt: now.Add(models.AuthorizationCodeTTL)}
+		AuthTime: how.AuthTime, CreatedAt: now, ExpiresAt: now.Add(models.AuthorizationCodeTTL), DPoPJKT: req.DPoPJKT}
 	if err := s.db.WithContext(ctx).Create(&ac).Error; err != nil {
 		return "", unavailable(ctx, err)
 	}
@@ -284,8 +284,9 @@ func validVerifier(v string) bool {
 // checked, so it is redeemed at most once whatever happens: a second redemption is
 // invalid_grant and is recorded (replayed_at). The redirect URI must be the one the
 // authorization request carried, and S256(verifier) its code challenge (compared in
-// constant time). The token's scopes are the consented ones that the project's grant
-// and the API's delegable scopes still hold now.
+// constant time). A code bound to a DPoP key (dpop_jkt, RFC 9449 §10) needs a proof by
+// that key (models.DPoPKey(ctx)). The token's scopes are the consented ones that the
+// project's grant and the API's delegable scopes still hold now.
 func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, code, redirectURI, verifier string) (*models.IssuedToken, error) {
 	if s.signer == nil {
 		return nil, models.ErrSigningUnavailable
@@ -347,6 +348,8 @@ func (s *Store) RedeemAuthorizationCode(ctx context.Context, p *models.Project, 
 		return nil, errBadCode("redirect_uri is not the one the authorization request carried")
 	case !validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(S256Challenge(verifier)), []byte(ac.CodeChallenge)) != 1:
 		return nil, errBadCode("the code_verifier does not match the code challenge")
+	case ac.DPoPJKT != "" && subtle.ConstantTimeCompare([]byte(models.DPoPKey(ctx)), []byte(ac.DPoPJKT)) != 1:
+		return nil, errBadCode("the code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed by that key")
 	}
 	return s.tokensForCode(ctx, p, &ac)
 }

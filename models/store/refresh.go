@@ -83,6 +83,11 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 		Scopes: ac.Scopes, IdentityScopes: ac.IdentityScopes, AuthTime: ac.AuthTime, ACR: ac.ACR, AMR: ac.AMR, CodeHash: ac.Hash,
 		FamilyCreatedAt: now, CreatedAt: now, ExpiresAt: refreshExpiry(now, time.Duration(set.RefreshIdleTTL)*time.Second, familyEnd),
 		FamilyExpiresAt: familyEnd}
+	if p.PublicClient {
+		// RFC 9449 §5: a public client's refresh tokens are bound to the DPoP key of the
+		// request that got them (a confidential client's stay unbound: it authenticates).
+		rt.DPoPJKT = models.DPoPKey(ctx)
+	}
 	replayed := false
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		// Locks the code's row: a replay waits for this family, or this sees the replay.
@@ -117,7 +122,11 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 // the app and only refused. scope may narrow the family's scopes, never widen them
 // (invalid_scope); the scopes are recomputed against the project's grant and the API's
 // delegable scopes as at code redemption. The tokens carry the family's auth_time, acr
-// and amr unchanged; with openid a fresh ID token comes too, without a nonce.
+// and amr unchanged; with openid a fresh ID token comes too, without a nonce. A family
+// bound to a DPoP key (a public client's, RFC 9449 §5) is refreshed only by a request
+// whose proof is by that key (models.DPoPKey(ctx)): any other is invalid_grant and
+// changes nothing — no rotation, no reuse detection, since whoever sent it cannot use
+// the token anyway.
 func (s *Store) RefreshAccessToken(ctx context.Context, p *models.Project, token, scope string) (*models.IssuedToken, error) {
 	if s.signer == nil {
 		return nil, models.ErrSigningUnavailable
@@ -143,6 +152,9 @@ func (s *Store) RefreshAccessToken(ctx context.Context, p *models.Project, token
 	}
 	if subtle.ConstantTimeCompare([]byte(rt.ProjectID), []byte(p.ID)) != 1 {
 		return nil, errBadRefresh(unknownRefresh) // another client's: nothing changes
+	}
+	if rt.DPoPJKT != "" && subtle.ConstantTimeCompare([]byte(models.DPoPKey(ctx)), []byte(rt.DPoPJKT)) != 1 {
+		return nil, errBadRefresh("the refresh token is bound to a DPoP key: send a DPoP proof signed by that key")
 	}
 	set, err := refreshSettings(db, p.ID)
 	if err != nil {

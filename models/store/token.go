@@ -193,9 +193,13 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 			return nil, err
 		}
 		s.markUsed("api_keys", "id", ak.ID, now) // an API asked: the key is in use
-		return &models.Introspection{Active: true, Scope: ak.Scope, ClientID: ak.Subject, Sub: ak.Subject, Aud: ak.Audience,
+		out := &models.Introspection{Active: true, Scope: ak.Scope, ClientID: ak.Subject, Sub: ak.Subject, Aud: ak.Audience,
 			Exp: ak.Expiry.Time().Unix(), Iat: numeric(ak.IssuedAt), Nbf: numeric(ak.NotBefore), Iss: ak.Issuer, Jti: ak.ID,
-			TokenType: "Bearer", CredentialType: "api_key", Team: ak.Team}, nil
+			TokenType: "Bearer", CredentialType: "api_key", Team: ak.Team}
+		if ak.Cnf != nil {
+			out.TokenType, out.Cnf = models.TokenTypeDPoP, ak.Cnf // a proof-of-possession key (RFC 9449 §6.2)
+		}
+		return out, nil
 	}
 	var at models.AccessTokenClaims
 	if err := s.signer.VerifyOwn(token, models.TypAccessToken, &at); err == nil {
