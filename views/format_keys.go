@@ -110,3 +110,11 @@ func apiKeysEmptyText(canManage bool) string {
 	}
 	return "Members with the developer role or higher can create keys for the services and scripts that call your APIs."
 }
+
+// shortThumbprint is a key thumbprint's first 8 characters, as the keys table shows it.
+func shortThumbprint(jkt string) string {
+	if len(jkt) <= 8 {
+		return jkt
+	}
+	return jkt[:8] + "…"
+}

@@ -36,13 +36,19 @@ type APIKeyRow struct {
 	RevokedReason string
 	// Status is "active", "expired" or "revoked".
 	Status string
+	// JKT is the thumbprint of the public key the key is bound to ("": a bearer key).
+	JKT string
 }
 
 // APIKeyForm posts "name", "api" (the id of one of the APIs the project holds a grant
-// for), "scopes" (checkboxes of that API's granted scopes), "expires_in_days" and
-// "form_token" to /projects/{project}/keys.
+// for), "scopes" (checkboxes of that API's granted scopes), "expires_in_days",
+// "public_key" (optional: a JWK or PEM public key to bind the key to) and "form_token"
+// to /projects/{project}/keys.
 type APIKeyForm struct {
 	Name string
+	// PublicKey is the public key pasted to bind the key to, kept when the form is shown
+	// again with errors (it is not secret).
+	PublicKey string
 	// APIs are the APIs the project may get keys for; API is the chosen one's id.
 	APIs          []KeyAPIOption
 	API           string
@@ -67,8 +73,11 @@ type NewAPIKey struct {
 	Name      string
 	Key       string
 	ExpiresAt time.Time
+	// JKT is the thumbprint of the public key the key is bound to ("": a bearer key).
+	JKT string
 	// Snippets are shown in tabs or <details>, each in a CopyBox: curl, Go (verify),
-	// Node.js (@gatehouse/verify), Python (gatehouse_verify).
+	// Node.js (@gatehouse/verify), Python (gatehouse_verify); for a bound key, the calls
+	// with a DPoP proof in Node.js (jose) and Python (PyJWT) first.
 	Snippets []Snippet
 }
 

@@ -26,6 +26,8 @@ type cliCommand struct {
 // cliOptions are the parsed flags and where the output goes.
 type cliOptions struct {
 	team, project, name, description, api, key, secret, grant, request, identifier, note string
+	// publicKeyFile is a file holding a public key (PEM or JWK) to bind a new key to.
+	publicKeyFile string
 	scopes                                                                               multiFlag
 	days                                                                                 int
 	daysSet, listed                                                                      bool
@@ -121,6 +123,7 @@ func parseFlags(cmd cliCommand, args []string, stdout, stderr io.Writer) (*cliOp
 	fs.StringVar(&o.request, "request", "", "access request id")
 	fs.StringVar(&o.identifier, "identifier", "", "the API's identifier (the aud of its credentials)")
 	fs.StringVar(&o.note, "note", "", "a note (an access request's reason, or a decision's note)")
+	fs.StringVar(&o.publicKeyFile, "public-key", "", "a file with a public key (PEM or JWK) to bind the key to: every use then needs a DPoP proof")
 	fs.BoolVar(&o.listed, "listed", false, "list the API in the catalog")
 	fs.Var(&o.scopes, "scope", "a scope (repeatable; apis create: NAME or NAME=DESCRIPTION)")
 	fs.IntVar(&o.days, "expires-in-days", 0, "lifetime in days (keys: default 90; secrets: default no expiry)")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 )
 
@@ -67,8 +68,8 @@ func keyCommands() []cliCommand {
 	return []cliCommand{
 		{noun: "keys", verb: "list", args: "--project ID [--json]", flags: []string{"project"},
 			help: "list a project's API keys", run: listKeys},
-		{noun: "keys", verb: "create", args: "--project ID --name NAME --api API_ID [--scope S]... [--expires-in-days N] [--json]",
-			flags: []string{"project", "name", "api", "scope", "expires-in-days"},
+		{noun: "keys", verb: "create", args: "--project ID --name NAME --api API_ID [--scope S]... [--expires-in-days N] [--public-key FILE] [--json]",
+			flags: []string{"project", "name", "api", "scope", "expires-in-days", "public-key"},
 			help:  "create an API key (default 90 days); the key alone goes to stdout, shown only now", run: createKey},
 		{noun: "keys", verb: "revoke", args: "--project ID --key KEY_ID [--json]", flags: []string{"project", "key"},
 			help: "revoke an API key", run: revokeKey},
@@ -90,8 +91,15 @@ func createKey(ctx context.Context, c *client, o *cliOptions) error {
 	if !o.daysSet {
 		days = 90
 	}
-	k, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "keys"),
-		map[string]any{"name": o.name, "api": o.api, "scopes": o.scopes.list(), "expires_in_days": days})
+	body := map[string]any{"name": o.name, "api": o.api, "scopes": o.scopes.list(), "expires_in_days": days}
+	if o.publicKeyFile != "" {
+		pub, err := os.ReadFile(o.publicKeyFile)
+		if err != nil {
+			return usageErr("--public-key: %v", err)
+		}
+		body["public_key"] = string(pub)
+	}
+	k, err := c.do(ctx, http.MethodPost, apiPath("projects", o.project, "keys"), body)
 	if err != nil {
 		return err
 	}

@@ -71,11 +71,13 @@ type apiKeyJSON struct {
 	ExpiresAt  time.Time  `json:"expires_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
+	// JKT is the thumbprint of the public key the key is bound to (absent: a bearer key).
+	JKT string `json:"jkt,omitempty"`
 }
 
 func apiKeyOf(k models.APIKeyInfo, now time.Time) apiKeyJSON {
 	out := apiKeyJSON{ID: k.ID, Name: k.Name, Audiences: fields(k.Audiences), Scopes: fields(k.Scopes), Status: k.Status(now),
-		CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt.UTC(), ExpiresAt: k.ExpiresAt.UTC(), RevokedAt: utc(k.RevokedAt), LastUsedAt: utc(k.LastUsedAt)}
+		CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt.UTC(), ExpiresAt: k.ExpiresAt.UTC(), RevokedAt: utc(k.RevokedAt), LastUsedAt: utc(k.LastUsedAt), JKT: k.JKT}
 	if k.ProjectID != nil {
 		out.ProjectID = *k.ProjectID
 	}

@@ -38,7 +38,7 @@ func (h *Handler) apiKeysVM(c echo.Context, p *models.ProjectView, grants []mode
 	for _, k := range keys {
 		vm.Keys = append(vm.Keys, views.APIKeyRow{LastUsedAt: k.LastUsedAt, ID: k.ID, Name: k.Name, Scopes: fields(k.Scopes), Audiences: fields(k.Audiences),
 			CreatedBy: k.CreatedByLabel, CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, RevokedAt: k.RevokedAt,
-			RevokedReason: k.RevokedReason, Status: k.Status(now)})
+			RevokedReason: k.RevokedReason, Status: k.Status(now), JKT: k.JKT})
 	}
 	opts := h.keyExpiryOptions()
 	vm.Form = views.APIKeyForm{ExpiryOptions: opts, ExpiresIn: defaultExpiry(opts, "90"), FormToken: models.NewIdempotencyKey()}
@@ -73,7 +73,8 @@ func defaultExpiry(opts []views.Option, want string) string {
 func (h *Handler) createKey(c echo.Context) error {
 	form := formValues(c)
 	project, token := c.Param("project"), form.Get("form_token")
-	in := models.APIKeyInput{Name: form.Get("name"), API: form.Get("api"), Scopes: form["scopes"], TTL: lifetimeDays(form.Get("expires_in_days"))}
+	in := models.APIKeyInput{Name: form.Get("name"), API: form.Get("api"), Scopes: form["scopes"], TTL: lifetimeDays(form.Get("expires_in_days")),
+		PublicKey: form.Get("public_key")}
 	key, plain, err := h.Store.CreateAPIKey(c.Request().Context(), actor(c), project, in, token)
 	if _, dup := duplicate(err); dup {
 		return h.redirectWithFlash(c, views.ProjectAnchor(project, "api-keys"), "info",
@@ -83,6 +84,10 @@ func (h *Handler) createKey(c echo.Context) error {
 		return h.renderProject(c, http.StatusUnprocessableEntity, views.ProjectTabKeys, func(vm *views.ProjectVM) {
 			k := &vm.APIKeys.Form
 			k.Name, k.ExpiresIn, k.FormToken, k.Errors = in.Name, form.Get("expires_in_days"), token, f
+			if f["public_key"] == "" {
+				// A valid public key comes back; a refused one does not (it may be a private key).
+				k.PublicKey = in.PublicKey
+			}
 			for i := range k.APIs {
 				if k.APIs[i].ID == in.API {
 					k.API = in.API
@@ -102,8 +107,8 @@ func (h *Handler) createKey(c echo.Context) error {
 	}
 	return httpx.Render(c, http.StatusOK, views.KeyCreatedPage(h.page(c, "API key created"), views.KeyCreatedVM{
 		ProjectID: pv.ID, ProjectName: pv.Name, Audience: key.Audiences, Scopes: fields(key.Scopes),
-		Key: views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt,
-			Snippets: h.keySnippets(plain, key.Audiences)},
+		Key: views.NewAPIKey{ID: key.ID, Name: key.Name, Key: plain, ExpiresAt: key.ExpiresAt, JKT: key.JKT,
+			Snippets: h.keySnippets(plain, key.Audiences, in.PublicKey)},
 	}))
 }
 

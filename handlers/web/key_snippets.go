@@ -11,14 +11,21 @@ import (
 // an API that accepts it, in Go (verify), Node.js (@gatehouse/verify) and Python
 // (gatehouse_verify), the same programs as the API page's kit, and the curl call that
 // sends the key to that API on 127.0.0.1.
-func (h *Handler) keySnippets(key, audience string) []views.Snippet {
+//
+// A key bound to a public key (publicKey, as registered) cannot be sent alone: its
+// snippets start with the calls that sign a DPoP proof with the private key, in Node.js
+// (jose) and Python (PyJWT), instead of the curl call.
+func (h *Handler) keySnippets(key, audience, publicKey string) []views.Snippet {
 	r := strings.NewReplacer("{{BASE}}", h.Cfg.BaseURL.String(), "{{AUD}}", audience)
-	return []views.Snippet{
-		{ID: "snippet-curl", Title: "curl: call your API with it", Code: keyCurl(key)},
+	first := []views.Snippet{{ID: "snippet-curl", Title: "curl: call your API with it", Code: keyCurl(key)}}
+	if strings.TrimSpace(publicKey) != "" {
+		first = popKeySnippets(key, publicKey)
+	}
+	return append(first, []views.Snippet{
 		{ID: "snippet-go", Title: "Go (verify): an API that accepts it", Code: r.Replace(kitGo)},
 		{ID: "snippet-node", Title: "Node.js (@gatehouse/verify): an API that accepts it", Code: r.Replace(sdkNode)},
 		{ID: "snippet-python", Title: "Python (gatehouse_verify): an API that accepts it", Code: r.Replace(sdkPython)},
-	}
+	}...)
 }
 
 // keyCurl keeps the key in the environment and sends it to an API on this machine

@@ -32,10 +32,11 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor models.Actor, projectID 
 	}
 	jkt := ""
 	if strings.TrimSpace(in.PublicKey) != "" {
-		var msg string
-		if jkt, msg = models.PoPKeyThumbprint(in.PublicKey); msg != "" {
+		pk, msg := models.ParsePoPKey(in.PublicKey)
+		if msg != "" {
 			v.Add("public_key", msg)
 		}
+		jkt = pk.JKT
 	}
 	var (
 		key   *models.APIKey
