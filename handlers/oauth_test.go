@@ -51,13 +51,17 @@ func oauthPost(t *testing.T, e *env, path string, form url.Values, basicID, basi
 	return oauthPostFrom(t, e, "", path, form, basicID, basicSecret)
 }
 
-// oauthPostFrom is oauthPost with an X-Forwarded-For header (none when xff is "").
-func oauthPostFrom(t *testing.T, e *env, xff, path string, form url.Values, basicID, basicSecret string) (*http.Response, map[string]any, string) {
+// oauthPostFrom is oauthPost with an X-Forwarded-For header (none when xff is "") and
+// a DPoP header per proof.
+func oauthPostFrom(t *testing.T, e *env, xff, path string, form url.Values, basicID, basicSecret string, proofs ...string) (*http.Response, map[string]any, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.portal.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if xff != "" {
 		req.Header.Set("X-Forwarded-For", xff)
+	}
+	for _, p := range proofs {
+		req.Header.Add("DPoP", p)
 	}
 	if basicID != "" || basicSecret != "" {
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(basicID+":"+basicSecret)))
