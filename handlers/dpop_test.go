@@ -40,6 +40,8 @@ func newDPoPKey(t testing.TB, alg jose.SignatureAlgorithm) *dpopKey {
 	switch alg {
 	case jose.ES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.ES384:
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	case jose.EdDSA:
 		_, priv, err = ed25519.GenerateKey(rand.Reader)
 	case jose.RS256, jose.PS256:
@@ -165,7 +167,7 @@ func TestDPoPTokenEndpoint(t *testing.T) {
 	e := newEnv(t)
 	cl := newOAuthClient(t, e, "dpop@example.com")
 	htu := e.portal.URL + "/oauth/token"
-	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256, jose.PS256} {
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.EdDSA, jose.RS256, jose.PS256} {
 		k := newDPoPKey(t, alg)
 		res, body, raw := dpopTokenRequest(t, e, cl, k.proof(t, proofSpec{htu: htu, iat: e.clock()}))
 		if res.StatusCode != http.StatusOK || body["token_type"] != "DPoP" {
@@ -200,7 +202,7 @@ func TestDPoPTokenEndpoint(t *testing.T) {
 	if err := json.Unmarshal([]byte(readBody(e.browser().get("/.well-known/oauth-authorization-server"))), &meta); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := json.Marshal(meta["dpop_signing_alg_values_supported"]); string(got) != `["ES256","EdDSA","RS256","PS256"]` {
+	if got, _ := json.Marshal(meta["dpop_signing_alg_values_supported"]); string(got) != `["ES256","ES384","EdDSA","RS256","PS256"]` {
 		t.Errorf("dpop_signing_alg_values_supported = %s", got)
 	}
 }

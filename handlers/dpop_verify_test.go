@@ -81,7 +81,7 @@ func TestDPoPEndToEnd(t *testing.T) {
 				t.Errorf("%d %s, want 401 %s", res.StatusCode, raw, tc.code)
 			}
 			ch := res.Header.Get("WWW-Authenticate")
-			if !strings.HasPrefix(ch, "DPoP ") || !strings.Contains(ch, `algs="ES256 EdDSA RS256 PS256"`) || !strings.Contains(ch, `error="`+tc.code+`"`) {
+			if !strings.HasPrefix(ch, "DPoP ") || !strings.Contains(ch, `algs="ES256 ES384 EdDSA RS256 PS256"`) || !strings.Contains(ch, `error="`+tc.code+`"`) {
 				t.Errorf("WWW-Authenticate %q, want a DPoP challenge with algs and %s", ch, tc.code)
 			}
 		})

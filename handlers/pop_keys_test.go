@@ -215,7 +215,7 @@ func TestPoPKeySnippetsRun(t *testing.T) {
 	api := firstAPIOf(t, e, dev, p.TeamID)
 	srv := occAPI(t, occVerifier(t, e, api.Identifier))
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
-	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256} {
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.EdDSA, jose.RS256} {
 		t.Run(string(alg), func(t *testing.T) {
 			k := newDPoPKey(t, alg)
 			res := popKeyPage(t, dev, p.ID, api.ID, "snippets "+string(alg), k.publicPEM(t))

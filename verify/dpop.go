@@ -26,7 +26,7 @@ import (
 // by the portal's token endpoint and by Verifier.VerifyRequest.
 
 // DPoPAlgs are the algorithms a DPoP proof may be signed with: asymmetric only.
-var DPoPAlgs = []string{"ES256", "EdDSA", "RS256", "PS256"}
+var DPoPAlgs = []string{"ES256", "ES384", "EdDSA", "RS256", "PS256"}
 
 // MaxDPoPProofLen caps a proof before anything is decoded.
 const MaxDPoPProofLen = 8 << 10
@@ -230,7 +230,7 @@ func dpopHeaderOf(seg string) (dpopHeader, error) {
 }
 
 // dpopKey reads a proof's jwk: a public key of a type matching alg (P-256 for ES256,
-// Ed25519 for EdDSA, RSA of at least 2048 bits for RS256 and PS256), without private
+// P-384 for ES384, Ed25519 for EdDSA, RSA of at least 2048 bits for RS256 and PS256), without private
 // members, and returns it with its RFC 7638 thumbprint.
 func dpopKey(raw json.RawMessage, alg string) (*publicKey, string, error) {
 	var members map[string]json.RawMessage
@@ -249,7 +249,7 @@ func dpopKey(raw json.RawMessage, alg string) (*publicKey, string, error) {
 	pk := &publicKey{alg: alg}
 	switch key := k.Key.(type) {
 	case *ecdsa.PublicKey:
-		if alg != "ES256" || key.Curve.Params().Name != "P-256" {
+		if !(alg == "ES256" && key.Curve.Params().Name == "P-256") && !(alg == "ES384" && key.Curve.Params().Name == "P-384") {
 			return nil, "", errors.New("the proof's jwk does not fit its alg")
 		}
 		pk.ec = key

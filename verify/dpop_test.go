@@ -2,7 +2,9 @@ package verify
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -57,12 +59,13 @@ func TestCheckDPoPProofAlgorithms(t *testing.T) {
 	claims := map[string]any{"jti": "j", "htm": "GET", "htu": "https://api.example.com/orders", "iat": now.Unix()}
 	check := ProofCheck{Method: "GET", URL: "https://api.example.com/orders", Now: now}
 	ecKey := newTestDPoPKey(t).priv
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	for _, tc := range []struct {
 		alg jose.SignatureAlgorithm
 		key crypto.Signer
-	}{{jose.ES256, ecKey}, {jose.EdDSA, edKey}, {jose.RS256, rsaKey}, {jose.PS256, rsaKey}} {
+	}{{jose.ES256, ecKey}, {jose.ES384, p384}, {jose.EdDSA, edKey}, {jose.RS256, rsaKey}, {jose.PS256, rsaKey}} {
 		p, err := CheckDPoPProof(signProof(t, tc.alg, tc.key, claims), check)
 		if err != nil {
 			t.Errorf("%s: %v", tc.alg, err)
@@ -77,14 +80,19 @@ func TestCheckDPoPProofAlgorithms(t *testing.T) {
 	if _, err := CheckDPoPProof(signProof(t, jose.RS256, weak, claims), check); !errors.Is(err, ErrDPoPProof) || !strings.Contains(err.Error(), "2048") {
 		t.Errorf("RSA 1024: %v, want refused", err)
 	}
-	// An ES256 header with an Ed25519 jwk.
-	opts := (&jose.SignerOptions{}).WithType("dpop+jwt").WithHeader("jwk", jose.JSONWebKey{Key: edKey.Public()})
-	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: ecKey}, opts)
-	b, _ := json.Marshal(claims)
-	jws, _ := s.Sign(b)
-	mixed, _ := jws.CompactSerialize()
-	if _, err := CheckDPoPProof(mixed, check); !errors.Is(err, ErrDPoPProof) || !strings.Contains(err.Error(), "does not fit") {
-		t.Errorf("mismatched jwk: %v", err)
+	// An ES256 header with an Ed25519 jwk; ES256 with a P-384 key and ES384 with a P-256 one.
+	for _, m := range []struct {
+		alg      jose.SignatureAlgorithm
+		jwk, key crypto.Signer
+	}{{jose.ES256, edKey, ecKey}, {jose.ES256, p384, ecKey}, {jose.ES384, ecKey, p384}} {
+		opts := (&jose.SignerOptions{}).WithType("dpop+jwt").WithHeader("jwk", jose.JSONWebKey{Key: m.jwk.Public()})
+		s, _ := jose.NewSigner(jose.SigningKey{Algorithm: m.alg, Key: m.key}, opts)
+		b, _ := json.Marshal(claims)
+		jws, _ := s.Sign(b)
+		mixed, _ := jws.CompactSerialize()
+		if _, err := CheckDPoPProof(mixed, check); !errors.Is(err, ErrDPoPProof) || !strings.Contains(err.Error(), "does not fit") {
+			t.Errorf("%s with a %T jwk: %v", m.alg, m.jwk.Public(), err)
+		}
 	}
 	// ath: required with an access token, and must be its hash.
 	check.AccessToken = "tok"
@@ -135,7 +143,7 @@ func TestRequireDPoPOption(t *testing.T) {
 	}
 	w := httptest.NewRecorder()
 	v.WriteError(w, err)
-	if ch := w.Header().Get("WWW-Authenticate"); w.Code != 401 || !strings.HasPrefix(ch, `DPoP realm="orders-api", error="invalid_token"`) || !strings.Contains(ch, `algs="ES256 EdDSA RS256 PS256"`) {
+	if ch := w.Header().Get("WWW-Authenticate"); w.Code != 401 || !strings.HasPrefix(ch, `DPoP realm="orders-api", error="invalid_token"`) || !strings.Contains(ch, `algs="ES256 ES384 EdDSA RS256 PS256"`) {
 		t.Errorf("answer %d %q", w.Code, ch)
 	}
 	w = httptest.NewRecorder()

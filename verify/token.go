@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -134,6 +135,14 @@ func (k *publicKey) verifySignature(input string, sig []byte) bool {
 		}
 		digest := sha256.Sum256(bytesOf(input))
 		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		return ecdsa.Verify(k.ec, digest[:], r, s)
+	case "ES384":
+		// DPoP proofs only (a P-384 key bound to a credential), exactly R‖S of 48 bytes each.
+		if len(sig) != 96 || k.ec == nil {
+			return false
+		}
+		digest := sha512.Sum384(bytesOf(input))
+		r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
 		return ecdsa.Verify(k.ec, digest[:], r, s)
 	case "EdDSA":
 		return len(sig) == ed25519.SignatureSize && k.ed != nil && ed25519.Verify(k.ed, bytesOf(input), sig)

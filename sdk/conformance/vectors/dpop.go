@@ -113,6 +113,47 @@ func (b *builder) dpopCases() {
 		dpopReq("GET", apiURL, "DPoP", []string{c.proof("p19", "GET", apiURL, Now, bearer, nil)}, DPoPExpect{Error: CodeDPoPBound}))
 	b.dpopCase("DPoP/cnf without jkt", b.accessToken(set("cnf", map[string]any{})), false,
 		dpopReq("GET", apiURL, "DPoP", good("p20"), DPoPExpect{Error: CodeClaims}))
+	b.boundAPIKeyCases(c, other)
+}
+
+// boundAPIKeyCases: an API key bound to a public key (cnf.jkt, a proof-of-possession
+// key) is held to the same rules as a bound access token — the path a verifier takes
+// for API keys must enforce it too — including a proof by a P-384 key (ES384).
+func (b *builder) boundAPIKeyCases(c, other dpopClient) {
+	key := b.apiKey(set("cnf", map[string]any{"jkt": c.jkt}))
+	ok := DPoPExpect{Valid: true, DPoPThumbprint: c.jkt}
+	bad := DPoPExpect{Error: CodeDPoPProof}
+	good := func(jti string) []string { return []string{c.proof(jti, "GET", apiURL, Now, key, nil)} }
+	b.dpopCase("DPoP/bound API key with its proof", key, false, dpopReq("GET", apiURL, "DPoP", good("k1"), ok))
+	b.dpopCase("DPoP/bound API key sent as Bearer", key, false, dpopReq("GET", apiURL, "Bearer", nil, DPoPExpect{Error: CodeDPoPBound}))
+	b.dpopCase("DPoP/bound API key sent as Bearer with a proof", key, false,
+		dpopReq("GET", apiURL, "Bearer", good("k2"), DPoPExpect{Error: CodeDPoPBound}))
+	b.dpopCase("DPoP/bound API key, a proof of another key", key, false,
+		dpopReq("GET", apiURL, "DPoP", []string{other.proof("k3", "GET", apiURL, Now, key, nil)}, bad))
+	b.dpopCase("DPoP/bound API key, replayed proof", key, false,
+		dpopReq("GET", apiURL, "DPoP", good("k4"), ok), dpopReq("GET", apiURL, "DPoP", good("k4"), bad))
+	b.dpopCase("DPoP/bound API key, wrong htm", key, false,
+		dpopReq("GET", apiURL, "DPoP", []string{c.proof("k5", "POST", apiURL, Now, key, nil)}, bad))
+	b.dpopCase("DPoP/bound API key, wrong htu", key, false,
+		dpopReq("GET", apiURL, "DPoP", []string{c.proof("k6", "GET", "https://api.conformance.test/admin", Now, key, nil)}, bad))
+	b.dpopCase("DPoP/bound API key, ath of another token", key, false,
+		dpopReq("GET", apiURL, "DPoP", []string{c.proof("k7", "GET", apiURL, Now, b.apiKey(), nil)}, bad))
+
+	p384 := fixedKey384("dpop P-384 key")
+	pub := jose.JSONWebKey{Key: p384.Public()}
+	var jwk map[string]any
+	if err := json.Unmarshal(must(pub.MarshalJSON()), &jwk); err != nil {
+		panic(err)
+	}
+	jkt := base64.RawURLEncoding.EncodeToString(must(pub.Thumbprint(crypto.SHA256)))
+	key384 := b.apiKey(set("cnf", map[string]any{"jkt": jkt}))
+	claims := map[string]any{"jti": "k8", "htm": "GET", "htu": apiURL, "iat": Now, "ath": athOf(key384)}
+	b.dpopCase("DPoP/bound API key, ES384 proof by its P-384 key", key384, false,
+		dpopReq("GET", apiURL, "DPoP", []string{sign384(p384, map[string]any{"typ": "dpop+jwt", "alg": "ES384", "jwk": jwk}, claims)},
+			DPoPExpect{Valid: true, DPoPThumbprint: jkt}))
+	claims["jti"] = "k9"
+	b.dpopCase("DPoP/ES256 header with a P-384 jwk", key384, false,
+		dpopReq("GET", apiURL, "DPoP", []string{sign384(p384, map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}, claims)}, bad))
 }
 
 func athOf(token string) string {

@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
@@ -49,6 +50,31 @@ func fixedKey(label string) *ecdsa.PrivateKey {
 	d.Mod(d, new(big.Int).Sub(p256N, big.NewInt(1)))
 	d.Add(d, big.NewInt(1)) // in [1, n-1]
 	return must(ecdsa.ParseRawPrivateKey(elliptic.P256(), d.FillBytes(make([]byte, 32))))
+}
+
+// fixedKey384 is fixedKey on P-384.
+func fixedKey384(label string) *ecdsa.PrivateKey {
+	h := sha512.Sum384([]byte("gatehouse conformance vectors: " + label))
+	n := elliptic.P384().Params().N
+	d := new(big.Int).SetBytes(h[:])
+	d.Mod(d, new(big.Int).Sub(n, big.NewInt(1)))
+	d.Add(d, big.NewInt(1))
+	return must(ecdsa.ParseRawPrivateKey(elliptic.P384(), d.FillBytes(make([]byte, 48))))
+}
+
+// sign384 signs a compact JWS with a P-384 key (ES384: R‖S of 48 bytes each,
+// deterministic as es256 is) whatever the header says.
+func sign384(key *ecdsa.PrivateKey, header map[string]any, claims any) string {
+	in := b64.EncodeToString(must(json.Marshal(header))) + "." + b64.EncodeToString(payload(claims))
+	d := sha512.Sum384([]byte(in))
+	var sig struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(must(key.Sign(nil, d[:], crypto.SHA384)), &sig); err != nil {
+		failf("%v", err)
+	}
+	out := make([]byte, 96)
+	sig.R.FillBytes(out[:48])
+	sig.S.FillBytes(out[48:])
+	return in + "." + b64.EncodeToString(out)
 }
 
 // payload turns claims (a string, bytes or anything JSON-encodable) into payload bytes.

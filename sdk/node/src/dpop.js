@@ -7,7 +7,7 @@ import { Names, parseStrict, StrictJSONError } from './strictjson.js';
 import { b64decode } from './token.js';
 
 /** The algorithms a DPoP proof may be signed with: asymmetric only. */
-export const DPOP_ALGS = Object.freeze(['ES256', 'EdDSA', 'RS256', 'PS256']);
+export const DPOP_ALGS = Object.freeze(['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256']);
 
 /** Longer proofs are refused before anything is decoded. */
 export const MAX_DPOP_PROOF_LEN = 8 << 10;
@@ -67,6 +67,7 @@ function proofKey(jwk, alg) {
   }
   const d = key.asymmetricKeyDetails ?? {};
   const fits = (alg === 'ES256' && key.asymmetricKeyType === 'ec' && d.namedCurve === 'prime256v1')
+    || (alg === 'ES384' && key.asymmetricKeyType === 'ec' && d.namedCurve === 'secp384r1')
     || (alg === 'EdDSA' && key.asymmetricKeyType === 'ed25519')
     || ((alg === 'RS256' || alg === 'PS256') && key.asymmetricKeyType === 'rsa' && (d.modulusLength ?? 0) >= 2048);
   if (!fits) throw new DPoPProofError('the proof\'s jwk does not fit its alg');
@@ -79,6 +80,8 @@ function verifySignature(alg, key, input, sig) {
     switch (alg) {
       case 'ES256':
         return sig.length === 64 && nodeCrypto.verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+      case 'ES384':
+        return sig.length === 96 && nodeCrypto.verify('sha384', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
       case 'EdDSA':
         return sig.length === 64 && nodeCrypto.verify(null, data, key, sig);
       case 'RS256':

@@ -48,7 +48,7 @@ test('Express: a DPoP-bound token with its proof, then a replay and a bearer use
     res = await fetch(`${base}/orders`, { headers: h });
     assert.equal(res.status, 401);
     const ch = res.headers.get('www-authenticate');
-    assert.match(ch, new RegExp(`^DPoP realm="orders-api", error="${code}", error_description="[^"]+", algs="ES256 EdDSA RS256 PS256"$`));
+    assert.match(ch, new RegExp(`^DPoP realm="orders-api", error="${code}", error_description="[^"]+", algs="ES256 ES384 EdDSA RS256 PS256"$`));
     assert.equal((await res.json()).error, code);
   }
 });

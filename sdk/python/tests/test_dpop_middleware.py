@@ -52,7 +52,7 @@ class DPoPMiddlewareTest(unittest.TestCase):
             body = b"".join(mw(env, start))
             self.assertTrue(status["s"].startswith("401"), status["s"])
             ch = status["h"]["WWW-Authenticate"]
-            self.assertTrue(ch.startswith("DPoP ") and 'algs="ES256 EdDSA RS256 PS256"' in ch and code in ch, ch)
+            self.assertTrue(ch.startswith("DPoP ") and 'algs="ES256 ES384 EdDSA RS256 PS256"' in ch and code in ch, ch)
             self.assertIn(code.encode(), body)
 
     def test_asgi(self):

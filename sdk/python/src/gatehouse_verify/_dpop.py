@@ -17,13 +17,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from . import _jsonstrict
 from ._jose import b64decode_lenient, raw_to_der
 from .errors import DPoPProofError
 
 #: The algorithms a DPoP proof may be signed with: asymmetric only.
-DPOP_ALGS = ("ES256", "EdDSA", "RS256", "PS256")
+DPOP_ALGS = ("ES256", "ES384", "EdDSA", "RS256", "PS256")
 #: Longer proofs are refused before anything is decoded.
 MAX_DPOP_PROOF_LEN = 8 << 10
 #: How far a proof's iat may be from the verifier's clock (seconds).
@@ -89,13 +90,14 @@ def _key(jwk: Any, alg: str) -> Tuple[Any, str]:
     bad = DPoPProofError("the proof's jwk does not fit its alg")
     try:
         kty = jwk.get("kty")
-        if alg == "ES256":
-            if kty != "EC" or jwk.get("crv") != "P-256":
+        if alg in ("ES256", "ES384"):
+            crv, size, curve = ("P-256", 32, ec.SECP256R1()) if alg == "ES256" else ("P-384", 48, ec.SECP384R1())
+            if kty != "EC" or jwk.get("crv") != crv:
                 raise bad
             x, y = b64decode_lenient(jwk["x"]), b64decode_lenient(jwk["y"])
-            if len(x) != 32 or len(y) != 32:
+            if len(x) != size or len(y) != size:
                 raise bad
-            key: Any = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
+            key: Any = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve).public_key()
         elif alg == "EdDSA":
             if kty != "OKP" or jwk.get("crv") != "Ed25519":
                 raise bad
@@ -119,6 +121,11 @@ def _verify(alg: str, key: Any, data: bytes, sig: bytes) -> bool:
             if len(sig) != 64:
                 return False
             key.verify(raw_to_der(sig), data, ec.ECDSA(hashes.SHA256()))
+        elif alg == "ES384":
+            if len(sig) != 96:
+                return False
+            r, s = int.from_bytes(sig[:48], "big"), int.from_bytes(sig[48:], "big")
+            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA384()))
         elif alg == "EdDSA":
             if len(sig) != 64:
                 return False

@@ -128,7 +128,7 @@ def _error_response(audience: str, err: BaseException) -> Response:
     if isinstance(err, (DPoPProofError, DPoPBoundError)):
         # RFC 9449 §7.1: a DPoP challenge naming the algorithms proofs may use.
         code = "invalid_dpop_proof" if isinstance(err, DPoPProofError) else "invalid_token"
-        challenge = 'DPoP realm="%s", error="%s", error_description="%s", algs="ES256 EdDSA RS256 PS256"' % (
+        challenge = 'DPoP realm="%s", error="%s", error_description="%s", algs="ES256 ES384 EdDSA RS256 PS256"' % (
             quote(audience), code, quote(err.reason))
         return _json_response(401, challenge, code, err.reason)
     desc = describe(err)
