@@ -9,8 +9,8 @@ import (
 )
 
 // RequireDPoP refuses tokens that are not DPoP-bound (no cnf.jkt) with ErrDPoPBound:
-// this API takes sender-constrained tokens only. API keys, which are never bound, are
-// refused too, so use it with Accept(KindAccessToken).
+// this API takes sender-constrained credentials only — access tokens bound to the
+// client's DPoP key, and API keys bound to a public key when they were created.
 func RequireDPoP() Option { return func(c *config) { c.requireDPoP = true } }
 
 // PublicURL is the public base URL this API is reached at ("https://api.example.com")

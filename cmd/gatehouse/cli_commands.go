@@ -27,12 +27,12 @@ type cliCommand struct {
 type cliOptions struct {
 	team, project, name, description, api, key, secret, grant, request, identifier, note string
 	// publicKeyFile is a file holding a public key (PEM or JWK) to bind a new key to.
-	publicKeyFile string
-	scopes                                                                               multiFlag
-	days                                                                                 int
-	daysSet, listed                                                                      bool
-	out                                                                                  printer
-	stderr                                                                               io.Writer
+	publicKeyFile   string
+	scopes          multiFlag
+	days            int
+	daysSet, listed bool
+	out             printer
+	stderr          io.Writer
 	// usage is the command's synopsis, for a usage error.
 	usage string
 }
