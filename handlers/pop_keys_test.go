@@ -201,7 +201,8 @@ func pythonWithPyJWT(t *testing.T) string {
 // The new bound key's snippets run exactly as the page shows them: the shell lines set
 // the key and the private key's file, then the Node.js (jose) and the Python (PyJWT)
 // program each sign a proof and call an API protected by verify on 127.0.0.1, which
-// accepts them — for each kind of key (the proof's alg follows it).
+// accepts them — for each kind of key (the proof's alg follows it). For a P-256 key the
+// programs run are the README's: the page's are the same text.
 func TestPoPKeySnippetsRun(t *testing.T) {
 	node, mods := storetest.NodePackage(t, "jose")
 	python := pythonWithPyJWT(t)
@@ -231,8 +232,16 @@ func TestPoPKeySnippetsRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			shell := d.Find(`[data-testid="snippet-pop-env"]`).Text()
-			for file, id := range map[string]string{"call.mjs": "snippet-pop-node", "call.py": "snippet-pop-python"} {
-				if err := os.WriteFile(filepath.Join(dir, file), []byte(d.Find(`[data-testid="`+id+`"]`).Text()), 0o600); err != nil {
+			for file, id := range map[string]string{"call.mjs": "node", "call.py": "python"} {
+				code := d.Find(`[data-testid="snippet-pop-` + id + `"]`).Text()
+				id = "pop-key-" + id
+				if alg == jose.ES256 {
+					if readme := readmeBlock(t, id); readme != code {
+						t.Errorf("the README's %s differs from the page's:\n%s\n---\n%s", id, readme, code)
+					}
+					code = readmeBlock(t, id)
+				}
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(code), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
