@@ -67,7 +67,7 @@ func TestPoPAPIKeyOverHTTP(t *testing.T) {
 
 	res := popKeyPage(t, dev, p.ID, api.ID, "oops", k.privatePEM(t))
 	body := readBody(res)
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "is a private key: paste the public key only") {
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "is a private key: paste only the public key") {
 		t.Errorf("a private key: %d, want 422 saying it is a private key", res.StatusCode)
 	}
 	if strings.Contains(body, strings.Split(k.privatePEM(t), "\n")[1]) {

@@ -95,6 +95,41 @@ func ClientKeyAlg(k jose.JSONWebKey) (string, error) {
 // not kept. It returns the public JWK with its kid (the JWK's, else its RFC 7638
 // thumbprint) and algorithm.
 func ParseClientKey(material string) (jose.JSONWebKey, error) {
+	jwk, err := ReadPublicKey(material)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return jose.JSONWebKey{}, errors.New(`the key's "use" must be "sig"`)
+	}
+	alg, err := ClientKeyAlg(jwk)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	jwk.Algorithm = alg
+	if jwk.KeyID == "" {
+		thumb, err := jwk.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return jose.JSONWebKey{}, err
+		}
+		jwk.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
+	}
+	jwk.Certificates = nil
+	return jwk, nil
+}
+
+// ClientKeyInput is a key to register: Material (JWK or PEM) or JWKSURI, not both.
+type ClientKeyInput struct {
+	Name     string
+	Material string
+	JWKSURI  string
+	TTL      time.Duration // 0: no expiry
+}
+
+// ReadPublicKey reads a public key pasted as a JWK (or a JWKS holding one key) or as
+// PEM ("PUBLIC KEY", "RSA PUBLIC KEY" or a certificate), with no judgement on its type
+// or size. A private key is refused (and not kept); so is anything else.
+func ReadPublicKey(material string) (jose.JSONWebKey, error) {
 	material = strings.TrimSpace(material)
 	var jwk jose.JSONWebKey
 	switch {
@@ -148,29 +183,5 @@ func ParseClientKey(material string) (jose.JSONWebKey, error) {
 	default:
 		return jwk, errors.New("paste a JWK (JSON) or a PEM public key")
 	}
-	if jwk.Use != "" && jwk.Use != "sig" {
-		return jose.JSONWebKey{}, errors.New(`the key's "use" must be "sig"`)
-	}
-	alg, err := ClientKeyAlg(jwk)
-	if err != nil {
-		return jose.JSONWebKey{}, err
-	}
-	jwk.Algorithm = alg
-	if jwk.KeyID == "" {
-		thumb, err := jwk.Thumbprint(crypto.SHA256)
-		if err != nil {
-			return jose.JSONWebKey{}, err
-		}
-		jwk.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
-	}
-	jwk.Certificates = nil
 	return jwk, nil
-}
-
-// ClientKeyInput is a key to register: Material (JWK or PEM) or JWKSURI, not both.
-type ClientKeyInput struct {
-	Name     string
-	Material string
-	JWKSURI  string
-	TTL      time.Duration // 0: no expiry
 }

@@ -128,22 +128,12 @@ type publicKey struct {
 func (k *publicKey) verifySignature(input string, sig []byte) bool {
 	switch k.alg {
 	case "ES256":
-		// Exactly R‖S, 32 bytes each: DER or any other length is rejected, and
-		// ecdsa.Verify refuses r or s outside [1, n-1] (so r=s=0 fails).
-		if len(sig) != 64 || k.ec == nil {
-			return false
-		}
 		digest := sha256.Sum256(bytesOf(input))
-		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(k.ec, digest[:], r, s)
+		return k.verifyRS(digest[:], sig, 32)
 	case "ES384":
-		// DPoP proofs only (a P-384 key bound to a credential), exactly R‖S of 48 bytes each.
-		if len(sig) != 96 || k.ec == nil {
-			return false
-		}
+		// DPoP proofs only (a P-384 key a credential is bound to).
 		digest := sha512.Sum384(bytesOf(input))
-		r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
-		return ecdsa.Verify(k.ec, digest[:], r, s)
+		return k.verifyRS(digest[:], sig, 48)
 	case "EdDSA":
 		return len(sig) == ed25519.SignatureSize && k.ed != nil && ed25519.Verify(k.ed, bytesOf(input), sig)
 	case "RS256":
@@ -161,6 +151,16 @@ func (k *publicKey) verifySignature(input string, sig []byte) bool {
 		return rsa.VerifyPSS(k.rsa, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 	}
 	return false
+}
+
+// verifyRS checks an ECDSA signature of exactly R‖S, size bytes each: DER or any other
+// length is rejected, and ecdsa.Verify refuses r or s outside [1, n-1] (so r=s=0 fails).
+func (k *publicKey) verifyRS(digest, sig []byte, size int) bool {
+	if len(sig) != 2*size || k.ec == nil {
+		return false
+	}
+	r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
+	return ecdsa.Verify(k.ec, digest, r, s)
 }
 
 // audience is the aud claim: a string or an array of strings.

@@ -285,28 +285,6 @@ func tokenJKT(t *models.IssuedToken) string {
 	return t.DPoPJKT
 }
 
-// authorizedIn is authorized with the code redeemed in ctx (a DPoP key, or none).
-func (f *codeFixture) authorizedIn(t *testing.T, s *store.Store, ctx context.Context, scope string) *models.IssuedToken {
-	t.Helper()
-	a, err := s.PrepareAuthorization(ctx, f.p, nil, scope)
-	if err != nil {
-		t.Fatalf("prepare %q: %v", scope, err)
-	}
-	if err := s.SaveConsent(ctx, f.user, f.p.ID, a.APIID, a.ConsentScopes()); err != nil {
-		t.Fatal(err)
-	}
-	req := &models.AuthorizationRequest{RedirectURI: testRedirect, CodeChallenge: store.S256Challenge(testVerifier)}
-	code, err := s.IssueAuthorizationCode(ctx, a, req, f.user.User.ID, models.AuthContext{AuthTime: f.clock.Now().Add(-time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.RedeemAuthorizationCode(ctx, f.p, code, testRedirect, testVerifier)
-	if err != nil {
-		t.Fatalf("redeem %q: %v", scope, err)
-	}
-	return tok
-}
-
 // A code issued for a request with dpop_jkt (RFC 9449 §10) is redeemed only with a
 // proof by that key: without one, or with another key's, it is invalid_grant; with it,
 // the access token is bound to the key.
