@@ -85,6 +85,9 @@ type RefreshToken struct {
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
 	RevokedReason   string
+	// CertThumbprint is the x5t#S256 of the client certificate the family is bound to
+	// (RFC 8705 §3): a refresh must present the same certificate. "": unbound.
+	CertThumbprint string `gorm:"column:cert_thumbprint"`
 }
 
 // RefreshFamily is a user's active refresh family as the project's admins see it.

@@ -108,7 +108,7 @@ func (s *Store) introspectReference(ctx context.Context, caller *models.Project,
 	}
 	return &models.Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
 		Exp: at.Expiry.Time().Unix(), Iat: numeric(at.IssuedAt), Nbf: numeric(at.NotBefore), Iss: at.Issuer, Jti: at.ID,
-		TokenType: "Bearer", CredentialType: "reference_token", Team: ref.team}, nil
+		TokenType: boundTokenType(at.Cnf), Cnf: at.Cnf, CredentialType: "reference_token", Team: ref.team}, nil
 }
 
 // revokeReference revokes a reference token presented by the project it was issued to

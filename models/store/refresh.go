@@ -82,7 +82,7 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 	rt := models.RefreshToken{Hash: models.SHA256Hex(token), FamilyID: newID("rtf"), ProjectID: p.ID, UserID: ac.UserID, APIID: ac.APIID,
 		Scopes: ac.Scopes, IdentityScopes: ac.IdentityScopes, AuthTime: ac.AuthTime, ACR: ac.ACR, AMR: ac.AMR, CodeHash: ac.Hash,
 		FamilyCreatedAt: now, CreatedAt: now, ExpiresAt: refreshExpiry(now, time.Duration(set.RefreshIdleTTL)*time.Second, familyEnd),
-		FamilyExpiresAt: familyEnd}
+		FamilyExpiresAt: familyEnd, CertThumbprint: models.CertificateBinding(ctx)}
 	replayed := false
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		// Locks the code's row: a replay waits for this family, or this sees the replay.
@@ -143,6 +143,10 @@ func (s *Store) RefreshAccessToken(ctx context.Context, p *models.Project, token
 	}
 	if subtle.ConstantTimeCompare([]byte(rt.ProjectID), []byte(p.ID)) != 1 {
 		return nil, errBadRefresh(unknownRefresh) // another client's: nothing changes
+	}
+	if rt.CertThumbprint != "" && subtle.ConstantTimeCompare([]byte(rt.CertThumbprint), []byte(models.CertificateBinding(ctx))) != 1 {
+		// RFC 8705 §4: bound to the certificate it was issued over; nothing changes.
+		return nil, errBadRefresh("this refresh token is bound to a TLS client certificate: present the same certificate over mutual TLS")
 	}
 	set, err := refreshSettings(db, p.ID)
 	if err != nil {
