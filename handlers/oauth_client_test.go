@@ -120,7 +120,7 @@ func TestMetadataGolden(t *testing.T) {
 	if !slices.Contains(md.GrantTypesSupported, "refresh_token") {
 		t.Errorf("grant_types_supported: got %q, want it to contain refresh_token", md.GrantTypesSupported)
 	}
-	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
 	// "none" at the token endpoint (a public client redeeming a code with PKCE, or
 	// refreshing) and the revocation endpoint (a public client revoking its refresh
 	// token), never at introspection.
