@@ -1,0 +1,351 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
+)
+
+// mtlsTokenBody is a token endpoint's answer.
+type mtlsTokenBody struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// b64 is standard base64, as RFC 9440's sf-binary carries a certificate.
+func b64(der []byte) string { return base64.StdEncoding.EncodeToString(der) }
+
+// mtlsEnv is a portal with its mutual-TLS alias, trusting one client CA.
+func mtlsEnv(t *testing.T, ca *storetest.CA, more ...func(*envOptions)) *env {
+	t.Helper()
+	return newEnv(t, append([]func(*envOptions){func(o *envOptions) { o.mtls, o.clientCAs = true, ca.Pool() }}, more...)...)
+}
+
+// useCertificates sets the project's client authentication methods, tls_client_auth
+// rule and bound-token setting, as its admin would.
+func useCertificates(t testing.TB, e *env, cl *oauthClient, methods []string, field, value string, bound bool) {
+	t.Helper()
+	p := cl.project
+	err := e.store.UpdateProject(context.Background(), cl.owner.actor, p.ID, models.ProjectSettings{Name: p.Name,
+		TokenTTLMinutes: p.AccessTokenTTL / 60, GrantTypes: p.GrantTypeList(), AuthMethods: methods,
+		TLSAuth: &models.TLSAuthRule{Field: field, Value: value}, CertificateBoundTokens: &bound})
+	if err != nil {
+		t.Fatalf("UpdateProject: %v", err)
+	}
+}
+
+// certClient is an HTTP client trusting the portal's mutual-TLS alias that presents
+// leaf (none when nil).
+func certClient(e *env, leaf *storetest.Leaf) *http.Client {
+	roots := x509.NewCertPool()
+	roots.AddCert(e.mtls.Certificate())
+	cfg := &tls.Config{RootCAs: roots}
+	if leaf != nil {
+		cfg.Certificates = []tls.Certificate{leaf.TLS()}
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+}
+
+// postWith posts form to target with client, returning the response and its body.
+func postWith(t *testing.T, client *http.Client, target string, form url.Values, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+// certBinding is the cnf.x5t#S256 of an access token ("" when unbound).
+func certBinding(t *testing.T, accessToken string) string {
+	t.Helper()
+	cnf, _ := userClaims(t, accessToken)["cnf"].(map[string]any)
+	s, _ := cnf["x5t#S256"].(string)
+	return s
+}
+
+// clientCredentials asks for a client_credentials token naming only the client_id.
+func clientCredentialsForm(clientID string) url.Values {
+	return url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}}
+}
+
+// tls_client_auth: a certificate from the operator's CA carrying the registered SAN
+// authenticates the client and binds its token; a wrong SAN or subject, another CA's
+// certificate, an expired one, or none at all, is invalid_client and issues nothing.
+func TestTLSClientAuth(t *testing.T) {
+	ca, otherCA := storetest.NewCA(t, "Clients CA"), storetest.NewCA(t, "Other CA")
+	e := mtlsEnv(t, ca)
+	cl := newOAuthClient(t, e, "mtls@example.com")
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_dns", "billing.example.com", false)
+	token := e.mtls.URL + "/oauth/token"
+
+	good := ca.Issue(t, storetest.CertOptions{DNS: []string{"billing.example.com"}})
+	res, body := postWith(t, certClient(e, good), token, clientCredentialsForm(cl.project.ID), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("good certificate: status %d, body %s", res.StatusCode, body)
+	}
+	var tok mtlsTokenBody
+	if err := json.Unmarshal([]byte(body), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := certBinding(t, tok.AccessToken), models.CertificateThumbprint(good.Cert); got != want {
+		t.Errorf("cnf.x5t#S256 = %q, want %q (SHA-256 of the certificate's DER)", got, want)
+	}
+	if tok.TokenType != "Bearer" {
+		t.Errorf("token_type = %q, want Bearer", tok.TokenType)
+	}
+	// Introspection returns the binding.
+	ires, ibody := postWith(t, certClient(e, good), e.mtls.URL+"/oauth/introspect",
+		url.Values{"client_id": {cl.project.ID}, "token": {tok.AccessToken}}, nil)
+	var intro struct {
+		Active bool              `json:"active"`
+		Cnf    map[string]string `json:"cnf"`
+	}
+	if err := json.Unmarshal([]byte(ibody), &intro); err != nil || ires.StatusCode != http.StatusOK {
+		t.Fatalf("introspect: %d %s %v", ires.StatusCode, ibody, err)
+	}
+	if !intro.Active || intro.Cnf["x5t#S256"] != models.CertificateThumbprint(good.Cert) {
+		t.Errorf("introspection %s, want active with cnf.x5t#S256", ibody)
+	}
+
+	subjectDN := storetest.CertOptions{Subject: pkix.Name{CommonName: "billing", Organization: []string{"Example"}}}
+	for _, tc := range []struct {
+		name string
+		leaf *storetest.Leaf
+		desc string
+	}{
+		{"WrongSAN", ca.Issue(t, storetest.CertOptions{DNS: []string{"shipping.example.com"}}), "does not match"},
+		{"OtherCA", otherCA.Issue(t, storetest.CertOptions{DNS: []string{"billing.example.com"}}), "does not match"},
+		{"Expired", ca.Issue(t, storetest.CertOptions{DNS: []string{"billing.example.com"},
+			NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}), "does not match"},
+		{"SelfSignedSameSAN", storetest.SelfSigned(t, storetest.CertOptions{DNS: []string{"billing.example.com"}}), "does not match"},
+		{"WrongSubjectOnly", ca.Issue(t, subjectDN), "does not match"},
+		{"NoCertificate", nil, "none was presented"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := postWith(t, certClient(e, tc.leaf), token, clientCredentialsForm(cl.project.ID), nil)
+			wantOAuthError(t, res, body, http.StatusUnauthorized, "invalid_client")
+			if !strings.Contains(body, tc.desc) || strings.Contains(body, "access_token") {
+				t.Errorf("body %s: want %q and no token", body, tc.desc)
+			}
+		})
+	}
+
+	// The subject DN rule, in RFC 4514 spelling with other spacing and case.
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "subject_dn", "cn=billing, o=Example", false)
+	if res, body := postWith(t, certClient(e, ca.Issue(t, subjectDN)), token, clientCredentialsForm(cl.project.ID), nil); res.StatusCode != http.StatusOK {
+		t.Errorf("subject DN match: %d %s", res.StatusCode, body)
+	}
+	// A client secret still works for a project that accepts it, and is not bound.
+	useCertificates(t, e, cl, []string{models.AuthClientSecret, models.AuthTLSClientAuth}, "subject_dn", "CN=billing,O=Example", false)
+	res, body = postWith(t, certClient(e, good), token, url.Values{"grant_type": {"client_credentials"},
+		"client_id": {cl.project.ID}, "client_secret": {cl.secret}}, nil)
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("secret on the alias: %d %s", res.StatusCode, body)
+	}
+	if got := certBinding(t, tok.AccessToken); got != "" {
+		t.Errorf("secret-authenticated token bound to %q without the project asking", got)
+	}
+	// ... unless the project asks for bound tokens: then any certificate binds them, and
+	// none is refused.
+	useCertificates(t, e, cl, []string{models.AuthClientSecret}, "", "", true)
+	anyCert := storetest.SelfSigned(t, storetest.CertOptions{})
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {cl.project.ID}, "client_secret": {cl.secret}}
+	res, body = postWith(t, certClient(e, anyCert), token, form, nil)
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("bound tokens with a secret: %d %s", res.StatusCode, body)
+	}
+	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(anyCert.Cert) {
+		t.Errorf("bound-token project: cnf.x5t#S256 = %q, want the presented certificate's", got)
+	}
+	res, body = postWith(t, certClient(e, nil), token, form, nil)
+	wantOAuthError(t, res, body, http.StatusBadRequest, "invalid_request")
+}
+
+// Failed certificate authentications count toward the lockout like wrong secrets.
+func TestTLSClientAuthLockout(t *testing.T) {
+	ca := storetest.NewCA(t, "Clients CA")
+	e := mtlsEnv(t, ca)
+	cl := newOAuthClient(t, e, "mtls-lockout@example.com")
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_dns", "billing.example.com", false)
+	wrong := certClient(e, ca.Issue(t, storetest.CertOptions{DNS: []string{"attacker.example.com"}}))
+	var res *http.Response
+	var body string
+	for i := 0; i < 11; i++ {
+		res, body = postWith(t, wrong, e.mtls.URL+"/oauth/token", clientCredentialsForm(cl.project.ID), nil)
+	}
+	wantThrottled(t, res, body)
+}
+
+// self_signed_tls_client_auth: the certificate registered as one of the project's
+// client keys authenticates it; another project's registered certificate, or an
+// unregistered one, does not.
+func TestSelfSignedTLSClientAuth(t *testing.T) {
+	e := mtlsEnv(t, storetest.NewCA(t, "Clients CA"))
+	ctx := context.Background()
+	a, b := newOAuthClient(t, e, "self-a@example.com"), newOAuthClient(t, e, "self-b@example.com")
+	certA, certB := storetest.SelfSigned(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "a"}}),
+		storetest.SelfSigned(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "b"}})
+	for _, c := range []struct {
+		cl   *oauthClient
+		leaf *storetest.Leaf
+	}{{a, certA}, {b, certB}} {
+		useCertificates(t, e, c.cl, []string{models.AuthSelfSignedTLS}, "", "", false)
+		if _, err := e.store.AddClientKey(ctx, c.cl.owner.actor, c.cl.project.ID,
+			models.ClientKeyInput{Name: "tls", Material: string(c.leaf.CertPEM())}, ""); err != nil {
+			t.Fatalf("AddClientKey: %v", err)
+		}
+	}
+	token := e.mtls.URL + "/oauth/token"
+	res, body := postWith(t, certClient(e, certA), token, clientCredentialsForm(a.project.ID), nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("registered certificate: %d %s", res.StatusCode, body)
+	}
+	var tok mtlsTokenBody
+	if err := json.Unmarshal([]byte(body), &tok); err != nil {
+		t.Fatal(err)
+	}
+	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(certA.Cert) {
+		t.Errorf("cnf.x5t#S256 = %q, want certificate A's", got)
+	}
+	for name, leaf := range map[string]*storetest.Leaf{"OtherProjects": certB,
+		"Unregistered": storetest.SelfSigned(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "a"}})} {
+		t.Run(name, func(t *testing.T) {
+			res, body := postWith(t, certClient(e, leaf), token, clientCredentialsForm(a.project.ID), nil)
+			wantOAuthError(t, res, body, http.StatusUnauthorized, "invalid_client")
+		})
+	}
+}
+
+// A real third-party client, golang.org/x/oauth2/clientcredentials, gets a token with
+// tls_client_auth through an http.Client holding the certificate.
+func TestTLSClientAuthWithOAuth2Library(t *testing.T) {
+	ca := storetest.NewCA(t, "Clients CA")
+	e := mtlsEnv(t, ca)
+	cl := newOAuthClient(t, e, "mtls-lib@example.com")
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_uri", "spiffe://example.org/billing", false)
+	leaf := ca.Issue(t, storetest.CertOptions{URIs: []string{"spiffe://example.org/billing"}})
+	cfg := clientcredentials.Config{ClientID: cl.project.ID, TokenURL: e.mtls.URL + "/oauth/token",
+		AuthStyle: oauth2.AuthStyleInParams, Scopes: []string{"orders:read"}}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, certClient(e, leaf))
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		t.Fatalf("clientcredentials: %v", err)
+	}
+	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
+		t.Errorf("cnf.x5t#S256 = %q, want the client certificate's", got)
+	}
+}
+
+// Behind a TLS-terminating proxy: the certificate in Client-Cert (RFC 9440) is believed
+// from a trusted proxy only; the same header from anywhere else gets nothing.
+func TestClientCertHeaderFromProxy(t *testing.T) {
+	ca := storetest.NewCA(t, "Clients CA")
+	leaf := ca.Issue(t, storetest.CertOptions{Emails: []string{"billing@example.com"}})
+	header := map[string]string{"Client-Cert": ":" + b64(leaf.Cert.Raw) + ":"}
+	for _, tc := range []struct {
+		name    string
+		proxies string
+		status  int
+	}{{"TrustedProxy", "127.0.0.0/8", http.StatusOK}, {"UntrustedAddress", "10.0.0.0/8", http.StatusUnauthorized}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, n, _ := net.ParseCIDR(tc.proxies)
+			e := newEnv(t, func(o *envOptions) {
+				o.trustedProxies, o.clientCAs, o.clientCertHeader = []*net.IPNet{n}, ca.Pool(), "Client-Cert"
+			})
+			cl := newOAuthClient(t, e, "proxied@example.com")
+			useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_email", "billing@example.com", false)
+			res, body := postWith(t, http.DefaultClient, e.portal.URL+"/oauth/token", clientCredentialsForm(cl.project.ID), header)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d; body %s", res.StatusCode, tc.status, body)
+			}
+			if tc.status != http.StatusOK {
+				wantOAuthError(t, res, body, tc.status, "invalid_client")
+				if !strings.Contains(body, "none was presented") {
+					t.Errorf("forged header: body %s, want it treated as no certificate", body)
+				}
+			}
+		})
+	}
+}
+
+// A refresh token issued over mutual TLS is bound to the certificate: refreshing
+// without it, or with another, is invalid_grant; with it, the new tokens stay bound.
+func TestCertificateBoundRefresh(t *testing.T) {
+	ca := storetest.NewCA(t, "Clients CA")
+	a := newACApp(t, func(o *envOptions) { o.mtls, o.clientCAs = true, ca.Pool() })
+	e := a.e
+	cl := &oauthClient{project: a.project, owner: a.dev}
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_dns", "app.example", false)
+	leaf := ca.Issue(t, storetest.CertOptions{DNS: []string{"app.example"}})
+	cfg := &oauth2.Config{ClientID: a.project.ID, RedirectURL: acRedirect, Scopes: []string{"orders:read", "offline_access"},
+		Endpoint: oauth2.Endpoint{AuthURL: e.portal.URL + "/oauth/authorize", TokenURL: e.mtls.URL + "/oauth/token",
+			AuthStyle: oauth2.AuthStyleInParams}}
+	alice := e.browser()
+	alice.mustSignIn("alice@example.com")
+	v := oauth2.GenerateVerifier()
+	res := alice.get(a.authURL(cfg, "s", v))
+	if res.StatusCode == http.StatusOK {
+		res = allow(t, alice, consentForm(t, res), "allow")
+	}
+	q := a.callback(t, res, acRedirect, "s")
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, certClient(e, leaf))
+	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("Exchange over mutual TLS: %v", err)
+	}
+	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
+		t.Errorf("user token cnf.x5t#S256 = %q, want the certificate's", got)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {a.project.ID}, "refresh_token": {tok.RefreshToken}}
+	// Another client authentication (its secret, on the plain endpoint) without the
+	// certificate: the binding refuses it, and the token is not used up.
+	useCertificates(t, e, cl, []string{models.AuthClientSecret, models.AuthTLSClientAuth}, "san_dns", "app.example", false)
+	withSecret := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken},
+		"client_id": {a.project.ID}, "client_secret": {a.secret}}
+	res, body := postWith(t, http.DefaultClient, e.portal.URL+"/oauth/token", withSecret, nil)
+	wantOAuthError(t, res, body, http.StatusBadRequest, "invalid_grant")
+	if !strings.Contains(body, "bound to a TLS client certificate") {
+		t.Errorf("body %s, want the binding named", body)
+	}
+	res, body = postWith(t, certClient(e, ca.Issue(t, storetest.CertOptions{DNS: []string{"app.example"}})), e.mtls.URL+"/oauth/token", refresh, nil)
+	wantOAuthError(t, res, body, http.StatusBadRequest, "invalid_grant")
+	res, body = postWith(t, certClient(e, leaf), e.mtls.URL+"/oauth/token", refresh, nil)
+	var next mtlsTokenBody
+	if err := json.Unmarshal([]byte(body), &next); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("refresh with the same certificate: %d %s", res.StatusCode, body)
+	}
+	if got := certBinding(t, next.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
+		t.Errorf("refreshed token cnf.x5t#S256 = %q, want the certificate's", got)
+	}
+}
