@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -347,5 +350,55 @@ func TestCertificateBoundRefresh(t *testing.T) {
 	}
 	if got := certBinding(t, next.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
 		t.Errorf("refreshed token cnf.x5t#S256 = %q, want the certificate's", got)
+	}
+}
+
+// With a mutual-TLS host configured, the metadata names its endpoints there
+// (mtls_endpoint_aliases, RFC 8705 §5); the golden file holds them.
+func TestMetadataMTLSAliasesGolden(t *testing.T) {
+	e := mtlsEnv(t, storetest.NewCA(t, "Clients CA"))
+	res, err := http.Get(e.portal.URL + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var md struct {
+		Bound   bool            `json:"tls_client_certificate_bound_access_tokens"`
+		Aliases json.RawMessage `json:"mtls_endpoint_aliases"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !md.Bound {
+		t.Error("tls_client_certificate_bound_access_tokens = false, want true")
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, md.Aliases, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	got := append(bytes.ReplaceAll(pretty.Bytes(), []byte(e.mtls.URL), []byte("https://mtls.portal.example")), '\n')
+	golden := filepath.Join("testdata", "metadata_mtls_aliases.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("mtls_endpoint_aliases differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
+	}
+	// Every alias answers on the mutual-TLS host (405 or 401/400, never 404).
+	var aliases map[string]string
+	if err := json.Unmarshal(md.Aliases, &aliases); err != nil {
+		t.Fatal(err)
+	}
+	for name, u := range aliases {
+		res, body := postWith(t, certClient(e, nil), u, url.Values{}, nil)
+		if res.StatusCode == http.StatusNotFound {
+			t.Errorf("%s %s: 404 %s", name, u, body)
+		}
 	}
 }
