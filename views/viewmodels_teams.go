@@ -347,8 +347,8 @@ type SettingsForm struct {
 	TLSAuthField, TLSAuthValue string
 	TLSAuthFields              []Option
 	CertificateBoundTokens     bool
-	Errors            map[string]string
-	Saved             bool
+	Errors                     map[string]string
+	Saved                      bool
 
 	// RefreshTokens is the select "refresh_tokens" (RefreshOptions); RefreshIdleDays
 	// and RefreshAbsoluteDays the lifetimes "refresh_idle_days" and
