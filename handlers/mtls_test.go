@@ -8,11 +8,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -400,5 +402,42 @@ func TestMetadataMTLSAliasesGolden(t *testing.T) {
 		if res.StatusCode == http.StatusNotFound {
 			t.Errorf("%s %s: 404 %s", name, u, body)
 		}
+	}
+}
+
+// TestReadmeMutualTLS runs the README's curl example exactly as shown, in a directory
+// holding client.crt, client.key and portal-ca.crt, against the mutual-TLS alias.
+func TestReadmeMutualTLS(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (the README's example needs it)", tool)
+		}
+	}
+	ca := storetest.NewCA(t, "Clients CA")
+	e := mtlsEnv(t, ca)
+	cl := newOAuthClient(t, e, "mtls-readme@example.com")
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "subject_dn", "CN=billing,O=Example", false)
+	leaf := ca.Issue(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "billing", Organization: []string{"Example"}}})
+	dir := t.TempDir()
+	leaf.WriteFiles(t, dir, "client")
+	portalCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.mtls.Certificate().Raw})
+	if err := os.WriteFile(filepath.Join(dir, "portal-ca.crt"), portalCA, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", readmeBlock(t, "mtls-example"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GATEHOUSE_MTLS_URL="+e.mtls.URL, "CLIENT_ID="+cl.project.ID)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the README's example failed: %v\n%s", err, out)
+	}
+	var tok mtlsTokenBody
+	if err := json.Unmarshal(out, &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("the example printed %s (%v), want a token response", out, err)
+	}
+	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
+		t.Errorf("the example's token: cnf.x5t#S256 %q, want the certificate's", got)
 	}
 }
