@@ -38,6 +38,18 @@ func (s *Store) AuthenticateClientCertificate(ctx context.Context, clientID stri
 	if !models.HasPrefixID(clientID, "prj") {
 		return nil, ErrNoCertificateMethod
 	}
+	// A certificate that authenticated this client is remembered like a client secret
+	// (store/client_cache.go: any audited change — a setting, a client key — forgets it).
+	var key string
+	if len(chain) > 0 {
+		key = "x5t:" + models.CertificateThumbprint(chain[0])
+		if p := s.clients.get(key, clientID, s.now()); p != nil {
+			s.clients.hits.Add(1)
+			return p, nil
+		}
+	}
+	gen := s.clients.gen.Load() // before the read: a change committed meanwhile moves it
+	s.clients.misses.Add(1)
 	p, err := s.clientByID(ctx, clientID)
 	if err != nil {
 		return nil, unavailable(ctx, err)
@@ -60,28 +72,34 @@ func (s *Store) AuthenticateClientCertificate(ctx context.Context, clientID stri
 		}
 		if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+			s.clients.put(key, p, &leaf.NotAfter, now, gen)
 			return p, nil
 		}
 	}
 	if p.AcceptsAuth(models.AuthSelfSignedTLS) {
-		keyID, err := s.registeredCertificate(ctx, p.ID, leaf)
+		ck, err := s.registeredCertificate(ctx, p.ID, leaf)
 		if err != nil {
 			return nil, unavailable(ctx, err)
 		}
-		if keyID != "" {
-			s.markUsed("client_keys", "id", keyID, now)
+		if ck != nil {
+			s.markUsed("client_keys", "id", ck.ID, now)
+			until := leaf.NotAfter
+			if ck.ExpiresAt != nil && ck.ExpiresAt.Before(until) {
+				until = *ck.ExpiresAt
+			}
+			s.clients.put(key, p, &until, now, gen)
 			return p, nil
 		}
 	}
 	return nil, errCertificateMismatch
 }
 
-// registeredCertificate returns the id of the project's unexpired client key whose
-// certificate (x5c[0] of its JWK, or of a key in its jwks_uri) is cert, or "".
-func (s *Store) registeredCertificate(ctx context.Context, projectID string, cert *x509.Certificate) (string, error) {
+// registeredCertificate returns the project's unexpired client key whose certificate
+// (x5c[0] of its JWK, or of a key in its jwks_uri) is cert, or nil.
+func (s *Store) registeredCertificate(ctx context.Context, projectID string, cert *x509.Certificate) (*models.ClientKey, error) {
 	var keys []models.ClientKey
 	if err := s.db.WithContext(ctx).Where("project_id = ?", projectID).Find(&keys).Error; err != nil {
-		return "", err
+		return nil, err
 	}
 	now := s.now()
 	same := func(k jose.JSONWebKey) bool {
@@ -94,7 +112,7 @@ func (s *Store) registeredCertificate(ctx context.Context, projectID string, cer
 		if ck.JWK != "" {
 			var k jose.JSONWebKey
 			if json.Unmarshal([]byte(ck.JWK), &k) == nil && same(k) {
-				return ck.ID, nil
+				return &ck, nil
 			}
 			continue
 		}
@@ -104,11 +122,11 @@ func (s *Store) registeredCertificate(ctx context.Context, projectID string, cer
 		}
 		for _, k := range set {
 			if same(k) {
-				return ck.ID, nil
+				return &ck, nil
 			}
 		}
 	}
-	return "", nil
+	return nil, nil
 }
 
 // checkTLSAuthRule validates a project's tls_client_auth rule (nil: unchanged; both

@@ -46,11 +46,28 @@ func TestClientCertificateAuthentication(t *testing.T) {
 		if _, err := s.AuthenticateClientCertificate(ctx, p.ID, []*x509.Certificate{self.Cert}, ca.Pool()); !isInvalidClient(err) {
 			t.Errorf("unregistered self-signed: %v, want invalid_client", err)
 		}
-		if _, err := s.AddClientKey(ctx, w.admin, p.ID, models.ClientKeyInput{Name: "tls", Material: string(self.CertPEM())}, ""); err != nil {
+		ck, err := s.AddClientKey(ctx, w.admin, p.ID, models.ClientKeyInput{Name: "tls", Material: string(self.CertPEM())}, "")
+		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.AuthenticateClientCertificate(ctx, p.ID, []*x509.Certificate{self.Cert}, ca.Pool()); err != nil {
 			t.Errorf("registered self-signed: %v", err)
+		}
+		// Authentications are remembered, but not past a change: a removed key, a
+		// changed rule.
+		if err := s.RemoveClientKey(ctx, w.admin, p.ID, ck.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AuthenticateClientCertificate(ctx, p.ID, []*x509.Certificate{self.Cert}, ca.Pool()); !isInvalidClient(err) {
+			t.Errorf("removed self-signed: %v, want invalid_client", err)
+		}
+		err = s.UpdateProject(ctx, w.admin, p.ID, models.ProjectSettings{Name: p.Name, TokenTTLMinutes: 15, GrantTypes: p.GrantTypeList(),
+			TLSAuth: &models.TLSAuthRule{Field: "san_uri", Value: "spiffe://example.org/shipping"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AuthenticateClientCertificate(ctx, p.ID, []*x509.Certificate{leaf.Cert}, ca.Pool()); !isInvalidClient(err) {
+			t.Errorf("after the rule changed: %v, want invalid_client", err)
 		}
 		if _, err := s.AuthenticateClientCertificate(ctx, p.ID, nil, ca.Pool()); !isInvalidClient(err) {
 			t.Errorf("no certificate: %v, want invalid_client", err)
