@@ -353,6 +353,35 @@ func TestCertificateBoundRefresh(t *testing.T) {
 	if got := certBinding(t, next.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
 		t.Errorf("refreshed token cnf.x5t#S256 = %q, want the certificate's", got)
 	}
+
+	// A bound token for the userinfo endpoint works only with its certificate.
+	oidc := *cfg
+	oidc.Scopes = []string{"openid", "profile"}
+	res = alice.get(oidc.AuthCodeURL("s2", oauth2.S256ChallengeOption(v)))
+	if res.StatusCode == http.StatusOK {
+		res = allow(t, alice, consentForm(t, res), "allow")
+	}
+	q = a.callback(t, res, acRedirect, "s2")
+	idTok, err := oidc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("openid Exchange over mutual TLS: %v", err)
+	}
+	userinfo := func(client *http.Client, base string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/oauth/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+idTok.AccessToken)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := userinfo(certClient(e, leaf), e.mtls.URL); got != http.StatusOK {
+		t.Errorf("userinfo with the certificate: %d, want 200", got)
+	}
+	if got := userinfo(http.DefaultClient, e.portal.URL); got != http.StatusUnauthorized {
+		t.Errorf("userinfo without the certificate: %d, want 401", got)
+	}
 }
 
 // With a mutual-TLS host configured, the metadata names its endpoints there
