@@ -99,7 +99,32 @@ func certBinding(t *testing.T, accessToken string) string {
 	return s
 }
 
-// clientCredentials asks for a client_credentials token naming only the client_id.
+// issued posts form to target with client and returns the token answer; anything but
+// 200 fails the test.
+func issued(t *testing.T, client *http.Client, target string, form url.Values, what string) mtlsTokenBody {
+	t.Helper()
+	res, body := postWith(t, client, target, form, nil)
+	var tok mtlsTokenBody
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%s: status %d, body %s", what, res.StatusCode, body)
+	}
+	return tok
+}
+
+// wantBoundTo checks that an access token's cnf.x5t#S256 is leaf's thumbprint, the
+// base64url SHA-256 of its DER (nil leaf: that the token is not bound).
+func wantBoundTo(t *testing.T, what, accessToken string, leaf *storetest.Leaf) {
+	t.Helper()
+	want := ""
+	if leaf != nil {
+		want = models.CertificateThumbprint(leaf.Cert)
+	}
+	if got := certBinding(t, accessToken); got != want {
+		t.Errorf("%s: cnf.x5t#S256 = %q, want %q", what, got, want)
+	}
+}
+
+// clientCredentialsForm asks for a client_credentials token naming only the client_id.
 func clientCredentialsForm(clientID string) url.Values {
 	return url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}}
 }
@@ -115,17 +140,8 @@ func TestTLSClientAuth(t *testing.T) {
 	token := e.mtls.URL + "/oauth/token"
 
 	good := ca.Issue(t, storetest.CertOptions{DNS: []string{"billing.example.com"}})
-	res, body := postWith(t, certClient(e, good), token, clientCredentialsForm(cl.project.ID), nil)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("good certificate: status %d, body %s", res.StatusCode, body)
-	}
-	var tok mtlsTokenBody
-	if err := json.Unmarshal([]byte(body), &tok); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := certBinding(t, tok.AccessToken), models.CertificateThumbprint(good.Cert); got != want {
-		t.Errorf("cnf.x5t#S256 = %q, want %q (SHA-256 of the certificate's DER)", got, want)
-	}
+	tok := issued(t, certClient(e, good), token, clientCredentialsForm(cl.project.ID), "good certificate")
+	wantBoundTo(t, "good certificate", tok.AccessToken, good)
 	if tok.TokenType != "Bearer" {
 		t.Errorf("token_type = %q, want Bearer", tok.TokenType)
 	}
@@ -173,27 +189,16 @@ func TestTLSClientAuth(t *testing.T) {
 	}
 	// A client secret still works for a project that accepts it, and is not bound.
 	useCertificates(t, e, cl, []string{models.AuthClientSecret, models.AuthTLSClientAuth}, "subject_dn", "CN=billing,O=Example", false)
-	res, body = postWith(t, certClient(e, good), token, url.Values{"grant_type": {"client_credentials"},
-		"client_id": {cl.project.ID}, "client_secret": {cl.secret}}, nil)
-	if err := json.Unmarshal([]byte(body), &tok); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("secret on the alias: %d %s", res.StatusCode, body)
-	}
-	if got := certBinding(t, tok.AccessToken); got != "" {
-		t.Errorf("secret-authenticated token bound to %q without the project asking", got)
-	}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {cl.project.ID}, "client_secret": {cl.secret}}
+	tok = issued(t, certClient(e, good), token, form, "secret on the alias")
+	wantBoundTo(t, "secret without bound tokens asked", tok.AccessToken, nil)
 	// ... unless the project asks for bound tokens: then any certificate binds them, and
 	// none is refused.
 	useCertificates(t, e, cl, []string{models.AuthClientSecret}, "", "", true)
 	anyCert := storetest.SelfSigned(t, storetest.CertOptions{})
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {cl.project.ID}, "client_secret": {cl.secret}}
-	res, body = postWith(t, certClient(e, anyCert), token, form, nil)
-	if err := json.Unmarshal([]byte(body), &tok); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("bound tokens with a secret: %d %s", res.StatusCode, body)
-	}
-	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(anyCert.Cert) {
-		t.Errorf("bound-token project: cnf.x5t#S256 = %q, want the presented certificate's", got)
-	}
-	res, body = postWith(t, certClient(e, nil), token, form, nil)
+	tok = issued(t, certClient(e, anyCert), token, form, "bound tokens with a secret")
+	wantBoundTo(t, "bound-token project", tok.AccessToken, anyCert)
+	res, body := postWith(t, certClient(e, nil), token, form, nil)
 	wantOAuthError(t, res, body, http.StatusBadRequest, "invalid_request")
 }
 
@@ -232,17 +237,8 @@ func TestSelfSignedTLSClientAuth(t *testing.T) {
 		}
 	}
 	token := e.mtls.URL + "/oauth/token"
-	res, body := postWith(t, certClient(e, certA), token, clientCredentialsForm(a.project.ID), nil)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("registered certificate: %d %s", res.StatusCode, body)
-	}
-	var tok mtlsTokenBody
-	if err := json.Unmarshal([]byte(body), &tok); err != nil {
-		t.Fatal(err)
-	}
-	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(certA.Cert) {
-		t.Errorf("cnf.x5t#S256 = %q, want certificate A's", got)
-	}
+	tok := issued(t, certClient(e, certA), token, clientCredentialsForm(a.project.ID), "registered certificate")
+	wantBoundTo(t, "registered certificate", tok.AccessToken, certA)
 	for name, leaf := range map[string]*storetest.Leaf{"OtherProjects": certB,
 		"Unregistered": storetest.SelfSigned(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "a"}})} {
 		t.Run(name, func(t *testing.T) {
@@ -267,9 +263,7 @@ func TestTLSClientAuthWithOAuth2Library(t *testing.T) {
 	if err != nil {
 		t.Fatalf("clientcredentials: %v", err)
 	}
-	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
-		t.Errorf("cnf.x5t#S256 = %q, want the client certificate's", got)
-	}
+	wantBoundTo(t, "golang.org/x/oauth2", tok.AccessToken, leaf)
 }
 
 // Behind a TLS-terminating proxy: the certificate in Client-Cert (RFC 9440) is believed
@@ -329,9 +323,7 @@ func TestCertificateBoundRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Exchange over mutual TLS: %v", err)
 	}
-	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
-		t.Errorf("user token cnf.x5t#S256 = %q, want the certificate's", got)
-	}
+	wantBoundTo(t, "user token", tok.AccessToken, leaf)
 	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {a.project.ID}, "refresh_token": {tok.RefreshToken}}
 	// Another client authentication (its secret, on the plain endpoint) without the
 	// certificate: the binding refuses it, and the token is not used up.
@@ -345,14 +337,8 @@ func TestCertificateBoundRefresh(t *testing.T) {
 	}
 	res, body = postWith(t, certClient(e, ca.Issue(t, storetest.CertOptions{DNS: []string{"app.example"}})), e.mtls.URL+"/oauth/token", refresh, nil)
 	wantOAuthError(t, res, body, http.StatusBadRequest, "invalid_grant")
-	res, body = postWith(t, certClient(e, leaf), e.mtls.URL+"/oauth/token", refresh, nil)
-	var next mtlsTokenBody
-	if err := json.Unmarshal([]byte(body), &next); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("refresh with the same certificate: %d %s", res.StatusCode, body)
-	}
-	if got := certBinding(t, next.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
-		t.Errorf("refreshed token cnf.x5t#S256 = %q, want the certificate's", got)
-	}
+	next := issued(t, certClient(e, leaf), e.mtls.URL+"/oauth/token", refresh, "refresh with the same certificate")
+	wantBoundTo(t, "refreshed token", next.AccessToken, leaf)
 
 	// A bound token for the userinfo endpoint works only with its certificate.
 	oidc := *cfg
@@ -407,20 +393,8 @@ func TestMetadataMTLSAliasesGolden(t *testing.T) {
 	if err := json.Indent(&pretty, md.Aliases, "", "  "); err != nil {
 		t.Fatal(err)
 	}
-	got := append(bytes.ReplaceAll(pretty.Bytes(), []byte(e.mtls.URL), []byte("https://mtls.portal.example")), '\n')
-	golden := filepath.Join("testdata", "metadata_mtls_aliases.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("mtls_endpoint_aliases differ from %s\ngot:\n%s\nwant:\n%s", golden, got, want)
-	}
+	checkGolden(t, "metadata_mtls_aliases.golden.json",
+		append(bytes.ReplaceAll(pretty.Bytes(), []byte(e.mtls.URL), []byte("https://mtls.portal.example")), '\n'))
 	// Every alias answers on the mutual-TLS host (405 or 401/400, never 404).
 	var aliases map[string]string
 	if err := json.Unmarshal(md.Aliases, &aliases); err != nil {
@@ -466,7 +440,5 @@ func TestReadmeMutualTLS(t *testing.T) {
 	if err := json.Unmarshal(out, &tok); err != nil || tok.AccessToken == "" {
 		t.Fatalf("the example printed %s (%v), want a token response", out, err)
 	}
-	if got := certBinding(t, tok.AccessToken); got != models.CertificateThumbprint(leaf.Cert) {
-		t.Errorf("the example's token: cnf.x5t#S256 %q, want the certificate's", got)
-	}
+	wantBoundTo(t, "the example's token", tok.AccessToken, leaf)
 }
