@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -441,4 +442,70 @@ func TestReadmeMutualTLS(t *testing.T) {
 		t.Fatalf("the example printed %s (%v), want a token response", out, err)
 	}
 	wantBoundTo(t, "the example's token", tok.AccessToken, leaf)
+}
+
+// Dynamic client registration (RFC 7591 with RFC 8705 §2.1.2 metadata): a client
+// registers tls_client_auth with one tls_client_auth_* value, or
+// self_signed_tls_client_auth with its certificate in jwks (x5c), gets no secret, and
+// authenticates with its certificate once its team grants it an API. Two values, a
+// value with another method, or self-signed keys without a certificate are refused.
+func TestRegisterCertificateClients(t *testing.T) {
+	ca := storetest.NewCA(t, "Clients CA")
+	e := mtlsEnv(t, ca)
+	rt := newRegTeam(t, e, "owner@mtls-register.example", models.RegistrationToken)
+	api := registerAPI(t, e, rt.owner.actor, rt.team, "https://orders.example.com", "orders:read")
+	self := storetest.SelfSigned(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "agent"}})
+	jwk, err := models.ParseClientKey(string(self.CertPEM()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawJWK, err := jwk.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := ca.Issue(t, storetest.CertOptions{DNS: []string{"agent.example.com"}})
+	for _, tc := range []struct {
+		name, metadata string
+		leaf           *storetest.Leaf
+	}{
+		{"tls_client_auth", `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"tls_client_auth",
+			"tls_client_auth_san_dns":"agent.example.com","tls_client_certificate_bound_access_tokens":true}`, leaf},
+		{"self_signed_tls_client_auth", `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"self_signed_tls_client_auth",
+			"jwks":{"keys":[` + string(rawJWK) + `]}}`, self},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body, raw := register(t, e, rt.token, tc.metadata)
+			if res.StatusCode != http.StatusCreated || body["client_secret"] != nil || body["token_endpoint_auth_method"] != tc.name {
+				t.Fatalf("register: %d %s", res.StatusCode, raw)
+			}
+			id, _ := body["client_id"].(string)
+			grantAPI(t, e, rt.owner.actor, api, id, "orders:read")
+			tok := issued(t, certClient(e, tc.leaf), e.mtls.URL+"/oauth/token", clientCredentialsForm(id), "registered client")
+			wantBoundTo(t, tc.name, tok.AccessToken, tc.leaf)
+		})
+	}
+	for name, md := range map[string]string{
+		"TwoValues": `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"tls_client_auth",
+			"tls_client_auth_san_dns":"a.example.com","tls_client_auth_subject_dn":"CN=a"}`,
+		"NoValue":         `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"tls_client_auth"}`,
+		"ValueWithSecret": `{"grant_types":["client_credentials"],"tls_client_auth_san_dns":"a.example.com"}`,
+		"BadIP":           `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"tls_client_auth","tls_client_auth_san_ip":"x"}`,
+		"SelfSignedNoCertificate": `{"grant_types":["client_credentials"],"token_endpoint_auth_method":"self_signed_tls_client_auth",
+			"jwks":{"keys":[` + jwkJSONOf(t, &self.Key.PublicKey) + `]}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, _, raw := register(t, e, rt.token, md)
+			wantRegError(t, res, raw, http.StatusBadRequest, models.ErrCodeInvalidClientMetadata)
+		})
+	}
+}
+
+// jwkJSONOf is a public key as a JWK without a certificate.
+func jwkJSONOf(t *testing.T, pub any) string {
+	t.Helper()
+	raw, err := (&jose.JSONWebKey{Key: pub}).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
