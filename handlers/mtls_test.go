@@ -44,6 +44,17 @@ func mtlsEnv(t *testing.T, ca *storetest.CA, more ...func(*envOptions)) *env {
 	return newEnv(t, append([]func(*envOptions){func(o *envOptions) { o.mtls, o.clientCAs = true, ca.Pool() }}, more...)...)
 }
 
+// mtlsProject is a portal with its mutual-TLS alias trusting a new client CA, and the
+// first project of a new user (email), set to tls_client_auth with the rule field=value.
+func mtlsProject(t *testing.T, email, field, value string) (*env, *storetest.CA, *oauthClient) {
+	t.Helper()
+	ca := storetest.NewCA(t, "Clients CA")
+	e := mtlsEnv(t, ca)
+	cl := newOAuthClient(t, e, email)
+	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, field, value, false)
+	return e, ca, cl
+}
+
 // useCertificates sets the project's client authentication methods, tls_client_auth
 // rule and bound-token setting, as its admin would.
 func useCertificates(t testing.TB, e *env, cl *oauthClient, methods []string, field, value string, bound bool) {
@@ -134,10 +145,8 @@ func clientCredentialsForm(clientID string) url.Values {
 // authenticates the client and binds its token; a wrong SAN or subject, another CA's
 // certificate, an expired one, or none at all, is invalid_client and issues nothing.
 func TestTLSClientAuth(t *testing.T) {
-	ca, otherCA := storetest.NewCA(t, "Clients CA"), storetest.NewCA(t, "Other CA")
-	e := mtlsEnv(t, ca)
-	cl := newOAuthClient(t, e, "mtls@example.com")
-	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_dns", "billing.example.com", false)
+	e, ca, cl := mtlsProject(t, "mtls@example.com", "san_dns", "billing.example.com")
+	otherCA := storetest.NewCA(t, "Other CA")
 	token := e.mtls.URL + "/oauth/token"
 
 	good := ca.Issue(t, storetest.CertOptions{DNS: []string{"billing.example.com"}})
@@ -205,10 +214,7 @@ func TestTLSClientAuth(t *testing.T) {
 
 // Failed certificate authentications count toward the lockout like wrong secrets.
 func TestTLSClientAuthLockout(t *testing.T) {
-	ca := storetest.NewCA(t, "Clients CA")
-	e := mtlsEnv(t, ca)
-	cl := newOAuthClient(t, e, "mtls-lockout@example.com")
-	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_dns", "billing.example.com", false)
+	e, ca, cl := mtlsProject(t, "mtls-lockout@example.com", "san_dns", "billing.example.com")
 	wrong := certClient(e, ca.Issue(t, storetest.CertOptions{DNS: []string{"attacker.example.com"}}))
 	var res *http.Response
 	var body string
@@ -252,10 +258,7 @@ func TestSelfSignedTLSClientAuth(t *testing.T) {
 // A real third-party client, golang.org/x/oauth2/clientcredentials, gets a token with
 // tls_client_auth through an http.Client holding the certificate.
 func TestTLSClientAuthWithOAuth2Library(t *testing.T) {
-	ca := storetest.NewCA(t, "Clients CA")
-	e := mtlsEnv(t, ca)
-	cl := newOAuthClient(t, e, "mtls-lib@example.com")
-	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "san_uri", "spiffe://example.org/billing", false)
+	e, ca, cl := mtlsProject(t, "mtls-lib@example.com", "san_uri", "spiffe://example.org/billing")
 	leaf := ca.Issue(t, storetest.CertOptions{URIs: []string{"spiffe://example.org/billing"}})
 	cfg := clientcredentials.Config{ClientID: cl.project.ID, TokenURL: e.mtls.URL + "/oauth/token",
 		AuthStyle: oauth2.AuthStyleInParams, Scopes: []string{"orders:read"}}
@@ -417,10 +420,7 @@ func TestReadmeMutualTLS(t *testing.T) {
 			t.Skipf("%s is not installed (the README's example needs it)", tool)
 		}
 	}
-	ca := storetest.NewCA(t, "Clients CA")
-	e := mtlsEnv(t, ca)
-	cl := newOAuthClient(t, e, "mtls-readme@example.com")
-	useCertificates(t, e, cl, []string{models.AuthTLSClientAuth}, "subject_dn", "CN=billing,O=Example", false)
+	e, ca, cl := mtlsProject(t, "mtls-readme@example.com", "subject_dn", "CN=billing,O=Example")
 	leaf := ca.Issue(t, storetest.CertOptions{Subject: pkix.Name{CommonName: "billing", Organization: []string{"Example"}}})
 	dir := t.TempDir()
 	leaf.WriteFiles(t, dir, "client")
