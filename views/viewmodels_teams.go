@@ -341,14 +341,15 @@ type SettingsForm struct {
 	RequireDPoP bool
 	// AccessTokenFormat is the radio group "access_token_format": jwt or reference.
 	AccessTokenFormat string
+	Errors            map[string]string
+	Saved             bool
+
 	// TLSAuthField (select "tls_auth_field", TLSAuthFields) and TLSAuthValue (input
 	// "tls_auth_value") are the tls_client_auth rule; CertificateBoundTokens the
 	// checkbox "certificate_bound_tokens".
 	TLSAuthField, TLSAuthValue string
 	TLSAuthFields              []Option
 	CertificateBoundTokens     bool
-	Errors                     map[string]string
-	Saved                      bool
 
 	// RefreshTokens is the select "refresh_tokens" (RefreshOptions); RefreshIdleDays
 	// and RefreshAbsoluteDays the lifetimes "refresh_idle_days" and

@@ -24,6 +24,7 @@ type projectPatch struct {
 	RefreshIdleDays       *int      `json:"refresh_idle_days"`
 	RefreshAbsoluteDays   *int      `json:"refresh_absolute_days"`
 	RequireDPoP           *bool     `json:"require_dpop"`
+
 	// TLSClientAuth sets the tls_client_auth rule (field and value "" clear it).
 	TLSClientAuth          *tlsClientAuthJSON `json:"tls_client_auth"`
 	CertificateBoundTokens *bool              `json:"tls_client_certificate_bound_access_tokens"`

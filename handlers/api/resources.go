@@ -30,27 +30,29 @@ type memberJSON struct {
 }
 
 type projectJSON struct {
-	ID           string   `json:"id"`
-	TeamID       string   `json:"team_id"`
-	Name         string   `json:"name"`
-	Description  string   `json:"description"`
-	ClientID     string   `json:"client_id"`
-	GrantTypes   []string `json:"grant_types"`
-	AuthMethods  []string `json:"auth_methods"`
-	RedirectURIs []string `json:"redirect_uris"`
-	PublicClient bool     `json:"public_client"`
-	RequirePAR   bool     `json:"require_pushed_authorization_requests"`
-	RequireDPoP  bool     `json:"require_dpop"`
-	// TLSClientAuth is the tls_client_auth rule (nil: none).
+	ID                    string    `json:"id"`
+	TeamID                string    `json:"team_id"`
+	Name                  string    `json:"name"`
+	Description           string    `json:"description"`
+	ClientID              string    `json:"client_id"`
+	GrantTypes            []string  `json:"grant_types"`
+	AuthMethods           []string  `json:"auth_methods"`
+	RedirectURIs          []string  `json:"redirect_uris"`
+	PublicClient          bool      `json:"public_client"`
+	RequirePAR            bool      `json:"require_pushed_authorization_requests"`
+	RequireDPoP           bool      `json:"require_dpop"`
+	RefreshTokens         string    `json:"refresh_tokens"`
+	RefreshIdleDays       int       `json:"refresh_idle_days"`
+	RefreshAbsoluteDays   int       `json:"refresh_absolute_days"`
+	AccessTokenTTLMinutes int       `json:"access_token_ttl_minutes"`
+	AccessTokenFormat     string    `json:"access_token_format"`
+	CreatedAt             time.Time `json:"created_at"`
+	UpdatedAt             time.Time `json:"updated_at"`
+
+	// The mutual-TLS settings (RFC 8705): the tls_client_auth rule (nil: none), and
+	// whether tokens are bound to the client's certificate.
 	TLSClientAuth          *tlsClientAuthJSON `json:"tls_client_auth"`
 	CertificateBoundTokens bool               `json:"tls_client_certificate_bound_access_tokens"`
-	RefreshTokens          string             `json:"refresh_tokens"`
-	RefreshIdleDays        int                `json:"refresh_idle_days"`
-	RefreshAbsoluteDays    int                `json:"refresh_absolute_days"`
-	AccessTokenTTLMinutes  int                `json:"access_token_ttl_minutes"`
-	AccessTokenFormat      string             `json:"access_token_format"`
-	CreatedAt              time.Time          `json:"created_at"`
-	UpdatedAt              time.Time          `json:"updated_at"`
 }
 
 // tlsClientAuthJSON is a tls_client_auth rule: the certificate field and its value.
@@ -71,9 +73,10 @@ func projectOf(p *models.Project) projectJSON {
 	return projectJSON{ID: p.ID, TeamID: p.TeamID, Name: p.Name, Description: p.Description, ClientID: p.ClientID(),
 		GrantTypes: fields(p.GrantTypes), AuthMethods: fields(p.AuthMethods), RedirectURIs: fields(p.RedirectURIs),
 		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, RequireDPoP: p.RequireDPoP, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
-		AccessTokenFormat: p.AccessTokenFormat, TLSClientAuth: tlsClientAuthOf(p), CertificateBoundTokens: p.CertificateBoundTokens,
-		RefreshTokens: p.RefreshTokens, RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
-		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+		AccessTokenFormat: p.AccessTokenFormat,
+		RefreshTokens:     p.RefreshTokens, RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+		TLSClientAuth: tlsClientAuthOf(p), CertificateBoundTokens: p.CertificateBoundTokens}
 }
 
 type apiKeyJSON struct {
