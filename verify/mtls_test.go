@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -211,4 +212,29 @@ func TestMTLSRefusals(t *testing.T) {
 			t.Errorf("%s: New accepted it", name)
 		}
 	}
+}
+
+// DocIssuer is a fake portal for the documentation's tests (package verify_test) on the
+// real clock: its URL, and a function minting an access token bound to a certificate's
+// x5t#S256.
+func DocIssuer(tb testing.TB) (url string, certBound func(x5t string) string) {
+	f := newIssuer(tb)
+	f.clock.mu.Lock()
+	f.clock.t = time.Now()
+	f.clock.mu.Unlock()
+	n := 0
+	return f.url, func(x5t string) string {
+		n++
+		return f.accessTokenWith(func(c map[string]any) {
+			c["cnf"] = map[string]any{"x5t#S256": x5t}
+			c["jti"] = "at_doc_" + strconv.Itoa(n)
+		})
+	}
+}
+
+// DocClientCert is a fresh self-signed certificate and its x5t#S256, for the
+// documentation's tests.
+func DocClientCert(tb testing.TB, name string) (tls.Certificate, string) {
+	c := newTestClientCert(tb, name)
+	return c.tls, c.x5t
 }
