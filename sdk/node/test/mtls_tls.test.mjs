@@ -2,11 +2,13 @@
 // https.createServer({requestCert: true, rejectUnauthorized: false}) with the gatehouse
 // middleware, called by clients presenting a certificate, another one, or none; and
 // the same app behind a trusted proxy address, where the Client-Cert header counts and
-// a forged one from elsewhere does not. The certificates come from the openssl command.
+// a forged one from elsewhere does not; examples/mtls.mjs (the README's example) as a
+// process. The certificates come from the openssl command.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import express from 'express';
 
 import { certThumbprint, createVerifier } from '../src/index.js';
 import * as ex from '../src/express.js';
-import { FakeIssuer, silent } from './helpers.mjs';
+import { Clock, FakeIssuer, serveIssuer, silent, startExample } from './helpers.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-mtls-'));
 let haveOpenSSL = true;
@@ -77,10 +79,11 @@ function get(port, token, cert, headers = {}) {
 
 let port;
 let proxyPort;
+let serverCert;
 
 before(async () => {
   if (skip) return;
-  const serverCert = newCert('server');
+  serverCert = newCert('server');
   alice = newCert('alice');
   mallory = newCert('mallory');
   verifier = await createVerifier(f.url, { audience: 'orders-api', fetch: f.fetch, now: f.clock.now, logger: silent, trustedProxies: ['10.0.0.0/8'] });
@@ -136,4 +139,34 @@ test('TLS behind a trusted proxy: the Client-Cert header is the certificate, the
   r = await get(proxyPort, tok, null, { 'client-cert': 'not a byte sequence' });
   assert.equal(r.status, 401);
   assert.ok(r.challenge.includes('is not a certificate'), r.challenge);
+});
+
+test('examples/mtls.mjs, shown in the README, serves certificate-bound tokens over TLS', { skip }, async () => {
+  const example = readFileSync(new URL('../examples/mtls.mjs', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  assert.ok(readme.includes(`\`\`\`js\n${example}\`\`\``), 'the README shows examples/mtls.mjs as it is');
+  const portal = await serveIssuer({ clock: new Clock('real') });
+  const keyFile = join(dir, 'example.key');
+  const certFile = join(dir, 'example.pem');
+  writeFileSync(keyFile, serverCert.key);
+  writeFileSync(certFile, serverCert.cert);
+  const api = await startExample('mtls.mjs', portal.issuer.url, { TLS_KEY: keyFile, TLS_CERT: certFile });
+  try {
+    const p = Number(new URL(api.url).port);
+    const tok = portal.issuer.accessToken((cl) => { cl.cnf = { 'x5t#S256': certThumbprint(alice.der) }; });
+    let r = await get(p, tok, alice);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(JSON.parse(r.body), { project: 'prj_orders', certBound: true, certThumbprint: certThumbprint(alice.der) });
+    r = await get(p, tok, mallory);
+    assert.equal(r.status, 401);
+    assert.match(r.challenge, /error="invalid_token"/);
+    r = await get(p, portal.issuer.accessToken(), null);
+    assert.equal(r.status, 200, r.body);
+    api.child.kill('SIGTERM');
+    const [code] = await once(api.child, 'exit');
+    assert.equal(code, 0, api.stderr());
+  } finally {
+    if (api.child.exitCode === null) api.child.kill('SIGKILL');
+    await portal.close();
+  }
 });
