@@ -14,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import express from 'express';
+import Fastify from 'fastify';
 
 import { certThumbprint, createVerifier } from '../src/index.js';
 import * as ex from '../src/express.js';
+import * as fa from '../src/fastify.js';
 import { Clock, FakeIssuer, serveIssuer, silent, startExample } from './helpers.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-mtls-'));
@@ -139,6 +141,25 @@ test('TLS behind a trusted proxy: the Client-Cert header is the certificate, the
   r = await get(proxyPort, tok, null, { 'client-cert': 'not a byte sequence' });
   assert.equal(r.status, 401);
   assert.ok(r.challenge.includes('is not a certificate'), r.challenge);
+});
+
+test('Fastify over TLS: the certificate of request.socket', { skip }, async () => {
+  const app = Fastify({ https: { key: serverCert.key, cert: serverCert.cert, requestCert: true, rejectUnauthorized: false } });
+  app.addHook('preHandler', fa.gatehouse(verifier));
+  app.get('/orders', async (request) => ({ certThumbprint: request.gatehouse.certThumbprint }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const p = app.server.address().port;
+    const tok = bound(alice);
+    let r = await get(p, tok, alice);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(JSON.parse(r.body), { certThumbprint: certThumbprint(alice.der) });
+    r = await get(p, tok, mallory);
+    assert.equal(r.status, 401);
+    assert.match(r.challenge, /^Bearer realm="orders-api", error="invalid_token", error_description="the request's client certificate is not the one/);
+  } finally {
+    await app.close();
+  }
 });
 
 test('examples/mtls.mjs, shown in the README, serves certificate-bound tokens over TLS', { skip }, async () => {
