@@ -10,10 +10,10 @@ import json
 import ssl
 import unittest
 
-import gatehouse_verify as gv
 from gatehouse_verify.asgi import VerifyMiddleware, principal
 
 from .test_conformance import Web, load_vectors, verifier_for
+from .test_dpop_conformance import run_request_cases
 
 
 async def _echo(scope, receive, send):
@@ -88,29 +88,19 @@ class MTLSConformanceTest(unittest.TestCase):
 
     def test_mtls_vectors_through_verify_request(self):
         vectors = load_vectors()
-        for case in vectors["mtls_cases"]:
-            with self.subTest(case["name"]):
-                v = self._verifier(vectors, case)
-                try:
-                    for i, r in enumerate(case["requests"]):
-                        headers = [("Authorization", "%s %s" % (r["scheme"], case["token"]))]
-                        headers += [("DPoP", p) for p in r["dpop"] or []]
-                        headers += list((r["headers"] or {}).items())
-                        der = base64.b64decode(r["tls_client_cert"]) if r["tls_client_cert"] else None
-                        try:
-                            p = v.verify_request(r["method"], r["url"], headers, remote_addr=r["remote_addr"], tls_client_cert=der)
-                            got = ("valid", p.cert_thumbprint, p.cert_bound, p.dpop_thumbprint)
-                        except gv.VerifyError as e:
-                            got = ("error", e.code)
-                        want = r["expect"]
-                        if want["valid"]:
-                            cert = want.get("cert_thumbprint", "")
-                            self.assertEqual(got, ("valid", cert, cert != "", want.get("dpop_thumbprint", "")), "request %d" % i)
-                        else:
-                            self.assertEqual(got, ("error", want["error"]), "request %d" % i)
-                finally:
-                    v.close()
 
+        def send(v, case, r):
+            headers = [("Authorization", "%s %s" % (r["scheme"], case["token"]))]
+            headers += [("DPoP", p) for p in r["dpop"] or []]
+            headers += list((r["headers"] or {}).items())
+            der = base64.b64decode(r["tls_client_cert"]) if r["tls_client_cert"] else None
+            return v.verify_request(r["method"], r["url"], headers, remote_addr=r["remote_addr"], tls_client_cert=der)
+
+        run_request_cases(
+            self, vectors["mtls_cases"], lambda case: self._verifier(vectors, case), send,
+            lambda p: (p.cert_thumbprint, p.cert_bound, p.dpop_thumbprint),
+            lambda w: (w.get("cert_thumbprint", ""), w.get("cert_thumbprint", "") != "", w.get("dpop_thumbprint", "")),
+        )
 
 if __name__ == "__main__":
     unittest.main()
