@@ -13,25 +13,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
-// refreshTokenLen is the length of a refresh token: the prefix and 32 random bytes in
-// lower-case base32.
-var refreshTokenLen = len(models.RefreshTokenPrefix) + len(models.RandomToken(32))
-
 // newRefreshToken returns a fresh refresh token.
-func newRefreshToken() string { return models.RefreshTokenPrefix + models.RandomToken(32) }
+func newRefreshToken() string { return models.NewRefreshToken() }
 
 // wellFormedRefreshToken reports whether t could be one of ours, before any lookup.
-func wellFormedRefreshToken(t string) bool {
-	if len(t) != refreshTokenLen || !strings.HasPrefix(t, models.RefreshTokenPrefix) {
-		return false
-	}
-	for _, c := range t[len(models.RefreshTokenPrefix):] {
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
+func wellFormedRefreshToken(t string) bool { return models.WellFormedRefreshToken(t) }
 
 // errBadRefresh is the answer for a refresh token that is unknown, another client's,
 // expired, rotated or revoked: invalid_grant, with why when telling it reveals nothing

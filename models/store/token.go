@@ -158,8 +158,9 @@ var inactive = &models.Introspection{Active: false}
 // Introspect answers for a token presented by caller (an authenticated project): API
 // keys and access tokens valid now that were issued to a project of the caller's team,
 // or that are for an API the caller's team owns (a resource server introspecting what
-// it receives), are active; everything else — garbage, expired, revoked, another team's
-// for another team's API — is inactive.
+// it receives), are active, and so is a current refresh token presented by its own
+// client; everything else — garbage, expired, revoked, another team's for another
+// team's API — is inactive.
 func (s *Store) Introspect(ctx context.Context, caller *models.Project, token string) (*models.Introspection, error) {
 	if s.signer == nil {
 		return nil, models.ErrSigningUnavailable
@@ -167,6 +168,9 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 	token = strings.TrimSpace(token)
 	if models.LooksLikeReferenceToken(token) {
 		return s.introspectReference(ctx, caller, token)
+	}
+	if strings.HasPrefix(token, models.RefreshTokenPrefix) {
+		return s.introspectRefresh(ctx, caller, token)
 	}
 	now := s.now()
 	var ak models.APIKeyClaims
