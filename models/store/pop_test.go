@@ -211,7 +211,7 @@ func TestRefreshDPoPBinding(t *testing.T) {
 		f := newCodeFixture(t, s) // a public client
 		key, other := newPoPPublicKey(t, "P-256").jkt, newPoPPublicKey(t, "Ed25519").jkt
 		withKey, withOther := models.WithDPoPKey(ctx, key), models.WithDPoPKey(ctx, other)
-		first := f.authorizedIn(t, s, withKey, "orders:read offline_access")
+		first := f.authorizedIn(withKey, t, s, "orders:read offline_access")
 		if jkt, _, _ := refreshRow(t, s, first.RefreshToken); jkt != key {
 			t.Fatalf("the public client's refresh token is bound to %q, want %s", jkt, key)
 		}
@@ -264,7 +264,7 @@ func TestRefreshDPoPBinding(t *testing.T) {
 		if f.p, err = s.AuthorizationClient(ctx, f.p.ID); err != nil {
 			t.Fatal(err)
 		}
-		conf := f.authorizedIn(t, s, withKey, "orders:read offline_access")
+		conf := f.authorizedIn(withKey, t, s, "orders:read offline_access")
 		if jkt, _, _ := refreshRow(t, s, conf.RefreshToken); jkt != "" || conf.DPoPJKT != key {
 			t.Errorf("confidential client: refresh token bound to %q (want unbound), access token to %q (want %s)", jkt, conf.DPoPJKT, key)
 		}

@@ -20,11 +20,11 @@ import (
 // redemption.
 func (f *codeFixture) authorized(t *testing.T, s *store.Store, scope string) *models.IssuedToken {
 	t.Helper()
-	return f.authorizedIn(t, s, context.Background(), scope)
+	return f.authorizedIn(context.Background(), t, s, scope)
 }
 
-// authorizedIn is authorized with the code redeemed in ctx (which may carry a DPoP key).
-func (f *codeFixture) authorizedIn(t *testing.T, s *store.Store, ctx context.Context, scope string) *models.IssuedToken {
+// authorizedIn is authorized with the code redeemed in ctx (a certificate binding).
+func (f *codeFixture) authorizedIn(ctx context.Context, t *testing.T, s *store.Store, scope string) *models.IssuedToken {
 	t.Helper()
 	a, err := s.PrepareAuthorization(ctx, f.p, nil, scope)
 	if err != nil {
