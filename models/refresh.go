@@ -85,6 +85,8 @@ type RefreshToken struct {
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
 	RevokedReason   string
+	// Vault marks a family kept in the credentials vault: its token was never handed out.
+	Vault bool
 }
 
 // RefreshFamily is a user's active refresh family as the project's admins see it.

@@ -53,6 +53,10 @@ type Metadata struct {
 	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may
 	// name in its act chain (RFC 8693).
 	TokenExchangeMaxDepth int `json:"token_exchange_max_depth"`
+	// TokenExchangeSubjectTokenTypes are the subject_token_type values token exchange
+	// accepts: access tokens this server issued, and a user's delegation kept in the
+	// credentials vault (models.TokenTypeDelegation).
+	TokenExchangeSubjectTokenTypes []string `json:"token_exchange_subject_token_types_supported"`
 }
 
 // metadataDocument builds the document for this portal.
@@ -91,6 +95,7 @@ func (h *Handler) metadataDocument() Metadata {
 		SigningAlgValuesSupported:               models.SigningAlgs,
 		StatusListURIPrefix:                     base + "/statuslists/",
 		TokenExchangeMaxDepth:                   h.Store.TokenExchangeMaxDepth(),
+		TokenExchangeSubjectTokenTypes:          []string{models.TokenTypeAccessToken, models.TokenTypeJWT, models.TokenTypeDelegation},
 	}
 }
 

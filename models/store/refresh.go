@@ -46,7 +46,7 @@ const unknownRefresh = "the refresh token is unknown, expired or revoked"
 // client authenticated as comes from the issuance query, which does not carry them).
 func refreshSettings(db *gorm.DB, projectID string) (*models.Project, error) {
 	var p models.Project
-	err := db.Select("id", "refresh_tokens", "refresh_idle_ttl", "refresh_absolute_ttl").Where("id = ?", projectID).Take(&p).Error
+	err := db.Select("id", "refresh_tokens", "refresh_idle_ttl", "refresh_absolute_ttl", "vault").Where("id = ?", projectID).Take(&p).Error
 	return &p, notFound(err)
 }
 
@@ -63,7 +63,9 @@ func refreshExpiry(now time.Time, idle time.Duration, familyEnd time.Time) time.
 // project's policy gives one: always, or when the user allowed offline_access. It starts
 // a family that lives the project's absolute lifetime. In the same transaction the code
 // is checked not to have been replayed meanwhile: a replay revokes the families of its
-// code, and one recorded before this family existed must not miss it.
+// code, and one recorded before this family existed must not miss it. A project in
+// vault mode keeps the family (vault) and hands out only its id (the delegation a
+// service names at token exchange): the token itself is dropped unseen.
 func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *models.AuthorizationCode, tok *models.IssuedToken) error {
 	set, err := refreshSettings(s.db.WithContext(ctx), p.ID)
 	if err != nil {
@@ -82,7 +84,7 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 	rt := models.RefreshToken{Hash: models.SHA256Hex(token), FamilyID: newID("rtf"), ProjectID: p.ID, UserID: ac.UserID, APIID: ac.APIID,
 		Scopes: ac.Scopes, IdentityScopes: ac.IdentityScopes, AuthTime: ac.AuthTime, ACR: ac.ACR, AMR: ac.AMR, CodeHash: ac.Hash,
 		FamilyCreatedAt: now, CreatedAt: now, ExpiresAt: refreshExpiry(now, time.Duration(set.RefreshIdleTTL)*time.Second, familyEnd),
-		FamilyExpiresAt: familyEnd}
+		FamilyExpiresAt: familyEnd, Vault: set.Vault}
 	replayed := false
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		// Locks the code's row: a replay waits for this family, or this sees the replay.
@@ -101,6 +103,10 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 	}
 	if replayed {
 		return errBadCode("the code is unknown, expired or already used")
+	}
+	if set.Vault {
+		tok.Delegation = rt.FamilyID
+		return nil
 	}
 	tok.RefreshToken = token
 	return nil
