@@ -70,3 +70,12 @@ type VaultAccess struct {
 	Uses       int
 	LastUsedAt *time.Time
 }
+
+// VaultableAPI is an API a project's credentials grants may name, with the scopes they
+// may carry at most.
+type VaultableAPI struct {
+	ID         string
+	Name       string
+	Identifier string
+	Scopes     []string `gorm:"-"`
+}

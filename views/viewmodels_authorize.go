@@ -42,6 +42,8 @@ type ConsentRow struct {
 	APIID, APIName               string
 	Scopes                       []string
 	UpdatedAt                    time.Time
+	// Offline are the services using the app's delegation kept in the credentials vault.
+	Offline []VaultUseRow
 }
 
 // IdentityScopeDescription says what an identity scope lets an app know or do, as the

@@ -15,21 +15,27 @@ import (
 // SetProjectVault turns the credentials vault of a project on or off (project.update,
 // audited as project.vault). While it is on, a user who allows the app offline access
 // gets a refresh family that Gatehouse keeps: the app receives no refresh token, only the
-// delegation's id. While it is off, the vaulted delegations cannot be used.
-func (s *Store) SetProjectVault(ctx context.Context, actor models.Actor, projectID string, on bool) error {
+// delegation's id. While it is off, the vaulted delegations cannot be used. on nil is a
+// validation error, once the actor is authorized.
+func (s *Store) SetProjectVault(ctx context.Context, actor models.Actor, projectID string, on *bool) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
 			return err
 		}
-		if p.Vault == on {
+		if on == nil {
+			var v models.ValidationError
+			v.Add("enabled", "must be true or false")
+			return &v
+		}
+		if p.Vault == *on {
 			return nil
 		}
-		if err := tx.Model(&models.Project{}).Where("id = ?", p.ID).Updates(map[string]any{"vault": on, "updated_at": s.now()}).Error; err != nil {
+		if err := tx.Model(&models.Project{}).Where("id = ?", p.ID).Updates(map[string]any{"vault": *on, "updated_at": s.now()}).Error; err != nil {
 			return err
 		}
 		return s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "project.vault", targetType: "project",
-			targetID: p.ID, target: p.Name, details: map[string]any{"vault": on}})
+			targetID: p.ID, target: p.Name, details: map[string]any{"vault": *on}})
 	})
 }
 
@@ -426,4 +432,30 @@ func (s *Store) UserVaultAccess(ctx context.Context, userID string) ([]models.Va
 		out = append(out, va)
 	}
 	return out, nil
+}
+
+// VaultableAPIs lists, for the project's credentials-grant form, the APIs the project
+// holds a grant for access tokens on with the scopes its users may delegate there (the
+// most a credentials grant may name), and the team's projects that could be services
+// (project.view).
+func (s *Store) VaultableAPIs(ctx context.Context, actor models.Actor, projectID string) ([]models.VaultableAPI, []models.Project, error) {
+	db := s.db.WithContext(ctx)
+	p, err := projectFor(db, actor, projectID, models.ActProjectView)
+	if err != nil {
+		return nil, nil, err
+	}
+	var apis []models.VaultableAPI
+	err = db.Raw(`SELECT a.id, a.name, a.identifier FROM api_grants g JOIN apis a ON a.id = g.api_id
+		WHERE g.project_id = ? AND a.accepts_access_tokens ORDER BY a.name, a.id`, p.ID).Scan(&apis).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range apis {
+		if apis[i].Scopes, _, err = s.vaultableScopes(db, p.ID, apis[i].ID); err != nil {
+			return nil, nil, err
+		}
+	}
+	var services []models.Project
+	err = db.Select("id", "name", "team_id").Where("team_id = ?", p.TeamID).Order("name, id").Find(&services).Error
+	return apis, services, err
 }

@@ -25,7 +25,7 @@ func newVaultFixture(t *testing.T, s *store.Store) *vaultFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &vaultFixture{codeFixture: newCodeFixture(t, s)}
-	if err := s.SetProjectVault(ctx, f.w.admin, f.p.ID, true); err != nil {
+	if err := s.SetProjectVault(ctx, f.w.admin, f.p.ID, ptr(true)); err != nil {
 		t.Fatal(err)
 	}
 	f.svc = exchangeProject(t, s, f.w.admin, f.w.team.ID, "Nightly sync")
@@ -237,13 +237,13 @@ func TestVaultConsentWithdrawn(t *testing.T) {
 			t.Fatalf("the other instance before: %v", err)
 		}
 		// The vault turned off: refused; on again: usable.
-		if err := s.SetProjectVault(ctx, f.w.admin, f.p.ID, false); err != nil {
+		if err := s.SetProjectVault(ctx, f.w.admin, f.p.ID, ptr(false)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.exchange(other, f.svc, ""); !isOAuth(err, models.ErrCodeInvalidGrant) {
 			t.Errorf("vault off: %v, want invalid_grant", err)
 		}
-		if err := s.SetProjectVault(ctx, f.w.admin, f.p.ID, true); err != nil {
+		if err := s.SetProjectVault(ctx, f.w.admin, f.p.ID, ptr(true)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.RevokeConsent(ctx, f.user, f.p.ID, f.api.ID); err != nil {
@@ -259,3 +259,5 @@ func TestVaultConsentWithdrawn(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }
