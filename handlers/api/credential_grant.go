@@ -12,14 +12,14 @@ import (
 
 // credentialGrantJSON is a credentials grant (the CredentialGrant schema).
 type credentialGrantJSON struct {
-	ID          string   `json:"id"`
-	ProjectID   string   `json:"project_id"`
-	ServiceID   string   `json:"service_id"`
-	ServiceName string   `json:"service_name"`
-	APIID       string   `json:"api_id"`
-	APIName     string   `json:"api_name"`
-	Resource    string   `json:"resource"`
-	Scopes      []string `json:"scopes"`
+	ID          string    `json:"id"`
+	ProjectID   string    `json:"project_id"`
+	ServiceID   string    `json:"service_id"`
+	ServiceName string    `json:"service_name"`
+	APIID       string    `json:"api_id"`
+	APIName     string    `json:"api_name"`
+	Resource    string    `json:"resource"`
+	Scopes      []string  `json:"scopes"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
