@@ -50,7 +50,7 @@ type Issuer interface {
 	// (RFC 8693).
 	ExchangeToken(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error)
 	// ExchangeDelegation exchanges a user's delegation kept in the credentials vault for
-	// an access token for the service p, acting for the user; it returns the app the
+	// an access token for the service p, acting for the user; it returns the project the
 	// token was issued to.
 	ExchangeDelegation(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, *models.Project, error)
 }

@@ -228,15 +228,17 @@ type vaultRow struct {
 // still holds its grant on the API; the user may still delegate it. The service must
 // hold a credentials grant of the app for the API and be of the app's team.
 //
-// The token's sub is the user, client_id the app (the client the user and the API's
-// owners allowed), act the service; aud the delegation's API (resource, when sent, must
-// name it: invalid_target otherwise). Its scopes are the requested ones (none: all)
-// within the delegation's ∩ the app's grant now ∩ the API's delegable scopes ∩ the
-// credentials grant; one beyond is invalid_scope. It lives at most VaultTokenTTL (and
-// within the app's lifetime, the API's cap and the family's end); no refresh token. Each
-// use extends the family's idle lifetime (as a refresh would), is recorded for the
-// user's Connected apps and audited as vault.use in the app's team's log.
-// It returns the token and the app, to which it was issued.
+// The token's sub is the user; it is issued to the service (client_id), which must
+// hold its own grant on the API (the API's owners decide who calls their API); act names
+// the service and, nested, the app the user delegated to. aud is the delegation's API
+// (resource, when sent, must name it: invalid_target otherwise). Its scopes are the
+// requested ones (none: all) within the delegation's ∩ the app's grant now ∩ the API's
+// delegable scopes ∩ the credentials grant ∩ the service's own grant; one beyond is
+// invalid_scope. It lives at most VaultTokenTTL (and within the service's lifetime, the
+// API's cap and the family's end); no refresh token. Each use extends the family's idle
+// lifetime (as a refresh would), is recorded for the user's Connected apps and audited
+// as vault.use in the app's team's log.
+// It returns the token and the project it was issued to (the service).
 func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project, x models.TokenExchange) (*models.IssuedToken, *models.Project, error) {
 	if s.signer == nil {
 		return nil, nil, models.ErrSigningUnavailable
@@ -290,8 +292,14 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the app no longer holds a grant for the API the user allowed it")
 	}
 	g := &app.Grants[i]
+	// The service's own grant on the API: the API's owners decide who calls it, here
+	// as for any token. resource, when sent, must name the delegation's API.
 	if _, err := pickGrant([]models.IssuableGrant{*g}, x.Resources, func(*models.IssuableGrant) bool { return true }, "access tokens"); err != nil {
 		return nil, nil, oauthErr(models.ErrCodeInvalidTarget, "the delegation is for "+models.QuoteForError(g.Identifier)+": name it as the resource, or none")
+	}
+	sg, err := pickGrant(service.Grants, []string{g.Identifier}, func(g *models.IssuableGrant) bool { return bool(g.Tokens) }, "access tokens")
+	if err != nil {
+		return nil, nil, err
 	}
 	if ok, err := mayDelegate(db, d.UserID, apiID); err != nil {
 		return nil, nil, unavailable(ctx, err)
@@ -302,10 +310,10 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 	if err != nil {
 		return nil, nil, unavailable(ctx, err)
 	}
-	held, granted := strings.Fields(d.Scopes), strings.Fields(d.GrantScopes)
+	held, granted, own := strings.Fields(d.Scopes), strings.Fields(d.GrantScopes), strings.Fields(sg.Scopes)
 	var usable []string
 	for _, sc := range allowed {
-		if slices.Contains(held, sc) && slices.Contains(granted, sc) {
+		if slices.Contains(held, sc) && slices.Contains(granted, sc) && slices.Contains(own, sc) {
 			usable = append(usable, sc)
 		}
 	}
@@ -315,7 +323,7 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 		for _, sc := range want {
 			if !slices.Contains(usable, sc) {
 				return nil, nil, oauthErr(models.ErrCodeInvalidScope, "the scope "+models.QuoteForError(sc)+
-					" is not both in the user's delegation and in this client's credentials grant")
+					" is not in all of the user's delegation, this client's credentials grant and its grant on "+models.QuoteForError(g.Identifier))
 			}
 			if !slices.Contains(scopes, sc) {
 				scopes = append(scopes, sc)
@@ -323,16 +331,22 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 		}
 	}
 	if len(scopes) == 0 {
-		return nil, nil, oauthErr(models.ErrCodeInvalidScope, "none of the scopes of the user's delegation is in this client's credentials grant")
+		return nil, nil, oauthErr(models.ErrCodeInvalidScope, "no scope is in all of the user's delegation, this client's credentials grant and its grant on "+
+			models.QuoteForError(g.Identifier))
 	}
 	notAfter := now.Add(models.VaultTokenTTL)
 	if d.FamilyExpiresAt.Before(notAfter) {
 		notAfter = d.FamilyExpiresAt
 	}
 	authTime := d.AuthTime
-	tok, err := s.mintAccessToken(ctx, app, g, scopes, subject{id: d.UserID, typ: models.SubjectUser, authTime: &authTime,
-		acr: d.ACR, amr: strings.Fields(d.AMR), notAfter: notAfter,
-		act: &models.ActClaim{Subject: service.ID, SubType: models.SubjectProject}})
+	// The service acts, after the app the user delegated to: act names the service and,
+	// nested, the app (RFC 8693 §4.1, nearest actor first).
+	act := &models.ActClaim{Subject: service.ID, SubType: models.SubjectProject, Act: &models.ActClaim{Subject: app.ID, SubType: models.SubjectProject}}
+	if service.ID == app.ID {
+		act.Act = nil
+	}
+	tok, err := s.mintAccessToken(ctx, service, sg, scopes, subject{id: d.UserID, typ: models.SubjectUser, authTime: &authTime,
+		acr: d.ACR, amr: strings.Fields(d.AMR), notAfter: notAfter, act: act})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,7 +354,7 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 		return nil, nil, err
 	}
 	tok.IssuedTokenType = models.TokenTypeAccessToken
-	return tok, app, nil
+	return tok, service, nil
 }
 
 // recordVaultUse marks a use of delegation d by service: the family's last use and idle

@@ -60,6 +60,21 @@ func exchangeProject(t *testing.T, s *store.Store, admin models.Actor, teamID, n
 	return p
 }
 
+// grantService has the API's team grant the service scopes on the API (its own grant,
+// which any token for the API needs) and returns it as the token endpoint sees it.
+func (f *vaultFixture) grantService(t *testing.T, s *store.Store, scopes ...string) *models.Project {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := s.GrantAccess(ctx, f.w.admin, f.api.ID, f.svc.ID, scopes); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.AuthorizationClient(ctx, f.svc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func (f *vaultFixture) exchange(s *store.Store, svc *models.Project, scope string, resources ...string) (*models.IssuedToken, error) {
 	tok, _, err := s.ExchangeDelegation(context.Background(), svc, models.TokenExchange{SubjectToken: f.delegation, Scope: scope, Resources: resources})
 	return tok, err
@@ -148,14 +163,20 @@ func TestVaultExchange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The API's owners have not granted the service: it may not call the API.
+		if _, err := f.exchange(s, f.svc, ""); !isOAuth(err, models.ErrCodeInvalidTarget) {
+			t.Fatalf("without its own grant on the API: %v, want invalid_target", err)
+		}
+		f.svc = f.grantService(t, s, "orders:read", "orders:write")
 		tok, err := f.exchange(s, f.svc, "", "https://orders.example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := jwtClaims(t, tok.Token)
 		act, _ := c["act"].(map[string]any)
-		if c["sub"] != f.user.User.ID || c["sub_type"] != "user" || c["client_id"] != f.p.ID || c["scope"] != "orders:read" ||
-			c["aud"] != "https://orders.example.com" || act["sub"] != f.svc.ID || act["sub_type"] != "project" {
+		inner, _ := act["act"].(map[string]any)
+		if c["sub"] != f.user.User.ID || c["sub_type"] != "user" || c["client_id"] != f.svc.ID || c["scope"] != "orders:read" ||
+			c["aud"] != "https://orders.example.com" || act["sub"] != f.svc.ID || act["sub_type"] != "project" || inner["sub"] != f.p.ID {
 			t.Errorf("claims %v", c)
 		}
 		if tok.RefreshToken != "" || tok.ExpiresIn > int64(models.VaultTokenTTL/time.Second) || tok.ExpiresIn <= 0 {
@@ -228,6 +249,7 @@ func TestVaultConsentWithdrawn(t *testing.T) {
 		if _, err := s.SaveCredentialGrant(ctx, f.w.admin, f.p.ID, models.CredentialGrantInput{ServiceID: f.svc.ID, APIID: f.api.ID, Scopes: []string{"orders:read"}}); err != nil {
 			t.Fatal(err)
 		}
+		f.svc = f.grantService(t, s, "orders:read")
 		other := storetest.SameDatabase(t, s)
 		if _, err := store.NewSigner(ctx, other, s.Signer().Config()); err != nil {
 			t.Fatal(err)
