@@ -71,6 +71,9 @@ type envOptions struct {
 	leakKeysURL, leakKeysFile string
 	// dpopNonce requires server nonces in DPoP proofs at the token endpoint.
 	dpopNonce bool
+	// twinOf starts another instance of that portal: a second store on its database,
+	// signing with its keys, under its public URL.
+	twinOf *env
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -81,6 +84,9 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	e := &env{t: t, logs: &syncBuffer{}, now: time.Now().UTC()}
+	if o.twinOf != nil {
+		o.store, o.baseURL = storetest.SameDatabase(t, o.twinOf.store), o.twinOf.signer.Config().Issuer
+	}
 	e.store = o.store
 	if e.store == nil {
 		e.store = storetest.SQLite(t)
@@ -119,7 +125,13 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Cleanup(e.idp.Close)
 
 	baseURL, _ := url.Parse(base)
-	e.signer = storetest.SignerFor(t, e.store, base)
+	if o.twinOf != nil {
+		if e.signer, err = store.NewSigner(context.Background(), e.store, o.twinOf.signer.Config()); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		e.signer = storetest.SignerFor(t, e.store, base)
+	}
 	h, err := handlers.New(handlers.Config{
 		BaseURL:           baseURL,
 		OIDC:              handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},

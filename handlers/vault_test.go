@@ -1,0 +1,191 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
+	"github.com/gatehouse-dev/gatehouse/models/storetest"
+	"github.com/gatehouse-dev/gatehouse/views"
+)
+
+// vaultApp is the acApp with the credentials vault on (through its Credentials page),
+// and a service of its team, "Nightly sync": a project allowed token exchange, granted
+// orders:read and orders:write on orders-api by the API's owners, and named by the app's
+// admins for orders:read (through the page's form).
+type vaultApp struct {
+	*acApp
+	svc, svcSecret string
+}
+
+func newVaultApp(t *testing.T, opts ...func(*envOptions)) *vaultApp {
+	t.Helper()
+	ctx := context.Background()
+	a := newACApp(t, opts...)
+	e, dev := a.e, a.dev
+	post := func(path string, form url.Values) {
+		t.Helper()
+		form.Set("_csrf", dev.csrf)
+		if res := dev.b.post(path, form, nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d %s", path, res.StatusCode, readBody(res))
+		}
+	}
+	post(views.ProjectVaultPath(a.project.ID), url.Values{"vault": {"on"}})
+	svc, err := e.store.CreateProject(ctx, dev.actor, a.project.TeamID, "Nightly sync", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &vaultApp{acApp: a, svc: svc.ID, svcSecret: allowTokenExchange(t, e, dev, svc.ID, svc.Name)}
+	grantAPI(t, e, dev.actor, a.api, svc.ID, "orders:read", "orders:write")
+	post(views.CredentialGrantsPath(a.project.ID), url.Values{"service_id": {svc.ID}, "api_id": {a.api.ID}, "scopes": {"orders:read"}})
+	return v
+}
+
+// delegate has the user allow the app orders:read, orders:write and offline access
+// through the real code flow (golang.org/x/oauth2), and returns the delegation the app
+// got instead of a refresh token, and the user's sub.
+func (v *vaultApp) delegate(t *testing.T, user *member) (delegation, sub string) {
+	t.Helper()
+	tok := v.authorizeOffline(t, user.b, v.config(acRedirect, "orders:read", "orders:write", "offline_access"))
+	if tok.RefreshToken != "" {
+		t.Fatalf("vault mode: the app received a refresh token")
+	}
+	delegation, _ = tok.Extra("gatehouse_delegation").(string)
+	if !models.HasPrefixID(delegation, "rtf") {
+		t.Fatalf("gatehouse_delegation = %q, want a delegation id", delegation)
+	}
+	sub, _ = userClaims(t, tok.AccessToken)["sub"].(string)
+	return delegation, sub
+}
+
+// vaultForm is a token-exchange request for a vaulted delegation.
+func vaultForm(delegation, resource string, extra ...string) url.Values {
+	f := exchangeForm(delegation, resource, extra...)
+	f.Set("subject_token_type", models.TokenTypeDelegation)
+	return f
+}
+
+// TestCredentialsVault: from the real code flow, a service of the app's team named in a
+// credentials grant gets a short-lived token for the user that verify accepts (sub =
+// the user, acting: the service, after the app), never a refresh token; every use is
+// audited and shown to the user under Connected apps; the RFC 8693 refusals come back
+// exactly; withdrawing the consent on the account page ends it at once.
+func TestCredentialsVault(t *testing.T) {
+	v := newVaultApp(t)
+	e := v.e
+	ctx := context.Background()
+	alice := signedInMember(t, e, "alice@example.com")
+	delegation, sub := v.delegate(t, alice)
+
+	res, body, raw := oauthPost(t, e, "/oauth/token", vaultForm(delegation, v.api.Identifier), v.svc, v.svcSecret)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("exchange: %d %s", res.StatusCode, raw)
+	}
+	if _, ok := body["refresh_token"]; ok || body["issued_token_type"] != models.TokenTypeAccessToken || body["scope"] != "orders:read" {
+		t.Errorf("token response %s", raw)
+	}
+	if exp, _ := body["expires_in"].(float64); exp <= 0 || exp > models.VaultTokenTTL.Seconds() {
+		t.Errorf("expires_in %v, want at most %v", body["expires_in"], models.VaultTokenTTL)
+	}
+	at, _ := body["access_token"].(string)
+	p, err := occVerifier(t, e, v.api.Identifier).Verify(ctx, at)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if p.Subject != sub || p.ClientID != v.svc || len(p.Actors) != 2 || p.Actors[0].Subject != v.svc || p.Actors[1].Subject != v.project.ID ||
+		strings.Join(p.Scopes, " ") != "orders:read" {
+		t.Errorf("principal %+v, want Alice, acting: the service after the app, orders:read", p)
+	}
+
+	// Refused, exactly as RFC 8693 and RFC 6749 say, and nothing issued.
+	reports, err := e.store.CreateProject(ctx, v.dev.actor, v.project.TeamID, "Reports", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportsSecret := allowTokenExchange(t, e, v.dev, reports.ID, reports.Name)
+	grantAPI(t, e, v.dev.actor, v.api, reports.ID, "orders:read")
+	bob := signedInMember(t, e, "bob@example.com")
+	theirs := firstProject(t, e, bob)
+	theirSecret := allowTokenExchange(t, e, bob, theirs.ID, theirs.Name)
+	for name, tc := range map[string]struct {
+		id, secret string
+		form       url.Values
+		status     int
+		code       string
+	}{
+		"NoCredentialsGrant": {reports.ID, reportsSecret, vaultForm(delegation, v.api.Identifier), http.StatusBadRequest, models.ErrCodeInvalidGrant},
+		"AnotherTeam":        {theirs.ID, theirSecret, vaultForm(delegation, v.api.Identifier), http.StatusBadRequest, models.ErrCodeInvalidGrant},
+		"UnknownDelegation":  {v.svc, v.svcSecret, vaultForm("rtf_"+strings.Repeat("a", 26), v.api.Identifier), http.StatusBadRequest, models.ErrCodeInvalidGrant},
+		"ScopeBeyond":        {v.svc, v.svcSecret, vaultForm(delegation, v.api.Identifier, "scope", "orders:write"), http.StatusBadRequest, models.ErrCodeInvalidScope},
+		"WrongResource":      {v.svc, v.svcSecret, vaultForm(delegation, "https://billing.example.com"), http.StatusBadRequest, models.ErrCodeInvalidTarget},
+		"Impersonation":      {v.svc, v.svcSecret, vaultForm(delegation, v.api.Identifier, models.ParamImpersonate, "true"), http.StatusBadRequest, models.ErrCodeInvalidRequest},
+		"WrongSecret":        {v.svc, "wrong", vaultForm(delegation, v.api.Identifier), http.StatusUnauthorized, models.ErrCodeInvalidClient},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, _, raw := oauthPost(t, e, "/oauth/token", tc.form, tc.id, tc.secret)
+			wantOAuthError(t, res, raw, tc.status, tc.code)
+		})
+	}
+	events, _, err := e.store.AuditLog(ctx, v.dev.actor, v.project.TeamID, models.AuditFilter{Action: "vault.use"})
+	if err != nil || len(events) != 1 || events[0].TargetID != delegation || !strings.Contains(events[0].Details, v.svc) {
+		t.Errorf("vault.use events %+v %v, want the one exchange", events, err)
+	}
+
+	// The project's Credentials page shows the vault on and the service.
+	page := doc(t, v.dev.b.get(views.ProjectTabPath(v.project.ID, views.ProjectTabCredentials)))
+	if page.Find(`[data-testid="vault-on"][checked]`).Length() != 1 {
+		t.Error("the vault switch is not on")
+	}
+	if row := page.Find(`[data-testid="credential-grant-row"]`); row.Length() != 1 || !strings.Contains(row.Text(), "Nightly sync") ||
+		row.Find(`[data-testid="credential-grant-scopes"]`).Text() != "orders:read" {
+		t.Errorf("credential grants: %q", row.Text())
+	}
+	// Alice sees who acts for her offline.
+	account := doc(t, alice.b.get(views.AccountPath()))
+	use := strings.Join(strings.Fields(account.Find(`[data-testid="vault-use"]`).Text()), " ")
+	if !strings.HasPrefix(use, "Used offline by Nightly sync for "+v.api.Name+" (orders:read), last used ") {
+		t.Errorf("Connected apps: %q", use)
+	}
+
+	// She withdraws her consent: the very next exchange is refused.
+	res = alice.b.post(views.ConsentRevokePath(), url.Values{"_csrf": {alice.csrf}, "project": {v.project.ID}, "api": {v.api.ID}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("withdraw: %d %s", res.StatusCode, readBody(res))
+	}
+	res, _, raw = oauthPost(t, e, "/oauth/token", vaultForm(delegation, v.api.Identifier), v.svc, v.svcSecret)
+	wantOAuthError(t, res, raw, http.StatusBadRequest, models.ErrCodeInvalidGrant)
+	if n := doc(t, alice.b.get(views.AccountPath())).Find(`[data-testid="vault-use"]`).Length(); n != 0 {
+		t.Errorf("after the withdrawal Connected apps still shows %d offline uses", n)
+	}
+}
+
+// TestCredentialsVaultEveryInstance: a second instance of the portal (another store on
+// the same database) serves the vault, and refuses it on the very next request once the
+// user withdrew consent at the first.
+func TestCredentialsVaultEveryInstance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		v := newVaultApp(t, func(o *envOptions) { o.store = s })
+		twin := newEnv(t, func(o *envOptions) { o.twinOf = v.e })
+		alice := signedInMember(t, v.e, "alice@example.com")
+		delegation, _ := v.delegate(t, alice)
+		for name, e := range map[string]*env{"first": v.e, "second": twin} {
+			if res, _, raw := oauthPost(t, e, "/oauth/token", vaultForm(delegation, v.api.Identifier), v.svc, v.svcSecret); res.StatusCode != http.StatusOK {
+				t.Fatalf("%s instance: %d %s", name, res.StatusCode, raw)
+			}
+		}
+		res := alice.b.post(views.ConsentRevokePath(), url.Values{"_csrf": {alice.csrf}, "project": {v.project.ID}, "api": {v.api.ID}}, nil)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("withdraw: %d", res.StatusCode)
+		}
+		for name, e := range map[string]*env{"first": v.e, "second": twin} {
+			res, _, raw := oauthPost(t, e, "/oauth/token", vaultForm(delegation, v.api.Identifier), v.svc, v.svcSecret)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(raw, `"invalid_grant"`) {
+				t.Errorf("%s instance after the withdrawal: %d %s", name, res.StatusCode, raw)
+			}
+		}
+	})
+}
