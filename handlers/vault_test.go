@@ -2,10 +2,14 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/store"
@@ -188,4 +192,36 @@ func TestCredentialsVaultEveryInstance(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReadmeVault runs the README's credentials-vault example exactly as shown, with
+// bash and curl, as the service exchanging Alice's delegation.
+func TestReadmeVault(t *testing.T) {
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (the README's example needs it)", tool)
+		}
+	}
+	v := newVaultApp(t)
+	if v.api.Identifier != "orders-api" {
+		t.Fatalf("the README names the API orders-api; the fixture's is %q", v.api.Identifier)
+	}
+	delegation, sub := v.delegate(t, signedInMember(t, v.e, "alice@example.com"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", readmeBlock(t, "vault-example"))
+	cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+v.e.portal.URL, "CLIENT_ID="+v.svc, "CLIENT_SECRET="+v.svcSecret, "DELEGATION_ID="+delegation)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the README's example failed: %v\n%s", err, out)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(out, &body); err != nil {
+		t.Fatalf("the example printed %s: %v", out, err)
+	}
+	at, _ := body["access_token"].(string)
+	p, err := occVerifier(t, v.e, v.api.Identifier).Verify(context.Background(), at)
+	if _, refresh := body["refresh_token"]; err != nil || refresh || p.Subject != sub || len(p.Actors) == 0 || p.Actors[0].Subject != v.svc {
+		t.Errorf("the example's answer %s: %+v %v, want Alice's token acted on by the service, no refresh token", out, p, err)
+	}
 }
