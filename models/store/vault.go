@@ -209,11 +209,21 @@ func (s *Store) RevokeCredentialGrant(ctx context.Context, actor models.Actor, p
 var errNoDelegation = oauthErr(models.ErrCodeInvalidGrant, "the subject_token is not a delegation this client may use")
 
 // vaultRow is a vaulted delegation with the credentials grant of the asking service.
+// vaultRow is a vaulted delegation read in one query with everything an exchange
+// checks: the asking service's credentials grant, the app's settings and its grant on
+// the API (AppScopes nil: none), the API, whether the user's consent is still there, and
+// how the audit log names the user.
 type vaultRow struct {
 	models.RefreshToken
-	GrantID     string
-	GrantScopes string
-	AppTeamID   string
+	GrantID, GrantScopes              string
+	AppTeamID, AppName, AppGrantTypes string
+	AppVault                          bool
+	AppRefresh                        string
+	AppIdleTTL                        int
+	AppScopes                         *string
+	APIIdentifier, APIIdentifierKey   string
+	APITokens, Consented              bool
+	UserLabel                         string
 }
 
 // ExchangeDelegation is the credentials vault's side of token exchange: service (an
@@ -252,9 +262,14 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 	}
 	db := s.db.WithContext(ctx)
 	var rows []vaultRow
-	err := db.Raw(`SELECT r.*, g.id AS grant_id, g.scopes AS grant_scopes, p.team_id AS app_team_id
+	err := db.Raw(`SELECT r.*, g.id AS grant_id, g.scopes AS grant_scopes, p.team_id AS app_team_id, p.name AS app_name,
+		p.grant_types AS app_grant_types, p.vault AS app_vault, p.refresh_tokens AS app_refresh, p.refresh_idle_ttl AS app_idle_ttl,
+		ag.scopes AS app_scopes, a.identifier AS api_identifier, a.identifier_key AS api_identifier_key, a.accepts_access_tokens AS api_tokens,
+		EXISTS (SELECT 1 FROM consents c WHERE c.user_id = r.user_id AND c.project_id = r.project_id AND c.api_id = r.api_id) AS consented,
+		COALESCE((SELECT CASE WHEN u.email <> '' THEN u.email ELSE u.name END FROM users u WHERE u.id = r.user_id), '') AS user_label
 		FROM refresh_tokens r JOIN credential_grants g ON g.project_id = r.project_id AND g.api_id = r.api_id
-		JOIN projects p ON p.id = r.project_id
+		JOIN projects p ON p.id = r.project_id JOIN apis a ON a.id = r.api_id
+		LEFT JOIN api_grants ag ON ag.project_id = r.project_id AND ag.api_id = r.api_id
 		WHERE r.family_id = ? AND r.vault AND g.service_id = ? LIMIT 1`, familyID, service.ID).Scan(&rows).Error
 	if err != nil {
 		return nil, nil, unavailable(ctx, err)
@@ -264,34 +279,19 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 	}
 	d := rows[0]
 	now := s.now()
-	if d.RevokedAt != nil || !now.Before(d.ExpiresAt) || !now.Before(d.FamilyExpiresAt) {
-		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the delegation was revoked or has expired: the user must allow the app offline access again")
-	}
-	set, err := refreshSettings(db, d.ProjectID)
-	if err != nil {
-		return nil, nil, unavailable(ctx, err)
-	}
-	app, err := s.clientByID(ctx, d.ProjectID)
-	if err != nil {
-		return nil, nil, unavailable(ctx, err)
-	}
-	if app == nil || !set.Vault || set.RefreshTokens == models.RefreshOff || !app.AllowsGrant(models.GrantAuthorizationCode) {
-		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the app no longer keeps its users' offline access in the vault")
-	}
+	app := &models.Project{ID: d.ProjectID, TeamID: d.AppTeamID, Name: d.AppName, GrantTypes: d.AppGrantTypes}
 	apiID := *d.APIID
-	var c models.Consent
-	err = whereConsent(db, d.UserID, d.ProjectID, apiID).Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	switch {
+	case d.RevokedAt != nil || !now.Before(d.ExpiresAt) || !now.Before(d.FamilyExpiresAt):
+		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the delegation was revoked or has expired: the user must allow the app offline access again")
+	case !d.AppVault || d.AppRefresh == models.RefreshOff || !app.AllowsGrant(models.GrantAuthorizationCode):
+		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the app no longer keeps its users' offline access in the vault")
+	case !d.Consented:
 		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the user withdrew their consent to the app")
-	}
-	if err != nil {
-		return nil, nil, unavailable(ctx, err)
-	}
-	i := slices.IndexFunc(app.Grants, func(g models.IssuableGrant) bool { return g.APIID == apiID && g.Tokens })
-	if i < 0 {
+	case d.AppScopes == nil || !d.APITokens:
 		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the app no longer holds a grant for the API the user allowed it")
 	}
-	g := &app.Grants[i]
+	g := &models.IssuableGrant{APIID: apiID, Identifier: d.APIIdentifier, IdentifierKey: d.APIIdentifierKey, Scopes: *d.AppScopes, Tokens: true}
 	// The service's own grant on the API: the API's owners decide who calls it, here
 	// as for any token. resource, when sent, must name the delegation's API.
 	if _, err := pickGrant([]models.IssuableGrant{*g}, x.Resources, func(*models.IssuableGrant) bool { return true }, "access tokens"); err != nil {
@@ -306,14 +306,15 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 	} else if !ok {
 		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the user may no longer delegate access to this API")
 	}
-	allowed, _, err := s.vaultableScopes(db, d.ProjectID, apiID)
+	delegable, err := s.delegableScopes(db, apiID)
 	if err != nil {
 		return nil, nil, unavailable(ctx, err)
 	}
-	held, granted, own := strings.Fields(d.Scopes), strings.Fields(d.GrantScopes), strings.Fields(sg.Scopes)
+	held, granted, own, appHas := strings.Fields(d.Scopes), strings.Fields(d.GrantScopes), strings.Fields(sg.Scopes), strings.Fields(g.Scopes)
 	var usable []string
-	for _, sc := range allowed {
-		if slices.Contains(held, sc) && slices.Contains(granted, sc) && slices.Contains(own, sc) {
+	for _, dsc := range delegable {
+		sc := dsc.Name
+		if slices.Contains(appHas, sc) && slices.Contains(held, sc) && slices.Contains(granted, sc) && slices.Contains(own, sc) {
 			usable = append(usable, sc)
 		}
 	}
@@ -350,7 +351,7 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.recordVaultUse(ctx, service, &d, g, scopes, time.Duration(set.RefreshIdleTTL)*time.Second); err != nil {
+	if err := s.recordVaultUse(ctx, service, &d, g, scopes, time.Duration(d.AppIdleTTL)*time.Second); err != nil {
 		return nil, nil, err
 	}
 	tok.IssuedTokenType = models.TokenTypeAccessToken
@@ -380,15 +381,9 @@ func (s *Store) recordVaultUse(ctx context.Context, service *models.Project, d *
 		if err != nil {
 			return err
 		}
-		var names struct{ ProjectName, UserLabel string }
-		err = tx.Raw(`SELECT p.name AS project_name, COALESCE((SELECT CASE WHEN u.email <> '' THEN u.email ELSE u.name END
-			FROM users u WHERE u.id = ?), '') AS user_label FROM projects p WHERE p.id = ?`, d.UserID, d.ProjectID).Scan(&names).Error
-		if err != nil {
-			return err
-		}
 		return s.audit(tx, models.Actor{Client: service.ID}, event{team: d.AppTeamID, project: d.ProjectID, action: "vault.use",
-			targetType: "refresh_family", targetID: d.FamilyID, target: names.ProjectName + " → " + g.Identifier,
-			details: map[string]any{"user_id": d.UserID, "user": names.UserLabel, "service": service.Name, "service_id": service.ID,
+			targetType: "refresh_family", targetID: d.FamilyID, target: d.AppName + " → " + g.Identifier,
+			details: map[string]any{"user_id": d.UserID, "user": d.UserLabel, "service": service.Name, "service_id": service.ID,
 				"api_id": g.APIID, "scopes": strings.Join(scopes, " ")}})
 	}, false)
 	if err != nil {
