@@ -225,3 +225,55 @@ func TestReadmeVault(t *testing.T) {
 		t.Errorf("the example's answer %s: %+v %v, want Alice's token acted on by the service, no refresh token", out, p, err)
 	}
 }
+
+// TestVaultAPI: /api/v1 sets the vault and the credentials grants, answers match the
+// OpenAPI document, another team's project is refused naming the field, and each change
+// is audited.
+func TestVaultAPI(t *testing.T) {
+	v := newVaultApp(t)
+	e, dev := v.e, v.dev
+	c := &apiClient{t: t, e: e, doc: loadOpenAPI(t, e)}
+	c.token = createPATViaPage(t, dev, url.Values{"name": {"vault"}, "scope": {"write"}, "expires_in_days": {"30"}})
+	base := "/projects/" + v.project.ID
+
+	if got := c.call("PUT", base+"/vault", map[string]any{"enabled": false}, nil).want(t, http.StatusOK).json(t); got["enabled"] != false {
+		t.Errorf("vault off: %v", got)
+	}
+	c.call("PUT", base+"/vault", map[string]any{}, nil).want(t, http.StatusUnprocessableEntity)
+	c.call("PUT", base+"/vault", map[string]any{"enabled": true}, nil).want(t, http.StatusOK)
+
+	list := c.call("GET", base+"/credential-grants", nil, nil).want(t, http.StatusOK).json(t)["items"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["service_id"] != v.svc || list[0].(map[string]any)["resource"] != v.api.Identifier {
+		t.Fatalf("credential grants %v", list)
+	}
+	id := list[0].(map[string]any)["id"].(string)
+	// Widened to orders:write: the same grant.
+	g := c.call("POST", base+"/credential-grants", map[string]any{"service_id": v.svc, "api_id": v.api.ID, "scopes": []string{"orders:read", "orders:write"}}, nil).
+		want(t, http.StatusCreated).json(t)
+	if g["id"] != id || len(g["scopes"].([]any)) != 2 {
+		t.Errorf("saved again: %v", g)
+	}
+	bob := signedInMember(t, e, "bob@example.com")
+	r := c.call("POST", base+"/credential-grants", map[string]any{"service_id": firstProject(t, e, bob).ID, "api_id": v.api.ID, "scopes": []string{"orders:read"}}, nil).
+		want(t, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(r.body), "service_id") {
+		t.Errorf("another team's project: %s, want a problem naming service_id", r.body)
+	}
+	c.call("POST", base+"/credential-grants/"+id+"/revoke", nil, nil).want(t, http.StatusNoContent)
+	c.call("POST", base+"/credential-grants/"+id+"/revoke", nil, nil).want(t, http.StatusNotFound)
+
+	events, _, err := e.store.AuditLog(context.Background(), dev.actor, v.project.TeamID, models.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		if strings.HasPrefix(ev.Action, "credentials.") || ev.Action == "project.vault" {
+			got = append(got, ev.Action)
+		}
+	}
+	// Newest first: the page's vault and grant (newVaultApp), then the API's calls.
+	if want := "credentials.revoke credentials.update project.vault project.vault credentials.grant project.vault"; strings.Join(got, " ") != want {
+		t.Errorf("audited %v, want %s", got, want)
+	}
+}
