@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -27,17 +26,7 @@ func TestBrowserCredentialsVault(t *testing.T) {
 	p := startPortal(t)
 	b := newBrowser(t, chrome)
 
-	// The app's redirect URI: a loopback server that hands the query it receives over.
-	got := make(chan url.Values, 1)
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case got <- r.URL.Query():
-		default:
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><title>App</title><p data-testid="app-done">Signed in to the app.</p>`))
-	}))
-	defer app.Close()
+	app, callback := appServer(t)
 
 	// 1. The developer's first project acts for users and may exchange tokens.
 	b.open(t, p.URL+"/login", 0)
@@ -53,12 +42,7 @@ func TestBrowserCredentialsVault(t *testing.T) {
 	b.submit(t, "save the settings", testid("save-settings"), http.StatusOK)
 
 	// 2. Users may delegate the team API's first scope.
-	b.open(t, p.URL+"/apis", http.StatusOK)
-	apiPath := b.attr(t, testid("my-api-link"), "href")
-	identifier := b.text(t, testid("my-api-identifier"))
-	b.open(t, p.URL+apiPath, http.StatusOK)
-	scope := b.text(t, inScope(testid("scope-row"), testid("scope-name")))
-	b.submit(t, "let users delegate "+scope, inScope(testid("scope-row"), testid("scope-delegation-toggle")), http.StatusOK)
+	identifier, scope := delegateFirstScope(t, b, p)
 
 	// 3. On the Credentials page: a secret, the vault on, the app itself as the service.
 	b.open(t, p.URL+projectPath+"/credentials", http.StatusOK)
@@ -80,17 +64,8 @@ func TestBrowserCredentialsVault(t *testing.T) {
 	cfg := &oauth2.Config{ClientID: projectID, ClientSecret: secret, RedirectURL: app.URL + "/cb", Scopes: []string{scope, "offline_access"},
 		Endpoint: oauth2.Endpoint{AuthURL: p.URL + "/oauth/authorize", TokenURL: p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
 	verifier := oauth2.GenerateVerifier()
-	b.open(t, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", identifier)), 0)
-	b.signInDev(t, "alice@example.com", "Alice Liddell")
-	b.do(t, "wait for the consent page", chromedp.WaitVisible(chromedp.CSS(testid("consent-page"))))
-	b.submit(t, "allow", testid("consent-allow"), http.StatusOK)
-	b.do(t, "wait for the app", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
-	var q url.Values
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the app received no callback")
-	}
+	q := allowInBrowser(t, b, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", identifier)),
+		"alice@example.com", "Alice Liddell", callback)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
