@@ -401,12 +401,17 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, actor models.Actor, pro
 }
 
 // PruneRefreshTokens forgets families that ended (absolute lifetime) or were revoked
-// more than a day ago: a token of theirs presented again is unknown, and refused the
-// same.
+// more than a day ago, with their vault use counters: a token of theirs presented
+// again is unknown, and refused the same.
 func (s *Store) PruneRefreshTokens(ctx context.Context) error {
 	now := s.now()
-	return s.db.WithContext(ctx).Where("family_expires_at < ? OR revoked_at < ?", now, now.Add(-24*time.Hour)).
+	err := s.db.WithContext(ctx).Where("family_expires_at < ? OR revoked_at < ?", now, now.Add(-24*time.Hour)).
 		Delete(&models.RefreshToken{}).Error
+	if err != nil {
+		return err
+	}
+	// The credentials vault's use counters of the families forgotten.
+	return s.db.WithContext(ctx).Exec(`DELETE FROM vault_uses WHERE family_id NOT IN (SELECT family_id FROM refresh_tokens)`).Error
 }
 
 // checkRefreshPolicy validates refresh-token settings (nil: left as they are): a known

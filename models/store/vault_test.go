@@ -279,6 +279,22 @@ func TestVaultConsentWithdrawn(t *testing.T) {
 		if va, err := s.UserVaultAccess(ctx, f.user.User.ID); err != nil || len(va) != 0 {
 			t.Errorf("vault access after the withdrawal: %v, %v", va, err)
 		}
+		// A day later the family is pruned, and its use counters with it.
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM vault_uses").Scan(&n); err != nil || n != 1 {
+			t.Errorf("vault uses before pruning: %d, %v, want the one use", n, err)
+		}
+		f.clock.Advance(25 * time.Hour)
+		if err := s.PruneRefreshTokens(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow("SELECT COUNT(*) FROM vault_uses").Scan(&n); err != nil || n != 0 {
+			t.Errorf("vault uses after pruning: %d, %v", n, err)
+		}
 	})
 }
 
