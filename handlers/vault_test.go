@@ -148,6 +148,18 @@ func TestCredentialsVault(t *testing.T) {
 		row.Find(`[data-testid="credential-grant-scopes"]`).Text() != "orders:read" {
 		t.Errorf("credential grants: %q", row.Text())
 	}
+	// Naming another team's project is refused on the form, saying why, and changes nothing.
+	res = v.dev.b.post(views.CredentialGrantsPath(v.project.ID), url.Values{"_csrf": {v.dev.csrf}, "service_id": {theirs.ID},
+		"api_id": {v.api.ID}, "scopes": {"orders:read"}}, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("another team's service on the form: %d", res.StatusCode)
+	}
+	if msg := doc(t, res).Find(`#vault [data-testid="field-error"]`).First().Text(); !strings.Contains(msg, "project of this team") {
+		t.Errorf("the form's message: %q", msg)
+	}
+	if list, err := e.store.CredentialGrants(ctx, v.dev.actor, v.project.ID); err != nil || len(list) != 1 {
+		t.Errorf("credential grants after the refusal: %v %v", list, err)
+	}
 	// Alice sees who acts for her offline.
 	account := doc(t, alice.b.get(views.AccountPath()))
 	use := strings.Join(strings.Fields(account.Find(`[data-testid="vault-use"]`).Text()), " ")
