@@ -50,12 +50,16 @@ func delegateFirstScope(t *testing.T, b *browser, p *portal) (identifier, scope 
 }
 
 // allowInBrowser signs the browser, sent to an authorization URL, in as a user who
-// allows the app on the consent page, and returns the query the app received.
-func allowInBrowser(t *testing.T, b *browser, authURL, email, name string, callback func() url.Values) url.Values {
+// allows the app on the consent page (after look, when not nil, looked at it), and
+// returns the query the app received.
+func allowInBrowser(t *testing.T, b *browser, authURL, email, name string, look func(), callback func() url.Values) url.Values {
 	t.Helper()
 	b.open(t, authURL, 0)
 	b.signInDev(t, email, name)
 	b.do(t, "wait for the consent page", chromedp.WaitVisible(chromedp.CSS(testid("consent-page"))))
+	if look != nil {
+		look()
+	}
 	b.submit(t, "allow", testid("consent-allow"), http.StatusOK)
 	b.do(t, "wait for the app", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
 	return callback()

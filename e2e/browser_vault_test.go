@@ -65,7 +65,12 @@ func TestBrowserCredentialsVault(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: p.URL + "/oauth/authorize", TokenURL: p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
 	verifier := oauth2.GenerateVerifier()
 	q := allowInBrowser(t, b, cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", identifier)),
-		"alice@example.com", "Alice Liddell", callback)
+		"alice@example.com", "Alice Liddell", func() {
+			if got := b.text(t, testid("consent-vault")); !strings.Contains(got, "instead of handing it to the app") {
+				t.Errorf("the consent page about the vault: got %q", got)
+			}
+			checkFits(t, b, "vault-consent")
+		}, callback)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))

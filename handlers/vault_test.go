@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
@@ -83,6 +85,12 @@ func TestCredentialsVault(t *testing.T) {
 	e := v.e
 	ctx := context.Background()
 	alice := signedInMember(t, e, "alice@example.com")
+	// The consent page tells her who will hold her offline access.
+	cfg := v.config(acRedirect, "orders:read", "offline_access")
+	kept := doc(t, alice.b.get(v.authURL(cfg, "s", oauth2.GenerateVerifier()))).Find(`[data-testid="consent-vault"]`).Text()
+	if !strings.Contains(kept, "instead of handing it to the app") || !strings.Contains(kept, "Nightly sync") {
+		t.Errorf("the consent page about the vault: %q", kept)
+	}
 	delegation, sub := v.delegate(t, alice)
 
 	res, body, raw := oauthPost(t, e, "/oauth/token", vaultForm(delegation, v.api.Identifier), v.svc, v.svcSecret)

@@ -468,3 +468,24 @@ func (s *Store) VaultableAPIs(ctx context.Context, actor models.Actor, projectID
 	err = db.Select("id", "name", "team_id").Where("team_id = ?", p.TeamID).Order("name, id").Find(&services).Error
 	return apis, services, err
 }
+
+// VaultAtConsent says, for the consent page of an app asking for offline access to an
+// API, whether the app keeps its users' offline access in the vault and which services
+// may use it there (their names, as the user will see them under Connected apps).
+func (s *Store) VaultAtConsent(ctx context.Context, projectID, apiID string) (bool, []string, error) {
+	db := s.db.WithContext(ctx)
+	var on []bool
+	if err := db.Raw(`SELECT vault FROM projects WHERE id = ?`, projectID).Scan(&on).Error; err != nil {
+		return false, nil, unavailable(ctx, err)
+	}
+	if len(on) == 0 || !on[0] {
+		return false, nil, nil
+	}
+	var names []string
+	err := db.Raw(`SELECT s.name FROM credential_grants g JOIN projects s ON s.id = g.service_id
+		WHERE g.project_id = ? AND g.api_id = ? ORDER BY s.name, s.id`, projectID, apiID).Scan(&names).Error
+	if err != nil {
+		return false, nil, unavailable(ctx, err)
+	}
+	return true, names, nil
+}
