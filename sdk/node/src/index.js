@@ -1027,10 +1027,11 @@ export class Verifier {
   /**
    * Checks a status event (the compact JWS of an SSE status event, and the SSE id it came
    * with, or null) by the feed's rules and applies it: true when it set a bit of a cached
-   * list, false when it is for a list this verifier does not hold. Throws a VerifyError
-   * for an event that must not be applied (forged, wrong typ, iss or uri, idx outside
-   * the list, a status other than 1, a replayed seq). The feed calls it; so can a
-   * program that receives events another way.
+   * list; false for a genuine event with nothing to do (a list this verifier does not
+   * hold, a status other than 1, a seq already taken). Throws a VerifyError for an event
+   * that must not be applied: forged, wrong typ, iss or uri, idx outside the list, a seq
+   * that is not its SSE id. The feed calls it; so can a program that receives events
+   * another way.
    * @param {string} jws
    * @param {string|null} [id]
    * @returns {Promise<boolean>}
@@ -1047,17 +1048,14 @@ export class Verifier {
     if (!cl.uri.startsWith(prefix) || !cl.uri.startsWith(this.#listPrefix) || !listName(cl.uri.slice(this.#listPrefix.length))) {
       throw new StatusUnavailableError(`event for ${JSON.stringify(truncate(cl.uri, 100))}, not a list of the issuer`);
     }
-    if (cl.status !== 1) throw new ClaimsError(`event status ${cl.status}: only 1 (revoked) is applied`);
     if (id !== null && id !== String(cl.seq)) throw new ClaimsError(`event seq ${cl.seq} under SSE id ${JSON.stringify(truncate(id, 40))}`);
-    if (this.#seqs.seen(cl.seq)) throw new ClaimsError(`event seq ${cl.seq} replayed`);
     const e = this.#lists.get(cl.uri);
     const l = e?.current ?? null;
-    if (e === undefined || l === null) {
-      this.#seqs.take(cl.seq);
-      return false;
-    }
-    if (statusBit(l.bits, cl.idx) === undefined) throw new StatusUnavailableError(`event index ${cl.idx} is outside the list`);
+    if (l !== null && statusBit(l.bits, cl.idx) === undefined) throw new StatusUnavailableError(`event index ${cl.idx} is outside the list`);
+    // A genuine event from here on. Replayed, for a list not held, or not a revocation: nothing to do.
+    if (this.#seqs.seen(cl.seq)) return false;
     this.#seqs.take(cl.seq);
+    if (e === undefined || l === null || cl.status !== 1) return false;
     l.bits[cl.idx >> 3] |= 1 << (cl.idx & 7);
     if (e.pushed.size < MAX_PUSHED || e.pushed.has(cl.idx)) e.pushed.set(cl.idx, Math.max(cl.ver, e.pushed.get(cl.idx) ?? cl.ver));
     const now = this.#now();
