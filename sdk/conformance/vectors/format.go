@@ -87,6 +87,9 @@ type File struct {
 	// DPoPCases are sender-constrained tokens presented with HTTP requests (RFC 9449):
 	// a verifier that checks DPoP runs them; one that does not yet may skip them.
 	DPoPCases []DPoPCase `json:"dpop_cases,omitempty"`
+	// FeedCases are events of the revocation feed delivered to a verifier holding a
+	// list (feed.go).
+	FeedCases []FeedCase `json:"feed_cases,omitempty"`
 }
 
 // The reasons of DPoP cases, besides Codes: a bad or missing proof for a bound token
@@ -319,6 +322,28 @@ func (f *File) Validate() error {
 			known := slices.Contains(Codes, r.Expect.Error) || r.Expect.Error == CodeDPoPProof || r.Expect.Error == CodeDPoPBound
 			if r.Expect.Valid == (r.Expect.Error != "") || (!r.Expect.Valid && !known) || (r.Scheme != "DPoP" && r.Scheme != "Bearer") {
 				return fmt.Errorf("vectors: DPoP case %q: a request needs a scheme and either valid or a known error", c.Name)
+			}
+		}
+	}
+	return f.validateFeed(seen)
+}
+
+// validateFeed checks the feed cases: unique names, events of type status, checks
+// that expect an answer of Codes.
+func (f *File) validateFeed(seen map[string]bool) error {
+	for _, c := range f.FeedCases {
+		if c.Name == "" || seen[c.Name] || len(c.Events) == 0 || len(c.Checks) == 0 || c.Options.Audience == "" || c.Rejected > len(c.Events) {
+			return fmt.Errorf("vectors: feed case %q: needs a unique name, an audience, events and checks", c.Name)
+		}
+		seen[c.Name] = true
+		for _, e := range c.Events {
+			if e.Event != "status" || !utf8.ValidString(e.Data) {
+				return fmt.Errorf("vectors: feed case %q: events are of type status, in UTF-8", c.Name)
+			}
+		}
+		for _, k := range c.Checks {
+			if k.Expect.Valid == (k.Expect.Error != "") || (!k.Expect.Valid && !slices.Contains(Codes, k.Expect.Error)) {
+				return fmt.Errorf("vectors: feed case %q: a check needs either valid or a known error", c.Name)
 			}
 		}
 	}
