@@ -54,6 +54,14 @@ export interface VerifierOptions {
   /** How many DPoP proofs (jti) are remembered to refuse replays (default 100000). */
   dpopReplayCacheSize?: number;
   /**
+   * Subscribe to the issuer's revocation feed (status_list_events_endpoint in its
+   * metadata; one SSE connection per verifier): revocations are applied to the cached
+   * status lists as they happen, the periodic list fetch staying on. Default true.
+   */
+  statusEvents?: boolean;
+  /** Drop and reconnect the feed after this long without a byte, heartbeats included (default 45000). */
+  statusEventsIdleTimeoutMs?: number;
+  /**
    * The URL of this API's RFC 9728 protected resource metadata (on its own host:
    * https://api.example.com/.well-known/oauth-protected-resource/v1 for
    * https://api.example.com/v1). The gatehouse middleware's 401s, and sendError/replyError,
@@ -145,6 +153,20 @@ export interface VerifierStats {
   failOpen: number;
   /** The cache's current size. */
   cachedCredentials: number;
+  /** The revocation feed's connection is open. */
+  feedConnected: boolean;
+  /** Status events that set a bit of a cached list. */
+  feedEventsApplied: number;
+  /** Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds. */
+  feedEventsRejected: number;
+  /** When the last event was applied (null: none yet). */
+  feedLastEventAt: Date | null;
+  /** How late the last applied event arrived: its receipt minus its iat, in ms (null: none yet). */
+  feedLagMs: number | null;
+  /** Connections made after the first. */
+  feedReconnects: number;
+  /** reset events received (every cached list fetched again). */
+  feedResets: number;
 }
 
 /** A request, a fetch Headers, or a plain object of header names to values. */
@@ -173,6 +195,12 @@ export declare class Verifier {
   stats(): VerifierStats;
   /** One background refresh pass now; resolves to the ms until something is next due. */
   refresh(): Promise<number>;
+  /**
+   * Checks a status event (its compact JWS and SSE id) by the feed's rules and applies
+   * it: true when it set a bit of a cached list, false for a genuine event with nothing
+   * to do; rejects with a VerifyError for an event that must not be applied.
+   */
+  applyStatusEvent(jws: string, id?: string | null): Promise<boolean>;
   /** Stops the background refreshes and aborts fetches in flight. */
   close(): Promise<void>;
 }
