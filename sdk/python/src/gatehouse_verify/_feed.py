@@ -239,23 +239,25 @@ class _HTTPStream:
     """An http.client response read chunk by chunk; abort() (from another thread)
     interrupts a read in progress."""
 
-    def __init__(self, conn: http.client.HTTPConnection, res: http.client.HTTPResponse):
-        self._conn, self._res = conn, res
+    def __init__(self, conn: http.client.HTTPConnection, sock: socket.socket, res: http.client.HTTPResponse):
+        # The socket is kept: getresponse() detaches it from conn when the response ends
+        # with the connection (HTTP/1.0, Connection: close).
+        self._conn, self._sock, self._res = conn, sock, res
 
     def read1(self, n: int) -> bytes:
         return self._res.read1(n)
 
     def abort(self) -> None:
-        sock = self._conn.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self) -> None:
         self.abort()
+        self._res.close()
         self._conn.close()
+        self._sock.close()
 
 
 def http_open(url: str, headers: Dict[str, str], connect_timeout: float, idle_timeout: float) -> Tuple[int, Mapping[str, str], Any]:
@@ -267,13 +269,13 @@ def http_open(url: str, headers: Dict[str, str], connect_timeout: float, idle_ti
     try:
         path = (u.path or "/") + ("?" + u.query if u.query else "")
         conn.request("GET", path, headers=dict(headers, **{"User-Agent": _USER_AGENT}))
+        sock = conn.sock
         res = conn.getresponse()
-        if conn.sock is not None:
-            conn.sock.settimeout(idle_timeout)
+        sock.settimeout(idle_timeout)
     except BaseException:
         conn.close()
         raise
-    return res.status, {k.lower(): v for k, v in res.getheaders()}, _HTTPStream(conn, res)
+    return res.status, {k.lower(): v for k, v in res.getheaders()}, _HTTPStream(conn, sock, res)
 
 
 class Subscriber:
