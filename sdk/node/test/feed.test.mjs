@@ -3,12 +3,11 @@
 // Orderings are asserted (the server's list GETs counted), never times.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, describe, test } from 'node:test';
 
 import { createVerifier, RevokedError } from '../src/index.js';
 import { backoff, retryAfter, SSEParser } from '../src/feed.js';
-import { Clock, eventually, FakeIssuer, newKey, silent } from './helpers.mjs';
+import { eventually, newKey, servePortal, silent } from './helpers.mjs';
 
 describe('SSE parser', () => {
   const parse = (...chunks) => {
@@ -64,67 +63,6 @@ describe('SSE parser', () => {
     }
   });
 });
-
-/**
- * The fake issuer over HTTP on 127.0.0.1, its metadata offering the feed. Each feed
- * connection is recorded and handed to onEvents (the default opens the stream with
- * retry: 20 and keeps it open).
- */
-async function servePortal(opts = {}) {
-  const server = createServer();
-  const sockets = new Set();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const issuer = new FakeIssuer({ clock: new Clock('real'), ...opts, url: `http://127.0.0.1:${server.address().port}` });
-  issuer.metadataExtra = { status_list_events_endpoint: `${issuer.url}/statuslists/events` };
-  const portal = {
-    issuer,
-    /** @type {{req: any, res: any, lastEventId: string, closed: boolean}[]} */
-    conns: [],
-    onEvents: (conn) => {
-      conn.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-      conn.res.write('retry: 20\n\n');
-    },
-    listGets: (id = 'sl_1') => issuer.hit(`/statuslists/${id}`),
-    /** The connection being served (the last one). */
-    get conn() {
-      return this.conns.at(-1);
-    },
-    send(text) {
-      this.conn.res.write(text);
-    },
-    /** A status event of seq revoking idx of list id, as SSE text; edit changes its claims, sign its signing. */
-    event(seq, idx, { id = 'sl_1', edit, sign = {}, typ = 'statuslist-event+jwt', sseID = String(seq) } = {}) {
-      const c = { iss: issuer.url, uri: `${issuer.url}/statuslists/${id}`, idx, status: 1, ver: seq, seq, iat: issuer.clock.sec };
-      edit?.(c);
-      return `id: ${sseID}\nevent: status\ndata: ${issuer.sign(typ, c, sign)}\n\n`;
-    },
-    close: () => new Promise((r) => {
-      server.close(r);
-      for (const s of sockets) s.destroy();
-    }),
-  };
-  server.on('request', async (req, res) => {
-    if (req.url === '/statuslists/events') {
-      const conn = { req, res, lastEventId: req.headers['last-event-id'] ?? '', closed: false };
-      res.on('close', () => { conn.closed = true; });
-      portal.conns.push(conn);
-      portal.onEvents(conn);
-      return;
-    }
-    try {
-      const r = await issuer.fetch(issuer.url + req.url);
-      res.writeHead(r.status, Object.fromEntries(r.headers));
-      res.end(Buffer.from(await r.arrayBuffer()));
-    } catch {
-      req.socket.destroy();
-    }
-  });
-  return portal;
-}
 
 describe('a verifier subscribed to the feed', () => {
   const open = [];

@@ -2,11 +2,10 @@
 // replaced) against the fake issuer over HTTP with the feed offered.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { test } from 'node:test';
 
 import { createVerifier } from '../src/index.js';
-import { Clock, eventually, FakeIssuer } from './helpers.mjs';
+import { eventually, servePortal } from './helpers.mjs';
 
 /** The fenced block between <!-- name … --> and <!-- /name -->. */
 function readmeBlock(name) {
@@ -21,22 +20,8 @@ function readmeBlock(name) {
 }
 
 test('README: the revocation feed example', async () => {
-  const feeds = [];
-  const server = createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const f = new FakeIssuer({ clock: new Clock('real'), url: `http://127.0.0.1:${server.address().port}` });
-  f.metadataExtra = { status_list_events_endpoint: `${f.url}/statuslists/events` };
-  server.on('request', async (req, res) => {
-    if (req.url === '/statuslists/events') {
-      feeds.push(res);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(': ping\n\n');
-      return;
-    }
-    const r = await f.fetch(f.url + req.url);
-    res.writeHead(r.status, Object.fromEntries(r.headers));
-    res.end(Buffer.from(await r.arrayBuffer()));
-  });
+  const portal = await servePortal();
+  const f = portal.issuer;
   let code = readmeBlock('readme:node-feed');
   assert.ok(code.includes("'https://portal.example.com'"), 'the README example no longer names the issuer URL this test replaces');
   code = code.replaceAll("'https://portal.example.com'", JSON.stringify(f.url));
@@ -49,14 +34,11 @@ test('README: the revocation feed example', async () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0], /^feed (up|down): 0 applied, 0 rejected, lag null ms, 0 reconnects, 0 resets$/);
     await eventually(() => verifier.stats().feedConnected);
-    assert.equal(feeds.length, 1, 'one connection: the verifier subscribed, pollingOnly did not');
+    assert.equal(portal.conns.length, 1, 'one connection: the verifier subscribed, pollingOnly did not');
     assert.equal(pollingOnly.stats().feedConnected, false);
   } finally {
     await verifier.close();
     await pollingOnly.close();
-    await new Promise((r) => {
-      server.close(r);
-      server.closeAllConnections();
-    });
+    await portal.close();
   }
 });

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 import gatehouse_verify as gv
 from gatehouse_verify._feed import SSEParser, backoff, retry_after
 
-from ._issuer import Issuer, wait_for
+from ._issuer import Issuer, serve_document, wait_for
 
 
 class SSEParserTest(unittest.TestCase):
@@ -132,13 +132,7 @@ class Portal:
                     self.wfile.flush()
                     conn.serve(portal.stop, portal.ping_every)
                     return
-                status, headers, body = portal.iss.fetch(portal.iss.url + self.path, self.headers.get("Accept", ""), 5)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                serve_document(self, portal.iss)
 
             def log_message(self, *args):
                 pass
