@@ -212,7 +212,7 @@ describe('a verifier subscribed to the feed', () => {
   });
 
   test('heartbeats keep a quiet stream connected; a silent one is dropped and made again', async () => {
-    const { portal, v } = await setup({ verifier: { statusEventsIdleTimeoutMs: 300 } });
+    const { portal, v } = await setup({ verifier: { statusEventsIdleTimeoutMs: 1000 } });
     let pings = 0;
     let beat = true;
     const timer = setInterval(() => {
@@ -223,7 +223,7 @@ describe('a verifier subscribed to the feed', () => {
       }
     }, 30);
     try {
-      await eventually(() => pings >= 30); // 30 heartbeats, 3 idle timeouts' worth
+      await eventually(() => pings >= 50); // 50 heartbeats: longer than the idle timeout
       assert.equal(portal.conns.length, 1);
       assert.equal(v.stats().feedReconnects, 0);
       assert.equal(v.stats().feedConnected, true);
