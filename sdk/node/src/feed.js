@@ -4,16 +4,17 @@
 // the connection loop; index.js applies the events to its cached lists.
 
 import { ClaimsError, IssuerError, MalformedError, TokenTypeError } from './errors.js';
+import { MAX_STATUS_BYTES, validNumericDate } from './statuslist.js';
 import { Names, parseStrict, readFloat, readInt, readString, StrictJSONError, TypeMismatch } from './strictjson.js';
 
 /** The typ of a status event, compared exactly. */
 export const EVENT_TYP = 'statuslist-event+jwt';
 /** Members of an event's payload that are read. */
 export const EVENT_CLAIM_NAMES = new Names('iss', 'uri', 'idx', 'status', 'ver', 'seq', 'iat');
+/** An event whose data is longer is rejected (as the Go verifier bounds it). */
+export const MAX_EVENT = 8 << 10;
 /** A longer SSE line is not kept: the event it belongs to is rejected. */
-export const MAX_LINE = 16 << 10;
-/** An event whose data is longer is rejected. */
-export const MAX_EVENT = 16 << 10;
+export const MAX_LINE = MAX_EVENT + 64;
 /** Without a byte (not even a heartbeat) for this long, the connection is dropped and made again. */
 export const IDLE_TIMEOUT = 45_000;
 /** The first reconnection delay when the server names none (retry:). */
@@ -22,7 +23,7 @@ export const RETRY = 1_000;
 export const MAX_BACKOFF = 60_000;
 /** A 503's Retry-After is honoured within these bounds. */
 const MIN_RETRY_AFTER = 1_000;
-const MAX_RETRY_AFTER = 3_600_000;
+const MAX_RETRY_AFTER = 600_000;
 
 /**
  * One dispatched SSE event.
@@ -186,7 +187,8 @@ export function readEventClaims(payload) {
   for (const k of ['idx', 'status', 'ver', 'seq', 'iat']) {
     if (cl[k] === null) throw new ClaimsError(`event: no ${k}`);
   }
-  if (cl.idx < 0 || !Number.isSafeInteger(cl.idx)) throw new ClaimsError('event: idx out of range');
+  if (cl.idx < 0 || cl.idx >= 8 * MAX_STATUS_BYTES) throw new ClaimsError('event: idx out of range');
+  if (!validNumericDate(cl.iat)) throw new ClaimsError('event: iat out of range');
   if (cl.seq < 1 || !Number.isSafeInteger(cl.seq)) throw new ClaimsError('event: seq must be a positive integer');
   return /** @type {any} */ (cl);
 }
@@ -236,7 +238,7 @@ export class SeqWindow {
 }
 
 /**
- * Retry-After (delta-seconds or an HTTP-date) in ms within [1 s, 1 h], or null.
+ * Retry-After (delta-seconds or an HTTP-date) in ms within [1 s, 10 min], or null.
  * @param {string|null|undefined} v
  * @param {number} now ms
  */

@@ -153,12 +153,18 @@ export interface VerifierStats {
   failOpen: number;
   /** The cache's current size. */
   cachedCredentials: number;
+  /** The verifier subscribes to the revocation feed (the issuer offers it, statusEvents is not false). */
+  feedEnabled: boolean;
   /** The revocation feed's connection is open. */
   feedConnected: boolean;
   /** Status events that set a bit of a cached list. */
   feedEventsApplied: number;
   /** Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds. */
   feedEventsRejected: number;
+  /** Genuine status events that changed nothing: a list not held, a status other than 1, a replay. */
+  feedEventsIgnored: number;
+  /** The highest seq taken: the Last-Event-ID of the next connection (0: none). */
+  feedLastEventId: number;
   /** When the last event was applied (null: none yet). */
   feedLastEventAt: Date | null;
   /** How late the last applied event arrived: its receipt minus its iat, in ms (null: none yet). */

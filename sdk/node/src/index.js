@@ -567,9 +567,12 @@ export class Verifier {
       failClosed: s.failClosed,
       failOpen: s.failOpen,
       cachedCredentials: this.#cache.size,
+      feedEnabled: this.#feed !== null,
       feedConnected: this.#feed?.connected ?? false,
       feedEventsApplied: this.#feedStats.applied,
       feedEventsRejected: this.#feedStats.rejected,
+      feedEventsIgnored: this.#feedStats.ignored,
+      feedLastEventId: this.#seqs.highest,
       feedLastEventAt: this.#feedStats.lastEventAt === null ? null : new Date(this.#feedStats.lastEventAt),
       feedLagMs: this.#feedStats.lagMs,
       feedReconnects: this.#feed?.reconnects ?? 0,
@@ -703,7 +706,9 @@ export class Verifier {
       throw new Error('verify: discovery: signing_alg_values_supported is not a list of strings');
     }
     const events = s(m.status_list_events_endpoint, 'status_list_events_endpoint');
-    if (events !== '' && !/^https?:\/\//i.test(events)) throw new Error('verify: discovery: status_list_events_endpoint is not an http(s) URL');
+    if (events !== '' && !events.startsWith(`${this.#issuer}/`)) {
+      throw new Error(`verify: discovery: status_list_events_endpoint ${JSON.stringify(truncate(events, 100))} is not under the issuer`);
+    }
     return {
       jwksURI, signingAlgs: algs, statusListURIPrefix: s(m.status_list_uri_prefix, 'status_list_uri_prefix'), statusEventsEndpoint: events,
     };

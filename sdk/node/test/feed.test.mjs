@@ -53,7 +53,7 @@ describe('SSE parser', () => {
   test('Retry-After and backoff', () => {
     assert.equal(retryAfter('3', 0), 3000);
     assert.equal(retryAfter('0', 0), 1000); // at least 1 s
-    assert.equal(retryAfter('999999', 0), 3_600_000); // at most 1 h
+    assert.equal(retryAfter('999999', 0), 600_000); // at most 10 min
     assert.equal(retryAfter(new Date(60_000).toUTCString(), 0), 60_000);
     assert.equal(retryAfter('soon', 0), null);
     assert.equal(backoff(500, 0), 500);
@@ -124,6 +124,8 @@ describe('a verifier subscribed to the feed', () => {
     portal.send(portal.event(62, 5)); // a marker: once applied, the two before were read
     await eventually(() => v.stats().feedEventsApplied === 2);
     assert.equal(v.stats().feedEventsRejected, 6);
+    assert.equal(v.stats().feedEventsIgnored, 2);
+    assert.equal(v.stats().feedLastEventId, 62);
     assert.equal((await v.verify(key)).keyId, 'key_1');
     const on4 = f.apiKey((c) => { c.jti = 'key_4'; c.status.status_list.idx = 4; });
     await assert.rejects(v.verify(on4), RevokedError);
@@ -236,10 +238,19 @@ describe('a verifier subscribed to the feed', () => {
     }
   });
 
+  test('a feed endpoint not under the issuer is refused', async () => {
+    const portal = await servePortal();
+    open.push(portal);
+    portal.issuer.metadataExtra = { status_list_events_endpoint: 'https://attacker.test/statuslists/events' };
+    await assert.rejects(createVerifier(portal.issuer.url, { audience: 'orders-api', logger: silent }), /not under the issuer/);
+    assert.equal(portal.conns.length, 0);
+  });
+
   test('statusEvents: false does not subscribe', async () => {
     const { portal, f, v } = await setup({ verifier: { statusEvents: false } });
     await v.verify(f.apiKey());
     assert.equal(portal.conns.length, 0);
+    assert.equal(v.stats().feedEnabled, false);
     assert.equal(v.stats().feedConnected, false);
   });
 

@@ -52,7 +52,7 @@ class SSEParserTest(unittest.TestCase):
     def test_retry_after_and_backoff(self):
         self.assertEqual(retry_after("3", 0), 3)
         self.assertEqual(retry_after("0", 0), 1)
-        self.assertEqual(retry_after("999999", 0), 3600)
+        self.assertEqual(retry_after("999999", 0), 600)
         self.assertEqual(retry_after(email.utils.formatdate(60, usegmt=True), 0), 60)
         self.assertIsNone(retry_after("soon", 0))
         self.assertEqual(backoff(0.5, 0), 0.5)
@@ -235,6 +235,8 @@ class FeedTest(unittest.TestCase):
         send(ev(62, 5))  # a marker: once applied, the two before were read
         self.assertTrue(wait_for(lambda: v.stats().feed_events_applied == 2))
         self.assertEqual(v.stats().feed_events_rejected, 6)
+        self.assertEqual(v.stats().feed_events_ignored, 2)
+        self.assertEqual(v.stats().feed_last_event_id, 62)
         self.assertEqual(v.verify(k3).key_id, "key_3")
         self.assertTrue(self.revoked(v, self.key(4)))
         self.assertEqual(self.portal.list_gets(), 1)
@@ -322,10 +324,17 @@ class FeedTest(unittest.TestCase):
         self.assertEqual(self.portal.conns[1].pings, 0)
         self.assertGreaterEqual(v.stats().feed_reconnects, 2)
 
+    def test_a_feed_endpoint_not_under_the_issuer_is_refused(self):
+        self.iss.metadata_extra = {"status_list_events_endpoint": "https://attacker.test/statuslists/events"}
+        with self.assertRaisesRegex(gv.DiscoveryError, "not under the issuer"):
+            self.verifier()
+        self.assertEqual(self.portal.conns, [])
+
     def test_status_events_false_does_not_subscribe(self):
         v = self.verifier(status_events=False)
         v.verify(self.key(3))
         self.assertEqual(self.portal.conns, [])
+        self.assertFalse(v.stats().feed_enabled)
         self.assertFalse(v.stats().feed_connected)
 
     def test_close_ends_the_connection_and_the_thread(self):

@@ -17,23 +17,24 @@ from urllib.parse import urlsplit
 
 from . import _jsonstrict
 from ._fetch import _USER_AGENT
-from ._jose import decode_int, decode_num, decode_str
+from ._jose import decode_int, decode_num, decode_str, valid_numeric_date
+from ._statuslist import MAX_STATUS_BYTES
 from .errors import ClaimsError, MalformedError, TokenTypeError
 
 #: The typ of a status event, compared exactly.
 EVENT_TYP = "statuslist-event+jwt"
 _event_names = _jsonstrict.Names(("iss", "uri", "idx", "status", "ver", "seq", "iat"))
+#: An event whose data is longer is rejected (as the Go verifier bounds it).
+MAX_EVENT = 8 << 10
 #: A longer SSE line is not kept: the event it belongs to is rejected.
-MAX_LINE = 16 << 10
-#: An event whose data is longer is rejected.
-MAX_EVENT = 16 << 10
+MAX_LINE = MAX_EVENT + 64
 #: Without a byte (heartbeats included) for this long, the connection is made again.
 IDLE_TIMEOUT = 45.0
 #: The first reconnection delay when the server names none (retry:), in seconds.
 RETRY = 1.0
 #: Reconnection delays grow up to this after failures.
 MAX_BACKOFF = 60.0
-_MIN_RETRY_AFTER, _MAX_RETRY_AFTER = 1.0, 3600.0
+_MIN_RETRY_AFTER, _MAX_RETRY_AFTER = 1.0, 600.0
 _DIGITS = re.compile(r"[0-9]+")
 
 #: open(url, headers, connect_timeout, idle_timeout) -> (status, headers, stream); the
@@ -172,8 +173,10 @@ def read_event_claims(payload: bytes) -> EventClaims:
     for name in ("idx", "status", "ver", "seq", "iat"):
         if getattr(c, name) is None:
             raise ClaimsError("event: no %s" % name)
-    if c.idx < 0:
+    if c.idx < 0 or c.idx >= 8 * MAX_STATUS_BYTES:
         raise ClaimsError("event: idx out of range")
+    if not valid_numeric_date(c.iat):
+        raise ClaimsError("event: iat out of range")
     if c.seq < 1:
         raise ClaimsError("event: seq must be a positive integer")
     return c
@@ -210,7 +213,7 @@ class SeqWindow:
 
 
 def retry_after(v: Optional[str], now: float) -> Optional[float]:
-    """Retry-After (delta-seconds or an HTTP-date) in seconds within [1 s, 1 h], or None."""
+    """Retry-After (delta-seconds or an HTTP-date) in seconds within [1 s, 10 min], or None."""
     if not v:
         return None
     v = v.strip()

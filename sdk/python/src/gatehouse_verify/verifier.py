@@ -239,12 +239,18 @@ class Stats:
     fail_open: int
     #: The cache's current size.
     cached_credentials: int
+    #: The verifier subscribes to the revocation feed (the issuer offers it, status_events is not False).
+    feed_enabled: bool = False
     #: The revocation feed's connection is open.
     feed_connected: bool = False
     #: Status events that set a bit of a cached list.
     feed_events_applied: int = 0
     #: Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds.
     feed_events_rejected: int = 0
+    #: Genuine status events that changed nothing: a list not held, a status other than 1, a replay.
+    feed_events_ignored: int = 0
+    #: The highest seq taken: the Last-Event-ID of the next connection (0: none).
+    feed_last_event_id: int = 0
     #: When the last event was applied (Unix seconds, the verifier's clock), or None.
     feed_last_event: Optional[float] = None
     #: How late the last applied event arrived: its receipt minus its iat (seconds), or None.
@@ -505,8 +511,10 @@ class Verifier:
         if not m.get("jwks_uri"):
             raise DiscoveryError("gatehouse_verify: discovery: metadata has no jwks_uri")
         events = m.get("status_list_events_endpoint")
-        if events and not re.match(r"https?://", events, re.I):
-            raise DiscoveryError("gatehouse_verify: discovery: status_list_events_endpoint is not an http(s) URL")
+        if events and not events.startswith(self._issuer + "/"):
+            raise DiscoveryError(
+                "gatehouse_verify: discovery: status_list_events_endpoint %r is not under the issuer" % _truncate(events, 100)
+            )
         return m
 
     def _refresh_jwks_locked(self) -> Optional[str]:
@@ -1151,9 +1159,12 @@ class Verifier:
         f = self._feed
         return Stats(
             cached_credentials=len(self._cache),
+            feed_enabled=f is not None,
             feed_connected=f is not None and f.connected,
             feed_events_applied=self._feed_n["applied"],
             feed_events_rejected=self._feed_n["rejected"],
+            feed_events_ignored=self._feed_n["ignored"],
+            feed_last_event_id=self._seqs.highest,
             feed_last_event=self._feed_last,
             feed_lag=self._feed_lag,
             feed_reconnects=f.reconnects if f is not None else 0,
