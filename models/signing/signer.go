@@ -329,7 +329,7 @@ func typSigners(priv crypto.Signer, alg, kid string) (map[string]signFunc, error
 		return nil, err
 	}
 	signers := map[string]signFunc{models.TypAPIKey: ordered.sign}
-	for _, typ := range []string{models.TypAccessToken, models.TypStatusList, models.TypIDToken, models.TypTokenIntrospection} {
+	for _, typ := range []string{models.TypAccessToken, models.TypStatusList, models.TypStatusEvent, models.TypIDToken, models.TypTokenIntrospection} {
 		js, err := jose.NewSigner(jose.SigningKey{
 			Algorithm: jose.SignatureAlgorithm(alg),
 			Key:       jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: alg},
