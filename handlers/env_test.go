@@ -71,6 +71,10 @@ type envOptions struct {
 	leakKeysURL, leakKeysFile string
 	// dpopNonce requires server nonces in DPoP proofs at the token endpoint.
 	dpopNonce bool
+	// statusEvents tunes the revocation feed.
+	statusEvents signing.FeedConfig
+	// masterKeys, when set, are the master keys (instances of one portal share them).
+	masterKeys *models.MasterKeys
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -119,7 +123,10 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Cleanup(e.idp.Close)
 
 	baseURL, _ := url.Parse(base)
-	e.signer = storetest.SignerFor(t, e.store, base)
+	if o.masterKeys == nil {
+		o.masterKeys = storetest.MasterKeys(t)
+	}
+	e.signer = storetest.SignerWithKeys(t, e.store, base, o.masterKeys)
 	h, err := handlers.New(handlers.Config{
 		BaseURL:           baseURL,
 		OIDC:              handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
@@ -131,7 +138,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		TrustedProxies:    o.trustedProxies,
 		MetricsToken:      o.metricsToken,
 		LeakGitHubKeysURL: o.leakKeysURL, LeakGitHubKeysFile: o.leakKeysFile,
-		DPoPNonce: o.dpopNonce,
+		DPoPNonce: o.dpopNonce, StatusEvents: o.statusEvents,
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +147,9 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	e.portal.Config.Handler = h.Echo()
 	e.portal.Start()
 	t.Cleanup(e.portal.Close)
+	// First (cleanups run last-in first-out): end the feed's streams, which the
+	// server's Close would otherwise wait for.
+	t.Cleanup(h.Drain)
 	return e
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 )
 
 // healthz handles "GET /healthz": the process is alive.
@@ -15,8 +17,16 @@ func (h *Handler) healthz(c echo.Context) error {
 }
 
 // Drain tells load balancers to stop sending: from now on /readyz answers 503
-// "shutting down", while every other route keeps serving.
-func (h *Handler) Drain() { h.draining.Store(true) }
+// "shutting down", while every other route keeps serving. The revocation feed's
+// streams end at once (cleanly, after what they hold) and new ones are refused, so
+// that subscribers move to another instance and the shutdown waits for none of them.
+func (h *Handler) Drain() {
+	h.draining.Store(true)
+	h.oauth.CloseFeed()
+}
+
+// FeedStats are the revocation feed's counters on this instance.
+func (h *Handler) FeedStats() signing.FeedStats { return h.oauth.FeedStats() }
 
 // readyz handles "GET /readyz": the database answers and the schema is current, and the
 // process is not shutting down.

@@ -48,6 +48,7 @@ var routeRules = map[string]routeRule{
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},
+	"GET /statuslists/events":                     {access: public},
 	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
 	"POST /oauth/register":                        {access: public}, // its own initial access token or open policy (registration_test.go)
 	"GET /oauth/register/:client_id":              {access: public}, // its own registration access token (registration_test.go)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -332,5 +334,59 @@ func TestConformanceVectorsAreCurrent(t *testing.T) {
 		t.Error(err)
 	} else if !bytes.Equal(enc, raw) {
 		t.Logf("the committed file's tokens or bodies differ from a fresh build's (allowed; make vectors makes them equal)")
+	}
+}
+
+// TestConformanceFeedVectors runs the file's feed_cases: a verifier (no subscription:
+// the file's metadata offers no feed) that holds the primed lists receives the events
+// as its feed connection would hand them over, then answers the checks. A rejected
+// event must change nothing, a genuine one set its bit, and none may clear one.
+func TestConformanceFeedVectors(t *testing.T) {
+	f, _ := loadVectors(t)
+	ctx := context.Background()
+	if len(f.FeedCases) == 0 {
+		t.Fatal("the vectors have no feed cases")
+	}
+	for _, c := range f.FeedCases {
+		t.Run(c.Name, func(t *testing.T) {
+			web := &vectorWeb{docs: f.Documents}
+			v, err := New(ctx, f.Issuer, vectorOptions(t, f, c.Options, web)...)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			defer v.Close()
+			for _, tok := range c.Prime {
+				if _, err := v.Verify(ctx, tok); err != nil {
+					t.Fatalf("prime: %v", err)
+				}
+			}
+			for _, e := range c.Events {
+				if !v.dispatch(ctx, e.ID, e.Event, e.Data) {
+					t.Fatalf("event %s of type %q was not taken for an event", e.ID, e.Event)
+				}
+			}
+			for i, k := range c.Checks {
+				p, err := v.Verify(ctx, k.Token)
+				checkVectorOutcome(t, fmt.Sprintf("check %d", i), k.Expect, p, err)
+			}
+			st := v.Stats().Feed
+			if st.Rejected != int64(c.Rejected) {
+				t.Errorf("rejected %d events, want %d", st.Rejected, c.Rejected)
+			}
+			if c.LastEventID != nil {
+				got := ""
+				if st.LastEventID > 0 {
+					got = strconv.FormatInt(st.LastEventID, 10)
+				}
+				if got != *c.LastEventID {
+					t.Errorf("Last-Event-ID %q, want %q", got, *c.LastEventID)
+				}
+			}
+			for _, u := range web.requested() {
+				if !allowedURL(f, u) {
+					t.Errorf("requested %q: a verifier must never ask for it", u)
+				}
+			}
+		})
 	}
 }

@@ -70,6 +70,9 @@ type Config struct {
 	// DPoPNonce makes the token endpoint require a server-provided nonce in DPoP proofs
 	// (RFC 9449 §8): stateless, so every instance sharing the master key accepts it.
 	DPoPNonce bool
+	// StatusEvents tunes the revocation feed (GET /statuslists/events): its subscriber
+	// cap (GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS), heartbeat and stream lifetime.
+	StatusEvents signing.FeedConfig
 }
 
 // OIDCConfig names the identity provider developers sign in with.

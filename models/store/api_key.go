@@ -279,6 +279,9 @@ func (s *Store) revoke(tx *gorm.DB, actor models.Actor, p *models.Project, k *mo
 	if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
 		return false, err
 	}
+	if err := s.logStatusChange(tx, k.StatusListID, k.StatusIdx, models.StatusRevoked); err != nil {
+		return false, err
+	}
 	details := map[string]any{"status_list": k.StatusListID, "idx": k.StatusIdx, "via": r.via}
 	if r.reason != "" {
 		details["reason"] = r.reason
