@@ -10,10 +10,10 @@ import time
 import unittest
 from typing import Any, Dict, List, Optional
 
+from ._issuer import Issuer, serve_document, wait_for  # first: puts src on sys.path
+
 import gatehouse_verify as gv
 from gatehouse_verify._feed import SSEParser, backoff, retry_after
-
-from ._issuer import Issuer, serve_document, wait_for
 
 
 class SSEParserTest(unittest.TestCase):

@@ -11,10 +11,10 @@ import threading
 import unittest
 from typing import Any, Dict, List
 
-import gatehouse_verify as gv
-
-from ._issuer import wait_for
+from ._issuer import wait_for  # first: puts src on sys.path
 from .test_conformance import Web, load_vectors, verifier_for
+
+import gatehouse_verify as gv
 
 
 def sse(events: List[Dict[str, str]]) -> bytes:
