@@ -1010,12 +1010,16 @@ export class Verifier {
     if (ev.type === 'reset' && !ev.oversize) {
       this.#feedStats.resets++;
       this.#seqs.clear();
-      for (const e of this.#lists.values()) {
-        if (e.current === null) continue;
-        const p = this.#fetchStatusList(e).catch((err) => this.#logFetchError('status list', e.uri, err));
-        this.#resetting.add(p);
-        p.finally(() => this.#resetting.delete(p));
-      }
+      // One list after the other (a reset may reach every verifier at once), beside the
+      // events that follow.
+      const p = (async () => {
+        for (const e of [...this.#lists.values()]) {
+          if (e.current === null || this.#closed) continue;
+          await this.#fetchStatusList(e).catch((err) => this.#logFetchError('status list', e.uri, err));
+        }
+      })();
+      this.#resetting.add(p);
+      p.finally(() => this.#resetting.delete(p));
       return;
     }
     if (ev.type !== 'status') return;
