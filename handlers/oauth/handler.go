@@ -35,6 +35,14 @@ func New(s *httpx.Server) *Handler {
 	if s.Cfg.Signer != nil {
 		h.feed = s.Cfg.Signer.NewFeed(s.Cfg.StatusEvents)
 	}
+	if h.feed != nil && s.Store != nil {
+		// A revocation committed here is pushed at once, not at the next poll.
+		s.Store.Subscribe(func(ev models.Event) {
+			if ev.Type == models.EventAPIKeyRevoked {
+				h.feed.Wake()
+			}
+		})
+	}
 	return h
 }
 

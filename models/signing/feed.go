@@ -54,6 +54,7 @@ type Feed struct {
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
+	wake    chan struct{}
 
 	delivered, dropped, refused, events atomic.Int64
 }
@@ -99,7 +100,8 @@ func (s *Signer) NewFeed(cfg FeedConfig) *Feed {
 	if cfg.Keep <= 0 {
 		cfg.Keep = 4096
 	}
-	return &Feed{signer: s, log: log, cfg: cfg, subs: map[*Subscriber]struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	return &Feed{signer: s, log: log, cfg: cfg, subs: map[*Subscriber]struct{}{}, stop: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1)}
 }
 
 // Config is the feed's configuration, defaults filled in.
@@ -207,7 +209,17 @@ func (f *Feed) tail() {
 		case <-f.stop:
 			return
 		case <-t.C:
+		case <-f.wake:
 		}
+	}
+}
+
+// Wake reads the log now instead of at the next poll: this instance committed a
+// revocation (other instances' are read within a Poll).
+func (f *Feed) Wake() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
 	}
 }
 
