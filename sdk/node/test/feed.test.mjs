@@ -156,12 +156,18 @@ describe('a verifier subscribed to the feed', () => {
     await connected(portal);
     const key = f.apiKey();
     await v.verify(key);
+    portal.send(portal.event(30, 4));
+    await eventually(() => v.stats().feedLastEventId === 30);
     f.revoke('sl_1', 3); // missed by the feed
     assert.equal(portal.listGets(), 1);
     portal.send('event: reset\ndata: {}\n\n');
     await eventually(() => portal.listGets() === 2);
     await eventually(() => v.verify(key).then(() => false, (e) => e instanceof RevokedError));
     assert.equal(v.stats().feedResets, 1);
+    assert.equal(v.stats().feedLastEventId, 0, 'the seqs before the reset are forgotten');
+    portal.send(portal.event(3, 5)); // the server starts over: a lower seq is not a replay
+    await eventually(() => v.stats().feedEventsApplied === 2);
+    assert.equal(v.stats().feedLastEventId, 3);
   });
 
   test('a pushed bit outlives an older list until a fetched list has it', async () => {

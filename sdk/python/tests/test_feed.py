@@ -264,11 +264,17 @@ class FeedTest(unittest.TestCase):
         self.connected()
         k3 = self.key(3)
         v.verify(k3)
+        self.portal.conn.send(self.portal.event(30, 4))
+        self.assertTrue(wait_for(lambda: v.stats().feed_last_event_id == 30))
         self.iss.revoke("sl_1", 3)  # missed by the feed
         self.assertEqual(self.portal.list_gets(), 1)
         self.portal.conn.send("event: reset\ndata: {}\n\n")
         self.assertTrue(wait_for(lambda: v.stats().feed_resets == 1 and self.revoked(v, k3)))
         self.assertEqual(self.portal.list_gets(), 2)
+        self.assertEqual(v.stats().feed_last_event_id, 0, "the seqs before the reset are forgotten")
+        self.portal.conn.send(self.portal.event(3, 5))  # the server starts over: a lower seq is not a replay
+        self.assertTrue(wait_for(lambda: v.stats().feed_events_applied == 2))
+        self.assertEqual(v.stats().feed_last_event_id, 3)
 
     def test_a_pushed_bit_outlives_an_older_list_until_a_fetched_list_has_it(self):
         v = self.verifier(cooldown=0, refresh_interval=None)
