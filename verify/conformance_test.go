@@ -321,6 +321,29 @@ func TestConformanceVectorsAreCurrent(t *testing.T) {
 			}
 		}
 	}
+	// The feed cases: the same names, options and expectations, in the same order.
+	type feedShape struct {
+		Name        string
+		Options     vectors.Options
+		Events      int
+		Checks      []vectors.Expect
+		Rejected    int
+		LastEventID *string
+	}
+	shape := func(cs []vectors.FeedCase) []feedShape {
+		var out []feedShape
+		for _, c := range cs {
+			fs := feedShape{Name: c.Name, Options: c.Options, Events: len(c.Events), Rejected: c.Rejected, LastEventID: c.LastEventID}
+			for _, k := range c.Checks {
+				fs.Checks = append(fs.Checks, k.Expect)
+			}
+			out = append(out, fs)
+		}
+		return out
+	}
+	if got, want := shape(committed.FeedCases), shape(fresh.FeedCases); !reflect.DeepEqual(got, want) {
+		t.Errorf("feed cases:\n got %s\nwant %s"+stale, asJSON(got), asJSON(want))
+	}
 	if enc, err := fresh.Encode(); err != nil {
 		t.Error(err)
 	} else if !bytes.Equal(enc, raw) {
