@@ -123,8 +123,11 @@ func (f *Feed) Subscribe(ctx context.Context, lastEventID string) (sub *Subscrib
 	if catchUp {
 		// The first subscriber fixes where "from now on" starts (before it returns, so
 		// that no change committed after it is lost); a client ahead of this instance
-		// (it was on another) waits for one read of the log.
-		_ = f.poll(ctx)
+		// (it was on another) waits for one read of the log — a bounded wait: while
+		// the database is down the stream opens anyway, with nothing new to say.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_ = f.poll(pctx)
+		cancel()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
