@@ -34,9 +34,9 @@ type acApp struct {
 
 const acRedirect = "https://app.example/cb"
 
-func newACApp(t *testing.T) *acApp {
+func newACApp(t *testing.T, opts ...func(*envOptions)) *acApp {
 	t.Helper()
-	e := newEnv(t)
+	e := newEnv(t, opts...)
 	ctx := context.Background()
 	dev := signedInMember(t, e, "ac-dev@example.com")
 	projects, err := e.store.ProjectsOf(ctx, dev.actor)

@@ -182,6 +182,11 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/teams/:team/invitations":                                                  {access: team, least: models.RoleAdmin},
 	"POST /api/v1/teams/:team/invitations":                                                 {access: team, least: models.RoleAdmin},
 	"POST /api/v1/teams/:team/invitations/:invitation/revoke":                              {access: team, least: models.RoleAdmin},
+	"GET /api/v1/teams/:team/registration":                                                 {access: team, least: models.RoleAdmin},
+	"PUT /api/v1/teams/:team/registration":                                                 {access: team, least: models.RoleAdmin},
+	"GET /api/v1/teams/:team/registration/tokens":                                          {access: team, least: models.RoleAdmin},
+	"POST /api/v1/teams/:team/registration/tokens":                                         {access: team, least: models.RoleAdmin},
+	"POST /api/v1/teams/:team/registration/tokens/:token/revoke":                           {access: team, least: models.RoleAdmin},
 	"POST /api/v1/teams/:team/apis":                                                        {access: team, least: models.RoleAdmin},
 	"GET /api/v1/projects/:project/client-keys":                                            {access: team, least: models.RoleViewer},
 	"POST /api/v1/projects/:project/client-keys":                                           {access: team, least: models.RoleAdmin},
@@ -246,6 +251,9 @@ func fillPath(pattern string, f fixture) string {
 			parts[i] = f.saCredential
 		case ":token":
 			parts[i] = "no-such-invitation-token"
+			if parts[i-1] == "tokens" { // /api/v1/teams/:team/registration/tokens/:token
+				parts[i] = f.initialToken
+			}
 		case ":family":
 			parts[i] = "rtf_no-such-family"
 		case ":key":

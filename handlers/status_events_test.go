@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-dev/gatehouse/models"
 	"github.com/gatehouse-dev/gatehouse/models/signing"
 	"github.com/gatehouse-dev/gatehouse/models/store"
 	"github.com/gatehouse-dev/gatehouse/models/storetest"
@@ -217,5 +218,65 @@ func (s *stream) nextEvent(t *testing.T) string {
 		if ev, ok := strings.CutPrefix(strings.TrimSpace(line), "event: "); ok {
 			return ev
 		}
+	}
+}
+
+// An idle stream carries heartbeats and ends at its maximum lifetime; the verifier
+// reconnects with its Last-Event-ID (no reset) and keeps receiving revocations.
+func TestStatusEventsHeartbeatLifetimeAndReconnect(t *testing.T) {
+	e := newEnv(t, func(o *envOptions) {
+		o.statusEvents = signing.FeedConfig{Heartbeat: 20 * time.Millisecond, MaxLifetime: 300 * time.Millisecond}
+	})
+	s := openStream(t, e, "")
+	sawPing := false
+	for !sawPing {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended before a heartbeat: %v", err)
+		}
+		sawPing = line == ": ping\n"
+	}
+	for {
+		if _, err := s.r.ReadString('\n'); err != nil {
+			break // ended at its lifetime (the test's deadline bounds it otherwise)
+		}
+	}
+	ctx := context.Background()
+	cl := newOAuthClient(t, e, "lifetime@example.com")
+	var keys []*models.APIKey
+	var tokens []string
+	for range 3 {
+		k, token, err := e.store.CreateAPIKey(ctx, cl.owner.actor, cl.project.ID, apiKeyInput(cl), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, tokens = append(keys, k), append(tokens, token)
+	}
+	v := occVerifier(t, e, cl.api.Identifier, verify.Clock(e.clock))
+	if _, err := v.Verify(ctx, tokens[2]); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(10*time.Second, func() bool { return v.Stats().Feed.Connected }) {
+		t.Fatal("not connected")
+	}
+	fetches := v.Stats().StatusFetches
+	for i, k := range keys[:2] {
+		if i == 1 && !eventually(10*time.Second, func() bool { return v.Stats().Feed.Reconnects > 0 && v.Stats().Feed.Connected }) {
+			t.Fatalf("the verifier did not reconnect after the stream's lifetime: %+v", v.Stats().Feed)
+		}
+		if err := e.store.RevokeAPIKey(ctx, cl.owner.actor, cl.project.ID, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !eventually(10*time.Second, func() bool { return v.Stats().Feed.Applied == int64(i+1) }) {
+			t.Fatalf("revocation %d was not pushed: %+v", i, v.Stats().Feed)
+		}
+	}
+	for _, tok := range tokens[:2] {
+		if _, err := v.Verify(ctx, tok); !errors.Is(err, verify.ErrRevoked) {
+			t.Errorf("a revoked key: %v", err)
+		}
+	}
+	if st := v.Stats(); st.Feed.Rejected != 0 || st.Feed.Resets != 0 || st.StatusFetches != fetches {
+		t.Errorf("stats %+v: want the revocations pushed across a reconnect, no reset, no list fetch", st)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -226,7 +227,11 @@ func (v *Verifier) runFeed(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, io.EOF):
+			// The portal ended the stream (its lifetime, a shutdown): reconnect.
+			v.cfg.logger.Debug("verify: the revocation feed ended; reconnecting", "url", v.feed.url)
+		case err != nil:
 			v.cfg.logger.Warn("verify: the revocation feed is down; status lists are still fetched within their ttl", "url", v.feed.url, "error", err.Error())
 		}
 		if got || time.Since(start) > time.Minute {

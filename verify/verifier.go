@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type config struct {
 	requireDPoP   bool
 	publicURL     string
 	dpopCacheSize int
+	// mTLS (RFC 8705): the proxies whose ClientCertHeader is believed.
+	trustedProxies   []string
+	clientCertHeader string
 	// projects and teams are the allow-lists (nil: no list).
 	projects, teams map[string]bool
 	// noFeed turns the revocation feed off.
@@ -144,6 +148,8 @@ type Verifier struct {
 	proofs *replayCache
 	// feed is the revocation feed's subscription (feed.go).
 	feed feedState
+	// proxies are TrustedProxies, parsed.
+	proxies []netip.Prefix
 
 	stop chan struct{}
 	done chan struct{}
@@ -158,6 +164,7 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 		kinds: map[Kind]bool{KindAPIKey: true, KindAccessToken: true}, algs: []string{"ES256", "EdDSA", "RS256"},
 		leeway: 30 * time.Second, fetchTimeout: 10 * time.Second, cooldown: 30 * time.Second, refreshEvery: 5 * time.Second,
 		defaultStatusTTL: time.Minute, cacheSize: 10000, logger: slog.Default(), now: time.Now, dpopCacheSize: 100000,
+		clientCertHeader: DefaultClientCertHeader,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -186,8 +193,15 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 	if cfg.dpopCacheSize < 1 {
 		return nil, errors.New("verify: DPoPReplayCache needs a size of at least 1")
 	}
+	proxies, err := parseProxies(cfg.trustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.clientCertHeader == "" || http.CanonicalHeaderKey(cfg.clientCertHeader) == "Authorization" {
+		return nil, errors.New("verify: ClientCertHeader needs a header name other than Authorization")
+	}
 	v := &Verifier{issuer: issuer, cfg: cfg, cache: newTokenCache(cfg.cacheSize), stop: make(chan struct{}), done: make(chan struct{}),
-		proofs: newReplayCache(cfg.dpopCacheSize)}
+		proofs: newReplayCache(cfg.dpopCacheSize), proxies: proxies}
 	v.lists.Store(&map[string]*statusEntry{})
 	m, err := v.discover(ctx)
 	if err != nil {
@@ -286,7 +300,8 @@ func (v *Verifier) keyFor(ctx context.Context, kid, alg string) (*publicKey, err
 // Verify checks a credential presented as a bearer token and returns its principal.
 // The error wraps one of the package's Err values. A DPoP-bound token (cnf.jkt) is
 // refused here with ErrDPoPBound: it is accepted only with its proof, by VerifyRequest
-// (and so Middleware).
+// (and so Middleware); a certificate-bound one (cnf.x5t#S256) with ErrCertBound: it is
+// accepted only with its client certificate, by VerifyRequest.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
 	c, err := v.verifyEntry(ctx, token)
 	if err != nil {
@@ -295,6 +310,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	if c.jkt != "" {
 		v.stats.rejected.Add(1)
 		return nil, errBoundAsBearer
+	}
+	if c.certBound {
+		v.stats.rejected.Add(1)
+		return nil, errCertAsBearer
 	}
 	if v.cfg.requireDPoP {
 		v.stats.rejected.Add(1)
@@ -433,11 +452,8 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	}
 	p.ClientID = client
 	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: client, team: cl.Team}
-	if cl.Cnf != nil {
-		if cl.Cnf.JKT == "" || len(cl.Cnf.JKT) > 100 {
-			return nil, fmt.Errorf("%w: cnf must carry a jkt", ErrClaims)
-		}
-		out.jkt, p.DPoPBound, p.DPoPThumbprint = cl.Cnf.JKT, true, cl.Cnf.JKT
+	if err := readCnf(cl.Cnf, out); err != nil {
+		return nil, err
 	}
 	// A project's or a service account's token is its own client's: client_id is sub.
 	// A user's token names the client acting for the user, which is not the user.

@@ -192,8 +192,9 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		LeakGitHubKeysURL: cfg.LeakGitHubKeysURL, LeakGitHubKeysFile: cfg.LeakGitHubKeysFile,
 		OpenRegistrationTeam: cfg.OpenRegistrationTeam, OpenRegistrationsPerIP: cfg.OpenRegistrationsPerIP, DPoPNonce: cfg.DPoPNonce,
 		StatusEvents: signing.FeedConfig{MaxSubscribers: cfg.StatusEventsMax},
-		Sessions:     models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
-		OIDC:         handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
+		ClientCAs:    cfg.ClientCAs, ClientCertHeader: cfg.ClientCertHeader, MTLSBaseURL: cfg.MTLSBaseURL,
+		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
+		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
 	// Clients' jwks_uri may point at http:// and loopback only in development.
 	st.SetJWKSFetcher(store.NewJWKSFetcher(cfg.DevSignIn))
@@ -245,7 +246,12 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 	stopJobs := runJobs(ctx, runner)
 	defer stopJobs()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if cfg.TLS != nil {
+		srv.TLSConfig = serverTLS(cfg.TLS)
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	for _, side := range []struct {
 		name, addr string
 		handler    http.Handler
@@ -266,7 +272,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		log.Warn(w, "addr", cfg.Addr, "base_url", cfg.BaseURL.String())
 	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version,
-		"max_connections", cfg.MaxConnections)
+		"max_connections", cfg.MaxConnections, "tls", cfg.TLS != nil)
 
 	select {
 	case err := <-errc:

@@ -4,7 +4,8 @@
 -- the same on every instance; each instance tails it to push events to its subscribers
 -- and to flip the bits of the lists it holds in memory. Writers take a transaction-level
 -- advisory lock before inserting, so ids commit in order and a tail reading
--- "id > last" never skips a row that commits late. Pruned after a retention (the newest
+-- "id > last" never skips a row that commits late; they NOTIFY gatehouse_status_changes
+-- so that every instance reads the log at once. Pruned after a retention (the newest
 -- row always stays).
 CREATE TABLE status_changes (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

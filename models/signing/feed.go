@@ -123,8 +123,11 @@ func (f *Feed) Subscribe(ctx context.Context, lastEventID string) (sub *Subscrib
 	if catchUp {
 		// The first subscriber fixes where "from now on" starts (before it returns, so
 		// that no change committed after it is lost); a client ahead of this instance
-		// (it was on another) waits for one read of the log.
-		_ = f.poll(ctx)
+		// (it was on another) waits for one read of the log — a bounded wait: while
+		// the database is down the stream opens anyway, with nothing new to say.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_ = f.poll(pctx)
+		cancel()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -199,6 +202,15 @@ func (f *Feed) Stats() FeedStats {
 // keeps trying: the streams stay open and simply carry nothing new.
 func (f *Feed) tail() {
 	defer close(f.done)
+	if n, ok := f.log.(ChangeNotifier); ok {
+		ctx, cancel := context.WithCancel(context.Background())
+		listening := make(chan struct{})
+		go f.listen(ctx, n, listening)
+		defer func() {
+			cancel()
+			<-listening
+		}()
+	}
 	t := time.NewTicker(f.cfg.Poll)
 	defer t.Stop()
 	for {
@@ -220,6 +232,27 @@ func (f *Feed) Wake() {
 	select {
 	case f.wake <- struct{}{}:
 	default:
+	}
+}
+
+// listen wakes the tail on every notification of a committed change, listening again
+// a second after a failure; where the database cannot notify it returns at once and
+// the poll alone carries the feed.
+func (f *Feed) listen(ctx context.Context, n ChangeNotifier, done chan<- struct{}) {
+	defer close(done)
+	for {
+		err := n.ListenStatusChanges(ctx, f.Wake)
+		if ctx.Err() != nil || errors.Is(err, errors.ErrUnsupported) {
+			return
+		}
+		f.Wake() // what was committed while not listening
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -23,6 +23,15 @@ type ChangeLog interface {
 	StatusChangeBounds(ctx context.Context) (first, last int64, err error)
 }
 
+// ChangeNotifier signals committed changes as they happen (PostgreSQL LISTEN), so a
+// feed reads the log at once rather than at its next poll. Optional: polling alone is
+// correct.
+type ChangeNotifier interface {
+	// ListenStatusChanges calls notify for each committed change until ctx ends or it
+	// fails (at once, when the database cannot notify).
+	ListenStatusChanges(ctx context.Context, notify func()) error
+}
+
 // changeCursor is the last change applied to the lists in memory.
 type changeCursor struct {
 	mu   sync.Mutex // one tail at a time

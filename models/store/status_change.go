@@ -2,11 +2,20 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/gatehouse-dev/gatehouse/models"
 	"gorm.io/gorm"
 )
+
+// statusChangeChannel is the PostgreSQL notification channel a revocation's commit
+// signals on, so that every instance's feed reads the log at once instead of at its
+// next poll.
+const statusChangeChannel = "gatehouse_status_changes"
 
 // statusChangeLock is the PostgreSQL advisory lock that orders change-log writers: ids
 // are drawn and committed one transaction at a time, so a tail reading id > last never
@@ -18,6 +27,10 @@ const statusChangeLock = 0x6761746573746174 // "gatestat"
 func (s *Store) logStatusChange(tx *gorm.DB, listID string, idx, status int) error {
 	if s.dialect == Postgres {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", statusChangeLock).Error; err != nil {
+			return err
+		}
+		// Delivered to the listeners when tx commits (and never if it rolls back).
+		if err := tx.Exec("SELECT pg_notify(?, '')", statusChangeChannel).Error; err != nil {
 			return err
 		}
 	}
@@ -58,4 +71,42 @@ func (s *Store) PruneStatusChanges(ctx context.Context, retention time.Duration)
 	}
 	res := s.db.WithContext(ctx).Where("created_at < ? AND id < ?", s.now().Add(-retention), last).Delete(&models.StatusChange{})
 	return res.RowsAffected, res.Error
+}
+
+// ErrNoNotifications: the database cannot signal changes (SQLite); the log is polled.
+var ErrNoNotifications = fmt.Errorf("the database does not notify changes: %w", errors.ErrUnsupported)
+
+// ListenStatusChanges calls notify each time a revocation commits, on any instance
+// (PostgreSQL LISTEN on one connection held for it), until ctx ends or the connection
+// fails. On SQLite it returns ErrNoNotifications at once.
+func (s *Store) ListenStatusChanges(ctx context.Context, notify func()) error {
+	if s.dialect != Postgres {
+		return ErrNoNotifications
+	}
+	db, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("listen: unexpected driver connection %T", dc)
+		}
+		pc := c.Conn()
+		if _, err := pc.Exec(ctx, "LISTEN "+statusChangeChannel); err != nil {
+			return err
+		}
+		notify() // what committed before the LISTEN
+		for {
+			if _, err := pc.WaitForNotification(ctx); err != nil {
+				return err
+			}
+			notify()
+		}
+	})
 }

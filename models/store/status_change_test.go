@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,4 +175,48 @@ func TestStatusChangeLogFeedsSubscribersAndLists(t *testing.T) {
 			t.Errorf("after pruning: %d..%d, %v", first, last, err)
 		}
 	})
+}
+
+// On PostgreSQL a revocation committed by another instance wakes the feed through a
+// notification: with a poll of an hour, its events still arrive (SQLite has no
+// notifications, and its feed relies on the poll). Besides notifications only the
+// tail's first read and one read once listening could deliver an event, so of three
+// revocations made one after the other's event, one at least came by notification.
+func TestStatusChangeNotificationWakesTheFeed(t *testing.T) {
+	s := storetest.Postgres(t)
+	ctx := context.Background()
+	mk := storetest.MasterKeys(t)
+	sg := storetest.SignerWithKeys(t, s, storetest.TestIssuer, mk)
+	other := storetest.SameDatabase(t, s)
+	storetest.SignerWithKeys(t, other, storetest.TestIssuer, mk)
+	w := newWorld(t, other)
+	p := keyProject(t, other, w)
+	feed := sg.NewFeed(signing.FeedConfig{Poll: time.Hour})
+	t.Cleanup(feed.Close)
+	sub, _, _, err := feed.Subscribe(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		k, _, err := other.CreateAPIKey(ctx, w.developer, p.ID, models.APIKeyInput{Name: "n", Scopes: []string{"orders:read"}, API: p.api, TTL: time.Hour}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.RevokeAPIKey(ctx, w.developer, p.ID, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.NewTimer(20 * time.Second)
+		select {
+		case f := <-sub.Frames:
+			if seq, _ := frameToken(t, f); seq == 0 {
+				t.Errorf("frame %q", f)
+			}
+		case <-deadline.C:
+			t.Fatalf("revocation %d was not pushed: no notification woke the feed", i)
+		}
+		deadline.Stop()
+	}
+	if err := storetest.SQLite(t).ListenStatusChanges(ctx, func() {}); !errors.Is(err, store.ErrNoNotifications) {
+		t.Errorf("SQLite: %v, want ErrNoNotifications", err)
+	}
 }

@@ -33,6 +33,7 @@ type builder struct {
 	cases         []Case
 	dpop          []DPoPCase
 	feed          []FeedCase
+	mtls          []MTLSCase
 	// rnd is a seeded source for bytes that only need to look random (JWE parts).
 	rnd *mrand.ChaCha8
 }
@@ -72,7 +73,8 @@ func Build() (f *File, err error) {
 	b.actors()
 	b.dpopCases()
 	b.feedCases()
-	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases, DPoPCases: b.dpop, FeedCases: b.feed}
+	b.mtlsCases()
+	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases, DPoPCases: b.dpop, FeedCases: b.feed, MTLSCases: b.mtls}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}

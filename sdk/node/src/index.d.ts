@@ -61,6 +61,15 @@ export interface VerifierOptions {
   statusEvents?: boolean;
   /** Drop and reconnect the feed after this long without a byte, heartbeats included (default 45000). */
   statusEventsIdleTimeoutMs?: number;
+   * The networks (CIDRs, or single addresses) of the TLS-terminating proxies in front
+   * of this API (RFC 8705 certificate-bound tokens). From a request whose direct peer
+   * (socket.remoteAddress) is in one of them, the client's certificate is the
+   * clientCertHeader header and nothing else; from any other address that header is
+   * ignored and the certificate is the TLS connection's. Default: none.
+   */
+  trustedProxies?: string[];
+  /** The header trusted proxies forward the client's certificate in (RFC 9440, ":base64 DER:"). Default 'Client-Cert'. */
+  clientCertHeader?: string;
   /**
    * The URL of this API's RFC 9728 protected resource metadata (on its own host:
    * https://api.example.com/.well-known/oauth-protected-resource/v1 for
@@ -116,6 +125,10 @@ export declare class Principal {
   readonly dpopBound: boolean;
   /** The RFC 7638 thumbprint of the key the token is bound to ('' when unbound). */
   readonly dpopThumbprint: string;
+  /** True for a certificate-bound token (cnf.x5t#S256, RFC 8705) accepted with its client certificate (verifyRequest). */
+  readonly certBound: boolean;
+  /** The base64url SHA-256 of the certificate the token is bound to ('' when not bound to one). */
+  readonly certThumbprint: string;
   /** undefined when the user authenticated at most maxAgeSeconds before now, else the error to answer (RFC 9470). */
   checkAuthTime(now: Date | number, maxAgeSeconds: number): InsufficientUserAuthenticationError | undefined;
   /** undefined when acr is one of values, else the error to answer (RFC 9470). */
@@ -196,6 +209,12 @@ export declare class Verifier {
   verifyRequest(req: any): Promise<Principal>;
   /** The URL a DPoP proof for req must name (htu). */
   requestURL(req: any): string;
+  /**
+   * The DER of the client's certificate: a trusted proxy's clientCertHeader, or the TLS
+   * connection's (socket.getPeerCertificate(true).raw), or a fetch-style request's
+   * clientCertificate; null when none. Throws a CertBoundError for a malformed header.
+   */
+  clientCertificate(req: any): Buffer | null;
   /** Bearer credential, then X-API-Key (headerApiKey), then the query parameter (queryParam); '' when none. */
   tokenFromRequest(req: HeadersLike): string;
   stats(): VerifierStats;
@@ -220,7 +239,7 @@ export declare const MAX_TOKEN_LEN: number;
 export type ErrorCode =
   | 'no_token' | 'malformed' | 'header' | 'unknown_key' | 'signature' | 'type' | 'issuer' | 'audience' | 'expired'
   | 'not_yet_valid' | 'claims' | 'revoked' | 'status_unavailable' | 'not_allowed' | 'insufficient_scope'
-  | 'insufficient_user_authentication' | 'dpop_proof' | 'dpop_bound';
+  | 'insufficient_user_authentication' | 'dpop_proof' | 'dpop_bound' | 'cert_bound';
 
 /** The base of every rejection. */
 export declare class VerifyError extends Error {
@@ -279,6 +298,20 @@ export declare class DPoPBoundError extends VerifyError {
   readonly code: 'dpop_bound';
   readonly reason: string;
 }
+/**
+ * A certificate-bound token (RFC 8705) without the client certificate it is bound to:
+ * 401 invalid_token (a DPoP challenge when the token is DPoP-bound too: dpop).
+ */
+export declare class CertBoundError extends VerifyError {
+  constructor(reason: string, dpop?: boolean);
+  readonly code: 'cert_bound';
+  readonly reason: string;
+  readonly dpop: boolean;
+}
+/** The base64url SHA-256 of a certificate's DER: its cnf.x5t#S256 (RFC 8705 §3.1). */
+export declare function certThumbprint(der: Uint8Array): string;
+/** The default clientCertHeader. */
+export declare const DEFAULT_CLIENT_CERT_HEADER: string;
 /** The algorithms DPoP proofs may be signed with. */
 export declare const DPOP_ALGS: readonly string[];
 /** The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK. */

@@ -10,7 +10,10 @@ import * as nodeCrypto from 'node:crypto';
 import { ClockCache } from './cache.js';
 import { checkDPoPProof, DPOP_WINDOW, htu, ReplayCache } from './dpop.js';
 import {
-  AudienceError, ClaimsError, DPoPBoundError, DPoPProofError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
+  checkCertBinding, clientCertificate, DEFAULT_CLIENT_CERT_HEADER, parseX5t, trustedProxyMatcher,
+} from './mtls.js';
+import {
+  AudienceError, CertBoundError, ClaimsError, DPoPBoundError, DPoPProofError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
   NoTokenError, NotAllowedError, NotYetValidError, RevokedError, SignatureError, StatusUnavailableError, TokenTypeError, UnknownKeyError,
 } from './errors.js';
 import { parseJWKS, SUPPORTED_ALGS } from './keys.js';
@@ -27,6 +30,7 @@ import { ACR_REASON, maxAgeOf, NO_AUTH_TIME, TOO_OLD } from './http.js';
 export * from './errors.js';
 export { MAX_TOKEN_LEN };
 export { checkDPoPProof, DPOP_ALGS, jwkThumbprint } from './dpop.js';
+export { certThumbprint, DEFAULT_CLIENT_CERT_HEADER } from './mtls.js';
 
 /** Most distinct status lists one verifier tracks. */
 const MAX_LISTS = 1024;
@@ -143,6 +147,13 @@ export class Principal {
      */
     this.dpopBound = f.dpopThumbprint !== '';
     this.dpopThumbprint = f.dpopThumbprint;
+    /**
+     * True for a certificate-bound token (cnf.x5t#S256, RFC 8705): the request
+     * presented the client certificate the token is bound to, whose SHA-256
+     * (base64url) is certThumbprint ('' for a token not bound to a certificate).
+     */
+    this.certBound = f.certThumbprint !== '';
+    this.certThumbprint = f.certThumbprint;
     this.#iat = f.issuedAt;
     this.#exp = f.expiresAt;
     this.#authTime = f.authTime;
@@ -271,6 +282,8 @@ export class Verifier {
   #proofs;
   #statusEvents;
   #eventsIdle;
+  #trustedProxy;
+  #clientCertHeader;
 
   #jwksURI = '';
   #listPrefix = '';
@@ -348,6 +361,12 @@ export class Verifier {
     this.#publicURL = typeof o.publicURL === 'string' ? o.publicURL.replace(/\/$/, '') : '';
     if (this.#publicURL !== '' && htu(this.#publicURL) === '') throw new TypeError('verify: publicURL must be an absolute http or https URL');
     this.#proofs = new ReplayCache(Math.floor(num(o.dpopReplayCacheSize, 'dpopReplayCacheSize', 100000, 1)));
+    this.#trustedProxy = trustedProxyMatcher(o.trustedProxies);
+    const cch = o.clientCertHeader ?? DEFAULT_CLIENT_CERT_HEADER;
+    if (typeof cch !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(cch) || cch.toLowerCase() === 'authorization') {
+      throw new TypeError('verify: clientCertHeader must be a header name other than Authorization');
+    }
+    this.#clientCertHeader = cch.toLowerCase();
     const rm = o.resourceMetadata ?? '';
     if (typeof rm !== 'string') throw new TypeError('verify: resourceMetadata must be a string (a URL)');
     this.#resourceMetadata = rm;
@@ -426,6 +445,10 @@ export class Verifier {
       this.#stats.rejected++;
       throw new DPoPBoundError('a DPoP-bound token must be sent with the DPoP scheme and a proof');
     }
+    if (c.x5t !== null) {
+      this.#stats.rejected++;
+      throw new CertBoundError('a certificate-bound token is accepted only with its request\'s client certificate (verifyRequest)');
+    }
     if (this.#requireDPoP) {
       this.#stats.rejected++;
       throw new DPoPBoundError('this API accepts DPoP-bound tokens only');
@@ -438,8 +461,11 @@ export class Verifier {
    * (cnf.jkt) only as "Authorization: DPoP <token>" with exactly one DPoP header holding
    * a proof (RFC 9449) for this request's method and URL (publicURL joined with the
    * path when set), with ath, an iat within 60 s, a jti not seen before (an in-memory
-   * replay cache) and signed by the key whose thumbprint is cnf.jkt.
-   * @param {any} req a Node request (method, url, headers), or {method, url, headers} with an absolute url
+   * replay cache) and signed by the key whose thumbprint is cnf.jkt. A
+   * certificate-bound token (cnf.x5t#S256, RFC 8705) must come with the client
+   * certificate whose SHA-256 it names (see clientCertificate), or it is a
+   * CertBoundError; a token bound both ways needs both.
+   * @param {any} req a Node request (method, url, headers, socket), or {method, url, headers, remoteAddress?, clientCertificate?} with an absolute url
    * @returns {Promise<Principal>}
    */
   async verifyRequest(req) {
@@ -449,17 +475,25 @@ export class Verifier {
     const dpop = sp >= 0 && auth.slice(0, sp).toLowerCase() === 'dpop';
     const token = dpop ? goTrimSpace(auth.slice(sp + 1)) : this.tokenFromRequest(req);
     const c = await this.#verifyEntry(token);
-    if (c.jkt === '') {
-      if (dpop || this.#requireDPoP) {
-        this.#stats.rejected++;
-        throw new DPoPBoundError(dpop ? 'the DPoP scheme was used with a token that is not DPoP-bound' : 'this API accepts DPoP-bound tokens only');
-      }
-      return c.p;
+    if (c.jkt === '' && (dpop || this.#requireDPoP)) {
+      this.#stats.rejected++;
+      throw new DPoPBoundError(dpop ? 'the DPoP scheme was used with a token that is not DPoP-bound' : 'this API accepts DPoP-bound tokens only');
     }
-    if (!dpop) {
+    if (c.jkt !== '' && !dpop) {
       this.#stats.rejected++;
       throw new DPoPBoundError('a DPoP-bound token must be sent with the DPoP scheme and a proof');
     }
+    if (c.x5t !== null) {
+      // The certificate before the proof, so that a refused request uses up no jti.
+      try {
+        checkCertBinding(this.clientCertificate(req), c.x5t, c.jkt !== '');
+      } catch (e) {
+        this.#stats.rejected++;
+        if (e instanceof CertBoundError) e.dpop = c.jkt !== '';
+        throw e;
+      }
+    }
+    if (c.jkt === '') return c.p;
     try {
       const proofs = dpopHeaders(req);
       if (proofs.length === 0) throw new DPoPProofError('the request has no DPoP header');
@@ -473,6 +507,21 @@ export class Verifier {
       throw e;
     }
     return c.p;
+  }
+
+  /**
+   * The DER of the certificate the client presented with req (a Buffer), or null: the
+   * clientCertHeader header (RFC 9440 Client-Cert, ":base64 DER:") when req's direct
+   * peer (socket.remoteAddress, never X-Forwarded-For) is one of trustedProxies, and
+   * nothing else; otherwise the certificate of req's own TLS connection
+   * (socket.getPeerCertificate(true).raw), or a fetch-style request's
+   * clientCertificate. A trusted proxy's header that is not a certificate throws a
+   * CertBoundError.
+   * @param {any} req
+   * @returns {Buffer|null}
+   */
+  clientCertificate(req) {
+    return clientCertificate(req, this.#trustedProxy, this.#clientCertHeader, (r, name) => headerGetter(r)(name));
   }
 
   /**
@@ -838,10 +887,10 @@ export class Verifier {
       serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', clientId: client, team: cl.team, scopes: goFields(cl.scope),
       keyId: cl.jti, audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
       authTime: cl.authTime === null ? null : cl.authTime * 1000, acr: cl.acr, amr: cl.amr === null ? [] : [...cl.amr],
-      actors: cl.actors, dpopThumbprint: cl.jkt,
+      actors: cl.actors, dpopThumbprint: cl.jkt, certThumbprint: cl.certThumbprint,
     });
     const out = {
-      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0, jkt: cl.jkt,
+      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0, jkt: cl.jkt, x5t: cl.x5t,
       _key: '', _i: 0, _ref: false, // the cache's bookkeeping (cache.js)
     };
     // A project's or a service account's token is its own client's: client_id is sub.
@@ -1121,12 +1170,7 @@ function readClaims(raw) {
   try {
     const status = readObject(raw.get('status'), 'status');
     const sl = status === null ? null : readObject(status.get('status_list'), 'status_list');
-    const cnf = readObject(raw.get('cnf'), 'cnf');
-    let jkt = '';
-    if (cnf !== null) {
-      jkt = readString(cnf.get('jkt'), 'jkt');
-      if (jkt === '' || jkt.length > 100) throw new ClaimsError('cnf must carry a jkt');
-    }
+    const { jkt, x5t, certThumbprint } = readCnf(readObject(raw.get('cnf'), 'cnf'));
     return {
       iss: readString(raw.get('iss'), 'iss'),
       sub: readString(raw.get('sub'), 'sub'),
@@ -1144,12 +1188,43 @@ function readClaims(raw) {
       amr: readStringArray(raw.get('amr'), 'amr'),
       actors: readActors(raw.get('act')),
       jkt,
+      x5t,
+      certThumbprint,
       statusList: sl === null ? null : { idx: readInt(sl.get('idx'), 'idx'), uri: readString(sl.get('uri'), 'uri') },
     };
   } catch (e) {
     if (e instanceof TypeMismatch) throw new ClaimsError(e.message);
     throw e;
   }
+}
+
+/**
+ * The cnf claim (verify's readCnf): absent or null is an unbound token; otherwise jkt
+ * (a DPoP key's thumbprint) and/or x5t#S256 (a certificate's SHA-256, 32 bytes in
+ * base64url), both strings, and no other member: a binding this verifier does not
+ * understand is refused (ClaimsError), never ignored.
+ * @param {import('./strictjson.js').JObj|null} cnf
+ */
+function readCnf(cnf) {
+  const out = { jkt: '', x5t: /** @type {Buffer|null} */ (null), certThumbprint: '' };
+  if (cnf === null) return out;
+  const names = cnf.keys;
+  if (names.length === 0) throw new ClaimsError('cnf must carry a jkt or an x5t#S256');
+  for (const name of names) {
+    const v = cnf.get(name);
+    if (typeof v !== 'string') throw new ClaimsError(`cnf.${truncate(name, 20)} is not a string`);
+    if (name === 'jkt') {
+      if (v === '' || v.length > 100) throw new ClaimsError('cnf must carry a jkt');
+      out.jkt = v;
+    } else if (name === 'x5t#S256') {
+      out.x5t = parseX5t(v);
+      if (out.x5t === null) throw new ClaimsError('cnf.x5t#S256 is not a base64url SHA-256');
+      out.certThumbprint = v;
+    } else {
+      throw new ClaimsError(`cnf.${JSON.stringify(truncate(name, 20))} is a binding this verifier does not understand`);
+    }
+  }
+  return out;
 }
 
 /** The longest actor chain (act nested in act) a credential may carry. */

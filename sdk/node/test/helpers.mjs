@@ -1,8 +1,11 @@
 // A fake Gatehouse issuer for the tests: keys, credentials, status lists and a fetch
 // that serves its documents (no network), plus a clock.
 
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 
 export const b64 = (b) => Buffer.from(b).toString('base64url');
@@ -251,4 +254,32 @@ export async function servePortal(opts = {}) {
     await serveDocument(issuer, req, res);
   });
   return portal;
+}
+
+/**
+ * Starts an example (examples/<file>) against issuer, with env added, and resolves when
+ * it says where it listens: {child, url, lines, stderr}.
+ */
+export async function startExample(file, issuer, env = {}) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`../examples/${file}`, import.meta.url))], {
+    env: { ...process.env, GATEHOUSE_ISSUER: issuer, GATEHOUSE_AUDIENCE: 'orders-api', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const lines = [];
+  const rl = createInterface({ input: child.stdout });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 15 s: ${stderr}`)), 15_000);
+    rl.on('line', (line) => {
+      lines.push(line);
+      const m = /^listening on (https?:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${stderr}`)));
+  });
+  return { child, url, lines, stderr: () => stderr };
 }

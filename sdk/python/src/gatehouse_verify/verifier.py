@@ -35,11 +35,21 @@ from ._jose import (
 )
 from ._dpop import DPOP_WINDOW, ReplayCache, check_dpop_proof, htu
 from ._feed import IDLE_TIMEOUT, OpenStream, SeqWindow, SSEEvent, Subscriber, check_event_typ, http_open, read_event_claims
+from ._mtls import (
+    DEFAULT_CLIENT_CERT_HEADER,
+    Peer,
+    check_cert_binding,
+    check_header_name,
+    client_certificate,
+    parse_trusted_proxies,
+    valid_x5t,
+)
 from ._statuslist import MAX_STATUS_BYTES, StatusEntry, StatusList, inflate
 from .errors import (
     AudienceError,
     ClaimsError,
     DiscoveryError,
+    CertBoundError,
     DPoPBoundError,
     DPoPProofError,
     ExpiredError,
@@ -77,6 +87,7 @@ _KINDS = {"apikey+jwt": KIND_API_KEY, "at+jwt": KIND_ACCESS_TOKEN}
 CLAIM_NAMES = (
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
     "sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri", "cnf", "jkt",
+    "x5t#S256",
 )  # fmt: skip
 STATUS_CLAIM_NAMES = ("iss", "sub", "exp", "iat", "ttl", "status_list", "bits", "lst")
 _claim_names = _jsonstrict.Names(CLAIM_NAMES)
@@ -91,7 +102,7 @@ def _new_principal(
     kind: str, api: str, project: str, team: str, scopes: Tuple[str, ...], key_id: str,
     audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float, subject_type: str,
     subject: str, service_account: str, auth_time: Optional[float], acr: str, amr: Tuple[str, ...],
-    client_id: str, actors: Tuple[Actor, ...], jkt: str = "",
+    client_id: str, actors: Tuple[Actor, ...], jkt: str = "", x5t: str = "",
 ) -> Principal:  # fmt: skip
     """Principal(...) without the frozen dataclass's per-field object.__setattr__."""
     p = _new(Principal)
@@ -100,6 +111,7 @@ def _new_principal(
         audience=audience, issued_at=issued_at, expires_at=expires_at, subject_type=subject_type,
         subject=subject, service_account=service_account, auth_time=auth_time, acr=acr, amr=amr,
         client_id=client_id, actors=actors, dpop_bound=jkt != "", dpop_thumbprint=jkt,
+        cert_bound=x5t != "", cert_thumbprint=x5t,
     )  # fmt: skip
     return p
 
@@ -159,6 +171,33 @@ def _decode_aud(v: Any) -> Tuple[str, ...]:
     if type(v) is list:
         return tuple(decode_str(a) for a in v)
     raise TypeError
+
+
+def _read_cnf(cnf: Any) -> Tuple[str, str]:
+    """The cnf claim's (jkt, x5t#S256), as verify's readCnf reads it: absent or null is an
+    unbound token; otherwise an object with jkt (a DPoP key's thumbprint) and/or x5t#S256
+    (a certificate's SHA-256, 32 bytes in base64url), both strings, and no other member:
+    a binding this verifier does not understand is refused (ClaimsError), never ignored."""
+    if cnf is None:
+        return "", ""
+    members = decode_obj(cnf)
+    if not members:
+        raise ClaimsError("cnf must carry a jkt or an x5t#S256")
+    jkt = x5t = ""
+    for name, v in members.items():
+        if not isinstance(v, str):
+            raise ClaimsError("cnf.%s is not a string" % _truncate(name, 20))
+        if name == "jkt":
+            if not v or len(v) > 100:
+                raise ClaimsError("cnf must carry a jkt")
+            jkt = v
+        elif name == "x5t#S256":
+            if not valid_x5t(v):
+                raise ClaimsError("cnf.x5t#S256 is not a base64url SHA-256")
+            x5t = v
+        else:
+            raise ClaimsError("cnf.%r is a binding this verifier does not understand" % _truncate(name, 20))
+    return jkt, x5t
 
 
 def _truncate(s: str, n: int) -> str:
@@ -331,6 +370,8 @@ class Verifier:
         status_events: bool = True,
         status_events_idle_timeout: float = IDLE_TIMEOUT,
         status_events_open: Optional[OpenStream] = None,
+        trusted_proxies: Optional[Iterable[str]] = None,
+        client_cert_header: str = DEFAULT_CLIENT_CERT_HEADER,
     ):
         if not audience or not isinstance(audience, str):
             raise ValueError("gatehouse_verify: an audience is required")
@@ -357,6 +398,8 @@ class Verifier:
         if dpop_replay_cache_size < 1:
             raise ValueError("dpop_replay_cache_size must be at least 1")
         self._proofs = ReplayCache(int(dpop_replay_cache_size))
+        self._trusted_proxies = parse_trusted_proxies(trusted_proxies)
+        self._client_cert_header = check_header_name(client_cert_header)
         self._projects = _str_set("projects", projects)
         self._teams = _str_set("teams", teams)
         self._audience = audience
@@ -567,17 +610,59 @@ class Verifier:
         subclass (NoTokenError for an empty one). May fetch from the portal: the first
         time a status list is needed, and for an unknown kid once per cooldown. This is
         a bearer use: a DPoP-bound token is refused (DPoPBoundError); verify_request
-        accepts it with its proof."""
+        accepts it with its proof. A certificate-bound token (cnf.x5t#S256) is refused
+        too (CertBoundError): verify_request accepts it with its client certificate."""
         return self._bearer(self._verify(token, True))
 
-    def _bearer(self, p: Principal) -> Principal:
+    def _bearer(self, p: Principal, peer: Optional[Peer] = None) -> Principal:
+        """A bearer use of p by a request whose client certificate peer returns (None:
+        no request)."""
         if p.dpop_bound:
             self._n_rejected()
             raise DPoPBoundError("a DPoP-bound token must be sent with the DPoP scheme and a proof")
         if self._require_dpop:
             self._n_rejected()
             raise DPoPBoundError("this API accepts DPoP-bound tokens only")
+        if p.cert_bound:
+            self._check_cert(p, peer, False)
         return p
+
+    def _check_cert(self, p: Principal, peer: Optional[Peer], dpop: bool) -> None:
+        try:
+            if peer is None:
+                raise CertBoundError(
+                    "a certificate-bound token is accepted only with its request's client certificate (verify_request)"
+                )
+            check_cert_binding(peer(), p.cert_thumbprint, dpop)
+        except CertBoundError as e:
+            e.dpop = dpop
+            self._n_rejected()
+            raise
+
+    @property
+    def client_cert_header(self) -> str:
+        """The header trusted proxies forward the client's certificate in (lower case)."""
+        return self._client_cert_header
+
+    def client_certificate(
+        self, headers: Any, remote_addr: Optional[str] = None, tls_client_cert: Optional[bytes] = None
+    ) -> Optional[bytes]:
+        """The DER of the certificate the client presented, or None: the client_cert_header
+        header (RFC 9440 Client-Cert, ":base64 DER:") when remote_addr (the direct peer's
+        IP address, never X-Forwarded-For) is in trusted_proxies, and nothing else;
+        otherwise tls_client_cert (the DER of the certificate on the request's own TLS
+        connection). A trusted proxy's header that is not one certificate raises
+        CertBoundError."""
+        return client_certificate(self._trusted_proxies, self._client_cert_header, headers, remote_addr, tls_client_cert)
+
+    def _verify_bearer(self, token: Union[str, bytes, None], peer: Optional[Peer]) -> Principal:
+        return self._bearer(self._verify(token, True), peer)
+
+    async def _averify_bearer(self, token: Union[str, bytes, None], peer: Optional[Peer]) -> Principal:
+        try:
+            return self._bearer(self._verify(token, False), peer)
+        except _WouldBlock:
+            return self._bearer(await asyncio.to_thread(self._verify, token, True), peer)
 
     def request_url(self, url: str) -> str:
         """The URL a DPoP proof must name (htu) for a request to url: public_url joined
@@ -586,13 +671,22 @@ class Verifier:
             return url
         return self._public_url + (urlsplit(url).path or "/")
 
-    def verify_request(self, method: str, url: str, headers: Any) -> Principal:
+    def verify_request(
+        self, method: str, url: str, headers: Any, *, remote_addr: Optional[str] = None,
+        tls_client_cert: Optional[bytes] = None,
+    ) -> Principal:  # fmt: skip
         """Checks a request's credential (RFC 9449): an unbound token as verify does; a
         DPoP-bound token (cnf.jkt) only as "Authorization: DPoP <token>" with exactly one
         DPoP header holding a proof for this method and URL (absolute; see public_url),
         with ath, an iat within 60 s, a jti not seen before (an in-memory replay cache)
         and signed by the key whose thumbprint is cnf.jkt. headers is a mapping or a list
-        of (name, value) pairs."""
+        of (name, value) pairs. A certificate-bound token (cnf.x5t#S256, RFC 8705) must
+        come with the client certificate whose SHA-256 it names (CertBoundError
+        otherwise): see client_certificate for remote_addr and tls_client_cert. A token
+        bound both ways needs both."""
+        def peer() -> Optional[bytes]:
+            return self.client_certificate(headers, remote_addr, tls_client_cert)
+
         pairs = list(headers.items()) if hasattr(headers, "items") else list(headers)
         def values(name: str) -> list:
             out = []
@@ -606,11 +700,14 @@ class Verifier:
         scheme, _, rest = auth.partition(" ")
         dpop = scheme.lower() == "dpop"
         if not dpop:
-            return self._bearer(self._verify(rest.strip() if scheme.lower() == "bearer" else "", True))
+            return self._bearer(self._verify(rest.strip() if scheme.lower() == "bearer" else "", True), peer)
         p = self._verify(rest.strip(), True)
         if not p.dpop_bound:
             self._n_rejected()
             raise DPoPBoundError("the DPoP scheme was used with a token that is not DPoP-bound")
+        if p.cert_bound:
+            # The certificate before the proof, so that a refused request uses up no jti.
+            self._check_cert(p, peer, True)
         try:
             proofs = values("dpop")
             if not proofs:
@@ -732,12 +829,7 @@ class Verifier:
             amr = _decode_str_array(get("amr"))
             act = get("act")
             actors = () if act is None else _decode_actors(act)
-            jkt = ""
-            cnf = get("cnf")
-            if cnf is not None:
-                jkt = decode_str(decode_obj(cnf).get("jkt"))
-                if not jkt or len(jkt) > 100:
-                    raise ClaimsError("cnf must carry a jkt")
+            jkt, x5t = _read_cnf(get("cnf"))
             idx = None
             uri = ""
             status = get("status")
@@ -808,7 +900,7 @@ class Verifier:
             self._check_status(status_uri, idx, block)  # type: ignore[arg-type]
         p = _new_principal(
             kind, self._audience, sub if sub_type == SUBJECT_PROJECT else "", team, _fields(scope), jti, aud, iat, exp,
-            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors, jkt,
+            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors, jkt, x5t,
         )  # fmt: skip
         return Cached(p, exp, k.kid, status_uri, idx or 0, client, team)
 
