@@ -584,3 +584,29 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Errorf("Issuer: got %q, want %q", got, want)
 	}
 }
+
+// A provider on a clock behind the real one (a test's frozen clock, minutes into the
+// test) still issues tokens a relying party on the real clock accepts: the expiry op
+// turns into expires_in and the ID token's lifetime is on the real clock, while the
+// access token's own bookkeeping stays on the injected one.
+func TestClockBehindRealTime(t *testing.T) {
+	past := time.Now().Add(-time.Hour)
+	idp := newIdP(t, "", func() time.Time { return past })
+	rp := newRP(t, idp)
+	c := browser(t)
+	a := rp.start()
+	code := signIn(t, c, a, "late@example.com", "Late")
+	tok, idt, err := rp.exchange(context.Background(), a, code)
+	if err != nil {
+		t.Fatalf("exchange with the provider's clock an hour behind: %v", err)
+	}
+	if life := time.Until(tok.Expiry); life <= 4*time.Minute || life > 5*time.Minute+5*time.Second {
+		t.Errorf("access token lifetime: got %v, want about 5m", life)
+	}
+	if life := time.Until(idt.Expiry); life <= 0 {
+		t.Errorf("ID token expired on issue: %v", idt.Expiry)
+	}
+	if _, err := rp.provider.UserInfo(context.Background(), oauth2.StaticTokenSource(tok)); err != nil {
+		t.Errorf("userinfo on the provider's clock: %v", err)
+	}
+}

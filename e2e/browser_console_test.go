@@ -250,6 +250,12 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	secretID := rowAttr(t, owner, "/projects/"+pr.ID+"/credentials", `[data-testid="secret-row"]`, `[data-testid="secret-row-name"]`, "ci", "data-secret-id")
 	owner.do(t, http.MethodPost, "/projects/"+pr.ID+"/secrets/"+secretID+"/revoke", url.Values{"_csrf": {owner.csrf}}, http.StatusSeeOther)
 	addClientKeyHTTP(t, owner, pr, consoleLong("notification-dispatcher signing key, rotated every quarter", 60))
+	// Mutual TLS with the longest certificate value (a SPIFFE ID) and bound tokens.
+	owner.do(t, http.MethodPost, "/projects/"+pr.ID+"/settings", url.Values{"_csrf": {owner.csrf}, "name": {projectName},
+		"description": {description}, "token_ttl_minutes": {"15"}, "grant_types": {models.GrantClientCredentials},
+		"auth_methods_shown": {"1"}, "auth_methods": {"client_secret", "tls_client_auth"}, "mtls_shown": {"1"},
+		"tls_auth_field": {"san_uri"}, "tls_auth_value": {"spiffe://platform-engineering.example.com/ns/notifications-eu/sa/" + consoleUnbroken(60)},
+		"certificate_bound_tokens": {"on"}}, http.StatusSeeOther)
 
 	// Members: two join, two invitations wait.
 	bart := vfSignIn(t, p, "bartholomaeus.fitzgerald-montgomery@subsidiary-with-a-long-domain.example.org",

@@ -88,7 +88,17 @@ func TestBrowserDynamicRegistration(t *testing.T) {
 	if got := b.text(t, testid("project-registered")); got != "Dynamically registered" {
 		t.Errorf("project badge: got %q", got)
 	}
+	// It is a public client: the page speaks of PKCE and the authorization endpoint.
+	if b.count(t, testid("public-client-note")) != 1 || b.text(t, testid("authorize-url")) != p.URL+"/oauth/authorize" ||
+		b.text(t, testid("getting-started-redirects")) != "1 redirect URI registered" {
+		t.Errorf("a public client's overview does not speak of the code flow")
+	}
 	checkFits(t, b, "project-registered")
+	b.submit(t, "open its credentials", testid("tab-credentials"), http.StatusOK)
+	if b.count(t, testid("public-client-secrets-note")) != 1 {
+		t.Errorf("a public client's credentials do not say it needs no secret")
+	}
+	checkFits(t, b, "project-registered-credentials")
 	b.checkConsole(t)
 	expectNoServerErrors(t, p)
 }

@@ -171,8 +171,8 @@ func TestServiceAccountSnippetsRun(t *testing.T) {
 	}
 }
 
-// TestReadmeServiceAccountExample runs the README's service-account example exactly as
-// written: a pod's token for a service account of the signed-in user's team lists the
+// TestReadmeServiceAccountExample runs the README's service-account examples (the JWT
+// bearer grant and token exchange) exactly as written: a pod's token for a service account of the signed-in user's team lists the
 // teams the account is in — that team only.
 func TestReadmeServiceAccountExample(t *testing.T) {
 	t.Parallel()
@@ -191,10 +191,12 @@ func TestReadmeServiceAccountExample(t *testing.T) {
 	u.do(t, http.MethodPost, saPage+"/workloads", url.Values{"_csrf": {u.csrf}, "name": {"cluster"},
 		"issuer": {k8s.iss}, "jwks_uri": {k8s.srv.URL}, "audience": {p.URL},
 		"subject": {"system:serviceaccount:tools:lister"}}, http.StatusSeeOther)
-	r := runSnippet(t, t.TempDir(), []string{"GATEHOUSE_URL=" + p.URL, "SA=" + saPage[strings.LastIndex(saPage, "/")+1:],
-		"WORKLOAD_TOKEN=" + k8s.token(t, "tools", "lister", p.URL)}, "bash", "-euo", "pipefail", "-c", script)
 	teamName := strings.TrimSpace(u.page(t, "/teams/"+pr.TeamID).Find(`[data-testid="team-name-heading"]`).Text())
-	if r.code != 0 || strings.TrimSpace(r.stdout) != teamName {
-		t.Fatalf("the README's example: exit %d, printed %q, want the one team %q\n%s", r.code, r.stdout, teamName, r.stderr)
+	for name, script := range map[string]string{"JWT bearer": script, "token exchange": haReadme(t, "service-account-exchange-example")} {
+		r := runSnippet(t, t.TempDir(), []string{"GATEHOUSE_URL=" + p.URL, "SA=" + saPage[strings.LastIndex(saPage, "/")+1:],
+			"WORKLOAD_TOKEN=" + k8s.token(t, "tools", "lister", p.URL)}, "bash", "-euo", "pipefail", "-c", script)
+		if r.code != 0 || strings.TrimSpace(r.stdout) != teamName {
+			t.Errorf("the README's %s example: exit %d, printed %q, want the one team %q\n%s", name, r.code, r.stdout, teamName, r.stderr)
+		}
 	}
 }

@@ -26,7 +26,13 @@ func loopbackClient() *http.Client {
 // each 200 answer (else its body is drained).
 func hammerEach(b *testing.B, request func(i int) *http.Request, check func(res *http.Response) error) {
 	b.Helper()
-	client := loopbackClient()
+	hammerEachWith(b, loopbackClient(), request, check)
+}
+
+// hammerEachWith is hammerEach through client (a TLS client, say); it returns the
+// requests per second it reported.
+func hammerEachWith(b *testing.B, client *http.Client, request func(i int) *http.Request, check func(res *http.Response) error) float64 {
+	b.Helper()
 	var next atomic.Int64
 	b.SetParallelism(16) // 16 × GOMAXPROCS concurrent requests
 	b.ReportAllocs()
@@ -56,7 +62,9 @@ func hammerEach(b *testing.B, request func(i int) *http.Request, check func(res 
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+	rate := float64(b.N) / time.Since(start).Seconds()
+	b.ReportMetric(rate, "req/s")
+	return rate
 }
 
 // hammer GETs url from parallel goroutines and reports requests per second.

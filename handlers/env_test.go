@@ -2,6 +2,8 @@ package handlers_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -34,6 +36,8 @@ type env struct {
 	h      *handlers.Handler
 	portal *httptest.Server
 	idp    *httptest.Server
+	// mtls is the mutual-TLS alias of the portal (envOptions.mtls), else nil.
+	mtls   *httptest.Server
 	issuer string
 	logs   *syncBuffer
 
@@ -74,6 +78,16 @@ type envOptions struct {
 	// twinOf starts another instance of that portal: a second store on its database,
 	// signing with its keys, under its public URL.
 	twinOf *env
+	// statusEvents tunes the revocation feed.
+	statusEvents signing.FeedConfig
+	// masterKeys, when set, are the master keys (instances of one portal share them).
+	masterKeys *models.MasterKeys
+	// mtls starts the mutual-TLS alias too (env.mtls: HTTPS requesting client
+	// certificates, advertised as mtls_endpoint_aliases), tls_client_auth certificates
+	// chaining to clientCAs; clientCertHeader is the trusted proxies' certificate header.
+	mtls             bool
+	clientCAs        *x509.CertPool
+	clientCertHeader string
 }
 
 // newEnv starts a portal and an identity provider for one test.
@@ -125,12 +139,20 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	t.Cleanup(e.idp.Close)
 
 	baseURL, _ := url.Parse(base)
+	var mtlsURL *url.URL
+	if o.mtls {
+		e.mtls = httptest.NewUnstartedServer(nil)
+		mtlsURL, _ = url.Parse("https://" + e.mtls.Listener.Addr().String())
+	}
 	if o.twinOf != nil {
 		if e.signer, err = store.NewSigner(context.Background(), e.store, o.twinOf.signer.Config()); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		e.signer = storetest.SignerFor(t, e.store, base)
+		if o.masterKeys == nil {
+			o.masterKeys = storetest.MasterKeys(t)
+		}
+		e.signer = storetest.SignerWithKeys(t, e.store, base, o.masterKeys)
 	}
 	h, err := handlers.New(handlers.Config{
 		BaseURL:           baseURL,
@@ -143,7 +165,8 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		TrustedProxies:    o.trustedProxies,
 		MetricsToken:      o.metricsToken,
 		LeakGitHubKeysURL: o.leakKeysURL, LeakGitHubKeysFile: o.leakKeysFile,
-		DPoPNonce: o.dpopNonce,
+		DPoPNonce: o.dpopNonce, StatusEvents: o.statusEvents,
+		ClientCAs: o.clientCAs, ClientCertHeader: o.clientCertHeader, MTLSBaseURL: mtlsURL,
 	}, e.store)
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +175,15 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	e.portal.Config.Handler = h.Echo()
 	e.portal.Start()
 	t.Cleanup(e.portal.Close)
+	// First (cleanups run last-in first-out): end the feed's streams, which the
+	// server's Close would otherwise wait for.
+	t.Cleanup(h.Drain)
+	if e.mtls != nil {
+		e.mtls.Config.Handler = h.Echo()
+		e.mtls.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+		e.mtls.StartTLS()
+		t.Cleanup(e.mtls.Close)
+	}
 	return e
 }
 

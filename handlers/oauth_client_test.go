@@ -35,6 +35,28 @@ const stableBase = "https://portal.example"
 
 // TestMetadataGolden pins the RFC 8414 document and checks that every endpoint it
 // advertises is really served by the portal.
+// checkGolden compares got with testdata/name, which -update rewrites.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", golden)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", golden, got, want)
+	}
+}
+
 func TestMetadataGolden(t *testing.T) {
 	e := newEnv(t)
 	base := e.portal.URL
@@ -55,24 +77,7 @@ func TestMetadataGolden(t *testing.T) {
 	}
 
 	// The golden file: the body with the random base URL replaced.
-	got := append(bytes.ReplaceAll(body, []byte(base), []byte(stableBase)), '\n')
-	golden := filepath.Join("testdata", "metadata.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", golden)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("metadata differs from %s (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", golden, got, want)
-	}
+	checkGolden(t, "metadata.golden.json", append(bytes.ReplaceAll(body, []byte(base), []byte(stableBase)), '\n'))
 
 	// RFC 8414 §2: members with no values are omitted, never published empty.
 	var members map[string]any
@@ -120,7 +125,7 @@ func TestMetadataGolden(t *testing.T) {
 	if !slices.Contains(md.GrantTypesSupported, "refresh_token") {
 		t.Errorf("grant_types_supported: got %q, want it to contain refresh_token", md.GrantTypesSupported)
 	}
-	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	wantAuth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"}
 	// "none" at the token endpoint (a public client redeeming a code with PKCE, or
 	// refreshing) and the revocation endpoint (a public client revoking its refresh
 	// token), never at introspection.

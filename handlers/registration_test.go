@@ -260,6 +260,29 @@ func TestRegisterEachAuthMethod(t *testing.T) {
 		if err != nil || !p.AllowsGrant(models.GrantAuthorizationCode) {
 			t.Errorf("public client: %+v (%v)", p, err)
 		}
+		// Its page speaks of the code flow with PKCE, not of creating a secret.
+		page := doc(t, rt.owner.b.get(views.ProjectPath(p.ID)))
+		if page.Find(`[data-testid="public-client-note"]`).Length() != 1 || page.Find(`[data-testid="authorize-url"]`).Length() != 1 ||
+			!strings.Contains(page.Find(`[data-testid="getting-started"]`).Text(), "PKCE") ||
+			strings.Contains(page.Find(`[data-testid="getting-started"]`).Text(), "Create a client secret") ||
+			page.Find(`[data-testid="getting-started-redirects"]`).Text() != "1 redirect URI registered" {
+			t.Errorf("a public client's overview: note %d, getting started %q", page.Find(`[data-testid="public-client-note"]`).Length(),
+				strings.Join(strings.Fields(page.Find(`[data-testid="getting-started"]`).Text()), " "))
+		}
+		creds := doc(t, rt.owner.b.get(views.ProjectTabPath(p.ID, views.ProjectTabCredentials)))
+		if creds.Find(`[data-testid="public-client-secrets-note"]`).Length() != 1 {
+			t.Error("a public client's credentials page does not say it needs no secret")
+		}
+		// A confidential client's page says none of it.
+		confidential, err := e.store.CreateProject(ctx, rt.owner.actor, rt.team, "Backend", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := doc(t, rt.owner.b.get(views.ProjectPath(confidential.ID)))
+		if conf.Find(`[data-testid="public-client-note"]`).Length() != 0 || conf.Find(`[data-testid="authorize-url"]`).Length() != 0 ||
+			!strings.Contains(conf.Find(`[data-testid="getting-started"]`).Text(), "Create a client secret") {
+			t.Error("a confidential client's overview speaks of a public client")
+		}
 	})
 }
 

@@ -48,6 +48,7 @@ var routeRules = map[string]routeRule{
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},
+	"GET /statuslists/events":                     {access: public},
 	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
 	"POST /oauth/register":                        {access: public}, // its own initial access token or open policy (registration_test.go)
 	"GET /oauth/register/:client_id":              {access: public}, // its own registration access token (registration_test.go)
@@ -188,6 +189,11 @@ var routeRules = map[string]routeRule{
 	"GET /api/v1/teams/:team/invitations":                                                  {access: team, least: models.RoleAdmin},
 	"POST /api/v1/teams/:team/invitations":                                                 {access: team, least: models.RoleAdmin},
 	"POST /api/v1/teams/:team/invitations/:invitation/revoke":                              {access: team, least: models.RoleAdmin},
+	"GET /api/v1/teams/:team/registration":                                                 {access: team, least: models.RoleAdmin},
+	"PUT /api/v1/teams/:team/registration":                                                 {access: team, least: models.RoleAdmin},
+	"GET /api/v1/teams/:team/registration/tokens":                                          {access: team, least: models.RoleAdmin},
+	"POST /api/v1/teams/:team/registration/tokens":                                         {access: team, least: models.RoleAdmin},
+	"POST /api/v1/teams/:team/registration/tokens/:token/revoke":                           {access: team, least: models.RoleAdmin},
 	"POST /api/v1/teams/:team/apis":                                                        {access: team, least: models.RoleAdmin},
 	"GET /api/v1/projects/:project/client-keys":                                            {access: team, least: models.RoleViewer},
 	"POST /api/v1/projects/:project/client-keys":                                           {access: team, least: models.RoleAdmin},
@@ -252,6 +258,9 @@ func fillPath(pattern string, f fixture) string {
 			parts[i] = f.saCredential
 		case ":token":
 			parts[i] = "no-such-invitation-token"
+			if parts[i-1] == "tokens" { // /api/v1/teams/:team/registration/tokens/:token
+				parts[i] = f.initialToken
+			}
 		case ":family":
 			parts[i] = "rtf_no-such-family"
 		case ":credential_grant":

@@ -228,3 +228,63 @@ func BenchmarkServiceAccountToken(b *testing.B) {
 		})
 	}
 }
+
+// TestServiceAccountWorkloadExchange: a service account exchanges a workload token of an
+// issuer it trusts by token exchange (RFC 8693, subject_token_type jwt), as a security
+// token service expects; the answer is the account's own access token, and every other
+// shape of the request is refused with RFC 8693's errors and issues nothing.
+func TestServiceAccountWorkloadExchange(t *testing.T) {
+	e := newEnv(t)
+	f := newSAFixture(t, e, "sa-exchange@example.com")
+	exchange := func(extra url.Values) url.Values {
+		form := url.Values{"grant_type": {models.GrantTokenExchange}, "client_id": {f.sa.ID},
+			"subject_token": {f.workloadToken(t, "pipeline:deploy:main")}, "subject_token_type": {models.TokenTypeJWT},
+			"resource": {e.portal.URL + "/api/v1"}}
+		for k, v := range extra {
+			if v == nil {
+				form.Del(k)
+			} else {
+				form[k] = v
+			}
+		}
+		return form
+	}
+	res, body, raw := oauthPost(t, e, "/oauth/token", exchange(url.Values{"requested_token_type": {models.TokenTypeAccessToken}}), "", "")
+	if res.StatusCode != http.StatusOK || body["issued_token_type"] != models.TokenTypeAccessToken || body["token_type"] != "Bearer" {
+		t.Fatalf("exchange: %d %s", res.StatusCode, raw)
+	}
+	tok, _ := body["access_token"].(string)
+	var claims map[string]any
+	if err := jwtClaims(tok, &claims); err != nil || claims["sub"] != f.sa.ID || claims["sub_type"] != "service_account" ||
+		claims["act"] != nil || claims["aud"] != e.portal.URL+"/api/v1" {
+		t.Errorf("claims %v (%v)", claims, err)
+	}
+	if code := apiCall(t, e, tok, http.MethodGet, "/api/v1/teams/"+f.team+"/projects", ""); code != http.StatusOK {
+		t.Errorf("the exchanged token on the management API: %d", code)
+	}
+
+	refused := map[string]struct {
+		form        url.Values
+		basic, pass string
+		status      int
+		code, desc  string
+	}{
+		"no subject_token":              {form: exchange(url.Values{"subject_token": nil}), status: 400, code: "invalid_request", desc: "subject_token"},
+		"an access token type":          {form: exchange(url.Values{"subject_token_type": {models.TokenTypeAccessToken}}), status: 400, code: "invalid_request", desc: "subject_token_type"},
+		"an actor":                      {form: exchange(url.Values{"actor_token": {f.workloadToken(t, "pipeline:deploy:main")}, "actor_token_type": {models.TokenTypeJWT}}), status: 400, code: "invalid_request", desc: "actor_token"},
+		"impersonation":                 {form: exchange(url.Values{models.ParamImpersonate: {"true"}}), status: 400, code: "invalid_request", desc: "impersonation"},
+		"a refresh token wanted":        {form: exchange(url.Values{"requested_token_type": {"urn:ietf:params:oauth:token-type:refresh_token"}}), status: 400, code: "invalid_request", desc: "requested_token_type"},
+		"client authentication besides": {form: exchange(nil), basic: f.sa.ID, pass: f.secret, status: 400, code: "invalid_request", desc: "workload token alone"},
+		"another pipeline":              {form: exchange(url.Values{"subject_token": {f.workloadToken(t, "pipeline:test:main")}}), status: 400, code: "invalid_grant", desc: "sub"},
+		"the account's own assertion":   {form: exchange(url.Values{"subject_token": {f.assertion(t, e.portal.URL+"/oauth/token")}}), status: 400, code: "invalid_grant", desc: "issuer"},
+		"a scope it lacks":              {form: exchange(url.Values{"scope": {"orders:read"}}), status: 400, code: "invalid_scope"},
+		"another resource":              {form: exchange(url.Values{"resource": {"https://orders.example"}}), status: 400, code: "invalid_target"},
+	}
+	for name, tc := range refused {
+		res, body, raw := oauthPost(t, e, "/oauth/token", tc.form, tc.basic, tc.pass)
+		desc, _ := body["error_description"].(string)
+		if res.StatusCode != tc.status || body["error"] != tc.code || !strings.Contains(desc, tc.desc) || body["access_token"] != nil {
+			t.Errorf("%s: %d %s, want %d %s (%q)", name, res.StatusCode, raw, tc.status, tc.code, tc.desc)
+		}
+	}
+}

@@ -25,7 +25,7 @@ const (
 )
 
 // AuthMethods are the methods a project can be set to accept.
-var AuthMethods = []string{AuthClientSecret, AuthPrivateKeyJWT}
+var AuthMethods = []string{AuthClientSecret, AuthPrivateKeyJWT, AuthTLSClientAuth, AuthSelfSignedTLS}
 
 // ClientAssertionAlgs are the algorithms accepted for client assertions.
 var ClientAssertionAlgs = []string{"ES256", "EdDSA", "RS256", "PS256"}
@@ -91,7 +91,7 @@ func ClientKeyAlg(k jose.JSONWebKey) (string, error) {
 }
 
 // ParseClientKey reads a public key pasted as a JWK (or a JWKS holding one key) or as
-// PEM ("PUBLIC KEY", "RSA PUBLIC KEY" or a certificate). A private key is refused and
+// PEM ("PUBLIC KEY", "RSA PUBLIC KEY" or a certificate, which is kept as the JWK's x5c). A private key is refused and
 // not kept. It returns the public JWK with its kid (the JWK's, else its RFC 7638
 // thumbprint) and algorithm.
 func ParseClientKey(material string) (jose.JSONWebKey, error) {
@@ -124,6 +124,7 @@ func ParseClientKey(material string) (jose.JSONWebKey, error) {
 			return jwk, errors.New("not a single PEM block")
 		}
 		var pub crypto.PublicKey
+		var certs []*x509.Certificate
 		var err error
 		switch block.Type {
 		case "PUBLIC KEY":
@@ -133,7 +134,7 @@ func ParseClientKey(material string) (jose.JSONWebKey, error) {
 		case "CERTIFICATE":
 			var cert *x509.Certificate
 			if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-				pub = cert.PublicKey
+				pub, certs = cert.PublicKey, []*x509.Certificate{cert}
 			}
 		default:
 			if strings.Contains(block.Type, "PRIVATE") {
@@ -144,7 +145,7 @@ func ParseClientKey(material string) (jose.JSONWebKey, error) {
 		if err != nil {
 			return jwk, errors.New("the PEM block does not hold a valid public key")
 		}
-		jwk = jose.JSONWebKey{Key: pub}
+		jwk = jose.JSONWebKey{Key: pub, Certificates: certs}
 	default:
 		return jwk, errors.New("paste a JWK (JSON) or a PEM public key")
 	}
@@ -163,7 +164,12 @@ func ParseClientKey(material string) (jose.JSONWebKey, error) {
 		}
 		jwk.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
 	}
-	jwk.Certificates = nil
+	// A certificate (PEM, or the JWK's x5c) is kept: the first is what a
+	// self_signed_tls_client_auth client presents (RFC 8705 §2.2); the rest are dropped.
+	if len(jwk.Certificates) > 1 {
+		jwk.Certificates = jwk.Certificates[:1]
+	}
+	jwk.CertificateThumbprintSHA1, jwk.CertificateThumbprintSHA256, jwk.CertificatesURL = nil, nil, nil
 	return jwk, nil
 }
 

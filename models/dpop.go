@@ -12,9 +12,11 @@ const (
 const TokenTypeDPoP = "DPoP"
 
 // Confirmation is the cnf claim (RFC 7800) of a sender-constrained token: JKT is the
-// RFC 7638 SHA-256 thumbprint of the client's DPoP public key.
+// RFC 7638 SHA-256 thumbprint of the client's DPoP public key; X5TS256 the SHA-256
+// thumbprint of its TLS client certificate (RFC 8705 §3.1).
 type Confirmation struct {
-	JKT string `json:"jkt"`
+	JKT     string `json:"jkt,omitempty"`
+	X5TS256 string `json:"x5t#S256,omitempty"`
 }
 
 type dpopKeyCtx struct{}

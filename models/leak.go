@@ -26,6 +26,13 @@ const (
 	LeakKindAPIKey        = "api_key"
 	// LeakKindInitialAccessToken is a team's initial access token (dynamic registration).
 	LeakKindInitialAccessToken = "initial_access_token"
+	// LeakKindRegistrationToken is a registered client's registration access token
+	// (RFC 7592).
+	LeakKindRegistrationToken = "registration_access_token"
+	// LeakKindReferenceToken is a reference access token ("phantom token").
+	LeakKindReferenceToken = "reference_access_token"
+	// LeakKindRefreshToken is a refresh token an app holds for a user.
+	LeakKindRefreshToken = "refresh_token"
 )
 
 // APIKeyPrefix is how every API key the portal signs now begins: the base64url of its
@@ -38,8 +45,9 @@ const APIKeyPrefix = "eyJ0eXAiOiJhcGlrZXkrand0IiwiYWxnIjoi"
 const maxLeakTokenLen = 8 << 10
 
 // LeakKindOf says which kind of the portal's credentials token looks like, by its
-// format alone: a well-formed client secret or personal access token (prefix, alphabet,
-// length, checksum), or a compact JWS (an API key, old ones without the prefix
+// format alone: a well-formed client secret, personal access token, initial or
+// registration access token or reference access token (prefix, alphabet, length,
+// checksum), a refresh token (prefix, alphabet, length), or a compact JWS (an API key, old ones without the prefix
 // included; its signature is the store's to check). "" means none of ours.
 func LeakKindOf(token string) string {
 	switch {
@@ -49,6 +57,12 @@ func LeakKindOf(token string) string {
 		return LeakKindPersonalToken
 	case CheckInitialAccessTokenFormat(token):
 		return LeakKindInitialAccessToken
+	case CheckRegistrationAccessTokenFormat(token):
+		return LeakKindRegistrationToken
+	case WellFormedReferenceToken(token):
+		return LeakKindReferenceToken
+	case WellFormedRefreshToken(token):
+		return LeakKindRefreshToken
 	case len(token) <= maxLeakTokenLen && strings.Count(token, ".") == 2 && strings.HasPrefix(token, "eyJ"):
 		return LeakKindAPIKey
 	}

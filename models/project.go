@@ -42,6 +42,14 @@ type Project struct {
 	// RequireDPoP makes the token endpoint refuse its token requests that carry no DPoP
 	// proof (RFC 9449): every access token it gets is sender-constrained.
 	RequireDPoP bool `gorm:"column:require_dpop"`
+	// TLSAuthField and TLSAuthValue are its tls_client_auth rule (RFC 8705 §2.1.2): the
+	// certificate field (one of TLSAuthFields) that must hold the value.
+	TLSAuthField string `gorm:"column:tls_auth_field"`
+	TLSAuthValue string `gorm:"column:tls_auth_value"`
+	// CertificateBoundTokens binds its access and refresh tokens to the TLS client
+	// certificate it presents, whatever it authenticates with (RFC 8705 §3), and makes
+	// the token endpoint refuse its requests that present none.
+	CertificateBoundTokens bool `gorm:"column:certificate_bound_tokens"`
 	// AccessTokenFormat is AccessTokenFormatJWT (default) or AccessTokenFormatReference:
 	// whether the access tokens it is issued are JWTs or opaque reference tokens.
 	AccessTokenFormat string
@@ -110,6 +118,10 @@ type ProjectSettings struct {
 	RequirePushedAuthorization *bool
 	// RequireDPoP: nil leaves it as it is.
 	RequireDPoP *bool
+	// TLSAuth is the tls_client_auth rule; nil leaves it as it is.
+	TLSAuth *TLSAuthRule
+	// CertificateBoundTokens: nil leaves it as it is.
+	CertificateBoundTokens *bool
 
 	// AccessTokenFormat is AccessTokenFormatJWT or AccessTokenFormatReference; empty
 	// leaves it as it is.
@@ -117,6 +129,12 @@ type ProjectSettings struct {
 
 	// Refresh is the refresh-token policy; nil leaves it as it is.
 	Refresh *RefreshPolicy
+}
+
+// TLSAuthRule is a tls_client_auth rule: Field one of TLSAuthFields ("" with Value ""
+// clears it).
+type TLSAuthRule struct {
+	Field, Value string
 }
 
 // ProjectSummary is a project in a list, with its team's name.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -34,8 +35,29 @@ const (
 // presented again is reuse: the whole family is revoked.
 const RefreshGrace = 10 * time.Second
 
-// RefreshTokenPrefix starts every refresh token.
+// RefreshTokenPrefix starts every refresh token: the prefix and 32 random bytes in
+// lower-case base32 (RandomToken).
 const RefreshTokenPrefix = "ghr_"
+
+// refreshTokenLen is the length of a whole refresh token.
+var refreshTokenLen = len(RefreshTokenPrefix) + len(RandomToken(32))
+
+// NewRefreshToken returns a fresh refresh token.
+func NewRefreshToken() string { return RefreshTokenPrefix + RandomToken(32) }
+
+// WellFormedRefreshToken reports whether t could be a refresh token (prefix, length,
+// alphabet), before any lookup.
+func WellFormedRefreshToken(t string) bool {
+	if len(t) != refreshTokenLen || !strings.HasPrefix(t, RefreshTokenPrefix) {
+		return false
+	}
+	for _, c := range t[len(RefreshTokenPrefix):] {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
 
 // Why a refresh family was revoked (revoked_reason, and the audit details).
 const (
@@ -44,6 +66,7 @@ const (
 	RefreshRevokedConsent = "consent_withdrawn"
 	RefreshRevokedAdmin   = "admin_revoked"
 	RefreshRevokedReplay  = "code_replayed"
+	RefreshRevokedLeak    = "leak_reported"
 )
 
 // RefreshPolicy is a project's refresh-token settings.
@@ -87,6 +110,9 @@ type RefreshToken struct {
 	RevokedReason   string
 	// Vault marks a family kept in the credentials vault: its token was never handed out.
 	Vault bool
+	// CertThumbprint is the x5t#S256 of the client certificate the family is bound to
+	// (RFC 8705 §3): a refresh must present the same certificate. "": unbound.
+	CertThumbprint string `gorm:"column:cert_thumbprint"`
 }
 
 // RefreshFamily is a user's active refresh family as the project's admins see it.

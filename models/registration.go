@@ -148,6 +148,14 @@ type ClientMetadata struct {
 	Contacts                []string        `json:"contacts,omitempty"`
 	ClientURI               string          `json:"client_uri,omitempty"`
 	LogoURI                 string          `json:"logo_uri,omitempty"`
+	// The tls_client_auth rule (RFC 8705 §2.1.2): exactly one, with that method.
+	TLSClientAuthSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+	// CertificateBoundTokens is tls_client_certificate_bound_access_tokens (RFC 8705 §3.4).
+	CertificateBoundTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	// Keys are JWKS's keys, parsed (private_key_jwt), kept as their public JWK JSON.
 	Keys []ClientKeyInput `json:"-"`
 }
@@ -158,6 +166,8 @@ const (
 	AuthMethodClientSecretBasic = "client_secret_basic"
 	AuthMethodClientSecretPost  = "client_secret_post"
 	AuthMethodPrivateKeyJWT     = "private_key_jwt"
+	// AuthTLSClientAuth and AuthSelfSignedTLS (RFC 8705 §2) are registered by their
+	// own names.
 )
 
 // RegistrationGrantTypes are the grant types a client may register.
@@ -222,6 +232,12 @@ func ParseClientMetadata(body []byte, defaultName string) (ClientMetadata, error
 		{"contacts", &md.Contacts, "an array of strings"},
 		{"client_uri", &md.ClientURI, "a string"},
 		{"logo_uri", &md.LogoURI, "a string"},
+		{"tls_client_auth_subject_dn", &md.TLSClientAuthSubjectDN, "a string"},
+		{"tls_client_auth_san_dns", &md.TLSClientAuthSANDNS, "a string"},
+		{"tls_client_auth_san_uri", &md.TLSClientAuthSANURI, "a string"},
+		{"tls_client_auth_san_ip", &md.TLSClientAuthSANIP, "a string"},
+		{"tls_client_auth_san_email", &md.TLSClientAuthSANEmail, "a string"},
+		{"tls_client_certificate_bound_access_tokens", &md.CertificateBoundTokens, "true or false"},
 	} {
 		if err := field(f.name, f.dst, f.want); err != nil {
 			return md, err
@@ -297,16 +313,25 @@ func (md *ClientMetadata) check(defaultName string) error {
 			return badMetadata("A public client (token_endpoint_auth_method none) may only use authorization_code (and refresh_token).")
 		}
 	case AuthMethodClientSecretBasic, AuthMethodClientSecretPost:
-	case AuthMethodPrivateKeyJWT:
+	case AuthMethodPrivateKeyJWT, AuthSelfSignedTLS:
 		if err := md.checkKeys(); err != nil {
 			return err
 		}
+		if md.TokenEndpointAuthMethod == AuthSelfSignedTLS && !slices.ContainsFunc(md.Keys, func(k ClientKeyInput) bool {
+			return strings.Contains(k.Material, `"x5c"`)
+		}) {
+			return badMetadata("self_signed_tls_client_auth needs the client's certificates: jwks keys with x5c.")
+		}
+	case AuthTLSClientAuth:
 	default:
 		return badMetadata("The token_endpoint_auth_method " + QuoteForError(md.TokenEndpointAuthMethod) +
-			" is not supported; use none, client_secret_basic, client_secret_post or private_key_jwt.")
+			" is not supported; use none, client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth.")
 	}
-	if md.TokenEndpointAuthMethod != AuthMethodPrivateKeyJWT && md.JWKS != nil {
-		return badMetadata("jwks is only used with token_endpoint_auth_method private_key_jwt.")
+	if md.TokenEndpointAuthMethod != AuthMethodPrivateKeyJWT && md.TokenEndpointAuthMethod != AuthSelfSignedTLS && md.JWKS != nil {
+		return badMetadata("jwks is only used with token_endpoint_auth_method private_key_jwt or self_signed_tls_client_auth.")
+	}
+	if err := md.checkTLSRule(); err != nil {
+		return err
 	}
 	if len(md.Scope) > maxScopeLen || strings.ContainsFunc(md.Scope, isControl) {
 		return badMetadata("scope must be at most 1000 characters, without control characters.")
@@ -349,6 +374,42 @@ func (md *ClientMetadata) checkRedirects(code bool) error {
 		return NewOAuthError(ErrCodeInvalidRedirectURI, "The authorization_code grant type needs at least one redirect URI.")
 	}
 	md.RedirectURIs = out
+	return nil
+}
+
+// TLSRule is the tls_client_auth rule the metadata registers (a zero rule: none).
+func (md *ClientMetadata) TLSRule() TLSAuthRule {
+	for _, f := range []struct{ field, value string }{{"subject_dn", md.TLSClientAuthSubjectDN},
+		{"san_dns", md.TLSClientAuthSANDNS}, {"san_uri", md.TLSClientAuthSANURI}, {"san_ip", md.TLSClientAuthSANIP},
+		{"san_email", md.TLSClientAuthSANEmail}} {
+		if f.value != "" {
+			return TLSAuthRule{Field: f.field, Value: f.value}
+		}
+	}
+	return TLSAuthRule{}
+}
+
+// checkTLSRule: tls_client_auth registers exactly one valid tls_client_auth_* value,
+// and no other method registers any.
+func (md *ClientMetadata) checkTLSRule() error {
+	n := 0
+	for _, v := range []string{md.TLSClientAuthSubjectDN, md.TLSClientAuthSANDNS, md.TLSClientAuthSANURI, md.TLSClientAuthSANIP, md.TLSClientAuthSANEmail} {
+		if v != "" {
+			n++
+		}
+	}
+	switch {
+	case md.TokenEndpointAuthMethod != AuthTLSClientAuth && n > 0:
+		return badMetadata("tls_client_auth_* values are only used with token_endpoint_auth_method tls_client_auth.")
+	case md.TokenEndpointAuthMethod == AuthTLSClientAuth && n != 1:
+		return badMetadata("tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, " +
+			"tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email.")
+	case n == 1:
+		r := md.TLSRule()
+		if _, msg := CheckTLSAuthRule(r.Field, r.Value); msg != "" {
+			return badMetadata("tls_client_auth_" + r.Field + ": " + sentence(msg))
+		}
+	}
 	return nil
 }
 

@@ -59,7 +59,8 @@ type AccessTokenClaims struct {
 	// MayAct, when present, names the only party that may exchange this token to act
 	// for its subject (RFC 8693 §4.4).
 	MayAct *ActClaim `json:"may_act,omitempty"`
-	// Cnf binds a sender-constrained token to the client's DPoP key (RFC 9449 §6).
+	// Cnf binds a sender-constrained token to the client's DPoP key (RFC 9449 §6) or
+	// TLS client certificate (RFC 8705 §3.1).
 	Cnf *Confirmation `json:"cnf,omitempty"`
 }
 
@@ -103,6 +104,9 @@ type IssuedToken struct {
 	// DPoPJKT is the thumbprint of the DPoP key the access token is bound to ("": a
 	// bearer token).
 	DPoPJKT string
+	// CertThumbprint is the x5t#S256 of the client certificate the tokens are bound to
+	// ("": none).
+	CertThumbprint string
 }
 
 // QuoteForError quotes client-supplied text for an error description: bounded, and
@@ -135,6 +139,7 @@ type Introspection struct {
 	// CredentialType is "api_key" or "access_token" (a Gatehouse extension).
 	CredentialType string `json:"credential_type,omitempty"`
 	Team           string `json:"team,omitempty"`
-	// Cnf is a DPoP-bound token's key binding (RFC 9449 §6.2; token_type is then DPoP).
+	// Cnf is a sender-constrained token's binding: a DPoP key (RFC 9449 §6.2; token_type
+	// is then DPoP) or a TLS client certificate (RFC 8705 §3.2).
 	Cnf *Confirmation `json:"cnf,omitempty"`
 }

@@ -24,6 +24,9 @@ type cached struct {
 	project, team string
 	// jkt is the cnf.jkt the token is bound to ("" for an unbound token).
 	jkt string
+	// x5t is the decoded cnf.x5t#S256 when certBound (RFC 8705).
+	x5t       [32]byte
+	certBound bool
 }
 
 // clockNode is a cache entry with its "recently used" bit.

@@ -48,6 +48,39 @@
 // API received; the subject stays the user). An act that is not an object, an actor
 // without a sub, or more than MaxActors is ErrClaims; may_act is not read.
 //
+// # Certificate-bound access tokens (RFC 8705)
+//
+// An access token whose cnf carries x5t#S256 (the base64url SHA-256 of a client
+// certificate's DER) is accepted only from a request presenting that certificate:
+// Middleware and VerifyRequest check it (Verify, which sees no request, refuses such a
+// token with ErrCertBound). The certificate is the TLS connection's when the API
+// terminates TLS itself (ask for one with tls.RequestClientCert: the token decides
+// whether it is needed), or the one a TLS-terminating proxy forwards in the RFC 9440
+// Client-Cert header (ClientCertHeader renames it), believed only from the proxies
+// listed in TrustedProxies (the request's RemoteAddr; a header from any other address
+// is ignored). An unbound token needs no certificate:
+//
+//	v, err := verify.New(ctx, issuer, verify.Audience("orders-api"),
+//		verify.TrustedProxies("10.0.0.0/8")) // the TLS-terminating proxies, if any
+//	if err != nil {
+//		return err
+//	}
+//	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		p := verify.FromContext(r.Context()) // p.CertBound, p.CertThumbprint
+//		fmt.Fprintln(w, p.Subject, p.CertThumbprint)
+//	})
+//	srv := &http.Server{
+//		Handler:   v.Middleware(orders),
+//		TLSConfig: &tls.Config{ClientAuth: tls.RequestClientCert}, // ask; the token decides
+//	}
+//
+// A bound token without its certificate (none, another one, a proxy's malformed
+// header) is ErrCertBound, answered 401 invalid_token with a Bearer challenge, or a
+// DPoP one when the token is DPoP-bound too (cnf with both jkt and x5t#S256 needs both
+// the proof and the certificate). A cnf member other than jkt and x5t#S256, or an
+// x5t#S256 that is not 32 bytes of base64url, is ErrClaims: a binding the verifier does
+// not understand is refused, never ignored.
+//
 // The package imports only the standard library and go-jose, so an API's build does not
 // pull in the portal.
 package verify

@@ -63,6 +63,9 @@ func (v *Verifier) RequestURL(r *http.Request) string {
 // hash), an iat within 60 s of the verifier's clock, a jti not seen before (an in-memory
 // replay cache, see DPoPReplayCache), and signed by the key whose thumbprint is cnf.jkt.
 // A bound token sent as a bearer token is ErrDPoPBound; a bad proof ErrDPoPProof.
+// A certificate-bound token (cnf.x5t#S256, RFC 8705) must come with the client
+// certificate whose SHA-256 it names (see ClientCertificate and TrustedProxies), or it
+// is ErrCertBound; a token bound both ways needs both.
 func (v *Verifier) VerifyRequest(r *http.Request) (*Principal, error) {
 	token, dpop := v.credential(r)
 	c, err := v.verifyEntry(r.Context(), token)
@@ -80,15 +83,23 @@ func (v *Verifier) VerifyRequest(r *http.Request) (*Principal, error) {
 			v.stats.rejected.Add(1)
 			return nil, errUnbound
 		}
-		return c.p, nil
 	}
-	if !dpop {
+	if c.jkt != "" && !dpop {
 		v.stats.rejected.Add(1)
 		return nil, errBoundAsBearer
 	}
-	if err := v.checkRequestProof(r, token, c.jkt); err != nil {
-		v.stats.rejected.Add(1)
-		return nil, err
+	// The certificate before the proof, so that a refused request uses up no jti.
+	if c.certBound {
+		if err := v.checkCertBinding(r, &c.x5t, c.jkt != ""); err != nil {
+			v.stats.rejected.Add(1)
+			return nil, err
+		}
+	}
+	if c.jkt != "" {
+		if err := v.checkRequestProof(r, token, c.jkt); err != nil {
+			v.stats.rejected.Add(1)
+			return nil, err
+		}
 	}
 	return c.p, nil
 }

@@ -126,6 +126,8 @@ func writeStepUp(w http.ResponseWriter, e *StepUpError) {
 // *StepUpError 401 insufficient_user_authentication (RFC 9470). DPoP errors (RFC 9449
 // §7.1) get a DPoP challenge with algs: ErrDPoPProof 401 invalid_dpop_proof,
 // ErrDPoPBound 401 invalid_token; with RequireDPoP every challenge is a DPoP one.
+// ErrCertBound is 401 invalid_token, with a Bearer challenge (a DPoP one when the token
+// is DPoP-bound too).
 func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
 	var stepUp *StepUpError
 	var status int
@@ -143,6 +145,15 @@ func (v *Verifier) WriteError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrDPoPBound):
 		status, code, desc = http.StatusUnauthorized, "invalid_token", strings.TrimPrefix(err.Error(), ErrDPoPBound.Error()+": ")
 		challenge = v.dpopChallenge(code, desc)
+	case errors.Is(err, ErrCertBound):
+		// RFC 8705 §3 leaves the answer to RFC 6750: invalid_token, in the scheme the
+		// token is used with (DPoP for a token bound to a DPoP key too).
+		status, code, desc = http.StatusUnauthorized, "invalid_token", strings.TrimPrefix(err.Error(), ErrCertBound.Error()+": ")
+		if cb := (*certBoundError)(nil); errors.As(err, &cb) && cb.dpop {
+			challenge = v.dpopChallenge(code, desc)
+		} else {
+			challenge = `Bearer realm="` + quote(v.cfg.audience) + `", error="invalid_token", error_description="` + quote(desc) + `"`
+		}
 	case errors.Is(err, ErrInsufficientScope):
 		status, code, desc = http.StatusForbidden, "insufficient_scope", err.Error()
 		challenge = `Bearer error="` + code + `", error_description="` + quote(desc) + `"`

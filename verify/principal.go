@@ -80,6 +80,11 @@ type Principal struct {
 	// thumbprint is DPoPThumbprint.
 	DPoPBound      bool
 	DPoPThumbprint string
+	// CertBound is true for a certificate-bound token (cnf.x5t#S256, RFC 8705): the
+	// request presented the client certificate the token is bound to, whose SHA-256
+	// (base64url) is CertThumbprint.
+	CertBound      bool
+	CertThumbprint string
 }
 
 // Actor is one party of an actor chain: its sub and sub_type (SubjectProject for the

@@ -222,10 +222,9 @@ type tokenClaims struct {
 	// parseActors reads it. may_act is not read: it concerns the issuer only.
 	Act json.RawMessage `json:"act"`
 	// Cnf binds a sender-constrained token to a key: jkt is the RFC 7638 thumbprint of
-	// the client's DPoP key (RFC 9449 §6).
-	Cnf *struct {
-		JKT string `json:"jkt"`
-	} `json:"cnf"`
+	// the client's DPoP key (RFC 9449 §6), x5t#S256 the SHA-256 of the client's
+	// certificate (RFC 8705 §3.1); readCnf reads it.
+	Cnf    json.RawMessage `json:"cnf"`
 	Status *struct {
 		StatusList *struct {
 			Idx *int   `json:"idx"`
@@ -237,7 +236,7 @@ type tokenClaims struct {
 // claimNames are tokenClaims' JSON names, nested ones included: a duplicate or a case
 // variant of any of them ("AUD", "ſub") rejects the token.
 var claimNames = jsonstrict.NewNames("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
-	"sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri", "cnf", "jkt")
+	"sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri", "cnf", "jkt", "x5t#S256")
 
 // normalizeTyp maps "application/at+jwt" to "at+jwt" (RFC 7515 §4.1.9) and lowercases.
 func normalizeTyp(t string) string {
@@ -284,4 +283,43 @@ func parseActors(raw json.RawMessage) ([]Actor, error) {
 		raw = a.Act
 	}
 	return out, nil
+}
+
+// readCnf reads the cnf claim into c and its Principal: absent or null is an unbound
+// token; otherwise an object with jkt (a DPoP key's thumbprint) and/or x5t#S256 (a
+// certificate's SHA-256, 32 bytes in base64url), both strings, and no other member: a
+// binding this verifier does not understand is refused (ErrClaims), never ignored.
+func readCnf(raw json.RawMessage, c *cached) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &members) != nil {
+		return fmt.Errorf("%w: cnf is not an object", ErrClaims)
+	}
+	if len(members) == 0 {
+		return fmt.Errorf("%w: cnf must carry a jkt or an x5t#S256", ErrClaims)
+	}
+	for name, v := range members {
+		var s string
+		if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+			return fmt.Errorf("%w: cnf.%s is not a string", ErrClaims, truncate(name, 20))
+		}
+		switch name {
+		case "jkt":
+			if s == "" || len(s) > 100 {
+				return fmt.Errorf("%w: cnf must carry a jkt", ErrClaims)
+			}
+			c.jkt, c.p.DPoPBound, c.p.DPoPThumbprint = s, true, s
+		case "x5t#S256":
+			x5t, ok := parseX5t(s)
+			if !ok {
+				return fmt.Errorf("%w: cnf.x5t#S256 is not a base64url SHA-256", ErrClaims)
+			}
+			c.x5t, c.certBound, c.p.CertBound, c.p.CertThumbprint = x5t, true, true, s
+		default:
+			return fmt.Errorf("%w: cnf.%q is a binding this verifier does not understand", ErrClaims, truncate(name, 20))
+		}
+	}
+	return nil
 }

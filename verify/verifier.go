@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -39,8 +40,13 @@ type config struct {
 	requireDPoP   bool
 	publicURL     string
 	dpopCacheSize int
+	// mTLS (RFC 8705): the proxies whose ClientCertHeader is believed.
+	trustedProxies   []string
+	clientCertHeader string
 	// projects and teams are the allow-lists (nil: no list).
 	projects, teams map[string]bool
+	// noFeed turns the revocation feed off.
+	noFeed bool
 }
 
 // Option configures a Verifier.
@@ -140,6 +146,10 @@ type Verifier struct {
 	stats counters
 	// proofs remembers the DPoP proofs (jti) seen recently.
 	proofs *replayCache
+	// feed is the revocation feed's subscription (feed.go).
+	feed feedState
+	// proxies are TrustedProxies, parsed.
+	proxies []netip.Prefix
 
 	stop chan struct{}
 	done chan struct{}
@@ -154,6 +164,7 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 		kinds: map[Kind]bool{KindAPIKey: true, KindAccessToken: true}, algs: []string{"ES256", "EdDSA", "RS256"},
 		leeway: 30 * time.Second, fetchTimeout: 10 * time.Second, cooldown: 30 * time.Second, refreshEvery: 5 * time.Second,
 		defaultStatusTTL: time.Minute, cacheSize: 10000, logger: slog.Default(), now: time.Now, dpopCacheSize: 100000,
+		clientCertHeader: DefaultClientCertHeader,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -182,8 +193,15 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 	if cfg.dpopCacheSize < 1 {
 		return nil, errors.New("verify: DPoPReplayCache needs a size of at least 1")
 	}
+	proxies, err := parseProxies(cfg.trustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.clientCertHeader == "" || http.CanonicalHeaderKey(cfg.clientCertHeader) == "Authorization" {
+		return nil, errors.New("verify: ClientCertHeader needs a header name other than Authorization")
+	}
 	v := &Verifier{issuer: issuer, cfg: cfg, cache: newTokenCache(cfg.cacheSize), stop: make(chan struct{}), done: make(chan struct{}),
-		proofs: newReplayCache(cfg.dpopCacheSize)}
+		proofs: newReplayCache(cfg.dpopCacheSize), proxies: proxies}
 	v.lists.Store(&map[string]*statusEntry{})
 	m, err := v.discover(ctx)
 	if err != nil {
@@ -210,12 +228,22 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 		return nil, err
 	}
 	go v.background()
+	if m.StatusListEventsEndpoint != "" && !cfg.noFeed {
+		if !strings.HasPrefix(m.StatusListEventsEndpoint, issuer+"/") {
+			v.Close()
+			return nil, fmt.Errorf("verify: discovery: status_list_events_endpoint %q is not under the issuer", truncate(m.StatusListEventsEndpoint, 100))
+		}
+		v.startFeed(m.StatusListEventsEndpoint)
+	}
 	return v, nil
 }
 
-// Close stops the background refreshes.
+// Close stops the background refreshes and the revocation feed.
 func (v *Verifier) Close() {
-	v.once.Do(func() { close(v.stop) })
+	v.once.Do(func() {
+		close(v.stop)
+		v.stopFeed()
+	})
 	<-v.done
 }
 
@@ -272,7 +300,8 @@ func (v *Verifier) keyFor(ctx context.Context, kid, alg string) (*publicKey, err
 // Verify checks a credential presented as a bearer token and returns its principal.
 // The error wraps one of the package's Err values. A DPoP-bound token (cnf.jkt) is
 // refused here with ErrDPoPBound: it is accepted only with its proof, by VerifyRequest
-// (and so Middleware).
+// (and so Middleware); a certificate-bound one (cnf.x5t#S256) with ErrCertBound: it is
+// accepted only with its client certificate, by VerifyRequest.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
 	c, err := v.verifyEntry(ctx, token)
 	if err != nil {
@@ -281,6 +310,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	if c.jkt != "" {
 		v.stats.rejected.Add(1)
 		return nil, errBoundAsBearer
+	}
+	if c.certBound {
+		v.stats.rejected.Add(1)
+		return nil, errCertAsBearer
 	}
 	if v.cfg.requireDPoP {
 		v.stats.rejected.Add(1)
@@ -419,11 +452,8 @@ func (v *Verifier) verifyFull(ctx context.Context, token string) (*cached, error
 	}
 	p.ClientID = client
 	out := &cached{p: p, exp: p.ExpiresAt, kid: k.kid, kind: kind, project: client, team: cl.Team}
-	if cl.Cnf != nil {
-		if cl.Cnf.JKT == "" || len(cl.Cnf.JKT) > 100 {
-			return nil, fmt.Errorf("%w: cnf must carry a jkt", ErrClaims)
-		}
-		out.jkt, p.DPoPBound, p.DPoPThumbprint = cl.Cnf.JKT, true, cl.Cnf.JKT
+	if err := readCnf(cl.Cnf, out); err != nil {
+		return nil, err
 	}
 	// A project's or a service account's token is its own client's: client_id is sub.
 	// A user's token names the client acting for the user, which is not the user.
@@ -546,7 +576,10 @@ func (v *Verifier) refreshDue(ctx context.Context) time.Duration {
 			continue // not used lately: fetched again on demand
 		}
 		l := e.current.Load()
-		if l == nil || now.Sub(l.fetched) >= l.ttl*9/10 {
+		// A list fetched without a bit the feed pushed is fetched again every round
+		// (an instance's cached copy was older than the revocation).
+		behind := l != nil && e.isBehind() && now.Sub(l.fetched) >= v.cfg.refreshEvery
+		if l == nil || behind || now.Sub(l.fetched) >= l.ttl*9/10 {
 			if err := v.fetchStatusList(ctx, e); err != nil {
 				v.logFetchError("status list", e.uri, err)
 			}
@@ -596,6 +629,9 @@ type Stats struct {
 	FailClosed, FailOpen                          int64
 	// CachedCredentials is the cache's current size.
 	CachedCredentials int
+	// Feed is the revocation feed's health: connected, events applied and rejected,
+	// the last one and its lag, reconnects and resets.
+	Feed FeedStats
 }
 
 // Stats returns the current counters.
@@ -605,6 +641,6 @@ func (v *Verifier) Stats() Stats {
 		Verified: s.verified.Load(), CacheHits: v.cache.hits() - s.cachedRejected.Load(), Rejected: s.rejected.Load(),
 		JWKSFetches: s.jwksFetches.Load(), JWKSFetchErrors: s.jwksFetchErrors.Load(),
 		StatusFetches: s.statusFetches.Load(), StatusFetchErrors: s.statusFetchErrors.Load(), StatusStale: s.statusStale.Load(),
-		FailClosed: s.failClosed.Load(), FailOpen: s.failOpen.Load(), CachedCredentials: v.cache.len(),
+		FailClosed: s.failClosed.Load(), FailOpen: s.failOpen.Load(), CachedCredentials: v.cache.len(), Feed: v.feedStats(),
 	}
 }

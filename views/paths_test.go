@@ -277,7 +277,7 @@ var notLinked = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
 	"GET /.well-known/jwks.json": true, "GET /.well-known/jwks.pem": true, "GET /.well-known/oauth-authorization-server": true,
 	"POST /oauth/token": true, "POST /oauth/introspect": true, "POST /oauth/revoke": true,
-	"GET /statuslists/:id": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
+	"GET /statuslists/:id": true, "GET /statuslists/events": true, "GET /static/*": true, "GET /favicon.ico": true, "GET /auth/callback": true,
 	"POST /leaks/github": true, "GET /oauth/resource-metadata": true,
 	"POST /oauth/register": true, "GET /oauth/register/:client_id": true, "PUT /oauth/register/:client_id": true,
 	"DELETE /oauth/register/:client_id":     true,

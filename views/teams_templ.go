@@ -1838,9 +1838,9 @@ func teamLeakPolicy(p Page, vm TeamVM) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var77 string
-		templ_7745c5c3_Var77, templ_7745c5c3_Err = templ.JoinStringErrs("When GitHub's secret scanning finds one of this team's client secrets or API keys in a public repository or package, Gatehouse can revoke it at once or only tell you (an audit event and a leak.reported webhook event). Personal access tokens are always revoked.")
+		templ_7745c5c3_Var77, templ_7745c5c3_Err = templ.JoinStringErrs("When GitHub's secret scanning finds one of this team's client secrets, API keys, reference access tokens or registration tokens in a public repository or package, Gatehouse can revoke it at once or only tell you (an audit event and a leak.reported webhook event). Personal access tokens and users' refresh tokens are always revoked.")
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teams.templ`, Line: 431, Col: 267}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teams.templ`, Line: 431, Col: 339}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var77))
 		if templ_7745c5c3_Err != nil {

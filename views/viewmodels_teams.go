@@ -346,6 +346,13 @@ type SettingsForm struct {
 	Errors            map[string]string
 	Saved             bool
 
+	// TLSAuthField (select "tls_auth_field", TLSAuthFields) and TLSAuthValue (input
+	// "tls_auth_value") are the tls_client_auth rule; CertificateBoundTokens the
+	// checkbox "certificate_bound_tokens".
+	TLSAuthField, TLSAuthValue string
+	TLSAuthFields              []Option
+	CertificateBoundTokens     bool
+
 	// RefreshTokens is the select "refresh_tokens" (RefreshOptions); RefreshIdleDays
 	// and RefreshAbsoluteDays the lifetimes "refresh_idle_days" and
 	// "refresh_absolute_days".

@@ -1753,8 +1753,11 @@ func TestProjectPageOwner(t *testing.T) {
 		t.Errorf("settings errors: %d", errs.Length())
 	}
 	wantCount(t, doc, "save-settings", 1)
-	if settings.Find(`a[href="/projects/p%2F1/credentials#client-keys"]`).Length() != 1 {
+	if settings.Find(`#settings-auth-help a[href="/projects/p%2F1/credentials#client-keys"]`).Length() != 1 {
 		t.Error("the client authentication help does not link the client keys")
+	}
+	if settings.Find(`#settings-mtls-help a[href="/projects/p%2F1/credentials#client-keys"]`).Length() != 1 {
+		t.Error("the mutual-TLS help does not link the client keys (where self-signed certificates are registered)")
 	}
 
 	// Deleting asks for the name, typed (without JavaScript too): that is the confirmation.

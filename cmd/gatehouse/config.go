@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -68,6 +70,8 @@ type Config struct {
 	PprofAddr string
 	// DPoPNonce requires server nonces in DPoP proofs at the token endpoint.
 	DPoPNonce bool
+	// StatusEventsMax caps the revocation feed's streams on this instance.
+	StatusEventsMax int
 	// AccessLog is "all" or "errors" (the machine endpoints log only their failures).
 	AccessLog string
 	// MaxConnections caps the connections held at once (see connLimiter).
@@ -85,6 +89,19 @@ type Config struct {
 	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may name
 	// in its act chain.
 	TokenExchangeMaxDepth int
+	// TLS, when set, makes the portal serve HTTPS itself on Addr, requesting (not
+	// requiring) client certificates: each OAuth client authentication method checks
+	// what it needs (GATEHOUSE_TLS_CERT_FILE, GATEHOUSE_TLS_KEY_FILE).
+	TLS *tls.Certificate
+	// ClientCAs are the CAs tls_client_auth certificates must chain to
+	// (GATEHOUSE_TLS_CLIENT_CA_FILE; nil: none).
+	ClientCAs *x509.CertPool
+	// ClientCertHeader is the header trusted proxies forward the client certificate in
+	// ("": none is read).
+	ClientCertHeader string
+	// MTLSBaseURL is where clients reach the endpoints with their certificates
+	// (mtls_endpoint_aliases; nil: not advertised).
+	MTLSBaseURL *url.URL
 
 	// DevSignIn is true when no OIDC provider is configured: the in-process development
 	// provider signs people in, which is allowed only on a loopback base URL.
@@ -104,6 +121,8 @@ type rawConfig struct {
 	webhookRetention, exchangeDepth                                            string
 	openRegistrationTeam, openRegistrationsPerIP                               string
 	dpopNonce                                                                  string
+	statusEventsMax                                                            string
+	tlsCert, tlsKey, clientCAFile, clientCertHeader, mtlsBaseURL               string
 }
 
 func (r *rawConfig) settings() []setting {
@@ -137,9 +156,15 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
 		{"GATEHOUSE_DPOP_NONCE", "dpop-nonce", "off", "on: DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8)", &r.dpopNonce},
+		{"GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS", "status-events-max-subscribers", "1000", "revocation feed streams held at once by this instance; beyond it clients get 503 and poll the status lists", &r.statusEventsMax},
 		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
 		{"GATEHOUSE_OPEN_REGISTRATION_TEAM", "open-registration-team", "", "id of the team that receives dynamic client registrations without an initial access token, if its policy is open too", &r.openRegistrationTeam},
 		{"GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "open-registrations-per-ip", "10", "registrations without an initial access token per source address per minute before 429", &r.openRegistrationsPerIP},
+		{"GATEHOUSE_TLS_CERT_FILE", "tls-cert-file", "", "PEM certificate chain: serve HTTPS on GATEHOUSE_ADDR, requesting client certificates (with GATEHOUSE_TLS_KEY_FILE)", &r.tlsCert},
+		{"GATEHOUSE_TLS_KEY_FILE", "tls-key-file", "", "PEM private key of GATEHOUSE_TLS_CERT_FILE", &r.tlsKey},
+		{"GATEHOUSE_TLS_CLIENT_CA_FILE", "tls-client-ca-file", "", "PEM bundle of the CAs tls_client_auth client certificates must chain to", &r.clientCAFile},
+		{"GATEHOUSE_CLIENT_CERT_HEADER", "client-cert-header", "Client-Cert", "header in which a proxy of GATEHOUSE_TRUSTED_PROXIES forwards the client certificate (RFC 9440), or off", &r.clientCertHeader},
+		{"GATEHOUSE_MTLS_BASE_URL", "mtls-base-url", "", "https URL where clients reach the OAuth endpoints with their certificates (advertised as mtls_endpoint_aliases)", &r.mtlsBaseURL},
 		{"GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "token-exchange-max-depth", "4", "actors a token issued by token exchange may name in its act chain (1 to 10)", &r.exchangeDepth},
 	}
 }
@@ -358,6 +383,11 @@ func (r *rawConfig) validate() (*Config, error) {
 	} else {
 		c.MaxConnections = n
 	}
+	if n, err := strconv.Atoi(r.statusEventsMax); err != nil || n < 1 || n > 100000 {
+		bad("GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS", "status-events-max-subscribers", "want a whole number from 1 to 100000, got %q", r.statusEventsMax)
+	} else {
+		c.StatusEventsMax = n
+	}
 	switch r.dpopNonce {
 	case "on", "off":
 		c.DPoPNonce = r.dpopNonce == "on"
@@ -407,6 +437,7 @@ func (r *rawConfig) validate() (*Config, error) {
 	if c.TrustedProxies, err = parseCIDRs(r.trustedProxies); err != nil {
 		bad("GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "%v", err)
 	}
+	mutualTLS(r, c, bad)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -120,6 +120,13 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"ZeroExchangeDepth", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "0", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH"},
 		{"DeepExchange", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH", "11", "GATEHOUSE_TOKEN_EXCHANGE_MAX_DEPTH"},
 		{"BadDPoPNonce", "GATEHOUSE_DPOP_NONCE", "yes", "GATEHOUSE_DPOP_NONCE"},
+		{"TLSKeyWithoutCert", "GATEHOUSE_TLS_KEY_FILE", "server.key", "GATEHOUSE_TLS_CERT_FILE"},
+		{"TLSCertWithoutKey", "GATEHOUSE_TLS_CERT_FILE", "server.crt", "GATEHOUSE_TLS_KEY_FILE"},
+		{"MissingClientCAFile", "GATEHOUSE_TLS_CLIENT_CA_FILE", "/nonexistent/ca.pem", "GATEHOUSE_TLS_CLIENT_CA_FILE"},
+		{"ClientCAFileWithoutCertificates", "GATEHOUSE_TLS_CLIENT_CA_FILE", "config_test.go", "GATEHOUSE_TLS_CLIENT_CA_FILE"},
+		{"BadClientCertHeader", "GATEHOUSE_CLIENT_CERT_HEADER", "Client Cert", "GATEHOUSE_CLIENT_CERT_HEADER"},
+		{"HTTPMTLSBaseURL", "GATEHOUSE_MTLS_BASE_URL", "http://mtls.example.com", "GATEHOUSE_MTLS_BASE_URL"},
+		{"MTLSBaseURLWithQuery", "GATEHOUSE_MTLS_BASE_URL", "https://mtls.example.com/?a=1", "GATEHOUSE_MTLS_BASE_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{}

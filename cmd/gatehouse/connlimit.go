@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -96,8 +97,18 @@ func (l *connLimiter) victimLocked() net.Conn {
 	return reading
 }
 
+// rawConn is the accepted connection under c: the server wraps it in TLS when it
+// serves HTTPS, and the limiter knows it by what Accept returned.
+func rawConn(c net.Conn) net.Conn {
+	if tc, ok := c.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c
+}
+
 // connState is the http.Server's ConnState hook.
 func (l *connLimiter) connState(c net.Conn, s http.ConnState) {
+	c = rawConn(c)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch s {
@@ -115,6 +126,7 @@ type connInfoKey struct{}
 
 // connContext is the http.Server's ConnContext hook.
 func (l *connLimiter) connContext(ctx context.Context, c net.Conn) context.Context {
+	c = rawConn(c)
 	l.mu.Lock()
 	info := l.conns[c]
 	l.mu.Unlock()

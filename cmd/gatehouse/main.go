@@ -191,6 +191,8 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, QuietMachineLog: cfg.AccessLog == "errors",
 		LeakGitHubKeysURL: cfg.LeakGitHubKeysURL, LeakGitHubKeysFile: cfg.LeakGitHubKeysFile,
 		OpenRegistrationTeam: cfg.OpenRegistrationTeam, OpenRegistrationsPerIP: cfg.OpenRegistrationsPerIP, DPoPNonce: cfg.DPoPNonce,
+		StatusEvents: signing.FeedConfig{MaxSubscribers: cfg.StatusEventsMax},
+		ClientCAs:    cfg.ClientCAs, ClientCertHeader: cfg.ClientCertHeader, MTLSBaseURL: cfg.MTLSBaseURL,
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
@@ -244,7 +246,12 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 	stopJobs := runJobs(ctx, runner)
 	defer stopJobs()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if cfg.TLS != nil {
+		srv.TLSConfig = serverTLS(cfg.TLS)
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	for _, side := range []struct {
 		name, addr string
 		handler    http.Handler
@@ -265,7 +272,7 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		log.Warn(w, "addr", cfg.Addr, "base_url", cfg.BaseURL.String())
 	}
 	log.Info("gatehouse listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version,
-		"max_connections", cfg.MaxConnections)
+		"max_connections", cfg.MaxConnections, "tls", cfg.TLS != nil)
 
 	select {
 	case err := <-errc:
@@ -394,6 +401,13 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 			Failed: "pruning expired authorization codes failed"},
 		{Name: "refresh_tokens.prune", Every: time.Hour, Run: st.PruneRefreshTokens,
 			Failed: "pruning ended refresh-token families failed"},
+		// The revocation feed's change log: a day is kept (a subscriber away longer gets
+		// a reset and refetches its lists).
+		{Name: "status_changes.prune", Every: 10 * time.Minute, Failed: "pruning the status change log failed",
+			Run: func(ctx context.Context) error {
+				_, err := st.PruneStatusChanges(ctx, 24*time.Hour)
+				return err
+			}},
 		// Webhooks: fan new outbox events out to the endpoints that subscribe, then send
 		// what is due. Sending never happens on a request's path.
 		{Name: "webhooks.deliver", Every: time.Second, Failed: "delivering webhooks failed",

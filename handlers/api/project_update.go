@@ -24,6 +24,10 @@ type projectPatch struct {
 	RefreshIdleDays       *int      `json:"refresh_idle_days"`
 	RefreshAbsoluteDays   *int      `json:"refresh_absolute_days"`
 	RequireDPoP           *bool     `json:"require_dpop"`
+
+	// TLSClientAuth sets the tls_client_auth rule (field and value "" clear it).
+	TLSClientAuth          *tlsClientAuthJSON `json:"tls_client_auth"`
+	CertificateBoundTokens *bool              `json:"tls_client_certificate_bound_access_tokens"`
 }
 
 // updateProject handles "PATCH /api/v1/projects/:project". If-Match must name the
@@ -61,6 +65,10 @@ func (h *Handler) updateProject(c echo.Context) error {
 			set.RedirectURIs = &uris
 		}
 		set.PublicClient = in.PublicClient
+		if in.TLSClientAuth != nil {
+			set.TLSAuth = &models.TLSAuthRule{Field: in.TLSClientAuth.Field, Value: in.TLSClientAuth.Value}
+		}
+		set.CertificateBoundTokens = in.CertificateBoundTokens
 		set.RequirePushedAuthorization = in.RequirePAR
 		if in.AccessTokenFormat != nil {
 			set.AccessTokenFormat = *in.AccessTokenFormat

@@ -48,6 +48,25 @@ type projectJSON struct {
 	AccessTokenFormat     string    `json:"access_token_format"`
 	CreatedAt             time.Time `json:"created_at"`
 	UpdatedAt             time.Time `json:"updated_at"`
+
+	// The mutual-TLS settings (RFC 8705): the tls_client_auth rule (nil: none), and
+	// whether tokens are bound to the client's certificate.
+	TLSClientAuth          *tlsClientAuthJSON `json:"tls_client_auth"`
+	CertificateBoundTokens bool               `json:"tls_client_certificate_bound_access_tokens"`
+}
+
+// tlsClientAuthJSON is a tls_client_auth rule: the certificate field and its value.
+type tlsClientAuthJSON struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+}
+
+// tlsClientAuthOf is the project's rule, or nil.
+func tlsClientAuthOf(p *models.Project) *tlsClientAuthJSON {
+	if p.TLSAuthField == "" {
+		return nil
+	}
+	return &tlsClientAuthJSON{Field: p.TLSAuthField, Value: p.TLSAuthValue}
 }
 
 func projectOf(p *models.Project) projectJSON {
@@ -56,7 +75,8 @@ func projectOf(p *models.Project) projectJSON {
 		PublicClient: p.PublicClient, RequirePAR: p.RequirePushedAuthorization, RequireDPoP: p.RequireDPoP, AccessTokenTTLMinutes: p.AccessTokenTTL / 60,
 		AccessTokenFormat: p.AccessTokenFormat,
 		RefreshTokens:     p.RefreshTokens, RefreshIdleDays: p.RefreshIdleTTL / 86400, RefreshAbsoluteDays: p.RefreshAbsoluteTTL / 86400,
-		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+		TLSClientAuth: tlsClientAuthOf(p), CertificateBoundTokens: p.CertificateBoundTokens}
 }
 
 type apiKeyJSON struct {

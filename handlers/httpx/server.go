@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,6 +71,18 @@ type Config struct {
 	// DPoPNonce makes the token endpoint require a server-provided nonce in DPoP proofs
 	// (RFC 9449 §8): stateless, so every instance sharing the master key accepts it.
 	DPoPNonce bool
+	// StatusEvents tunes the revocation feed (GET /statuslists/events): its subscriber
+	// cap (GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS), heartbeat and stream lifetime.
+	StatusEvents signing.FeedConfig
+	// ClientCAs are the CAs a tls_client_auth client's certificate must chain to
+	// (GATEHOUSE_TLS_CLIENT_CA_FILE; nil: that method authenticates nobody).
+	ClientCAs *x509.CertPool
+	// ClientCertHeader is the header a TLS-terminating proxy in TrustedProxies forwards
+	// the client's certificate in (RFC 9440 Client-Cert; "": none is believed).
+	ClientCertHeader string
+	// MTLSBaseURL is where the endpoints are served with client certificates requested
+	// (mtls_endpoint_aliases, RFC 8705 §5; nil: the base URL itself, if at all).
+	MTLSBaseURL *url.URL
 }
 
 // OIDCConfig names the identity provider developers sign in with.

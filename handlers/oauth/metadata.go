@@ -45,11 +45,20 @@ type Metadata struct {
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 	// DPoPSigningAlgValuesSupported are the algorithms DPoP proofs may use (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
+	// TLSClientCertificateBoundAccessTokens: a client that presents a TLS certificate
+	// at the token endpoint may get tokens bound to it (RFC 8705 §3.3).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens"`
+	// MTLSEndpointAliases are the endpoints served with client certificates requested,
+	// when the operator configured a mutual-TLS host (RFC 8705 §5).
+	MTLSEndpointAliases *MTLSAliases `json:"mtls_endpoint_aliases,omitempty"`
 	// Gatehouse extensions: the types of token it issues, what they are signed with, and
 	// where its status lists live (a verifier fetches no status list from anywhere else).
 	TokenTypesSupported       []string `json:"token_types_supported"`
 	SigningAlgValuesSupported []string `json:"signing_alg_values_supported"`
 	StatusListURIPrefix       string   `json:"status_list_uri_prefix"`
+	// StatusListEventsEndpoint is the revocation feed (Server-Sent Events of signed
+	// status changes); absent when the portal has none.
+	StatusListEventsEndpoint string `json:"status_list_events_endpoint,omitempty"`
 	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may
 	// name in its act chain (RFC 8693).
 	TokenExchangeMaxDepth int `json:"token_exchange_max_depth"`
@@ -62,7 +71,7 @@ type Metadata struct {
 // metadataDocument builds the document for this portal.
 func (h *Handler) metadataDocument() Metadata {
 	base := h.Cfg.BaseURL.String()
-	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	auth := []string{"client_secret_basic", "client_secret_post", "private_key_jwt", models.AuthTLSClientAuth, models.AuthSelfSignedTLS}
 	return Metadata{
 		Issuer:                base,
 		AuthorizationEndpoint: base + "/oauth/authorize",
@@ -91,12 +100,23 @@ func (h *Handler) metadataDocument() Metadata {
 		PushedAuthorizationRequestEndpoint:      base + parPath,
 		RequirePushedAuthorizationRequests:      false,
 		DPoPSigningAlgValuesSupported:           verify.DPoPAlgs,
+		TLSClientCertificateBoundAccessTokens:   true,
+		MTLSEndpointAliases:                     h.mtlsAliases(),
 		TokenTypesSupported:                     []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:               models.SigningAlgs,
 		StatusListURIPrefix:                     base + "/statuslists/",
+		StatusListEventsEndpoint:                h.statusEventsEndpoint(base),
 		TokenExchangeMaxDepth:                   h.Store.TokenExchangeMaxDepth(),
 		TokenExchangeSubjectTokenTypes:          []string{models.TokenTypeAccessToken, models.TokenTypeJWT, models.TokenTypeDelegation},
 	}
+}
+
+// statusEventsEndpoint is the feed's URL, "" without a feed.
+func (h *Handler) statusEventsEndpoint(base string) string {
+	if h.feed == nil {
+		return ""
+	}
+	return base + StatusEventsPath
 }
 
 // metadata handles "GET /.well-known/oauth-authorization-server" (RFC 8414).

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/store"
 )
 
 // newOAuthError is a refusal the client reads: models.OAuthError is the one OAuth error
@@ -118,8 +119,10 @@ func clientCredentials(c echo.Context, form url.Values) (id, secret string, basi
 	return postID, postSecret, false, nil
 }
 
-// authenticateClient authenticates the calling project by client secret (Basic or post)
-// or by a signed client assertion (private_key_jwt). The credential is checked first and
+// authenticateClient authenticates the calling project by client secret (Basic or post),
+// by a signed client assertion (private_key_jwt) or, for a request naming only its
+// client_id, by its TLS client certificate (tls_client_auth and
+// self_signed_tls_client_auth, mtls.go). The credential is checked first and
 // a correct one is always accepted: a client_id is public, so nobody else's failures may
 // lock its owner out. Failures are counted per (client, source address) and per source
 // address, across instances; a source over either limit gets 429 with Retry-After for
@@ -134,6 +137,19 @@ func (h *Handler) authenticateClient(c echo.Context, form url.Values, optional b
 		id, secret string
 		err        error
 	)
+	if assertion == "" && assertionType == "" && form.Get("client_secret") == "" && c.Request().Header.Get("Authorization") == "" &&
+		form.Get("client_id") != "" {
+		p, err := h.authenticateCertificate(c, form.Get("client_id"))
+		var oe *models.OAuthError
+		switch {
+		case err == nil:
+			return p, nil
+		case errors.As(err, &oe) && oe.Code == models.ErrCodeInvalidClient:
+			return nil, h.refuse(ctx, form.Get("client_id"), ip, err)
+		case !errors.Is(err, store.ErrNoCertificateMethod):
+			return nil, err
+		}
+	}
 	switch {
 	case assertionType != "" || assertion != "":
 		if c.Request().Header.Get("Authorization") != "" || form.Get("client_secret") != "" {

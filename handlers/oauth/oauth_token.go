@@ -55,6 +55,9 @@ func (h *Handler) issueToken(c echo.Context) error {
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	if ctx, err = h.bindToCertificate(c, p); err != nil { // mtls.go: RFC 8705 §3
+		return writeOAuthError(c, err)
+	}
 	if err := requireDPoP(ctx, p); err != nil {
 		return writeOAuthError(c, err)
 	}

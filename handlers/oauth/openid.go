@@ -55,7 +55,12 @@ func (h *Handler) userinfo(c echo.Context) error {
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": models.ErrCodeInvalidRequest,
 			"error_description": "send the access token as Authorization: Bearer <token>"})
 	}
-	info, err := h.Store.Userinfo(c.Request().Context(), token)
+	ctx := c.Request().Context()
+	if chain, err := h.clientCertificates(c); err == nil && len(chain) > 0 {
+		// A certificate-bound token is good only with its certificate (RFC 8705 §3).
+		ctx = models.WithCertificateBinding(ctx, models.CertificateThumbprint(chain[0]))
+	}
+	info, err := h.Store.Userinfo(ctx, token)
 	if errors.Is(err, models.ErrBadToken) {
 		desc := "the access token is not one for the userinfo endpoint, or it expired, or the user disconnected the app"
 		c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)

@@ -40,8 +40,10 @@ func serviceAccountNamed(c echo.Context, form url.Values) string {
 // client_credentials it authenticates by private_key_jwt or its fallback secret; with
 // the JWT bearer grant it presents either an assertion signed with its own key or a
 // workload token of an issuer it trusts (workload identity federation), and no other
-// client authentication. Failures count against the (client, source) lockout as a
-// project's do.
+// client authentication; with token exchange (RFC 8693) it presents such a workload
+// token as the subject_token, of type urn:ietf:params:oauth:token-type:jwt, as a
+// security token service expects. Failures count against the (client, source) lockout
+// as a project's do.
 func (h *Handler) issueServiceAccountToken(c echo.Context, form url.Values, grant oauth.Grant, id string) error {
 	ctx := c.Request().Context()
 	assertionType, clientAssertion := form.Get("client_assertion_type"), form.Get("client_assertion")
@@ -80,9 +82,14 @@ func (h *Handler) issueServiceAccountToken(c echo.Context, form url.Values, gran
 		default:
 			sa, err = h.Store.ServiceAccountByWorkloadToken(ctx, assertion, id)
 		}
+	case models.GrantTokenExchange:
+		if oe := workloadExchangeRequest(c, form); oe != nil {
+			return writeOAuthError(c, oe)
+		}
+		sa, err = h.Store.ServiceAccountByWorkloadToken(ctx, form.Get("subject_token"), id)
 	default:
 		return writeOAuthError(c, newOAuthError(models.ErrCodeUnauthorizedClient,
-			"a service account uses the client_credentials or the JWT bearer grant"))
+			"a service account uses the client_credentials, the JWT bearer or the token exchange grant"))
 	}
 	var oe *models.OAuthError
 	if errors.As(err, &oe) {
@@ -95,6 +102,35 @@ func (h *Handler) issueServiceAccountToken(c echo.Context, form url.Values, gran
 	if err != nil {
 		return writeOAuthError(c, err)
 	}
+	if form.Get("grant_type") == models.GrantTokenExchange {
+		tok.IssuedTokenType = models.TokenTypeAccessToken
+	}
 	h.Metrics.Tokens.WithLabelValues(grant.MetricLabel()).Inc()
 	return tokenAnswer(c, tok)
+}
+
+// workloadExchangeRequest checks the parameters of a service account's token exchange
+// before any token is read: the workload token is the subject and the only credential
+// (no client authentication, no actor: the account acts for nobody), and the answer is
+// an access token.
+func workloadExchangeRequest(c echo.Context, form url.Values) *models.OAuthError {
+	switch {
+	case c.Request().Header.Get("Authorization") != "" || form.Get("client_secret") != "" || form.Get("client_assertion") != "":
+		return newOAuthError(models.ErrCodeInvalidRequest,
+			"a service account's token exchange is authenticated by its workload token alone: send no other client authentication")
+	case form.Get("subject_token") == "":
+		return newOAuthError(models.ErrCodeInvalidRequest, "token exchange needs a subject_token")
+	case form.Get("subject_token_type") != models.TokenTypeJWT:
+		return newOAuthError(models.ErrCodeInvalidRequest,
+			"a service account exchanges a workload token: subject_token_type must be "+models.TokenTypeJWT)
+	case form.Get("actor_token") != "" || form.Get("actor_token_type") != "":
+		return newOAuthError(models.ErrCodeInvalidRequest, "a service account acts for nobody: send no actor_token")
+	case form.Get(models.ParamImpersonate) != "":
+		return newOAuthError(models.ErrCodeInvalidRequest, "a service account's token is its own: impersonation does not apply")
+	}
+	if rt := form.Get("requested_token_type"); rt != "" && rt != models.TokenTypeAccessToken {
+		return newOAuthError(models.ErrCodeInvalidRequest,
+			"a service account's token exchange issues an access token: requested_token_type may only be "+models.TokenTypeAccessToken)
+	}
+	return nil
 }

@@ -107,6 +107,8 @@ func settingsForm(p *models.Project) views.SettingsForm {
 	r := p.RefreshPolicyOf()
 	f.RefreshTokens, f.RefreshIdleDays, f.RefreshAbsoluteDays = r.Issue, strconv.Itoa(r.IdleDays), strconv.Itoa(r.AbsoluteDays)
 	f.RefreshOptions = refreshOptions
+	f.TLSAuthField, f.TLSAuthValue, f.TLSAuthFields = p.TLSAuthField, p.TLSAuthValue, tlsAuthFields
+	f.CertificateBoundTokens = p.CertificateBoundTokens
 	if p.AllowsGrant(models.GrantRefreshToken) {
 		f.KeptGrantTypes = []string{models.GrantRefreshToken}
 	}
@@ -117,6 +119,17 @@ func settingsForm(p *models.Project) views.SettingsForm {
 		f.AuthMethods = append(f.AuthMethods, views.Checkbox{Value: m, Label: authMethodLabel(m), Checked: p.AcceptsAuth(m)})
 	}
 	return f
+}
+
+// tlsAuthFields are the certificate fields a tls_client_auth rule may name, as the
+// settings offer them.
+var tlsAuthFields = []views.Option{
+	{Value: "", Label: "None"},
+	{Value: "subject_dn", Label: "Subject DN"},
+	{Value: "san_dns", Label: "SAN: DNS name"},
+	{Value: "san_uri", Label: "SAN: URI (e.g. SPIFFE ID)"},
+	{Value: "san_ip", Label: "SAN: IP address"},
+	{Value: "san_email", Label: "SAN: email address"},
 }
 
 // refreshOptions are the refresh-token policies as the settings offer them.
@@ -148,6 +161,10 @@ func authMethodLabel(m string) string {
 		return "Client secret (client_secret_basic, client_secret_post)"
 	case models.AuthPrivateKeyJWT:
 		return "Private key JWT (private_key_jwt): no shared secret"
+	case models.AuthTLSClientAuth:
+		return "TLS client certificate from a trusted CA (tls_client_auth)"
+	case models.AuthSelfSignedTLS:
+		return "Self-signed TLS client certificate (self_signed_tls_client_auth)"
 	}
 	return m
 }

@@ -36,6 +36,11 @@ func (h *Handler) updateProject(c echo.Context) error {
 		dpop := form.Get("require_dpop") == "on"
 		in.RequireDPoP = &dpop
 	}
+	if form.Has("mtls_shown") {
+		bound := form.Get("certificate_bound_tokens") == "on"
+		in.TLSAuth = &models.TLSAuthRule{Field: form.Get("tls_auth_field"), Value: form.Get("tls_auth_value")}
+		in.CertificateBoundTokens = &bound
+	}
 	// Absent (an older form) leaves it as it is; anything but jwt or reference is refused.
 	if form.Has("access_token_format") {
 		in.AccessTokenFormat = form.Get("access_token_format")
@@ -64,6 +69,10 @@ func (h *Handler) updateProject(c echo.Context) error {
 			}
 			if in.RequireDPoP != nil {
 				vm.Settings.RequireDPoP = *in.RequireDPoP
+			}
+			if in.TLSAuth != nil {
+				vm.Settings.TLSAuthField, vm.Settings.TLSAuthValue = in.TLSAuth.Field, in.TLSAuth.Value
+				vm.Settings.CertificateBoundTokens = *in.CertificateBoundTokens
 			}
 			if in.Refresh != nil {
 				vm.Settings.RefreshTokens = in.Refresh.Issue

@@ -392,8 +392,9 @@ func TestParseClientKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k.Algorithm != "ES256" || k.KeyID != thumbprint(t, &ec.PublicKey) || len(k.Certificates) != 0 {
-			t.Errorf("alg %q kid %q certs %d, want ES256, the key's thumbprint and no certificate kept", k.Algorithm, k.KeyID, len(k.Certificates))
+		// The certificate is kept (x5c): a self_signed_tls_client_auth client presents it.
+		if k.Algorithm != "ES256" || k.KeyID != thumbprint(t, &ec.PublicKey) || len(k.Certificates) != 1 {
+			t.Errorf("alg %q kid %q certs %d, want ES256, the key's thumbprint and the certificate kept", k.Algorithm, k.KeyID, len(k.Certificates))
 		}
 	})
 	t.Run("JWKSWithOneKey", func(t *testing.T) {

@@ -123,11 +123,13 @@ func (s *Store) PruneUsedDPoPProofs(ctx context.Context) error {
 	return s.db.WithContext(ctx).Where("expires_at < ?", s.now()).Delete(&usedDPoPProof{}).Error
 }
 
-// dpopConfirmation is the cnf claim of an access token minted for a request carrying a
-// DPoP proof (models.WithDPoPKey), or nil.
-func dpopConfirmation(ctx context.Context) *models.Confirmation {
-	if jkt := models.DPoPKey(ctx); jkt != "" {
-		return &models.Confirmation{JKT: jkt}
+// confirmation is the cnf claim of an access token minted for a request carrying a
+// DPoP proof (models.WithDPoPKey) or made with a client certificate it is bound to
+// (models.WithCertificateBinding), or nil.
+func confirmation(ctx context.Context) *models.Confirmation {
+	jkt, x5t := models.DPoPKey(ctx), models.CertificateBinding(ctx)
+	if jkt == "" && x5t == "" {
+		return nil
 	}
-	return nil
+	return &models.Confirmation{JKT: jkt, X5TS256: x5t}
 }

@@ -14,7 +14,7 @@ import (
 // with no extra round trip, scanned without reflection: this is the token endpoint's
 // only database read.
 const clientColumns = `p.id, p.team_id, p.name, p.grant_types, p.access_token_ttl, p.auth_methods, p.redirect_uris, p.public_client,
-	p.require_pushed_authorization, p.require_dpop, p.access_token_format,
+	p.require_pushed_authorization, p.require_dpop, p.access_token_format, p.tls_auth_field, p.tls_auth_value, p.certificate_bound_tokens,
 	a.id, a.identifier, a.identifier_key, g.scopes, a.accepts_access_tokens, a.accepts_api_keys, a.max_token_ttl, a.max_key_ttl, g.impersonation`
 
 // clientGrantJoins joins a project row (aliased p) with its grants and their APIs.
@@ -29,7 +29,8 @@ func clientScan(rows *sql.Rows, p *models.Project, extra ...any) error {
 		ttl, kttl               sql.NullInt64
 	)
 	dest := append([]any{&p.ID, &p.TeamID, &p.Name, &p.GrantTypes, &p.AccessTokenTTL, &p.AuthMethods, &p.RedirectURIs, &p.PublicClient,
-		&p.RequirePushedAuthorization, &p.RequireDPoP, &p.AccessTokenFormat, &apiID, &aud, &key, &scopes, &at, &ak, &ttl, &kttl, &imp}, extra...)
+		&p.RequirePushedAuthorization, &p.RequireDPoP, &p.AccessTokenFormat,
+		&p.TLSAuthField, &p.TLSAuthValue, &p.CertificateBoundTokens, &apiID, &aud, &key, &scopes, &at, &ak, &ttl, &kttl, &imp}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return err
 	}

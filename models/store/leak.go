@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/gatehouse-dev/gatehouse/models"
@@ -61,6 +62,12 @@ func (s *Store) ReportLeak(ctx context.Context, actor models.Actor, r models.Lea
 		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedPersonalToken(tx, actor, r) }
 	case models.LeakKindInitialAccessToken:
 		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedInitialAccessToken(tx, actor, r) }
+	case models.LeakKindRegistrationToken:
+		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedRegistrationToken(tx, actor, r) }
+	case models.LeakKindReferenceToken:
+		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedReferenceToken(tx, actor, r) }
+	case models.LeakKindRefreshToken:
+		find = func(tx *gorm.DB) (*leakedCredential, error) { return s.leakedRefreshToken(tx, actor, r) }
 	case models.LeakKindAPIKey:
 		var claims models.APIKeyClaims
 		if s.signer == nil || s.signer.VerifyOwn(r.Token, models.TypAPIKey, &claims) != nil ||
@@ -253,3 +260,83 @@ func (s *Store) leakedInitialAccessToken(tx *gorm.DB, actor models.Actor, r mode
 			return s.revokeInitialAccessToken(tx, actor, &t, details)
 		}}, nil
 }
+
+// leakedReferenceToken finds a reported reference access token, or nil. It follows its
+// project's team's policy like a client secret; revoking it is what its client's own
+// revocation does, and the next introspection or exchange refuses it.
+func (s *Store) leakedReferenceToken(tx *gorm.DB, actor models.Actor, r models.LeakReport) (*leakedCredential, error) {
+	ref, err := referenceRow(tx, r.Token)
+	if err != nil || ref == nil {
+		return nil, err
+	}
+	policy, err := teamLeakPolicy(tx, ref.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	return &leakedCredential{teams: []string{ref.TeamID}, project: ref.ProjectID, targetType: "reference_token", id: ref.Hash[:16],
+		name: ref.ProjectName + " · " + ref.hint, policy: policy, wasRevoked: ref.RevokedAt != nil,
+		revoke: func(details map[string]any) (bool, error) { return s.revokeReferenceRow(tx, actor, ref, details) }}, nil
+}
+
+// leakedRefreshToken finds a reported refresh token (current or already rotated), or
+// nil. A refresh token is a user's delegation to an app, not its team's to keep alive:
+// like a personal access token it is revoked whatever the team's policy — its whole
+// family, as reuse would — and the report is recorded in the app's team.
+func (s *Store) leakedRefreshToken(tx *gorm.DB, actor models.Actor, r models.LeakReport) (*leakedCredential, error) {
+	var rt models.RefreshToken
+	if err := tx.Where("hash = ?", models.SHA256Hex(r.Token)).Take(&rt).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	var p models.Project
+	if err := tx.Select("id", "team_id", "name").Where("id = ?", rt.ProjectID).Take(&p).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	var live int64
+	if err := tx.Model(&models.RefreshToken{}).Where("family_id = ? AND revoked_at IS NULL", rt.FamilyID).Count(&live).Error; err != nil {
+		return nil, err
+	}
+	return &leakedCredential{teams: []string{p.TeamID}, project: p.ID, targetType: "refresh_family", id: rt.FamilyID,
+		name: p.Name + " · " + models.RefreshTokenPrefix + "…" + r.Token[len(r.Token)-4:], policy: models.LeakPolicyRevoke,
+		wasRevoked: live == 0, revoke: func(map[string]any) (bool, error) {
+			n, err := s.revokeFamilies(tx, actor, models.RefreshRevokedLeak, "refresh.revoke", "family_id = ?", rt.FamilyID)
+			return n > 0, err
+		}}, nil
+}
+
+// leakedRegistrationToken finds a reported registration access token (RFC 7592), or
+// nil. It follows the client's team's policy; revoking it withdraws the token (its hash
+// is kept marked revoked, so a later report is still recognised), and nobody can read,
+// change or delete the registration with it any more. The client itself keeps working,
+// and its team manages it on its project page.
+func (s *Store) leakedRegistrationToken(tx *gorm.DB, actor models.Actor, r models.LeakReport) (*leakedCredential, error) {
+	hash := models.SHA256Hex(r.Token)
+	var reg models.ClientRegistration
+	if err := tx.Where("token_hash IN ?", []string{hash, revokedRegistrationHash + hash}).Take(&reg).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	var p models.Project
+	if err := tx.Select("id", "team_id", "name").Where("id = ?", reg.ProjectID).Take(&p).Error; err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	policy, err := teamLeakPolicy(tx, p.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	hint := models.RegistrationAccessTokenPrefix + "…" + r.Token[len(r.Token)-4:]
+	return &leakedCredential{teams: []string{p.TeamID}, project: p.ID, targetType: "client_registration", id: p.ID,
+		name: p.Name + " · " + hint, policy: policy, wasRevoked: reg.TokenHash != hash, revoke: func(details map[string]any) (bool, error) {
+			res := tx.Model(&models.ClientRegistration{}).Where("project_id = ? AND token_hash = ?", p.ID, hash).
+				Updates(map[string]any{"token_hash": revokedRegistrationHash + hash, "updated_at": s.now()})
+			if res.Error != nil || res.RowsAffected == 0 {
+				return false, res.Error
+			}
+			audited := map[string]any{"hint": hint}
+			maps.Copy(audited, details)
+			return true, s.audit(tx, actor, event{team: p.TeamID, project: p.ID, action: "registration.token_revoke",
+				targetType: "project", targetID: p.ID, target: p.Name, details: audited})
+		}}, nil
+}
+
+// revokedRegistrationHash marks a withdrawn registration access token's hash: no
+// token's SHA-256 (hex) begins with it, so the token no longer authenticates.
+const revokedRegistrationHash = "revoked:"

@@ -30,7 +30,7 @@ func readmePatterns(t *testing.T) map[string]*regexp.Regexp {
 		t.Fatal("README has no Secret scanning section")
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
-	row := regexp.MustCompile("(?m)^\\| (client secret|personal access token|initial access token|API key) \\| `([^`]+)` \\|$")
+	row := regexp.MustCompile("(?m)^\\| (client secret|personal access token|initial access token|registration access token|reference access token|refresh token|API key) \\| `([^`]+)` \\|$")
 	out := map[string]*regexp.Regexp{}
 	for _, m := range row.FindAllStringSubmatch(section, -1) {
 		re, err := regexp.Compile(m[2])
@@ -39,8 +39,8 @@ func readmePatterns(t *testing.T) map[string]*regexp.Regexp {
 		}
 		out[m[1]] = re
 	}
-	if len(out) != 4 {
-		t.Fatalf("found patterns for %d credential types, want 4", len(out))
+	if len(out) != 7 {
+		t.Fatalf("found patterns for %d credential types, want 7", len(out))
 	}
 	return out
 }
@@ -61,6 +61,9 @@ func TestReadmeSecretScanningPatterns(t *testing.T) {
 		fresh["API key"] = append(fresh["API key"], c.key)
 		_, iat := newInitialToken(t, s, w, models.RegistrationToken, models.InitialAccessTokenInput{})
 		fresh["initial access token"] = append(fresh["initial access token"], iat)
+		fresh["registration access token"] = append(fresh["registration access token"], models.NewRegistrationAccessToken())
+		fresh["reference access token"] = append(fresh["reference access token"], models.NewReferenceToken())
+		fresh["refresh token"] = append(fresh["refresh token"], models.NewRefreshToken())
 	}
 	access, _, err := sg.Sign(models.TypAccessToken, jwt.Claims{Issuer: sg.Config().Issuer, Subject: p.ID, ID: "at_1",
 		Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"slices"
 	"strings"
@@ -68,8 +69,9 @@ type Userinfo struct {
 
 // Userinfo answers for an access token presented at the userinfo endpoint: one the
 // portal issued for that endpoint (aud UserinfoAudience, sub_type user, scope openid),
-// unexpired, whose user still has the app's consent to their identity. Anything else is
-// ErrBadToken.
+// unexpired, whose user still has the app's consent to their identity, presented with
+// the certificate it is bound to, if any (models.WithCertificateBinding on ctx).
+// Anything else is ErrBadToken.
 func (s *Store) Userinfo(ctx context.Context, token string) (*Userinfo, error) {
 	if s.signer == nil {
 		return nil, models.ErrSigningUnavailable
@@ -91,6 +93,9 @@ func (s *Store) Userinfo(ctx context.Context, token string) (*Userinfo, error) {
 	if at.Issuer != s.signer.Config().Issuer || at.Expiry == nil || !s.now().Before(at.Expiry.Time()) ||
 		!slices.Contains(at.Audience, s.UserinfoAudience()) || at.SubType != models.SubjectUser || !slices.Contains(scopes, models.ScopeOpenID) {
 		return nil, models.ErrBadToken
+	}
+	if at.Cnf != nil && at.Cnf.X5TS256 != "" && subtle.ConstantTimeCompare([]byte(at.Cnf.X5TS256), []byte(models.CertificateBinding(ctx))) != 1 {
+		return nil, models.ErrBadToken // bound to a certificate this request did not present
 	}
 	var c models.Consent
 	err := whereConsent(s.db.WithContext(ctx), at.Subject, at.ClientID, "").Take(&c).Error

@@ -140,6 +140,7 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		}
 	}
 	checkRefreshPolicy(&v, in.Refresh)
+	rule := checkTLSAuthRule(&v, in.TLSAuth)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		p, err := projectFor(tx, actor, projectID, models.ActProjectUpdate)
 		if err != nil {
@@ -159,11 +160,17 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		if slices.Contains(grants, models.GrantAuthorizationCode) && len(redirects) == 0 && v.Fields["redirect_uris"] == "" {
 			v.Add("redirect_uris", "The authorization code grant needs at least one redirect URI.")
 		}
-		if err := v.AsError(); err != nil { // only once the actor may change the project
-			return err
-		}
 		if in.AuthMethods == nil {
 			methods = strings.Fields(p.AuthMethods)
+		}
+		if in.TLSAuth == nil {
+			rule = models.TLSAuthRule{Field: p.TLSAuthField, Value: p.TLSAuthValue}
+		}
+		if slices.Contains(methods, models.AuthTLSClientAuth) && rule.Field == "" && v.Fields["tls_auth_value"] == "" {
+			v.Add("tls_auth_value", "tls_client_auth needs the certificate field and the value that identify the client")
+		}
+		if err := v.AsError(); err != nil { // only once the actor may change the project
+			return err
 		}
 		public, par := p.PublicClient, p.RequirePushedAuthorization
 		if in.PublicClient != nil {
@@ -176,6 +183,10 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 		if in.RequireDPoP != nil {
 			dpop = *in.RequireDPoP
 		}
+		bound := p.CertificateBoundTokens
+		if in.CertificateBoundTokens != nil {
+			bound = *in.CertificateBoundTokens
+		}
 		format := p.AccessTokenFormat
 		if in.AccessTokenFormat != "" {
 			format = in.AccessTokenFormat
@@ -185,12 +196,14 @@ func (s *Store) UpdateProjectIf(ctx context.Context, actor models.Actor, project
 			"access_token_ttl": in.TokenTTLMinutes * 60, "grant_types": strings.Join(grants, " "),
 			"auth_methods": strings.Join(methods, " "), "redirect_uris": strings.Join(redirects, "\n"), "public_client": public,
 			"require_pushed_authorization": par, "require_dpop": dpop, "access_token_format": format,
+			"tls_auth_field": rule.Field, "tls_auth_value": rule.Value, "certificate_bound_tokens": bound,
 		}
 		changed := map[string]any{}
 		prev := map[string]any{"name": p.Name, "description": p.Description,
 			"access_token_ttl": p.AccessTokenTTL, "grant_types": p.GrantTypes, "auth_methods": p.AuthMethods,
 			"redirect_uris": p.RedirectURIs, "public_client": p.PublicClient,
-			"require_pushed_authorization": p.RequirePushedAuthorization, "require_dpop": p.RequireDPoP, "access_token_format": p.AccessTokenFormat}
+			"require_pushed_authorization": p.RequirePushedAuthorization, "require_dpop": p.RequireDPoP, "access_token_format": p.AccessTokenFormat,
+			"tls_auth_field": p.TLSAuthField, "tls_auth_value": p.TLSAuthValue, "certificate_bound_tokens": p.CertificateBoundTokens}
 		if r := in.Refresh; r != nil {
 			next["refresh_tokens"], next["refresh_idle_ttl"], next["refresh_absolute_ttl"] = r.Issue, r.IdleDays*86400, r.AbsoluteDays*86400
 			prev["refresh_tokens"], prev["refresh_idle_ttl"], prev["refresh_absolute_ttl"] = p.RefreshTokens, p.RefreshIdleTTL, p.RefreshAbsoluteTTL

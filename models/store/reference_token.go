@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"time"
 
@@ -108,22 +109,68 @@ func (s *Store) introspectReference(ctx context.Context, caller *models.Project,
 	}
 	return &models.Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
 		Exp: at.Expiry.Time().Unix(), Iat: numeric(at.IssuedAt), Nbf: numeric(at.NotBefore), Iss: at.Issuer, Jti: at.ID,
-		TokenType: "Bearer", CredentialType: "reference_token", Team: ref.team}, nil
+		TokenType: boundTokenType(at.Cnf), Cnf: at.Cnf, CredentialType: "reference_token", Team: ref.team}, nil
 }
 
 // revokeReference revokes a reference token presented by the project it was issued to
-// (RFC 7009); anything else changes nothing.
+// (RFC 7009), with a "reference_token.revoke" audit event in the project's team;
+// anything else changes nothing.
 func (s *Store) revokeReference(ctx context.Context, caller *models.Project, token string) (bool, error) {
 	if !models.WellFormedReferenceToken(token) {
 		return false, nil
 	}
-	res := s.db.WithContext(ctx).Model(&models.ReferenceToken{}).
-		Where("hash = ? AND project_id = ? AND revoked_at IS NULL", models.SHA256Hex(token), caller.ID).
-		Update("revoked_at", s.now())
-	if res.Error != nil {
+	revoked := false
+	err := s.transact(ctx, func(tx *gorm.DB) error {
+		ref, err := referenceRow(tx, token)
+		if err != nil || ref == nil || ref.ProjectID != caller.ID {
+			return err
+		}
+		revoked, err = s.revokeReferenceRow(tx, models.Actor{Client: caller.ID}, ref, nil)
+		return err
+	}, false)
+	return revoked, err
+}
+
+// storedReference is a reference token's row with its project's team and name.
+type storedReference struct {
+	Hash, ProjectID, TeamID, ProjectName, Claims string
+	RevokedAt                                    *time.Time
+	hint                                         string
+}
+
+// referenceRow finds the reference token token stands for, or nil.
+func referenceRow(tx *gorm.DB, token string) (*storedReference, error) {
+	var ref storedReference
+	err := tx.Raw(`SELECT r.hash, r.project_id, p.team_id, p.name AS project_name, r.claims, r.revoked_at
+		FROM reference_tokens r JOIN projects p ON p.id = r.project_id WHERE r.hash = ?`, models.SHA256Hex(token)).Take(&ref).Error
+	if err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	ref.hint = models.ReferenceTokenPrefix + "…" + token[len(token)-4:]
+	return &ref, nil
+}
+
+// revokeReferenceRow revokes ref in tx with its audit event (details added), naming the
+// token by its hint, its jti and its subject; one already revoked is left alone, and
+// revoked says whether this call revoked it.
+func (s *Store) revokeReferenceRow(tx *gorm.DB, actor models.Actor, ref *storedReference, details map[string]any) (bool, error) {
+	if ref.RevokedAt != nil {
+		return false, nil
+	}
+	now := s.now()
+	res := tx.Model(&models.ReferenceToken{}).Where("hash = ? AND revoked_at IS NULL", ref.Hash).Update("revoked_at", now)
+	if res.Error != nil || res.RowsAffected == 0 {
 		return false, res.Error
 	}
-	return res.RowsAffected > 0, nil
+	ref.RevokedAt = &now
+	var claims models.AccessTokenClaims
+	if err := json.Unmarshal([]byte(ref.Claims), &claims); err != nil {
+		return false, err
+	}
+	audited := map[string]any{"hint": ref.hint, "jti": claims.ID, "sub": claims.Subject}
+	maps.Copy(audited, details)
+	return true, s.audit(tx, actor, event{team: ref.TeamID, project: ref.ProjectID, action: "reference_token.revoke",
+		targetType: "reference_token", targetID: claims.ID, target: ref.ProjectName + " · " + ref.hint, details: audited})
 }
 
 // referenceJWT is the gateway's side of a phantom token: the JWT a reference token

@@ -13,25 +13,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
-// refreshTokenLen is the length of a refresh token: the prefix and 32 random bytes in
-// lower-case base32.
-var refreshTokenLen = len(models.RefreshTokenPrefix) + len(models.RandomToken(32))
-
 // newRefreshToken returns a fresh refresh token.
-func newRefreshToken() string { return models.RefreshTokenPrefix + models.RandomToken(32) }
+func newRefreshToken() string { return models.NewRefreshToken() }
 
 // wellFormedRefreshToken reports whether t could be one of ours, before any lookup.
-func wellFormedRefreshToken(t string) bool {
-	if len(t) != refreshTokenLen || !strings.HasPrefix(t, models.RefreshTokenPrefix) {
-		return false
-	}
-	for _, c := range t[len(models.RefreshTokenPrefix):] {
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
+func wellFormedRefreshToken(t string) bool { return models.WellFormedRefreshToken(t) }
 
 // errBadRefresh is the answer for a refresh token that is unknown, another client's,
 // expired, rotated or revoked: invalid_grant, with why when telling it reveals nothing
@@ -84,7 +70,7 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 	rt := models.RefreshToken{Hash: models.SHA256Hex(token), FamilyID: newID("rtf"), ProjectID: p.ID, UserID: ac.UserID, APIID: ac.APIID,
 		Scopes: ac.Scopes, IdentityScopes: ac.IdentityScopes, AuthTime: ac.AuthTime, ACR: ac.ACR, AMR: ac.AMR, CodeHash: ac.Hash,
 		FamilyCreatedAt: now, CreatedAt: now, ExpiresAt: refreshExpiry(now, time.Duration(set.RefreshIdleTTL)*time.Second, familyEnd),
-		FamilyExpiresAt: familyEnd, Vault: set.Vault}
+		FamilyExpiresAt: familyEnd, Vault: set.Vault, CertThumbprint: models.CertificateBinding(ctx)}
 	replayed := false
 	err = s.transact(ctx, func(tx *gorm.DB) error {
 		// Locks the code's row: a replay waits for this family, or this sees the replay.
@@ -149,6 +135,10 @@ func (s *Store) RefreshAccessToken(ctx context.Context, p *models.Project, token
 	}
 	if subtle.ConstantTimeCompare([]byte(rt.ProjectID), []byte(p.ID)) != 1 {
 		return nil, errBadRefresh(unknownRefresh) // another client's: nothing changes
+	}
+	if rt.CertThumbprint != "" && subtle.ConstantTimeCompare([]byte(rt.CertThumbprint), []byte(models.CertificateBinding(ctx))) != 1 {
+		// RFC 8705 §4: bound to the certificate it was issued over; nothing changes.
+		return nil, errBadRefresh("this refresh token is bound to a TLS client certificate: present the same certificate over mutual TLS")
 	}
 	set, err := refreshSettings(db, p.ID)
 	if err != nil {

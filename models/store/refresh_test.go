@@ -20,7 +20,12 @@ import (
 // redemption.
 func (f *codeFixture) authorized(t *testing.T, s *store.Store, scope string) *models.IssuedToken {
 	t.Helper()
-	ctx := context.Background()
+	return f.authorizedIn(context.Background(), t, s, scope)
+}
+
+// authorizedIn is authorized with the code redeemed in ctx (a certificate binding).
+func (f *codeFixture) authorizedIn(ctx context.Context, t *testing.T, s *store.Store, scope string) *models.IssuedToken {
+	t.Helper()
 	a, err := s.PrepareAuthorization(ctx, f.p, nil, scope)
 	if err != nil {
 		t.Fatalf("prepare %q: %v", scope, err)

@@ -303,12 +303,15 @@ func registrationDetails(via string, md *models.ClientMetadata) map[string]any {
 // APIs' teams' to give.
 func (s *Store) applyClientMetadata(ctx context.Context, tx *gorm.DB, actor models.Actor, p *models.Project, md *models.ClientMetadata, old []models.ClientKey) error {
 	auth := models.AuthClientSecret
-	if md.TokenEndpointAuthMethod == models.AuthMethodPrivateKeyJWT {
-		auth = models.AuthPrivateKeyJWT
+	switch m := md.TokenEndpointAuthMethod; m {
+	case models.AuthMethodPrivateKeyJWT, models.AuthTLSClientAuth, models.AuthSelfSignedTLS:
+		auth = m // the same names as the project's methods
 	}
+	rule := md.TLSRule()
 	next := map[string]any{"name": md.ClientName, "grant_types": strings.Join(md.ProjectGrantTypes(oauth.GrantTypes()), " "),
 		"redirect_uris": strings.Join(md.RedirectURIs, "\n"), "auth_methods": auth,
-		"public_client": md.TokenEndpointAuthMethod == models.AuthMethodNone, "updated_at": s.now()}
+		"public_client": md.TokenEndpointAuthMethod == models.AuthMethodNone, "updated_at": s.now(),
+		"tls_auth_field": rule.Field, "tls_auth_value": rule.Value, "certificate_bound_tokens": md.CertificateBoundTokens}
 	if err := tx.Model(&models.Project{}).Where("id = ?", p.ID).Updates(next).Error; err != nil {
 		return err
 	}
@@ -436,7 +439,7 @@ func (s *Store) UpdateClientRegistration(ctx context.Context, caller models.Acto
 		}
 		actor := registrationActor(caller, clientID)
 		var old []models.ClientKey
-		if md.TokenEndpointAuthMethod == models.AuthMethodPrivateKeyJWT {
+		if md.TokenEndpointAuthMethod == models.AuthMethodPrivateKeyJWT || md.TokenEndpointAuthMethod == models.AuthSelfSignedTLS {
 			if err := tx.Where("project_id = ? AND name LIKE ?", p.ID, registeredKeyPrefix+"%").Find(&old).Error; err != nil {
 				return err
 			}

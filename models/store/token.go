@@ -141,14 +141,14 @@ func (s *Store) mintAccessToken(ctx context.Context, p *models.Project, g *model
 		claims.AuthTime = jwt.NewNumericDate(*sub.authTime)
 	}
 	claims.ACR, claims.AMR, claims.Act = sub.acr, sub.amr, sub.act
-	claims.Cnf = dpopConfirmation(ctx)
+	claims.Cnf = confirmation(ctx)
 	tok, _, err := s.signer.Sign(models.TypAccessToken, claims)
 	if err != nil {
 		return nil, err
 	}
 	out := &models.IssuedToken{Token: tok, ExpiresIn: int64(ttl / time.Second), Scope: claims.Scope, Audiences: auds}
 	if claims.Cnf != nil {
-		out.DPoPJKT = claims.Cnf.JKT
+		out.DPoPJKT, out.CertThumbprint = claims.Cnf.JKT, claims.Cnf.X5TS256
 	}
 	return out, nil
 }
@@ -158,8 +158,9 @@ var inactive = &models.Introspection{Active: false}
 // Introspect answers for a token presented by caller (an authenticated project): API
 // keys and access tokens valid now that were issued to a project of the caller's team,
 // or that are for an API the caller's team owns (a resource server introspecting what
-// it receives), are active; everything else — garbage, expired, revoked, another team's
-// for another team's API — is inactive.
+// it receives), are active, and so is a current refresh token presented by its own
+// client; everything else — garbage, expired, revoked, another team's for another
+// team's API — is inactive.
 func (s *Store) Introspect(ctx context.Context, caller *models.Project, token string) (*models.Introspection, error) {
 	if s.signer == nil {
 		return nil, models.ErrSigningUnavailable
@@ -167,6 +168,9 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 	token = strings.TrimSpace(token)
 	if models.LooksLikeReferenceToken(token) {
 		return s.introspectReference(ctx, caller, token)
+	}
+	if strings.HasPrefix(token, models.RefreshTokenPrefix) {
+		return s.introspectRefresh(ctx, caller, token)
 	}
 	now := s.now()
 	var ak models.APIKeyClaims
@@ -219,12 +223,21 @@ func (s *Store) Introspect(ctx context.Context, caller *models.Project, token st
 		out := &models.Introspection{Active: true, Scope: at.Scope, ClientID: at.ClientID, Sub: at.Subject, Aud: at.Audience,
 			Exp: at.Expiry.Time().Unix(), Iat: numeric(at.IssuedAt), Nbf: numeric(at.NotBefore), Iss: at.Issuer, Jti: at.ID,
 			TokenType: "Bearer", CredentialType: "access_token", Team: p.TeamID}
-		if at.Cnf != nil {
-			out.TokenType, out.Cnf = models.TokenTypeDPoP, at.Cnf // RFC 9449 §6.2
-		}
+		out.TokenType, out.Cnf = boundTokenType(at.Cnf), at.Cnf
+
 		return out, nil
 	}
 	return inactive, nil
+}
+
+// boundTokenType is the token_type introspection reports for a token bound by cnf:
+// DPoP for a DPoP key (RFC 9449 §6.2), else Bearer (a certificate-bound token is a
+// Bearer token sent over mutual TLS, RFC 8705 §3).
+func boundTokenType(cnf *models.Confirmation) string {
+	if cnf != nil && cnf.JKT != "" {
+		return models.TokenTypeDPoP
+	}
+	return "Bearer"
 }
 
 func numeric(d *jwt.NumericDate) int64 {

@@ -87,6 +87,13 @@ type File struct {
 	// DPoPCases are sender-constrained tokens presented with HTTP requests (RFC 9449):
 	// a verifier that checks DPoP runs them; one that does not yet may skip them.
 	DPoPCases []DPoPCase `json:"dpop_cases,omitempty"`
+	// FeedCases are events of the revocation feed delivered to a verifier holding a
+	// list (feed.go).
+	FeedCases []FeedCase `json:"feed_cases,omitempty"`
+	// MTLSCases are certificate-bound tokens (RFC 8705) presented with HTTP requests from
+	// an address, with or without a client certificate on the TLS connection or in a
+	// header.
+	MTLSCases []MTLSCase `json:"mtls_cases,omitempty"`
 }
 
 // The reasons of DPoP cases, besides Codes: a bad or missing proof for a bound token
@@ -96,6 +103,48 @@ const (
 	CodeDPoPProof = "dpop_proof"
 	CodeDPoPBound = "dpop_bound"
 )
+
+// CodeCertBound: a certificate-bound token (cnf.x5t#S256) came without the
+// certificate it is bound to (none, another, a forged or malformed header): 401
+// invalid_token.
+const CodeCertBound = "cert_bound"
+
+// MTLSCase is one access token presented, in order, with each of Requests to one new
+// verifier built with Options, TrustedProxies (CIDRs; null: none) and ClientCertHeader
+// ("": the default, Client-Cert), on the file's clock.
+type MTLSCase struct {
+	Name             string        `json:"name"`
+	Token            string        `json:"token"`
+	Options          Options       `json:"options"`
+	TrustedProxies   []string      `json:"trusted_proxies"`
+	ClientCertHeader string        `json:"client_cert_header"`
+	Requests         []MTLSRequest `json:"requests"`
+}
+
+// MTLSRequest is an HTTP request: as a DPoPRequest, plus the remote (peer) IP address,
+// the DER (standard base64) of the certificate the peer presented on the TLS connection
+// ("": none, or no TLS) and other headers, by name.
+type MTLSRequest struct {
+	Method        string            `json:"method"`
+	URL           string            `json:"url"`
+	Scheme        string            `json:"scheme"`
+	DPoP          []string          `json:"dpop"`
+	RemoteAddr    string            `json:"remote_addr"`
+	TLSClientCert string            `json:"tls_client_cert"`
+	Headers       map[string]string `json:"headers"`
+	Expect        MTLSExpect        `json:"expect"`
+}
+
+// MTLSExpect is a request's outcome: accepted, with the thumbprints the token is bound
+// to ("" for none), or refused with a code and the scheme of the 401's challenge
+// ("Bearer" or "DPoP").
+type MTLSExpect struct {
+	Valid           bool   `json:"valid"`
+	Error           string `json:"error,omitempty"`
+	CertThumbprint  string `json:"cert_thumbprint,omitempty"`
+	DPoPThumbprint  string `json:"dpop_thumbprint,omitempty"`
+	ChallengeScheme string `json:"challenge_scheme,omitempty"`
+}
 
 // DPoPCase is one access token presented, in order, with each of Requests to one new
 // verifier built with Options (and RequireDPoP: refuse unbound tokens), on the file's
@@ -319,6 +368,42 @@ func (f *File) Validate() error {
 			known := slices.Contains(Codes, r.Expect.Error) || r.Expect.Error == CodeDPoPProof || r.Expect.Error == CodeDPoPBound
 			if r.Expect.Valid == (r.Expect.Error != "") || (!r.Expect.Valid && !known) || (r.Scheme != "DPoP" && r.Scheme != "Bearer") {
 				return fmt.Errorf("vectors: DPoP case %q: a request needs a scheme and either valid or a known error", c.Name)
+			}
+		}
+	}
+	for _, c := range f.MTLSCases {
+		if c.Name == "" || seen[c.Name] || len(c.Requests) == 0 || c.Options.Audience == "" {
+			return fmt.Errorf("vectors: mTLS case %q: needs a unique name, an audience and requests", c.Name)
+		}
+		seen[c.Name] = true
+		for _, r := range c.Requests {
+			known := slices.Contains(Codes, r.Expect.Error) || slices.Contains([]string{CodeDPoPProof, CodeDPoPBound, CodeCertBound}, r.Expect.Error)
+			scheme := r.Expect.ChallengeScheme == "Bearer" || r.Expect.ChallengeScheme == "DPoP"
+			if r.Expect.Valid == (r.Expect.Error != "") || (!r.Expect.Valid && (!known || !scheme)) ||
+				(r.Scheme != "DPoP" && r.Scheme != "Bearer") || r.RemoteAddr == "" {
+				return fmt.Errorf("vectors: mTLS case %q: a request needs a scheme, an address and either valid or a known error and challenge", c.Name)
+			}
+		}
+	}
+	return f.validateFeed(seen)
+}
+
+// validateFeed checks the feed cases: unique names, events of type status, checks
+// that expect an answer of Codes.
+func (f *File) validateFeed(seen map[string]bool) error {
+	for _, c := range f.FeedCases {
+		if c.Name == "" || seen[c.Name] || len(c.Events) == 0 || len(c.Checks) == 0 || c.Options.Audience == "" || c.Rejected > len(c.Events) {
+			return fmt.Errorf("vectors: feed case %q: needs a unique name, an audience, events and checks", c.Name)
+		}
+		seen[c.Name] = true
+		for _, e := range c.Events {
+			if e.Event != "status" || !utf8.ValidString(e.Data) {
+				return fmt.Errorf("vectors: feed case %q: events are of type status, in UTF-8", c.Name)
+			}
+		}
+		for _, k := range c.Checks {
+			if k.Expect.Valid == (k.Expect.Error != "") || (!k.Expect.Valid && !slices.Contains(Codes, k.Expect.Error)) {
+				return fmt.Errorf("vectors: feed case %q: a check needs either valid or a known error", c.Name)
 			}
 		}
 	}

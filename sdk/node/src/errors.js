@@ -168,3 +168,26 @@ export class DPoPBoundError extends VerifyError {
 }
 DPoPBoundError.code = 'dpop_bound';
 DPoPBoundError.description = 'DPoP binding';
+
+/**
+ * A certificate-bound token (cnf.x5t#S256, RFC 8705) came without the client
+ * certificate it is bound to (none, another, or a malformed header from a trusted
+ * proxy), or to verify(), which sees no request: answered 401 invalid_token, with a
+ * Bearer challenge (a DPoP one when the token is DPoP-bound too: dpop).
+ */
+export class CertBoundError extends VerifyError {
+  /** @param {string} reason @param {boolean} [dpop] */
+  constructor(reason, dpop = false) {
+    super(reason);
+    /** The error_description. */
+    this.reason = reason;
+    /** True when the token is DPoP-bound too. */
+    this.dpop = dpop;
+  }
+
+  get description() {
+    return this.reason;
+  }
+}
+CertBoundError.code = 'cert_bound';
+CertBoundError.description = 'certificate binding';

@@ -2,7 +2,7 @@
 
 import { DPOP_ALGS } from './dpop.js';
 import {
-  DPoPBoundError, DPoPProofError, InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, VerifyError,
+  CertBoundError, DPoPBoundError, DPoPProofError, InsufficientScopeError, InsufficientUserAuthenticationError, NoTokenError, VerifyError,
 } from './errors.js';
 
 /**
@@ -130,12 +130,19 @@ export function errorAnswer(err, realm, resourceMetadata = '') {
 
 /** @returns {Answer} */
 function baseErrorAnswer(err, realm) {
-  if (err instanceof DPoPProofError || err instanceof DPoPBoundError) {
+  if (err instanceof DPoPProofError || err instanceof DPoPBoundError || (err instanceof CertBoundError && err.dpop)) {
     // RFC 9449 §7.1: a DPoP challenge naming the algorithms proofs may use.
     const code = err instanceof DPoPProofError ? 'invalid_dpop_proof' : 'invalid_token';
     return json(401, {
       'WWW-Authenticate': `DPoP realm="${quote(realm)}", error="${code}", error_description="${quote(err.reason)}", algs="${DPOP_ALGS.join(' ')}"`,
     }, code, err.reason);
+  }
+  if (err instanceof CertBoundError) {
+    // RFC 8705 §3 leaves the answer to RFC 6750 (a DPoP challenge, above, when the
+    // token is DPoP-bound too).
+    return json(401, {
+      'WWW-Authenticate': `Bearer realm="${quote(realm)}", error="invalid_token", error_description="${quote(err.reason)}"`,
+    }, 'invalid_token', err.reason);
   }
   if (err instanceof NoTokenError) {
     return json(401, { 'WWW-Authenticate': `Bearer realm="${quote(realm)}"` }, 'invalid_request',

@@ -54,6 +54,23 @@ export interface VerifierOptions {
   /** How many DPoP proofs (jti) are remembered to refuse replays (default 100000). */
   dpopReplayCacheSize?: number;
   /**
+   * Subscribe to the issuer's revocation feed (status_list_events_endpoint in its
+   * metadata; one SSE connection per verifier): revocations are applied to the cached
+   * status lists as they happen, the periodic list fetch staying on. Default true.
+   */
+  statusEvents?: boolean;
+  /** Drop and reconnect the feed after this long without a byte, heartbeats included (default 45000). */
+  statusEventsIdleTimeoutMs?: number;
+   * The networks (CIDRs, or single addresses) of the TLS-terminating proxies in front
+   * of this API (RFC 8705 certificate-bound tokens). From a request whose direct peer
+   * (socket.remoteAddress) is in one of them, the client's certificate is the
+   * clientCertHeader header and nothing else; from any other address that header is
+   * ignored and the certificate is the TLS connection's. Default: none.
+   */
+  trustedProxies?: string[];
+  /** The header trusted proxies forward the client's certificate in (RFC 9440, ":base64 DER:"). Default 'Client-Cert'. */
+  clientCertHeader?: string;
+  /**
    * The URL of this API's RFC 9728 protected resource metadata (on its own host:
    * https://api.example.com/.well-known/oauth-protected-resource/v1 for
    * https://api.example.com/v1). The gatehouse middleware's 401s, and sendError/replyError,
@@ -108,6 +125,10 @@ export declare class Principal {
   readonly dpopBound: boolean;
   /** The RFC 7638 thumbprint of the key the token is bound to ('' when unbound). */
   readonly dpopThumbprint: string;
+  /** True for a certificate-bound token (cnf.x5t#S256, RFC 8705) accepted with its client certificate (verifyRequest). */
+  readonly certBound: boolean;
+  /** The base64url SHA-256 of the certificate the token is bound to ('' when not bound to one). */
+  readonly certThumbprint: string;
   /** undefined when the user authenticated at most maxAgeSeconds before now, else the error to answer (RFC 9470). */
   checkAuthTime(now: Date | number, maxAgeSeconds: number): InsufficientUserAuthenticationError | undefined;
   /** undefined when acr is one of values, else the error to answer (RFC 9470). */
@@ -145,6 +166,26 @@ export interface VerifierStats {
   failOpen: number;
   /** The cache's current size. */
   cachedCredentials: number;
+  /** The verifier subscribes to the revocation feed (the issuer offers it, statusEvents is not false). */
+  feedEnabled: boolean;
+  /** The revocation feed's connection is open. */
+  feedConnected: boolean;
+  /** Status events that set a bit of a cached list. */
+  feedEventsApplied: number;
+  /** Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds. */
+  feedEventsRejected: number;
+  /** Genuine status events that changed nothing: a list not held, a status other than 1, a replay. */
+  feedEventsIgnored: number;
+  /** The highest seq taken: the Last-Event-ID of the next connection (0: none). */
+  feedLastEventId: number;
+  /** When the last event was applied (null: none yet). */
+  feedLastEventAt: Date | null;
+  /** How late the last applied event arrived: its receipt minus its iat, in ms (null: none yet). */
+  feedLagMs: number | null;
+  /** Connections made after the first. */
+  feedReconnects: number;
+  /** reset events received (every cached list fetched again). */
+  feedResets: number;
 }
 
 /** A request, a fetch Headers, or a plain object of header names to values. */
@@ -168,11 +209,23 @@ export declare class Verifier {
   verifyRequest(req: any): Promise<Principal>;
   /** The URL a DPoP proof for req must name (htu). */
   requestURL(req: any): string;
+  /**
+   * The DER of the client's certificate: a trusted proxy's clientCertHeader, or the TLS
+   * connection's (socket.getPeerCertificate(true).raw), or a fetch-style request's
+   * clientCertificate; null when none. Throws a CertBoundError for a malformed header.
+   */
+  clientCertificate(req: any): Buffer | null;
   /** Bearer credential, then X-API-Key (headerApiKey), then the query parameter (queryParam); '' when none. */
   tokenFromRequest(req: HeadersLike): string;
   stats(): VerifierStats;
   /** One background refresh pass now; resolves to the ms until something is next due. */
   refresh(): Promise<number>;
+  /**
+   * Checks a status event (its compact JWS and SSE id) by the feed's rules and applies
+   * it: true when it set a bit of a cached list, false for a genuine event with nothing
+   * to do; rejects with a VerifyError for an event that must not be applied.
+   */
+  applyStatusEvent(jws: string, id?: string | null): Promise<boolean>;
   /** Stops the background refreshes and aborts fetches in flight. */
   close(): Promise<void>;
 }
@@ -186,7 +239,7 @@ export declare const MAX_TOKEN_LEN: number;
 export type ErrorCode =
   | 'no_token' | 'malformed' | 'header' | 'unknown_key' | 'signature' | 'type' | 'issuer' | 'audience' | 'expired'
   | 'not_yet_valid' | 'claims' | 'revoked' | 'status_unavailable' | 'not_allowed' | 'insufficient_scope'
-  | 'insufficient_user_authentication' | 'dpop_proof' | 'dpop_bound';
+  | 'insufficient_user_authentication' | 'dpop_proof' | 'dpop_bound' | 'cert_bound';
 
 /** The base of every rejection. */
 export declare class VerifyError extends Error {
@@ -245,6 +298,20 @@ export declare class DPoPBoundError extends VerifyError {
   readonly code: 'dpop_bound';
   readonly reason: string;
 }
+/**
+ * A certificate-bound token (RFC 8705) without the client certificate it is bound to:
+ * 401 invalid_token (a DPoP challenge when the token is DPoP-bound too: dpop).
+ */
+export declare class CertBoundError extends VerifyError {
+  constructor(reason: string, dpop?: boolean);
+  readonly code: 'cert_bound';
+  readonly reason: string;
+  readonly dpop: boolean;
+}
+/** The base64url SHA-256 of a certificate's DER: its cnf.x5t#S256 (RFC 8705 §3.1). */
+export declare function certThumbprint(der: Uint8Array): string;
+/** The default clientCertHeader. */
+export declare const DEFAULT_CLIENT_CERT_HEADER: string;
 /** The algorithms DPoP proofs may be signed with. */
 export declare const DPOP_ALGS: readonly string[];
 /** The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK. */

@@ -10,7 +10,10 @@ import * as nodeCrypto from 'node:crypto';
 import { ClockCache } from './cache.js';
 import { checkDPoPProof, DPOP_WINDOW, htu, ReplayCache } from './dpop.js';
 import {
-  AudienceError, ClaimsError, DPoPBoundError, DPoPProofError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
+  checkCertBinding, clientCertificate, DEFAULT_CLIENT_CERT_HEADER, parseX5t, trustedProxyMatcher,
+} from './mtls.js';
+import {
+  AudienceError, CertBoundError, ClaimsError, DPoPBoundError, DPoPProofError, ExpiredError, HeaderError, InsufficientUserAuthenticationError, IssuerError, MalformedError,
   NoTokenError, NotAllowedError, NotYetValidError, RevokedError, SignatureError, StatusUnavailableError, TokenTypeError, UnknownKeyError,
 } from './errors.js';
 import { parseJWKS, SUPPORTED_ALGS } from './keys.js';
@@ -19,11 +22,15 @@ import {
   parseStrict, readAudience, readFloat, readInt, readObject, readString, readStringArray, StrictJSONError, TypeMismatch, decodeUTF8,
 } from './strictjson.js';
 import { CLAIM_NAMES, kindOf, MAX_TOKEN_LEN, parseCompact, truncate } from './token.js';
+import {
+  checkEventIssuer, checkEventTyp, IDLE_TIMEOUT, readEventClaims, SeqWindow, Subscriber,
+} from './feed.js';
 import { ACR_REASON, maxAgeOf, NO_AUTH_TIME, TOO_OLD } from './http.js';
 
 export * from './errors.js';
 export { MAX_TOKEN_LEN };
 export { checkDPoPProof, DPOP_ALGS, jwkThumbprint } from './dpop.js';
+export { certThumbprint, DEFAULT_CLIENT_CERT_HEADER } from './mtls.js';
 
 /** Most distinct status lists one verifier tracks. */
 const MAX_LISTS = 1024;
@@ -140,6 +147,13 @@ export class Principal {
      */
     this.dpopBound = f.dpopThumbprint !== '';
     this.dpopThumbprint = f.dpopThumbprint;
+    /**
+     * True for a certificate-bound token (cnf.x5t#S256, RFC 8705): the request
+     * presented the client certificate the token is bound to, whose SHA-256
+     * (base64url) is certThumbprint ('' for a token not bound to a certificate).
+     */
+    this.certBound = f.certThumbprint !== '';
+    this.certThumbprint = f.certThumbprint;
     this.#iat = f.issuedAt;
     this.#exp = f.expiresAt;
     this.#authTime = f.authTime;
@@ -266,6 +280,10 @@ export class Verifier {
   #requireDPoP;
   #publicURL;
   #proofs;
+  #statusEvents;
+  #eventsIdle;
+  #trustedProxy;
+  #clientCertHeader;
 
   #jwksURI = '';
   #listPrefix = '';
@@ -283,6 +301,13 @@ export class Verifier {
     verified: 0, rejected: 0, cachedRejected: 0, jwksFetches: 0, jwksFetchErrors: 0, statusFetches: 0,
     statusFetchErrors: 0, statusStale: 0, failClosed: 0, failOpen: 0,
   };
+  /** The revocation feed: its connection, or null when not subscribed. */
+  /** @type {Subscriber|null} */
+  #feed = null;
+  #feedStats = { applied: 0, rejected: 0, ignored: 0, lastEventAt: null, lagMs: null, resets: 0 };
+  #seqs = new SeqWindow();
+  /** @type {Set<Promise<void>>} list refetches a reset started */
+  #resetting = new Set();
   /** @type {ReturnType<typeof setTimeout>|null} */
   #timer = null;
   /** When the timer fires (performance.now() ms). */
@@ -336,9 +361,18 @@ export class Verifier {
     this.#publicURL = typeof o.publicURL === 'string' ? o.publicURL.replace(/\/$/, '') : '';
     if (this.#publicURL !== '' && htu(this.#publicURL) === '') throw new TypeError('verify: publicURL must be an absolute http or https URL');
     this.#proofs = new ReplayCache(Math.floor(num(o.dpopReplayCacheSize, 'dpopReplayCacheSize', 100000, 1)));
+    this.#trustedProxy = trustedProxyMatcher(o.trustedProxies);
+    const cch = o.clientCertHeader ?? DEFAULT_CLIENT_CERT_HEADER;
+    if (typeof cch !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(cch) || cch.toLowerCase() === 'authorization') {
+      throw new TypeError('verify: clientCertHeader must be a header name other than Authorization');
+    }
+    this.#clientCertHeader = cch.toLowerCase();
     const rm = o.resourceMetadata ?? '';
     if (typeof rm !== 'string') throw new TypeError('verify: resourceMetadata must be a string (a URL)');
     this.#resourceMetadata = rm;
+    if (o.statusEvents !== undefined && typeof o.statusEvents !== 'boolean') throw new TypeError('verify: statusEvents must be a boolean');
+    this.#statusEvents = o.statusEvents !== false;
+    this.#eventsIdle = num(o.statusEventsIdleTimeoutMs, 'statusEventsIdleTimeoutMs', IDLE_TIMEOUT, 1);
   }
 
   /** The issuer URL (without a trailing slash). */
@@ -381,6 +415,7 @@ export class Verifier {
     if (this.#allowed.size === 0) throw new Error('verify: no algorithm is both allowed and advertised by the issuer');
     await this.#refreshJWKS();
     this.#schedule(this.#refreshEvery);
+    if (this.#statusEvents && m.statusEventsEndpoint !== '') this.#subscribe(m.statusEventsEndpoint);
   }
 
   /**
@@ -395,6 +430,8 @@ export class Verifier {
       this.#abort.abort();
     }
     if (this.#ticking) await this.#ticking;
+    if (this.#feed?.done) await this.#feed.done;
+    await Promise.allSettled(this.#resetting);
   }
 
   /**
@@ -408,6 +445,10 @@ export class Verifier {
       this.#stats.rejected++;
       throw new DPoPBoundError('a DPoP-bound token must be sent with the DPoP scheme and a proof');
     }
+    if (c.x5t !== null) {
+      this.#stats.rejected++;
+      throw new CertBoundError('a certificate-bound token is accepted only with its request\'s client certificate (verifyRequest)');
+    }
     if (this.#requireDPoP) {
       this.#stats.rejected++;
       throw new DPoPBoundError('this API accepts DPoP-bound tokens only');
@@ -420,8 +461,11 @@ export class Verifier {
    * (cnf.jkt) only as "Authorization: DPoP <token>" with exactly one DPoP header holding
    * a proof (RFC 9449) for this request's method and URL (publicURL joined with the
    * path when set), with ath, an iat within 60 s, a jti not seen before (an in-memory
-   * replay cache) and signed by the key whose thumbprint is cnf.jkt.
-   * @param {any} req a Node request (method, url, headers), or {method, url, headers} with an absolute url
+   * replay cache) and signed by the key whose thumbprint is cnf.jkt. A
+   * certificate-bound token (cnf.x5t#S256, RFC 8705) must come with the client
+   * certificate whose SHA-256 it names (see clientCertificate), or it is a
+   * CertBoundError; a token bound both ways needs both.
+   * @param {any} req a Node request (method, url, headers, socket), or {method, url, headers, remoteAddress?, clientCertificate?} with an absolute url
    * @returns {Promise<Principal>}
    */
   async verifyRequest(req) {
@@ -431,17 +475,25 @@ export class Verifier {
     const dpop = sp >= 0 && auth.slice(0, sp).toLowerCase() === 'dpop';
     const token = dpop ? goTrimSpace(auth.slice(sp + 1)) : this.tokenFromRequest(req);
     const c = await this.#verifyEntry(token);
-    if (c.jkt === '') {
-      if (dpop || this.#requireDPoP) {
-        this.#stats.rejected++;
-        throw new DPoPBoundError(dpop ? 'the DPoP scheme was used with a token that is not DPoP-bound' : 'this API accepts DPoP-bound tokens only');
-      }
-      return c.p;
+    if (c.jkt === '' && (dpop || this.#requireDPoP)) {
+      this.#stats.rejected++;
+      throw new DPoPBoundError(dpop ? 'the DPoP scheme was used with a token that is not DPoP-bound' : 'this API accepts DPoP-bound tokens only');
     }
-    if (!dpop) {
+    if (c.jkt !== '' && !dpop) {
       this.#stats.rejected++;
       throw new DPoPBoundError('a DPoP-bound token must be sent with the DPoP scheme and a proof');
     }
+    if (c.x5t !== null) {
+      // The certificate before the proof, so that a refused request uses up no jti.
+      try {
+        checkCertBinding(this.clientCertificate(req), c.x5t, c.jkt !== '');
+      } catch (e) {
+        this.#stats.rejected++;
+        if (e instanceof CertBoundError) e.dpop = c.jkt !== '';
+        throw e;
+      }
+    }
+    if (c.jkt === '') return c.p;
     try {
       const proofs = dpopHeaders(req);
       if (proofs.length === 0) throw new DPoPProofError('the request has no DPoP header');
@@ -455,6 +507,21 @@ export class Verifier {
       throw e;
     }
     return c.p;
+  }
+
+  /**
+   * The DER of the certificate the client presented with req (a Buffer), or null: the
+   * clientCertHeader header (RFC 9440 Client-Cert, ":base64 DER:") when req's direct
+   * peer (socket.remoteAddress, never X-Forwarded-For) is one of trustedProxies, and
+   * nothing else; otherwise the certificate of req's own TLS connection
+   * (socket.getPeerCertificate(true).raw), or a fetch-style request's
+   * clientCertificate. A trusted proxy's header that is not a certificate throws a
+   * CertBoundError.
+   * @param {any} req
+   * @returns {Buffer|null}
+   */
+  clientCertificate(req) {
+    return clientCertificate(req, this.#trustedProxy, this.#clientCertHeader, (r, name) => headerGetter(r)(name));
   }
 
   /**
@@ -549,6 +616,16 @@ export class Verifier {
       failClosed: s.failClosed,
       failOpen: s.failOpen,
       cachedCredentials: this.#cache.size,
+      feedEnabled: this.#feed !== null,
+      feedConnected: this.#feed?.connected ?? false,
+      feedEventsApplied: this.#feedStats.applied,
+      feedEventsRejected: this.#feedStats.rejected,
+      feedEventsIgnored: this.#feedStats.ignored,
+      feedLastEventId: this.#seqs.highest,
+      feedLastEventAt: this.#feedStats.lastEventAt === null ? null : new Date(this.#feedStats.lastEventAt),
+      feedLagMs: this.#feedStats.lagMs,
+      feedReconnects: this.#feed?.reconnects ?? 0,
+      feedResets: this.#feedStats.resets,
     };
   }
 
@@ -567,7 +644,9 @@ export class Verifier {
     for (const e of this.#lists.values()) {
       if (now - e.lastUsed * 1000 > LIST_IDLE) continue; // fetched again on demand
       let l = e.current;
-      if (l === null || now - l.fetched >= l.ttl * 0.9) {
+      // A list older than a pushed event it lacked is fetched again at the next pass (once per cooldown).
+      const behind = e.behind && now - e.lastTry >= this.#cooldown;
+      if (l === null || behind || now - l.fetched >= l.ttl * 0.9) {
         try {
           await this.#fetchStatusList(e);
         } catch (err) {
@@ -675,7 +754,13 @@ export class Verifier {
     if (!Array.isArray(algs) || algs.some((a) => typeof a !== 'string')) {
       throw new Error('verify: discovery: signing_alg_values_supported is not a list of strings');
     }
-    return { jwksURI, signingAlgs: algs, statusListURIPrefix: s(m.status_list_uri_prefix, 'status_list_uri_prefix') };
+    const events = s(m.status_list_events_endpoint, 'status_list_events_endpoint');
+    if (events !== '' && !events.startsWith(`${this.#issuer}/`)) {
+      throw new Error(`verify: discovery: status_list_events_endpoint ${JSON.stringify(truncate(events, 100))} is not under the issuer`);
+    }
+    return {
+      jwksURI, signingAlgs: algs, statusListURIPrefix: s(m.status_list_uri_prefix, 'status_list_uri_prefix'), statusEventsEndpoint: events,
+    };
   }
 
   /** Fetches the JWKS and installs it; on failure the old one stays. One fetch at a time. */
@@ -802,10 +887,10 @@ export class Verifier {
       serviceAccount: subjectType === SUBJECT_SERVICE_ACCOUNT ? cl.sub : '', clientId: client, team: cl.team, scopes: goFields(cl.scope),
       keyId: cl.jti, audience: cl.aud, issuedAt: cl.iat === null ? null : cl.iat * 1000, expiresAt: cl.exp * 1000,
       authTime: cl.authTime === null ? null : cl.authTime * 1000, acr: cl.acr, amr: cl.amr === null ? [] : [...cl.amr],
-      actors: cl.actors, dpopThumbprint: cl.jkt,
+      actors: cl.actors, dpopThumbprint: cl.jkt, certThumbprint: cl.certThumbprint,
     });
     const out = {
-      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0, jkt: cl.jkt,
+      p, exp: cl.exp * 1000, kid: k.kid, kind, project: client, team: cl.team, statusURI: '', statusIdx: 0, jkt: cl.jkt, x5t: cl.x5t,
       _key: '', _i: 0, _ref: false, // the cache's bookkeeping (cache.js)
     };
     // A project's or a service account's token is its own client's: client_id is sub.
@@ -892,7 +977,7 @@ export class Verifier {
     const now = this.#now();
     if (e === undefined) {
       if (this.#lists.size >= MAX_LISTS) throw new StatusUnavailableError('too many status lists');
-      e = { uri, current: null, lastUsed: 0, lastTry: -Infinity, inflight: null };
+      e = { uri, current: null, lastUsed: 0, lastTry: -Infinity, inflight: null, pushed: new Map(), behind: false };
       this.#lists.set(uri, e);
     }
     const sec = Math.floor(now / 1000);
@@ -935,10 +1020,11 @@ export class Verifier {
       }
       this.#stats.statusFetches++;
       try {
-        e.current = await decodeStatusList({
+        const l = await decodeStatusList({
           uri: e.uri, token: goTrimSpace(decodeUTF8(body.toString('latin1'))), issuer: this.#issuer,
           now: this.#now(), defaultTtl: DEFAULT_STATUS_TTL, keyFor: (kid, alg) => this.#keyFor(kid, alg),
         });
+        installList(e, l);
         this.#wake(e.current.ttl * 0.9);
       } catch (err) {
         this.#stats.statusFetchErrors++;
@@ -948,6 +1034,92 @@ export class Verifier {
       e.inflight = null;
     });
     return e.inflight;
+  }
+
+  /** Starts the revocation feed's connection (one per verifier). */
+  #subscribe(url) {
+    this.#feed = new Subscriber({
+      url, fetch: this.#fetch, signal: this.#abort.signal, connectTimeout: this.#fetchTimeout, idleTimeout: this.#eventsIdle,
+      lastEventId: () => (this.#seqs.highest > 0 ? String(this.#seqs.highest) : ''),
+      onEvent: (ev) => this.#feedEvent(ev),
+      warn: (msg, fields) => {
+        if (!this.#closed) this.#logger.warn?.(msg, fields);
+      },
+    });
+    this.#feed.start();
+  }
+
+  /**
+   * One event of the feed. status: verified and applied (or dropped, and counted as
+   * rejected); reset: every cached list is fetched again, and the seqs seen are
+   * forgotten (the server starts over from now).
+   * @param {import('./feed.js').SSEEvent} ev
+   */
+  async #feedEvent(ev) {
+    if (ev.type === 'reset' && !ev.oversize) {
+      this.#feedStats.resets++;
+      this.#seqs.clear();
+      // One list after the other (a reset may reach every verifier at once), beside the
+      // events that follow.
+      const p = (async () => {
+        for (const e of [...this.#lists.values()]) {
+          if (e.current === null || this.#closed) continue;
+          await this.#fetchStatusList(e).catch((err) => this.#logFetchError('status list', e.uri, err));
+        }
+      })();
+      this.#resetting.add(p);
+      p.finally(() => this.#resetting.delete(p));
+      return;
+    }
+    if (ev.type !== 'status') return;
+    try {
+      const applied = await this.applyStatusEvent(ev.oversize ? '' : ev.data, ev.id);
+      if (applied) this.#feedStats.applied++;
+      else this.#feedStats.ignored++;
+    } catch (err) {
+      this.#feedStats.rejected++;
+      this.#logger.debug?.('verify: status event rejected', { error: /** @type {Error} */ (err).message });
+    }
+  }
+
+  /**
+   * Checks a status event (the compact JWS of an SSE status event, and the SSE id it came
+   * with, or null) by the feed's rules and applies it: true when it set a bit of a cached
+   * list; false for a genuine event with nothing to do (a list this verifier does not
+   * hold, a status other than 1, a seq already taken). Throws a VerifyError for an event
+   * that must not be applied: forged, wrong typ, iss or uri, idx outside the list, a seq
+   * that is not its SSE id. The feed calls it; so can a program that receives events
+   * another way.
+   * @param {string} jws
+   * @param {string|null} [id]
+   * @returns {Promise<boolean>}
+   */
+  async applyStatusEvent(jws, id = null) {
+    if (typeof jws !== 'string' || jws === '') throw new MalformedError('empty event');
+    const c = parseCompact(jws);
+    checkEventTyp(c.header.typ);
+    const k = await this.#keyFor(c.header.kid, c.header.alg);
+    if (!k.verify(c.signingInput, c.signature)) throw new SignatureError('event');
+    const cl = readEventClaims(c.payload);
+    checkEventIssuer(cl.iss, this.#issuer);
+    const prefix = `${this.#issuer}/statuslists/`;
+    if (!cl.uri.startsWith(prefix) || !cl.uri.startsWith(this.#listPrefix) || !listName(cl.uri.slice(this.#listPrefix.length))) {
+      throw new StatusUnavailableError(`event for ${JSON.stringify(truncate(cl.uri, 100))}, not a list of the issuer`);
+    }
+    if (id !== null && id !== String(cl.seq)) throw new ClaimsError(`event seq ${cl.seq} under SSE id ${JSON.stringify(truncate(id, 40))}`);
+    const e = this.#lists.get(cl.uri);
+    const l = e?.current ?? null;
+    if (l !== null && statusBit(l.bits, cl.idx) === undefined) throw new StatusUnavailableError(`event index ${cl.idx} is outside the list`);
+    // A genuine event from here on. Replayed, for a list not held, or not a revocation: nothing to do.
+    if (this.#seqs.seen(cl.seq)) return false;
+    this.#seqs.take(cl.seq);
+    if (e === undefined || l === null || cl.status !== 1) return false;
+    l.bits[cl.idx >> 3] |= 1 << (cl.idx & 7);
+    if (e.pushed.size < MAX_PUSHED || e.pushed.has(cl.idx)) e.pushed.set(cl.idx, Math.max(cl.ver, e.pushed.get(cl.idx) ?? cl.ver));
+    const now = this.#now();
+    this.#feedStats.lastEventAt = now;
+    this.#feedStats.lagMs = Math.max(0, now - cl.iat * 1000);
+    return true;
   }
 
   #logFetchError(what, url, err) {
@@ -965,19 +1137,40 @@ export class Verifier {
  * @property {number} lastUsed seconds
  * @property {number} lastTry ms
  * @property {Promise<void>|null} inflight
+ * @property {Map<number, number>} pushed bits set by the feed that no fetched list has confirmed yet: index → the event's ver
+ * @property {boolean} behind the installed list lacked a pushed bit: fetch it again at the next pass
  */
+
+/** Most pushed bits remembered per list until a fetched list confirms them. */
+const MAX_PUSHED = 65536;
+
+/**
+ * Installs a fetched list (the source of truth), keeping the pushed bits it does not
+ * have yet: revocation is one-way, so a list without a bit a signed event set is older
+ * than that event, and is fetched again at the next pass.
+ * @param {ListEntry} e
+ * @param {import('./statuslist.js').StatusList} l
+ */
+function installList(e, l) {
+  e.behind = false;
+  for (const [idx, ver] of e.pushed) {
+    const revoked = statusBit(l.bits, idx);
+    if (revoked !== false || (l.ver !== null && l.ver >= ver)) {
+      e.pushed.delete(idx); // confirmed, or the list is at least as new as the event
+      continue;
+    }
+    l.bits[idx >> 3] |= 1 << (idx & 7);
+    e.behind = true;
+  }
+  e.current = l;
+}
 
 /** Reads the claims as encoding/json fills the Go verifier's struct; a wrong JSON type is ClaimsError. */
 function readClaims(raw) {
   try {
     const status = readObject(raw.get('status'), 'status');
     const sl = status === null ? null : readObject(status.get('status_list'), 'status_list');
-    const cnf = readObject(raw.get('cnf'), 'cnf');
-    let jkt = '';
-    if (cnf !== null) {
-      jkt = readString(cnf.get('jkt'), 'jkt');
-      if (jkt === '' || jkt.length > 100) throw new ClaimsError('cnf must carry a jkt');
-    }
+    const { jkt, x5t, certThumbprint } = readCnf(readObject(raw.get('cnf'), 'cnf'));
     return {
       iss: readString(raw.get('iss'), 'iss'),
       sub: readString(raw.get('sub'), 'sub'),
@@ -995,12 +1188,43 @@ function readClaims(raw) {
       amr: readStringArray(raw.get('amr'), 'amr'),
       actors: readActors(raw.get('act')),
       jkt,
+      x5t,
+      certThumbprint,
       statusList: sl === null ? null : { idx: readInt(sl.get('idx'), 'idx'), uri: readString(sl.get('uri'), 'uri') },
     };
   } catch (e) {
     if (e instanceof TypeMismatch) throw new ClaimsError(e.message);
     throw e;
   }
+}
+
+/**
+ * The cnf claim (verify's readCnf): absent or null is an unbound token; otherwise jkt
+ * (a DPoP key's thumbprint) and/or x5t#S256 (a certificate's SHA-256, 32 bytes in
+ * base64url), both strings, and no other member: a binding this verifier does not
+ * understand is refused (ClaimsError), never ignored.
+ * @param {import('./strictjson.js').JObj|null} cnf
+ */
+function readCnf(cnf) {
+  const out = { jkt: '', x5t: /** @type {Buffer|null} */ (null), certThumbprint: '' };
+  if (cnf === null) return out;
+  const names = cnf.keys;
+  if (names.length === 0) throw new ClaimsError('cnf must carry a jkt or an x5t#S256');
+  for (const name of names) {
+    const v = cnf.get(name);
+    if (typeof v !== 'string') throw new ClaimsError(`cnf.${truncate(name, 20)} is not a string`);
+    if (name === 'jkt') {
+      if (v === '' || v.length > 100) throw new ClaimsError('cnf must carry a jkt');
+      out.jkt = v;
+    } else if (name === 'x5t#S256') {
+      out.x5t = parseX5t(v);
+      if (out.x5t === null) throw new ClaimsError('cnf.x5t#S256 is not a base64url SHA-256');
+      out.certThumbprint = v;
+    } else {
+      throw new ClaimsError(`cnf.${JSON.stringify(truncate(name, 20))} is a binding this verifier does not understand`);
+    }
+  }
+  return out;
 }
 
 /** The longest actor chain (act nested in act) a credential may carry. */
@@ -1021,6 +1245,11 @@ function readActors(v) {
     out.push(Object.freeze({ subject: sub, subjectType: readString(a.get('sub_type'), 'act.sub_type') }));
   }
   return out;
+}
+
+/** A list's name under the prefix: not empty, nothing that climbs out of it. */
+function listName(name) {
+  return name !== '' && !/[/?#\\]/.test(name);
 }
 
 /** Cache-Control max-age in ms (0 when absent). */

@@ -11,7 +11,7 @@ export const HEADER_NAMES = new Names('alg', 'kid', 'typ', 'crit', 'b64', 'jwk',
 
 /** Claim names read (nested ones included). */
 export const CLAIM_NAMES = new Names('iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'scope', 'client_id', 'team',
-  'sub_type', 'auth_time', 'acr', 'amr', 'act', 'may_act', 'status', 'status_list', 'idx', 'uri', 'cnf', 'jkt');
+  'sub_type', 'auth_time', 'acr', 'amr', 'act', 'may_act', 'status', 'status_list', 'idx', 'uri', 'cnf', 'jkt', 'x5t#S256');
 
 /** Status list claim names read. */
 export const STATUS_CLAIM_NAMES = new Names('iss', 'sub', 'exp', 'iat', 'ttl', 'status_list', 'bits', 'lst');

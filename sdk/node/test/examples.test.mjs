@@ -3,37 +3,9 @@
 // /orders; a clean exit on SIGTERM. Here against a fake issuer served over HTTP.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { Clock, eventually, serveIssuer } from './helpers.mjs';
-
-/** Starts an example and resolves when it says where it listens. */
-async function startExample(file, issuer) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(`../examples/${file}`, import.meta.url))], {
-    env: { ...process.env, GATEHOUSE_ISSUER: issuer, GATEHOUSE_AUDIENCE: 'orders-api', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const lines = [];
-  const rl = createInterface({ input: child.stdout });
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 15 s: ${stderr}`)), 15_000);
-    rl.on('line', (line) => {
-      lines.push(line);
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${stderr}`)));
-  });
-  return { child, url, lines, stderr: () => stderr };
-}
+import { Clock, eventually, serveIssuer, startExample } from './helpers.mjs';
 
 for (const file of ['express.mjs', 'fastify.mjs']) {
   describe(`examples/${file}`, () => {

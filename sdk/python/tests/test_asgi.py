@@ -189,13 +189,13 @@ class FastAPITest(unittest.TestCase):
         from gatehouse_verify.asgi import VerifyMiddleware
 
         calls = []
-        real = self.v.averify
+        real = self.v._averify_bearer
 
-        async def counting(token):
+        async def counting(token, peer):
             calls.append(token)
-            return await real(token)
+            return await real(token, peer)
 
-        self.v.averify = counting
+        self.v._averify_bearer = counting
         client = TestClient(VerifyMiddleware(self.app, self.v))
         r = client.get("/orders", headers={"Authorization": "Bearer " + self.iss.api_key()})
         self.assertEqual(r.status_code, 200)

@@ -12,8 +12,10 @@ import gatehouse_verify as gv
 from gatehouse_verify.wsgi import ENVIRON_KEY, VerifyMiddleware, error_response, principal, require_scope
 
 
-def call(app, headers=None, path="/orders", method="GET", query=""):
+def call(app, headers=None, path="/orders", method="GET", query="", remote_addr=None):
     environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "QUERY_STRING": query, "wsgi.input": io.BytesIO()}
+    if remote_addr is not None:
+        environ["REMOTE_ADDR"] = remote_addr
     setup_testing_defaults(environ)
     for k, v in (headers or {}).items():
         environ["HTTP_" + k.upper().replace("-", "_")] = v

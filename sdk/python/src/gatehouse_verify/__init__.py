@@ -15,6 +15,7 @@ functions are called).
 from ._version import __version__
 from .errors import (
     AudienceError,
+    CertBoundError,
     ClaimsError,
     DiscoveryError,
     DPoPBoundError,
@@ -45,6 +46,7 @@ from .principal import (
     Actor,
     Principal,
 )
+from ._mtls import cert_thumbprint
 from .verifier import Fetch, Stats, Verifier
 
 __all__ = [
@@ -62,6 +64,8 @@ __all__ = [
     "VerifyError",
     "DPoPProofError",
     "DPoPBoundError",
+    "CertBoundError",
+    "cert_thumbprint",
     "NoTokenError",
     "MalformedError",
     "HeaderError",

@@ -7,6 +7,7 @@ import json
 from typing import Any, Iterable, List, Optional, Tuple
 
 from .errors import (
+    CertBoundError,
     DPoPBoundError,
     DPoPProofError,
     InsufficientScopeError,
@@ -125,7 +126,13 @@ def _error_response(audience: str, err: BaseException) -> Response:
         return scope_challenge(str(err))
     if isinstance(err, InsufficientUserAuthenticationError):
         return step_up_response(err)
-    if isinstance(err, (DPoPProofError, DPoPBoundError)):
+    if isinstance(err, CertBoundError) and not err.dpop:
+        # RFC 8705 §3 leaves the answer to RFC 6750 (a DPoP challenge, below, when the
+        # token is DPoP-bound too).
+        return _json_response(
+            401, realm + ', error="invalid_token", error_description="%s"' % quote(err.reason), "invalid_token", err.reason
+        )
+    if isinstance(err, (DPoPProofError, DPoPBoundError, CertBoundError)):
         # RFC 9449 §7.1: a DPoP challenge naming the algorithms proofs may use.
         code = "invalid_dpop_proof" if isinstance(err, DPoPProofError) else "invalid_token"
         challenge = 'DPoP realm="%s", error="%s", error_description="%s", algs="ES256 EdDSA RS256 PS256"' % (

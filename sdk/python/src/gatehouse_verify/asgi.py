@@ -29,6 +29,7 @@ import time
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
 
 from ._http import Response, acr_values_of, error_response, max_age_of, missing_scope, step_up_check
+from ._mtls import Peer, pem_to_der
 from .errors import NoTokenError, VerifyError
 from .principal import Principal
 from .verifier import Verifier
@@ -73,6 +74,38 @@ def _request_url(scope: Scope) -> str:
     return "%s://%s%s" % (scheme, host or "localhost", (scope.get("root_path", "") + scope.get("path", "")) or "/")
 
 
+def peer_of(scope: Scope) -> "tuple[Optional[str], Optional[bytes]]":
+    """The request's direct peer address (scope["client"]) and the DER of the
+    certificate it presented on the TLS connection (the ASGI "tls" extension's
+    client_cert_chain[0], a PEM), or None."""
+    client = scope.get("client")
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or ()
+    return (str(client[0]) if client else None), (pem_to_der(chain[0]) if chain else None)
+
+
+def _peer(v: Verifier, scope: Scope) -> Peer:
+    """The client certificate of the request, read when a token is bound to one."""
+    def peer() -> Optional[bytes]:
+        remote, der = peer_of(scope)
+        return v.client_certificate(scope.get("headers") or [], remote, der)
+    return peer
+
+
+async def verify_scope(v: Verifier, scope: Scope) -> Principal:
+    """The principal of an HTTP or WebSocket scope's credential (what VerifyMiddleware
+    checks): a DPoP-bound token with its proof, a certificate-bound one with its client
+    certificate (see Verifier.client_certificate), or raises a VerifyError."""
+    headers = scope.get("headers") or []
+    auth = next((val for k, val in headers if k.lower() == b"authorization"), b"")
+    if auth[:5].lower() == b"dpop ":
+        remote, der = peer_of(scope)
+        return await asyncio.to_thread(
+            v.verify_request, scope.get("method", "GET"), _request_url(scope), headers, remote_addr=remote, tls_client_cert=der
+        )
+    return await v._averify_bearer(v.token_from_headers(headers, scope.get("query_string")), _peer(v, scope))
+
+
 class VerifyMiddleware:
     """Verifies each HTTP and WebSocket request's credential and passes the principal
     on in the scope; answers 401 itself otherwise. Other scopes (lifespan) pass through."""
@@ -87,14 +120,8 @@ class VerifyMiddleware:
             await self.app(scope, receive, send)
             return
         v = self.verifier
-        headers = scope.get("headers") or []
-        token = v.token_from_headers(headers, scope.get("query_string"))
         try:
-            auth = next((val for k, val in headers if k.lower() == b"authorization"), b"")
-            if auth[:5].lower() == b"dpop ":
-                p = await asyncio.to_thread(v.verify_request, scope.get("method", "GET"), _request_url(scope), headers)
-            else:
-                p = await v.averify(token)
+            p = await verify_scope(v, scope)
         except VerifyError as e:
             if not isinstance(e, NoTokenError):
                 v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", scope.get("path", ""), e)

@@ -31,6 +31,7 @@ __all__ = [
     "DiscoveryError",
     "DPoPProofError",
     "DPoPBoundError",
+    "CertBoundError",
     "describe",
 ]
 
@@ -211,6 +212,21 @@ class DPoPBoundError(VerifyError):
 
     def __init__(self, reason: str):
         self.reason = reason
+        super().__init__(reason)
+
+
+class CertBoundError(VerifyError):
+    """A certificate-bound token (cnf.x5t#S256, RFC 8705) came without the client
+    certificate it is bound to (none, another, or a malformed header from a trusted
+    proxy), or to verify(), which sees no request: answered 401 invalid_token with a
+    Bearer challenge (a DPoP one when the token is DPoP-bound too: dpop)."""
+
+    code = "cert_bound"
+    description = "certificate binding"
+
+    def __init__(self, reason: str, dpop: bool = False):
+        self.reason = reason
+        self.dpop = dpop
         super().__init__(reason)
 
 

@@ -28,7 +28,7 @@ import json
 from typing import Any, Callable, Iterable, Optional, Union
 
 from ._http import Response, acr_values_of, error_response, max_age_of, missing_scope, step_up_check
-from .asgi import SCOPE_KEY
+from .asgi import SCOPE_KEY, verify_scope
 from .errors import VerifyError
 from .principal import Principal
 from .verifier import Verifier
@@ -89,9 +89,8 @@ def require(
     ) -> Principal:
         p = request.scope.get(SCOPE_KEY)
         if p is None:
-            token = verifier.token_from_headers(request.headers, request.scope.get("query_string"))
             try:
-                p = await verifier.averify(token)
+                p = await verify_scope(verifier, request.scope)
             except VerifyError as e:
                 raise exc(error_response(verifier.audience, e, verifier.resource_metadata)) from None
             request.scope[SCOPE_KEY] = p

@@ -93,6 +93,11 @@ class Principal:
     #: ("" for an unbound token).
     dpop_bound: bool = False
     dpop_thumbprint: str = ""
+    #: True for a certificate-bound token (cnf.x5t#S256, RFC 8705) accepted by
+    #: verify_request (or the middleware) from a request presenting the client
+    #: certificate whose SHA-256 (base64url) is cert_thumbprint ("" when not bound to one).
+    cert_bound: bool = False
+    cert_thumbprint: str = ""
 
     def has_scope(self, scope: str) -> bool:
         """Whether the credential carries scope."""

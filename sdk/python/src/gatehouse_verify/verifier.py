@@ -34,11 +34,22 @@ from ._jose import (
     valid_numeric_date,
 )
 from ._dpop import DPOP_WINDOW, ReplayCache, check_dpop_proof, htu
+from ._feed import IDLE_TIMEOUT, OpenStream, SeqWindow, SSEEvent, Subscriber, check_event_typ, http_open, read_event_claims
+from ._mtls import (
+    DEFAULT_CLIENT_CERT_HEADER,
+    Peer,
+    check_cert_binding,
+    check_header_name,
+    client_certificate,
+    parse_trusted_proxies,
+    valid_x5t,
+)
 from ._statuslist import MAX_STATUS_BYTES, StatusEntry, StatusList, inflate
 from .errors import (
     AudienceError,
     ClaimsError,
     DiscoveryError,
+    CertBoundError,
     DPoPBoundError,
     DPoPProofError,
     ExpiredError,
@@ -76,6 +87,7 @@ _KINDS = {"apikey+jwt": KIND_API_KEY, "at+jwt": KIND_ACCESS_TOKEN}
 CLAIM_NAMES = (
     "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "client_id", "team",
     "sub_type", "auth_time", "acr", "amr", "act", "may_act", "status", "status_list", "idx", "uri", "cnf", "jkt",
+    "x5t#S256",
 )  # fmt: skip
 STATUS_CLAIM_NAMES = ("iss", "sub", "exp", "iat", "ttl", "status_list", "bits", "lst")
 _claim_names = _jsonstrict.Names(CLAIM_NAMES)
@@ -90,7 +102,7 @@ def _new_principal(
     kind: str, api: str, project: str, team: str, scopes: Tuple[str, ...], key_id: str,
     audience: Tuple[str, ...], issued_at: Optional[float], expires_at: float, subject_type: str,
     subject: str, service_account: str, auth_time: Optional[float], acr: str, amr: Tuple[str, ...],
-    client_id: str, actors: Tuple[Actor, ...], jkt: str = "",
+    client_id: str, actors: Tuple[Actor, ...], jkt: str = "", x5t: str = "",
 ) -> Principal:  # fmt: skip
     """Principal(...) without the frozen dataclass's per-field object.__setattr__."""
     p = _new(Principal)
@@ -99,6 +111,7 @@ def _new_principal(
         audience=audience, issued_at=issued_at, expires_at=expires_at, subject_type=subject_type,
         subject=subject, service_account=service_account, auth_time=auth_time, acr=acr, amr=amr,
         client_id=client_id, actors=actors, dpop_bound=jkt != "", dpop_thumbprint=jkt,
+        cert_bound=x5t != "", cert_thumbprint=x5t,
     )  # fmt: skip
     return p
 
@@ -132,6 +145,8 @@ def _decode_str_array(v: Any) -> Tuple[str, ...]:
 
 #: How many distinct status lists one verifier tracks.
 MAX_LISTS = 1024
+#: Most pushed bits remembered per list until a fetched list confirms them.
+MAX_PUSHED = 65536
 
 # Go's strings.Fields splits on unicode.IsSpace; Python's str.split also splits on
 # \x1c-\x1f, so anything but printable ASCII takes the explicit set.
@@ -156,6 +171,33 @@ def _decode_aud(v: Any) -> Tuple[str, ...]:
     if type(v) is list:
         return tuple(decode_str(a) for a in v)
     raise TypeError
+
+
+def _read_cnf(cnf: Any) -> Tuple[str, str]:
+    """The cnf claim's (jkt, x5t#S256), as verify's readCnf reads it: absent or null is an
+    unbound token; otherwise an object with jkt (a DPoP key's thumbprint) and/or x5t#S256
+    (a certificate's SHA-256, 32 bytes in base64url), both strings, and no other member:
+    a binding this verifier does not understand is refused (ClaimsError), never ignored."""
+    if cnf is None:
+        return "", ""
+    members = decode_obj(cnf)
+    if not members:
+        raise ClaimsError("cnf must carry a jkt or an x5t#S256")
+    jkt = x5t = ""
+    for name, v in members.items():
+        if not isinstance(v, str):
+            raise ClaimsError("cnf.%s is not a string" % _truncate(name, 20))
+        if name == "jkt":
+            if not v or len(v) > 100:
+                raise ClaimsError("cnf must carry a jkt")
+            jkt = v
+        elif name == "x5t#S256":
+            if not valid_x5t(v):
+                raise ClaimsError("cnf.x5t#S256 is not a base64url SHA-256")
+            x5t = v
+        else:
+            raise ClaimsError("cnf.%r is a binding this verifier does not understand" % _truncate(name, 20))
+    return jkt, x5t
 
 
 def _truncate(s: str, n: int) -> str:
@@ -236,6 +278,26 @@ class Stats:
     fail_open: int
     #: The cache's current size.
     cached_credentials: int
+    #: The verifier subscribes to the revocation feed (the issuer offers it, status_events is not False).
+    feed_enabled: bool = False
+    #: The revocation feed's connection is open.
+    feed_connected: bool = False
+    #: Status events that set a bit of a cached list.
+    feed_events_applied: int = 0
+    #: Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds.
+    feed_events_rejected: int = 0
+    #: Genuine status events that changed nothing: a list not held, a status other than 1, a replay.
+    feed_events_ignored: int = 0
+    #: The highest seq taken: the Last-Event-ID of the next connection (0: none).
+    feed_last_event_id: int = 0
+    #: When the last event was applied (Unix seconds, the verifier's clock), or None.
+    feed_last_event: Optional[float] = None
+    #: How late the last applied event arrived: its receipt minus its iat (seconds), or None.
+    feed_lag: Optional[float] = None
+    #: Connections made after the first.
+    feed_reconnects: int = 0
+    #: reset events received (every cached list fetched again).
+    feed_resets: int = 0
 
 
 _COUNTERS = (
@@ -305,6 +367,11 @@ class Verifier:
         require_dpop: bool = False,
         public_url: Optional[str] = None,
         dpop_replay_cache_size: int = 100000,
+        status_events: bool = True,
+        status_events_idle_timeout: float = IDLE_TIMEOUT,
+        status_events_open: Optional[OpenStream] = None,
+        trusted_proxies: Optional[Iterable[str]] = None,
+        client_cert_header: str = DEFAULT_CLIENT_CERT_HEADER,
     ):
         if not audience or not isinstance(audience, str):
             raise ValueError("gatehouse_verify: an audience is required")
@@ -331,6 +398,8 @@ class Verifier:
         if dpop_replay_cache_size < 1:
             raise ValueError("dpop_replay_cache_size must be at least 1")
         self._proofs = ReplayCache(int(dpop_replay_cache_size))
+        self._trusted_proxies = parse_trusted_proxies(trusted_proxies)
+        self._client_cert_header = check_header_name(client_cert_header)
         self._projects = _str_set("projects", projects)
         self._teams = _str_set("teams", teams)
         self._audience = audience
@@ -362,6 +431,14 @@ class Verifier:
         self._stopped = threading.Event()  # close() was called
         self._wake = threading.Event()  # the background thread should look again now
         self._thread: Optional[threading.Thread] = None
+        if status_events_idle_timeout <= 0:
+            raise ValueError("gatehouse_verify: status_events_idle_timeout must be positive")
+        self._feed: Optional[Subscriber] = None
+        self._feed_lock = threading.Lock()  # pushed bits against installed lists, the seqs
+        self._seqs = SeqWindow()
+        self._feed_n = {"applied": 0, "rejected": 0, "ignored": 0, "resets": 0}
+        self._feed_last: Optional[float] = None
+        self._feed_lag: Optional[float] = None
 
         meta = self._discover()
         self._jwks_uri: str = meta["jwks_uri"]
@@ -383,12 +460,17 @@ class Verifier:
             )
             weakref.finalize(self, _stop_background, self._wake, self._stopped)
             self._thread.start()
+        events = meta.get("status_list_events_endpoint")
+        if status_events and events:
+            self._subscribe(events, status_events_open or http_open, float(status_events_idle_timeout))
 
     # --- lifecycle ------------------------------------------------------------------
 
     def close(self) -> None:
         """Stops the background refresh (idempotent)."""
         _stop_background(self._wake, self._stopped)
+        if self._feed is not None:
+            self._feed.stop()
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join()
@@ -459,7 +541,7 @@ class Verifier:
             raise DiscoveryError("gatehouse_verify: discovery: %s" % e) from None
         if not isinstance(m, dict):
             raise DiscoveryError("gatehouse_verify: discovery: metadata is not a JSON object")
-        for name in ("issuer", "jwks_uri", "status_list_uri_prefix"):
+        for name in ("issuer", "jwks_uri", "status_list_uri_prefix", "status_list_events_endpoint"):
             if m.get(name) is not None and not isinstance(m[name], str):
                 raise DiscoveryError("gatehouse_verify: discovery: %s is not a string" % name)
         algs = m.get("signing_alg_values_supported")
@@ -471,6 +553,11 @@ class Verifier:
             )
         if not m.get("jwks_uri"):
             raise DiscoveryError("gatehouse_verify: discovery: metadata has no jwks_uri")
+        events = m.get("status_list_events_endpoint")
+        if events and not events.startswith(self._issuer + "/"):
+            raise DiscoveryError(
+                "gatehouse_verify: discovery: status_list_events_endpoint %r is not under the issuer" % _truncate(events, 100)
+            )
         return m
 
     def _refresh_jwks_locked(self) -> Optional[str]:
@@ -523,17 +610,59 @@ class Verifier:
         subclass (NoTokenError for an empty one). May fetch from the portal: the first
         time a status list is needed, and for an unknown kid once per cooldown. This is
         a bearer use: a DPoP-bound token is refused (DPoPBoundError); verify_request
-        accepts it with its proof."""
+        accepts it with its proof. A certificate-bound token (cnf.x5t#S256) is refused
+        too (CertBoundError): verify_request accepts it with its client certificate."""
         return self._bearer(self._verify(token, True))
 
-    def _bearer(self, p: Principal) -> Principal:
+    def _bearer(self, p: Principal, peer: Optional[Peer] = None) -> Principal:
+        """A bearer use of p by a request whose client certificate peer returns (None:
+        no request)."""
         if p.dpop_bound:
             self._n_rejected()
             raise DPoPBoundError("a DPoP-bound token must be sent with the DPoP scheme and a proof")
         if self._require_dpop:
             self._n_rejected()
             raise DPoPBoundError("this API accepts DPoP-bound tokens only")
+        if p.cert_bound:
+            self._check_cert(p, peer, False)
         return p
+
+    def _check_cert(self, p: Principal, peer: Optional[Peer], dpop: bool) -> None:
+        try:
+            if peer is None:
+                raise CertBoundError(
+                    "a certificate-bound token is accepted only with its request's client certificate (verify_request)"
+                )
+            check_cert_binding(peer(), p.cert_thumbprint, dpop)
+        except CertBoundError as e:
+            e.dpop = dpop
+            self._n_rejected()
+            raise
+
+    @property
+    def client_cert_header(self) -> str:
+        """The header trusted proxies forward the client's certificate in (lower case)."""
+        return self._client_cert_header
+
+    def client_certificate(
+        self, headers: Any, remote_addr: Optional[str] = None, tls_client_cert: Optional[bytes] = None
+    ) -> Optional[bytes]:
+        """The DER of the certificate the client presented, or None: the client_cert_header
+        header (RFC 9440 Client-Cert, ":base64 DER:") when remote_addr (the direct peer's
+        IP address, never X-Forwarded-For) is in trusted_proxies, and nothing else;
+        otherwise tls_client_cert (the DER of the certificate on the request's own TLS
+        connection). A trusted proxy's header that is not one certificate raises
+        CertBoundError."""
+        return client_certificate(self._trusted_proxies, self._client_cert_header, headers, remote_addr, tls_client_cert)
+
+    def _verify_bearer(self, token: Union[str, bytes, None], peer: Optional[Peer]) -> Principal:
+        return self._bearer(self._verify(token, True), peer)
+
+    async def _averify_bearer(self, token: Union[str, bytes, None], peer: Optional[Peer]) -> Principal:
+        try:
+            return self._bearer(self._verify(token, False), peer)
+        except _WouldBlock:
+            return self._bearer(await asyncio.to_thread(self._verify, token, True), peer)
 
     def request_url(self, url: str) -> str:
         """The URL a DPoP proof must name (htu) for a request to url: public_url joined
@@ -542,13 +671,22 @@ class Verifier:
             return url
         return self._public_url + (urlsplit(url).path or "/")
 
-    def verify_request(self, method: str, url: str, headers: Any) -> Principal:
+    def verify_request(
+        self, method: str, url: str, headers: Any, *, remote_addr: Optional[str] = None,
+        tls_client_cert: Optional[bytes] = None,
+    ) -> Principal:  # fmt: skip
         """Checks a request's credential (RFC 9449): an unbound token as verify does; a
         DPoP-bound token (cnf.jkt) only as "Authorization: DPoP <token>" with exactly one
         DPoP header holding a proof for this method and URL (absolute; see public_url),
         with ath, an iat within 60 s, a jti not seen before (an in-memory replay cache)
         and signed by the key whose thumbprint is cnf.jkt. headers is a mapping or a list
-        of (name, value) pairs."""
+        of (name, value) pairs. A certificate-bound token (cnf.x5t#S256, RFC 8705) must
+        come with the client certificate whose SHA-256 it names (CertBoundError
+        otherwise): see client_certificate for remote_addr and tls_client_cert. A token
+        bound both ways needs both."""
+        def peer() -> Optional[bytes]:
+            return self.client_certificate(headers, remote_addr, tls_client_cert)
+
         pairs = list(headers.items()) if hasattr(headers, "items") else list(headers)
         def values(name: str) -> list:
             out = []
@@ -562,11 +700,14 @@ class Verifier:
         scheme, _, rest = auth.partition(" ")
         dpop = scheme.lower() == "dpop"
         if not dpop:
-            return self._bearer(self._verify(rest.strip() if scheme.lower() == "bearer" else "", True))
+            return self._bearer(self._verify(rest.strip() if scheme.lower() == "bearer" else "", True), peer)
         p = self._verify(rest.strip(), True)
         if not p.dpop_bound:
             self._n_rejected()
             raise DPoPBoundError("the DPoP scheme was used with a token that is not DPoP-bound")
+        if p.cert_bound:
+            # The certificate before the proof, so that a refused request uses up no jti.
+            self._check_cert(p, peer, True)
         try:
             proofs = values("dpop")
             if not proofs:
@@ -688,12 +829,7 @@ class Verifier:
             amr = _decode_str_array(get("amr"))
             act = get("act")
             actors = () if act is None else _decode_actors(act)
-            jkt = ""
-            cnf = get("cnf")
-            if cnf is not None:
-                jkt = decode_str(decode_obj(cnf).get("jkt"))
-                if not jkt or len(jkt) > 100:
-                    raise ClaimsError("cnf must carry a jkt")
+            jkt, x5t = _read_cnf(get("cnf"))
             idx = None
             uri = ""
             status = get("status")
@@ -764,7 +900,7 @@ class Verifier:
             self._check_status(status_uri, idx, block)  # type: ignore[arg-type]
         p = _new_principal(
             kind, self._audience, sub if sub_type == SUBJECT_PROJECT else "", team, _fields(scope), jti, aud, iat, exp,
-            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors, jkt,
+            sub_type, sub, sub if sub_type == SUBJECT_SERVICE_ACCOUNT else "", auth_time, acr, amr, client, actors, jkt, x5t,
         )  # fmt: skip
         return Cached(p, exp, k.kid, status_uri, idx or 0, client, team)
 
@@ -892,7 +1028,7 @@ class Verifier:
             except StatusUnavailableError as err:
                 self._count("status_fetch_errors")
                 return err
-            e.current = lst
+            self._install_list(e, lst)
             return None
 
     def _decode_status_list(self, uri: str, token: bytes) -> StatusList:
@@ -951,7 +1087,7 @@ class Verifier:
         except ValueError as err:
             raise bad(str(err)) from None
         ttl_s = float(int(ttl)) if ttl is not None and ttl >= 1 else self._default_status_ttl
-        return StatusList(bits, exp, ttl_s, now)
+        return StatusList(bytearray(bits), exp, ttl_s, now)
 
     # --- background refresh ---------------------------------------------------------
 
@@ -970,7 +1106,9 @@ class Verifier:
             if now - e.last_used > 3600:
                 continue  # not used lately: fetched again on demand
             lst = e.current
-            if lst is None or now - lst.fetched >= lst.ttl * 0.9:
+            # A list older than a pushed event it lacked is fetched again at the next pass (once per cooldown).
+            behind = e.behind and (e.last_try is None or now - e.last_try >= self._cooldown)
+            if lst is None or behind or now - lst.fetched >= lst.ttl * 0.9:
                 err = self._fetch_status_list(e)
                 if err is not None:
                     self._log_fetch_error("status list", e.uri, err)
@@ -980,6 +1118,108 @@ class Verifier:
                 if due < nxt:
                     nxt = due
         return max(nxt, 0.1)
+
+    # --- the revocation feed --------------------------------------------------------
+
+    def _subscribe(self, url: str, open_stream: OpenStream, idle_timeout: float) -> None:
+        """Starts the feed's connection thread (one per verifier). It holds the verifier
+        weakly, as the refresher does."""
+        ref = weakref.ref(self)
+
+        def on_event(ev: SSEEvent) -> None:
+            v = ref()
+            if v is not None:
+                v._feed_event(ev)
+
+        def last_event_id() -> str:
+            v = ref()
+            return str(v._seqs.highest) if v is not None and v._seqs.highest > 0 else ""
+
+        self._feed = Subscriber(url, open_stream, on_event, last_event_id, self._fetch_timeout, idle_timeout, self._log)
+        weakref.finalize(self, self._feed.stop)
+        self._feed.start()
+
+    def _feed_event(self, ev: SSEEvent) -> None:
+        """One event of the feed. status: verified and applied (or dropped and counted as
+        rejected); reset: every cached list is fetched again, and the seqs taken are
+        forgotten (the server starts over from now)."""
+        if ev.type == "reset" and not ev.oversize:
+            self._feed_n["resets"] += 1
+            with self._feed_lock:
+                self._seqs.clear()
+            for e in list(self._lists.values()):
+                if e.current is not None:
+                    err = self._fetch_status_list(e)
+                    if err is not None:
+                        self._log_fetch_error("status list", e.uri, err)
+            return
+        if ev.type != "status":
+            return
+        try:
+            applied = self.apply_status_event("" if ev.oversize else ev.data, ev.id)
+        except VerifyError as err:
+            self._feed_n["rejected"] += 1
+            self._log.debug("gatehouse_verify: status event rejected (error=%s)", err)
+            return
+        self._feed_n["applied" if applied else "ignored"] += 1
+
+    def apply_status_event(self, jws: Union[str, bytes], id: Optional[str] = None) -> bool:
+        """Checks a status event (the compact JWS of an SSE status event, and the SSE id
+        it came with, or None) by the feed's rules and applies it: True when it set a bit
+        of a cached list; False for a genuine event with nothing to do (a list this
+        verifier does not hold, a status other than 1, a seq already taken). Raises a
+        VerifyError for an event that must not be applied: forged, wrong typ, iss or uri,
+        idx outside the list, a seq that is not its SSE id. The feed calls it; so can a
+        program that receives events another way."""
+        tb = jws.encode("utf-8", "surrogatepass") if isinstance(jws, str) else bytes(jws)
+        if not tb:
+            raise MalformedError("empty event")
+        alg, kid, typ, signing_input, payload, signature = parse_compact(tb)
+        check_event_typ(typ)
+        k = self._key_for(kid, alg, True)
+        if not k.verify(signing_input, None, signature):
+            raise SignatureError("event")
+        c = read_event_claims(payload)
+        if c.iss != self._issuer:
+            raise IssuerError("event iss %r" % _truncate(c.iss, 100))
+        if not c.uri.startswith(self._issuer + "/statuslists/") or not self._list_uri_ok(c.uri):
+            raise StatusUnavailableError("event for %r, not a list of the issuer" % _truncate(c.uri, 100))
+        if id is not None and id != str(c.seq):
+            raise ClaimsError("event seq %d under SSE id %r" % (c.seq, _truncate(id, 40)))
+        e = self._lists.get(c.uri)
+        with self._feed_lock:
+            lst = e.current if e is not None else None
+            if lst is not None and (c.idx >> 3) >= len(lst.bits):
+                raise StatusUnavailableError("event index %d is outside the list" % c.idx)
+            # A genuine event from here on. Replayed, for a list not held, or not a revocation: nothing to do.
+            if self._seqs.seen(c.seq):
+                return False
+            self._seqs.take(c.seq)
+            if e is None or lst is None or c.status != 1:
+                return False
+            lst.bits[c.idx >> 3] |= 1 << (c.idx & 7)
+            if len(e.pushed) < MAX_PUSHED or c.idx in e.pushed:
+                e.pushed[c.idx] = max(c.ver, e.pushed.get(c.idx, c.ver))
+        now = self._now()
+        self._feed_last = now
+        self._feed_lag = max(0.0, now - c.iat)
+        return True
+
+    def _install_list(self, e: StatusEntry, lst: StatusList) -> None:
+        """Installs a fetched list (the source of truth), keeping the pushed bits it does
+        not have yet: revocation is one-way, so a list without a bit a signed event set
+        is older than that event, and is fetched again at the next pass."""
+        with self._feed_lock:
+            behind = False
+            for idx, ver in list(e.pushed.items()):
+                byte = idx >> 3
+                if byte >= len(lst.bits) or lst.bits[byte] & (1 << (idx & 7)) or (lst.ver is not None and lst.ver >= ver):
+                    del e.pushed[idx]  # confirmed, or the list is at least as new as the event
+                    continue
+                lst.bits[byte] |= 1 << (idx & 7)
+                behind = True
+            e.behind = behind
+            e.current = lst
 
     # --- requests -------------------------------------------------------------------
 
@@ -1008,7 +1248,21 @@ class Verifier:
 
     def stats(self) -> Stats:
         """The current counters."""
-        return Stats(cached_credentials=len(self._cache), **{k: c.value for k, c in self._n.items()})
+        f = self._feed
+        return Stats(
+            cached_credentials=len(self._cache),
+            feed_enabled=f is not None,
+            feed_connected=f is not None and f.connected,
+            feed_events_applied=self._feed_n["applied"],
+            feed_events_rejected=self._feed_n["rejected"],
+            feed_events_ignored=self._feed_n["ignored"],
+            feed_last_event_id=self._seqs.highest,
+            feed_last_event=self._feed_last,
+            feed_lag=self._feed_lag,
+            feed_reconnects=f.reconnects if f is not None else 0,
+            feed_resets=self._feed_n["resets"],
+            **{k: c.value for k, c in self._n.items()},
+        )
 
 
 def _stop_background(wake: threading.Event, stopped: threading.Event) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ._http import Response, acr_values_of, max_age_of, missing_scope, status_line, step_up_check
 from ._http import error_response as _error_response
+from ._mtls import pem_to_der
 from .errors import NoTokenError, VerifyError
 from .principal import Principal
 from .verifier import Verifier
@@ -65,8 +66,26 @@ def _request_url(environ: Dict[str, Any]) -> str:
     return "%s://%s%s" % (environ.get("wsgi.url_scheme", "http"), host, path or "/")
 
 
-def _dpop_headers(environ: Dict[str, Any]) -> List[Tuple[str, str]]:
-    return [(k, environ[e]) for k, e in (("Authorization", "HTTP_AUTHORIZATION"), ("DPoP", "HTTP_DPOP")) if e in environ]
+def _dpop_headers(environ: Dict[str, Any], cert_header: str = "client-cert") -> List[Tuple[str, str]]:
+    names = (("Authorization", "HTTP_AUTHORIZATION"), ("DPoP", "HTTP_DPOP"), (cert_header, "HTTP_" + cert_header.upper().replace("-", "_")))
+    return [(k, environ[e]) for k, e in names if e in environ]
+
+
+def verify_environ(v: Verifier, environ: Dict[str, Any]) -> Principal:
+    """The principal of a request's credential (what VerifyMiddleware checks): a
+    DPoP-bound token with its proof, a certificate-bound one with its client certificate
+    (a trusted proxy's header, see Verifier.client_certificate, or the TLS connection's
+    from SSL_CLIENT_CERT, a PEM, as mod_ssl exports it), or raises a VerifyError."""
+    headers = _dpop_headers(environ, v.client_cert_header)
+    remote = environ.get("REMOTE_ADDR")
+
+    def peer() -> Optional[bytes]:
+        return v.client_certificate(headers, remote, pem_to_der(environ.get("SSL_CLIENT_CERT")))
+
+    if environ.get("HTTP_AUTHORIZATION", "").lower().startswith("dpop "):
+        return v.verify_request(environ.get("REQUEST_METHOD", "GET"), _request_url(environ), headers,
+                                remote_addr=remote, tls_client_cert=pem_to_der(environ.get("SSL_CLIENT_CERT")))
+    return v._verify_bearer(token_from_environ(v, environ), peer)
 
 
 def error_response(verifier: Verifier, err: BaseException) -> Tuple[str, List[Tuple[str, str]], bytes]:
@@ -94,10 +113,7 @@ class VerifyMiddleware:
     def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         v = self.verifier
         try:
-            if environ.get("HTTP_AUTHORIZATION", "").lower().startswith("dpop "):
-                p = v.verify_request(environ.get("REQUEST_METHOD", "GET"), _request_url(environ), _dpop_headers(environ))
-            else:
-                p = v.verify(token_from_environ(v, environ))
+            p = verify_environ(v, environ)
         except VerifyError as e:
             if not isinstance(e, NoTokenError):
                 v.logger.info("gatehouse_verify: credential rejected (path=%s, reason=%s)", environ.get("PATH_INFO", ""), e)
