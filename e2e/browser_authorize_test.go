@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -31,16 +30,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	b := newBrowser(t, chrome)
 
 	// The app's redirect URI: a loopback server that hands the query it receives over.
-	got := make(chan url.Values, 1)
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case got <- r.URL.Query():
-		default:
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><title>App</title><p data-testid="app-done">Signed in to the app.</p>`))
-	}))
-	defer app.Close()
+	app, callback := appServer(t)
 
 	// 1. The developer signs in and opens their first project's settings.
 	b.open(t, p.URL+"/login", 0)
@@ -68,12 +58,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	b.submit(t, "save the settings", testid("save-settings"), http.StatusOK)
 
 	// 4. The team's API: let users delegate its first scope.
-	b.open(t, p.URL+"/apis", http.StatusOK)
-	apiPath := b.attr(t, testid("my-api-link"), "href")
-	identifier := b.text(t, testid("my-api-identifier"))
-	b.open(t, p.URL+apiPath, http.StatusOK)
-	scope := b.text(t, inScope(testid("scope-row"), testid("scope-name")))
-	b.submit(t, "let users delegate "+scope, inScope(testid("scope-row"), testid("scope-delegation-toggle")), http.StatusOK)
+	identifier, scope := delegateFirstScope(t, b, p)
 	if got := b.text(t, inScope(testid("scope-row"), testid("scope-delegable"))); got != "Yes" {
 		t.Errorf("the scope's delegation: got %q, want Yes", got)
 	}
@@ -107,12 +92,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	// 6. Allow: the browser arrives at the app with the code, the state and iss.
 	b.submit(t, "allow", testid("consent-allow"), http.StatusOK)
 	b.do(t, "wait for the app", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
-	var q url.Values
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the app received no callback")
-	}
+	q := callback()
 	if q.Get("state") != "state-1" || q.Get("iss") != p.URL || q.Get("code") == "" {
 		t.Fatalf("the app received %v, want the code, state-1 and iss %s", q, p.URL)
 	}
@@ -149,11 +129,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	checkFits(t, b, "consent-signin")
 	b.submit(t, "allow sign-in", testid("consent-allow"), http.StatusOK)
 	b.do(t, "wait for the app again", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the app received no second callback")
-	}
+	q = callback()
 	tok, err = oidcCfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v2))
 	if err != nil {
 		t.Fatalf("exchange for sign-in: %v", err)
@@ -191,11 +167,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	}
 	b.open(t, p.URL+"/oauth/authorize?"+url.Values{"client_id": {projectID}, "request_uri": {pushed.RequestURI}}.Encode(), 0)
 	b.do(t, "wait for the app again", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the app received no callback for the pushed request")
-	}
+	q = callback()
 	if q.Get("state") != "state-3" || q.Get("code") == "" {
 		t.Fatalf("the app received %v for the pushed request, want a code and state-3", q)
 	}
@@ -210,11 +182,7 @@ func TestBrowserAuthorizationCode(t *testing.T) {
 	b.open(t, offCfg.AuthCodeURL("state-4", oauth2.S256ChallengeOption(v4), oauth2.SetAuthURLParam("resource", identifier)), http.StatusOK)
 	b.submit(t, "allow offline access", testid("consent-allow"), http.StatusOK)
 	b.do(t, "wait for the app for offline access", chromedp.WaitVisible(chromedp.CSS(testid("app-done"))))
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the app received no callback for offline access")
-	}
+	q = callback()
 	tok, err = offCfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(v4))
 	if err != nil || !strings.HasPrefix(tok.RefreshToken, "ghr_") {
 		t.Fatalf("exchange with offline_access: %v, refresh token %q", err, tok.RefreshToken)

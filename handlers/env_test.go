@@ -75,6 +75,13 @@ type envOptions struct {
 	leakKeysURL, leakKeysFile string
 	// dpopNonce requires server nonces in DPoP proofs at the token endpoint.
 	dpopNonce bool
+	// twinOf starts another instance of that portal: a second store on its database,
+	// signing with its keys, under its public URL.
+	twinOf *env
+	// statusEvents tunes the revocation feed.
+	statusEvents signing.FeedConfig
+	// masterKeys, when set, are the master keys (instances of one portal share them).
+	masterKeys *models.MasterKeys
 	// mtls starts the mutual-TLS alias too (env.mtls: HTTPS requesting client
 	// certificates, advertised as mtls_endpoint_aliases), tls_client_auth certificates
 	// chaining to clientCAs; clientCertHeader is the trusted proxies' certificate header.
@@ -91,6 +98,9 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		f(&o)
 	}
 	e := &env{t: t, logs: &syncBuffer{}, now: time.Now().UTC()}
+	if o.twinOf != nil {
+		o.store, o.baseURL = storetest.SameDatabase(t, o.twinOf.store), o.twinOf.signer.Config().Issuer
+	}
 	e.store = o.store
 	if e.store == nil {
 		e.store = storetest.SQLite(t)
@@ -134,7 +144,16 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		e.mtls = httptest.NewUnstartedServer(nil)
 		mtlsURL, _ = url.Parse("https://" + e.mtls.Listener.Addr().String())
 	}
-	e.signer = storetest.SignerFor(t, e.store, base)
+	if o.twinOf != nil {
+		if e.signer, err = store.NewSigner(context.Background(), e.store, o.twinOf.signer.Config()); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		if o.masterKeys == nil {
+			o.masterKeys = storetest.MasterKeys(t)
+		}
+		e.signer = storetest.SignerWithKeys(t, e.store, base, o.masterKeys)
+	}
 	h, err := handlers.New(handlers.Config{
 		BaseURL:           baseURL,
 		OIDC:              handlers.OIDCConfig{Issuer: e.issuer, ClientID: "portal", ClientSecret: "portal-secret", DisplayName: "Test IdP"},
@@ -146,7 +165,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 		TrustedProxies:    o.trustedProxies,
 		MetricsToken:      o.metricsToken,
 		LeakGitHubKeysURL: o.leakKeysURL, LeakGitHubKeysFile: o.leakKeysFile,
-		DPoPNonce: o.dpopNonce,
+		DPoPNonce: o.dpopNonce, StatusEvents: o.statusEvents,
 		ClientCAs: o.clientCAs, ClientCertHeader: o.clientCertHeader, MTLSBaseURL: mtlsURL,
 	}, e.store)
 	if err != nil {
@@ -156,6 +175,9 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *env {
 	e.portal.Config.Handler = h.Echo()
 	e.portal.Start()
 	t.Cleanup(e.portal.Close)
+	// First (cleanups run last-in first-out): end the feed's streams, which the
+	// server's Close would otherwise wait for.
+	t.Cleanup(h.Drain)
 	if e.mtls != nil {
 		e.mtls.Config.Handler = h.Echo()
 		e.mtls.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}

@@ -83,6 +83,7 @@ func New(cfg Config, st *store.Store) (*Handler, error) {
 	h := &Handler{Server: s, web: w, oauth: oauth.New(s), api: api.New(s), leak: leak.New(s)}
 	// Pushed authorization requests are checked as the authorization endpoint checks them.
 	h.oauth.CheckAuthorization = w.CheckPushedAuthorization
+	h.registerFeedMetrics()
 	// Every revocation the store commits, whichever way it came, is counted once.
 	st.Subscribe(func(ev models.Event) {
 		if ev.Type == models.EventAPIKeyRevoked {

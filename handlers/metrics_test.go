@@ -58,6 +58,8 @@ func TestMetrics(t *testing.T) {
 		`gatehouse_http_requests_total{code="303",method="POST",route="/projects/:project/keys/:id/revoke"} 1`,
 		`gatehouse_http_request_duration_seconds_bucket{method="GET",route="/statuslists/:id"`,
 		`gatehouse_status_list_max_age_seconds`,
+		`gatehouse_status_events_subscribers 0`,
+		`gatehouse_status_list_rebuilds_total`,
 		`gatehouse_client_cache_misses_total`,
 		`gatehouse_signing_keys_published 1`,
 		`go_sql_open_connections{db_name="gatehouse"}`,

@@ -101,8 +101,10 @@ func TestStatusListsSurviveADatabaseOutage(t *testing.T) {
 	if res := b.get("/healthz"); res.StatusCode != http.StatusOK {
 		t.Errorf("/healthz in the outage: %d, want 200", res.StatusCode)
 	}
-	if e.signer.StatusListOutages() == 0 {
-		t.Error("no outage was counted")
+	// The bits in memory are current (the change log keeps them so): the list is
+	// re-signed from them, and the outage is not even noticed by it.
+	if e.signer.StatusListResigns() == 0 && e.signer.StatusListOutages() == 0 {
+		t.Error("the list was neither re-signed from memory nor counted as served through an outage")
 	}
 	// An API that starts now, against the portal in the outage, gets the list and sees
 	// the revocation made just before it.

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
+	"github.com/gatehouse-dev/gatehouse/handlers/oauth"
 	"github.com/gatehouse-dev/gatehouse/static"
 )
 
@@ -27,7 +28,9 @@ func (h *Handler) Echo() *echo.Echo {
 	e.Pre(middleware.Recover())
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.BodyLimit(h.Cfg.BodyLimit))
-	e.Use(middleware.ContextTimeout(h.Cfg.RequestTimeout))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: h.Cfg.RequestTimeout,
+		// The revocation feed's streams live for minutes; they bound themselves.
+		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == oauth.StatusEventsPath }}))
 	e.Use(h.Metrics.Observe)
 	e.Use(httpx.WithRealIP)
 	e.Use(h.web.LoadUser)

@@ -48,6 +48,7 @@ var routeRules = map[string]routeRule{
 	"POST /oauth/introspect":                      {access: public},
 	"POST /oauth/revoke":                          {access: public},
 	"GET /statuslists/:id":                        {access: public},
+	"GET /statuslists/events":                     {access: public},
 	"GET /oauth/resource-metadata":                {access: public}, // listed APIs only; 404 otherwise (resource_metadata_test.go)
 	"POST /oauth/register":                        {access: public}, // its own initial access token or open policy (registration_test.go)
 	"GET /oauth/register/:client_id":              {access: public}, // its own registration access token (registration_test.go)
@@ -122,6 +123,9 @@ var routeRules = map[string]routeRule{
 	"POST /projects/:project/secrets/:id/revoke":                            {access: team, least: models.RoleAdmin},
 	"POST /projects/:project/connected-users/:family/revoke":                {access: team, least: models.RoleAdmin, secretInPath: true}, // a made-up family is 404
 	"POST /projects/:project/client-keys":                                   {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/vault":                                         {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/credential-grants":                             {access: team, least: models.RoleAdmin},
+	"POST /projects/:project/credential-grants/:grant/revoke":               {access: team, least: models.RoleAdmin, secretInPath: true}, // the fixture's :grant is an API grant, not a credentials grant: 404
 	"POST /projects/:project/client-keys/:id/remove":                        {access: team, least: models.RoleAdmin},
 	"POST /projects/:project/keys":                                          {access: team, least: models.RoleDeveloper},
 	"POST /projects/:project/keys/revoke-by-value":                          {access: team, least: models.RoleDeveloper},
@@ -154,26 +158,30 @@ var routeRules = map[string]routeRule{
 	"POST /account/tokens/:id/revoke": {access: signedIn, secretInPath: true}, // someone else's token is 404
 
 	// The management API: the same matrix, with a personal access token instead of a session.
-	"GET /api/v1/openapi.json":                              {access: public},
-	"GET /api/v1/teams":                                     {access: signedIn},
-	"GET /api/v1/apis":                                      {access: signedIn},
-	"GET /api/v1/teams/:team":                               {access: team, least: models.RoleViewer},
-	"GET /api/v1/teams/:team/members":                       {access: team, least: models.RoleViewer},
-	"GET /api/v1/teams/:team/projects":                      {access: team, least: models.RoleViewer},
-	"POST /api/v1/teams/:team/projects":                     {access: team, least: models.RoleAdmin},
-	"GET /api/v1/teams/:team/audit":                         {access: team, least: models.RoleAdmin},
-	"GET /api/v1/projects/:project":                         {access: team, least: models.RoleViewer},
-	"PATCH /api/v1/projects/:project":                       {access: team, least: models.RoleAdmin},
-	"DELETE /api/v1/projects/:project":                      {access: team, least: models.RoleAdmin},
-	"GET /api/v1/projects/:project/keys":                    {access: team, least: models.RoleViewer},
-	"POST /api/v1/projects/:project/keys":                   {access: team, least: models.RoleDeveloper},
-	"POST /api/v1/projects/:project/keys/:key/revoke":       {access: team, least: models.RoleDeveloper},
-	"GET /api/v1/projects/:project/secrets":                 {access: team, least: models.RoleViewer},
-	"POST /api/v1/projects/:project/secrets":                {access: team, least: models.RoleAdmin},
-	"POST /api/v1/projects/:project/secrets/:secret/revoke": {access: team, least: models.RoleAdmin},
-	"GET /api/v1/projects/:project/usage":                   {access: team, least: models.RoleViewer},
-	"GET /api/v1/apis/:api":                                 {access: team, least: models.RoleViewer},
-	"GET /api/v1/apis/:api/grants":                          {access: team, least: models.RoleViewer},
+	"GET /api/v1/openapi.json":                                                  {access: public},
+	"GET /api/v1/teams":                                                         {access: signedIn},
+	"GET /api/v1/apis":                                                          {access: signedIn},
+	"GET /api/v1/teams/:team":                                                   {access: team, least: models.RoleViewer},
+	"GET /api/v1/teams/:team/members":                                           {access: team, least: models.RoleViewer},
+	"GET /api/v1/teams/:team/projects":                                          {access: team, least: models.RoleViewer},
+	"POST /api/v1/teams/:team/projects":                                         {access: team, least: models.RoleAdmin},
+	"GET /api/v1/teams/:team/audit":                                             {access: team, least: models.RoleAdmin},
+	"GET /api/v1/projects/:project":                                             {access: team, least: models.RoleViewer},
+	"PATCH /api/v1/projects/:project":                                           {access: team, least: models.RoleAdmin},
+	"DELETE /api/v1/projects/:project":                                          {access: team, least: models.RoleAdmin},
+	"GET /api/v1/projects/:project/keys":                                        {access: team, least: models.RoleViewer},
+	"POST /api/v1/projects/:project/keys":                                       {access: team, least: models.RoleDeveloper},
+	"POST /api/v1/projects/:project/keys/:key/revoke":                           {access: team, least: models.RoleDeveloper},
+	"GET /api/v1/projects/:project/secrets":                                     {access: team, least: models.RoleViewer},
+	"POST /api/v1/projects/:project/secrets":                                    {access: team, least: models.RoleAdmin},
+	"POST /api/v1/projects/:project/secrets/:secret/revoke":                     {access: team, least: models.RoleAdmin},
+	"PUT /api/v1/projects/:project/vault":                                       {access: team, least: models.RoleAdmin},
+	"GET /api/v1/projects/:project/credential-grants":                           {access: team, least: models.RoleViewer},
+	"POST /api/v1/projects/:project/credential-grants":                          {access: team, least: models.RoleAdmin},
+	"POST /api/v1/projects/:project/credential-grants/:credential_grant/revoke": {access: team, least: models.RoleAdmin, secretInPath: true}, // a made-up grant is 404
+	"GET /api/v1/projects/:project/usage":                                       {access: team, least: models.RoleViewer},
+	"GET /api/v1/apis/:api":                                                     {access: team, least: models.RoleViewer},
+	"GET /api/v1/apis/:api/grants":                                              {access: team, least: models.RoleViewer},
 
 	"GET /api/v1/teams/:team/members/:user":                                                {access: team, least: models.RoleViewer},
 	"PATCH /api/v1/teams/:team/members/:user":                                              {access: team, least: models.RoleAdmin},
@@ -255,6 +263,8 @@ func fillPath(pattern string, f fixture) string {
 			}
 		case ":family":
 			parts[i] = "rtf_no-such-family"
+		case ":credential_grant":
+			parts[i] = "cgr_no-such-grant"
 		case ":key":
 			parts[i] = f.key
 		case ":secret":
@@ -457,7 +467,7 @@ func TestEveryRouteDecidesAuthorizationFirst(t *testing.T) {
 								desc += " (unparseable body)"
 							}
 							want := expectedRefusal(rule, role, false, false, other, method)
-							if rule.objectInBody { // the API's garbage body names no object
+							if rule.objectInBody || (rule.secretInPath && want == 0) { // the API's garbage body names no object; a made-up id names nothing
 								want = http.StatusNotFound
 							}
 							check(desc, res, want, target)

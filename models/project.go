@@ -65,6 +65,9 @@ type Project struct {
 	RefreshTokens      string `gorm:"default:offline_access"`
 	RefreshIdleTTL     int    `gorm:"column:refresh_idle_ttl;default:1209600"`
 	RefreshAbsoluteTTL int    `gorm:"column:refresh_absolute_ttl;default:7776000"`
+	// Vault keeps the users' offline access inside Gatehouse (the credentials vault): a
+	// user's refresh family is recorded but its token is never handed to the app.
+	Vault bool
 }
 
 // ClientID is the project's OAuth client_id.

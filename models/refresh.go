@@ -108,6 +108,8 @@ type RefreshToken struct {
 	UsedAt          *time.Time
 	RevokedAt       *time.Time
 	RevokedReason   string
+	// Vault marks a family kept in the credentials vault: its token was never handed out.
+	Vault bool
 	// CertThumbprint is the x5t#S256 of the client certificate the family is bound to
 	// (RFC 8705 §3): a refresh must present the same certificate. "": unbound.
 	CertThumbprint string `gorm:"column:cert_thumbprint"`

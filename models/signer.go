@@ -11,6 +11,8 @@ const (
 	TypAPIKey      = "apikey+jwt"
 	TypAccessToken = "at+jwt"
 	TypStatusList  = "statuslist+jwt"
+	// TypStatusEvent is one event of the revocation feed (GET /statuslists/events).
+	TypStatusEvent = "statuslist-event+jwt"
 	// TypTokenIntrospection is an introspection answer signed as a JWT (RFC 9701).
 	TypTokenIntrospection = "token-introspection+jwt"
 	// TypIDToken is an OpenID Connect ID token's typ: the plain "JWT" relying-party

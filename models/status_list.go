@@ -19,3 +19,18 @@ type StatusList struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// StatusChange is one row of the revocation feed's change log: a status bit set in a
+// list, written in the revocation's transaction. ID is the feed's seq; Version is the
+// list's version after the change.
+type StatusChange struct {
+	ID           int64 `gorm:"primaryKey"`
+	StatusListID string
+	StatusIdx    int
+	Status       int
+	Version      int64
+	CreatedAt    time.Time
+}
+
+// StatusRevoked is the only status a change sets (revocation is one-way).
+const StatusRevoked = 1

@@ -96,6 +96,9 @@ type IssuedToken struct {
 	IDToken string
 	// RefreshToken is the refresh token issued with it, if any.
 	RefreshToken string
+	// Delegation is, instead of a refresh token, the id of the user's delegation kept in
+	// the credentials vault (a project in vault mode).
+	Delegation string
 	// IssuedTokenType is the RFC 8693 issued_token_type of a token exchange's answer.
 	IssuedTokenType string
 	// DPoPJKT is the thumbprint of the DPoP key the access token is bound to ("": a

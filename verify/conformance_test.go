@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -188,12 +190,7 @@ func TestConformanceVectors(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range f.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			web := &vectorWeb{docs: f.Documents}
-			v, err := New(ctx, f.Issuer, vectorOptions(t, f, c.Options, web)...)
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			defer v.Close()
+			v, web := vectorVerifier(t, f, c.Options)
 			p, err := v.Verify(ctx, c.Token)
 			checkVectorOutcome(t, "Verify", c.Expect, p, err)
 			// The same answer again: a rejected credential is never remembered, and an
@@ -206,11 +203,7 @@ func TestConformanceVectors(t *testing.T) {
 			if !c.Expect.Valid && c.Expect.Challenge != nil {
 				checkChallenge(t, v, err, http.StatusUnauthorized, c.Expect.Challenge)
 			}
-			for _, u := range web.requested() {
-				if !allowedURL(f, u) {
-					t.Errorf("requested %q: a verifier must never ask for it", u)
-				}
-			}
+			checkRequested(t, f, web)
 		})
 	}
 }
@@ -328,9 +321,101 @@ func TestConformanceVectorsAreCurrent(t *testing.T) {
 			}
 		}
 	}
+	// The feed cases: the same names, options and expectations, in the same order.
+	type feedShape struct {
+		Name        string
+		Options     vectors.Options
+		Events      int
+		Checks      []vectors.Expect
+		Rejected    int
+		LastEventID *string
+	}
+	shape := func(cs []vectors.FeedCase) []feedShape {
+		var out []feedShape
+		for _, c := range cs {
+			fs := feedShape{Name: c.Name, Options: c.Options, Events: len(c.Events), Rejected: c.Rejected, LastEventID: c.LastEventID}
+			for _, k := range c.Checks {
+				fs.Checks = append(fs.Checks, k.Expect)
+			}
+			out = append(out, fs)
+		}
+		return out
+	}
+	if got, want := shape(committed.FeedCases), shape(fresh.FeedCases); !reflect.DeepEqual(got, want) {
+		t.Errorf("feed cases:\n got %s\nwant %s"+stale, asJSON(got), asJSON(want))
+	}
 	if enc, err := fresh.Encode(); err != nil {
 		t.Error(err)
 	} else if !bytes.Equal(enc, raw) {
 		t.Logf("the committed file's tokens or bodies differ from a fresh build's (allowed; make vectors makes them equal)")
+	}
+}
+
+// TestConformanceFeedVectors runs the file's feed_cases: a verifier (no subscription:
+// the file's metadata offers no feed) that holds the primed lists receives the events
+// as its feed connection would hand them over, then answers the checks. A rejected
+// event must change nothing, a genuine one set its bit, and none may clear one.
+func TestConformanceFeedVectors(t *testing.T) {
+	f, _ := loadVectors(t)
+	ctx := context.Background()
+	if len(f.FeedCases) == 0 {
+		t.Fatal("the vectors have no feed cases")
+	}
+	for _, c := range f.FeedCases {
+		t.Run(c.Name, func(t *testing.T) {
+			v, web := vectorVerifier(t, f, c.Options)
+			for _, tok := range c.Prime {
+				if _, err := v.Verify(ctx, tok); err != nil {
+					t.Fatalf("prime: %v", err)
+				}
+			}
+			for _, e := range c.Events {
+				if !v.dispatch(ctx, e.ID, e.Event, e.Data) {
+					t.Fatalf("event %s of type %q was not taken for an event", e.ID, e.Event)
+				}
+			}
+			for i, k := range c.Checks {
+				p, err := v.Verify(ctx, k.Token)
+				checkVectorOutcome(t, fmt.Sprintf("check %d", i), k.Expect, p, err)
+			}
+			st := v.Stats().Feed
+			if st.Rejected != int64(c.Rejected) {
+				t.Errorf("rejected %d events, want %d", st.Rejected, c.Rejected)
+			}
+			if c.LastEventID != nil {
+				got := ""
+				if st.LastEventID > 0 {
+					got = strconv.FormatInt(st.LastEventID, 10)
+				}
+				if got != *c.LastEventID {
+					t.Errorf("Last-Event-ID %q, want %q", got, *c.LastEventID)
+				}
+			}
+			checkRequested(t, f, web)
+		})
+	}
+}
+
+// vectorVerifier is a new verifier for one case, on the file's clock, whose only web is
+// the file's documents; it is closed at the end of the test.
+func vectorVerifier(t *testing.T, f *vectors.File, o vectors.Options) (*Verifier, *vectorWeb) {
+	t.Helper()
+	web := &vectorWeb{docs: f.Documents}
+	v, err := New(context.Background(), f.Issuer, vectorOptions(t, f, o, web)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(v.Close)
+	return v, web
+}
+
+// checkRequested fails the test for every URL the verifier asked for that the README
+// does not allow.
+func checkRequested(t *testing.T, f *vectors.File, web *vectorWeb) {
+	t.Helper()
+	for _, u := range web.requested() {
+		if !allowedURL(f, u) {
+			t.Errorf("requested %q: a verifier must never ask for it", u)
+		}
 	}
 }

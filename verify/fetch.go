@@ -66,6 +66,8 @@ type metadata struct {
 	JWKSURI             string   `json:"jwks_uri"`
 	SigningAlgs         []string `json:"signing_alg_values_supported"`
 	StatusListURIPrefix string   `json:"status_list_uri_prefix"`
+	// StatusListEventsEndpoint is the revocation feed (feed.go).
+	StatusListEventsEndpoint string `json:"status_list_events_endpoint"`
 }
 
 // discover reads the issuer's metadata. Its issuer must equal the configured one.

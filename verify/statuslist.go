@@ -41,6 +41,11 @@ type statusEntry struct {
 	lastUsed atomic.Int64
 	mu       sync.Mutex // one fetch at a time
 	lastTry  time.Time
+	// pushed are bits the revocation feed set, until a fetched list has them too;
+	// behind says the last fetched list lacked one of them (fetch again soon).
+	pushMu sync.Mutex
+	pushed map[int]bool
+	behind bool
 }
 
 // statusClaims is the payload of a status list token.
@@ -144,7 +149,7 @@ func (v *Verifier) fetchStatusList(ctx context.Context, e *statusEntry) error {
 		v.stats.statusFetchErrors.Add(1)
 		return err
 	}
-	e.current.Store(l)
+	e.installList(l)
 	return nil
 }
 

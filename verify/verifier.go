@@ -45,6 +45,8 @@ type config struct {
 	clientCertHeader string
 	// projects and teams are the allow-lists (nil: no list).
 	projects, teams map[string]bool
+	// noFeed turns the revocation feed off.
+	noFeed bool
 }
 
 // Option configures a Verifier.
@@ -144,6 +146,8 @@ type Verifier struct {
 	stats counters
 	// proofs remembers the DPoP proofs (jti) seen recently.
 	proofs *replayCache
+	// feed is the revocation feed's subscription (feed.go).
+	feed feedState
 	// proxies are TrustedProxies, parsed.
 	proxies []netip.Prefix
 
@@ -224,12 +228,22 @@ func New(ctx context.Context, issuer string, opts ...Option) (*Verifier, error) 
 		return nil, err
 	}
 	go v.background()
+	if m.StatusListEventsEndpoint != "" && !cfg.noFeed {
+		if !strings.HasPrefix(m.StatusListEventsEndpoint, issuer+"/") {
+			v.Close()
+			return nil, fmt.Errorf("verify: discovery: status_list_events_endpoint %q is not under the issuer", truncate(m.StatusListEventsEndpoint, 100))
+		}
+		v.startFeed(m.StatusListEventsEndpoint)
+	}
 	return v, nil
 }
 
-// Close stops the background refreshes.
+// Close stops the background refreshes and the revocation feed.
 func (v *Verifier) Close() {
-	v.once.Do(func() { close(v.stop) })
+	v.once.Do(func() {
+		close(v.stop)
+		v.stopFeed()
+	})
 	<-v.done
 }
 
@@ -562,7 +576,10 @@ func (v *Verifier) refreshDue(ctx context.Context) time.Duration {
 			continue // not used lately: fetched again on demand
 		}
 		l := e.current.Load()
-		if l == nil || now.Sub(l.fetched) >= l.ttl*9/10 {
+		// A list fetched without a bit the feed pushed is fetched again every round
+		// (an instance's cached copy was older than the revocation).
+		behind := l != nil && e.isBehind() && now.Sub(l.fetched) >= v.cfg.refreshEvery
+		if l == nil || behind || now.Sub(l.fetched) >= l.ttl*9/10 {
 			if err := v.fetchStatusList(ctx, e); err != nil {
 				v.logFetchError("status list", e.uri, err)
 			}
@@ -612,6 +629,9 @@ type Stats struct {
 	FailClosed, FailOpen                          int64
 	// CachedCredentials is the cache's current size.
 	CachedCredentials int
+	// Feed is the revocation feed's health: connected, events applied and rejected,
+	// the last one and its lag, reconnects and resets.
+	Feed FeedStats
 }
 
 // Stats returns the current counters.
@@ -621,6 +641,6 @@ func (v *Verifier) Stats() Stats {
 		Verified: s.verified.Load(), CacheHits: v.cache.hits() - s.cachedRejected.Load(), Rejected: s.rejected.Load(),
 		JWKSFetches: s.jwksFetches.Load(), JWKSFetchErrors: s.jwksFetchErrors.Load(),
 		StatusFetches: s.statusFetches.Load(), StatusFetchErrors: s.statusFetchErrors.Load(), StatusStale: s.statusStale.Load(),
-		FailClosed: s.failClosed.Load(), FailOpen: s.failOpen.Load(), CachedCredentials: v.cache.len(),
+		FailClosed: s.failClosed.Load(), FailOpen: s.failOpen.Load(), CachedCredentials: v.cache.len(), Feed: v.feedStats(),
 	}
 }

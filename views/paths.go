@@ -169,7 +169,7 @@ func projectSectionTab(section string) string {
 	switch section {
 	case "api-keys", "key-form", "revoke-by-value":
 		return ProjectTabKeys
-	case "secrets", "client-keys", "secret-form", "connected-users":
+	case "secrets", "client-keys", "secret-form", "connected-users", "vault":
 		return ProjectTabCredentials
 	case "apis", "requests":
 		return ProjectTabAccess
@@ -331,4 +331,17 @@ func ServiceAccountActionPath(teamID, id, action string) string {
 // ServiceAccountCredentialRemovePath removes (or, for a secret, revokes) a credential.
 func ServiceAccountCredentialRemovePath(teamID, id, credentialID string) string {
 	return ServiceAccountPath(teamID, id) + "/credentials/" + seg(credentialID) + "/remove"
+}
+
+// ProjectVaultPath is /projects/{project}/vault (POST): the team's admins turn the
+// credentials vault on or off.
+func ProjectVaultPath(id string) string { return ProjectPath(id) + "/vault" }
+
+// CredentialGrantsPath is /projects/{project}/credential-grants (POST): name a service
+// that may use the project's vaulted delegations.
+func CredentialGrantsPath(id string) string { return ProjectPath(id) + "/credential-grants" }
+
+// CredentialGrantRevokePath is /projects/{project}/credential-grants/{grant}/revoke (POST).
+func CredentialGrantRevokePath(projectID, grantID string) string {
+	return CredentialGrantsPath(projectID) + "/" + seg(grantID) + "/revoke"
 }

@@ -20,6 +20,10 @@ type ConsentVM struct {
 	RedirectTo string
 	// UserLabel names the signed-in user (name or email).
 	UserLabel string
+	// VaultKept says the app keeps offline access in the credentials vault (it asks for
+	// offline_access and runs the vault); VaultServices are the services that may use it.
+	VaultKept     bool
+	VaultServices []string
 }
 
 // ConsentScope is one scope the app asks for, with what it allows.
@@ -42,6 +46,8 @@ type ConsentRow struct {
 	APIID, APIName               string
 	Scopes                       []string
 	UpdatedAt                    time.Time
+	// Offline are the services using the app's delegation kept in the credentials vault.
+	Offline []VaultUseRow
 }
 
 // IdentityScopeDescription says what an identity scope lets an app know or do, as the

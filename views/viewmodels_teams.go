@@ -274,6 +274,8 @@ type ProjectVM struct {
 	// a project acting for users); ConnectedUsers are they.
 	ConnectedUsersShown bool
 	ConnectedUsers      []ConnectedUserRow
+	// Vault is the credentials vault section (shown with ConnectedUsersShown).
+	Vault VaultVM
 }
 
 // ConnectedUserRow is one user's refresh-token family of a project.

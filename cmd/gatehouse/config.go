@@ -70,6 +70,8 @@ type Config struct {
 	PprofAddr string
 	// DPoPNonce requires server nonces in DPoP proofs at the token endpoint.
 	DPoPNonce bool
+	// StatusEventsMax caps the revocation feed's streams on this instance.
+	StatusEventsMax int
 	// AccessLog is "all" or "errors" (the machine endpoints log only their failures).
 	AccessLog string
 	// MaxConnections caps the connections held at once (see connLimiter).
@@ -119,6 +121,7 @@ type rawConfig struct {
 	webhookRetention, exchangeDepth                                            string
 	openRegistrationTeam, openRegistrationsPerIP                               string
 	dpopNonce                                                                  string
+	statusEventsMax                                                            string
 	tlsCert, tlsKey, clientCAFile, clientCertHeader, mtlsBaseURL               string
 }
 
@@ -153,6 +156,7 @@ func (r *rawConfig) settings() []setting {
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_URL", "leak-github-keys-url", defaultGitHubKeysURL, "https URL of the keys GitHub secret scanning signs leak reports with (off: none)", &r.leakKeysURL},
 		{"GATEHOUSE_LEAK_GITHUB_KEYS_FILE", "leak-github-keys-file", "", "local file of such keys, in the same JSON format (with or instead of the URL)", &r.leakKeysFile},
 		{"GATEHOUSE_DPOP_NONCE", "dpop-nonce", "off", "on: DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8)", &r.dpopNonce},
+		{"GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS", "status-events-max-subscribers", "1000", "revocation feed streams held at once by this instance; beyond it clients get 503 and poll the status lists", &r.statusEventsMax},
 		{"GATEHOUSE_WEBHOOK_RETENTION", "webhook-retention", "720h", "how long delivered and failed webhook deliveries (and dispatched outbox events) are kept; at least 24h", &r.webhookRetention},
 		{"GATEHOUSE_OPEN_REGISTRATION_TEAM", "open-registration-team", "", "id of the team that receives dynamic client registrations without an initial access token, if its policy is open too", &r.openRegistrationTeam},
 		{"GATEHOUSE_OPEN_REGISTRATIONS_PER_IP", "open-registrations-per-ip", "10", "registrations without an initial access token per source address per minute before 429", &r.openRegistrationsPerIP},
@@ -378,6 +382,11 @@ func (r *rawConfig) validate() (*Config, error) {
 		bad("GATEHOUSE_MAX_CONNECTIONS", "max-connections", "%d is too close to the process's open-file limit (%d): raise the limit (ulimit -n) or lower this", n, limit)
 	} else {
 		c.MaxConnections = n
+	}
+	if n, err := strconv.Atoi(r.statusEventsMax); err != nil || n < 1 || n > 100000 {
+		bad("GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS", "status-events-max-subscribers", "want a whole number from 1 to 100000, got %q", r.statusEventsMax)
+	} else {
+		c.StatusEventsMax = n
 	}
 	switch r.dpopNonce {
 	case "on", "off":

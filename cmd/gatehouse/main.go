@@ -191,7 +191,8 @@ func serve(ctx context.Context, cfg *Config, st *store.Store, signer *signing.Si
 		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken, QuietMachineLog: cfg.AccessLog == "errors",
 		LeakGitHubKeysURL: cfg.LeakGitHubKeysURL, LeakGitHubKeysFile: cfg.LeakGitHubKeysFile,
 		OpenRegistrationTeam: cfg.OpenRegistrationTeam, OpenRegistrationsPerIP: cfg.OpenRegistrationsPerIP, DPoPNonce: cfg.DPoPNonce,
-		ClientCAs: cfg.ClientCAs, ClientCertHeader: cfg.ClientCertHeader, MTLSBaseURL: cfg.MTLSBaseURL,
+		StatusEvents: signing.FeedConfig{MaxSubscribers: cfg.StatusEventsMax},
+		ClientCAs:    cfg.ClientCAs, ClientCertHeader: cfg.ClientCertHeader, MTLSBaseURL: cfg.MTLSBaseURL,
 		Sessions: models.SessionPolicy{Idle: cfg.SessionIdle, Absolute: cfg.SessionMax, PreLogin: 15 * time.Minute, TouchEvery: time.Minute},
 		OIDC:     handlers.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCSecret},
 	}
@@ -400,6 +401,13 @@ func backgroundJobs(st *store.Store, signer *signing.Signer, usage *store.Usage,
 			Failed: "pruning expired authorization codes failed"},
 		{Name: "refresh_tokens.prune", Every: time.Hour, Run: st.PruneRefreshTokens,
 			Failed: "pruning ended refresh-token families failed"},
+		// The revocation feed's change log: a day is kept (a subscriber away longer gets
+		// a reset and refetches its lists).
+		{Name: "status_changes.prune", Every: 10 * time.Minute, Failed: "pruning the status change log failed",
+			Run: func(ctx context.Context) error {
+				_, err := st.PruneStatusChanges(ctx, 24*time.Hour)
+				return err
+			}},
 		// Webhooks: fan new outbox events out to the endpoints that subscribe, then send
 		// what is due. Sending never happens on a request's path.
 		{Name: "webhooks.deliver", Every: time.Second, Failed: "delivering webhooks failed",

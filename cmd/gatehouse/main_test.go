@@ -40,6 +40,7 @@ func TestBackgroundJobs(t *testing.T) {
 		"authorization_codes.prune": {5 * time.Minute, false},
 		"reference_tokens.prune":    {5 * time.Minute, false},
 		"refresh_tokens.prune":      {time.Hour, false},
+		"status_changes.prune":      {10 * time.Minute, false},
 		"webhooks.deliver":          {time.Second, true},
 		"webhooks.expiring":         {10 * time.Minute, false},
 		"webhooks.prune":            {10 * time.Minute, false},

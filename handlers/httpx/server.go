@@ -71,6 +71,9 @@ type Config struct {
 	// DPoPNonce makes the token endpoint require a server-provided nonce in DPoP proofs
 	// (RFC 9449 §8): stateless, so every instance sharing the master key accepts it.
 	DPoPNonce bool
+	// StatusEvents tunes the revocation feed (GET /statuslists/events): its subscriber
+	// cap (GATEHOUSE_STATUS_EVENTS_MAX_SUBSCRIBERS), heartbeat and stream lifetime.
+	StatusEvents signing.FeedConfig
 	// ClientCAs are the CAs a tls_client_auth client's certificate must chain to
 	// (GATEHOUSE_TLS_CLIENT_CA_FILE; nil: that method authenticates nobody).
 	ClientCAs *x509.CertPool

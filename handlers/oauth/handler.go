@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse/handlers/httpx"
 	"github.com/gatehouse-dev/gatehouse/models"
+	"github.com/gatehouse-dev/gatehouse/models/signing"
 )
 
 // Handler serves the machine endpoints.
@@ -23,12 +24,26 @@ type Handler struct {
 	// CheckPushedAuthorization; handlers.New sets it): a *models.OAuthError says what
 	// is wrong.
 	CheckAuthorization func(ctx context.Context, p *models.Project, q url.Values) error
+	// feed pushes revocations to subscribers (nil when the store keeps no change log).
+	feed *signing.Feed
 }
 
 // New builds the machine endpoints over the shared server.
 func New(s *httpx.Server) *Handler {
 	s.ServeJSON("/oauth/", "/.well-known/", "/statuslists/")
-	return &Handler{Server: s, limiter: newFailureLimiter(s.Store, time.Minute)}
+	h := &Handler{Server: s, limiter: newFailureLimiter(s.Store, time.Minute)}
+	if s.Cfg.Signer != nil {
+		h.feed = s.Cfg.Signer.NewFeed(s.Cfg.StatusEvents)
+	}
+	if h.feed != nil && s.Store != nil {
+		// A revocation committed here is pushed at once, not at the next poll.
+		s.Store.Subscribe(func(ev models.Event) {
+			if ev.Type == models.EventAPIKeyRevoked {
+				h.feed.Wake()
+			}
+		})
+	}
+	return h
 }
 
 // Routes adds the machine endpoints to e.
@@ -40,6 +55,7 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST(parPath, h.pushAuthorization)                              // oauth_par.go
 	e.POST("/oauth/introspect", h.introspect)                         // oauth_token.go
 	e.POST("/oauth/revoke", h.revokeToken)                            // oauth_token.go
+	e.GET(StatusEventsPath, h.statusEvents)                           // status_events.go
 	e.GET("/statuslists/:id", h.statusList)                           // wellknown.go
 	e.GET("/oauth/resource-metadata", h.resourceMetadata)             // resource_metadata.go
 	e.GET("/.well-known/openid-configuration", h.openIDConfiguration) // openid.go

@@ -56,9 +56,16 @@ type Metadata struct {
 	TokenTypesSupported       []string `json:"token_types_supported"`
 	SigningAlgValuesSupported []string `json:"signing_alg_values_supported"`
 	StatusListURIPrefix       string   `json:"status_list_uri_prefix"`
+	// StatusListEventsEndpoint is the revocation feed (Server-Sent Events of signed
+	// status changes); absent when the portal has none.
+	StatusListEventsEndpoint string `json:"status_list_events_endpoint,omitempty"`
 	// TokenExchangeMaxDepth is how many actors a token issued by token exchange may
 	// name in its act chain (RFC 8693).
 	TokenExchangeMaxDepth int `json:"token_exchange_max_depth"`
+	// TokenExchangeSubjectTokenTypes are the subject_token_type values token exchange
+	// accepts: access tokens this server issued, and a user's delegation kept in the
+	// credentials vault (models.TokenTypeDelegation).
+	TokenExchangeSubjectTokenTypes []string `json:"token_exchange_subject_token_types_supported"`
 }
 
 // metadataDocument builds the document for this portal.
@@ -98,8 +105,18 @@ func (h *Handler) metadataDocument() Metadata {
 		TokenTypesSupported:                     []string{models.TypAPIKey, models.TypAccessToken},
 		SigningAlgValuesSupported:               models.SigningAlgs,
 		StatusListURIPrefix:                     base + "/statuslists/",
+		StatusListEventsEndpoint:                h.statusEventsEndpoint(base),
 		TokenExchangeMaxDepth:                   h.Store.TokenExchangeMaxDepth(),
+		TokenExchangeSubjectTokenTypes:          []string{models.TokenTypeAccessToken, models.TokenTypeJWT, models.TokenTypeDelegation},
 	}
+}
+
+// statusEventsEndpoint is the feed's URL, "" without a feed.
+func (h *Handler) statusEventsEndpoint(base string) string {
+	if h.feed == nil {
+		return ""
+	}
+	return base + StatusEventsPath
 }
 
 // metadata handles "GET /.well-known/oauth-authorization-server" (RFC 8414).

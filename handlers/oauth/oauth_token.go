@@ -22,6 +22,10 @@ type tokenResponse struct {
 	// RefreshToken is issued with a user's access token when the app may keep acting
 	// for them (offline_access, or the project's policy), and rotated at every refresh.
 	RefreshToken string `json:"refresh_token,omitempty"`
+	// Delegation replaces the refresh token of a project in vault mode: the id of the
+	// user's delegation Gatehouse keeps, which the project's services name at token
+	// exchange (subject_token_type models.TokenTypeDelegation).
+	Delegation string `json:"gatehouse_delegation,omitempty"`
 	// IssuedTokenType is what token exchange issued (RFC 8693 §2.2.1).
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
@@ -89,7 +93,7 @@ func tokenAnswer(c echo.Context, tok *models.IssuedToken) error {
 		typ = models.TokenTypeDPoP
 	}
 	return c.JSON(http.StatusOK, tokenResponse{AccessToken: tok.Token, TokenType: typ, ExpiresIn: tok.ExpiresIn, Scope: tok.Scope,
-		IDToken: tok.IDToken, RefreshToken: tok.RefreshToken, IssuedTokenType: tok.IssuedTokenType})
+		IDToken: tok.IDToken, RefreshToken: tok.RefreshToken, Delegation: tok.Delegation, IssuedTokenType: tok.IssuedTokenType})
 }
 
 // introspect handles "POST /oauth/introspect" (RFC 7662). The caller authenticates as a

@@ -49,9 +49,20 @@ func (h *Handler) renderAccount(c echo.Context, status int, edit func(*views.Per
 	if err != nil {
 		return err
 	}
+	vault, err := h.Store.UserVaultAccess(ctx, u.ID)
+	if err != nil {
+		return err
+	}
 	for _, c := range consents {
-		vm.Consents = append(vm.Consents, views.ConsentRow{ProjectID: c.ProjectID, AppName: c.ProjectName, TeamName: c.TeamName,
-			APIID: c.APIID, APIName: c.APIName, Scopes: strings.Fields(c.Scopes), UpdatedAt: c.UpdatedAt})
+		row := views.ConsentRow{ProjectID: c.ProjectID, AppName: c.ProjectName, TeamName: c.TeamName,
+			APIID: c.APIID, APIName: c.APIName, Scopes: strings.Fields(c.Scopes), UpdatedAt: c.UpdatedAt}
+		for _, v := range vault {
+			if v.ProjectID == c.ProjectID && v.APIID == c.APIID {
+				row.Offline = append(row.Offline, views.VaultUseRow{Service: v.ServiceName, API: v.APIName, Scopes: v.Scopes,
+					Uses: v.Uses, LastUsedAt: v.LastUsedAt})
+			}
+		}
+		vm.Consents = append(vm.Consents, row)
 	}
 	teams, err := h.Store.TeamsOf(ctx, u.ID)
 	if err != nil {

@@ -131,6 +131,12 @@ func (h *Handler) renderConsent(c echo.Context, id string, req *models.Authoriza
 	for _, name := range a.Identity {
 		vm.Identity = append(vm.Identity, views.ConsentScope{Name: name, Description: views.IdentityScopeDescription(name)})
 	}
+	if a.Has(models.ScopeOfflineAccess) && a.APIID != "" {
+		var err error
+		if vm.VaultKept, vm.VaultServices, err = h.Store.VaultAtConsent(c.Request().Context(), a.Project.ID, a.APIID); err != nil {
+			return err
+		}
+	}
 	return httpx.Render(c, http.StatusOK, views.ConsentPage(h.page(c, "Allow "+a.Project.Name+"?"), vm))
 }
 

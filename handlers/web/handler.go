@@ -110,6 +110,9 @@ func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/projects/:project/secrets", h.createSecret, signedIn...)
 	e.POST("/projects/:project/secrets/:id/revoke", h.revokeSecret, signedIn...)
 	e.POST("/projects/:project/connected-users/:family/revoke", h.revokeConnectedUser, signedIn...) // connected_users.go
+	e.POST("/projects/:project/vault", h.setVault, signedIn...)                                     // vault.go
+	e.POST("/projects/:project/credential-grants", h.createCredentialGrant, signedIn...)            // vault.go
+	e.POST("/projects/:project/credential-grants/:grant/revoke", h.revokeCredentialGrant, signedIn...)
 	e.POST("/projects/:project/client-keys", h.addClientKey, signedIn...)
 	e.POST("/projects/:project/client-keys/:id/remove", h.removeClientKey, signedIn...)
 	e.POST("/projects/:project/keys", h.createKey, signedIn...)

@@ -83,6 +83,9 @@ func (h *Handler) renderProject(c echo.Context, status int, tab string, adjust f
 		if err := h.connectedUsers(c, &vm); err != nil {
 			return err
 		}
+		if err := h.vaultSection(c, &vm, pv.Vault); err != nil { // vault.go
+			return err
+		}
 	}
 	if tab == views.ProjectTabUsage {
 		if vm.UsagePanel, err = h.usagePanel(c, models.ProjectUsageScope(pv.ID), views.ProjectTabPath(pv.ID, tab)); err != nil {

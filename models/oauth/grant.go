@@ -49,6 +49,10 @@ type Issuer interface {
 	// ExchangeToken exchanges a token the project received for a token for another API
 	// (RFC 8693).
 	ExchangeToken(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error)
+	// ExchangeDelegation exchanges a user's delegation kept in the credentials vault for
+	// an access token for the service p, acting for the user; it returns the project the
+	// token was issued to.
+	ExchangeDelegation(ctx context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, *models.Project, error)
 }
 
 // Grant is one grant type of the token endpoint.

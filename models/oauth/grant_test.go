@@ -21,6 +21,7 @@ type fakeIssuer struct {
 	code         string // code, redirect_uri and verifier of the last redemption
 	refresh      string // the refresh token of the last refresh
 	exchange     *models.TokenExchange
+	delegation   bool // the last exchange was of a vaulted delegation
 }
 
 func (f *fakeIssuer) VerifyAssertion(_ context.Context, assertion, expect string, _ []string, purpose models.AssertionPurpose) (*models.Project, error) {
@@ -59,6 +60,11 @@ func (f *fakeIssuer) RefreshAccessToken(_ context.Context, p *models.Project, to
 func (f *fakeIssuer) ExchangeToken(_ context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, error) {
 	f.issuedFor, f.exchange = p.ID, &x
 	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, IssuedTokenType: models.TokenTypeAccessToken}, nil
+}
+
+func (f *fakeIssuer) ExchangeDelegation(_ context.Context, p *models.Project, x models.TokenExchange) (*models.IssuedToken, *models.Project, error) {
+	f.issuedFor, f.exchange, f.delegation = p.ID, &x, true
+	return &models.IssuedToken{Token: "tok", ExpiresIn: 60, IssuedTokenType: models.TokenTypeAccessToken}, &models.Project{ID: "app"}, nil
 }
 
 func TestLookup(t *testing.T) {

@@ -23,9 +23,9 @@ func (tokenExchange) Token(ctx context.Context, iss Issuer, req Request) (*Token
 		return nil, invalid("the token-exchange grant needs a subject_token")
 	case q.Get("subject_token_type") == "":
 		return nil, invalid("the token-exchange grant needs a subject_token_type")
-	case !acceptedTokenType(q.Get("subject_token_type")):
+	case !acceptedTokenType(q.Get("subject_token_type")) && q.Get("subject_token_type") != models.TokenTypeDelegation:
 		return nil, invalid("the subject_token_type " + models.QuoteForError(q.Get("subject_token_type")) +
-			" is not supported (use " + models.TokenTypeAccessToken + ")")
+			" is not supported (use " + models.TokenTypeAccessToken + ", or " + models.TokenTypeDelegation + " for a delegation kept in the vault)")
 	case q.Get("requested_token_type") != "" && !acceptedTokenType(q.Get("requested_token_type")):
 		return nil, invalid("the requested_token_type " + models.QuoteForError(q.Get("requested_token_type")) +
 			" is not supported (this server issues " + models.TokenTypeAccessToken + ")")
@@ -42,9 +42,20 @@ func (tokenExchange) Token(ctx context.Context, iss Issuer, req Request) (*Token
 	default:
 		return nil, invalid(models.ParamImpersonate + " must be true or false")
 	}
-	tok, err := iss.ExchangeToken(ctx, req.Client, models.TokenExchange{SubjectToken: q.Get("subject_token"),
-		Scope: q.Get("scope"), Resources: req.Resources(), Impersonate: impersonate,
-		RequestedTokenType: q.Get("requested_token_type")})
+	x := models.TokenExchange{SubjectToken: q.Get("subject_token"), Scope: q.Get("scope"), Resources: req.Resources(),
+		Impersonate: impersonate, RequestedTokenType: q.Get("requested_token_type")}
+	if q.Get("subject_token_type") == models.TokenTypeDelegation {
+		// The credentials vault: a service acting for a user offline, always as itself.
+		if impersonate {
+			return nil, invalid("a delegation kept in the vault is used with an act claim naming the client: ask without " + models.ParamImpersonate)
+		}
+		tok, app, err := iss.ExchangeDelegation(ctx, req.Client, x)
+		if err != nil {
+			return nil, err
+		}
+		return &Token{IssuedToken: tok, Project: app}, nil
+	}
+	tok, err := iss.ExchangeToken(ctx, req.Client, x)
 	if err != nil {
 		return nil, err
 	}

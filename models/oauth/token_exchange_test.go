@@ -74,3 +74,30 @@ func TestTokenExchangeParameters(t *testing.T) {
 		t.Errorf("exchanged %+v for %s", x, tok.Project.ID)
 	}
 }
+
+// TestTokenExchangeDelegation: a subject_token of the delegation type goes to the
+// credentials vault, and the token is the app's; impersonation is refused before the
+// store is asked.
+func TestTokenExchangeDelegation(t *testing.T) {
+	g, err := oauth.Lookup(models.GrantTokenExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"subject_token": {"rtf_x"}, "subject_token_type": {models.TokenTypeDelegation}, "resource": {"https://b.example"}}
+	f := &fakeIssuer{}
+	tok, err := g.Token(context.Background(), f, oauth.Request{GrantType: models.GrantTokenExchange, Params: form,
+		Client: &models.Project{ID: "prj_svc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.delegation || f.issuedFor != "prj_svc" || f.exchange.SubjectToken != "rtf_x" || tok.Project.ID != "app" {
+		t.Errorf("delegation %v, asked for %s, project %s", f.delegation, f.issuedFor, tok.Project.ID)
+	}
+	form.Set(models.ParamImpersonate, "true")
+	f = &fakeIssuer{}
+	_, err = g.Token(context.Background(), f, oauth.Request{GrantType: models.GrantTokenExchange, Params: form,
+		Client: &models.Project{ID: "prj_svc"}})
+	if !isCode(err, models.ErrCodeInvalidRequest) || f.exchange != nil {
+		t.Errorf("impersonating a delegation: err = %v, asked %v", err, f.exchange != nil)
+	}
+}

@@ -48,6 +48,11 @@ type Signer struct {
 	lists statusListCache
 	// outages counts status lists served from memory while the database was down.
 	outages atomic.Int64
+	// rebuilds and resigns count status lists read from the database and signed, and
+	// re-signed from their bits in memory.
+	rebuilds, resigns atomic.Int64
+	// changes is where this instance is in the change log.
+	changes changeCursor
 	// rotations counts ring changes this instance made; published is the JWKS size.
 	rotations atomic.Int64
 	published atomic.Int64
@@ -324,7 +329,7 @@ func typSigners(priv crypto.Signer, alg, kid string) (map[string]signFunc, error
 		return nil, err
 	}
 	signers := map[string]signFunc{models.TypAPIKey: ordered.sign}
-	for _, typ := range []string{models.TypAccessToken, models.TypStatusList, models.TypIDToken, models.TypTokenIntrospection} {
+	for _, typ := range []string{models.TypAccessToken, models.TypStatusList, models.TypStatusEvent, models.TypIDToken, models.TypTokenIntrospection} {
 		js, err := jose.NewSigner(jose.SigningKey{
 			Algorithm: jose.SignatureAlgorithm(alg),
 			Key:       jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: alg},
@@ -386,6 +391,9 @@ func (s *Signer) publicKeyFor(kid string) (crypto.PublicKey, bool) {
 // bounds how long another instance's revocation takes to show here.
 func (s *Signer) Refresh(ctx context.Context) error {
 	if err := s.Reload(ctx); err != nil {
+		return err
+	}
+	if err := s.TailStatusChanges(ctx); err != nil {
 		return err
 	}
 	return s.refreshListVersions(ctx)

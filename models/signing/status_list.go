@@ -23,7 +23,13 @@ type statusListEntry struct {
 	token   []byte
 	etag    string
 	built   time.Time
-	stale   bool
+	// read is when bits were last read from the database; between reads they follow
+	// the change log (ApplyStatusChanges) and this instance's own revocations.
+	read time.Time
+	// stale: the bits changed in memory (or the ring did): re-sign them, a cost of one
+	// list. dirty: the bits may lack a change (a gap in the change log, a version that
+	// moved without one): read the list from the database again.
+	stale, dirty bool
 	// retryAt: while the database cannot be read, the list is re-signed from memory and
 	// the database is tried again only from then on.
 	retryAt time.Time
@@ -75,8 +81,8 @@ func (s *Signer) refreshListVersions(ctx context.Context) error {
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
 	for id, v := range versions {
-		if e, ok := s.lists.entries[id]; ok && e.version != v {
-			e.stale = true
+		if e, ok := s.lists.entries[id]; ok && e.version < v {
+			e.dirty = true // a revocation the change log has not shown (yet): read it
 		}
 	}
 	return nil
@@ -95,7 +101,15 @@ func (s *Signer) StatusListToken(ctx context.Context, id string) ([]byte, string
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
 	e, ok := s.lists.entries[id]
-	if ok && !e.stale && now.Sub(e.built) < s.cfg.StatusListTTL/2 {
+	if ok && !e.stale && !e.dirty && now.Sub(e.built) < s.cfg.StatusListTTL/2 {
+		return e.token, e.etag, nil
+	}
+	if ok && !e.dirty && now.Sub(e.read) < statusListReread {
+		// The bits in memory are current (the change log keeps them so): re-sign them.
+		if err := s.resign(e, now); err != nil {
+			return nil, "", err
+		}
+		e.stale = false
 		return e.token, e.etag, nil
 	}
 	if ok && now.Before(e.retryAt) {
@@ -132,6 +146,7 @@ func (s *Signer) resign(e *statusListEntry, now time.Time) error {
 		return err
 	}
 	e.token, e.etag, e.built = fresh.token, fresh.etag, now
+	s.resigns.Add(1)
 	return nil
 }
 
@@ -191,7 +206,12 @@ func (s *Signer) buildStatusList(ctx context.Context, id string, now time.Time) 
 			bits[i/8] |= 1 << (i % 8) // the draft's order: index 0 is the least significant bit of byte 0
 		}
 	}
-	return s.signList(id, version, bits, now)
+	e, err := s.signList(id, version, bits, now)
+	if err == nil {
+		e.read = now
+		s.rebuilds.Add(1)
+	}
+	return e, err
 }
 
 // signList signs a list's bits as a status list token issued at now.

@@ -269,10 +269,12 @@ type revocation struct {
 }
 
 // revoke is the one way an API key gets revoked, whatever asked for it: it sets the
-// key's revoked_at and status bit (the list's version moves, so every instance re-signs
-// it), writes one audit event and appends one EventAPIKeyRevoked to the outbox, all in
-// tx; once tx commits, this instance's status list and caches reflect it at once and
-// the event's subscribers (usage counters, metrics) hear of it. A key already revoked
+// key's revoked_at and status bit (the list's version moves and the change log gets a
+// row, so every instance flips the bit in memory, re-signs the list and pushes the
+// change to its feed's subscribers), writes one audit event and appends one
+// EventAPIKeyRevoked to the outbox, all in tx; once tx commits, this instance's status
+// list and caches reflect it at once and the event's subscribers (usage counters,
+// metrics, the revocation feed) hear of it. A key already revoked
 // is left alone: revoked reports whether this call revoked it.
 func (s *Store) revoke(tx *gorm.DB, actor models.Actor, p *models.Project, k *models.APIKey, r revocation) (revoked bool, err error) {
 	if k.RevokedAt != nil {
@@ -295,6 +297,9 @@ func (s *Store) revoke(tx *gorm.DB, actor models.Actor, p *models.Project, k *mo
 		k.RevokedReason = r.reason
 	}
 	if err := s.bumpStatusLists(tx, k.StatusListID); err != nil {
+		return false, err
+	}
+	if err := s.logStatusChange(tx, k.StatusListID, k.StatusIdx, models.StatusRevoked); err != nil {
 		return false, err
 	}
 	details := map[string]any{"status_list": k.StatusListID, "idx": k.StatusIdx, "via": r.via}

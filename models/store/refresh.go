@@ -32,7 +32,7 @@ const unknownRefresh = "the refresh token is unknown, expired or revoked"
 // client authenticated as comes from the issuance query, which does not carry them).
 func refreshSettings(db *gorm.DB, projectID string) (*models.Project, error) {
 	var p models.Project
-	err := db.Select("id", "refresh_tokens", "refresh_idle_ttl", "refresh_absolute_ttl").Where("id = ?", projectID).Take(&p).Error
+	err := db.Select("id", "refresh_tokens", "refresh_idle_ttl", "refresh_absolute_ttl", "vault").Where("id = ?", projectID).Take(&p).Error
 	return &p, notFound(err)
 }
 
@@ -49,7 +49,9 @@ func refreshExpiry(now time.Time, idle time.Duration, familyEnd time.Time) time.
 // project's policy gives one: always, or when the user allowed offline_access. It starts
 // a family that lives the project's absolute lifetime. In the same transaction the code
 // is checked not to have been replayed meanwhile: a replay revokes the families of its
-// code, and one recorded before this family existed must not miss it.
+// code, and one recorded before this family existed must not miss it. A project in
+// vault mode keeps the family (vault) and hands out only its id (the delegation a
+// service names at token exchange): the token itself is dropped unseen.
 func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *models.AuthorizationCode, tok *models.IssuedToken) error {
 	set, err := refreshSettings(s.db.WithContext(ctx), p.ID)
 	if err != nil {
@@ -68,7 +70,7 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 	rt := models.RefreshToken{Hash: models.SHA256Hex(token), FamilyID: newID("rtf"), ProjectID: p.ID, UserID: ac.UserID, APIID: ac.APIID,
 		Scopes: ac.Scopes, IdentityScopes: ac.IdentityScopes, AuthTime: ac.AuthTime, ACR: ac.ACR, AMR: ac.AMR, CodeHash: ac.Hash,
 		FamilyCreatedAt: now, CreatedAt: now, ExpiresAt: refreshExpiry(now, time.Duration(set.RefreshIdleTTL)*time.Second, familyEnd),
-		FamilyExpiresAt: familyEnd, CertThumbprint: models.CertificateBinding(ctx)}
+		FamilyExpiresAt: familyEnd, Vault: set.Vault, CertThumbprint: models.CertificateBinding(ctx)}
 	if p.PublicClient {
 		// RFC 9449 §5: a public client's refresh tokens are bound to the DPoP key of the
 		// request that got them (a confidential client's stay unbound: it authenticates).
@@ -92,6 +94,10 @@ func (s *Store) issueRefreshToken(ctx context.Context, p *models.Project, ac *mo
 	}
 	if replayed {
 		return errBadCode("the code is unknown, expired or already used")
+	}
+	if set.Vault {
+		tok.Delegation = rt.FamilyID
+		return nil
 	}
 	tok.RefreshToken = token
 	return nil
@@ -397,12 +403,17 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, actor models.Actor, pro
 }
 
 // PruneRefreshTokens forgets families that ended (absolute lifetime) or were revoked
-// more than a day ago: a token of theirs presented again is unknown, and refused the
-// same.
+// more than a day ago, with their vault use counters: a token of theirs presented
+// again is unknown, and refused the same.
 func (s *Store) PruneRefreshTokens(ctx context.Context) error {
 	now := s.now()
-	return s.db.WithContext(ctx).Where("family_expires_at < ? OR revoked_at < ?", now, now.Add(-24*time.Hour)).
+	err := s.db.WithContext(ctx).Where("family_expires_at < ? OR revoked_at < ?", now, now.Add(-24*time.Hour)).
 		Delete(&models.RefreshToken{}).Error
+	if err != nil {
+		return err
+	}
+	// The credentials vault's use counters of the families forgotten.
+	return s.db.WithContext(ctx).Exec(`DELETE FROM vault_uses WHERE family_id NOT IN (SELECT family_id FROM refresh_tokens)`).Error
 }
 
 // checkRefreshPolicy validates refresh-token settings (nil: left as they are): a known

@@ -152,8 +152,15 @@ func Signer(tb testing.TB, s *store.Store) *signing.Signer {
 // SignerFor is Signer with another issuer URL.
 func SignerFor(tb testing.TB, s *store.Store, issuer string) *signing.Signer {
 	tb.Helper()
+	return SignerWithKeys(tb, s, issuer, MasterKeys(tb))
+}
+
+// SignerWithKeys is SignerFor under the master keys mk: instances of one portal share
+// them (and so the signing keys in the database).
+func SignerWithKeys(tb testing.TB, s *store.Store, issuer string, mk *models.MasterKeys) *signing.Signer {
+	tb.Helper()
 	sg, err := store.NewSigner(context.Background(), s, models.SignerConfig{
-		Issuer: issuer, MasterKeys: MasterKeys(tb),
+		Issuer: issuer, MasterKeys: mk,
 		Rotation:      models.RotationPolicy{Alg: "ES256", Period: 90 * 24 * time.Hour, Lead: 10 * time.Minute},
 		StatusListTTL: time.Minute, KeyMaxLifetime: 365 * 24 * time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -32,6 +32,7 @@ type builder struct {
 	docs          map[string]Document
 	cases         []Case
 	dpop          []DPoPCase
+	feed          []FeedCase
 	mtls          []MTLSCase
 	// rnd is a seeded source for bytes that only need to look random (JWE parts).
 	rnd *mrand.ChaCha8
@@ -71,8 +72,9 @@ func Build() (f *File, err error) {
 	b.resourceMetadataCases()
 	b.actors()
 	b.dpopCases()
+	b.feedCases()
 	b.mtlsCases()
-	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases, DPoPCases: b.dpop, MTLSCases: b.mtls}
+	f = &File{Version: Version, Issuer: Issuer, Now: Now, Documents: b.docs, Cases: b.cases, DPoPCases: b.dpop, FeedCases: b.feed, MTLSCases: b.mtls}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}

@@ -87,6 +87,9 @@ type File struct {
 	// DPoPCases are sender-constrained tokens presented with HTTP requests (RFC 9449):
 	// a verifier that checks DPoP runs them; one that does not yet may skip them.
 	DPoPCases []DPoPCase `json:"dpop_cases,omitempty"`
+	// FeedCases are events of the revocation feed delivered to a verifier holding a
+	// list (feed.go).
+	FeedCases []FeedCase `json:"feed_cases,omitempty"`
 	// MTLSCases are certificate-bound tokens (RFC 8705) presented with HTTP requests from
 	// an address, with or without a client certificate on the TLS connection or in a
 	// header.
@@ -379,6 +382,28 @@ func (f *File) Validate() error {
 			if r.Expect.Valid == (r.Expect.Error != "") || (!r.Expect.Valid && (!known || !scheme)) ||
 				(r.Scheme != "DPoP" && r.Scheme != "Bearer") || r.RemoteAddr == "" {
 				return fmt.Errorf("vectors: mTLS case %q: a request needs a scheme, an address and either valid or a known error and challenge", c.Name)
+			}
+		}
+	}
+	return f.validateFeed(seen)
+}
+
+// validateFeed checks the feed cases: unique names, events of type status, checks
+// that expect an answer of Codes.
+func (f *File) validateFeed(seen map[string]bool) error {
+	for _, c := range f.FeedCases {
+		if c.Name == "" || seen[c.Name] || len(c.Events) == 0 || len(c.Checks) == 0 || c.Options.Audience == "" || c.Rejected > len(c.Events) {
+			return fmt.Errorf("vectors: feed case %q: needs a unique name, an audience, events and checks", c.Name)
+		}
+		seen[c.Name] = true
+		for _, e := range c.Events {
+			if e.Event != "status" || !utf8.ValidString(e.Data) {
+				return fmt.Errorf("vectors: feed case %q: events are of type status, in UTF-8", c.Name)
+			}
+		}
+		for _, k := range c.Checks {
+			if k.Expect.Valid == (k.Expect.Error != "") || (!k.Expect.Valid && !slices.Contains(Codes, k.Expect.Error)) {
+				return fmt.Errorf("vectors: feed case %q: a check needs either valid or a known error", c.Name)
 			}
 		}
 	}

@@ -54,6 +54,13 @@ export interface VerifierOptions {
   /** How many DPoP proofs (jti) are remembered to refuse replays (default 100000). */
   dpopReplayCacheSize?: number;
   /**
+   * Subscribe to the issuer's revocation feed (status_list_events_endpoint in its
+   * metadata; one SSE connection per verifier): revocations are applied to the cached
+   * status lists as they happen, the periodic list fetch staying on. Default true.
+   */
+  statusEvents?: boolean;
+  /** Drop and reconnect the feed after this long without a byte, heartbeats included (default 45000). */
+  statusEventsIdleTimeoutMs?: number;
    * The networks (CIDRs, or single addresses) of the TLS-terminating proxies in front
    * of this API (RFC 8705 certificate-bound tokens). From a request whose direct peer
    * (socket.remoteAddress) is in one of them, the client's certificate is the
@@ -159,6 +166,26 @@ export interface VerifierStats {
   failOpen: number;
   /** The cache's current size. */
   cachedCredentials: number;
+  /** The verifier subscribes to the revocation feed (the issuer offers it, statusEvents is not false). */
+  feedEnabled: boolean;
+  /** The revocation feed's connection is open. */
+  feedConnected: boolean;
+  /** Status events that set a bit of a cached list. */
+  feedEventsApplied: number;
+  /** Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds. */
+  feedEventsRejected: number;
+  /** Genuine status events that changed nothing: a list not held, a status other than 1, a replay. */
+  feedEventsIgnored: number;
+  /** The highest seq taken: the Last-Event-ID of the next connection (0: none). */
+  feedLastEventId: number;
+  /** When the last event was applied (null: none yet). */
+  feedLastEventAt: Date | null;
+  /** How late the last applied event arrived: its receipt minus its iat, in ms (null: none yet). */
+  feedLagMs: number | null;
+  /** Connections made after the first. */
+  feedReconnects: number;
+  /** reset events received (every cached list fetched again). */
+  feedResets: number;
 }
 
 /** A request, a fetch Headers, or a plain object of header names to values. */
@@ -193,6 +220,12 @@ export declare class Verifier {
   stats(): VerifierStats;
   /** One background refresh pass now; resolves to the ms until something is next due. */
   refresh(): Promise<number>;
+  /**
+   * Checks a status event (its compact JWS and SSE id) by the feed's rules and applies
+   * it: true when it set a bit of a cached list, false for a genuine event with nothing
+   * to do; rejects with a VerifyError for an event that must not be applied.
+   */
+  applyStatusEvent(jws: string, id?: string | null): Promise<boolean>;
   /** Stops the background refreshes and aborts fetches in flight. */
   close(): Promise<void>;
 }

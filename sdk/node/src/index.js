@@ -22,6 +22,9 @@ import {
   parseStrict, readAudience, readFloat, readInt, readObject, readString, readStringArray, StrictJSONError, TypeMismatch, decodeUTF8,
 } from './strictjson.js';
 import { CLAIM_NAMES, kindOf, MAX_TOKEN_LEN, parseCompact, truncate } from './token.js';
+import {
+  checkEventIssuer, checkEventTyp, IDLE_TIMEOUT, readEventClaims, SeqWindow, Subscriber,
+} from './feed.js';
 import { ACR_REASON, maxAgeOf, NO_AUTH_TIME, TOO_OLD } from './http.js';
 
 export * from './errors.js';
@@ -277,6 +280,8 @@ export class Verifier {
   #requireDPoP;
   #publicURL;
   #proofs;
+  #statusEvents;
+  #eventsIdle;
   #trustedProxy;
   #clientCertHeader;
 
@@ -296,6 +301,13 @@ export class Verifier {
     verified: 0, rejected: 0, cachedRejected: 0, jwksFetches: 0, jwksFetchErrors: 0, statusFetches: 0,
     statusFetchErrors: 0, statusStale: 0, failClosed: 0, failOpen: 0,
   };
+  /** The revocation feed: its connection, or null when not subscribed. */
+  /** @type {Subscriber|null} */
+  #feed = null;
+  #feedStats = { applied: 0, rejected: 0, ignored: 0, lastEventAt: null, lagMs: null, resets: 0 };
+  #seqs = new SeqWindow();
+  /** @type {Set<Promise<void>>} list refetches a reset started */
+  #resetting = new Set();
   /** @type {ReturnType<typeof setTimeout>|null} */
   #timer = null;
   /** When the timer fires (performance.now() ms). */
@@ -358,6 +370,9 @@ export class Verifier {
     const rm = o.resourceMetadata ?? '';
     if (typeof rm !== 'string') throw new TypeError('verify: resourceMetadata must be a string (a URL)');
     this.#resourceMetadata = rm;
+    if (o.statusEvents !== undefined && typeof o.statusEvents !== 'boolean') throw new TypeError('verify: statusEvents must be a boolean');
+    this.#statusEvents = o.statusEvents !== false;
+    this.#eventsIdle = num(o.statusEventsIdleTimeoutMs, 'statusEventsIdleTimeoutMs', IDLE_TIMEOUT, 1);
   }
 
   /** The issuer URL (without a trailing slash). */
@@ -400,6 +415,7 @@ export class Verifier {
     if (this.#allowed.size === 0) throw new Error('verify: no algorithm is both allowed and advertised by the issuer');
     await this.#refreshJWKS();
     this.#schedule(this.#refreshEvery);
+    if (this.#statusEvents && m.statusEventsEndpoint !== '') this.#subscribe(m.statusEventsEndpoint);
   }
 
   /**
@@ -414,6 +430,8 @@ export class Verifier {
       this.#abort.abort();
     }
     if (this.#ticking) await this.#ticking;
+    if (this.#feed?.done) await this.#feed.done;
+    await Promise.allSettled(this.#resetting);
   }
 
   /**
@@ -598,6 +616,16 @@ export class Verifier {
       failClosed: s.failClosed,
       failOpen: s.failOpen,
       cachedCredentials: this.#cache.size,
+      feedEnabled: this.#feed !== null,
+      feedConnected: this.#feed?.connected ?? false,
+      feedEventsApplied: this.#feedStats.applied,
+      feedEventsRejected: this.#feedStats.rejected,
+      feedEventsIgnored: this.#feedStats.ignored,
+      feedLastEventId: this.#seqs.highest,
+      feedLastEventAt: this.#feedStats.lastEventAt === null ? null : new Date(this.#feedStats.lastEventAt),
+      feedLagMs: this.#feedStats.lagMs,
+      feedReconnects: this.#feed?.reconnects ?? 0,
+      feedResets: this.#feedStats.resets,
     };
   }
 
@@ -616,7 +644,9 @@ export class Verifier {
     for (const e of this.#lists.values()) {
       if (now - e.lastUsed * 1000 > LIST_IDLE) continue; // fetched again on demand
       let l = e.current;
-      if (l === null || now - l.fetched >= l.ttl * 0.9) {
+      // A list older than a pushed event it lacked is fetched again at the next pass (once per cooldown).
+      const behind = e.behind && now - e.lastTry >= this.#cooldown;
+      if (l === null || behind || now - l.fetched >= l.ttl * 0.9) {
         try {
           await this.#fetchStatusList(e);
         } catch (err) {
@@ -724,7 +754,13 @@ export class Verifier {
     if (!Array.isArray(algs) || algs.some((a) => typeof a !== 'string')) {
       throw new Error('verify: discovery: signing_alg_values_supported is not a list of strings');
     }
-    return { jwksURI, signingAlgs: algs, statusListURIPrefix: s(m.status_list_uri_prefix, 'status_list_uri_prefix') };
+    const events = s(m.status_list_events_endpoint, 'status_list_events_endpoint');
+    if (events !== '' && !events.startsWith(`${this.#issuer}/`)) {
+      throw new Error(`verify: discovery: status_list_events_endpoint ${JSON.stringify(truncate(events, 100))} is not under the issuer`);
+    }
+    return {
+      jwksURI, signingAlgs: algs, statusListURIPrefix: s(m.status_list_uri_prefix, 'status_list_uri_prefix'), statusEventsEndpoint: events,
+    };
   }
 
   /** Fetches the JWKS and installs it; on failure the old one stays. One fetch at a time. */
@@ -941,7 +977,7 @@ export class Verifier {
     const now = this.#now();
     if (e === undefined) {
       if (this.#lists.size >= MAX_LISTS) throw new StatusUnavailableError('too many status lists');
-      e = { uri, current: null, lastUsed: 0, lastTry: -Infinity, inflight: null };
+      e = { uri, current: null, lastUsed: 0, lastTry: -Infinity, inflight: null, pushed: new Map(), behind: false };
       this.#lists.set(uri, e);
     }
     const sec = Math.floor(now / 1000);
@@ -984,10 +1020,11 @@ export class Verifier {
       }
       this.#stats.statusFetches++;
       try {
-        e.current = await decodeStatusList({
+        const l = await decodeStatusList({
           uri: e.uri, token: goTrimSpace(decodeUTF8(body.toString('latin1'))), issuer: this.#issuer,
           now: this.#now(), defaultTtl: DEFAULT_STATUS_TTL, keyFor: (kid, alg) => this.#keyFor(kid, alg),
         });
+        installList(e, l);
         this.#wake(e.current.ttl * 0.9);
       } catch (err) {
         this.#stats.statusFetchErrors++;
@@ -997,6 +1034,92 @@ export class Verifier {
       e.inflight = null;
     });
     return e.inflight;
+  }
+
+  /** Starts the revocation feed's connection (one per verifier). */
+  #subscribe(url) {
+    this.#feed = new Subscriber({
+      url, fetch: this.#fetch, signal: this.#abort.signal, connectTimeout: this.#fetchTimeout, idleTimeout: this.#eventsIdle,
+      lastEventId: () => (this.#seqs.highest > 0 ? String(this.#seqs.highest) : ''),
+      onEvent: (ev) => this.#feedEvent(ev),
+      warn: (msg, fields) => {
+        if (!this.#closed) this.#logger.warn?.(msg, fields);
+      },
+    });
+    this.#feed.start();
+  }
+
+  /**
+   * One event of the feed. status: verified and applied (or dropped, and counted as
+   * rejected); reset: every cached list is fetched again, and the seqs seen are
+   * forgotten (the server starts over from now).
+   * @param {import('./feed.js').SSEEvent} ev
+   */
+  async #feedEvent(ev) {
+    if (ev.type === 'reset' && !ev.oversize) {
+      this.#feedStats.resets++;
+      this.#seqs.clear();
+      // One list after the other (a reset may reach every verifier at once), beside the
+      // events that follow.
+      const p = (async () => {
+        for (const e of [...this.#lists.values()]) {
+          if (e.current === null || this.#closed) continue;
+          await this.#fetchStatusList(e).catch((err) => this.#logFetchError('status list', e.uri, err));
+        }
+      })();
+      this.#resetting.add(p);
+      p.finally(() => this.#resetting.delete(p));
+      return;
+    }
+    if (ev.type !== 'status') return;
+    try {
+      const applied = await this.applyStatusEvent(ev.oversize ? '' : ev.data, ev.id);
+      if (applied) this.#feedStats.applied++;
+      else this.#feedStats.ignored++;
+    } catch (err) {
+      this.#feedStats.rejected++;
+      this.#logger.debug?.('verify: status event rejected', { error: /** @type {Error} */ (err).message });
+    }
+  }
+
+  /**
+   * Checks a status event (the compact JWS of an SSE status event, and the SSE id it came
+   * with, or null) by the feed's rules and applies it: true when it set a bit of a cached
+   * list; false for a genuine event with nothing to do (a list this verifier does not
+   * hold, a status other than 1, a seq already taken). Throws a VerifyError for an event
+   * that must not be applied: forged, wrong typ, iss or uri, idx outside the list, a seq
+   * that is not its SSE id. The feed calls it; so can a program that receives events
+   * another way.
+   * @param {string} jws
+   * @param {string|null} [id]
+   * @returns {Promise<boolean>}
+   */
+  async applyStatusEvent(jws, id = null) {
+    if (typeof jws !== 'string' || jws === '') throw new MalformedError('empty event');
+    const c = parseCompact(jws);
+    checkEventTyp(c.header.typ);
+    const k = await this.#keyFor(c.header.kid, c.header.alg);
+    if (!k.verify(c.signingInput, c.signature)) throw new SignatureError('event');
+    const cl = readEventClaims(c.payload);
+    checkEventIssuer(cl.iss, this.#issuer);
+    const prefix = `${this.#issuer}/statuslists/`;
+    if (!cl.uri.startsWith(prefix) || !cl.uri.startsWith(this.#listPrefix) || !listName(cl.uri.slice(this.#listPrefix.length))) {
+      throw new StatusUnavailableError(`event for ${JSON.stringify(truncate(cl.uri, 100))}, not a list of the issuer`);
+    }
+    if (id !== null && id !== String(cl.seq)) throw new ClaimsError(`event seq ${cl.seq} under SSE id ${JSON.stringify(truncate(id, 40))}`);
+    const e = this.#lists.get(cl.uri);
+    const l = e?.current ?? null;
+    if (l !== null && statusBit(l.bits, cl.idx) === undefined) throw new StatusUnavailableError(`event index ${cl.idx} is outside the list`);
+    // A genuine event from here on. Replayed, for a list not held, or not a revocation: nothing to do.
+    if (this.#seqs.seen(cl.seq)) return false;
+    this.#seqs.take(cl.seq);
+    if (e === undefined || l === null || cl.status !== 1) return false;
+    l.bits[cl.idx >> 3] |= 1 << (cl.idx & 7);
+    if (e.pushed.size < MAX_PUSHED || e.pushed.has(cl.idx)) e.pushed.set(cl.idx, Math.max(cl.ver, e.pushed.get(cl.idx) ?? cl.ver));
+    const now = this.#now();
+    this.#feedStats.lastEventAt = now;
+    this.#feedStats.lagMs = Math.max(0, now - cl.iat * 1000);
+    return true;
   }
 
   #logFetchError(what, url, err) {
@@ -1014,7 +1137,33 @@ export class Verifier {
  * @property {number} lastUsed seconds
  * @property {number} lastTry ms
  * @property {Promise<void>|null} inflight
+ * @property {Map<number, number>} pushed bits set by the feed that no fetched list has confirmed yet: index → the event's ver
+ * @property {boolean} behind the installed list lacked a pushed bit: fetch it again at the next pass
  */
+
+/** Most pushed bits remembered per list until a fetched list confirms them. */
+const MAX_PUSHED = 65536;
+
+/**
+ * Installs a fetched list (the source of truth), keeping the pushed bits it does not
+ * have yet: revocation is one-way, so a list without a bit a signed event set is older
+ * than that event, and is fetched again at the next pass.
+ * @param {ListEntry} e
+ * @param {import('./statuslist.js').StatusList} l
+ */
+function installList(e, l) {
+  e.behind = false;
+  for (const [idx, ver] of e.pushed) {
+    const revoked = statusBit(l.bits, idx);
+    if (revoked !== false || (l.ver !== null && l.ver >= ver)) {
+      e.pushed.delete(idx); // confirmed, or the list is at least as new as the event
+      continue;
+    }
+    l.bits[idx >> 3] |= 1 << (idx & 7);
+    e.behind = true;
+  }
+  e.current = l;
+}
 
 /** Reads the claims as encoding/json fills the Go verifier's struct; a wrong JSON type is ClaimsError. */
 function readClaims(raw) {
@@ -1096,6 +1245,11 @@ function readActors(v) {
     out.push(Object.freeze({ subject: sub, subjectType: readString(a.get('sub_type'), 'act.sub_type') }));
   }
   return out;
+}
+
+/** A list's name under the prefix: not empty, nothing that climbs out of it. */
+function listName(name) {
+  return name !== '' && !/[/?#\\]/.test(name);
 }
 
 /** Cache-Control max-age in ms (0 when absent). */

@@ -19,6 +19,7 @@ export const MAX_DOCUMENT = 1 << 20;
  * @property {number} exp
  * @property {number} ttl
  * @property {number} fetched
+ * @property {number|null} ver the list's version, when the token says (null: unknown)
  */
 
 /**
@@ -125,5 +126,5 @@ export async function decodeStatusList({ uri, token, issuer, now, defaultTtl, ke
   }
   let ttl = defaultTtl;
   if (cl.ttl !== null && cl.ttl >= 1) ttl = Math.min(Math.trunc(cl.ttl), 1e9) * 1000;
-  return { bits, exp: cl.exp * 1000, ttl, fetched: now };
+  return { bits, exp: cl.exp * 1000, ttl, fetched: now, ver: null };
 }

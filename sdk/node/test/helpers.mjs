@@ -172,6 +172,17 @@ export async function eventually(cond, { timeoutMs = 10000, everyMs = 20 } = {})
   }
 }
 
+/** Answers a request with what issuer serves at its path (a dropped connection while "down"). */
+async function serveDocument(issuer, req, res) {
+  try {
+    const r = await issuer.fetch(issuer.url + req.url);
+    res.writeHead(r.status, Object.fromEntries(r.headers));
+    res.end(Buffer.from(await r.arrayBuffer()));
+  } catch {
+    req.socket.destroy(); // "down": the connection is dropped
+  }
+}
+
 /**
  * Serves a FakeIssuer over HTTP on 127.0.0.1 (for the example APIs, which use the real
  * fetch). Resolves to {issuer, close}.
@@ -180,15 +191,7 @@ export async function serveIssuer(opts = {}) {
   const server = createServer();
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const issuer = new FakeIssuer({ ...opts, url: `http://127.0.0.1:${server.address().port}` });
-  server.on('request', async (req, res) => {
-    try {
-      const r = await issuer.fetch(issuer.url + req.url);
-      res.writeHead(r.status, Object.fromEntries(r.headers));
-      res.end(Buffer.from(await r.arrayBuffer()));
-    } catch {
-      req.socket.destroy(); // "down": the connection is dropped
-    }
-  });
+  server.on('request', (req, res) => serveDocument(issuer, req, res));
   return {
     issuer,
     close: () => new Promise((r) => {
@@ -196,6 +199,61 @@ export async function serveIssuer(opts = {}) {
       server.closeAllConnections();
     }),
   };
+}
+
+/**
+ * The fake issuer over HTTP on 127.0.0.1, its metadata offering the feed. Each feed
+ * connection is recorded and handed to onEvents (the default opens the stream with
+ * retry: 20 and keeps it open).
+ */
+export async function servePortal(opts = {}) {
+  const server = createServer();
+  const sockets = new Set();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const issuer = new FakeIssuer({ clock: new Clock('real'), ...opts, url: `http://127.0.0.1:${server.address().port}` });
+  issuer.metadataExtra = { status_list_events_endpoint: `${issuer.url}/statuslists/events` };
+  const portal = {
+    issuer,
+    /** @type {{req: any, res: any, lastEventId: string, closed: boolean}[]} */
+    conns: [],
+    onEvents: (conn) => {
+      conn.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      conn.res.write('retry: 20\n\n');
+    },
+    listGets: (id = 'sl_1') => issuer.hit(`/statuslists/${id}`),
+    /** The connection being served (the last one). */
+    get conn() {
+      return this.conns.at(-1);
+    },
+    send(text) {
+      this.conn.res.write(text);
+    },
+    /** A status event of seq revoking idx of list id, as SSE text; edit changes its claims, sign its signing. */
+    event(seq, idx, { id = 'sl_1', edit, sign = {}, typ = 'statuslist-event+jwt', sseID = String(seq) } = {}) {
+      const c = { iss: issuer.url, uri: `${issuer.url}/statuslists/${id}`, idx, status: 1, ver: seq, seq, iat: issuer.clock.sec };
+      edit?.(c);
+      return `id: ${sseID}\nevent: status\ndata: ${issuer.sign(typ, c, sign)}\n\n`;
+    },
+    close: () => new Promise((r) => {
+      server.close(r);
+      for (const s of sockets) s.destroy();
+    }),
+  };
+  server.on('request', async (req, res) => {
+    if (req.url === '/statuslists/events') {
+      const conn = { req, res, lastEventId: req.headers['last-event-id'] ?? '', closed: false };
+      res.on('close', () => { conn.closed = true; });
+      portal.conns.push(conn);
+      portal.onEvents(conn);
+      return;
+    }
+    await serveDocument(issuer, req, res);
+  });
+  return portal;
 }
 
 /**

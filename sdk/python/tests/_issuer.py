@@ -239,6 +239,18 @@ class _Del:
 _DEL = DEL = _Del()
 
 
+def serve_document(handler: Any, iss: "Issuer") -> None:
+    """Answers an http.server request (a BaseHTTPRequestHandler) with what iss serves
+    at that path."""
+    status, headers, body = iss.fetch(iss.url + handler.path, handler.headers.get("Accept", ""), 5)
+    handler.send_response(status)
+    for k, v in headers.items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0, interval: float = 0.01) -> bool:
     """Polls cond until it holds or the deadline passes (never a fixed sleep)."""
     import time

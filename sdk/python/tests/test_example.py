@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 from . import _issuer
-from ._issuer import Issuer, wait_for
+from ._issuer import Issuer, serve_document, wait_for
 
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "wsgi_app.py")
 
@@ -37,13 +37,7 @@ class Portal:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                status, headers, body = portal.iss.fetch(portal.iss.url + self.path, self.headers.get("Accept", ""), 5)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                serve_document(self, portal.iss)
 
             def log_message(self, *args):
                 pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from typing import Optional
+from typing import Dict, Optional
 
 #: A decompressed status list larger than this (8 Mi entries) is a decompression bomb.
 MAX_STATUS_BYTES = 1 << 20
@@ -29,19 +29,20 @@ class StatusList:
     """A verified, decoded status list: bit idx (LSB first within each byte) set means
     revoked."""
 
-    __slots__ = ("bits", "exp", "ttl", "fetched")
+    __slots__ = ("bits", "exp", "ttl", "fetched", "ver")
 
-    def __init__(self, bits: bytes, exp: float, ttl: float, fetched: float):
-        self.bits = bits
+    def __init__(self, bits: bytearray, exp: float, ttl: float, fetched: float, ver: Optional[int] = None):
+        self.bits = bits  # the revocation feed sets bits in place
         self.exp = exp
         self.ttl = ttl
         self.fetched = fetched
+        self.ver = ver  # the list's version when the token says (None: unknown)
 
 
 class StatusEntry:
     """One list the verifier tracks: its current decoded version and its refreshing."""
 
-    __slots__ = ("uri", "current", "last_used", "lock", "last_try")
+    __slots__ = ("uri", "current", "last_used", "lock", "last_try", "pushed", "behind")
 
     def __init__(self, uri: str):
         self.uri = uri
@@ -49,3 +50,7 @@ class StatusEntry:
         self.last_used = 0
         self.lock = threading.Lock()  # one fetch at a time
         self.last_try: Optional[float] = None
+        # Bits set by the revocation feed that no fetched list has confirmed yet: index →
+        # the event's ver; behind: the installed list lacked one, fetch it again soon.
+        self.pushed: Dict[int, int] = {}
+        self.behind = False

@@ -34,6 +34,7 @@ from ._jose import (
     valid_numeric_date,
 )
 from ._dpop import DPOP_WINDOW, ReplayCache, check_dpop_proof, htu
+from ._feed import IDLE_TIMEOUT, OpenStream, SeqWindow, SSEEvent, Subscriber, check_event_typ, http_open, read_event_claims
 from ._mtls import (
     DEFAULT_CLIENT_CERT_HEADER,
     Peer,
@@ -144,6 +145,8 @@ def _decode_str_array(v: Any) -> Tuple[str, ...]:
 
 #: How many distinct status lists one verifier tracks.
 MAX_LISTS = 1024
+#: Most pushed bits remembered per list until a fetched list confirms them.
+MAX_PUSHED = 65536
 
 # Go's strings.Fields splits on unicode.IsSpace; Python's str.split also splits on
 # \x1c-\x1f, so anything but printable ASCII takes the explicit set.
@@ -275,6 +278,26 @@ class Stats:
     fail_open: int
     #: The cache's current size.
     cached_credentials: int
+    #: The verifier subscribes to the revocation feed (the issuer offers it, status_events is not False).
+    feed_enabled: bool = False
+    #: The revocation feed's connection is open.
+    feed_connected: bool = False
+    #: Status events that set a bit of a cached list.
+    feed_events_applied: int = 0
+    #: Status events dropped: forged, of another typ, issuer or list, malformed, over the bounds.
+    feed_events_rejected: int = 0
+    #: Genuine status events that changed nothing: a list not held, a status other than 1, a replay.
+    feed_events_ignored: int = 0
+    #: The highest seq taken: the Last-Event-ID of the next connection (0: none).
+    feed_last_event_id: int = 0
+    #: When the last event was applied (Unix seconds, the verifier's clock), or None.
+    feed_last_event: Optional[float] = None
+    #: How late the last applied event arrived: its receipt minus its iat (seconds), or None.
+    feed_lag: Optional[float] = None
+    #: Connections made after the first.
+    feed_reconnects: int = 0
+    #: reset events received (every cached list fetched again).
+    feed_resets: int = 0
 
 
 _COUNTERS = (
@@ -344,6 +367,9 @@ class Verifier:
         require_dpop: bool = False,
         public_url: Optional[str] = None,
         dpop_replay_cache_size: int = 100000,
+        status_events: bool = True,
+        status_events_idle_timeout: float = IDLE_TIMEOUT,
+        status_events_open: Optional[OpenStream] = None,
         trusted_proxies: Optional[Iterable[str]] = None,
         client_cert_header: str = DEFAULT_CLIENT_CERT_HEADER,
     ):
@@ -405,6 +431,14 @@ class Verifier:
         self._stopped = threading.Event()  # close() was called
         self._wake = threading.Event()  # the background thread should look again now
         self._thread: Optional[threading.Thread] = None
+        if status_events_idle_timeout <= 0:
+            raise ValueError("gatehouse_verify: status_events_idle_timeout must be positive")
+        self._feed: Optional[Subscriber] = None
+        self._feed_lock = threading.Lock()  # pushed bits against installed lists, the seqs
+        self._seqs = SeqWindow()
+        self._feed_n = {"applied": 0, "rejected": 0, "ignored": 0, "resets": 0}
+        self._feed_last: Optional[float] = None
+        self._feed_lag: Optional[float] = None
 
         meta = self._discover()
         self._jwks_uri: str = meta["jwks_uri"]
@@ -426,12 +460,17 @@ class Verifier:
             )
             weakref.finalize(self, _stop_background, self._wake, self._stopped)
             self._thread.start()
+        events = meta.get("status_list_events_endpoint")
+        if status_events and events:
+            self._subscribe(events, status_events_open or http_open, float(status_events_idle_timeout))
 
     # --- lifecycle ------------------------------------------------------------------
 
     def close(self) -> None:
         """Stops the background refresh (idempotent)."""
         _stop_background(self._wake, self._stopped)
+        if self._feed is not None:
+            self._feed.stop()
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join()
@@ -502,7 +541,7 @@ class Verifier:
             raise DiscoveryError("gatehouse_verify: discovery: %s" % e) from None
         if not isinstance(m, dict):
             raise DiscoveryError("gatehouse_verify: discovery: metadata is not a JSON object")
-        for name in ("issuer", "jwks_uri", "status_list_uri_prefix"):
+        for name in ("issuer", "jwks_uri", "status_list_uri_prefix", "status_list_events_endpoint"):
             if m.get(name) is not None and not isinstance(m[name], str):
                 raise DiscoveryError("gatehouse_verify: discovery: %s is not a string" % name)
         algs = m.get("signing_alg_values_supported")
@@ -514,6 +553,11 @@ class Verifier:
             )
         if not m.get("jwks_uri"):
             raise DiscoveryError("gatehouse_verify: discovery: metadata has no jwks_uri")
+        events = m.get("status_list_events_endpoint")
+        if events and not events.startswith(self._issuer + "/"):
+            raise DiscoveryError(
+                "gatehouse_verify: discovery: status_list_events_endpoint %r is not under the issuer" % _truncate(events, 100)
+            )
         return m
 
     def _refresh_jwks_locked(self) -> Optional[str]:
@@ -984,7 +1028,7 @@ class Verifier:
             except StatusUnavailableError as err:
                 self._count("status_fetch_errors")
                 return err
-            e.current = lst
+            self._install_list(e, lst)
             return None
 
     def _decode_status_list(self, uri: str, token: bytes) -> StatusList:
@@ -1043,7 +1087,7 @@ class Verifier:
         except ValueError as err:
             raise bad(str(err)) from None
         ttl_s = float(int(ttl)) if ttl is not None and ttl >= 1 else self._default_status_ttl
-        return StatusList(bits, exp, ttl_s, now)
+        return StatusList(bytearray(bits), exp, ttl_s, now)
 
     # --- background refresh ---------------------------------------------------------
 
@@ -1062,7 +1106,9 @@ class Verifier:
             if now - e.last_used > 3600:
                 continue  # not used lately: fetched again on demand
             lst = e.current
-            if lst is None or now - lst.fetched >= lst.ttl * 0.9:
+            # A list older than a pushed event it lacked is fetched again at the next pass (once per cooldown).
+            behind = e.behind and (e.last_try is None or now - e.last_try >= self._cooldown)
+            if lst is None or behind or now - lst.fetched >= lst.ttl * 0.9:
                 err = self._fetch_status_list(e)
                 if err is not None:
                     self._log_fetch_error("status list", e.uri, err)
@@ -1072,6 +1118,108 @@ class Verifier:
                 if due < nxt:
                     nxt = due
         return max(nxt, 0.1)
+
+    # --- the revocation feed --------------------------------------------------------
+
+    def _subscribe(self, url: str, open_stream: OpenStream, idle_timeout: float) -> None:
+        """Starts the feed's connection thread (one per verifier). It holds the verifier
+        weakly, as the refresher does."""
+        ref = weakref.ref(self)
+
+        def on_event(ev: SSEEvent) -> None:
+            v = ref()
+            if v is not None:
+                v._feed_event(ev)
+
+        def last_event_id() -> str:
+            v = ref()
+            return str(v._seqs.highest) if v is not None and v._seqs.highest > 0 else ""
+
+        self._feed = Subscriber(url, open_stream, on_event, last_event_id, self._fetch_timeout, idle_timeout, self._log)
+        weakref.finalize(self, self._feed.stop)
+        self._feed.start()
+
+    def _feed_event(self, ev: SSEEvent) -> None:
+        """One event of the feed. status: verified and applied (or dropped and counted as
+        rejected); reset: every cached list is fetched again, and the seqs taken are
+        forgotten (the server starts over from now)."""
+        if ev.type == "reset" and not ev.oversize:
+            self._feed_n["resets"] += 1
+            with self._feed_lock:
+                self._seqs.clear()
+            for e in list(self._lists.values()):
+                if e.current is not None:
+                    err = self._fetch_status_list(e)
+                    if err is not None:
+                        self._log_fetch_error("status list", e.uri, err)
+            return
+        if ev.type != "status":
+            return
+        try:
+            applied = self.apply_status_event("" if ev.oversize else ev.data, ev.id)
+        except VerifyError as err:
+            self._feed_n["rejected"] += 1
+            self._log.debug("gatehouse_verify: status event rejected (error=%s)", err)
+            return
+        self._feed_n["applied" if applied else "ignored"] += 1
+
+    def apply_status_event(self, jws: Union[str, bytes], id: Optional[str] = None) -> bool:
+        """Checks a status event (the compact JWS of an SSE status event, and the SSE id
+        it came with, or None) by the feed's rules and applies it: True when it set a bit
+        of a cached list; False for a genuine event with nothing to do (a list this
+        verifier does not hold, a status other than 1, a seq already taken). Raises a
+        VerifyError for an event that must not be applied: forged, wrong typ, iss or uri,
+        idx outside the list, a seq that is not its SSE id. The feed calls it; so can a
+        program that receives events another way."""
+        tb = jws.encode("utf-8", "surrogatepass") if isinstance(jws, str) else bytes(jws)
+        if not tb:
+            raise MalformedError("empty event")
+        alg, kid, typ, signing_input, payload, signature = parse_compact(tb)
+        check_event_typ(typ)
+        k = self._key_for(kid, alg, True)
+        if not k.verify(signing_input, None, signature):
+            raise SignatureError("event")
+        c = read_event_claims(payload)
+        if c.iss != self._issuer:
+            raise IssuerError("event iss %r" % _truncate(c.iss, 100))
+        if not c.uri.startswith(self._issuer + "/statuslists/") or not self._list_uri_ok(c.uri):
+            raise StatusUnavailableError("event for %r, not a list of the issuer" % _truncate(c.uri, 100))
+        if id is not None and id != str(c.seq):
+            raise ClaimsError("event seq %d under SSE id %r" % (c.seq, _truncate(id, 40)))
+        e = self._lists.get(c.uri)
+        with self._feed_lock:
+            lst = e.current if e is not None else None
+            if lst is not None and (c.idx >> 3) >= len(lst.bits):
+                raise StatusUnavailableError("event index %d is outside the list" % c.idx)
+            # A genuine event from here on. Replayed, for a list not held, or not a revocation: nothing to do.
+            if self._seqs.seen(c.seq):
+                return False
+            self._seqs.take(c.seq)
+            if e is None or lst is None or c.status != 1:
+                return False
+            lst.bits[c.idx >> 3] |= 1 << (c.idx & 7)
+            if len(e.pushed) < MAX_PUSHED or c.idx in e.pushed:
+                e.pushed[c.idx] = max(c.ver, e.pushed.get(c.idx, c.ver))
+        now = self._now()
+        self._feed_last = now
+        self._feed_lag = max(0.0, now - c.iat)
+        return True
+
+    def _install_list(self, e: StatusEntry, lst: StatusList) -> None:
+        """Installs a fetched list (the source of truth), keeping the pushed bits it does
+        not have yet: revocation is one-way, so a list without a bit a signed event set
+        is older than that event, and is fetched again at the next pass."""
+        with self._feed_lock:
+            behind = False
+            for idx, ver in list(e.pushed.items()):
+                byte = idx >> 3
+                if byte >= len(lst.bits) or lst.bits[byte] & (1 << (idx & 7)) or (lst.ver is not None and lst.ver >= ver):
+                    del e.pushed[idx]  # confirmed, or the list is at least as new as the event
+                    continue
+                lst.bits[byte] |= 1 << (idx & 7)
+                behind = True
+            e.behind = behind
+            e.current = lst
 
     # --- requests -------------------------------------------------------------------
 
@@ -1100,7 +1248,21 @@ class Verifier:
 
     def stats(self) -> Stats:
         """The current counters."""
-        return Stats(cached_credentials=len(self._cache), **{k: c.value for k, c in self._n.items()})
+        f = self._feed
+        return Stats(
+            cached_credentials=len(self._cache),
+            feed_enabled=f is not None,
+            feed_connected=f is not None and f.connected,
+            feed_events_applied=self._feed_n["applied"],
+            feed_events_rejected=self._feed_n["rejected"],
+            feed_events_ignored=self._feed_n["ignored"],
+            feed_last_event_id=self._seqs.highest,
+            feed_last_event=self._feed_last,
+            feed_lag=self._feed_lag,
+            feed_reconnects=f.reconnects if f is not None else 0,
+            feed_resets=self._feed_n["resets"],
+            **{k: c.value for k, c in self._n.items()},
+        )
 
 
 def _stop_background(wake: threading.Event, stopped: threading.Event) -> None:
