@@ -157,6 +157,26 @@ func (a *sdkAPI) stop() error {
 	}
 }
 
+// sdkExample is one SDK's example API as the tests run it, unmodified.
+type sdkExample struct {
+	name string
+	run  func(t *testing.T) (string, []string, []string) // command, args, env
+}
+
+// sdkExamples are the Node.js and Python SDKs' example APIs.
+var sdkExamples = []sdkExample{
+	{"node-express", func(t *testing.T) (string, []string, []string) {
+		return sdkNode(t), []string{filepath.Join(sdkRoot(t), "node", "examples", "express.mjs")}, nil
+	}},
+	{"node-fastify", func(t *testing.T) (string, []string, []string) {
+		return sdkNode(t), []string{filepath.Join(sdkRoot(t), "node", "examples", "fastify.mjs")}, nil
+	}},
+	{"python-wsgi", func(t *testing.T) (string, []string, []string) {
+		return sdkPython(t), []string{filepath.Join(sdkRoot(t), "python", "examples", "wsgi_app.py")},
+			[]string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}
+	}},
+}
+
 // TestSDKExampleAPIs: for each SDK's example API, a real portal issues keys; the API
 // accepts them with their scopes, refuses what it must with RFC 6750 answers, rejects
 // a key revoked in the portal within the status list's ttl while another key of the
@@ -165,21 +185,7 @@ func (a *sdkAPI) stop() error {
 // ("status unavailable").
 func TestSDKExampleAPIs(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name string
-		run  func(t *testing.T) (string, []string, []string) // command, args, env
-	}{
-		{"node-express", func(t *testing.T) (string, []string, []string) {
-			return sdkNode(t), []string{filepath.Join(sdkRoot(t), "node", "examples", "express.mjs")}, nil
-		}},
-		{"node-fastify", func(t *testing.T) (string, []string, []string) {
-			return sdkNode(t), []string{filepath.Join(sdkRoot(t), "node", "examples", "fastify.mjs")}, nil
-		}},
-		{"python-wsgi", func(t *testing.T) (string, []string, []string) {
-			return sdkPython(t), []string{filepath.Join(sdkRoot(t), "python", "examples", "wsgi_app.py")},
-				[]string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}
-		}},
-	} {
+	for _, c := range sdkExamples {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			name, args, env := c.run(t)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,25 +61,14 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 // a list fetched again.
 const feedStatusTTL = 30 * time.Minute
 
-// TestSDKRevocationFeed runs the Node.js and Python example APIs unmodified against a
+// TestSDKRevocationFeed runs the Node.js (Express, Fastify) and Python example APIs unmodified against a
 // real portal whose status lists live 30 minutes: each subscribes to the portal's
 // revocation feed (on by default, offered in the metadata), so a key revoked in the
 // portal is refused long before any list could be fetched again, while another key
 // of the same list keeps working.
 func TestSDKRevocationFeed(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name string
-		run  func(t *testing.T) (string, []string, []string) // command, args, env
-	}{
-		{"node-express", func(t *testing.T) (string, []string, []string) {
-			return sdkNode(t), []string{filepath.Join(sdkRoot(t), "node", "examples", "express.mjs")}, nil
-		}},
-		{"python-wsgi", func(t *testing.T) (string, []string, []string) {
-			return sdkPython(t), []string{filepath.Join(sdkRoot(t), "python", "examples", "wsgi_app.py")},
-				[]string{"PYTHONPATH=" + filepath.Join(sdkRoot(t), "python", "src")}
-		}},
-	} {
+	for _, c := range sdkExamples {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			name, args, env := c.run(t)
