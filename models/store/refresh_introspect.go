@@ -12,7 +12,8 @@ import (
 
 // introspectRefresh answers introspection (RFC 7662) for a refresh token presented by
 // the client it was issued to: active while it is the family's current token, unexpired
-// and unrevoked, with the user, the scopes it may refresh to, the API and when it ends.
+// and unrevoked, with the user, the scopes it may refresh to, the API, when it ends and
+// the key or certificate it is bound to.
 // Another project's — even one of the same team or of the API's team — a rotated,
 // expired, revoked or unknown token is inactive: a refresh token is its client's alone,
 // and nobody else has a reason to hold one.
@@ -48,7 +49,12 @@ func (s *Store) introspectRefresh(ctx context.Context, caller *models.Project, t
 	if rt.FamilyExpiresAt.Before(exp) {
 		exp = rt.FamilyExpiresAt
 	}
-	return &models.Introspection{Active: true, Scope: strings.TrimSpace(rt.Scopes + " " + rt.IdentityScopes), ClientID: caller.ClientID(),
+	out := &models.Introspection{Active: true, Scope: strings.TrimSpace(rt.Scopes + " " + rt.IdentityScopes), ClientID: caller.ClientID(),
 		Sub: rt.UserID, Aud: aud, Exp: exp.Unix(), Iat: rt.CreatedAt.Unix(), Iss: s.signer.Config().Issuer,
-		TokenType: "refresh_token", CredentialType: "refresh_token", Team: caller.TeamID}, nil
+		TokenType: "refresh_token", CredentialType: "refresh_token", Team: caller.TeamID}
+	if rt.DPoPJKT != "" || rt.CertThumbprint != "" {
+		// The key or certificate a refresh must be made with (RFC 9449 §5, RFC 8705 §3).
+		out.Cnf = &models.Confirmation{JKT: rt.DPoPJKT, X5TS256: rt.CertThumbprint}
+	}
+	return out, nil
 }

@@ -60,5 +60,15 @@ func TestIntrospectRefreshToken(t *testing.T) {
 		if in, err := s.Introspect(ctx, f.p, last.RefreshToken); err != nil || in.Active {
 			t.Errorf("a revoked token: %+v (%v)", in, err)
 		}
+		// A public client's token bound to its DPoP key says so (cnf.jkt), as the
+		// access tokens do; an unbound one carries no cnf.
+		jkt := newPoPPublicKey(t, "P-256").jkt
+		bound := f.authorizedIn(models.WithDPoPKey(ctx, jkt), t, s, "orders:read offline_access")
+		if in, err := s.Introspect(ctx, f.p, bound.RefreshToken); err != nil || !in.Active || in.Cnf == nil || in.Cnf.JKT != jkt || in.Cnf.X5TS256 != "" {
+			t.Errorf("a DPoP-bound refresh token: %+v (%v)", in, err)
+		}
+		if in, err := s.Introspect(ctx, f.p, f.authorized(t, s, "orders:read offline_access").RefreshToken); err != nil || in.Cnf != nil {
+			t.Errorf("an unbound refresh token: %+v (%v)", in, err)
+		}
 	})
 }
