@@ -229,6 +229,9 @@ func TestRefreshRevocationPaths(t *testing.T) {
 		if row.Length() != 1 || !strings.Contains(row.Text(), "alice@example.com") || !strings.Contains(row.Text(), "orders:read offline_access") {
 			t.Fatalf("Users connected: %d rows %q, want Alice's", row.Length(), row.Text())
 		}
+		if row.Find(`[data-testid="connected-user-vault"]`).Length() != 0 {
+			t.Error("a family the app holds is marked as kept in the vault")
+		}
 		family, _ := row.Attr("data-family-id")
 		action, _ := row.Find("form").Attr("action")
 		if action != "/projects/"+a.project.ID+"/connected-users/"+family+"/revoke" {

@@ -152,6 +152,11 @@ func TestCredentialsVault(t *testing.T) {
 	if page.Find(`[data-testid="vault-on"][checked]`).Length() != 1 {
 		t.Error("the vault switch is not on")
 	}
+	// The user's family is listed under Users connected, marked as kept in the vault.
+	if row := page.Find(`[data-testid="connected-user-row"]`); row.Length() != 1 || row.AttrOr("data-family-id", "") != delegation ||
+		row.Find(`[data-testid="connected-user-vault"]`).Length() != 1 {
+		t.Errorf("Users connected: %d rows, vault mark %d", row.Length(), row.Find(`[data-testid="connected-user-vault"]`).Length())
+	}
 	if row := page.Find(`[data-testid="credential-grant-row"]`); row.Length() != 1 || !strings.Contains(row.Text(), "Nightly sync") ||
 		row.Find(`[data-testid="credential-grant-scopes"]`).Text() != "orders:read" {
 		t.Errorf("credential grants: %q", row.Text())

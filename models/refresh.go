@@ -131,4 +131,7 @@ type RefreshFamily struct {
 	CreatedAt      time.Time `gorm:"column:family_created_at"`
 	LastUsedAt     *time.Time
 	ExpiresAt      time.Time
+	// Vault marks a family kept in the credentials vault: services use it, the app
+	// never held its token.
+	Vault bool
 }

@@ -288,6 +288,8 @@ type ConnectedUserRow struct {
 	Scopes     string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+	// Vault: the family is kept in the credentials vault (services act with it).
+	Vault bool
 }
 
 // ProjectPermissions are the project-level actions the viewer may take.

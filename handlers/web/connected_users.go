@@ -25,7 +25,7 @@ func (h *Handler) connectedUsers(c echo.Context, vm *views.ProjectVM) error {
 			user += " <" + f.UserEmail + ">"
 		}
 		vm.ConnectedUsers = append(vm.ConnectedUsers, views.ConnectedUserRow{FamilyID: f.FamilyID, User: user, API: f.APIName,
-			Scopes: strings.TrimSpace(f.Scopes + " " + f.IdentityScopes), CreatedAt: f.CreatedAt, LastUsedAt: f.LastUsedAt})
+			Scopes: strings.TrimSpace(f.Scopes + " " + f.IdentityScopes), CreatedAt: f.CreatedAt, LastUsedAt: f.LastUsedAt, Vault: f.Vault})
 	}
 	return nil
 }

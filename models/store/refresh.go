@@ -375,7 +375,7 @@ func (s *Store) ProjectRefreshFamilies(ctx context.Context, actor models.Actor, 
 	now := s.now()
 	var out []models.RefreshFamily
 	err := db.Raw(`SELECT r.family_id, r.user_id, u.name AS user_name, u.email AS user_email, COALESCE(a.name, '') AS api_name,
-		r.scopes, r.identity_scopes, r.family_created_at, r.last_used_at, r.expires_at
+		r.scopes, r.identity_scopes, r.family_created_at, r.last_used_at, r.expires_at, r.vault
 		FROM refresh_tokens r JOIN users u ON u.id = r.user_id LEFT JOIN apis a ON a.id = r.api_id
 		WHERE r.project_id = ? AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ? AND r.family_expires_at > ?
 		ORDER BY r.family_created_at DESC, r.family_id LIMIT 500`, projectID, now, now).Scan(&out).Error
