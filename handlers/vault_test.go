@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"net/url"
 	"os"
@@ -160,6 +161,30 @@ func TestCredentialsVault(t *testing.T) {
 	if row := page.Find(`[data-testid="credential-grant-row"]`); row.Length() != 1 || !strings.Contains(row.Text(), "Nightly sync") ||
 		row.Find(`[data-testid="credential-grant-scopes"]`).Text() != "orders:read" {
 		t.Errorf("credential grants: %q", row.Text())
+	}
+	if page.Find(`[data-testid="credential-grant-no-grant"]`).Length() != 0 {
+		t.Error("a service holding its grant on the API is said to hold none")
+	}
+	// A service of the team without its own grant on the API is named, with a warning
+	// on its row: its exchanges would be refused.
+	bare, err := e.store.CreateProject(ctx, v.dev.actor, v.project.TeamID, "Ungranted worker", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bareGrant, err := e.store.SaveCredentialGrant(ctx, v.dev.actor, v.project.ID, models.CredentialGrantInput{ServiceID: bare.ID, APIID: v.api.ID,
+		Scopes: []string{"orders:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := doc(t, v.dev.b.get(views.ProjectTabPath(v.project.ID, views.ProjectTabCredentials))).Find(`[data-testid="credential-grant-row"]`).
+		FilterFunction(func(_ int, r *goquery.Selection) bool {
+			return r.Find(`[data-testid="credential-grant-no-grant"]`).Length() == 1
+		})
+	if warned.Length() != 1 || warned.AttrOr("data-grant-id", "") != bareGrant.ID {
+		t.Errorf("rows warned of a missing grant: %d, want the ungranted worker's", warned.Length())
+	}
+	if err := e.store.RevokeCredentialGrant(ctx, v.dev.actor, v.project.ID, bareGrant.ID); err != nil {
+		t.Fatal(err)
 	}
 	// Naming another team's project is refused on the form, saying why, and changes nothing.
 	res = v.dev.b.post(views.CredentialGrantsPath(v.project.ID), url.Values{"_csrf": {v.dev.csrf}, "service_id": {theirs.ID},

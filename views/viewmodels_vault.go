@@ -26,6 +26,9 @@ type VaultVM struct {
 type CredentialGrantRow struct {
 	ID, Service, ServiceID, API, APIIdentifier, Scopes string
 	CreatedAt                                          time.Time
+	// NoGrant: the service holds no grant of its own on the API, so its exchanges are
+	// refused (invalid_target) until the API's owners grant it access.
+	NoGrant bool
 }
 
 // CredentialGrantForm names a service for one API, with the scopes it may get.

@@ -24,9 +24,20 @@ func (h *Handler) vaultSection(c echo.Context, vm *views.ProjectVM, on bool) err
 		return err
 	}
 	v := views.VaultVM{On: on, TokenURL: vm.TokenURL, TokenType: models.TokenTypeDelegation}
+	held := map[string]map[string]bool{} // service → the APIs it holds a grant on
 	for _, g := range grants {
+		if held[g.ServiceID] == nil {
+			held[g.ServiceID] = map[string]bool{}
+			own, err := h.Store.ProjectGrants(ctx, a, g.ServiceID)
+			if err != nil {
+				return err
+			}
+			for _, og := range own {
+				held[g.ServiceID][og.APIID] = true
+			}
+		}
 		v.Grants = append(v.Grants, views.CredentialGrantRow{ID: g.ID, Service: g.ServiceName, ServiceID: g.ServiceID, API: g.APIName,
-			APIIdentifier: g.APIIdentifier, Scopes: g.Scopes, CreatedAt: g.CreatedAt})
+			APIIdentifier: g.APIIdentifier, Scopes: g.Scopes, CreatedAt: g.CreatedAt, NoGrant: !held[g.ServiceID][g.APIID]})
 	}
 	for _, api := range apis {
 		f := views.CredentialGrantForm{APIID: api.ID, APIName: api.Name}
