@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"slices"
 	"strconv"
@@ -53,6 +54,44 @@ func encodePending(ps []pendingRequest) string {
 		lines[i] = p.id + " " + strconv.FormatInt(p.at, 10) + " " + p.rawQuery
 	}
 	return strings.Join(lines, "\n")
+}
+
+// mergePending is the waiting requests after this request's change (from loaded to
+// mine) is applied to those stored now (stored): the ones it forgot are forgotten, the
+// ones it added are added, and another request's changes meanwhile stay (one another
+// request took is not brought back). As keepPending, it
+// forgets those older than pendingTTL and keeps the newest maxPending.
+func mergePending(stored, loaded, mine string, now time.Time) string {
+	ids := func(ps []pendingRequest) map[string]bool {
+		m := make(map[string]bool, len(ps))
+		for _, p := range ps {
+			m[p.id] = true
+		}
+		return m
+	}
+	before, after := pendingRequests(loaded), pendingRequests(mine)
+	had, has := ids(before), ids(after)
+	var out []pendingRequest
+	seen := map[string]bool{}
+	var added []pendingRequest
+	for _, p := range after {
+		if !had[p.id] {
+			added = append(added, p)
+		}
+	}
+	for _, p := range append(pendingRequests(stored), added...) {
+		forgotten := had[p.id] && !has[p.id]
+		if forgotten || seen[p.id] || now.Sub(time.Unix(p.at, 0)) > pendingTTL {
+			continue
+		}
+		seen[p.id] = true
+		out = append(out, p)
+	}
+	slices.SortStableFunc(out, func(a, b pendingRequest) int { return cmp.Compare(a.at, b.at) })
+	if len(out) > maxPending {
+		out = out[len(out)-maxPending:]
+	}
+	return encodePending(out)
 }
 
 // keepPending stores the authorization request's query in the session under a fresh

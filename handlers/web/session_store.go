@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -111,6 +112,7 @@ func (s *DBStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	for k, v := range vals {
 		sess.Values[k] = v
 	}
+	sess.Values[pendingLoaded{}] = vals[keyAuthorize] // what Save merges against
 	if rec.UserID != nil {
 		sess.Values[keyUserID] = *rec.UserID
 		sess.Values[keyAuthTime] = strconv.FormatInt(rec.CreatedAt.Unix(), 10)
@@ -133,6 +135,9 @@ func (s *DBStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Se
 	vals := models.SessionValues{}
 	userID := ""
 	for k, v := range sess.Values {
+		if _, ok := k.(pendingLoaded); ok {
+			continue
+		}
 		ks, _ := k.(string)
 		vs, ok := v.(string)
 		if !ok {
@@ -153,7 +158,7 @@ func (s *DBStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Se
 			return err
 		}
 		sess.IsNew = false
-	} else if err := s.store.UpdateSession(ctx, sess.ID, vals); err != nil {
+	} else if err := s.update(ctx, sess, vals); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return nil // ended meanwhile (signed out elsewhere): do not revive it
 		}
@@ -165,6 +170,41 @@ func (s *DBStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Se
 	}
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), encoded, sess.Options))
 	return nil
+}
+
+// pendingLoaded keys, in a loaded session's values, the waiting authorization requests
+// as they were loaded (never stored): Save merges this request's changes to them into
+// what is stored by then.
+type pendingLoaded struct{}
+
+// update writes an existing session's values. When this request changed the waiting
+// authorization requests, the change is merged into those stored now, under the row's
+// lock: another tab of the same session may have kept or taken one since this request
+// loaded them, and last-write-wins would lose it.
+func (s *DBStore) update(ctx context.Context, sess *sessions.Session, vals models.SessionValues) error {
+	loaded, _ := sess.Values[pendingLoaded{}].(string)
+	if vals[keyAuthorize] == loaded {
+		return s.store.UpdateSession(ctx, sess.ID, vals)
+	}
+	mine := vals[keyAuthorize]
+	err := s.store.UpdateSessionMerged(ctx, sess.ID, func(stored models.SessionValues) models.SessionValues {
+		merged := mergePending(stored[keyAuthorize], loaded, mine, s.store.Now())
+		if merged == "" {
+			delete(vals, keyAuthorize)
+		} else {
+			vals[keyAuthorize] = merged
+		}
+		return vals
+	})
+	if err == nil { // this request now sees what is stored
+		if merged, ok := vals[keyAuthorize]; ok {
+			sess.Values[keyAuthorize], sess.Values[pendingLoaded{}] = merged, merged
+		} else {
+			delete(sess.Values, keyAuthorize)
+			sess.Values[pendingLoaded{}] = ""
+		}
+	}
+	return err
 }
 
 // Renew ends the current session and turns sess into a new one with a new id, keeping

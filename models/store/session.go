@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
 	"github.com/gatehouse-dev/gatehouse/models"
 )
 
@@ -76,6 +79,32 @@ func (s *Store) UpdateSession(ctx context.Context, id string, vals models.Sessio
 		return models.ErrNotFound
 	}
 	return nil
+}
+
+// UpdateSessionMerged writes an existing session's values as merge makes them from the
+// values stored now, in one transaction that holds the session's row: two requests of
+// one session that change the same value (two tabs each keeping an authorization
+// request) both count, whichever saves last. A session ended meanwhile is ErrNotFound.
+func (s *Store) UpdateSessionMerged(ctx context.Context, id string, merge func(stored models.SessionValues) models.SessionValues) error {
+	return s.transact(ctx, func(tx *gorm.DB) error {
+		q := tx.Where("id_hash = ?", models.SHA256Hex(id))
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"}) // SQLite: the transaction holds the write lock
+		}
+		var sess models.Session
+		if err := q.Take(&sess).Error; err != nil {
+			return notFound(err)
+		}
+		stored := models.SessionValues{}
+		if err := json.Unmarshal([]byte(sess.Data), &stored); err != nil {
+			return errors.New("session data is corrupt")
+		}
+		data, err := json.Marshal(merge(stored))
+		if err != nil {
+			return err
+		}
+		return tx.Model(&models.Session{}).Where("id_hash = ?", sess.IDHash).Update("data", string(data)).Error
+	}, false)
 }
 
 // optional maps "" to NULL.
