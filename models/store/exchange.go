@@ -152,18 +152,25 @@ func exchangeScopes(g *models.IssuableGrant, subjectScopes []string, requested s
 			both = append(both, sc)
 		}
 	}
+	return requestedWithin(both, requested, "is not both in the subject_token and granted to this client for "+models.QuoteForError(g.Identifier),
+		"the subject_token carries no scope this client is granted for "+models.QuoteForError(g.Identifier))
+}
+
+// requestedWithin is what a token exchanged for another may carry: the requested
+// scopes (none: all of usable), deduplicated. A requested scope outside usable is
+// invalid_scope ("the scope … " and outside), and so is nothing usable (none).
+func requestedWithin(usable []string, requested, outside, none string) ([]string, error) {
 	want := strings.Fields(requested)
 	if len(want) == 0 {
-		if len(both) == 0 {
-			return nil, oauthErr(models.ErrCodeInvalidScope, "the subject_token carries no scope this client is granted for "+models.QuoteForError(g.Identifier))
+		if len(usable) == 0 {
+			return nil, oauthErr(models.ErrCodeInvalidScope, none)
 		}
-		return both, nil
+		return usable, nil
 	}
 	var out []string
 	for _, sc := range want {
-		if !slices.Contains(both, sc) {
-			return nil, oauthErr(models.ErrCodeInvalidScope, "the scope "+models.QuoteForError(sc)+
-				" is not both in the subject_token and granted to this client for "+models.QuoteForError(g.Identifier))
+		if !slices.Contains(usable, sc) {
+			return nil, oauthErr(models.ErrCodeInvalidScope, "the scope "+models.QuoteForError(sc)+" "+outside)
 		}
 		if !slices.Contains(out, sc) {
 			out = append(out, sc)

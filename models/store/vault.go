@@ -208,7 +208,10 @@ func (s *Store) RevokeCredentialGrant(ctx context.Context, actor models.Actor, p
 // nothing about delegations it may not use.
 var errNoDelegation = oauthErr(models.ErrCodeInvalidGrant, "the subject_token is not a delegation this client may use")
 
-// vaultRow is a vaulted delegation with the credentials grant of the asking service.
+// errDelegationEnded is the answer for a vaulted delegation revoked or expired, found
+// so when read or when its use is recorded.
+var errDelegationEnded = oauthErr(models.ErrCodeInvalidGrant, "the delegation was revoked or has expired: the user must allow the app offline access again")
+
 // vaultRow is a vaulted delegation read in one query with everything an exchange
 // checks: the asking service's credentials grant, the app's settings and its grant on
 // the API (AppScopes nil: none), the API, whether the user's consent is still there, and
@@ -283,7 +286,7 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 	apiID := *d.APIID
 	switch {
 	case d.RevokedAt != nil || !now.Before(d.ExpiresAt) || !now.Before(d.FamilyExpiresAt):
-		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the delegation was revoked or has expired: the user must allow the app offline access again")
+		return nil, nil, errDelegationEnded
 	case !d.AppVault || d.AppRefresh == models.RefreshOff || !app.AllowsGrant(models.GrantAuthorizationCode):
 		return nil, nil, oauthErr(models.ErrCodeInvalidGrant, "the app no longer keeps its users' offline access in the vault")
 	case !d.Consented:
@@ -318,22 +321,11 @@ func (s *Store) ExchangeDelegation(ctx context.Context, service *models.Project,
 			usable = append(usable, sc)
 		}
 	}
-	scopes := usable
-	if want := strings.Fields(x.Scope); len(want) > 0 {
-		scopes = nil
-		for _, sc := range want {
-			if !slices.Contains(usable, sc) {
-				return nil, nil, oauthErr(models.ErrCodeInvalidScope, "the scope "+models.QuoteForError(sc)+
-					" is not in all of the user's delegation, this client's credentials grant and its grant on "+models.QuoteForError(g.Identifier))
-			}
-			if !slices.Contains(scopes, sc) {
-				scopes = append(scopes, sc)
-			}
-		}
-	}
-	if len(scopes) == 0 {
-		return nil, nil, oauthErr(models.ErrCodeInvalidScope, "no scope is in all of the user's delegation, this client's credentials grant and its grant on "+
-			models.QuoteForError(g.Identifier))
+	scopes, err := requestedWithin(usable, x.Scope,
+		"is not in all of the user's delegation, this client's credentials grant and its grant on "+models.QuoteForError(g.Identifier),
+		"no scope is in all of the user's delegation, this client's credentials grant and its grant on "+models.QuoteForError(g.Identifier))
+	if err != nil {
+		return nil, nil, err
 	}
 	notAfter := now.Add(models.VaultTokenTTL)
 	if d.FamilyExpiresAt.Before(notAfter) {
@@ -390,7 +382,7 @@ func (s *Store) recordVaultUse(ctx context.Context, service *models.Project, d *
 		return unavailable(ctx, err)
 	}
 	if revoked {
-		return oauthErr(models.ErrCodeInvalidGrant, "the delegation was revoked or has expired: the user must allow the app offline access again")
+		return errDelegationEnded
 	}
 	return nil
 }
