@@ -65,24 +65,22 @@ func initialTokenOf(t *models.InitialAccessTokenInfo, now time.Time) initialToke
 	return out
 }
 
-// registrationOf answers the team's registration settings.
+// registrationOf answers the team's registration settings to those who decide them
+// (registration.manage, as on the team's Settings page).
 func (h *Handler) registrationOf(c echo.Context, teamID string) error {
 	t, err := h.Store.TeamFor(c.Request().Context(), actor(c), teamID)
 	if err != nil {
 		return err
 	}
+	if !t.MyRole.Can(models.ActRegistrationManage) {
+		return models.ErrForbidden
+	}
 	return respond(c, http.StatusOK, registrationJSON{TeamID: t.ID, Policy: t.RegistrationPolicy,
 		Endpoint: h.Cfg.BaseURL.JoinPath("/oauth/register").String(), OpenHere: h.Cfg.OpenRegistrationTeam == t.ID})
 }
 
-// showRegistration handles "GET /api/v1/teams/:team/registration" (owner, admin: those
-// who decide it, as on the team's Settings page).
-func (h *Handler) showRegistration(c echo.Context) error {
-	if _, err := h.Store.InitialAccessTokens(c.Request().Context(), actor(c), c.Param("team")); err != nil {
-		return err // the same decision as the Settings page's section: registration.manage
-	}
-	return h.registrationOf(c, c.Param("team"))
-}
+// showRegistration handles "GET /api/v1/teams/:team/registration" (owner, admin).
+func (h *Handler) showRegistration(c echo.Context) error { return h.registrationOf(c, c.Param("team")) }
 
 // setRegistration handles "PUT /api/v1/teams/:team/registration": the policy. Setting it
 // to what it is changes nothing and writes no event.
