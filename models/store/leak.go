@@ -273,7 +273,7 @@ func (s *Store) leakedReferenceToken(tx *gorm.DB, actor models.Actor, r models.L
 	if err != nil {
 		return nil, err
 	}
-	return &leakedCredential{teams: []string{ref.TeamID}, project: ref.ProjectID, targetType: "reference_token", id: ref.Hash[:16],
+	return &leakedCredential{teams: []string{ref.TeamID}, project: ref.ProjectID, targetType: "reference_token", id: ref.claims.ID,
 		name: ref.ProjectName + " · " + ref.hint, policy: policy, wasRevoked: ref.RevokedAt != nil,
 		revoke: func(details map[string]any) (bool, error) { return s.revokeReferenceRow(tx, actor, ref, details) }}, nil
 }

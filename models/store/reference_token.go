@@ -136,6 +136,7 @@ type storedReference struct {
 	Hash, ProjectID, TeamID, ProjectName, Claims string
 	RevokedAt                                    *time.Time
 	hint                                         string
+	claims                                       models.AccessTokenClaims
 }
 
 // referenceRow finds the reference token token stands for, or nil.
@@ -147,6 +148,9 @@ func referenceRow(tx *gorm.DB, token string) (*storedReference, error) {
 		return nil, ignoreNotFound(err)
 	}
 	ref.hint = models.ReferenceTokenPrefix + "…" + token[len(token)-4:]
+	if err := json.Unmarshal([]byte(ref.Claims), &ref.claims); err != nil {
+		return nil, err
+	}
 	return &ref, nil
 }
 
@@ -163,14 +167,10 @@ func (s *Store) revokeReferenceRow(tx *gorm.DB, actor models.Actor, ref *storedR
 		return false, res.Error
 	}
 	ref.RevokedAt = &now
-	var claims models.AccessTokenClaims
-	if err := json.Unmarshal([]byte(ref.Claims), &claims); err != nil {
-		return false, err
-	}
-	audited := map[string]any{"hint": ref.hint, "jti": claims.ID, "sub": claims.Subject}
+	audited := map[string]any{"hint": ref.hint, "jti": ref.claims.ID, "sub": ref.claims.Subject}
 	maps.Copy(audited, details)
 	return true, s.audit(tx, actor, event{team: ref.TeamID, project: ref.ProjectID, action: "reference_token.revoke",
-		targetType: "reference_token", targetID: claims.ID, target: ref.ProjectName + " · " + ref.hint, details: audited})
+		targetType: "reference_token", targetID: ref.claims.ID, target: ref.ProjectName + " · " + ref.hint, details: audited})
 }
 
 // referenceJWT is the gateway's side of a phantom token: the JWT a reference token
